@@ -1,0 +1,256 @@
+"""The whole BCRAT pipeline (recode -> relative risk -> absolute risk) and its result."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from pebs.risk._arrays import as_float_vectors
+from pebs.risk.gail.absolute_risk import HazardTables, average_hazards, cancer_hazards
+from pebs.risk.gail.codes import LIFETIME_AGE, NULLIPAROUS, UNKNOWN, Race, describe_all
+from pebs.risk.gail.recode import HYPERPLASIA_RR, N_PATTERNS, Categories, recode
+from pebs.risk.gail.relative_risk import RelativeRisk, relative_risk
+
+MODEL_NAME = "NCI BCRAT (Gail model)"
+MODEL_VERSION = "BCRA 2.1.2 algorithm and parameters; pebs implementation 1"
+"""Record both with every stored risk: the algorithm and tables are those of R's BCRA 2.1.2."""
+
+_HYPERPLASIA_VALUES = (HYPERPLASIA_RR[UNKNOWN], HYPERPLASIA_RR[0], HYPERPLASIA_RR[1])
+
+
+@dataclass(frozen=True)
+class GailResult:
+    """BCRAT results, one entry per woman. Risks are proportions; ``*_pct`` are percents."""
+
+    absolute_risk: np.ndarray
+    """Absolute risk of invasive breast cancer over [T1, T2), proportion 0..1 (NaN if rejected)."""
+    average_risk: np.ndarray
+    """Same window for an "average woman" of her age and race, proportion 0..1."""
+    relative_risk: RelativeRisk
+    """RR_Star1 (ages < 50) and RR_Star2 (ages >= 50); NaN if rejected."""
+    categories: Categories
+    """Recoded risk factors (NB, AM, AF, NR, R_Hyp)."""
+    error: np.ndarray
+    """:class:`~pebs.risk.gail.codes.GailError` flags per woman; 0 = valid."""
+
+    model_name: str = MODEL_NAME
+    model_version: str = MODEL_VERSION
+
+    @property
+    def absolute_risk_pct(self) -> np.ndarray:
+        """Absolute risk in percent (0..100), as BCRA reports it."""
+        return self.absolute_risk * 100.0
+
+    @property
+    def average_risk_pct(self) -> np.ndarray:
+        """Average-woman risk in percent (0..100)."""
+        return self.average_risk * 100.0
+
+    @property
+    def is_valid(self) -> np.ndarray:
+        """True where the row was accepted."""
+        return self.error == 0
+
+    def reasons(self) -> np.ndarray:
+        """Why each row was rejected: an object array of strings, "" for accepted rows."""
+        return describe_all(self.error)
+
+
+@functools.cache
+def _pattern_tables() -> HazardTables:
+    """Hazard tables for every (race, NB, AM, AF, NR, R_Hyp) combination BCRAT can produce."""
+    race, nb, am, af, nr, hyp = np.meshgrid(
+        np.arange(1, 12), np.arange(3), np.arange(3), np.arange(4), np.arange(3), np.arange(3),
+        indexing="ij",
+    )  # fmt: skip  # each (11, 3, 3, 4, 3, 3), ravelled in _profile_index order
+    categories = Categories(
+        biopsies=nb.ravel(), menarche=am.ravel(), first_birth=af.ravel(), relatives=nr.ravel(),
+        hyperplasia_rr=np.asarray(_HYPERPLASIA_VALUES)[hyp.ravel()], race=race.ravel(),
+        error=np.zeros(race.size, dtype=np.int32),
+    )  # fmt: skip
+    rr = relative_risk(categories)
+    return HazardTables.from_hazards(*cancer_hazards(race.ravel(), rr.under_50, rr.from_50))
+
+
+@functools.cache
+def _average_tables() -> HazardTables:
+    return HazardTables.from_hazards(*average_hazards(np.arange(1, 12)))
+
+
+def _profile_index(categories: Categories) -> np.ndarray:
+    hyp = np.select(
+        [categories.hyperplasia_rr == value for value in _HYPERPLASIA_VALUES[1:]], [1, 2], 0
+    )
+    pattern = categories.pattern_number.astype(np.intp) - 1
+    return ((categories.race.astype(np.intp) - 1) * N_PATTERNS + pattern) * 3 + hyp
+
+
+def risk_bcra(T1, T2, N_Biop, HypPlas, AgeMen, Age1st, N_Rels, Race) -> GailResult:
+    """BCRAT absolute risk from inputs coded exactly as for the R package BCRA.
+
+    Parameters
+    ----------
+    T1 : array_like, shape (n,)
+        Current age in years, 20 <= T1 < 90 (fractional allowed).
+    T2 : array_like, shape (n,)
+        Projection age in years, T1 < T2 <= 90; 90 gives "lifetime" risk.
+    N_Biop : array_like
+        Number of breast biopsies; 99 = unknown.
+    HypPlas : array_like
+        Atypical hyperplasia in a biopsy: 0 no, 1 yes, 99 unknown or not applicable (must be 99
+        when N_Biop is 0 or 99).
+    AgeMen : array_like
+        Age at menarche in years; 99 = unknown.
+    Age1st : array_like
+        Age at first live birth in years; 98 = nulliparous, 99 = unknown.
+    N_Rels : array_like
+        Number of first-degree relatives with breast cancer; 99 = unknown.
+    Race : array_like
+        1 White, 2 African-American, 3 Hispanic US-born, 4 Other/Native American, 5 Hispanic
+        foreign-born, 6 Chinese, 7 Japanese, 8 Filipino, 9 Hawaiian, 10 Other Pacific Islander,
+        11 Other Asian (:class:`~pebs.risk.gail.codes.Race`).
+
+    Returns
+    -------
+    GailResult
+        Risks as proportions (``absolute_risk``) and percents (``absolute_risk_pct``); rejected
+        rows carry NaN and error flags (``error``, ``reasons()``).
+
+    References
+    ----------
+    Gail et al., JNCI 1989; Costantino et al., JNCI 1999; Gail et al., JNCI 2007; Matsuno et al.,
+    JNCI 2011; Banegas et al., JNCI 2017. Algorithm of the R package BCRA 2.1.2.
+
+    Examples
+    --------
+    >>> r = risk_bcra(T1=40, T2=45, N_Biop=0, HypPlas=99, AgeMen=13, Age1st=22, N_Rels=1, Race=1)
+    >>> print(f"{r.absolute_risk_pct[0]:.3f}% vs average {r.average_risk_pct[0]:.3f}%")
+    1.060% vs average 0.658%
+    """
+    x = as_float_vectors(
+        T1=T1, T2=T2, N_Biop=N_Biop, HypPlas=HypPlas, AgeMen=AgeMen, Age1st=Age1st,
+        N_Rels=N_Rels, Race=Race,
+    )  # fmt: skip
+    categories = recode(**x)
+    rr = relative_risk(categories)
+    valid = categories.error == 0
+    all_valid = bool(valid.all())
+    if all_valid:
+        t1, t2, race = x["T1"], x["T2"], categories.race
+        profile = _profile_index(categories)
+    else:  # neutral values on rejected rows keep the table look-ups in range
+        t1 = np.where(valid, x["T1"], 20.0)
+        t2 = np.where(valid, x["T2"], 21.0)
+        race = np.where(valid, categories.race, 1)
+        profile = np.where(valid, _profile_index(categories), 0)
+    absolute = _pattern_tables().window_risk(profile, t1, t2)
+    average = _average_tables().window_risk(race.astype(np.intp) - 1, t1, t2)
+    if not all_valid:
+        absolute[~valid] = np.nan
+        average[~valid] = np.nan
+        rr = RelativeRisk(
+            under_50=np.where(valid, rr.under_50, np.nan),
+            from_50=np.where(valid, rr.from_50, np.nan),
+        )
+    return GailResult(
+        absolute_risk=absolute,
+        average_risk=average,
+        relative_risk=rr,
+        categories=categories,
+        error=categories.error,
+    )
+
+
+def _code(values: np.ndarray, unknown_code: float) -> np.ndarray:
+    return np.where(np.isnan(values), unknown_code, values)
+
+
+def _race_codes(race) -> np.ndarray:
+    """Accept :class:`Race` members, integer codes or names such as ``"white"``."""
+    values = np.atleast_1d(np.asarray(race, dtype=object))
+    names = {member.name.lower(): float(member) for member in Race}
+    codes = np.empty(values.shape, dtype=np.float64)
+    for i, value in enumerate(values):
+        if isinstance(value, str):
+            key = value.strip().lower().replace("-", "_").replace(" ", "_")
+            if key not in names:
+                raise ValueError(f"race: unknown name {value!r}; allowed: {', '.join(names)}")
+            codes[i] = names[key]
+        else:
+            codes[i] = np.nan if value is None else float(value)
+    return codes
+
+
+def risk(
+    *,
+    age,
+    n_biopsies,
+    atypical_hyperplasia,
+    age_at_menarche,
+    age_at_first_birth,
+    n_relatives,
+    race,
+    projection_age=None,
+    nulliparous=False,
+) -> GailResult:
+    """BCRAT risk with named arguments; NaN or None means "unknown".
+
+    Parameters
+    ----------
+    age : array_like
+        Current age in years (20 <= age < 90; fractional allowed).
+    n_biopsies : array_like
+        Number of breast biopsies ever (NaN = unknown).
+    atypical_hyperplasia : array_like
+        1/True if a biopsy showed atypical hyperplasia, 0/False if not, NaN if unknown. Ignored
+        ("not applicable") for women with no or unknown biopsies, unless it says 1, which is a
+        contradiction and rejects the row.
+    age_at_menarche, age_at_first_birth : array_like
+        Ages in years (NaN = unknown). For a woman with no live birth pass ``nulliparous=True``.
+    n_relatives : array_like
+        Mother, sisters and daughters with breast cancer (NaN = unknown).
+    race : array_like
+        :class:`~pebs.risk.gail.codes.Race` members, BCRA codes 1..11, or names such as
+        ``"white"``, ``"african_american"``, ``"hispanic_us_born"``, ``"chinese"``.
+    projection_age : array_like, optional
+        End of the window in years; default ``age + 5`` (five-year risk); 90 = lifetime.
+    nulliparous : array_like of bool, optional
+        True for women who have never given birth (overrides ``age_at_first_birth``).
+
+    Returns
+    -------
+    GailResult
+        As :func:`risk_bcra`: ``absolute_risk`` (proportion) and ``absolute_risk_pct`` (percent).
+
+    Examples
+    --------
+    >>> r = risk(age=40, n_biopsies=0, atypical_hyperplasia=None, age_at_menarche=13,
+    ...          age_at_first_birth=22, n_relatives=1, race="white")
+    >>> round(float(r.absolute_risk[0]), 5)
+    0.0106
+    """
+    x = as_float_vectors(
+        age=age, n_biopsies=n_biopsies, atypical_hyperplasia=atypical_hyperplasia,
+        age_at_menarche=age_at_menarche, age_at_first_birth=age_at_first_birth,
+        n_relatives=n_relatives, nulliparous=nulliparous, race=_race_codes(race),
+        projection_age=np.nan if projection_age is None else projection_age,
+    )  # fmt: skip
+    age_now = x["age"]
+    projection = np.where(np.isnan(x["projection_age"]), age_now + 5.0, x["projection_age"])
+    n_biop = _code(x["n_biopsies"], UNKNOWN)
+    hyp = _code(x["atypical_hyperplasia"], UNKNOWN)
+    no_biopsy = (n_biop == 0) | (n_biop == UNKNOWN)
+    hyp = np.where(no_biopsy & (hyp == 0), UNKNOWN, hyp)
+    age_1st = np.where(x["nulliparous"] != 0, NULLIPAROUS, _code(x["age_at_first_birth"], UNKNOWN))
+    return risk_bcra(
+        T1=age_now,
+        T2=np.minimum(projection, LIFETIME_AGE) if projection_age is None else projection,
+        N_Biop=n_biop,
+        HypPlas=hyp,
+        AgeMen=_code(x["age_at_menarche"], UNKNOWN),
+        Age1st=age_1st,
+        N_Rels=_code(x["n_relatives"], UNKNOWN),
+        Race=x["race"],
+    )
