@@ -1,1 +1,67 @@
-"""Command-line interface: ``pebs <noun> <verb>``."""
+"""Command-line interface: ``pebs <noun> <verb>``.
+
+:func:`main` takes the arguments and returns the exit code, so tests call it directly; expected
+failures are one line on stderr with the exit code from :mod:`pebs.cli._errors`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+
+from pebs import __version__
+from pebs.cli import risk
+from pebs.cli._errors import EXIT_INTERRUPTED, exit_code_for
+
+app = typer.Typer(
+    name="pebs",
+    help="pebs: personalised breast screening — risk models, screening plans, trial platform.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(risk.app, name="risk")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"pebs {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """pebs: personalised breast screening."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=argv, prog_name="pebs", standalone_mode=False)
+    except click.exceptions.Exit as stop:
+        return stop.exit_code
+    except click.ClickException as error:
+        error.show()
+        return error.exit_code
+    except click.exceptions.Abort:
+        print("pebs: interrupted; no output file was written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as error:
+        code = exit_code_for(error)
+        if code is None:
+            raise
+        print(f"pebs: error: {error}", file=sys.stderr)
+        return code
+    return 0
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

@@ -1,0 +1,27 @@
+"""The one table that maps error families to exit codes (BSD sysexits values)."""
+
+from __future__ import annotations
+
+from pebs.io.errors import FileAccessError, InputFormatError
+from pebs.risk._arrays import ModelInputError
+
+EXIT_USAGE = 2
+"""Bad command line (unknown option, missing argument): reported by the parser."""
+EXIT_INTERRUPTED = 130
+"""Stopped with Ctrl-C; nothing half-written is left behind."""
+
+EXIT_CODES: tuple[tuple[type[Exception], int], ...] = (
+    (InputFormatError, 65),  # EX_DATAERR: the input's content cannot be used
+    (ModelInputError, 65),
+    (FileAccessError, 74),  # EX_IOERR: a file cannot be opened, read or written
+)
+"""Expected failures: one line on stderr, no traceback. Anything else is a bug and keeps its
+traceback."""
+
+
+def exit_code_for(error: Exception) -> int | None:
+    """Exit code for an expected error, or None for a bug."""
+    for family, code in EXIT_CODES:
+        if isinstance(error, family):
+            return code
+    return None

@@ -1,0 +1,150 @@
+"""Streaming CSV tables: read in chunks with named numeric columns, write atomically.
+
+Every column is read as text so that columns the caller does not use are written back exactly as
+they came; the numeric columns the caller asks for are converted to float64, and a value that is
+not a number stops the read with a message naming the file, line and column.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import os
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+import pandas as pd
+
+from pebs.io.errors import FileAccessError, InputFormatError
+
+
+@dataclass(frozen=True)
+class CsvChunk:
+    """Consecutive rows of a CSV file."""
+
+    table: pd.DataFrame
+    """All columns, as the text found in the file."""
+    numbers: dict[str, np.ndarray]
+    """The requested numeric columns as float64 arrays."""
+    bytes_read: int
+    """How far into the file the reader has got (for progress reporting)."""
+
+
+def _open_for_reading(path: Path) -> IO[bytes]:
+    try:
+        return open(path, "rb")  # noqa: SIM115 — closed by the caller's ``with``
+    except FileNotFoundError as exc:
+        raise FileAccessError(f"{path}: no such file") from exc
+    except IsADirectoryError as exc:
+        raise FileAccessError(f"{path}: is a directory, not a CSV file") from exc
+    except OSError as exc:
+        raise FileAccessError(f"{path}: cannot be read ({exc.strerror})") from exc
+
+
+def _to_numbers(column: pd.Series, name: str, path: Path, first_line: int) -> np.ndarray:
+    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = np.flatnonzero(np.isnan(values))
+    if bad.size:
+        row = int(bad[0])
+        raise InputFormatError(
+            f"{path}: line {first_line + row}: column {name!r} has {column.iloc[row]!r}, "
+            f"which is not a number ({bad.size} such value(s) in lines {first_line}-"
+            f"{first_line + len(column) - 1}); use the documented code for unknown values"
+        )
+    return values
+
+
+def read_csv_chunks(
+    path: Path, numeric_columns: Sequence[str], chunk_rows: int = 200_000
+) -> Iterator[CsvChunk]:
+    """Yield the rows of ``path`` in chunks of at most ``chunk_rows``.
+
+    Raises
+    ------
+    FileAccessError
+        The file cannot be opened or read.
+    InputFormatError
+        The file is empty, is not valid CSV, lacks one of ``numeric_columns``, repeats a column
+        name, or holds a non-numeric value in one of them.
+    """
+    path = Path(path)
+    with _open_for_reading(path) as raw:
+        _check_header(_read_header(raw, path), numeric_columns, path)
+        raw.seek(0)
+        try:
+            reader = pd.read_csv(
+                raw, dtype=str, keep_default_na=False, na_filter=False, chunksize=chunk_rows,
+                encoding="utf-8-sig",
+            )  # fmt: skip
+            next_line = 2  # line 1 is the header
+            for table in reader:
+                numbers = {c: _to_numbers(table[c], c, path, next_line) for c in numeric_columns}
+                yield CsvChunk(table=table, numbers=numbers, bytes_read=raw.tell())
+                next_line += len(table)
+        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+            raise InputFormatError(f"{path}: not a readable CSV file ({exc})") from exc
+        except OSError as exc:
+            raise FileAccessError(f"{path}: cannot be read ({exc.strerror})") from exc
+
+
+def _read_header(raw: IO[bytes], path: Path) -> list[str]:
+    try:
+        line = raw.readline().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputFormatError(f"{path}: not UTF-8 text ({exc.reason})") from exc
+    except OSError as exc:
+        raise FileAccessError(f"{path}: cannot be read ({exc.strerror})") from exc
+    if not line.strip():
+        raise InputFormatError(f"{path}: the file is empty (expected a header line)")
+    return next(csv.reader([line]))
+
+
+def _check_header(header: list[str], required: Sequence[str], path: Path) -> None:
+    duplicated = sorted({name for name in header if header.count(name) > 1})
+    if duplicated:
+        raise InputFormatError(f"{path}: column(s) named more than once: {', '.join(duplicated)}")
+    missing = [name for name in required if name not in header]
+    if missing:
+        raise InputFormatError(
+            f"{path}: missing column(s) {', '.join(missing)}; the file has "
+            f"{', '.join(header) or 'no columns'} and needs {', '.join(required)}"
+        )
+
+
+@contextlib.contextmanager
+def atomic_text_output(path: Path | None) -> Iterator[IO[str]]:
+    """Open ``path`` for writing so that it appears only if the block completes.
+
+    Writes go to a temporary file in the same folder, renamed over ``path`` at the end; on any
+    exception (including KeyboardInterrupt) the temporary file is removed. ``None`` means
+    standard output (which cannot be taken back).
+    """
+    if path is None:
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+    except OSError as exc:
+        raise FileAccessError(f"{path}: cannot be written ({exc.strerror})") from exc
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            yield stream
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
+def write_csv_chunk(table: pd.DataFrame, stream: IO[str], *, header: bool) -> None:
+    """Append ``table`` to ``stream``; floats in full precision (shortest round-trip repr),
+    NaN as an empty field."""
+    table.to_csv(stream, header=header, index=False, na_rep="", quoting=csv.QUOTE_MINIMAL)
