@@ -16,6 +16,11 @@ from pebs.services import example_cohort, gail_scoring
 
 app = typer.Typer(help="Risk models: score files of women.", no_args_is_help=True)
 
+_INPUT_HELP = (
+    "CSV with BCRA's columns T1,T2,N_Biop,HypPlas,AgeMen,Age1st,N_Rels,Race; "
+    "other columns are carried through unchanged."
+)
+
 
 def _report(summary: gail_scoring.ScoringSummary, console: Console) -> None:
     console.print(
@@ -29,13 +34,7 @@ def _report(summary: gail_scoring.ScoringSummary, console: Console) -> None:
 
 @app.command("gail")
 def gail_command(
-    input_csv: Annotated[
-        Path,
-        typer.Argument(
-            help="CSV with BCRA's columns T1,T2,N_Biop,HypPlas,AgeMen,"
-            "Age1st,N_Rels,Race; other columns are carried through."
-        ),
-    ],  # fmt: skip
+    input_csv: Annotated[Path, typer.Argument(help=_INPUT_HELP)],
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Output CSV (default: standard output).")
     ] = None,

@@ -37,7 +37,7 @@ class CsvChunk:
 
 def _open_for_reading(path: Path) -> IO[bytes]:
     try:
-        return open(path, "rb")  # noqa: SIM115 — closed by the caller's ``with``
+        return open(path, "rb")
     except FileNotFoundError as exc:
         raise FileAccessError(f"{path}: no such file") from exc
     except IsADirectoryError as exc:
