@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
+from typer._click.exceptions import ClickException
 
 from pebs import __version__
 from pebs.cli import risk
@@ -44,22 +44,22 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default: ``sys.argv[1:]``) and return the exit code."""
     command = typer.main.get_command(app)
     try:
-        command.main(args=argv, prog_name="pebs", standalone_mode=False)
-    except click.exceptions.Exit as stop:
-        return stop.exit_code
-    except click.ClickException as error:
+        # Non-standalone: the parser returns exit codes (130 after Ctrl-C) instead of exiting.
+        code = command.main(args=argv, prog_name="pebs", standalone_mode=False)
+    except ClickException as error:  # usage errors, reported by the parser
         error.show()
         return error.exit_code
-    except click.exceptions.Abort:
-        print("pebs: interrupted; no output file was written", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except typer.Abort:
+        code = EXIT_INTERRUPTED
     except Exception as error:
         code = exit_code_for(error)
         if code is None:
             raise
         print(f"pebs: error: {error}", file=sys.stderr)
         return code
-    return 0
+    if code == EXIT_INTERRUPTED:
+        print("pebs: interrupted; no output file was written", file=sys.stderr)
+    return code if isinstance(code, int) else 0
 
 
 def run() -> None:

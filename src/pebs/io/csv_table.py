@@ -87,7 +87,7 @@ def read_csv_chunks(
                 yield CsvChunk(table=table, numbers=numbers, bytes_read=raw.tell())
                 next_line += len(table)
         except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise InputFormatError(f"{path}: not a readable CSV file ({exc})") from exc
+            raise InputFormatError(f"{path}: not a readable CSV file ({str(exc).strip()})") from exc
         except OSError as exc:
             raise FileAccessError(f"{path}: cannot be read ({exc.strerror})") from exc
 
