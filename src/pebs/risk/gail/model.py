@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pebs.risk._arrays import as_float_vectors
+from pebs.risk._arrays import ModelInputError, as_float_vectors
 from pebs.risk.gail.absolute_risk import HazardTables, average_hazards, cancer_hazards
 from pebs.risk.gail.codes import LIFETIME_AGE, NULLIPAROUS, UNKNOWN, Race, describe_all
 from pebs.risk.gail.recode import HYPERPLASIA_RR, N_PATTERNS, Categories, recode
@@ -167,20 +167,27 @@ def _code(values: np.ndarray, unknown_code: float) -> np.ndarray:
     return np.where(np.isnan(values), unknown_code, values)
 
 
+def _race_code(value: object) -> float:
+    if isinstance(value, str):
+        key = value.strip().lower().replace("-", "_").replace(" ", "_")
+        if key not in _RACE_NAMES:
+            raise ModelInputError(
+                f"race: unknown name {value!r}; allowed: {', '.join(_RACE_NAMES)} "
+                "(or the BCRA codes 1..11)"
+            )
+        return _RACE_NAMES[key]
+    return np.nan if value is None else float(value)
+
+
+_RACE_NAMES = {member.name.lower(): float(member) for member in Race}
+
+
 def _race_codes(race) -> np.ndarray:
     """Accept :class:`Race` members, integer codes or names such as ``"white"``."""
-    values = np.atleast_1d(np.asarray(race, dtype=object))
-    names = {member.name.lower(): float(member) for member in Race}
-    codes = np.empty(values.shape, dtype=np.float64)
-    for i, value in enumerate(values):
-        if isinstance(value, str):
-            key = value.strip().lower().replace("-", "_").replace(" ", "_")
-            if key not in names:
-                raise ValueError(f"race: unknown name {value!r}; allowed: {', '.join(names)}")
-            codes[i] = names[key]
-        else:
-            codes[i] = np.nan if value is None else float(value)
-    return codes
+    values = np.asarray(race, dtype=object)
+    if values.ndim > 1:
+        raise ModelInputError(f"race: expected a 1-D array, got shape {values.shape}")
+    return np.array([_race_code(v) for v in values.ravel()]).reshape(values.shape)
 
 
 def risk(
@@ -215,7 +222,8 @@ def risk(
         :class:`~pebs.risk.gail.codes.Race` members, BCRA codes 1..11, or names such as
         ``"white"``, ``"african_american"``, ``"hispanic_us_born"``, ``"chinese"``.
     projection_age : array_like, optional
-        End of the window in years; default ``age + 5`` (five-year risk); 90 = lifetime.
+        End of the window in years; default ``age + 5`` (five-year risk, capped at 90);
+        90 = lifetime.
     nulliparous : array_like of bool, optional
         True for women who have never given birth (overrides ``age_at_first_birth``).
 
@@ -238,7 +246,8 @@ def risk(
         projection_age=np.nan if projection_age is None else projection_age,
     )  # fmt: skip
     age_now = x["age"]
-    projection = np.where(np.isnan(x["projection_age"]), age_now + 5.0, x["projection_age"])
+    default_end = np.minimum(age_now + 5.0, LIFETIME_AGE)
+    projection = np.where(np.isnan(x["projection_age"]), default_end, x["projection_age"])
     n_biop = _code(x["n_biopsies"], UNKNOWN)
     hyp = _code(x["atypical_hyperplasia"], UNKNOWN)
     no_biopsy = (n_biop == 0) | (n_biop == UNKNOWN)
@@ -246,7 +255,7 @@ def risk(
     age_1st = np.where(x["nulliparous"] != 0, NULLIPAROUS, _code(x["age_at_first_birth"], UNKNOWN))
     return risk_bcra(
         T1=age_now,
-        T2=np.minimum(projection, LIFETIME_AGE) if projection_age is None else projection,
+        T2=projection,
         N_Biop=n_biop,
         HypPlas=hyp,
         AgeMen=_code(x["age_at_menarche"], UNKNOWN),
