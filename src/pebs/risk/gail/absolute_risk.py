@@ -128,8 +128,11 @@ def absolute_risk(T1, T2, Race, rr_under_50, rr_from_50) -> np.ndarray:
 
     Examples
     --------
-    >>> round(float(absolute_risk(40, 45, 1, 1.0, 1.0)[0]), 6)
-    0.00433
+    R BCRA 2.1.2 gives 0.45306663726848206% for this White woman's relative risk:
+
+    >>> rr = 1.2443660728405717
+    >>> round(float(absolute_risk(40, 45, 1, rr, rr)[0]) * 100, 10)
+    0.4530666373
     """
     x = as_float_vectors(T1=T1, T2=T2, Race=Race, rr_under_50=rr_under_50, rr_from_50=rr_from_50)
     race = x["Race"]

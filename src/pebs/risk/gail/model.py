@@ -125,9 +125,12 @@ def risk_bcra(T1, T2, N_Biop, HypPlas, AgeMen, Age1st, N_Rels, Race) -> GailResu
 
     Examples
     --------
-    >>> r = risk_bcra(T1=40, T2=45, N_Biop=0, HypPlas=99, AgeMen=13, Age1st=22, N_Rels=1, Race=1)
-    >>> print(f"{r.absolute_risk_pct[0]:.3f}% vs average {r.average_risk_pct[0]:.3f}%")
-    1.060% vs average 0.658%
+    A 40-year-old White woman, one biopsy without atypia, menarche at 12, no child, one affected
+    relative (R BCRA 2.1.2 gives 1.7295113500910002% and 0.57874458477174229%):
+
+    >>> r = risk_bcra(T1=40, T2=45, N_Biop=1, HypPlas=0, AgeMen=12, Age1st=98, N_Rels=1, Race=1)
+    >>> print(f"{r.absolute_risk_pct[0]:.6f}% vs average {r.average_risk_pct[0]:.6f}%")
+    1.729511% vs average 0.578745%
     """
     x = as_float_vectors(
         T1=T1, T2=T2, N_Biop=N_Biop, HypPlas=HypPlas, AgeMen=AgeMen, Age1st=Age1st,
@@ -234,10 +237,12 @@ def risk(
 
     Examples
     --------
-    >>> r = risk(age=40, n_biopsies=0, atypical_hyperplasia=None, age_at_menarche=13,
-    ...          age_at_first_birth=22, n_relatives=1, race="white")
-    >>> round(float(r.absolute_risk[0]), 5)
-    0.0106
+    The woman of :func:`risk_bcra`'s example (R BCRA 2.1.2: 1.7295113500910002%):
+
+    >>> r = risk(age=40, n_biopsies=1, atypical_hyperplasia=False, age_at_menarche=12,
+    ...          age_at_first_birth=None, nulliparous=True, n_relatives=1, race="white")
+    >>> round(float(r.absolute_risk[0]), 7)
+    0.0172951
     """
     x = as_float_vectors(
         age=age, n_biopsies=n_biopsies, atypical_hyperplasia=atypical_hyperplasia,
