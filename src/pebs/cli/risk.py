@@ -22,14 +22,15 @@ _INPUT_HELP = (
 )
 
 
-def _report(summary: gail_scoring.ScoringSummary, console: Console) -> None:
+def _report(summary: gail_scoring.ScoringSummary, console: Console, note: str = "") -> None:
+    """Account for every row: scored, or rejected with the count per reason."""
     console.print(
         f"pebs: {summary.n_rows:,} rows: {summary.n_scored:,} scored, "
-        f"{summary.n_rejected:,} rejected (reason in the 'error' column)",
+        f"{summary.n_rejected:,} rejected{note}",
         highlight=False,
     )
     for reason, count in sorted(summary.rejected_by_reason.items(), key=lambda kv: -kv[1]):
-        console.print(f"  {count:>10,}  {reason}", highlight=False, markup=False)
+        console.print(f"  {count:>10,}  {reason}", highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command("gail")
@@ -58,7 +59,7 @@ def gail_command(
                 chunk_rows=chunk_rows,
                 on_progress=lambda done: progress.update(task, completed=done),
             )
-    _report(summary, console)
+    _report(summary, console, note=" (reason in the 'error' column)" if summary.n_rejected else "")
 
 
 def _pct(value: float, digits: int = 2) -> str:
@@ -79,7 +80,7 @@ def example_command() -> None:
     )
     for header in (
         "age", "women", "mean 5-yr", "median 5-yr", "average woman 5-yr",
-        f">= {example_cohort.HIGH_RISK_PCT}% (share)", "mean lifetime",
+        f"% of women >= {example_cohort.HIGH_RISK_PCT}%", "mean lifetime",
     ):  # fmt: skip
         table.add_column(header, justify="right")
     for band in summary.bands:
