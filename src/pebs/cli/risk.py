@@ -45,7 +45,7 @@ def gail_command(
 ) -> None:
     """NCI BCRAT (Gail model) risk for every row: adds abs_risk_pct, avg_risk_pct (percent),
     rr_under_50, rr_50_plus and error (empty when the row is valid)."""
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
     if not console.is_terminal:
         summary = gail_scoring.score_gail_csv(input_csv, output, chunk_rows=chunk_rows)
     else:
