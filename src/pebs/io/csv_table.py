@@ -47,7 +47,10 @@ def _open_for_reading(path: Path) -> IO[bytes]:
 
 
 def _to_numbers(column: pd.Series, name: str, path: Path, first_line: int) -> np.ndarray:
-    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    try:  # fast path: every value parses
+        values = column.to_numpy().astype(np.float64)
+    except ValueError:  # find the first value that does not
+        values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     bad = np.flatnonzero(np.isnan(values))
     if bad.size:
         row = int(bad[0])
@@ -144,7 +147,18 @@ def atomic_text_output(path: Path | None) -> Iterator[IO[str]]:
         raise
 
 
+def _float_text(values: np.ndarray) -> list[str]:
+    """Shortest text that reads back as the same float64 (Python's repr); NaN as ""."""
+    return [repr(v) if v == v else "" for v in values.tolist()]
+
+
 def write_csv_chunk(table: pd.DataFrame, stream: IO[str], *, header: bool) -> None:
-    """Append ``table`` to ``stream``; floats in full precision (shortest round-trip repr),
-    NaN as an empty field."""
-    table.to_csv(stream, header=header, index=False, na_rep="", quoting=csv.QUOTE_MINIMAL)
+    """Append ``table`` to ``stream``; floats in full precision, NaN as an empty field."""
+    as_text = {
+        name: _float_text(column.to_numpy())
+        for name, column in table.items()
+        if column.dtype == np.float64
+    }
+    table.assign(**as_text).to_csv(
+        stream, header=header, index=False, na_rep="", quoting=csv.QUOTE_MINIMAL
+    )
