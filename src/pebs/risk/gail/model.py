@@ -59,8 +59,9 @@ class GailResult:
 
 
 @functools.cache
-def _pattern_tables() -> HazardTables:
-    """Hazard tables for every (race, NB, AM, AF, NR, R_Hyp) combination BCRAT can produce."""
+def _pattern_tables() -> tuple[HazardTables, RelativeRisk]:
+    """Hazard tables and relative risks for every (race, NB, AM, AF, NR, R_Hyp) combination
+    BCRAT can produce, in :func:`_profile_index` order."""
     race, nb, am, af, nr, hyp = np.meshgrid(
         np.arange(1, 12), np.arange(3), np.arange(3), np.arange(4), np.arange(3), np.arange(3),
         indexing="ij",
@@ -71,7 +72,8 @@ def _pattern_tables() -> HazardTables:
         error=np.zeros(race.size, dtype=np.int32),
     )  # fmt: skip
     rr = relative_risk(categories)
-    return HazardTables.from_hazards(*cancer_hazards(race.ravel(), rr.under_50, rr.from_50))
+    tables = HazardTables.from_hazards(*cancer_hazards(race.ravel(), rr.under_50, rr.from_50))
+    return tables, rr
 
 
 @functools.cache
@@ -137,7 +139,6 @@ def risk_bcra(T1, T2, N_Biop, HypPlas, AgeMen, Age1st, N_Rels, Race) -> GailResu
         N_Rels=N_Rels, Race=Race,
     )  # fmt: skip
     categories = recode(**x)
-    rr = relative_risk(categories)
     valid = categories.error == 0
     all_valid = bool(valid.all())
     if all_valid:
@@ -148,15 +149,13 @@ def risk_bcra(T1, T2, N_Biop, HypPlas, AgeMen, Age1st, N_Rels, Race) -> GailResu
         t2 = np.where(valid, x["T2"], 21.0)
         race = np.where(valid, categories.race, 1)
         profile = np.where(valid, _profile_index(categories), 0)
-    absolute = _pattern_tables().window_risk(profile, t1, t2)
+    tables, pattern_rr = _pattern_tables()
+    absolute = tables.window_risk(profile, t1, t2)
     average = _average_tables().window_risk(race.astype(np.intp) - 1, t1, t2)
+    rr = RelativeRisk(under_50=pattern_rr.under_50[profile], from_50=pattern_rr.from_50[profile])
     if not all_valid:
-        absolute[~valid] = np.nan
-        average[~valid] = np.nan
-        rr = RelativeRisk(
-            under_50=np.where(valid, rr.under_50, np.nan),
-            from_50=np.where(valid, rr.from_50, np.nan),
-        )
+        for values in (absolute, average, rr.under_50, rr.from_50):
+            values[~valid] = np.nan
     return GailResult(
         absolute_risk=absolute,
         average_risk=average,
@@ -228,7 +227,8 @@ def risk(
         End of the window in years; default ``age + 5`` (five-year risk, capped at 90);
         90 = lifetime.
     nulliparous : array_like of bool, optional
-        True for women who have never given birth (overrides ``age_at_first_birth``).
+        True for women who have never given birth (overrides ``age_at_first_birth``); False or
+        NaN/None (unknown) leave ``age_at_first_birth`` in charge.
 
     Returns
     -------
@@ -257,7 +257,8 @@ def risk(
     hyp = _code(x["atypical_hyperplasia"], UNKNOWN)
     no_biopsy = (n_biop == 0) | (n_biop == UNKNOWN)
     hyp = np.where(no_biopsy & (hyp == 0), UNKNOWN, hyp)
-    age_1st = np.where(x["nulliparous"] != 0, NULLIPAROUS, _code(x["age_at_first_birth"], UNKNOWN))
+    # Only an explicit True/1 means nulliparous; False and unknown (NaN) leave age_at_first_birth.
+    age_1st = np.where(x["nulliparous"] == 1, NULLIPAROUS, _code(x["age_at_first_birth"], UNKNOWN))
     return risk_bcra(
         T1=age_now,
         T2=projection,

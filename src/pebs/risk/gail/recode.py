@@ -80,7 +80,7 @@ def _flag(condition: np.ndarray, flag: GailError) -> np.ndarray:
 
 
 def _is_whole(values: np.ndarray) -> np.ndarray:
-    return np.floor(values) == values  # False for NaN and +-inf
+    return np.isfinite(values) & (np.floor(values) == values)  # False for NaN and +-inf
 
 
 def recode(T1, T2, N_Biop, HypPlas, AgeMen, Age1st, N_Rels, Race) -> Categories:
