@@ -23,7 +23,14 @@ from pebs.risk.gail.codes import (
     Race,
     describe,
 )
-from pebs.risk.gail.model import MODEL_NAME, MODEL_VERSION, GailResult, risk, risk_bcra
+from pebs.risk.gail.model import (
+    MODEL_NAME,
+    MODEL_VERSION,
+    GailResult,
+    bcra_codes,
+    risk,
+    risk_bcra,
+)
 from pebs.risk.gail.recode import Categories, recode
 from pebs.risk.gail.relative_risk import RelativeRisk, relative_risk
 
@@ -41,6 +48,7 @@ __all__ = [
     "RelativeRisk",
     "absolute_risk",
     "average_risk",
+    "bcra_codes",
     "describe",
     "recode",
     "relative_risk",

@@ -172,6 +172,8 @@ def _code(values: np.ndarray, unknown_code: float) -> np.ndarray:
 def _race_code(value: object) -> float:
     if isinstance(value, str):
         key = value.strip().lower().replace("-", "_").replace(" ", "_")
+        if key.isdigit():
+            return float(key)
         if key not in _RACE_NAMES:
             raise ModelInputError(
                 f"race: unknown name {value!r}; allowed: {', '.join(_RACE_NAMES)} "
@@ -186,10 +188,15 @@ _RACE_NAMES = {member.name.lower(): float(member) for member in Race}
 
 def _race_codes(race) -> np.ndarray:
     """Accept :class:`Race` members, integer codes or names such as ``"white"``."""
-    values = np.asarray(race, dtype=object)
+    values = np.asarray(race)
     if values.ndim > 1:
         raise ModelInputError(f"race: expected a 1-D array, got shape {values.shape}")
-    return np.array([_race_code(v) for v in values.ravel()]).reshape(values.shape)
+    if values.dtype.kind in "biuf":
+        return values.astype(np.float64)
+    known: dict[object, float] = {}
+    objects = np.asarray(race, dtype=object)  # keeps Race members and strings apart
+    codes = [known[v] if v in known else known.setdefault(v, _race_code(v)) for v in objects.flat]
+    return np.array(codes, dtype=np.float64).reshape(objects.shape)
 
 
 def risk(
@@ -250,22 +257,52 @@ def risk(
         n_relatives=n_relatives, nulliparous=nulliparous, race=_race_codes(race),
         projection_age=np.nan if projection_age is None else projection_age,
     )  # fmt: skip
-    age_now = x["age"]
-    default_end = np.minimum(age_now + 5.0, LIFETIME_AGE)
-    projection = np.where(np.isnan(x["projection_age"]), default_end, x["projection_age"])
+    default_end = np.minimum(x["age"] + 5.0, LIFETIME_AGE)
+    projection = np.where(np.isnan(x["projection_age"]), default_end, x.pop("projection_age"))
+    codes = bcra_codes(**x)
+    return risk_bcra(T2=projection, **codes)
+
+
+def bcra_codes(
+    *,
+    age,
+    n_biopsies,
+    atypical_hyperplasia,
+    age_at_menarche,
+    age_at_first_birth,
+    n_relatives,
+    race,
+    nulliparous=False,
+) -> dict[str, np.ndarray]:
+    """Translate named risk factors (NaN/None = unknown) into BCRA's coded columns.
+
+    Returns the arrays ``T1, N_Biop, HypPlas, AgeMen, Age1st, N_Rels, Race`` for
+    :func:`risk_bcra` or :func:`~pebs.risk.gail.recode`; see :func:`risk` for the arguments.
+    Unknown values become 99; ``nulliparous`` True becomes ``Age1st`` 98; hyperplasia "no" for a
+    woman without (known) biopsies becomes 99 ("not applicable").
+
+    >>> codes = bcra_codes(age=45, n_biopsies=0, atypical_hyperplasia=0, age_at_menarche=None,
+    ...                    age_at_first_birth=None, nulliparous=True, n_relatives=1, race=1)
+    >>> codes["HypPlas"], codes["Age1st"], codes["AgeMen"]
+    (array([99.]), array([98.]), array([99.]))
+    """
+    x = as_float_vectors(
+        age=age, n_biopsies=n_biopsies, atypical_hyperplasia=atypical_hyperplasia,
+        age_at_menarche=age_at_menarche, age_at_first_birth=age_at_first_birth,
+        n_relatives=n_relatives, nulliparous=nulliparous, race=_race_codes(race),
+    )  # fmt: skip
     n_biop = _code(x["n_biopsies"], UNKNOWN)
     hyp = _code(x["atypical_hyperplasia"], UNKNOWN)
     no_biopsy = (n_biop == 0) | (n_biop == UNKNOWN)
     hyp = np.where(no_biopsy & (hyp == 0), UNKNOWN, hyp)
     # Only an explicit True/1 means nulliparous; False and unknown (NaN) leave age_at_first_birth.
     age_1st = np.where(x["nulliparous"] == 1, NULLIPAROUS, _code(x["age_at_first_birth"], UNKNOWN))
-    return risk_bcra(
-        T1=age_now,
-        T2=projection,
-        N_Biop=n_biop,
-        HypPlas=hyp,
-        AgeMen=_code(x["age_at_menarche"], UNKNOWN),
-        Age1st=age_1st,
-        N_Rels=_code(x["n_relatives"], UNKNOWN),
-        Race=x["race"],
-    )
+    return {
+        "T1": x["age"],
+        "N_Biop": n_biop,
+        "HypPlas": hyp,
+        "AgeMen": _code(x["age_at_menarche"], UNKNOWN),
+        "Age1st": age_1st,
+        "N_Rels": _code(x["n_relatives"], UNKNOWN),
+        "Race": x["race"],
+    }
