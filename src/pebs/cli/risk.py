@@ -8,29 +8,21 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from pebs.cli import assess, prs
+from pebs.cli._console import report_rows, stderr_console, with_progress
 from pebs.risk import gail
 from pebs.services import example_cohort, gail_scoring
 
 app = typer.Typer(help="Risk models: score files of women.", no_args_is_help=True)
+app.command("prs")(prs.prs_command)
+app.command("assess")(assess.assess_command)
 
 _INPUT_HELP = (
     "CSV with BCRA's columns T1,T2,N_Biop,HypPlas,AgeMen,Age1st,N_Rels,Race; "
     "other columns are carried through unchanged."
 )
-
-
-def _report(summary: gail_scoring.ScoringSummary, console: Console, note: str = "") -> None:
-    """Account for every row: scored, or rejected with the count per reason."""
-    console.print(
-        f"pebs: {summary.n_rows:,} rows: {summary.n_scored:,} scored, "
-        f"{summary.n_rejected:,} rejected{note}",
-        highlight=False,
-    )
-    for reason, count in sorted(summary.rejected_by_reason.items(), key=lambda kv: -kv[1]):
-        console.print(f"  {count:>10,}  {reason}", highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command("gail")
@@ -45,21 +37,23 @@ def gail_command(
 ) -> None:
     """NCI BCRAT (Gail model) risk for every row: adds abs_risk_pct, avg_risk_pct (percent),
     rr_under_50, rr_50_plus and error (empty when the row is valid)."""
-    console = Console(stderr=True, soft_wrap=True)
-    if not console.is_terminal:
-        summary = gail_scoring.score_gail_csv(input_csv, output, chunk_rows=chunk_rows)
-    else:
-        columns = (TextColumn("scoring"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
-        with Progress(*columns, console=console, transient=True) as progress:
-            size = input_csv.stat().st_size if input_csv.is_file() else None
-            task = progress.add_task("scoring", total=size)
-            summary = gail_scoring.score_gail_csv(
-                input_csv,
-                output,
-                chunk_rows=chunk_rows,
-                on_progress=lambda done: progress.update(task, completed=done),
-            )
-    _report(summary, console, note=" (reason in the 'error' column)" if summary.n_rejected else "")
+    console = stderr_console()
+    summary = with_progress(
+        console,
+        input_csv,
+        "scoring",
+        lambda on_progress: gail_scoring.score_gail_csv(
+            input_csv, output, chunk_rows=chunk_rows, on_progress=on_progress
+        ),
+    )
+    _report(summary, console, note=" (reason in the 'error' column)")
+
+
+def _report(summary: gail_scoring.ScoringSummary, console, note: str = "") -> None:
+    report_rows(
+        console, n_rows=summary.n_rows, n_done=summary.n_scored, done="scored",
+        rejected_by_reason=summary.rejected_by_reason, note=note,
+    )  # fmt: skip
 
 
 def _pct(value: float, digits: int = 2) -> str:

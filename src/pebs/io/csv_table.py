@@ -33,6 +33,8 @@ class CsvChunk:
     """The requested numeric columns as float64 arrays."""
     bytes_read: int
     """How far into the file the reader has got (for progress reporting)."""
+    first_line: int = 2
+    """Line number in the file of the chunk's first row (the header is line 1)."""
 
 
 def _open_for_reading(path: Path) -> IO[bytes]:
@@ -63,21 +65,28 @@ def _to_numbers(column: pd.Series, name: str, path: Path, first_line: int) -> np
 
 
 def read_csv_chunks(
-    path: Path, numeric_columns: Sequence[str], chunk_rows: int = 200_000
+    path: Path,
+    numeric_columns: Sequence[str],
+    chunk_rows: int = 200_000,
+    *,
+    text_columns: Sequence[str] = (),
 ) -> Iterator[CsvChunk]:
     """Yield the rows of ``path`` in chunks of at most ``chunk_rows``.
+
+    ``numeric_columns`` must exist and hold numbers (converted to float64 in
+    :attr:`CsvChunk.numbers`); ``text_columns`` must exist and are left to the caller.
 
     Raises
     ------
     FileAccessError
         The file cannot be opened or read.
     InputFormatError
-        The file is empty, is not valid CSV, lacks one of ``numeric_columns``, repeats a column
-        name, or holds a non-numeric value in one of them.
+        The file is empty, is not valid CSV, lacks one of the named columns, repeats a column
+        name, or holds a non-numeric value in one of the ``numeric_columns``.
     """
     path = Path(path)
     with _open_for_reading(path) as raw:
-        _check_header(_read_header(raw, path), numeric_columns, path)
+        _check_header(_read_header(raw, path), [*numeric_columns, *text_columns], path)
         raw.seek(0)
         try:
             reader = pd.read_csv(
@@ -87,7 +96,7 @@ def read_csv_chunks(
             next_line = 2  # line 1 is the header
             for table in reader:
                 numbers = {c: _to_numbers(table[c], c, path, next_line) for c in numeric_columns}
-                yield CsvChunk(table=table, numbers=numbers, bytes_read=raw.tell())
+                yield CsvChunk(table, numbers, bytes_read=raw.tell(), first_line=next_line)
                 next_line += len(table)
         except (pd.errors.ParserError, UnicodeDecodeError) as exc:
             raise InputFormatError(f"{path}: not a readable CSV file ({str(exc).strip()})") from exc

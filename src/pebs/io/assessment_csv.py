@@ -1,0 +1,100 @@
+"""The ``pebs risk assess`` input file: friendly column names and documented spellings.
+
+========================== ====================================================================
+column                     values
+========================== ====================================================================
+id                         any text (carried through; matched to VCF sample names)
+age                        years (fractional allowed)
+n_biopsies                 whole number, or unknown
+atypical_hyperplasia       yes / no (also 1 / 0, true / false), or unknown
+age_menarche               years, or unknown
+age_first_birth            years, ``nulliparous`` (no live birth), or unknown
+n_first_degree_relatives   whole number (mother, sisters, daughters with breast cancer), or
+                           unknown
+density                    BI-RADS a, b, c or d, or unknown
+prs_z (optional)           standardised PRS313 z-score, or unknown
+========================== ====================================================================
+
+Unknown is an empty field or one of :data:`UNKNOWN_SPELLINGS` (any case).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pebs.io.errors import InputFormatError
+
+REQUIRED_COLUMNS = (
+    "id", "age", "n_biopsies", "atypical_hyperplasia", "age_menarche", "age_first_birth",
+    "n_first_degree_relatives", "density",
+)  # fmt: skip
+OPTIONAL_COLUMNS = ("prs_z",)
+UNKNOWN_SPELLINGS = ("", "unknown", "na", "n/a", "?")
+NULLIPAROUS_SPELLINGS = ("nulliparous", "none", "never")
+YES_SPELLINGS = ("yes", "y", "1", "true")
+NO_SPELLINGS = ("no", "n", "0", "false")
+DENSITY_SPELLINGS = ("a", "b", "c", "d")
+
+
+def _normalised(column: pd.Series) -> pd.Series:
+    return column.str.strip().str.lower()
+
+
+def _fail(path: Path, first_line: int, name: str, column: pd.Series, bad: np.ndarray, allowed):
+    row = int(np.flatnonzero(bad)[0])
+    raise InputFormatError(
+        f"{path}: line {first_line + row}: column {name!r} has {column.iloc[row]!r}; "
+        f"allowed: {allowed} ({int(bad.sum())} such value(s) in lines {first_line}-"
+        f"{first_line + len(column) - 1})"
+    )
+
+
+def _numbers(table: pd.DataFrame, name: str, path: Path, first_line: int, extra=()) -> np.ndarray:
+    """Numbers with NaN for unknown; ``extra`` spellings also give NaN (the caller uses them)."""
+    text = _normalised(table[name])
+    unknown = text.isin(UNKNOWN_SPELLINGS + tuple(extra)).to_numpy()
+    values = pd.to_numeric(text.where(~unknown, "nan"), errors="coerce").to_numpy(np.float64)
+    bad = np.isnan(values) & ~unknown | np.isinf(values)
+    if bad.any():
+        spelled = f"a number{', ' + ', '.join(extra) if extra else ''}, or unknown (empty)"
+        _fail(path, first_line, name, table[name], bad, spelled)
+    return values
+
+
+def parse_assessment_table(table: pd.DataFrame, path: Path, first_line: int) -> dict[str, object]:
+    """Convert one chunk of an assessment file into the arguments of
+    :func:`pebs.risk.personalised.assess` (plus ``prs_z`` when the column exists).
+
+    Raises :class:`InputFormatError` naming the line, column, value and the allowed spellings.
+    """
+    hyperplasia = _normalised(table["atypical_hyperplasia"])
+    known = hyperplasia.isin(YES_SPELLINGS + NO_SPELLINGS + UNKNOWN_SPELLINGS).to_numpy()
+    if not known.all():
+        allowed = "yes, no (or 1, 0, true, false) or unknown (empty)"
+        _fail(path, first_line, "atypical_hyperplasia", table["atypical_hyperplasia"], ~known,
+              allowed)  # fmt: skip
+    density = _normalised(table["density"])
+    known = density.isin(DENSITY_SPELLINGS + UNKNOWN_SPELLINGS).to_numpy()
+    if not known.all():
+        _fail(path, first_line, "density", table["density"], ~known, "a, b, c, d or unknown")
+    first_birth = _normalised(table["age_first_birth"])
+    arguments: dict[str, object] = {
+        "age": _numbers(table, "age", path, first_line),
+        "n_biopsies": _numbers(table, "n_biopsies", path, first_line),
+        "atypical_hyperplasia": np.select(
+            [hyperplasia.isin(YES_SPELLINGS), hyperplasia.isin(NO_SPELLINGS)], [1.0, 0.0], np.nan
+        ),
+        "age_at_menarche": _numbers(table, "age_menarche", path, first_line),
+        "age_at_first_birth": _numbers(
+            table, "age_first_birth", path, first_line, extra=NULLIPAROUS_SPELLINGS
+        ),
+        "nulliparous": first_birth.isin(NULLIPAROUS_SPELLINGS).to_numpy(),
+        "n_relatives": _numbers(table, "n_first_degree_relatives", path, first_line),
+        "density": np.where(density.isin(UNKNOWN_SPELLINGS), "", density).astype(object),
+    }
+    if "prs_z" in table.columns:
+        arguments["prs_z"] = _numbers(table, "prs_z", path, first_line)
+    return arguments
