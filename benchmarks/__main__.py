@@ -28,6 +28,8 @@ from benchmarks import cli_stream, gail_throughput, one_core, reference, report
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = ROOT / "benchmarks" / "results" / "latest.md"
 CLI_ROWS = {"full": 10_000_000, "quick": 1_000_000}
+SECTIONS = ("prs", "icare", "personalised")
+"""Benchmarks that print their own markdown section (``python -m benchmarks.<name>_bench``)."""
 
 
 def _progress(message: str) -> None:
@@ -78,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="1,000,000-row CLI file, not 10M")
-    parser.add_argument("--only", choices=("throughput", "cli"), help="run one benchmark")
+    parser.add_argument(
+        "--only", choices=("throughput", "cli", *SECTIONS), help="run one benchmark"
+    )
     parser.add_argument("--n", type=int, default=1_000_000, help="women for throughput")
     parser.add_argument("--repeats", type=int, default=7, help="timed calls per horizon")
     parser.add_argument("--scalar-n", type=int, default=20_000, help="women for the scalar peer")
@@ -108,6 +112,16 @@ def main(argv: list[str] | None = None) -> int:
             report.cli(out, cli_stream.measure(n_rows, args.seed, args.tmpdir))
         else:
             report.cli(out, None, reason)
+    for name in SECTIONS:
+        if args.only in (None, name):
+            _progress(f"{name} benchmark")
+            done = subprocess.run(
+                [sys.executable, "-m", f"benchmarks.{name}_bench"],
+                cwd=ROOT, env=one_core.child_env(), capture_output=True, text=True, check=False,
+            )  # fmt: skip
+            out.add("", done.stdout.rstrip())
+            if done.returncode != 0:
+                out.failures.append(f"{name} benchmark (exit {done.returncode}): {done.stderr}")
     if out.failures:
         out.add("", "**Failed checks:** " + "; ".join(out.failures))
 

@@ -81,7 +81,7 @@ def assess_csv(
     model = personalised.country_model(country.upper())
     scores = genotype_scores(genotypes) if genotypes is not None else None
     summary = AssessmentSummary(country=model.country)
-    model_label = f"{personalised.MODEL_NAME} v{personalised.MODEL_VERSION}; {model.country}"
+    model_label = f"{personalised.MODEL_ID} v{personalised.MODEL_VERSION} {model.country}"
     n_matched = 0
     chunks = read_csv_chunks(input_path, (), chunk_rows, text_columns=REQUIRED_COLUMNS)
     with atomic_text_output(output_path) as stream:

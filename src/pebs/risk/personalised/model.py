@@ -36,6 +36,8 @@ from pebs.risk.reference_population import ReferencePopulation, reference_popula
 MODEL_NAME = "pebs personalised 5-year (open: BCRAT factors + PRS313 + BI-RADS density, iCARE)"
 MODEL_VERSION = "1.0"
 """Record both, and the country, with every stored risk. Not the MyPeBS trial's own engine."""
+MODEL_ID = "pebs-personalised-5y"
+"""Short name for files and tables (``pebs risk assess`` writes ``MODEL_ID vVERSION COUNTRY``)."""
 
 HORIZON_YEARS = 5
 FIRST_AGE = 40
