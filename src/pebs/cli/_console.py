@@ -13,8 +13,9 @@ T = TypeVar("T")
 
 
 def stderr_console() -> Console:
-    """Messages go to stderr so that stdout can carry a CSV."""
-    return Console(stderr=True, soft_wrap=True, emoji=False, highlight=False)
+    """Messages go to stderr so that stdout can carry a CSV. Plain text: labels such as
+    ``1:123:G:A`` must not turn into emoji or markup."""
+    return Console(stderr=True, soft_wrap=True, emoji=False, markup=False, highlight=False)
 
 
 def with_progress(

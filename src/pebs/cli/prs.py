@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
+from pebs.cli._console import stderr_console, with_progress
 from pebs.risk import prs
 from pebs.services import prs_scoring
 
@@ -120,23 +120,17 @@ def prs_command(
     stop the run unless --impute-missing is given."""
     _check_score_options(score, scoring_file)
     normalisation = _normalisation(mean, sd)
-    # Plain text: variant labels such as 1:123:G:A must not become emoji or markup.
-    console = Console(stderr=True, soft_wrap=True, emoji=False, markup=False, highlight=False)
+    console = stderr_console()
     options = {
         "score": score, "scoring_file": scoring_file, "impute_missing": impute_missing,
         "normalisation": normalisation,
     }  # fmt: skip
-    if not console.is_terminal:
-        run = prs_scoring.score_vcf_to_csv(genotypes, output, **options)
-    else:
-        columns = (TextColumn("scoring"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
-        with Progress(*columns, console=console, transient=True) as progress:
-            size = genotypes.stat().st_size if genotypes.is_file() else None
-            task = progress.add_task("scoring", total=size)
-            run = prs_scoring.score_vcf_to_csv(
-                genotypes,
-                output,
-                on_progress=lambda done: progress.update(task, completed=done),
-                **options,
-            )
+    run = with_progress(
+        console,
+        genotypes,
+        "scoring",
+        lambda on_progress: prs_scoring.score_vcf_to_csv(
+            genotypes, output, on_progress=on_progress, **options
+        ),
+    )
     _report(run, console)

@@ -20,6 +20,7 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
+from pebs.io._files import open_binary
 from pebs.io.errors import FileAccessError, InputFormatError
 
 
@@ -35,17 +36,6 @@ class CsvChunk:
     """How far into the file the reader has got (for progress reporting)."""
     first_line: int = 2
     """Line number in the file of the chunk's first row (the header is line 1)."""
-
-
-def _open_for_reading(path: Path) -> IO[bytes]:
-    try:
-        return open(path, "rb")
-    except FileNotFoundError as exc:
-        raise FileAccessError(f"{path}: no such file") from exc
-    except IsADirectoryError as exc:
-        raise FileAccessError(f"{path}: is a directory, not a CSV file") from exc
-    except OSError as exc:
-        raise FileAccessError(f"{path}: cannot be read ({exc.strerror})") from exc
 
 
 def _to_numbers(column: pd.Series, name: str, path: Path, first_line: int) -> np.ndarray:
@@ -85,7 +75,7 @@ def read_csv_chunks(
         name, or holds a non-numeric value in one of the ``numeric_columns``.
     """
     path = Path(path)
-    with _open_for_reading(path) as raw:
+    with open_binary(path, "a CSV file") as raw:
         _check_header(_read_header(raw, path), [*numeric_columns, *text_columns], path)
         raw.seek(0)
         try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import io
 import re
 import zlib
 from collections.abc import Mapping
@@ -24,6 +25,7 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
+from pebs.io._files import open_binary
 from pebs.io.errors import FileAccessError, InputFormatError
 from pebs.risk.prs import PolygenicScore
 
@@ -50,18 +52,17 @@ class ScoringFile:
 
 
 def _open_text(path: Path) -> IO[str]:
+    raw = open_binary(path, "a scoring file")
     try:
-        with open(path, "rb") as raw:
-            magic = raw.read(2)
-        if magic == _GZIP_MAGIC:
+        is_gzip = raw.read(2) == _GZIP_MAGIC
+        raw.seek(0)
+        if is_gzip:
+            raw.close()  # gzip.open(path) owns (and closes) its own file
             return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
-        return open(path, encoding="utf-8-sig", newline="")
-    except FileNotFoundError as exc:
-        raise FileAccessError(f"{path}: no such file") from exc
-    except IsADirectoryError as exc:
-        raise FileAccessError(f"{path}: is a directory, not a scoring file") from exc
     except OSError as exc:
+        raw.close()
         raise FileAccessError(f"{path}: cannot be read ({exc.strerror})") from exc
+    return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
 
 
 def read_scoring_file(path: Path | str) -> ScoringFile:

@@ -24,6 +24,7 @@ from typing import IO
 
 import numpy as np
 
+from pebs.io._files import open_binary
 from pebs.io.errors import FileAccessError, InputFormatError
 from pebs.risk.prs import normalise_chromosome
 
@@ -337,7 +338,7 @@ class VcfReader:
         self.samples: tuple[str, ...] = ()
 
     def __enter__(self) -> VcfReader:
-        self._raw = _open_binary(self.path)
+        self._raw = open_binary(self.path, "a VCF file")
         try:
             is_gzip = self._raw.peek(2)[:2] == _GZIP_MAGIC  # type: ignore[attr-defined]
             self._stream = gzip.GzipFile(fileobj=self._raw) if is_gzip else self._raw
@@ -459,14 +460,3 @@ class VcfReader:
             format_keys=tuple(form.split(":")),
             sample_columns=fields[9],
         )
-
-
-def _open_binary(path: Path) -> IO[bytes]:
-    try:
-        return open(path, "rb")
-    except FileNotFoundError as exc:
-        raise FileAccessError(f"{path}: no such file") from exc
-    except IsADirectoryError as exc:
-        raise FileAccessError(f"{path}: is a directory, not a VCF file") from exc
-    except OSError as exc:
-        raise FileAccessError(f"{path}: cannot be read ({exc.strerror})") from exc

@@ -6,6 +6,8 @@ import enum
 
 import numpy as np
 
+from pebs.risk._flags import describe_flags, describe_flags_all
+
 UNKNOWN = 99
 """BCRA code for an unknown value (N_Biop, HypPlas, AgeMen, Age1st, N_Rels)."""
 
@@ -86,12 +88,9 @@ def describe(error: int) -> str:
     >>> describe(GailError.T2_ABOVE_90 | GailError.RACE_UNKNOWN)
     'T2 (projection age) must be at most 90; Race must be one of the codes 1..11'
     """
-    return "; ".join(text for flag, text in ERROR_REASONS.items() if int(error) & flag)
+    return describe_flags(error, ERROR_REASONS)
 
 
 def describe_all(errors: np.ndarray) -> np.ndarray:
     """Vectorised :func:`describe`: an object array of reason strings, one per row."""
-    errors = np.asarray(errors)
-    codes, inverse = np.unique(errors, return_inverse=True)
-    texts = np.array([describe(code) for code in codes], dtype=object)
-    return texts[inverse.reshape(errors.shape)]
+    return describe_flags_all(errors, ERROR_REASONS)

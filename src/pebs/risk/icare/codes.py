@@ -6,6 +6,8 @@ import enum
 
 import numpy as np
 
+from pebs.risk._flags import describe_flags, describe_flags_all
+
 
 class IcareError(enum.IntFlag):
     """Why a woman's row was rejected. Several flags can be set on one row; 0 means valid."""
@@ -39,12 +41,9 @@ def describe(error: int) -> str:
     >>> describe(IcareError.INTERVAL_INVALID)
     'interval must be a whole number of years >= 1'
     """
-    return "; ".join(text for flag, text in ERROR_REASONS.items() if int(error) & flag)
+    return describe_flags(error, ERROR_REASONS)
 
 
 def describe_all(errors: np.ndarray) -> np.ndarray:
     """Vectorised :func:`describe`: an object array of reason strings, one per row."""
-    errors = np.asarray(errors)
-    codes, inverse = np.unique(errors, return_inverse=True)
-    texts = np.array([describe(code) for code in codes], dtype=object)
-    return texts[inverse.reshape(errors.shape)]
+    return describe_flags_all(errors, ERROR_REASONS)

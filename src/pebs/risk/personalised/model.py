@@ -26,6 +26,7 @@ import numpy as np
 
 from pebs.risk import icare
 from pebs.risk._arrays import ModelInputError, as_float_vectors
+from pebs.risk._flags import describe_flags, describe_flags_all
 from pebs.risk.country import CountryTables, country_tables
 from pebs.risk.density import DEFAULT_RR_SOURCE, density_codes, density_rr
 from pebs.risk.gail import Categories, GailError, bcra_codes, recode, relative_risk
@@ -99,7 +100,7 @@ _FROM_GAIL = {
 
 def describe(error: int) -> str:
     """Reasons for one woman's flags, joined by "; " ("" when assessed)."""
-    return "; ".join(text for flag, text in REASONS.items() if int(error) & flag)
+    return describe_flags(error, REASONS)
 
 
 @dataclass(frozen=True)
@@ -218,8 +219,7 @@ class PersonalisedResult:
 
     def reasons(self) -> np.ndarray:
         """Why each woman was rejected ("" if assessed), with the CLI's field names."""
-        codes, inverse = np.unique(self.error, return_inverse=True)
-        return np.array([describe(c) for c in codes], dtype=object)[inverse.ravel()]
+        return describe_flags_all(self.error, REASONS)
 
 
 def assess(
