@@ -1,0 +1,35 @@
+"""Screening policies (readable TOML files) and the planner that turns them into dated exams.
+
+See ``docs/policies.md``. :func:`load_policy` reads a shipped policy by name or a file by path;
+:func:`plan` gives a woman's exams with their reasons.
+"""
+
+from pebs.screening.calendar import add_months, age_on, birthday
+from pebs.screening.planner import Exam, Plan, PlanError, Woman, plan
+from pebs.screening.policy import (
+    MODALITIES,
+    Policy,
+    PolicyError,
+    Rule,
+    load_policy,
+    parse_policy,
+    shipped_policies,
+)
+
+__all__ = [
+    "MODALITIES",
+    "Exam",
+    "Plan",
+    "PlanError",
+    "Policy",
+    "PolicyError",
+    "Rule",
+    "Woman",
+    "add_months",
+    "age_on",
+    "birthday",
+    "load_policy",
+    "parse_policy",
+    "plan",
+    "shipped_policies",
+]

@@ -1,0 +1,278 @@
+"""The screening planner: a policy and a woman -> a dated, explained list of exams.
+
+Rules of planning (``docs/policies.md``):
+
+- a woman gets the rules of the policy whose conditions she meets (risk level, density, 5-year
+  risk); rules of one *stream* follow each other by age band and share the date of the last exam;
+- the first exam of a stream is due at the plan start when there is no last screen, otherwise at
+  the last screen + the interval; never before the plan start (then it is overdue and due at the
+  start) and never before the band's first birthday (a woman ageing in gets it on that birthday);
+  ``offset_months`` delays a rule's first exam (alternating schedules);
+- then every interval while she is inside the band and the plan lasts; moving to the next band
+  of the stream, the next exam is the last exam + the new band's interval;
+- a study policy ends after its ``years`` with an end-of-study exam; a routine exam due less than
+  ``absorb_months`` before it is not planned separately;
+- ages outside every rule give no exam and a note saying why.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from datetime import date
+
+from pebs.screening.calendar import add_months, age_on, birthday
+from pebs.screening.policy import DENSITIES, MODALITIES, Policy, Rule
+
+ARMS = ("standard", "risk-based")
+
+
+class PlanError(ValueError):
+    """The request cannot be planned (inconsistent dates, a level the policy does not know...)."""
+
+
+@dataclass(frozen=True)
+class Woman:
+    """What the planner needs to know about a woman."""
+
+    birth_date: date
+    arm: str = "standard"
+    level: str | None = None
+    """Risk level, in the policy's own names (MyPeBS: low, average, high, very_high)."""
+    risk_5y: float | None = None
+    """Five-year absolute risk, proportion (0.012 = 1.2%)."""
+    density: str | None = None
+    """BI-RADS density a, b, c or d."""
+    last_screen: date | None = None
+
+
+@dataclass(frozen=True)
+class Exam:
+    due: date
+    window_start: date
+    window_end: date
+    """The exam should happen in [window_start, window_end)."""
+    modality: str
+    reason: str
+    policy: str
+    rule: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "due": self.due.isoformat(),
+            "window_start": self.window_start.isoformat(),
+            "window_end": self.window_end.isoformat(),
+            "modality": self.modality,
+            "reason": self.reason,
+            "policy": self.policy,
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    policy: str
+    start: date
+    end: date
+    """Exams are planned in [start, end) (a study's end-of-study exam falls on ``end``)."""
+    exams: tuple[Exam, ...]
+    notes: tuple[str, ...]
+    """Why there are no (or no more) exams, and other things to tell the woman."""
+
+
+def _check(policy: Policy, woman: Woman, start: date) -> None:
+    if woman.birth_date > start:
+        raise PlanError(f"birth date {woman.birth_date} is after the plan start {start}")
+    if woman.last_screen is not None:
+        if woman.last_screen > start:
+            raise PlanError(
+                f"the plan start {start} is before the last screen {woman.last_screen}; "
+                "start the plan on or after the last screen"
+            )
+        if woman.last_screen < woman.birth_date:
+            raise PlanError(f"last screen {woman.last_screen} is before the birth date")
+    if woman.arm not in ARMS:
+        raise PlanError(f"arm {woman.arm!r} is unknown; allowed: {', '.join(ARMS)}")
+    if policy.arm != "any" and policy.arm != woman.arm:
+        raise PlanError(f"policy {policy.name!r} is for the {policy.arm} arm, not {woman.arm}")
+    if woman.level is not None and woman.level not in policy.levels:
+        allowed = ", ".join(policy.levels) or "none (this policy does not use risk levels)"
+        raise PlanError(f"level {woman.level!r} is unknown to policy {policy.name!r}; {allowed}")
+    if woman.density is not None and woman.density not in DENSITIES:
+        raise PlanError(f"density {woman.density!r} is unknown; allowed: a, b, c, d")
+    if woman.risk_5y is not None and not 0 <= woman.risk_5y <= 1:
+        raise PlanError(f"5-year risk must be a proportion in [0, 1], got {woman.risk_5y!r}")
+
+
+def _end(policy: Policy, start: date, years: float | None, until: date | None, notes: list[str]):
+    if policy.study is not None:
+        end = add_months(start, 12 * policy.study.years)
+        if (years is not None and years != policy.study.years) or (
+            until is not None and until != end
+        ):
+            notes.append(
+                f"{policy.name} is a study protocol: the plan covers its {policy.study.years}-year "
+                f"study period ({start} to {end})"
+            )
+        return end
+    if until is not None and years is not None:
+        raise PlanError("give the plan length as years or as an end date, not both")
+    if until is not None:
+        if until <= start:
+            raise PlanError(f"the plan end {until} must be after its start {start}")
+        return until
+    if years is None or years <= 0:
+        raise PlanError(f"the plan length in years must be > 0, got {years!r}")
+    return add_months(start, round(12 * years))
+
+
+def _stream_exams(
+    rules: list[Rule], woman: Woman, start: date, end: date
+) -> list[tuple[date, Rule, str]]:
+    """(due, rule, context) of one stream's exams in [start, end)."""
+    exams: list[tuple[date, Rule, str]] = []
+    last = woman.last_screen
+    for rule in sorted(rules, key=lambda r: r.start_age):
+        band_start = birthday(woman.birth_date, rule.start_age)
+        band_stop = birthday(woman.birth_date, rule.stop_age)
+        if band_stop <= start or band_start >= end:
+            continue
+        due = start if last is None else add_months(last, rule.every_months)
+        context = ""
+        if last is not None and due < start:
+            due, context = start, f"overdue: last screen on {last}"
+        if due < band_start:
+            due, context = band_start, f"from her {rule.start_age}th birthday"
+        due = add_months(due, rule.offset_months) if not exams else due
+        while due < band_stop and due < end:
+            exams.append((due, rule, context))
+            last, context = due, ""
+            due = add_months(due, rule.every_months)
+    return exams
+
+
+def plan(
+    policy: Policy,
+    woman: Woman,
+    start: date,
+    *,
+    years: float | None = None,
+    until: date | None = None,
+) -> Plan:
+    """Plan ``woman``'s exams under ``policy`` from ``start`` for ``years`` (or ``until`` a date).
+
+    Raises :class:`PlanError` for inconsistent requests (start before the last screen or the
+    birth, a level the policy does not know, an arm the policy does not serve...).
+
+    Examples
+    --------
+    >>> from pebs.screening.policy import parse_policy
+    >>> policy = parse_policy('''
+    ... name = "demo"
+    ... title = "Demo"
+    ... kind = "guideline"
+    ... arm = "any"
+    ... source = "none"
+    ... [[rule]]
+    ... id = "biennial"
+    ... ages = [50, 75]
+    ... every_months = 24
+    ... modalities = ["mammography"]
+    ... reason = "Mammography every 2 years from 50 to 74."
+    ... ''')
+    >>> p = plan(policy, Woman(date(1976, 7, 1)), date(2025, 1, 1), years=4)
+    >>> [(e.due.isoformat(), e.modality) for e in p.exams]
+    [('2026-07-01', 'mammography'), ('2028-07-01', 'mammography')]
+    """
+    _check(policy, woman, start)
+    notes: list[str] = []
+    end = _end(policy, start, years, until, notes)
+    applicable = [
+        r for r in policy.rules if r.conditions.holds(woman.level, woman.density, woman.risk_5y)
+    ]
+    streams: dict[str, list[Rule]] = {}
+    for rule in applicable:
+        streams.setdefault(rule.stream, []).append(rule)
+    _check_overlaps(policy, streams)
+
+    scheduled = [
+        item for rules in streams.values() for item in _stream_exams(rules, woman, start, end)
+    ]
+    study = policy.study
+    if study is not None:
+        cutoff = add_months(end, -study.absorb_months)
+        absorbed = [item for item in scheduled if item[0] >= cutoff]
+        if absorbed:
+            notes.append(
+                f"{len(absorbed)} routine exam(s) due from {cutoff} are replaced by the "
+                f"end-of-study exam on {end}"
+            )
+        scheduled = [item for item in scheduled if item[0] < cutoff]
+    exams = [
+        Exam(
+            due=due,
+            window_start=due,
+            window_end=add_months(due, policy.window_months),
+            modality=modality,
+            reason=rule.reason + (f" ({context})" if context else ""),
+            policy=policy.name,
+            rule=rule.id,
+        )
+        for due, rule, context in scheduled
+        for modality in rule.modalities
+    ]
+    if study is not None:
+        exams += [
+            Exam(
+                end,
+                end,
+                add_months(end, policy.window_months),
+                modality,
+                study.end_of_study_reason,
+                policy.name,
+                "end-of-study",
+            )
+            for modality in study.end_of_study
+        ]
+    exams.sort(key=lambda e: (e.due, MODALITIES.index(e.modality)))
+    notes += _notes(policy, woman, start, end, applicable, exams)
+    return Plan(policy=policy.name, start=start, end=end, exams=tuple(exams), notes=tuple(notes))
+
+
+def _check_overlaps(policy: Policy, streams: dict[str, list[Rule]]) -> None:
+    for rules in streams.values():
+        ordered = sorted(rules, key=lambda r: r.start_age)
+        for before, after in itertools.pairwise(ordered):
+            if after.start_age < before.stop_age:
+                raise PlanError(
+                    f"policy {policy.name!r}: rules {before.id!r} and {after.id!r} both apply to "
+                    f"this woman at ages {after.start_age}-{min(before.stop_age, after.stop_age)}"
+                )
+
+
+def _notes(policy, woman, start, end, applicable, exams) -> list[str]:
+    notes = []
+    age_start, age_end = age_on(woman.birth_date, start), age_on(woman.birth_date, end)
+    for entry in policy.no_screening:
+        if not entry.conditions.holds(woman.level, woman.density, woman.risk_5y):
+            continue
+        if birthday(woman.birth_date, entry.start_age) < end and start < birthday(
+            woman.birth_date, entry.stop_age
+        ):
+            notes.append(entry.reason)
+    if not applicable:
+        notes.append(f"No rule of policy {policy.name!r} applies to this woman.")
+        return notes
+    lo = min(r.start_age for r in applicable)
+    hi = max(r.stop_age for r in applicable)
+    if not exams and not notes:
+        notes.append(
+            f"No routine screening during the plan: {policy.name} covers ages {lo} to {hi - 1} "
+            f"for her; she is {age_start} at the start ({start}) and {age_end} at the end ({end})."
+        )
+    elif age_end >= hi or birthday(woman.birth_date, hi) < end:
+        stop = birthday(woman.birth_date, hi)
+        if start < stop < end:
+            notes.append(
+                f"Routine screening under {policy.name} ends at her {hi}th birthday ({stop})."
+            )
+    return notes
