@@ -12,7 +12,7 @@ import typer
 from typer._click.exceptions import ClickException
 
 from pebs import __version__
-from pebs.cli import risk
+from pebs.cli import risk, screening
 from pebs.cli._errors import EXIT_INTERRUPTED, exit_code_for
 
 app = typer.Typer(
@@ -23,6 +23,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(risk.app, name="risk")
+app.add_typer(screening.policy_app, name="policy")
+app.command("plan")(screening.plan_command)
 
 
 def _version(value: bool) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pebs.io.errors import FileAccessError, InputFormatError
 from pebs.risk._arrays import ModelInputError
+from pebs.screening import PlanError, PolicyError
 
 EXIT_USAGE = 2
 """Bad command line (unknown option, missing argument): reported by the parser."""
@@ -13,6 +14,8 @@ EXIT_INTERRUPTED = 130
 EXIT_CODES: tuple[tuple[type[Exception], int], ...] = (
     (InputFormatError, 65),  # EX_DATAERR: the input's content cannot be used
     (ModelInputError, 65),
+    (PolicyError, 65),  # a policy file that cannot be used, or an unknown policy name
+    (PlanError, 65),  # an inconsistent planning request
     (FileAccessError, 74),  # EX_IOERR: a file cannot be opened, read or written
 )
 """Expected failures: one line on stderr, no traceback. Anything else is a bug and keeps its
