@@ -7,18 +7,20 @@ Rules of planning (``docs/policies.md``):
 - the first exam of a stream is due at the plan start when there is no last screen, otherwise at
   the last screen + the interval; never before the plan start (then it is overdue and due at the
   start) and never before the band's first birthday (a woman ageing in gets it on that birthday);
-  ``offset_months`` delays a rule's first exam (alternating schedules);
+  a rule with ``offset_months`` starts its stream that long after the last screen (or after the
+  plan start without one), for alternating schedules;
 - then every interval while she is inside the band and the plan lasts; moving to the next band
   of the stream, the next exam is the last exam + the new band's interval;
 - a study policy ends after its ``years`` with an end-of-study exam; a routine exam due less than
   ``absorb_months`` before it is not planned separately;
+- a woman without a level gets the policy's ``default_level`` when it has one;
 - ages outside every rule give no exam and a note saying why.
 """
 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from pebs.screening.calendar import add_months, age_on, birthday
@@ -136,13 +138,15 @@ def _stream_exams(
         band_stop = birthday(woman.birth_date, rule.stop_age)
         if band_stop <= start or band_start >= end:
             continue
-        due = start if last is None else add_months(last, rule.every_months)
+        if rule.offset_months and not exams:  # alternating stream: offset from the last exam
+            due = add_months(start if last is None else last, rule.offset_months)
+        else:
+            due = start if last is None else add_months(last, rule.every_months)
         context = ""
         if last is not None and due < start:
             due, context = start, f"overdue: last screen on {last}"
         if due < band_start:
-            due, context = band_start, f"from her {rule.start_age}th birthday"
-        due = add_months(due, rule.offset_months) if not exams else due
+            due, context = band_start, f"from her {ordinal(rule.start_age)} birthday"
         while due < band_stop and due < end:
             exams.append((due, rule, context))
             last, context = due, ""
@@ -183,6 +187,8 @@ def plan(
     >>> [(e.due.isoformat(), e.modality) for e in p.exams]
     [('2026-07-01', 'mammography'), ('2028-07-01', 'mammography')]
     """
+    if woman.level is None and policy.default_level:
+        woman = replace(woman, level=policy.default_level)
     _check(policy, woman, start)
     notes: list[str] = []
     end = _end(policy, start, years, until, notes)
@@ -200,20 +206,20 @@ def plan(
     study = policy.study
     if study is not None:
         cutoff = add_months(end, -study.absorb_months)
-        absorbed = [item for item in scheduled if item[0] >= cutoff]
+        absorbed = [item for item in scheduled if item[0] > cutoff]
         if absorbed:
             notes.append(
-                f"{len(absorbed)} routine exam(s) due from {cutoff} are replaced by the "
+                f"{len(absorbed)} routine exam(s) due after {cutoff} are replaced by the "
                 f"end-of-study exam on {end}"
             )
-        scheduled = [item for item in scheduled if item[0] < cutoff]
+        scheduled = [item for item in scheduled if item[0] <= cutoff]
     exams = [
         Exam(
             due=due,
             window_start=due,
             window_end=add_months(due, policy.window_months),
             modality=modality,
-            reason=rule.reason + (f" ({context})" if context else ""),
+            reason=_with_context(rule.reason, context),
             policy=policy.name,
             rule=rule.id,
         )
@@ -236,6 +242,24 @@ def plan(
     exams.sort(key=lambda e: (e.due, MODALITIES.index(e.modality)))
     notes += _notes(policy, woman, start, end, applicable, exams)
     return Plan(policy=policy.name, start=start, end=end, exams=tuple(exams), notes=tuple(notes))
+
+
+def ordinal(n: int) -> str:
+    """``1st``, ``2nd``, ``3rd``, ``11th``, ``71st``...
+
+    >>> [ordinal(n) for n in (1, 2, 3, 11, 12, 13, 50, 71, 72, 103)]
+    ['1st', '2nd', '3rd', '11th', '12th', '13th', '50th', '71st', '72nd', '103rd']
+    """
+    suffix = "th" if 11 <= n % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _with_context(reason: str, context: str) -> str:
+    """The rule's reason with the planner's context inside its last sentence."""
+    if not context:
+        return reason
+    body, stop = (reason[:-1], ".") if reason.endswith(".") else (reason, "")
+    return f"{body} ({context}){stop}"
 
 
 def _check_overlaps(policy: Policy, streams: dict[str, list[Rule]]) -> None:
@@ -273,6 +297,7 @@ def _notes(policy, woman, start, end, applicable, exams) -> list[str]:
         stop = birthday(woman.birth_date, hi)
         if start < stop < end:
             notes.append(
-                f"Routine screening under {policy.name} ends at her {hi}th birthday ({stop})."
+                f"Routine screening under {policy.name} ends at her {ordinal(hi)} birthday "
+                f"({stop})."
             )
     return notes

@@ -22,7 +22,8 @@ DEFAULT_WINDOW_MONTHS = 3
 DEFAULT_STREAM = "main"
 
 _TOP_KEYS = {
-    "name", "title", "kind", "country", "arm", "levels", "source", "notes", "window_months",
+    "name", "title", "kind", "country", "arm", "levels", "default_level", "source", "notes",
+    "window_months",
     "study", "rule", "no_screening",
 }  # fmt: skip
 _CONDITION_KEYS = {"levels", "density", "risk_5y_below", "risk_5y_at_least"}
@@ -122,6 +123,9 @@ class Policy:
     window_months: int = DEFAULT_WINDOW_MONTHS
     no_screening: tuple[NoScreening, ...] = ()
     study: Study | None = None
+    default_level: str = ""
+    """Level used for a woman whose level is not given (e.g. a national programme's general
+    population); empty: none."""
     path: str = ""
 
     @property
@@ -273,6 +277,12 @@ def parse_policy(text: str, path: str = "<policy>") -> Policy:
         if not isinstance(raw, list) or not raw or not all(isinstance(v, str) for v in raw):
             raise where.error("must be a non-empty list of level names", None, None, "levels")
         levels = tuple(raw)
+    default_level = _text(data.get("default_level"), where, None, None, "default_level", False)
+    if default_level and default_level not in levels:
+        raise where.error(
+            f"{default_level!r} is not one of the policy's levels ({', '.join(levels) or 'none'})",
+            None, None, "default_level",
+        )  # fmt: skip
     window = _whole(data.get("window_months"), where, None, None, "window_months", 1,
                     DEFAULT_WINDOW_MONTHS)  # fmt: skip
 
@@ -344,6 +354,7 @@ def parse_policy(text: str, path: str = "<policy>") -> Policy:
         window_months=window,
         no_screening=tuple(no_screening),
         study=study,
+        default_level=default_level,
         path=path,
     )
 
