@@ -275,7 +275,7 @@ def _check_overlaps(policy: Policy, streams: dict[str, list[Rule]]) -> None:
 
 def _notes(policy, woman, start, end, applicable, exams) -> list[str]:
     notes = []
-    age_start, age_end = age_on(woman.birth_date, start), age_on(woman.birth_date, end)
+    age_start = age_on(woman.birth_date, start)
     for entry in policy.no_screening:
         if not entry.conditions.holds(woman.level, woman.density, woman.risk_5y):
             continue
@@ -288,16 +288,27 @@ def _notes(policy, woman, start, end, applicable, exams) -> list[str]:
         return notes
     lo = min(r.start_age for r in applicable)
     hi = max(r.stop_age for r in applicable)
+    first, stop = birthday(woman.birth_date, lo), birthday(woman.birth_date, hi)
+    ages = f"{policy.name} covers ages {lo} to {hi - 1} for her"
     if not exams and not notes:
-        notes.append(
-            f"No routine screening during the plan: {policy.name} covers ages {lo} to {hi - 1} "
-            f"for her; she is {age_start} at the start ({start}) and {age_end} at the end ({end})."
-        )
-    elif age_end >= hi or birthday(woman.birth_date, hi) < end:
-        stop = birthday(woman.birth_date, hi)
-        if start < stop < end:
+        if end <= first:
             notes.append(
-                f"Routine screening under {policy.name} ends at her {ordinal(hi)} birthday "
-                f"({stop})."
+                f"No routine screening during the plan: {ages}; she is {age_start} at the start "
+                f"({start}) and reaches {lo} on {first}, after the plan ends ({end})."
             )
+        elif stop <= start:
+            notes.append(
+                f"No routine screening during the plan: {ages}; she is {age_start} at the start "
+                f"({start}): routine screening ended at her {ordinal(hi)} birthday ({stop})."
+            )
+        else:
+            notes.append(
+                f"No exam falls due during the plan ({start} to {end}): {ages}; her next exam "
+                f"would come after the plan ends or after routine screening ends at her "
+                f"{ordinal(hi)} birthday ({stop})."
+            )
+    elif start < stop < end:
+        notes.append(
+            f"Routine screening under {policy.name} ends at her {ordinal(hi)} birthday ({stop})."
+        )
     return notes

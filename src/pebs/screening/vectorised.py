@@ -150,7 +150,9 @@ def compile_policy(policy: Policy) -> CompiledPolicy:
         masks[r] = levels_ok[:, None] & densities_ok[None, :]  # (n_levels + 1, 5)
     _check_streams(policy)
     study = policy.study
-    tables = masks.reshape(len(rules), -1).copy()  # (n_rules, (n_levels + 1) * 5)
+    # Internal order puts "unknown" first: code (level + 1) * 5 + (density + 1) needs no branch.
+    unknown_first = np.roll(np.roll(masks, 1, axis=1), 1, axis=2)
+    tables = unknown_first.reshape(len(rules), -1)  # (n_rules, (n_levels + 1) * 5)
     tables.flags.writeable = False
     masks.flags.writeable = False
     by_stream = tuple(
@@ -381,54 +383,55 @@ def next_exam(
 
 def _block(compiled, ages, levels, densities, risks, gaps, ends, out_age, out_mods, out_rule):
     """One block of women; results written into the ``out_*`` views."""
-    n_slots = len(DENSITIES) + 1
-    level_slot = np.where(levels < 0, len(compiled.levels), levels).astype(np.intp)
-    codes = level_slot * n_slots + np.where(densities < 0, n_slots - 1, densities)  # (n,)
+    # Unknown (-1) is slot 0 of the internal tables, so no branch is needed here.
+    codes = (levels.astype(np.intp) + 1) * (len(DENSITIES) + 1) + (densities + 1)  # (n,)
     lasts = ages - gaps  # (n,) age at the last screen, NaN when none
-    rule_modalities = np.append(compiled.modalities, np.uint8(0))  # index -1 -> no modality
-    best = out_age
-    best[:] = np.inf
-    out_rule[:] = NO_RULE
-    out_mods[:] = 0
-    for rules in compiled.stream_rules:
-        due, rule = _stream(compiled, rules, ages, codes, risks, lasts)
-        earlier = due < best - _EPS
-        # Another stream due at the same age adds its exams (both +inf: adds nothing).
-        same = ~earlier & (due <= best + _EPS)
-        modalities = rule_modalities[rule]
-        out_mods[:] = np.where(earlier, modalities, np.where(same, out_mods | modalities, out_mods))
-        out_rule[:] = np.where(earlier, rule, np.where(same, np.minimum(out_rule, rule), out_rule))
-        np.copyto(best, due, where=earlier)
+    found = [_stream(compiled, rules, ages, codes, risks, lasts) for rules in compiled.stream_rules]
+    if len(found) == 1:
+        out_age[:], out_mods[:], out_rule[:] = found[0]
+    else:
+        np.minimum.reduce([due for due, _, _ in found], out=out_age)
+        limit = out_age + _EPS
+        out_mods[:] = 0
+        out_rule[:] = np.iinfo(np.int16).max
+        for due, modalities, rule in found:
+            # Every stream due at the earliest age adds its modalities; with no exam at all
+            # (+inf everywhere) each stream adds none and rule -1.
+            is_due = due <= limit
+            np.bitwise_or(out_mods, modalities, out=out_mods, where=is_due)
+            np.minimum(out_rule, rule, out=out_rule, where=is_due)
     if ends is not None:
-        cutoffs = ends - compiled.absorb_years
-        in_study = ages <= ends + _EPS  # NaN study end: not in a study
-        replaced = in_study & ~(best < cutoffs - _EPS)
-        np.copyto(best, ends, where=replaced)
-        out_mods[replaced] = compiled.end_of_study
-        out_rule[replaced] = END_OF_STUDY
-    best[np.isinf(best)] = np.nan
+        in_study = ages <= ends + _EPS  # a NaN study end: not in a study
+        is_replaced = in_study & ~(out_age < ends - compiled.absorb_years - _EPS)
+        np.copyto(out_age, ends, where=is_replaced)
+        np.copyto(out_mods, compiled.end_of_study, where=is_replaced)
+        np.copyto(out_rule, END_OF_STUDY, where=is_replaced)
+    np.copyto(out_age, np.nan, where=np.isinf(out_age))
 
 
 def _stream(compiled, rules, ages, codes, risks, lasts):
-    """First exam of one stream: (due age, +inf when none; rule index, -1 when none)."""
+    """First exam of one stream: due age (+inf when none), modality bitmask, rule (-1 none)."""
     n = ages.size
     due_stream = np.full(n, np.inf)
+    modalities_stream = np.zeros(n, dtype=np.uint8)
     rule_stream = np.full(n, NO_RULE, dtype=np.int16)
-    pending = np.ones(n, dtype=bool)  # no exam found yet in this stream
+    pending = None  # no exam found yet in this stream (None: everyone, before the first rule)
     for r in rules:
         applies = compiled._tables[r].take(codes)  # (n,) level and density conditions
         if np.isfinite(compiled.risk_below[r]):
             applies &= risks < compiled.risk_below[r]
         if np.isfinite(compiled.risk_at_least[r]):
             applies &= risks >= compiled.risk_at_least[r]
-        applies &= pending
+        if pending is not None:
+            applies &= pending
         due = lasts + compiled.intervals[r]  # NaN without a last screen
         np.fmax(due, ages, out=due)  # not before now (overdue or no last screen: now)
         np.maximum(due, compiled.start_ages[r], out=due)  # not before the band's first birthday
         if compiled.offsets[r]:
             due += compiled.offsets[r]
-        applies &= due < compiled.stop_ages[r] - _EPS
+        applies &= due < compiled.stop_ages[r] - _EPS  # strictly before the band's last birthday
         np.copyto(due_stream, due, where=applies)
-        rule_stream[applies] = r
-        pending &= ~applies
-    return due_stream, rule_stream
+        np.copyto(modalities_stream, compiled.modalities[r], where=applies)
+        np.copyto(rule_stream, r, where=applies)
+        pending = ~applies if pending is None else pending & ~applies
+    return due_stream, modalities_stream, rule_stream
