@@ -96,13 +96,17 @@ def plan_command(
         return
     console = Console()
     table = Table(
-        "due", "window", "modality", "reason",
+        "due", "window", "exams", "reason",
         title=f"Plan under {result.policy}, {result.start} to {result.end}",
     )  # fmt: skip
-    for exam in result.exams:
+    visits: dict[date, list] = {}
+    for exam in result.exams:  # one row per visit: the modalities due that day
+        visits.setdefault(exam.due, []).append(exam)
+    for due, exams in visits.items():
+        reasons = list(dict.fromkeys(e.reason for e in exams))
         table.add_row(
-            exam.due.isoformat(), f"{exam.window_start} to {exam.window_end}", exam.modality,
-            exam.reason,
+            due.isoformat(), f"{exams[0].window_start} to {exams[0].window_end}",
+            " + ".join(e.modality for e in exams), "\n".join(reasons),
         )  # fmt: skip
     console.print(table)
     for note in result.notes:
