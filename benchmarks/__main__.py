@@ -28,7 +28,7 @@ from benchmarks import cli_stream, gail_throughput, one_core, reference, report
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = ROOT / "benchmarks" / "results" / "latest.md"
 CLI_ROWS = {"full": 10_000_000, "quick": 1_000_000}
-SECTIONS = ("prs", "icare", "personalised")
+SECTIONS = ("prs", "icare", "personalised", "screening")
 """Benchmarks that print their own markdown section (``python -m benchmarks.<name>_bench``)."""
 
 

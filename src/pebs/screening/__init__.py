@@ -15,10 +15,13 @@ from pebs.screening.policy import (
     parse_policy,
     shipped_policies,
 )
+from pebs.screening.vectorised import CompiledPolicy, NextExam, compile_policy, next_exam
 
 __all__ = [
     "MODALITIES",
+    "CompiledPolicy",
     "Exam",
+    "NextExam",
     "Plan",
     "PlanError",
     "Policy",
@@ -28,7 +31,9 @@ __all__ = [
     "add_months",
     "age_on",
     "birthday",
+    "compile_policy",
     "load_policy",
+    "next_exam",
     "parse_policy",
     "plan",
     "shipped_policies",

@@ -138,15 +138,20 @@ def _stream_exams(
         band_stop = birthday(woman.birth_date, rule.stop_age)
         if band_stop <= start or band_start >= end:
             continue
-        if rule.offset_months and not exams:  # alternating stream: offset from the last exam
-            due = add_months(start if last is None else last, rule.offset_months)
+        context = ""
+        if rule.offset_months and not exams:
+            # Alternating stream: its first exam comes offset_months after the last screen when
+            # that keeps the alternation going, otherwise offset_months after the first date
+            # she can be screened (plan start or the band's first birthday).
+            due = None if last is None else add_months(last, rule.offset_months)
+            if due is None or due < max(start, band_start):
+                due = add_months(max(start, band_start), rule.offset_months)
         else:
             due = start if last is None else add_months(last, rule.every_months)
-        context = ""
-        if last is not None and due < start:
-            due, context = start, f"overdue: last screen on {last}"
-        if due < band_start:
-            due, context = band_start, f"from her {ordinal(rule.start_age)} birthday"
+            if last is not None and due < start:
+                due, context = start, f"overdue: last screen on {last}"
+            if due < band_start:
+                due, context = band_start, f"from her {ordinal(rule.start_age)} birthday"
         while due < band_stop and due < end:
             exams.append((due, rule, context))
             last, context = due, ""
