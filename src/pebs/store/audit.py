@@ -1,0 +1,294 @@
+"""The tamper-evident audit chain (see ``docs/trial/audit.md``).
+
+Each event stores ``prev_hash`` (the hash of the event before it; 64 zeros for the first) and
+
+    hash = SHA-256( prev_hash_hex_ascii || canonical_json(event) )
+
+where ``event`` is ``{"id", "at", "actor", "action", "entity", "entity_id", "reason", "old",
+"new"}`` and :func:`canonical_json` sorts keys, uses no whitespace, UTF-8, ``Z``-suffixed UTC times
+with microseconds, and refuses NaN/infinity. Appends are serialised (PostgreSQL: a transaction-level
+advisory lock; SQLite: the writer lock every pebs transaction takes with ``BEGIN IMMEDIATE``), ids
+run 1, 2, 3... without gaps and ``prev_hash`` is unique, so the chain never forks.
+
+Call :func:`append_event` inside the service's transaction, after the change it records, so that
+the change and its audit record commit (or roll back) together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Text, cast, insert, select, text
+from sqlalchemy.orm import Session
+
+from pebs.store._base import utcnow
+from pebs.store.engine import READ_ONLY_OPTION
+from pebs.store.models import AuditEvent
+
+__all__ = [
+    "ADVISORY_LOCK_KEY",
+    "GENESIS_HASH",
+    "ChainHead",
+    "VerifyResult",
+    "append_event",
+    "canonical_json",
+    "chain_head",
+    "event_hash",
+    "verify_chain",
+]
+
+GENESIS_HASH = "0" * 64
+ADVISORY_LOCK_KEY = int.from_bytes(
+    hashlib.sha256(b"pebs.audit_events").digest()[:8], "big", signed=True
+)
+"""Key of the PostgreSQL advisory lock that serialises appends (same in every pebs database)."""
+
+_HEAD_LINE = re.compile(r"^pebs-audit-head id=(\d+) hash=([0-9a-f]{64})(?: at=(\S+))?$")
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    """The last event of the chain: export it (reports, e-mail to the DSMB) to pin history.
+
+    >>> head = ChainHead(id=3, hash="ab" * 32)
+    >>> ChainHead.parse(head.export_line()) == head
+    True
+    """
+
+    id: int
+    hash: str
+    at: datetime | None = field(default=None, compare=False)
+    """When the head event was recorded (informative; not compared)."""
+
+    def export_line(self) -> str:
+        """One line that :meth:`parse` reads back, e.g. for a report footer."""
+        line = f"pebs-audit-head id={self.id} hash={self.hash}"
+        return line if self.at is None else f"{line} at={_utc_text(self.at)}"
+
+    @classmethod
+    def parse(cls, line: str) -> ChainHead:
+        match = _HEAD_LINE.match(line.strip())
+        if match is None:
+            raise ValueError(f"audit head: {line!r} is not 'pebs-audit-head id=N hash=HEX64'")
+        at = match.group(3)
+        return cls(
+            int(match.group(1)),
+            match.group(2),
+            None if at is None else datetime.fromisoformat(at).astimezone(UTC),
+        )
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """Outcome of :func:`verify_chain`; ``first_broken_id`` is the first event failing a check."""
+
+    ok: bool
+    n_events: int
+    first_broken_id: int | None = None
+    reason: str | None = None
+
+
+def canonical_json(value: Any) -> str:
+    """The canonical JSON text of ``value`` (what the hash covers).
+
+    Keys sorted, no whitespace, non-ASCII kept (hashed as UTF-8). Aware datetimes become UTC
+    ``YYYY-MM-DDTHH:MM:SS.ffffffZ``; dates ``YYYY-MM-DD``; ``Decimal``, ``UUID`` and enums their
+    text or value; sets sorted lists; numpy scalars Python numbers. Floats keep Python's shortest
+    round-trip form; NaN, infinities and naive datetimes are refused.
+
+    >>> canonical_json({"b": 1.5, "a": [date(2024, 1, 31), None, "é"]})
+    '{"a":["2024-01-31",null,"é"],"b":1.5}'
+    """
+    return json.dumps(
+        value,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+        default=_json_default,
+    )
+
+
+def event_hash(prev_hash: str, document: Mapping[str, Any]) -> str:
+    """``SHA-256(prev_hash || canonical_json(document))`` as 64 hex digits."""
+    return hashlib.sha256((prev_hash + canonical_json(document)).encode("utf-8")).hexdigest()
+
+
+def append_event(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: str | int | None = None,
+    reason: str | None = None,
+    old: Mapping[str, Any] | None = None,
+    new: Mapping[str, Any] | None = None,
+    at: datetime | None = None,
+) -> ChainHead:
+    """Append one event to the chain in the session's transaction; return the new head.
+
+    Flushes pending ORM changes, takes the chain lock (held until the transaction ends), reads
+    the head and inserts the new event linked to it. Does not commit. ``old``/``new`` are stored
+    exactly as hashed (JSON-normalised: dates become ISO text). Call it after the change it
+    records, as the last write, and commit soon: other appenders wait for the lock.
+    """
+    when = utcnow() if at is None else datetime.fromisoformat(_utc_text(at))
+    values: dict[str, Any] = {
+        "at": when,
+        "actor": actor,
+        "action": action,
+        "entity": entity,
+        "entity_id": None if entity_id is None else str(entity_id),
+        "reason": reason,
+        "old": None if old is None else json.loads(canonical_json(dict(old))),
+        "new": None if new is None else json.loads(canonical_json(dict(new))),
+    }
+    session.flush()  # the change being recorded goes first (and fails first)
+    _lock_chain(session)
+    head = chain_head(session)
+    values["id"] = head.id + 1
+    values["prev_hash"] = head.hash
+    values["hash"] = event_hash(head.hash, {key: values[key] for key in _DOCUMENT_KEYS})
+    session.execute(insert(AuditEvent), [values])
+    return ChainHead(values["id"], values["hash"], when)
+
+
+def chain_head(session: Session) -> ChainHead:
+    """The last event's id and hash (``ChainHead(0, GENESIS_HASH)`` for an empty chain)."""
+    row = session.execute(
+        select(AuditEvent.id, AuditEvent.hash, AuditEvent.at)
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return ChainHead(0, GENESIS_HASH)
+    return ChainHead(row.id, row.hash, row.at)
+
+
+def verify_chain(
+    session: Session, *, expected_head: ChainHead | None = None, batch_size: int = 1000
+) -> VerifyResult:
+    """Walk the chain in id order and report the first event that breaks it.
+
+    Detects an edited event (its content no longer gives its hash), a deleted one (ids jump, or
+    the next ``prev_hash`` does not link), an inserted one (it does not link, or the next event
+    does not link to it). An exported ``expected_head`` additionally detects a rewritten or
+    truncated history that is internally consistent. ``n_events`` counts every stored event.
+    """
+    table = AuditEvent.__table__
+    columns = [c for c in table.c if c.name not in ("old", "new")]
+    query = (
+        select(*columns, cast(table.c.old, Text).label("old"), cast(table.c.new, Text).label("new"))
+        .order_by(table.c.id)
+        .execution_options(yield_per=batch_size)
+    )
+    n_events = 0
+    broken: tuple[int, str] | None = None
+    prev_id, prev_hash = 0, GENESIS_HASH
+    head_seen: str | None = None
+    rows = iter(session.execute(query))
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except (ValueError, TypeError) as error:  # a value the driver cannot read back
+            broken = broken or (prev_id + 1, f"event after {prev_id} is unreadable: {error}")
+            break
+        n_events += 1
+        if expected_head is not None and row.id == expected_head.id:
+            head_seen = row.hash
+        if broken is None:
+            problem = _check_row(row, prev_id, prev_hash)
+            if problem is not None:
+                broken = (row.id, problem)
+        prev_id, prev_hash = row.id, row.hash
+    if broken is None and expected_head is not None and expected_head.id > 0:
+        if head_seen is None:
+            broken = (
+                n_events + 1,
+                f"chain ends at event {prev_id} but the exported head is event {expected_head.id}",
+            )
+        elif head_seen != expected_head.hash:
+            broken = (expected_head.id, "differs from the exported head: history was rewritten")
+    if broken is None:
+        return VerifyResult(True, n_events)
+    return VerifyResult(False, n_events, broken[0], broken[1])
+
+
+def _check_row(row: Any, prev_id: int, prev_hash: str) -> str | None:
+    if row.id != prev_id + 1:
+        return f"event {prev_id + 1} is missing (the next stored event is {row.id})"
+    if row.prev_hash != prev_hash:
+        return f"prev_hash does not match the hash of event {prev_id}"
+    try:
+        old = None if row.old is None else json.loads(row.old)
+        new = None if row.new is None else json.loads(row.new)
+        expected = event_hash(row.prev_hash, _document(row.id, row.at, row, old, new))
+    except (ValueError, TypeError) as error:
+        return f"content cannot be read: {error}"
+    if expected != row.hash:
+        return "content does not match its hash (the event was altered)"
+    return None
+
+
+_DOCUMENT_KEYS = ("id", "at", "actor", "action", "entity", "entity_id", "reason", "old", "new")
+
+
+def _document(event_id: int, at: datetime, event: Any, old: Any, new: Any) -> dict[str, Any]:
+    return {
+        "id": event_id,
+        "at": at,
+        "actor": event.actor,
+        "action": event.action,
+        "entity": event.entity,
+        "entity_id": event.entity_id,
+        "reason": event.reason,
+        "old": old,
+        "new": new,
+    }
+
+
+def _lock_chain(session: Session) -> None:
+    connection = session.connection()
+    if connection.get_execution_options().get(READ_ONLY_OPTION, False):
+        raise RuntimeError("append_event: the session is read-only; use a writing session")
+    if connection.dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+    # SQLite: the transaction began with BEGIN IMMEDIATE and already holds the writer lock.
+
+
+def _utc_text(value: datetime) -> str:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"naive datetime {value.isoformat()} in audit data: give an aware one")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return _utc_text(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal | UUID):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    if type(value).__module__ == "numpy" and hasattr(value, "item"):
+        item = value.item()
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ValueError(f"audit data: {item} is not allowed in canonical JSON")
+        return item
+    raise TypeError(f"audit data: {type(value).__name__} {value!r} has no canonical JSON form")

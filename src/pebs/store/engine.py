@@ -1,0 +1,123 @@
+"""Engines and sessions for SQLite (the default) and PostgreSQL (psycopg 3).
+
+SQLite connections get ``journal_mode=WAL``, ``foreign_keys=ON``, a busy timeout and
+``synchronous=FULL``; every transaction starts with ``BEGIN IMMEDIATE``, so it holds the single
+writer lock from its first statement: concurrent writers queue (up to the busy timeout) instead of
+failing half-way with "database is locked", and a read-then-write (next free slot, audit chain
+head) cannot be overtaken. Sessions that only read can ask for a plain deferred ``BEGIN`` with
+:func:`session_factory` (``read_only=True``).
+
+PostgreSQL URLs (``postgresql://``, ``postgres://``) use the psycopg 3 driver. Transactions run at
+READ COMMITTED; serialisation where it matters is explicit (row locks, the audit advisory lock).
+
+Services own transactions::
+
+    Session = session_factory(create_engine_for(settings.database_url))
+    with Session.begin() as session:      # commit on success, rollback on error
+        ...
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+__all__ = ["READ_ONLY_OPTION", "create_engine_for", "session_factory"]
+
+READ_ONLY_OPTION = "pebs_read_only"
+"""Execution option: on SQLite, begin with a deferred ``BEGIN`` (readers never block writers)."""
+
+_SQLITE_BUSY_TIMEOUT_S = 60.0
+
+
+def normalise_url(url: str | URL) -> URL:
+    """Return ``url`` with the psycopg 3 driver for PostgreSQL; reject other databases.
+
+    >>> normalise_url("postgres://u@h/db").drivername
+    'postgresql+psycopg'
+    >>> normalise_url("sqlite:///pebs.db").drivername
+    'sqlite'
+    """
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend in ("postgres", "postgresql"):
+        return parsed.set(drivername="postgresql+psycopg")
+    if backend == "sqlite":
+        return parsed
+    raise ValueError(f"database URL: unsupported database {backend!r}; use sqlite or postgresql")
+
+
+def create_engine_for(
+    url: str | URL,
+    *,
+    sqlite_foreign_keys: bool = True,
+    sqlite_synchronous: str = "FULL",
+    echo: bool = False,
+) -> Engine:
+    """Create the engine for ``url`` (SQLite or PostgreSQL) with pebs' connection settings.
+
+    Nothing connects until the engine is first used.
+    ``sqlite_foreign_keys=False`` is for migrations only (table rebuilds in batch mode);
+    ``sqlite_synchronous="NORMAL"`` trades durability of the last commits on power loss for speed.
+
+    >>> from sqlalchemy import text
+    >>> engine = create_engine_for("sqlite://")
+    >>> with session_factory(engine).begin() as session:
+    ...     session.execute(text("PRAGMA foreign_keys")).scalar_one()
+    1
+    """
+    parsed = normalise_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed, sqlite_foreign_keys, sqlite_synchronous, echo)
+    return create_engine(parsed, pool_pre_ping=True, echo=echo)
+
+
+def session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
+    """A sessionmaker whose sessions keep loaded objects usable after commit.
+
+    ``read_only=True`` marks the connections (:data:`READ_ONLY_OPTION`): on SQLite they begin
+    deferred, so long reads do not hold the writer lock; on PostgreSQL the transactions are
+    ``READ ONLY`` (the server refuses writes). :func:`pebs.store.append_event` refuses them too.
+    """
+    if not read_only:
+        return sessionmaker(bind=engine, expire_on_commit=False)
+    options: dict[str, Any] = {READ_ONLY_OPTION: True}
+    if engine.dialect.name == "postgresql":
+        options["postgresql_readonly"] = True
+    return sessionmaker(bind=engine.execution_options(**options), expire_on_commit=False)
+
+
+def _sqlite_engine(url: URL, foreign_keys: bool, synchronous: str, echo: bool) -> Engine:
+    if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+        raise ValueError(f"sqlite_synchronous: {synchronous!r} is not OFF, NORMAL, FULL or EXTRA")
+    in_memory = url.database in (None, "", ":memory:")
+    connect_args: dict[str, Any] = {"timeout": _SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False}
+    engine = create_engine(url, connect_args=connect_args, echo=echo)
+    pragmas = [
+        f"PRAGMA busy_timeout = {int(_SQLITE_BUSY_TIMEOUT_S * 1000)}",
+        f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}",
+        f"PRAGMA synchronous = {synchronous.upper()}",
+    ]
+    if not in_memory:
+        pragmas.insert(0, "PRAGMA journal_mode = WAL")
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event issue BEGIN (the driver's own implicit BEGIN is deferred).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            for pragma in pragmas:
+                cursor.execute(pragma)
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+    return engine

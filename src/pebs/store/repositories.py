@@ -1,0 +1,302 @@
+"""Query helpers. They never commit: the calling service owns the transaction.
+
+Participant data is always read through a :class:`Scope` (the caller's sites or country), so a
+site user cannot reach another site's participants whatever the entry point; an out-of-scope
+participant is simply not found (as if it did not exist).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Select, func, select, text, tuple_, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from pebs.store.models import (
+    COUNTRY_ROLES,
+    SITE_ROLES,
+    Allocation,
+    AllocationList,
+    AllocationSlot,
+    Consent,
+    Country,
+    EligibilityAssessment,
+    Participant,
+    ParticipantIdentity,
+    Site,
+    Study,
+    User,
+    Visit,
+)
+
+__all__ = [
+    "Scope",
+    "active_consent",
+    "count_participants",
+    "due_visits",
+    "find_identity_by_hmac",
+    "get_allocation",
+    "get_participant",
+    "get_site",
+    "get_study",
+    "get_user",
+    "latest_allocation_list",
+    "latest_eligibility",
+    "list_participants",
+    "lock_stratum",
+    "next_free_slot",
+    "next_participant_sequence",
+]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which participants a caller may see: ``None`` means "not restricted" on that level.
+
+    >>> Scope.for_sites(3).site_ids
+    frozenset({3})
+    >>> Scope.nothing().site_ids
+    frozenset()
+    """
+
+    site_ids: frozenset[int] | None = None
+    country_ids: frozenset[int] | None = None
+
+    @classmethod
+    def everything(cls) -> Scope:
+        return cls()
+
+    @classmethod
+    def nothing(cls) -> Scope:
+        return cls(site_ids=frozenset())
+
+    @classmethod
+    def for_sites(cls, *site_ids: int) -> Scope:
+        return cls(site_ids=frozenset(site_ids))
+
+    @classmethod
+    def for_countries(cls, *country_ids: int) -> Scope:
+        return cls(country_ids=frozenset(country_ids))
+
+    @classmethod
+    def of_user(cls, user: User) -> Scope:
+        """Site roles see their site, country coordinators their country, central roles all.
+
+        A disabled account, or a scoped role without its site/country, sees nothing.
+        """
+        if not user.is_active:
+            return cls.nothing()
+        if user.role in SITE_ROLES:
+            return cls.nothing() if user.site_id is None else cls.for_sites(user.site_id)
+        if user.role in COUNTRY_ROLES:
+            return cls.nothing() if user.country_id is None else cls.for_countries(user.country_id)
+        return cls.everything()
+
+    def apply(
+        self, statement: Select, site_column: InstrumentedAttribute[int] = Participant.site_id
+    ) -> Select:
+        """Restrict ``statement`` (which selects participant data) to this scope."""
+        if self.site_ids is not None:
+            statement = statement.where(site_column.in_(sorted(self.site_ids)))
+        if self.country_ids is not None:
+            sites = select(Site.id).where(Site.country_id.in_(sorted(self.country_ids)))
+            statement = statement.where(site_column.in_(sites))
+        return statement
+
+
+# --- configuration -------------------------------------------------------------------------
+
+
+def get_study(session: Session, name: str) -> Study | None:
+    return session.scalar(select(Study).where(Study.name == name))
+
+
+def get_site(session: Session, study_id: int, site_code: str) -> Site | None:
+    """The site with study-wide ``site_code`` (``FR-GR``)."""
+    return session.scalar(
+        select(Site).join(Country).where(Country.study_id == study_id, Site.code == site_code)
+    )
+
+
+def get_user(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == username))
+
+
+# --- participants --------------------------------------------------------------------------
+
+
+def next_participant_sequence(session: Session, site_id: int) -> int:
+    """Atomically increment and return the site's participant sequence (1, 2, ...).
+
+    The UPDATE locks the site row (PostgreSQL) or runs under the writer lock (SQLite), so two
+    concurrent registrations at one site never get the same number.
+    """
+    sequence = session.execute(
+        update(Site)
+        .where(Site.id == site_id)
+        .values(last_sequence=Site.last_sequence + 1)
+        .returning(Site.last_sequence),
+        execution_options={"synchronize_session": False},
+    ).scalar_one_or_none()
+    if sequence is None:
+        raise LookupError(f"site id {site_id} does not exist")
+    return int(sequence)
+
+
+def get_participant(session: Session, scope: Scope, study_id: str) -> Participant | None:
+    """The participant with pseudonymous ``study_id``, if it exists in ``scope``."""
+    return session.scalar(scope.apply(select(Participant).where(Participant.study_id == study_id)))
+
+
+def list_participants(
+    session: Session,
+    scope: Scope,
+    *,
+    site_id: int | None = None,
+    after_id: int = 0,
+    limit: int = 100,
+) -> list[Participant]:
+    """One page of participants in id order (keyset paging: pass the last id as ``after_id``)."""
+    statement = select(Participant).where(Participant.id > after_id)
+    if site_id is not None:
+        statement = statement.where(Participant.site_id == site_id)
+    statement = scope.apply(statement).order_by(Participant.id).limit(limit)
+    return list(session.scalars(statement))
+
+
+def count_participants(session: Session, scope: Scope, *, site_id: int | None = None) -> int:
+    statement = select(func.count()).select_from(Participant)
+    if site_id is not None:
+        statement = statement.where(Participant.site_id == site_id)
+    return int(session.scalar(scope.apply(statement)) or 0)
+
+
+def find_identity_by_hmac(session: Session, national_id_hmac: str) -> ParticipantIdentity | None:
+    """The identity with this national-ID HMAC, across all sites (duplicate detection).
+
+    Deliberately unscoped: the service decides what to reveal (e.g. "already registered").
+    """
+    return session.scalar(
+        select(ParticipantIdentity).where(ParticipantIdentity.national_id_hmac == national_id_hmac)
+    )
+
+
+def latest_eligibility(session: Session, participant_id: int) -> EligibilityAssessment | None:
+    return session.scalar(
+        select(EligibilityAssessment)
+        .where(EligibilityAssessment.participant_id == participant_id)
+        .order_by(EligibilityAssessment.assessed_at.desc(), EligibilityAssessment.id.desc())
+        .limit(1)
+    )
+
+
+def active_consent(session: Session, participant_id: int) -> Consent | None:
+    """The latest consent that has not been withdrawn."""
+    return session.scalar(
+        select(Consent)
+        .where(Consent.participant_id == participant_id, Consent.withdrawn_at.is_(None))
+        .order_by(Consent.consented_at.desc(), Consent.id.desc())
+        .limit(1)
+    )
+
+
+# --- randomisation -------------------------------------------------------------------------
+
+_STRATUM_LOCK_CLASS = 0x7065_6273  # "pebs": first key of the two-key advisory locks on strata
+
+
+def get_allocation(session: Session, participant_id: int) -> Allocation | None:
+    return session.scalar(select(Allocation).where(Allocation.participant_id == participant_id))
+
+
+def latest_allocation_list(
+    session: Session, study_id: int, *, is_test: bool = False
+) -> AllocationList | None:
+    """The study's list of highest version (test/training lists are kept apart)."""
+    return session.scalar(
+        select(AllocationList)
+        .where(AllocationList.study_id == study_id, AllocationList.is_test == is_test)
+        .order_by(AllocationList.version.desc())
+        .limit(1)
+    )
+
+
+def lock_stratum(session: Session, study_id: int, stratum: str, *, is_test: bool = False) -> None:
+    """Serialise allocations in one stratum until the end of the transaction.
+
+    PostgreSQL: a transaction-level advisory lock on (study, stratum, test flag); allocations in
+    other strata proceed in parallel. SQLite: nothing to do, the transaction already holds the
+    writer lock. Call it before :func:`next_free_slot`, so that concurrent allocations take the
+    slots strictly in list order and never the same one.
+    """
+    if session.connection().dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256(f"{study_id}\x1f{stratum}\x1f{int(is_test)}".encode()).digest()
+    key = int.from_bytes(digest[:4], "big", signed=True)
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(:class, :key)"),
+        {"class": _STRATUM_LOCK_CLASS, "key": key},
+    )
+
+
+def next_free_slot(
+    session: Session, study_id: int, stratum: str, *, is_test: bool = False
+) -> AllocationSlot | None:
+    """The stratum's first unused, usable slot in (list version, position) order; ``None`` when
+    every list of the study is exhausted for this stratum."""
+    list_ids = session.scalars(
+        select(AllocationList.id)
+        .where(AllocationList.study_id == study_id, AllocationList.is_test == is_test)
+        .order_by(AllocationList.version)
+    ).all()
+    for list_id in list_ids:  # a few lists at most; each lookup uses ix_allocation_slots_free
+        slot = session.scalar(
+            select(AllocationSlot)
+            .where(
+                AllocationSlot.allocation_list_id == list_id,
+                AllocationSlot.stratum == stratum,
+                AllocationSlot.used_by_participant_id.is_(None),
+                AllocationSlot.unusable_reason.is_(None),
+            )
+            .order_by(AllocationSlot.position)
+            .limit(1)
+        )
+        if slot is not None:
+            return slot
+    return None
+
+
+# --- worklists -----------------------------------------------------------------------------
+
+
+def due_visits(
+    session: Session,
+    scope: Scope,
+    *,
+    on: date,
+    site_ids: Iterable[int] | None = None,
+    overdue_only: bool = False,
+    after: tuple[date, int] | None = None,
+    limit: int = 100,
+) -> list[Visit]:
+    """Visits not yet performed whose window has opened by ``on`` (overdue: window closed).
+
+    Ordered by (due date, id); pass the last row's ``(due_date, id)`` as ``after`` for the next
+    page.
+    """
+    statement = (
+        select(Visit)
+        .join(Participant, Visit.participant_id == Participant.id)
+        .where(Visit.performed_date.is_(None), Visit.window_start <= on)
+    )
+    if overdue_only:
+        statement = statement.where(Visit.window_end < on)
+    if site_ids is not None:
+        statement = statement.where(Participant.site_id.in_(sorted(set(site_ids))))
+    if after is not None:
+        statement = statement.where(tuple_(Visit.due_date, Visit.id) > tuple_(*after))
+    statement = scope.apply(statement).order_by(Visit.due_date, Visit.id).limit(limit)
+    return list(session.scalars(statement))
