@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
+from pebs._named_files import read_named, shipped_names
+
 MODALITIES = ("mammography", "tomosynthesis", "mri", "ultrasound", "clinical_examination")
 KINDS = ("national-programme", "trial-arm", "guideline")
 ARMS = ("standard", "risk-based", "any")
@@ -393,9 +395,7 @@ def policy_dir():
 
 def shipped_policies() -> tuple[str, ...]:
     """Names of the policies shipped with pebs."""
-    return tuple(
-        sorted(p.name[: -len(".toml")] for p in policy_dir().iterdir() if p.name.endswith(".toml"))
-    )
+    return shipped_names(policy_dir())
 
 
 def load_policy(name_or_path: str | Path) -> Policy:
@@ -404,18 +404,5 @@ def load_policy(name_or_path: str | Path) -> Policy:
     Raises :class:`PolicyError` for an unknown name (listing the shipped ones), an unreadable
     file, or an invalid policy.
     """
-    text_path = str(name_or_path)
-    if isinstance(name_or_path, Path) or text_path.endswith(".toml") or "/" in text_path:
-        path = Path(name_or_path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise PolicyError(f"{path}: cannot be read ({exc.strerror})") from exc
-        return parse_policy(text, str(path))
-    if text_path not in shipped_policies():
-        raise PolicyError(
-            f"unknown policy {text_path!r}; shipped: {', '.join(shipped_policies())} "
-            "(or give the path of a .toml file)"
-        )
-    resource = policy_dir().joinpath(f"{text_path}.toml")
-    return parse_policy(resource.read_text(encoding="utf-8"), f"{text_path}.toml")
+    text, source = read_named(name_or_path, policy_dir(), what="policy", error=PolicyError)
+    return parse_policy(text, source)

@@ -37,6 +37,7 @@ from importlib.resources import files
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pebs._named_files import read_named, shipped_names
 from pebs.screening import PolicyError, load_policy, shipped_policies
 from pebs.trial.allocation_list import AllocationListError, BlockDesign
 from pebs.trial.eligibility import CriteriaSet, Criterion, EligibilityError
@@ -508,11 +509,7 @@ def _study_dir():
 
 def shipped_studies() -> tuple[str, ...]:
     """Names of the studies shipped with pebs."""
-    return tuple(
-        sorted(
-            p.name.removesuffix(".toml") for p in _study_dir().iterdir() if p.name.endswith(".toml")
-        )
-    )
+    return shipped_names(_study_dir())
 
 
 def load_study(name_or_path: str | Path) -> Study:
@@ -524,18 +521,5 @@ def load_study(name_or_path: str | Path) -> Study:
     >>> study.target, len(study.countries), study.policy_for("standard", "UK")
     (90000, 6, 'uk-england')
     """
-    text_path = str(name_or_path)
-    if isinstance(name_or_path, Path) or text_path.endswith(".toml") or "/" in text_path:
-        path = Path(name_or_path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise StudyError(f"{path}: cannot be read ({exc.strerror})") from exc
-        return parse_study(text, str(path))
-    if text_path not in shipped_studies():
-        raise StudyError(
-            f"unknown study {text_path!r}; shipped: {', '.join(shipped_studies())} "
-            "(or give the path of a .toml file)"
-        )
-    resource = _study_dir().joinpath(f"{text_path}.toml")
-    return parse_study(resource.read_text(encoding="utf-8"), f"{text_path}.toml")
+    text, source = read_named(name_or_path, _study_dir(), what="study", error=StudyError)
+    return parse_study(text, source)
