@@ -12,7 +12,7 @@ import typer
 from typer._click.exceptions import ClickException
 
 from pebs import __version__
-from pebs.cli import risk, screening
+from pebs.cli import audit, db, risk, screening, study
 from pebs.cli._errors import EXIT_INTERRUPTED, exit_code_for
 
 app = typer.Typer(
@@ -25,6 +25,9 @@ app = typer.Typer(
 app.add_typer(risk.app, name="risk")
 app.add_typer(screening.policy_app, name="policy")
 app.command("plan")(screening.plan_command)
+app.add_typer(db.app, name="db")
+app.add_typer(study.app, name="study")
+app.add_typer(audit.app, name="audit")
 
 
 def _version(value: bool) -> None:

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from pebs.config import SettingsError
 from pebs.io.errors import FileAccessError, InputFormatError
 from pebs.risk._arrays import ModelInputError
 from pebs.screening import PlanError, PolicyError
+from pebs.services.trial.errors import (
+    DatabaseNotReady,
+    NotFound,
+    PermissionDenied,
+    ServiceError,
+)
 
 EXIT_USAGE = 2
 """Bad command line (unknown option, missing argument): reported by the parser."""
@@ -17,6 +24,12 @@ EXIT_CODES: tuple[tuple[type[Exception], int], ...] = (
     (PolicyError, 65),  # a policy file that cannot be used, or an unknown policy name
     (PlanError, 65),  # an inconsistent planning request
     (FileAccessError, 74),  # EX_IOERR: a file cannot be opened, read or written
+    # Trial services (pebs.services.trial.errors); the most specific family first.
+    (NotFound, 66),  # EX_NOINPUT: no such study, site or participant (in the caller's scope)
+    (PermissionDenied, 77),  # EX_NOPERM: the role may not do this
+    (DatabaseNotReady, 69),  # EX_UNAVAILABLE: unreachable, or not migrated (pebs db upgrade)
+    (ServiceError, 65),  # EX_DATAERR: invalid input, conflict, exhausted stratum, duplicate...
+    (SettingsError, 78),  # EX_CONFIG: a PEBS_* setting is missing or unsafe
 )
 """Expected failures: one line on stderr, no traceback. Anything else is a bug and keeps its
 traceback."""

@@ -1,0 +1,60 @@
+"""``pebs study load FILE|NAME``: load a study configuration into the trial database."""
+
+from __future__ import annotations
+
+import getpass
+from typing import Annotated
+
+import typer
+
+from pebs.cli.db import load_settings
+
+app = typer.Typer(help="Study configurations: load.", no_args_is_help=True)
+
+
+def _operator():
+    """The operator, named in the audit trail as ``cli:<login>``."""
+    from pebs.services.trial import Actor
+
+    try:
+        login = getpass.getuser()
+    except (KeyError, OSError):  # no login name (some containers)
+        login = "unknown"
+    return Actor.system(f"cli:{login}")
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {kind.replace('_', ' ')}(s)" for kind, n in sorted(counts.items()))
+
+
+@app.command("load")
+def load_command(
+    study: Annotated[str, typer.Argument(help="A shipped study (mypebs-demo) or a .toml path.")],
+    demo_users: Annotated[
+        bool, typer.Option("--demo-users", help="Also create one demo account per role.")
+    ] = False,
+) -> None:
+    """Load a study (countries, sites, protocol versions, consent documents, arms, strata).
+
+    Loading the same file again changes nothing; a changed file adds and updates, never deletes.
+    """
+    from pebs.services.trial import load_study_config, open_database  # imported when used
+
+    database = open_database(load_settings().database_url)
+    try:
+        result = load_study_config(database.sessions, _operator(), study, demo_users=demo_users)
+    finally:
+        database.close()
+    if not result.changed:
+        typer.echo(f"pebs: study {result.study} is already loaded; nothing changed")
+    else:
+        typer.echo(f"pebs: study {result.study} loaded")
+        if result.created:
+            typer.echo(f"  created: {_counts(dict(result.created))}")
+        if result.updated:
+            typer.echo(f"  updated: {_counts(dict(result.updated))}")
+    typer.echo(f"  configuration sha256: {result.config_sha256}")
+    if result.demo_users:
+        typer.echo(f"  demo accounts (no password yet): {', '.join(result.demo_users)}")
+    for entry in result.not_in_file:
+        typer.echo(f"  note: {entry} is in the database but not in the file (kept)")

@@ -1,0 +1,132 @@
+"""The stored study configuration read back as the core's values (design, strata, criteria)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pebs.services.trial.errors import Conflict, InvalidInput, NotFound
+from pebs.store.models import Arm, ConsentDocument, ProtocolVersion, Study
+from pebs.store.repositories import get_study
+from pebs.trial import AGE_CRITERION, AgeBand, BlockDesign, CriteriaSet, Criterion, StrataDefinition
+
+
+def study_named(session: Session, name: str) -> Study:
+    study = get_study(session, name)
+    if study is None:
+        raise NotFound(f"no study {name!r} is loaded (pebs study load)")
+    return study
+
+
+def _config(study: Study) -> dict[str, Any]:
+    if not study.config or "design" not in study.config or "strata" not in study.config:
+        raise Conflict(f"study {study.name!r} has no stored configuration; load it again")
+    return study.config
+
+
+def design_of(study: Study) -> BlockDesign:
+    """Arms, ratio and block sizes of the study's randomisation."""
+    return design_from_json(_config(study)["design"])
+
+
+def design_from_json(design: Mapping[str, Any]) -> BlockDesign:
+    """The :class:`~pebs.trial.BlockDesign` written by :func:`design_json`."""
+    return BlockDesign(
+        arms=tuple(design["arms"]),
+        ratio=tuple(design["ratio"]),
+        block_sizes=tuple(design["block_sizes"]),
+        block_probabilities=tuple(design["block_probabilities"]),
+    )
+
+
+def strata_of(study: Study) -> StrataDefinition:
+    """The study's stratification factors and age bands."""
+    strata = _config(study)["strata"]
+    bands = tuple(AgeBand(low, high) for low, high in strata["age_bands"])
+    return StrataDefinition(tuple(strata["factors"]), bands)
+
+
+def design_json(design: BlockDesign) -> dict[str, Any]:
+    return {
+        "arms": list(design.arms),
+        "ratio": list(design.ratio),
+        "block_sizes": list(design.block_sizes),
+        "block_probabilities": list(design.block_probabilities),
+    }
+
+
+def strata_json(strata: StrataDefinition) -> dict[str, Any]:
+    return {
+        "factors": list(strata.factors),
+        "age_bands": [[band.low, band.high] for band in strata.age_bands],
+    }
+
+
+def criteria_json(criteria: CriteriaSet) -> list[dict[str, Any]]:
+    """``ProtocolVersion.eligibility_criteria``: the age range first, then each criterion."""
+    age = {"id": AGE_CRITERION, "min": criteria.min_age, "max": criteria.max_age}
+    return [age] + [
+        {
+            "id": c.id,
+            "question": c.question,
+            "expected": c.expected,
+            "failure_reason": c.failure_reason,
+        }
+        for c in criteria.criteria
+    ]
+
+
+def criteria_of(protocol: ProtocolVersion) -> CriteriaSet:
+    """The :class:`~pebs.trial.CriteriaSet` stored with a protocol version."""
+    entries = protocol.eligibility_criteria
+    age = next(e for e in entries if e["id"] == AGE_CRITERION)
+    criteria = tuple(
+        Criterion(e["id"], e["question"], e["expected"], e["failure_reason"])
+        for e in entries
+        if e["id"] != AGE_CRITERION
+    )
+    return CriteriaSet(protocol.version, age["min"], age["max"], criteria)
+
+
+def protocol_in_force(session: Session, study: Study, day: date) -> ProtocolVersion:
+    """The protocol version in force on ``day`` (latest effective on or before it)."""
+    protocol = session.scalar(
+        select(ProtocolVersion)
+        .where(ProtocolVersion.study_id == study.id, ProtocolVersion.effective_from <= day)
+        .order_by(ProtocolVersion.effective_from.desc())
+        .limit(1)
+    )
+    if protocol is None:
+        raise Conflict(f"study {study.name!r}: no protocol version is in force on {day}")
+    return protocol
+
+
+def consent_document_in_force(
+    session: Session, country_id: int, country_code: str, language: str, day: date
+) -> ConsentDocument:
+    """The consent document of a country and language in force on ``day``."""
+    document = session.scalar(
+        select(ConsentDocument)
+        .where(
+            ConsentDocument.country_id == country_id,
+            ConsentDocument.language == language,
+            ConsentDocument.effective_from <= day,
+        )
+        .order_by(ConsentDocument.effective_from.desc(), ConsentDocument.id.desc())
+        .limit(1)
+    )
+    if document is None:
+        raise Conflict(f"no consent document for {country_code}/{language} is in force on {day}")
+    return document
+
+
+def arm_named(session: Session, study: Study, name: str) -> Arm:
+    arm = session.scalar(select(Arm).where(Arm.study_id == study.id, Arm.name == name))
+    if arm is None:
+        known = session.scalars(select(Arm.name).where(Arm.study_id == study.id)).all()
+        raise InvalidInput(f"study {study.name!r} has no arm {name!r}; arms: {', '.join(known)}")
+    return arm

@@ -1,0 +1,148 @@
+"""Record consent (on the document version in force for her country and language) and withdrawal.
+
+Consent needs an eligible woman and moves her to ``consented``. Withdrawal has three levels,
+mildest first (:data:`pebs.trial.WITHDRAWAL_LEVELS`): ``no_further_contact``,
+``no_further_data_collection``, ``withdraw_data_use``; a woman may move to a stricter level later,
+never back. The level is written on her latest consent (when she has one) and her pathway state
+changes accordingly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from pebs.services.trial._participants import find_participant
+from pebs.services.trial._study_rules import consent_document_in_force
+from pebs.services.trial._transaction import instant, local_date, transaction
+from pebs.services.trial.actor import Action, Actor, require
+from pebs.services.trial.errors import Conflict, InvalidInput
+from pebs.store.audit import append_event
+from pebs.store.models import Consent
+from pebs.trial import WITHDRAWAL_LEVELS, Event, State
+
+__all__ = ["ConsentRecorded", "Withdrawal", "record_consent", "withdraw"]
+
+
+@dataclass(frozen=True)
+class ConsentRecorded:
+    study_id: str
+    document_country: str
+    document_language: str
+    document_version: str
+    consented_at: datetime
+    pathway_state: str
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    study_id: str
+    level: str
+    withdrawn_at: datetime
+    pathway_state: str
+
+
+def record_consent(
+    session_maker: sessionmaker[Session],
+    actor: Actor,
+    study_id: str,
+    *,
+    language: str,
+    document_version: str | None = None,
+    at: datetime | None = None,
+) -> ConsentRecorded:
+    """Record that an eligible woman consented, taken by ``actor``, at ``at`` (default now).
+
+    The document is the version in force on that day (in her country) for her country and
+    ``language``. Give ``document_version`` (the version on the signed form) to have it checked:
+    :class:`Conflict` if another version is in force.
+    """
+    require(actor, Action.RECORD_CONSENT, needs_account=True)
+    consented_at = instant(at)
+    with transaction(session_maker) as session:
+        subject = find_participant(session, actor, study_id, for_update=True)
+        country = subject.country
+        if language not in country.languages:
+            raise InvalidInput(
+                f"language: {language!r} is not a study language of {country.code}; "
+                f"languages: {', '.join(country.languages)}"
+            )
+        subject.require_state((State.ELIGIBLE,), "record consent")
+        day = local_date(consented_at, country.time_zone)
+        document = consent_document_in_force(session, country.id, country.code, language, day)
+        if document_version is not None and document_version != document.version:
+            raise Conflict(
+                f"consent document {country.code}/{language} version {document_version} is not "
+                f"the one in force on {day} (version {document.version}); use the current form"
+            )
+        consent = Consent(
+            participant_id=subject.participant.id, consent_document_id=document.id,
+            consented_at=consented_at, taken_by_id=actor.user_id,
+        )  # fmt: skip
+        session.add(consent)
+        old_state, new_state = subject.apply(Event.CONSENT_RECORDED)
+        session.flush()
+        append_event(
+            session, actor=actor.username, action="consent", entity="consent",
+            entity_id=consent.id, reason="informed consent",
+            old={"status": old_state},
+            new={"participant": study_id, "document": f"{country.code}/{language}",
+                 "document_version": document.version, "consented_at": consented_at,
+                 "status": new_state},
+            at=consented_at,
+        )  # fmt: skip
+    return ConsentRecorded(
+        study_id, country.code, language, document.version, consented_at, new_state
+    )
+
+
+def withdraw(
+    session_maker: sessionmaker[Session],
+    actor: Actor,
+    study_id: str,
+    *,
+    level: str,
+    reason: str,
+    at: datetime | None = None,
+) -> Withdrawal:
+    """Record her withdrawal at ``level`` (one of :data:`pebs.trial.WITHDRAWAL_LEVELS`)."""
+    require(actor, Action.RECORD_CONSENT)
+    if level not in WITHDRAWAL_LEVELS:
+        raise InvalidInput(
+            f"level: {level!r} is not a withdrawal level; levels: {', '.join(WITHDRAWAL_LEVELS)}"
+        )
+    if not reason or not reason.strip():
+        raise InvalidInput("reason: say why she withdraws (or 'not given')")
+    withdrawn_at = instant(at)
+    with transaction(session_maker) as session:
+        subject = find_participant(session, actor, study_id, for_update=True)
+        event, _ = WITHDRAWAL_LEVELS[level]
+        old_state, new_state = subject.apply(event)
+        consent = session.scalar(
+            select(Consent)
+            .where(Consent.participant_id == subject.participant.id)
+            .order_by(Consent.consented_at.desc(), Consent.id.desc())
+            .limit(1)
+        )
+        old: dict[str, object] = {"status": old_state}
+        if consent is not None:
+            if withdrawn_at < consent.consented_at:
+                raise InvalidInput(
+                    f"at: withdrawal {withdrawn_at} is before her consent {consent.consented_at}"
+                )
+            old["withdrawal_level"] = consent.withdrawal_level
+            consent.withdrawal_level = level
+            consent.withdrawn_at = withdrawn_at
+            consent.withdrawal_reason = reason.strip()
+            consent.withdrawal_recorded_by_id = actor.user_id
+        session.flush()
+        append_event(
+            session, actor=actor.username, action="withdraw", entity="participant",
+            entity_id=study_id, reason=reason.strip(), old=old,
+            new={"withdrawal_level": level, "withdrawn_at": withdrawn_at, "status": new_state},
+            at=withdrawn_at,
+        )  # fmt: skip
+    return Withdrawal(study_id, level, withdrawn_at, new_state)

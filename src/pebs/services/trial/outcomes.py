@@ -1,0 +1,116 @@
+"""Record a breast cancer diagnosis: date, mode of detection, invasive/DCIS, TNM -> AJCC stage.
+
+The TNM categories are checked and normalised by :func:`pebs.trial.parse_tnm` and staged by
+:func:`pebs.trial.anatomic_stage` (AJCC 8th anatomic stage groups); they are stored with their
+c/p prefix (``pT1c``). Give all three categories or none (stage not known yet).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from pebs.services.trial._participants import COLLECTING, find_participant
+from pebs.services.trial._transaction import instant, local_date, transaction
+from pebs.services.trial.actor import Action, Actor, require
+from pebs.services.trial.errors import InvalidInput
+from pebs.store.audit import append_event
+from pebs.store.models import BEHAVIOURS, DETECTION_MODES, Outcome
+from pebs.trial import StagingError, State, anatomic_stage, parse_tnm
+
+__all__ = ["OutcomeRecord", "OutcomeRecorded", "record_outcome"]
+
+
+@dataclass(frozen=True)
+class OutcomeRecord:
+    diagnosis_date: date
+    detection_mode: str
+    """``screen_detected``, ``interval`` or ``clinical``."""
+    behaviour: str
+    """``invasive`` or ``dcis``."""
+    t: str | None = None
+    n: str | None = None
+    m: str | None = None
+
+
+@dataclass(frozen=True)
+class OutcomeRecorded:
+    study_id: str
+    outcome_id: int
+    diagnosis_date: date
+    detection_mode: str
+    behaviour: str
+    tnm: str | None
+    """Normalised, e.g. ``pT1c pN0 cM0``."""
+    stage_group: str | None
+
+
+def _stage(record: OutcomeRecord) -> tuple[tuple[str, str, str] | None, str | None]:
+    given = [v is not None for v in (record.t, record.n, record.m)]
+    if not any(given):
+        return None, None
+    if not all(given):
+        raise InvalidInput("t, n, m: give all three TNM categories, or none (stage not known)")
+    try:
+        tnm = parse_tnm(record.t, record.n, record.m)  # type: ignore[arg-type]
+        stage = anatomic_stage(record.t, record.n, record.m)  # type: ignore[arg-type]
+    except StagingError as error:
+        raise InvalidInput(f"TNM: {error}") from None
+    if (record.behaviour == "dcis") != (tnm.t == "Tis" or tnm.t.startswith("Tis(")):
+        raise InvalidInput(
+            f"behaviour {record.behaviour!r} does not match T category {tnm.t} "
+            "(DCIS is Tis; an invasive cancer is not)"
+        )
+    categories = (f"{tnm.t_prefix}{tnm.t}", f"{tnm.n_prefix}{tnm.n}", f"{tnm.m_prefix}{tnm.m}")
+    return categories, stage
+
+
+def record_outcome(
+    session_maker: sessionmaker[Session],
+    actor: Actor,
+    study_id: str,
+    record: OutcomeRecord,
+    *,
+    at: datetime | None = None,
+) -> OutcomeRecorded:
+    """Record a diagnosis for a randomised woman (also after her death, from registries)."""
+    require(actor, Action.RECORD_FOLLOW_UP)
+    if record.detection_mode not in DETECTION_MODES:
+        raise InvalidInput(
+            f"detection_mode: {record.detection_mode!r} is unknown; allowed: "
+            + ", ".join(DETECTION_MODES)
+        )
+    if record.behaviour not in BEHAVIOURS:
+        raise InvalidInput(
+            f"behaviour: {record.behaviour!r} is unknown; allowed: {', '.join(BEHAVIOURS)}"
+        )
+    categories, stage = _stage(record)
+    recorded_at = instant(at)
+    with transaction(session_maker) as session:
+        subject = find_participant(session, actor, study_id, for_update=True)
+        subject.require_state((*COLLECTING, State.DIED), "record a diagnosis")
+        if record.diagnosis_date > local_date(recorded_at, subject.country.time_zone):
+            raise InvalidInput(f"diagnosis_date: {record.diagnosis_date} is in the future")
+        t, n, m = categories or (None, None, None)
+        outcome = Outcome(
+            participant_id=subject.participant.id, diagnosis_date=record.diagnosis_date,
+            detection_mode=record.detection_mode, behaviour=record.behaviour, t_category=t,
+            n_category=n, m_category=m, stage_group=stage, recorded_at=recorded_at,
+            recorded_by_id=actor.user_id,
+        )  # fmt: skip
+        session.add(outcome)
+        session.flush()
+        append_event(
+            session, actor=actor.username, action="record", entity="outcome",
+            entity_id=outcome.id, reason="breast cancer diagnosis",
+            new={"participant": study_id, "diagnosis_date": record.diagnosis_date,
+                 "detection_mode": record.detection_mode, "behaviour": record.behaviour,
+                 "t": t, "n": n, "m": m, "stage_group": stage},
+            at=recorded_at,
+        )  # fmt: skip
+    return OutcomeRecorded(
+        study_id, outcome.id, record.diagnosis_date, record.detection_mode, record.behaviour,
+        None if categories is None else " ".join(categories), stage,
+    )  # fmt: skip

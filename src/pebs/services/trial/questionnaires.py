@@ -1,0 +1,97 @@
+"""Record questionnaire responses at 0, 3, 12 or 48 months (one per instrument and time point)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from pebs.services.trial._participants import COLLECTING, find_participant
+from pebs.services.trial._transaction import instant, local_date, transaction
+from pebs.services.trial.actor import Action, Actor, require
+from pebs.services.trial.errors import Conflict, InvalidInput
+from pebs.store.audit import append_event, canonical_json
+from pebs.store.models import QUESTIONNAIRE_TIMEPOINTS, QuestionnaireResponse
+from pebs.trial import State
+
+__all__ = ["QuestionnaireRecorded", "record_questionnaire"]
+
+
+@dataclass(frozen=True)
+class QuestionnaireRecorded:
+    study_id: str
+    response_id: int
+    instrument: str
+    timepoint_months: int
+    completed_on: date
+
+
+def record_questionnaire(
+    session_maker: sessionmaker[Session],
+    actor: Actor,
+    study_id: str,
+    *,
+    instrument: str,
+    timepoint_months: int,
+    answers: Mapping[str, Any],
+    completed_on: date,
+    at: datetime | None = None,
+) -> QuestionnaireRecorded:
+    """Store one instrument's answers (JSON values) at a time point, from consent on.
+
+    :class:`Conflict` if that instrument is already recorded at that time point.
+    """
+    require(actor, Action.RECORD_FOLLOW_UP)
+    if timepoint_months not in QUESTIONNAIRE_TIMEPOINTS or isinstance(timepoint_months, bool):
+        raise InvalidInput(
+            f"timepoint_months: {timepoint_months!r} is not a time point; allowed: "
+            + ", ".join(str(t) for t in QUESTIONNAIRE_TIMEPOINTS)
+        )
+    if not isinstance(instrument, str) or not instrument.strip() or len(instrument) > 64:
+        raise InvalidInput("instrument: give the instrument's name (at most 64 characters)")
+    if not isinstance(answers, Mapping) or not answers:
+        raise InvalidInput("answers: give at least one answer (item -> value)")
+    try:
+        canonical_json(dict(answers))
+    except (TypeError, ValueError) as error:
+        raise InvalidInput(f"answers: {error}") from None
+    recorded_at = instant(at)
+    with transaction(session_maker) as session:
+        subject = find_participant(session, actor, study_id, for_update=True)
+        subject.require_state((State.CONSENTED, *COLLECTING), "record a questionnaire")
+        if completed_on > local_date(recorded_at, subject.country.time_zone):
+            raise InvalidInput(f"completed_on: {completed_on} is in the future")
+        participant_id = subject.participant.id
+        existing = session.scalar(
+            select(QuestionnaireResponse.id).where(
+                QuestionnaireResponse.participant_id == participant_id,
+                QuestionnaireResponse.timepoint_months == timepoint_months,
+                QuestionnaireResponse.instrument == instrument.strip(),
+            )
+        )
+        if existing is not None:
+            raise Conflict(
+                f"{study_id}: {instrument} at {timepoint_months} months is already recorded"
+            )
+        response = QuestionnaireResponse(
+            participant_id=participant_id, timepoint_months=timepoint_months,
+            instrument=instrument.strip(), answers=dict(answers), completed_on=completed_on,
+            recorded_at=recorded_at, recorded_by_id=actor.user_id,
+        )  # fmt: skip
+        session.add(response)
+        session.flush()
+        append_event(
+            session, actor=actor.username, action="record", entity="questionnaire_response",
+            entity_id=response.id, reason="questionnaire",
+            new={"participant": study_id, "instrument": response.instrument,
+                 "timepoint_months": timepoint_months, "completed_on": completed_on,
+                 "answers": dict(answers)},
+            at=recorded_at,
+        )  # fmt: skip
+    return QuestionnaireRecorded(
+        study_id, response.id, response.instrument, timepoint_months, completed_on
+    )

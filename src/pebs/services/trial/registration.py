@@ -1,0 +1,180 @@
+"""Register a participant: pseudonymous study ID, encrypted identity, duplicate detection.
+
+The study ID is ``<site code>-<sequence>`` (``FR-PA-000123``), the sequence taken atomically from
+the site's counter (:func:`pebs.store.repositories.next_participant_sequence`), so two
+registrations at one site never get the same number. Identifying data (name, date of birth,
+contact, national ID) is encrypted with the identity key and kept apart from research data; the
+national ID is also hashed with the HMAC key (qualified by the site's country) to find a woman
+registered twice. The audit event records the study ID, site and age at entry, never identifying
+data (the audit trail can never be erased).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from pebs.screening import age_on
+from pebs.services.trial._study_rules import strata_of, study_named
+from pebs.services.trial._transaction import instant, local_date, transaction
+from pebs.services.trial.actor import Action, Actor, require
+from pebs.services.trial.errors import DuplicateParticipant, InvalidInput, NotFound
+from pebs.services.trial.keys import IdentityKeys
+from pebs.store.audit import append_event
+from pebs.store.models import Country, Participant, ParticipantIdentity
+from pebs.store.repositories import find_identity_by_hmac, get_site, next_participant_sequence
+from pebs.trial import State, StratumError, age_band
+
+__all__ = ["MAX_SEQUENCE", "NewParticipant", "Registered", "register_participant"]
+
+MAX_SEQUENCE = 999_999
+"""Six digits per site."""
+
+_AGE_LIMITS = (18, 110)  # the participants table's check on age_at_entry
+
+
+@dataclass(frozen=True)
+class NewParticipant:
+    """What is known about a woman when she is registered at a site."""
+
+    site: str
+    """Study-wide site code (``FR-PA``)."""
+    name: str
+    birth_date: date
+    national_id: str | None = None
+    """Issued by the site's country; used (as an HMAC) to detect duplicates."""
+    contact: str | None = None
+    is_test: bool = False
+    """A test/training participant: randomised from the test lists only."""
+
+
+@dataclass(frozen=True)
+class Registered:
+    study_id: str
+    site: str
+    sequence: int
+    age_at_entry: int
+    registered_at: datetime
+    is_test: bool
+
+
+def _check(new: NewParticipant) -> None:
+    if not isinstance(new.name, str) or not new.name.strip():
+        raise InvalidInput("name: must be a non-empty text")
+    if isinstance(new.birth_date, datetime) or not isinstance(new.birth_date, date):
+        raise InvalidInput(f"birth_date: must be a date, got {new.birth_date!r}")
+    if new.national_id is not None and not new.national_id.strip():
+        raise InvalidInput("national_id: give a national ID or None, not an empty text")
+
+
+def register_participant(
+    session_maker: sessionmaker[Session],
+    actor: Actor,
+    keys: IdentityKeys,
+    study: str,
+    new: NewParticipant,
+    *,
+    at: datetime | None = None,
+) -> Registered:
+    """Register a woman at a site of ``study`` and give her a pseudonymous study ID.
+
+    Raises
+    ------
+    PermissionDenied
+        The actor's role may not register.
+    NotFound
+        No such study, or no such site in the actor's scope.
+    DuplicateParticipant
+        Her national ID is already registered; the existing study ID is named only when that
+        participant is in the actor's scope.
+    InvalidInput
+        A missing name, a date of birth in the future or an implausible age.
+    """
+    require(actor, Action.REGISTER)
+    _check(new)
+    registered_at = instant(at)
+    with transaction(session_maker) as session:
+        study_row = study_named(session, study)
+        site = get_site(session, study_row.id, new.site)
+        if site is None:
+            raise NotFound(f"study {study!r} has no site {new.site!r}")
+        country = session.get(Country, site.country_id)
+        assert country is not None  # a foreign key
+        if not actor.sees_site(site.id, country.id):
+            raise NotFound(f"study {study!r} has no site {new.site!r} (in your sites)")
+        today = local_date(registered_at, country.time_zone)
+        if new.birth_date > today:
+            raise InvalidInput(f"birth_date: {new.birth_date} is in the future")
+        age = age_on(new.birth_date, today)
+        if not _AGE_LIMITS[0] <= age <= _AGE_LIMITS[1]:
+            raise InvalidInput(
+                f"birth_date: {new.birth_date} gives age {age}; expected {_AGE_LIMITS[0]} to "
+                f"{_AGE_LIMITS[1]}"
+            )
+        hmac = None
+        if new.national_id is not None:
+            try:
+                hmac = keys.national_id_hmac(new.national_id, country.code)
+            except ValueError as error:
+                raise InvalidInput(f"national_id: {error}") from None
+            _refuse_duplicate(session, actor, hmac)
+        sequence = next_participant_sequence(session, site.id)
+        if sequence > MAX_SEQUENCE:
+            raise InvalidInput(f"site {site.code} has used all {MAX_SEQUENCE:,} study IDs")
+        study_id = f"{site.code}-{sequence:06d}"
+        try:
+            band = age_band(age, strata_of(study_row).age_bands).label
+        except StratumError:
+            band = None  # outside the strata bands: she will not be eligible
+        participant = Participant(
+            study_id=study_id, site_id=site.id, status=State.REGISTERED.value, age_at_entry=age,
+            age_band=band,
+            is_test=new.is_test, registered_at=registered_at, registered_by_id=actor.user_id,
+        )  # fmt: skip
+        session.add(participant)
+        session.flush()
+        cipher = keys.cipher
+        session.add(
+            ParticipantIdentity(
+                participant_id=participant.id,
+                name_enc=cipher.encrypt_text(new.name.strip()),
+                date_of_birth_enc=cipher.encrypt_date(new.birth_date),
+                contact_enc=cipher.encrypt_optional(new.contact),
+                national_id_enc=cipher.encrypt_optional(new.national_id),
+                national_id_hmac=hmac,
+                updated_at=registered_at,
+            )
+        )
+        session.flush()
+        append_event(
+            session, actor=actor.username, action="register", entity="participant",
+            entity_id=study_id, reason="registration",
+            new={"study_id": study_id, "site": site.code, "age_at_entry": age, "age_band": band,
+                 "status": participant.status, "is_test": new.is_test,
+                 "has_national_id": hmac is not None},
+            at=registered_at,
+        )  # fmt: skip
+    return Registered(study_id, site.code, sequence, age, registered_at, new.is_test)
+
+
+def _refuse_duplicate(session: Session, actor: Actor, hmac: str) -> None:
+    existing = find_identity_by_hmac(session, hmac)
+    if existing is None:
+        return
+    # The existing participant is named only if the caller could read her anyway (scoped query).
+    visible = session.scalar(
+        actor.scope.apply(
+            select(Participant.study_id).where(Participant.id == existing.participant_id)
+        )
+    )
+    if visible is not None:
+        raise DuplicateParticipant(
+            f"a woman with this national ID is already registered as {visible}", visible
+        )
+    raise DuplicateParticipant(
+        "a woman with this national ID is already registered at another site; ask the central "
+        "data manager before registering her again"
+    )

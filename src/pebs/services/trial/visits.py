@@ -1,0 +1,140 @@
+"""Record a visit: an expected one from her plan, or an unplanned one (recall, diagnostic).
+
+Results: BI-RADS 0-6, recall, biopsy and histology (which needs a biopsy). The first visit of a
+woman whose plan is given (or of a standard-arm woman) starts her follow-up
+(``follow_up_started``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from pebs.services.trial._participants import COLLECTING, find_participant
+from pebs.services.trial._transaction import instant, local_date, transaction
+from pebs.services.trial.actor import Action, Actor, require
+from pebs.services.trial.errors import Conflict, InvalidInput, NotFound
+from pebs.store.audit import append_event
+from pebs.store.models import HISTOLOGIES, MODALITIES, VISIT_TYPES, Visit
+from pebs.trial import Event, State
+
+__all__ = ["VisitRecord", "VisitRecorded", "record_visit"]
+
+_STARTS_FOLLOW_UP = (State.RANDOMISED_STANDARD, State.PLAN_GIVEN)
+
+
+@dataclass(frozen=True)
+class VisitRecord:
+    """What happened at a visit."""
+
+    performed_date: date
+    birads: int | None = None
+    """BI-RADS assessment category 0-6."""
+    recall: bool | None = None
+    biopsy: bool | None = None
+    histology: str | None = None
+    """One of :data:`pebs.store.models.HISTOLOGIES`; needs ``biopsy=True``."""
+    histology_detail: str | None = None
+    modality: str | None = None
+    """For an unplanned visit (an expected one keeps its planned modality)."""
+    visit_type: str = "recall"
+    """For an unplanned visit: one of :data:`pebs.store.models.VISIT_TYPES`."""
+
+
+@dataclass(frozen=True)
+class VisitRecorded:
+    study_id: str
+    visit_id: int
+    planned: bool
+    visit_type: str
+    modality: str | None
+    due_date: date
+    performed_date: date
+    birads: int | None
+    pathway_state: str
+
+
+_RESULT_FIELDS = ("performed_date", "birads", "recall", "biopsy", "histology", "histology_detail")
+
+
+def _check(record: VisitRecord, today: date) -> None:
+    if isinstance(record.performed_date, datetime) or not isinstance(record.performed_date, date):
+        raise InvalidInput(f"performed_date: must be a date, got {record.performed_date!r}")
+    if record.performed_date > today:
+        raise InvalidInput(f"performed_date: {record.performed_date} is in the future")
+    if record.birads is not None and (
+        isinstance(record.birads, bool) or record.birads not in range(7)
+    ):
+        raise InvalidInput(f"birads: must be a BI-RADS category 0 to 6, got {record.birads!r}")
+    if record.histology is not None:
+        if record.histology not in HISTOLOGIES:
+            raise InvalidInput(
+                f"histology: {record.histology!r} is unknown; allowed: {', '.join(HISTOLOGIES)}"
+            )
+        if record.biopsy is not True:
+            raise InvalidInput("histology: a histology result needs biopsy=True")
+    if record.modality is not None and record.modality not in MODALITIES:
+        raise InvalidInput(
+            f"modality: {record.modality!r} is unknown; allowed: {', '.join(MODALITIES)}"
+        )
+    if record.visit_type not in VISIT_TYPES:
+        raise InvalidInput(
+            f"visit_type: {record.visit_type!r} is unknown; allowed: {', '.join(VISIT_TYPES)}"
+        )
+
+
+def record_visit(
+    session_maker: sessionmaker[Session],
+    actor: Actor,
+    study_id: str,
+    record: VisitRecord,
+    *,
+    visit_id: int | None = None,
+    at: datetime | None = None,
+) -> VisitRecorded:
+    """Record the results of expected visit ``visit_id`` (from her plan), or of a new unplanned
+    visit when ``visit_id`` is ``None``. :class:`Conflict` for a visit already recorded (a
+    correction is a separate, reasoned change)."""
+    require(actor, Action.RECORD_FOLLOW_UP)
+    recorded_at = instant(at)
+    with transaction(session_maker) as session:
+        subject = find_participant(session, actor, study_id, for_update=True)
+        participant = subject.participant
+        subject.require_state(COLLECTING, "record a visit")
+        _check(record, local_date(recorded_at, subject.country.time_zone))
+        if visit_id is None:
+            day = record.performed_date
+            visit = Visit(
+                participant_id=participant.id, visit_type=record.visit_type,
+                modality=record.modality, due_date=day, window_start=day, window_end=day,
+            )  # fmt: skip
+            session.add(visit)
+        else:
+            visit = session.get(Visit, visit_id)
+            if visit is None or visit.participant_id != participant.id:
+                raise NotFound(f"{study_id} has no visit {visit_id}")
+            if visit.performed_date is not None:
+                raise Conflict(f"visit {visit_id} was already recorded ({visit.performed_date})")
+        for name in _RESULT_FIELDS:
+            setattr(visit, name, getattr(record, name))
+        visit.recorded_at = recorded_at
+        visit.recorded_by_id = actor.user_id
+        old_state = new_state = participant.status
+        if subject.state in _STARTS_FOLLOW_UP:
+            old_state, new_state = subject.apply(Event.FOLLOW_UP_STARTED)
+        session.flush()
+        append_event(
+            session, actor=actor.username, action="record", entity="visit", entity_id=visit.id,
+            reason="visit results", old={"status": old_state, "performed_date": None},
+            new={"participant": study_id, "planned": visit_id is not None,
+                 "visit_type": visit.visit_type, "modality": visit.modality,
+                 "due_date": visit.due_date, "status": new_state,
+                 **{name: getattr(record, name) for name in _RESULT_FIELDS}},
+            at=recorded_at,
+        )  # fmt: skip
+    return VisitRecorded(
+        study_id, visit.id, visit_id is not None, visit.visit_type, visit.modality,
+        visit.due_date, record.performed_date, record.birads, new_state,
+    )  # fmt: skip

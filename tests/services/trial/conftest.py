@@ -1,0 +1,206 @@
+"""Fixtures: the trial services on SQLite *and* PostgreSQL, with the demo study loaded.
+
+The database fixtures (``backend``, ``url``, ``engine``, ``session_maker`` and their helpers) are
+the store tests' own, imported from ``tests/store/conftest.py`` so that both suites create, migrate
+and drop their databases the same way (a new SQLite file, or a new PostgreSQL schema, per test).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from pebs.services.trial import (
+    Actor,
+    IdentityKeys,
+    NewParticipant,
+    actor_for,
+    allocate,
+    assess_eligibility,
+    generate_allocation_list,
+    load_study_config,
+    override_allocation,
+    record_consent,
+    register_participant,
+)
+from pebs.store.audit import verify_chain
+from pebs.store.crypto import IdentityCipher
+from pebs.store.models import AuditEvent, Base, Country, Site, User
+
+
+def _store_fixtures() -> Any:
+    name = "_pebs_store_test_fixtures"
+    if name in sys.modules:  # already loaded by another suite's conftest
+        return sys.modules[name]
+    path = Path(__file__).resolve().parents[2] / "store" / "conftest.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+_store = _store_fixtures()
+postgres_admin = _store.postgres_admin
+backend = _store.backend
+empty_url = _store.empty_url
+_sqlite_template = _store._sqlite_template
+_postgres_migration_sql = _store._postgres_migration_sql
+url = _store.url
+engine = _store.engine
+session_maker = _store.session_maker
+
+STUDY = "mypebs-demo"
+AT = datetime(2025, 3, 3, 10, 0, tzinfo=UTC)
+"""Default instant of the tests: protocol 2.0 and every consent document are in force."""
+TODAY = date(2025, 3, 3)
+BORN_52 = date(1972, 5, 10)
+"""52 on TODAY: stratum <site>:50-59."""
+
+ELIGIBLE_ANSWERS: dict[str, bool] = {
+    "history_breast_cancer": False,
+    "history_atypical_lesion": False,
+    "history_lcis": False,
+    "chest_irradiation": False,
+    "high_penetrance_mutation": False,
+    "bilateral_mastectomy": False,
+    "abnormality_under_workup": False,
+    "able_to_consent": True,
+    "understands_study_language": True,
+    "health_coverage": True,
+}
+
+
+class Db:
+    """Row counts and the audit trail of one test database."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+
+    def rows(self) -> dict[str, int]:
+        """Rows per table: a failed use case must leave every count unchanged."""
+        with self.sessions() as session:
+            return {
+                table.name: session.scalar(select(func.count()).select_from(table)) or 0
+                for table in Base.metadata.sorted_tables
+            }
+
+    def events(self) -> list[AuditEvent]:
+        with self.sessions() as session:
+            return list(session.scalars(select(AuditEvent).order_by(AuditEvent.id)))
+
+    def chain_ok(self) -> bool:
+        with self.sessions() as session:
+            return verify_chain(session).ok
+
+
+@pytest.fixture
+def db(session_maker: sessionmaker[Session]) -> Db:
+    return Db(session_maker)
+
+
+@dataclass
+class Trial:
+    """The demo study loaded in a fresh database, with an actor per role."""
+
+    sessions: sessionmaker[Session]
+    keys: IdentityKeys
+    actors: dict[str, Actor]
+    db: Db
+
+    STUDY = STUDY
+    AT = AT
+    TODAY = TODAY
+    BORN_52 = BORN_52
+    ELIGIBLE = ELIGIBLE_ANSWERS
+
+    def actor(self, name: str) -> Actor:
+        return self.actors[name]
+
+    @property
+    def staff(self) -> Actor:
+        """Site staff at IT-TO (the demo study's first site)."""
+        return self.actors["staff"]
+
+    def add_user(self, username: str, role: str, *, site: str = "", country: str = "") -> Actor:
+        with self.sessions.begin() as session:
+            site_row = session.scalar(select(Site).where(Site.code == site)) if site else None
+            country_row = (
+                session.scalar(select(Country).where(Country.code == country)) if country else None
+            )
+            session.add(
+                User(
+                    username=username,
+                    full_name=username,
+                    role=role,
+                    site=site_row,
+                    country=country_row,
+                )
+            )
+        actor = actor_for(self.sessions, username)
+        self.actors[username] = actor
+        return actor
+
+    def register(
+        self, site: str = "IT-TO", *, born: date = BORN_52, actor: Actor | None = None, **extra
+    ) -> str:
+        new = NewParticipant(site=site, name="Test Woman", birth_date=born, **extra)
+        return register_participant(
+            self.sessions, actor or self.actors["data_manager"], self.keys, STUDY, new, at=AT
+        ).study_id
+
+    def consented(self, site: str = "IT-TO", *, born: date = BORN_52, **extra) -> str:
+        """A registered, eligible, consented woman (language: the site country's first)."""
+        study_id = self.register(site, born=born, **extra)
+        manager = self.actors["data_manager"]
+        assess_eligibility(self.sessions, manager, self.keys, study_id, ELIGIBLE_ANSWERS, at=AT)
+        language = {"IT": "it", "FR": "fr", "IL": "he", "BE": "nl", "UK": "en", "ES": "es"}
+        record_consent(self.sessions, manager, study_id, language=language[site[:2]], at=AT)
+        return study_id
+
+    def lists(self, strata: list[str], slots: int = 4, *, seed: int = 1, is_test=False):
+        return generate_allocation_list(
+            self.sessions, self.actors["statistician"], STUDY, slots_per_stratum=slots,
+            seed=seed, strata=strata, is_test=is_test, at=AT,
+        )  # fmt: skip
+
+    def allocated(self, arm: str, site: str = "IT-TO", **extra) -> str:
+        """A consented woman assigned to ``arm`` by a (deterministic) override."""
+        study_id = self.consented(site, **extra)
+        override_allocation(
+            self.sessions, self.actors["data_manager"], self.keys, study_id, arm=arm,
+            reason="test set-up", confirm=True, at=AT,
+        )  # fmt: skip
+        return study_id
+
+    def randomised(self, site: str = "IT-TO", **extra) -> str:
+        study_id = self.consented(site, **extra)
+        allocate(self.sessions, self.actors["data_manager"], self.keys, study_id, at=AT)
+        return study_id
+
+
+@pytest.fixture
+def trial(session_maker: sessionmaker[Session], db: Db) -> Trial:
+    load_study_config(session_maker, Actor.system("test"), STUDY, demo_users=True)
+    keys = IdentityKeys.from_settings_values([IdentityCipher.generate_key()], b"k" * 32)
+    roles = {
+        "staff": "demo-site-staff",
+        "investigator": "demo-site-investigator",
+        "coordinator": "demo-country-coordinator",
+        "data_manager": "demo-data-manager",
+        "statistician": "demo-statistician",
+        "monitor": "demo-monitor",
+        "administrator": "demo-administrator",
+    }
+    actors = {name: actor_for(session_maker, username) for name, username in roles.items()}
+    return Trial(session_maker, keys, actors, db)
