@@ -293,7 +293,7 @@ def due_visits(
         .where(Visit.performed_date.is_(None), Visit.window_start <= on)
     )
     if overdue_only:
-        statement = statement.where(Visit.window_end < on)
+        statement = statement.where(Visit.window_end <= on)  # the window [start, end) closed
     if site_ids is not None:
         statement = statement.where(Participant.site_id.in_(sorted(set(site_ids))))
     if after is not None:

@@ -1,9 +1,9 @@
 """Visit worklists: the expected visits of a site that are due or overdue on a date.
 
 A visit is *due* once its window has opened (``window_start <= on``) and it is not yet
-performed, and *overdue* once its window has closed (``window_end < on``). Only sites in the
-caller's scope can be listed. Pages are keyset-paged: pass the last entry's ``(due_date,
-visit_id)`` as ``after``.
+performed, and *overdue* once its window [start, end) has closed (``window_end <= on``). Only
+sites in the caller's scope can be listed. Pages are keyset-paged: pass the last entry's
+``(due_date, visit_id)`` as ``after``.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def worklist(
             v.due_date,
             v.window_start,
             v.window_end,
-            overdue=v.window_end < on,
+            overdue=v.window_end <= on,
         )
         for v in visits
     )
