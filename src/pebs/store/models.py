@@ -119,7 +119,8 @@ class Study(Base):
     config: Mapped[dict[str, Any] | None]
     """The configuration as last loaded (randomisation design, strata, ...), as JSON."""
     config_sha256: Mapped[str | None] = mapped_column(String(64))
-    """SHA-256 of the configuration file last loaded."""
+    """SHA-256 of the last loaded configuration as canonical JSON (comment-only edits of the
+    file do not change it)."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     countries: Mapped[list[Country]] = relationship(back_populates="study")
