@@ -1,0 +1,106 @@
+"""Fixtures: the demo study in a fresh SQLite file (WAL) *and* a fresh PostgreSQL schema.
+
+The database fixtures are the store tests' own (``tests/store/conftest.py``), so these tests
+create, migrate and drop their databases exactly as the store and service suites do.
+
+Child processes are started with the ``spawn`` context: they import :mod:`trial_harness` by name,
+so this directory is put on ``sys.path`` (spawned children inherit the parent's ``sys.path``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import multiprocessing
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+import trial_harness  # noqa: E402  (needs the sys.path entry above)
+
+from pebs.services.trial import Actor, generate_allocation_list, load_study_config  # noqa: E402
+from pebs.store.crypto import IdentityCipher  # noqa: E402
+
+
+def _store_fixtures() -> Any:
+    name = "_pebs_store_test_fixtures"
+    if name in sys.modules:  # already loaded by the service tests' conftest
+        return sys.modules[name]
+    path = HERE.parents[1] / "store" / "conftest.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+_store = _store_fixtures()
+postgres_admin = _store.postgres_admin
+backend = _store.backend
+empty_url = _store.empty_url
+_sqlite_template = _store._sqlite_template
+_postgres_migration_sql = _store._postgres_migration_sql
+url = _store.url
+engine = _store.engine
+session_maker = _store.session_maker
+
+
+@dataclass
+class TrialDb:
+    """The demo study loaded on ``url``; ``fernet_key`` is what child processes need."""
+
+    url: str
+    backend: str
+    sessions: sessionmaker[Session]
+    engine: Engine
+    fernet_key: str
+    pathway: trial_harness.Pathway
+
+    def lists(self, strata: list[str], slots: int | dict[str, int], *, seed: int = 5) -> Any:
+        statistician = trial_harness.actor_for(self.sessions, "demo-statistician")
+        return generate_allocation_list(
+            self.sessions,
+            statistician,
+            trial_harness.STUDY,
+            slots_per_stratum=slots,
+            seed=seed,
+            strata=strata,
+            at=trial_harness.AT,
+        )
+
+    def report(self) -> trial_harness.Report:
+        return trial_harness.check_invariants(self.sessions)
+
+
+@pytest.fixture
+def trial_db(url: str, backend: str, engine: Engine, session_maker) -> TrialDb:
+    load_study_config(
+        session_maker, Actor.system("concurrency-test"), trial_harness.STUDY, demo_users=True
+    )
+    fernet_key = IdentityCipher.generate_key()
+    keys = trial_harness.keys_from(fernet_key)
+    pathway = trial_harness.Pathway(
+        session_maker, keys, trial_harness.actor_for(session_maker, trial_harness.ACTOR)
+    )
+    return TrialDb(url, backend, session_maker, engine, fernet_key, pathway)
+
+
+@pytest.fixture
+def spawn() -> Iterator[Any]:
+    """The ``spawn`` multiprocessing context; processes left alive are killed at teardown."""
+    context = multiprocessing.get_context("spawn")
+    yield context
+    for child in multiprocessing.active_children():
+        child.kill()
+        child.join(10)
