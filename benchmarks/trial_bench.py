@@ -1,0 +1,722 @@
+"""Trial platform through the service layer: throughput, and a whole 85,000-woman trial.
+
+``python -m benchmarks.trial_bench`` prints a markdown section (issue 5, item 7). Every number goes
+through the public use cases of :mod:`pebs.services.trial` (one transaction each, with its audit
+event), on SQLite (a new file, WAL, the engine's defaults: ``synchronous=FULL``) and PostgreSQL
+(a new schema in the database at ``PEBS_BENCH_POSTGRES_URL``, default
+``postgresql+psycopg://postgres@127.0.0.1:5432/test``, dropped afterwards). Each measurement gets
+a fresh database, migrated with :func:`pebs.store.migrate.upgrade`, the demo study loaded and
+allocation lists generated for every stratum.
+
+1. **Throughput**: women registered, then assessed and consented, then allocated, each phase
+   timed separately (workers wait at a barrier between phases); register+allocate per second is
+   ``n / (t_register + t_allocate)``. Single-threaded, 8 threads in one process (one engine), and
+   8 processes (``spawn``, each with its own engine).
+2. **The trial**: ``--participants`` women (default 85,000; ``--quick`` 5,000), each registered,
+   assessed eligible, consented, allocated and planned (risk-based arm: risk assessment + plan in
+   one use case; standard arm: plan); by default SQLite with one thread (every writing
+   transaction holds SQLite's single writer lock from its first statement, so extra workers only
+   queue: measured slower) and PostgreSQL with 8 worker processes; wall time, mean milliseconds
+   per use case, the audit chain verified, database size (SQLite: file size after a WAL
+   checkpoint; PostgreSQL: sum of ``pg_total_relation_size`` over the schema's tables).
+
+Goals (issue 5): >= 1,000 register+allocate per second through the services on either database;
+the 85,000-woman trial in under 3 minutes. A missed goal is reported, not failed.
+
+Women (fixed seed): sites drawn in proportion to the demo study's site targets, ages uniform on
+40-70 on the randomisation day, unique national IDs, risk factors drawn per woman.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import cProfile
+import io
+import itertools
+import multiprocessing
+import os
+import pstats
+import random
+import shutil
+import sqlite3
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from benchmarks import one_core
+
+POSTGRES_URL = os.environ.get(
+    "PEBS_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+STUDY = "mypebs-demo"
+AT = datetime(2025, 3, 3, 10, 0, tzinfo=UTC)
+TODAY = date(2025, 3, 3)
+HMAC_KEY = b"b" * 32
+SEED = 20250303
+ACTOR = "demo-data-manager"
+GOAL_PAIRS_PER_S = 1_000
+GOAL_TRIAL_S = 180.0
+WORKERS = 8
+ELIGIBLE = {
+    "history_breast_cancer": False,
+    "history_atypical_lesion": False,
+    "history_lcis": False,
+    "chest_irradiation": False,
+    "high_penetrance_mutation": False,
+    "bilateral_mastectomy": False,
+    "abnormality_under_workup": False,
+    "able_to_consent": True,
+    "understands_study_language": True,
+    "health_coverage": True,
+}
+LANGUAGE = {"IT": "it", "FR": "fr", "IL": "he", "BE": "nl", "UK": "en", "ES": "es"}
+STEPS = ("register", "eligibility", "consent", "allocate", "risk+plan", "plan")
+
+
+def _progress(message: str) -> None:
+    print(f"[trial-bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# --- the women ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Woman:
+    site: str
+    birth_date: date
+    national_id: str
+    factors: tuple[Any, ...]
+    """(n_biopsies, age_at_menarche, age_at_first_birth, nulliparous, n_relatives, density, prs)"""
+
+
+def cohort(n: int, seed: int = SEED) -> list[Woman]:
+    """``n`` women over the demo study's sites (weights: site targets), ages 40-70 on TODAY."""
+    from pebs.trial import load_study
+
+    sites = load_study(STUDY).sites
+    rng = random.Random(seed)
+    codes = rng.choices([s.code for s in sites], weights=[s.target for s in sites], k=n)
+    women = []
+    for i, site in enumerate(codes):
+        age = rng.randint(40, 70)
+        born = date(TODAY.year - age - 1, TODAY.month, TODAY.day) + timedelta(
+            days=rng.randint(1, 364)
+        )
+        nulliparous = rng.random() < 0.15
+        factors = (
+            rng.choice([0, 0, 0, 1, 2]),
+            rng.randint(10, 16),
+            None if nulliparous else rng.randint(18, 38),
+            nulliparous,
+            rng.choice([0, 0, 0, 0, 1, 2]),
+            rng.choice("abcd"),
+            round(rng.gauss(0.0, 1.0), 3),
+        )
+        women.append(Woman(site, born, f"B{seed % 1000:03d}{i:08d}", factors))
+    return women
+
+
+def slots_needed(women: list[Woman]) -> dict[str, int]:
+    """Slots per stratum for ``women`` plus a margin, for every stratum of the study."""
+    from pebs.screening import age_on
+    from pebs.trial import age_band, all_strata, load_study
+
+    study = load_study(STUDY)
+    counts = Counter(f"{w.site}:{age_band(age_on(w.birth_date, TODAY)).label}" for w in women)
+    labels = all_strata(
+        study.strata,
+        sites=[s.code for s in study.sites],
+        countries=[c.code for c in study.countries],
+    )
+    return {label: counts[label] + 12 + counts[label] // 50 for label in labels}
+
+
+# --- databases ---------------------------------------------------------------------------------
+
+
+@dataclass
+class BenchDb:
+    backend: str
+    url: str
+    fernet_key: str
+    cleanup: Callable[[], None]
+    path: Path | None = None
+    schema: str | None = None
+
+    def size_bytes(self) -> int:
+        from sqlalchemy import create_engine, text
+
+        if self.backend == "sqlite":  # fold the WAL into the file (outside any transaction)
+            connection = sqlite3.connect(self.path)
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            connection.close()
+            return sum(
+                p.stat().st_size
+                for p in self.path.parent.glob(self.path.name + "*")  # type: ignore[union-attr]
+            )
+        engine = create_engine(POSTGRES_URL)
+        with engine.connect() as connection:
+            size = connection.execute(
+                text(
+                    "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = :schema AND c.relkind = 'r'"
+                ),
+                {"schema": self.schema},
+            ).scalar_one()
+        engine.dispose()
+        return int(size)
+
+
+@contextlib.contextmanager
+def fresh_database(backend: str, women: list[Woman], *, keep: bool = False) -> Iterator[BenchDb]:
+    """A new database with the demo study loaded and lists for ``women``; dropped afterwards."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from pebs.store import migrate
+    from pebs.store.crypto import IdentityCipher
+
+    fernet_key = IdentityCipher.generate_key()
+    if backend == "sqlite":
+        directory = Path(tempfile.mkdtemp(prefix="pebs-trial-bench-"))
+        path = directory / "pebs.db"
+        db = BenchDb(backend, f"sqlite:///{path}", fernet_key,
+                     lambda: shutil.rmtree(directory, ignore_errors=True), path=path)  # fmt: skip
+    else:
+        schema = f"pebs_bench_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+
+        def drop() -> None:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+
+        url = make_url(POSTGRES_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+        db = BenchDb(backend, url.render_as_string(hide_password=False), fernet_key, drop,
+                     schema=schema)  # fmt: skip
+    try:
+        migrate.upgrade(db.url)
+        _load_study(db, women)
+        yield db
+    finally:
+        if keep:
+            _progress(f"kept {db.backend} database: {db.path or db.schema}")
+        else:
+            db.cleanup()
+
+
+def _load_study(db: BenchDb, women: list[Woman]) -> None:
+    from pebs.services.trial import Actor, actor_for, generate_allocation_list, load_study_config
+    from pebs.store.engine import create_engine_for, session_factory
+
+    engine = create_engine_for(db.url)
+    try:
+        sessions = session_factory(engine)
+        load_study_config(sessions, Actor.system("trial-bench"), STUDY, demo_users=True)
+        generate_allocation_list(
+            sessions, actor_for(sessions, "demo-statistician"), STUDY,
+            slots_per_stratum=slots_needed(women), seed=SEED, at=AT,
+        )  # fmt: skip
+    finally:
+        engine.dispose()
+
+
+# --- the use cases, timed ------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    """Per use case: calls, seconds; errors by class; arms."""
+
+    calls: Counter = field(default_factory=Counter)
+    seconds: Counter = field(default_factory=Counter)
+    errors: Counter = field(default_factory=Counter)
+    arms: Counter = field(default_factory=Counter)
+    first_error: str | None = None
+
+    def add(self, other: Tally) -> None:
+        self.calls.update(other.calls)
+        self.seconds.update(other.seconds)
+        self.errors.update(other.errors)
+        self.arms.update(other.arms)
+        self.first_error = self.first_error or other.first_error
+
+
+class Worker:
+    """The use cases of one worker on one sessionmaker, each call timed into a :class:`Tally`."""
+
+    def __init__(self, sessions: Any, fernet_key: str) -> None:
+        from pebs.services.trial import IdentityKeys, actor_for
+
+        self.sessions = sessions
+        self.keys = IdentityKeys.from_settings_values([fernet_key], HMAC_KEY)
+        self.actor = actor_for(sessions, ACTOR)
+        self.tally = Tally()
+        self.study_ids: dict[str, str] = {}
+        self.arms: dict[str, str] = {}
+
+    def _timed(self, step: str, call: Callable[[], Any]) -> Any:
+        from pebs.services.trial import ServiceError
+
+        start = time.perf_counter()
+        try:
+            return call()
+        except ServiceError as error:
+            self.tally.errors[f"{step}: {type(error).__name__}"] += 1
+            self.tally.first_error = self.tally.first_error or f"{step}: {error}"
+            return None
+        finally:
+            self.tally.calls[step] += 1
+            self.tally.seconds[step] += time.perf_counter() - start
+
+    def register(self, woman: Woman) -> None:
+        from pebs.services.trial import NewParticipant, register_participant
+
+        new = NewParticipant(
+            site=woman.site,
+            name=f"Woman {woman.national_id}",
+            birth_date=woman.birth_date,
+            national_id=woman.national_id,
+        )
+        done = self._timed("register", lambda: register_participant(
+            self.sessions, self.actor, self.keys, STUDY, new, at=AT))  # fmt: skip
+        if done is not None:
+            self.study_ids[woman.national_id] = done.study_id
+
+    def consent(self, woman: Woman) -> None:
+        from pebs.services.trial import assess_eligibility, record_consent
+
+        study_id = self.study_ids.get(woman.national_id)
+        if study_id is None:
+            return
+        self._timed("eligibility", lambda: assess_eligibility(
+            self.sessions, self.actor, self.keys, study_id, ELIGIBLE, at=AT))  # fmt: skip
+        language = LANGUAGE[woman.site[:2]]
+        self._timed("consent", lambda: record_consent(
+            self.sessions, self.actor, study_id, language=language, at=AT))  # fmt: skip
+
+    def allocate(self, woman: Woman) -> None:
+        from pebs.services.trial import allocate
+
+        study_id = self.study_ids.get(woman.national_id)
+        if study_id is None:
+            return
+        done = self._timed("allocate", lambda: allocate(
+            self.sessions, self.actor, self.keys, study_id, at=AT))  # fmt: skip
+        if done is not None:
+            self.arms[woman.national_id] = done.arm
+            self.tally.arms[done.arm] += 1
+
+    def plan(self, woman: Woman) -> None:
+        from pebs.services.trial import RiskFactors, create_screening_plan, record_risk_assessment
+
+        study_id = self.study_ids.get(woman.national_id)
+        arm = self.arms.get(woman.national_id)
+        if arm == "risk-based":
+            biopsies, menarche, first_birth, nulliparous, relatives, density, prs = woman.factors
+            factors = RiskFactors(n_biopsies=biopsies, age_at_menarche=menarche,
+                                  age_at_first_birth=first_birth, nulliparous=nulliparous,
+                                  n_relatives=relatives, density=density, prs_z=prs)  # fmt: skip
+            self._timed("risk+plan", lambda: record_risk_assessment(
+                self.sessions, self.actor, self.keys, study_id, factors, at=AT))  # fmt: skip
+        elif arm is not None:
+            self._timed("plan", lambda: create_screening_plan(
+                self.sessions, self.actor, self.keys, study_id, at=AT))  # fmt: skip
+
+    def enrol(self, woman: Woman) -> None:
+        self.register(woman)
+        self.consent(woman)
+        self.allocate(woman)
+        self.plan(woman)
+
+
+PHASES: dict[str, tuple[str, ...]] = {
+    "throughput": ("register", "consent", "allocate"),
+    "trial": ("enrol",),
+}
+
+
+def _run_phases(worker: Worker, women: list[Woman], phases: tuple[str, ...], barrier) -> None:
+    """Each phase over this worker's women, all workers starting each phase together."""
+    for phase in phases:
+        barrier.wait()
+        step = getattr(worker, phase)
+        for woman in women:
+            step(woman)
+    barrier.wait()
+
+
+def process_main(url: str, fernet_key: str, women: list[Woman], phases, barrier, results) -> None:
+    """A spawned worker process: its own engine, one worker."""
+    from pebs.store.engine import create_engine_for, session_factory
+
+    engine = create_engine_for(url)
+    try:
+        worker = Worker(session_factory(engine), fernet_key)
+        _warm_up(worker)
+        _run_phases(worker, women, phases, barrier)
+        results.put((worker.tally, None))
+    except BaseException:
+        with contextlib.suppress(Exception):
+            barrier.abort()
+        results.put((Tally(), traceback.format_exc()))
+    finally:
+        engine.dispose()
+
+
+def _warm_up(worker: Worker) -> None:
+    """Connect, and calibrate the country risk models (cached per process) before the clock."""
+    from sqlalchemy import select
+
+    from pebs.risk.personalised import country_model
+
+    with worker.sessions() as session:
+        session.execute(select(1))
+    for country in LANGUAGE:
+        country_model(country)
+
+
+@dataclass
+class Timing:
+    workers: str
+    phase_seconds: list[float]
+    tally: Tally
+
+
+def run(db: BenchDb, women: list[Woman], phases: tuple[str, ...], mode: str, n_workers: int):
+    """Run ``phases`` over ``women`` split among ``n_workers`` (``single``/``threads``/
+    ``processes``); seconds per phase between the barriers."""
+    from pebs.store.engine import create_engine_for, session_factory
+
+    n_workers = 1 if mode == "single" else n_workers
+    shares = [women[i::n_workers] for i in range(n_workers)]
+    tally = Tally()
+    if mode == "processes":
+        context = multiprocessing.get_context("spawn")
+        barrier, results = context.Barrier(n_workers + 1), context.Queue()
+        processes = [
+            context.Process(target=process_main,
+                            args=(db.url, db.fernet_key, share, phases, barrier, results))
+            for share in shares
+        ]  # fmt: skip
+        for process in processes:
+            process.start()
+        marks = _marks(barrier, len(phases))
+        crashes = []
+        for _ in processes:
+            got, crash = results.get(timeout=3600)
+            tally.add(got)
+            if crash:
+                crashes.append(crash)
+        for process in processes:
+            process.join(60)
+        if crashes:
+            raise RuntimeError(f"a worker process failed:\n{crashes[0]}")
+        label = f"{n_workers} processes (spawn), an engine each"
+    else:
+        engine = create_engine_for(db.url)
+        sessions = session_factory(engine)
+        workers = [Worker(sessions, db.fernet_key) for _ in range(n_workers)]
+        for worker in workers:
+            _warm_up(worker)
+        barrier = threading.Barrier(n_workers + 1)
+        threads = [
+            threading.Thread(target=_run_phases, args=(w, share, phases, barrier))
+            for w, share in zip(workers, shares, strict=True)
+        ]
+        for thread in threads:
+            thread.start()
+        marks = _marks(barrier, len(phases))
+        for thread in threads:
+            thread.join()
+        for worker in workers:
+            tally.add(worker.tally)
+        engine.dispose()
+        label = "1 thread" if n_workers == 1 else f"{n_workers} threads, one engine"
+    return Timing(label, [b - a for a, b in itertools.pairwise(marks)], tally)
+
+
+def _marks(barrier, n_phases: int) -> list[float]:
+    marks = []
+    for _ in range(n_phases + 1):
+        barrier.wait(timeout=3600)
+        marks.append(time.perf_counter())
+    return marks
+
+
+def _audit_check(db: BenchDb) -> tuple[bool, int, float, dict[str, int]]:
+    from sqlalchemy import func, select
+
+    from pebs.services.trial import verify_audit_chain
+    from pebs.store.engine import create_engine_for, session_factory
+    from pebs.store.models import Allocation, Participant, PlannedExam, RiskAssessment, Visit
+
+    engine = create_engine_for(db.url)
+    try:
+        sessions = session_factory(engine, read_only=True)
+        start = time.perf_counter()
+        report = verify_audit_chain(sessions)
+        seconds = time.perf_counter() - start
+        with sessions() as session:
+            rows = {
+                model.__tablename__: session.scalar(select(func.count()).select_from(model)) or 0
+                for model in (Participant, Allocation, RiskAssessment, PlannedExam, Visit)
+            }
+    finally:
+        engine.dispose()
+    return report.ok, report.n_events, seconds, rows
+
+
+# --- report --------------------------------------------------------------------------------------
+
+
+def _errors(tally: Tally) -> str:
+    if not tally.errors:
+        return "none"
+    shown = ", ".join(f"{k} x{v}" for k, v in tally.errors.most_common(3))
+    return f"{shown} (first: {tally.first_error})"
+
+
+def throughput_section(backends: list[str], n: int, keep: bool) -> tuple[list[str], list[str]]:
+    lines = [
+        f"### Throughput: {n:,} women per run, register / assess+consent / allocate phases",
+        "",
+        "| database | workers | register/s | assess+consent/s | allocate/s | "
+        "**register+allocate/s** | errors |",
+        "|---|---|---:|---:|---:|---:|---|",
+    ]
+    problems: list[str] = []
+    women = cohort(n, SEED + 1)
+    for backend in backends:
+        for mode, n_workers in (("single", 1), ("threads", WORKERS), ("processes", WORKERS)):
+            _progress(f"throughput {backend} {mode} x{n_workers}: {n:,} women")
+            with fresh_database(backend, women, keep=keep) as db:
+                timing = run(db, women, PHASES["throughput"], mode, n_workers)
+            t_reg, t_consent, t_alloc = timing.phase_seconds
+            pairs = n / (t_reg + t_alloc)
+            if timing.tally.errors:
+                problems.append(f"{backend} {timing.workers}: {_errors(timing.tally)}")
+            lines.append(
+                f"| {backend} | {timing.workers} | {n / t_reg:,.0f} | {n / t_consent:,.0f} | "
+                f"{n / t_alloc:,.0f} | **{pairs:,.0f}** | {_errors(timing.tally)} |"
+            )
+            _progress(f"  -> {pairs:,.0f} register+allocate/s")
+    return lines, problems
+
+
+def trial_section(
+    backends: list[str], n: int, mode: str, n_workers: int, keep: bool
+) -> tuple[list[str], list[str]]:
+    lines = [
+        f"### The trial: {n:,} women registered, eligible, consented, allocated and planned",
+        "",
+        "| database | workers | wall (s) | women/s | goal (< 180 s for 85,000) | "
+        "database size | audit events (verify s) | errors |",
+        "|---|---|---:|---:|---|---:|---:|---|",
+    ]
+    per_step = []
+    problems: list[str] = []
+    women = cohort(n)
+    for backend in backends:
+        chosen = mode
+        if mode == "auto":
+            chosen = "single" if backend == "sqlite" else "processes"
+        _progress(f"trial {backend}: {n:,} women, {chosen} x{n_workers}")
+        with fresh_database(backend, women, keep=keep) as db:
+            timing = run(db, women, PHASES["trial"], chosen, n_workers)
+            (wall,) = timing.phase_seconds
+            _progress(f"  -> {wall:,.1f} s; verifying the audit chain")
+            ok, n_events, verify_s, rows = _audit_check(db)
+            size = db.size_bytes()
+        tally = timing.tally
+        projected = wall * 85_000 / n
+        goal = f"{'met' if projected < GOAL_TRIAL_S else 'MISSED'} ({projected:,.0f} s at 85,000)"
+        if not ok:
+            problems.append(f"{backend}: the audit chain does not verify")
+        if tally.errors:
+            problems.append(f"{backend} trial: {_errors(tally)}")
+        if rows["participants"] != n or rows["allocations"] != n:
+            problems.append(f"{backend}: {rows['participants']:,} participants and "
+                            f"{rows['allocations']:,} allocations for {n:,} women")  # fmt: skip
+        lines.append(
+            f"| {backend} | {timing.workers} | {wall:,.1f} | {n / wall:,.0f} | {goal} | "
+            f"{size / 2**20:,.1f} MiB | {n_events:,} ({'ok' if ok else 'BROKEN'}, "
+            f"{verify_s:.1f} s) | {_errors(tally)} |"
+        )
+        per_step.append((backend, tally, rows))
+    lines += [
+        "",
+        "Mean milliseconds per use case call, summed over workers (with 8 workers each call also "
+        "waits for locks), and rows written:",
+        "",
+        "| database | " + " | ".join(STEPS) + " | arms | rows |",
+        "|---|" + "---:|" * len(STEPS) + "---|---|",
+    ]
+    for backend, tally, rows in per_step:
+        cells = [
+            f"{1000 * tally.seconds[s] / tally.calls[s]:.1f}" if tally.calls[s] else "-"
+            for s in STEPS
+        ]
+        arms = ", ".join(f"{k} {v:,}" for k, v in sorted(tally.arms.items()))
+        shown = ", ".join(f"{k} {v:,}" for k, v in rows.items())
+        lines.append(f"| {backend} | " + " | ".join(cells) + f" | {arms} | {shown} |")
+    return lines, problems
+
+
+def profile_section(backends: list[str], n: int) -> list[str]:
+    """cProfile of the single-threaded pathway (register ... plan) for ``n`` women."""
+    from pebs.store.engine import create_engine_for, session_factory
+
+    lines = [f"### Profile: {n:,} women through the whole pathway, one thread", ""]
+    women = cohort(n, SEED + 2)
+    for backend in backends:
+        with fresh_database(backend, women) as db:
+            engine = create_engine_for(db.url)
+            worker = Worker(session_factory(engine), db.fernet_key)
+            _warm_up(worker)
+            profiler = cProfile.Profile()
+            start = time.perf_counter()
+            profiler.enable()
+            for woman in women:
+                worker.enrol(woman)
+            profiler.disable()
+            wall = time.perf_counter() - start
+            engine.dispose()
+        lines += [
+            f"{backend}: {wall:.1f} s under the profiler ({n / wall:,.0f} women/s). pebs "
+            "functions by cumulative time, then every function by own time:",
+            "",
+            "```",
+            *_stats(profiler, "cumulative", r"src/pebs/(services|store)", 24),
+            "",
+            *_stats(profiler, "tottime", None, 14),
+            "```",
+            "",
+        ]
+    return lines
+
+
+def _stats(profiler: cProfile.Profile, order: str, pattern: str | None, limit: int) -> list[str]:
+    text = io.StringIO()
+    stats = pstats.Stats(profiler, stream=text)
+    stats.sort_stats(order)
+    stats.print_stats(*([pattern] if pattern else []), limit)
+    body = text.getvalue().splitlines()
+    start = next(i for i, line in enumerate(body) if "ncalls" in line)
+    root = str(Path(__file__).resolve().parent.parent) + "/"
+    return [line.replace(root, "").rstrip() for line in body[start:] if line.strip()]
+
+
+def _postgres_reachable() -> str | None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(POSTGRES_URL)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as error:
+        return str(error).splitlines()[0]
+    finally:
+        engine.dispose()
+    return None
+
+
+def _load(values: tuple[float, float, float]) -> str:
+    return "/".join(f"{v:.2f}" for v in values)
+
+
+def main(argv: list[str] | None = None) -> int:
+    one_core.limit_threads()  # numpy (risk model) in one thread per worker; before it is imported
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.trial_bench")
+    parser.add_argument("--participants", type=int, default=85_000,
+                        help="women in the whole-trial run (0: skip it)")  # fmt: skip
+    parser.add_argument("--quick", action="store_true",
+                        help="5,000-woman trial and 500-woman throughput runs")  # fmt: skip
+    parser.add_argument("--throughput", type=int, default=None,
+                        help="women per throughput run (default 2,000; 0: skip)")  # fmt: skip
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--trial-mode", choices=("auto", "single", "threads", "processes"),
+                        default="auto",
+                        help="auto: SQLite one thread (one writer at a time: more workers only "
+                             "queue), PostgreSQL 8 processes")  # fmt: skip
+    parser.add_argument("--trial-workers", type=int, default=WORKERS)
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="also profile N women through the pathway, one thread")  # fmt: skip
+    parser.add_argument("--keep", action="store_true", help="keep the databases")
+    args = parser.parse_args(argv)
+    load_before = os.getloadavg()
+    n_trial = 5_000 if args.quick and args.participants == 85_000 else args.participants
+    n_throughput = (
+        args.throughput if args.throughput is not None else (500 if args.quick else 2_000)
+    )
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    notes = []
+    if "postgresql" in backends:
+        unreachable = _postgres_reachable()
+        if unreachable:
+            backends.remove("postgresql")
+            notes.append(f"PostgreSQL skipped: {POSTGRES_URL} is unreachable ({unreachable}).")
+    lines = [
+        "## Trial platform through the services (issue 5)",
+        "",
+        f"CPU: {one_core.cpu_model()}, {os.cpu_count()} logical CPUs. SQLite: a new file, WAL, "
+        "`synchronous=FULL` (the engine default). PostgreSQL: a new schema at "
+        f"`{POSTGRES_URL.split('@')[-1]}`. Each run: a fresh database, demo study loaded, lists "
+        f"generated. Goals: >= {GOAL_PAIRS_PER_S:,} register+allocate/s; 85,000 women in "
+        f"< {GOAL_TRIAL_S:.0f} s.",
+        "",
+        *notes,
+    ]
+    problems: list[str] = []
+    best_pairs: dict[str, float] = {}
+    if n_throughput:
+        section, found = throughput_section(backends, n_throughput, args.keep)
+        lines += [*section, ""]
+        problems += found
+        for line in section[4:]:
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            rate = float(cells[5].strip("*").replace(",", ""))
+            best_pairs[cells[0]] = max(best_pairs.get(cells[0], 0.0), rate)
+        lines += [
+            "Register+allocate goal: "
+            + "; ".join(
+                f"{b} best {r:,.0f}/s ({'met' if r >= GOAL_PAIRS_PER_S else 'MISSED'})"
+                for b, r in best_pairs.items()
+            ),
+            "",
+        ]
+    if n_trial:
+        section, found = trial_section(backends, n_trial, args.trial_mode, args.trial_workers,
+                                       args.keep)  # fmt: skip
+        lines += [*section, ""]
+        problems += found
+    if args.profile:
+        lines += profile_section(backends, args.profile)
+    load_after = os.getloadavg()
+    lines += [
+        f"Load average (1/5/15 min) before the runs {_load(load_before)}, after {_load(load_after)}"
+        " (this process's own workers included in the latter; anything else running on the "
+        "machine slows every figure above).",
+        "",
+    ]
+    if problems:
+        lines += ["**Problems:**", "", *[f"- {p}" for p in problems], ""]
+    print("\n".join(lines), end="\n")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
