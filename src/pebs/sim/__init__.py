@@ -1,0 +1,1 @@
+"""Microsimulation of breast cancer natural history and screening (issue 7)."""

@@ -1,0 +1,1 @@
+"""Trial statistics: sample size, power, non-inferiority tests."""
