@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.store import randomisation
 from pebs.store import repositories as repo
 from pebs.store.models import (
     AllocationList,
@@ -185,16 +186,22 @@ def test_next_free_slot_follows_version_and_position(
     with session_maker.begin() as session:
         assert repo.latest_allocation_list(session, people.study).version == 2
         assert repo.latest_allocation_list(session, people.study, is_test=True).is_test
-        repo.lock_stratum(session, people.study, A)
-        slot = repo.next_free_slot(session, people.study, A)
-        assert (slot.allocation_list.version, slot.position) == (1, 3)
-        slot.used_by_participant_id, slot.used_at = p1.id + 1, NOW
-        session.flush()
-        slot = repo.next_free_slot(session, people.study, A)
+        randomisation.lock_stratum(session, people.study, A)
+
+        def next_free(stratum: str, is_test: bool = False) -> AllocationSlot | None:
+            row = randomisation.next_free_slot(session, people.study, stratum, is_test=is_test)
+            return None if row is None else session.get(AllocationSlot, row.id)
+
+        slot = next_free(A)
+        assert (slot.allocation_list.version, slot.position, slot.arm) == (1, 3, "standard")
+        assert randomisation.take_slot(session, slot.id, p1.id + 1, NOW)
+        assert not randomisation.take_slot(session, slot.id, p1.id + 2, NOW)  # taken: refused
+        session.expire_all()
+        slot = next_free(A)
         assert (slot.allocation_list.version, slot.position) == (2, 1)
-        assert repo.next_free_slot(session, people.study, B).position == 1
-        assert repo.next_free_slot(session, people.study, A, is_test=True).allocation_list.is_test
-        assert repo.next_free_slot(session, people.study, "IT-MI:40-49") is None
+        assert next_free(B).position == 1
+        assert next_free(A, is_test=True).allocation_list.is_test
+        assert next_free("IT-MI:40-49") is None
 
 
 def test_concurrent_allocations_take_slots_in_order_once(
@@ -222,12 +229,12 @@ def test_concurrent_allocations_take_slots_in_order_once(
             for number, participant_id in enumerate(mine):
                 stratum = B if number % 4 == 3 else A
                 with session_maker.begin() as session:
-                    repo.lock_stratum(session, world.study, stratum)
-                    slot = repo.next_free_slot(session, world.study, stratum)
+                    randomisation.lock_stratum(session, world.study, stratum)
+                    slot = randomisation.next_free_slot(session, world.study, stratum)
                     if slot is None:
                         exhausted.append(participant_id)
                         continue
-                    slot.used_by_participant_id, slot.used_at = participant_id, NOW
+                    assert randomisation.take_slot(session, slot.id, participant_id, NOW)
         except BaseException as error:
             errors.append(error)
 

@@ -28,7 +28,7 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Text, cast, insert, select, text
+from sqlalchemy import Connection, Text, cast, insert, select, text
 from sqlalchemy.orm import Session
 
 from pebs.store._base import utcnow
@@ -154,23 +154,27 @@ def append_event(
         "old": None if old is None else json.loads(canonical_json(dict(old))),
         "new": None if new is None else json.loads(canonical_json(dict(new))),
     }
-    session.flush()  # the change being recorded goes first (and fails first)
-    _lock_chain(session)
-    head = chain_head(session)
-    values["id"] = head.id + 1
-    values["prev_hash"] = head.hash
-    values["hash"] = event_hash(head.hash, {key: values[key] for key in _DOCUMENT_KEYS})
-    session.execute(insert(AuditEvent), [values])
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # the change being recorded goes first (and fails first)
+    connection = _lock_chain(session)
+    head = connection.execute(_HEAD).first()
+    head_id, head_hash = (0, GENESIS_HASH) if head is None else (head.id, head.hash)
+    values["id"] = head_id + 1
+    values["prev_hash"] = head_hash
+    values["hash"] = event_hash(head_hash, {key: values[key] for key in _DOCUMENT_KEYS})
+    connection.execute(_INSERT, values)
     return ChainHead(values["id"], values["hash"], when)
+
+
+_HEAD = (
+    select(AuditEvent.id, AuditEvent.hash, AuditEvent.at).order_by(AuditEvent.id.desc()).limit(1)
+)
+_INSERT = insert(AuditEvent)
 
 
 def chain_head(session: Session) -> ChainHead:
     """The last event's id and hash (``ChainHead(0, GENESIS_HASH)`` for an empty chain)."""
-    row = session.execute(
-        select(AuditEvent.id, AuditEvent.hash, AuditEvent.at)
-        .order_by(AuditEvent.id.desc())
-        .limit(1)
-    ).first()
+    row = session.connection().execute(_HEAD).first()
     if row is None:
         return ChainHead(0, GENESIS_HASH)
     return ChainHead(row.id, row.hash, row.at)
@@ -260,13 +264,17 @@ def _document(event_id: int, at: datetime, event: Any, old: Any, new: Any) -> di
     }
 
 
-def _lock_chain(session: Session) -> None:
+def _lock_chain(session: Session) -> Connection:
     connection = session.connection()
     if connection.get_execution_options().get(READ_ONLY_OPTION, False):
         raise RuntimeError("append_event: the session is read-only; use a writing session")
     if connection.dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+        connection.execute(_ADVISORY_LOCK, {"key": ADVISORY_LOCK_KEY})
     # SQLite: the transaction began with BEGIN IMMEDIATE and already holds the writer lock.
+    return connection
+
+
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 
 
 def _utc_text(value: datetime) -> str:

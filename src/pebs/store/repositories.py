@@ -7,12 +7,12 @@ participant is simply not found (as if it did not exist).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import Select, func, select, text, tuple_, update
+from sqlalchemy import Row, Select, bindparam, func, insert, select, tuple_, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from pebs.store.models import (
@@ -20,7 +20,6 @@ from pebs.store.models import (
     SITE_ROLES,
     Allocation,
     AllocationList,
-    AllocationSlot,
     Consent,
     Country,
     EligibilityAssessment,
@@ -43,12 +42,13 @@ __all__ = [
     "get_site",
     "get_study",
     "get_user",
+    "insert_participant",
     "latest_allocation_list",
     "latest_eligibility",
     "list_participants",
-    "lock_stratum",
-    "next_free_slot",
     "next_participant_sequence",
+    "participant_with_hmac",
+    "registration_site",
 ]
 
 
@@ -128,22 +128,64 @@ def get_user(session: Session, username: str) -> User | None:
 # --- participants --------------------------------------------------------------------------
 
 
+_REGISTRATION_SITE = (
+    select(
+        Study.id.label("study_pk"),
+        Study.config_sha256,
+        Site.id.label("site_id"),
+        Site.code.label("site_code"),
+        Country.id.label("country_id"),
+        Country.code.label("country_code"),
+        Country.time_zone,
+    )
+    .join(Country, Country.study_id == Study.id)
+    .join(Site, Site.country_id == Country.id)
+    .where(Study.name == bindparam("study"), Site.code == bindparam("site"))
+)
+
+
+def registration_site(session: Session, study: str, site_code: str) -> Row[Any] | None:
+    """The site ``site_code`` of ``study`` with its country and study keys, for registration.
+
+    ``None`` if there is no such site; :func:`get_study` tells whether the study exists.
+    """
+    return (
+        session.connection()
+        .execute(_REGISTRATION_SITE, {"study": study, "site": site_code})
+        .first()
+    )
+
+
+_NEXT_SEQUENCE = (
+    update(Site)
+    .where(Site.id == bindparam("site_id"))
+    .values(last_sequence=Site.last_sequence + 1)
+    .returning(Site.last_sequence)
+)
+
+
 def next_participant_sequence(session: Session, site_id: int) -> int:
     """Atomically increment and return the site's participant sequence (1, 2, ...).
 
     The UPDATE locks the site row (PostgreSQL) or runs under the writer lock (SQLite), so two
     concurrent registrations at one site never get the same number.
     """
-    sequence = session.execute(
-        update(Site)
-        .where(Site.id == site_id)
-        .values(last_sequence=Site.last_sequence + 1)
-        .returning(Site.last_sequence),
-        execution_options={"synchronize_session": False},
-    ).scalar_one_or_none()
+    sequence = session.connection().execute(_NEXT_SEQUENCE, {"site_id": site_id}).scalar()
     if sequence is None:
         raise LookupError(f"site id {site_id} does not exist")
     return int(sequence)
+
+
+_INSERT_PARTICIPANT = insert(Participant).returning(Participant.id)
+_INSERT_IDENTITY = insert(ParticipantIdentity)
+
+
+def insert_participant(session: Session, identity: dict[str, Any], **values: Any) -> int:
+    """Store a participant row and her (already encrypted) identity row; returns her id."""
+    connection = session.connection()
+    participant_id = int(connection.execute(_INSERT_PARTICIPANT, values).scalar_one())
+    connection.execute(_INSERT_IDENTITY, {"participant_id": participant_id, **identity})
+    return participant_id
 
 
 def get_participant(session: Session, scope: Scope, study_id: str) -> Participant | None:
@@ -172,6 +214,19 @@ def count_participants(session: Session, scope: Scope, *, site_id: int | None = 
     if site_id is not None:
         statement = statement.where(Participant.site_id == site_id)
     return int(session.scalar(scope.apply(statement)) or 0)
+
+
+_HMAC_OWNER = select(ParticipantIdentity.participant_id).where(
+    ParticipantIdentity.national_id_hmac == bindparam("hmac")
+)
+
+
+def participant_with_hmac(session: Session, national_id_hmac: str) -> int | None:
+    """Id of the participant whose national-ID HMAC is ``national_id_hmac`` (any site).
+
+    Deliberately unscoped: the service decides what to reveal (e.g. "already registered").
+    """
+    return session.connection().execute(_HMAC_OWNER, {"hmac": national_id_hmac}).scalar()
 
 
 def find_identity_by_hmac(session: Session, national_id_hmac: str) -> ParticipantIdentity | None:
@@ -205,8 +260,6 @@ def active_consent(session: Session, participant_id: int) -> Consent | None:
 
 # --- randomisation -------------------------------------------------------------------------
 
-_STRATUM_LOCK_CLASS = 0x7065_6273  # "pebs": first key of the two-key advisory locks on strata
-
 
 def get_allocation(session: Session, participant_id: int) -> Allocation | None:
     return session.scalar(select(Allocation).where(Allocation.participant_id == participant_id))
@@ -222,51 +275,6 @@ def latest_allocation_list(
         .order_by(AllocationList.version.desc())
         .limit(1)
     )
-
-
-def lock_stratum(session: Session, study_id: int, stratum: str, *, is_test: bool = False) -> None:
-    """Serialise allocations in one stratum until the end of the transaction.
-
-    PostgreSQL: a transaction-level advisory lock on (study, stratum, test flag); allocations in
-    other strata proceed in parallel. SQLite: nothing to do, the transaction already holds the
-    writer lock. Call it before :func:`next_free_slot`, so that concurrent allocations take the
-    slots strictly in list order and never the same one.
-    """
-    if session.connection().dialect.name != "postgresql":
-        return
-    digest = hashlib.sha256(f"{study_id}\x1f{stratum}\x1f{int(is_test)}".encode()).digest()
-    key = int.from_bytes(digest[:4], "big", signed=True)
-    session.execute(
-        text("SELECT pg_advisory_xact_lock(:class, :key)"),
-        {"class": _STRATUM_LOCK_CLASS, "key": key},
-    )
-
-
-def next_free_slot(
-    session: Session, study_id: int, stratum: str, *, is_test: bool = False
-) -> AllocationSlot | None:
-    """The stratum's first unused, usable slot in (list version, position) order; ``None`` when
-    every list of the study is exhausted for this stratum."""
-    list_ids = session.scalars(
-        select(AllocationList.id)
-        .where(AllocationList.study_id == study_id, AllocationList.is_test == is_test)
-        .order_by(AllocationList.version)
-    ).all()
-    for list_id in list_ids:  # a few lists at most; each lookup uses ix_allocation_slots_free
-        slot = session.scalar(
-            select(AllocationSlot)
-            .where(
-                AllocationSlot.allocation_list_id == list_id,
-                AllocationSlot.stratum == stratum,
-                AllocationSlot.used_by_participant_id.is_(None),
-                AllocationSlot.unusable_reason.is_(None),
-            )
-            .order_by(AllocationSlot.position)
-            .limit(1)
-        )
-        if slot is not None:
-            return slot
-    return None
 
 
 # --- worklists -----------------------------------------------------------------------------

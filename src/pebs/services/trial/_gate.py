@@ -1,4 +1,4 @@
-"""The allocation gate with its facts read from the database, and the locking of strata fields."""
+"""The allocation gate with its facts read from the database, and the stratification fields."""
 
 from __future__ import annotations
 
@@ -8,13 +8,26 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from pebs.screening import age_on
-from pebs.services.trial._participants import Subject, birth_date
-from pebs.services.trial._study_rules import protocol_in_force, strata_of
-from pebs.services.trial.errors import AllocationRefused
-from pebs.services.trial.keys import IdentityKeys
-from pebs.store.models import ProtocolVersion, Study
-from pebs.store.repositories import active_consent, latest_eligibility
+from pebs.services.trial.errors import AllocationRefused, Conflict
+from pebs.store.randomisation import gate_records, protocol_version_label
 from pebs.trial import StrataDefinition, allocation_gate, stratum_values
+
+__all__ = ["GateFacts", "OpenGate", "open_gate", "strata_fields"]
+
+
+@dataclass(frozen=True)
+class GateFacts:
+    """Who is to be randomised: what the gate needs besides her stored records."""
+
+    participant_id: int
+    study_id: str
+    """Her pseudonymous study ID (for messages)."""
+    status: str
+    study_pk: int
+    study_name: str
+    site_code: str
+    country_code: str
+    birth_date: date
 
 
 @dataclass(frozen=True)
@@ -26,50 +39,48 @@ class OpenGate:
     strata: StrataDefinition
 
 
-def open_gate(
-    session: Session, keys: IdentityKeys, subject: Subject, study: Study, day: date
-) -> OpenGate:
+def open_gate(session: Session, facts: GateFacts, strata: StrataDefinition, day: date) -> OpenGate:
     """Check the gate (eligible under the protocol in force, consent, strata values) on ``day``.
 
     :class:`AllocationRefused` lists every unmet condition at once.
     """
-    participant = subject.participant
-    strata = strata_of(study)
-    age = age_on(birth_date(session, keys, participant), day)
-    eligibility = latest_eligibility(session, participant.id)
-    in_force = protocol_in_force(session, study, day)
+    age = age_on(facts.birth_date, day)
+    eligibility, consented, in_force = gate_records(session, facts.participant_id, facts.study_pk,
+                                                    day)  # fmt: skip
+    if in_force is None:
+        raise Conflict(f"study {facts.study_name!r}: no protocol version is in force on {day}")
     extra: list[str] = []
     eligible = eligibility is not None and eligibility.result == "eligible"
     if eligible and eligibility.protocol_version_id != in_force.id:
-        assessed = session.get(ProtocolVersion, eligibility.protocol_version_id)
+        assessed = protocol_version_label(session, eligibility.protocol_version_id)
         extra.append(
-            f"eligibility was assessed under protocol {assessed.version if assessed else '?'}, "
-            f"but protocol {in_force.version} is in force on {day}: assess her again"
+            f"eligibility was assessed under protocol {assessed or '?'}, but protocol "
+            f"{in_force.version} is in force on {day}: assess her again"
         )
         eligible = False
     gate = allocation_gate(
-        participant.status,
+        facts.status,
         eligible=eligible,
-        consent_recorded=active_consent(session, participant.id) is not None,
+        consent_recorded=consented,
         strata=strata,
-        site=subject.site.code,
-        country=subject.country.code,
+        site=facts.site_code,
+        country=facts.country_code,
         age=age,
     )
     if not gate.allowed:
         reasons = (*gate.reasons, *extra)
         raise AllocationRefused(
-            f"{participant.study_id} cannot be randomised: " + "; ".join(reasons), reasons
+            f"{facts.study_id} cannot be randomised: " + "; ".join(reasons), reasons
         )
     return OpenGate(gate.stratum, age, strata)  # type: ignore[arg-type]
 
 
-def lock_strata_fields(subject: Subject, gate: OpenGate, at: datetime) -> dict[str, object]:
-    """Set and lock her stratification fields; returns them for the audit event."""
-    participant = subject.participant
+def strata_fields(gate: OpenGate, age_band: str | None, at: datetime) -> dict[str, object]:
+    """Her stratification fields as locked at allocation (also what the audit event records)."""
     values = stratum_values(gate.stratum, gate.strata)
-    participant.age_band = values.get("age_band", participant.age_band)
-    participant.stratum = gate.stratum
-    participant.strata = {**values, "age": gate.age}
-    participant.strata_locked_at = at
-    return {"stratum": gate.stratum, "strata": participant.strata, "strata_locked_at": at}
+    return {
+        "age_band": values.get("age_band", age_band),
+        "stratum": gate.stratum,
+        "strata": {**values, "age": gate.age},
+        "strata_locked_at": at,
+    }

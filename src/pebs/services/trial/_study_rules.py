@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from pebs.services.trial.errors import Conflict, InvalidInput, NotFound
@@ -45,9 +45,40 @@ def design_from_json(design: Mapping[str, Any]) -> BlockDesign:
 
 def strata_of(study: Study) -> StrataDefinition:
     """The study's stratification factors and age bands."""
-    strata = _config(study)["strata"]
+    return strata_from_json(_config(study)["strata"])
+
+
+def strata_from_json(strata: Mapping[str, Any] | None) -> StrataDefinition:
+    """The :class:`~pebs.trial.StrataDefinition` written by :func:`strata_json`."""
+    if not strata:
+        raise Conflict("the stored study configuration has no strata; load it again")
     bands = tuple(AgeBand(low, high) for low, high in strata["age_bands"])
     return StrataDefinition(tuple(strata["factors"]), bands)
+
+
+_STUDY_CONFIG = select(Study.config).where(Study.id == bindparam("study_pk"))
+_STRATA_CACHE: dict[tuple[int, str], StrataDefinition] = {}
+
+
+def strata_by_digest(
+    session: Session, study_pk: int, config_sha256: str | None
+) -> StrataDefinition:
+    """:func:`strata_of` the stored study, cached by its configuration digest.
+
+    A stored configuration never changes without its SHA-256 changing (the loader writes both),
+    so the hot path (allocation) reads and parses the configuration once per process and version.
+    """
+    if config_sha256 is None:
+        raise Conflict(f"study id {study_pk} has no stored configuration; load it again")
+    key = (study_pk, config_sha256)
+    strata = _STRATA_CACHE.get(key)
+    if strata is None:
+        config = session.connection().execute(_STUDY_CONFIG, {"study_pk": study_pk}).scalar()
+        strata = strata_from_json((config or {}).get("strata"))
+        if len(_STRATA_CACHE) > 64:  # studies and their versions: a handful per installation
+            _STRATA_CACHE.clear()
+        _STRATA_CACHE[key] = strata
+    return strata
 
 
 def design_json(design: BlockDesign) -> dict[str, Any]:

@@ -7,7 +7,7 @@ In one transaction:
    allocation and returns it unchanged (**idempotent**: same arm, nothing written);
 2. the gate (:func:`pebs.trial.allocation_gate`): pathway at ``consented``, eligible under the
    protocol in force, consent on record, strata values present; every unmet condition is listed;
-3. her stratum is locked (:func:`pebs.store.repositories.lock_stratum`: a PostgreSQL advisory
+3. her stratum is locked (:func:`pebs.store.randomisation.lock_stratum`: a PostgreSQL advisory
    lock per stratum, so strata proceed in parallel) and the first unused slot of the stratum in
    (list version, position) order is taken by a conditional
    ``UPDATE allocation_slots SET used_by_participant_id = ... WHERE id = ... AND
@@ -25,19 +25,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from pebs.services.trial._gate import lock_strata_fields, open_gate
-from pebs.services.trial._participants import find_participant
+from pebs.services.trial._gate import GateFacts, open_gate, strata_fields
+from pebs.services.trial._study_rules import strata_by_digest
 from pebs.services.trial._transaction import instant, local_date, transaction
 from pebs.services.trial.actor import Action, Actor, require
-from pebs.services.trial.errors import Conflict, StratumExhausted
+from pebs.services.trial.errors import Conflict, NotFound, StratumExhausted
 from pebs.services.trial.keys import IdentityKeys
 from pebs.store.audit import append_event
-from pebs.store.models import Allocation, AllocationSlot
-from pebs.store.repositories import get_allocation, lock_stratum, next_free_slot
-from pebs.trial import ARM_EVENTS
+from pebs.store.randomisation import (
+    allocation_subject,
+    existing_allocation,
+    insert_allocation,
+    lock_strata,
+    lock_stratum,
+    next_free_slot,
+    take_slot,
+)
+from pebs.trial import ARM_EVENTS, TransitionError, transition
 
 __all__ = ["Allocated", "allocate"]
 
@@ -55,12 +61,6 @@ class Allocated:
     stratum: str | None
     allocated_at: datetime
     created: bool
-
-
-def _result(study_id: str, allocation: Allocation, stratum: str | None, created: bool) -> Allocated:
-    return Allocated(
-        study_id, allocation.arm, allocation.method, stratum, allocation.allocated_at, created
-    )
 
 
 def allocate(
@@ -82,35 +82,45 @@ def allocate(
     require(actor, Action.ALLOCATE, needs_account=True)
     allocated_at = instant(at)
     with transaction(session_maker) as session:
-        subject = find_participant(session, actor, study_id, for_update=True)
-        participant = subject.participant
-        existing = get_allocation(session, participant.id)
+        her = allocation_subject(session, actor.scope, study_id, for_update=True)
+        if her is None:
+            raise NotFound(f"no participant {study_id!r} (in your sites)")
+        existing = existing_allocation(session, her.participant_id)
         if existing is not None:
-            return _result(study_id, existing, participant.stratum, created=False)
-        study = subject.study(session)
-        day = on_date or local_date(allocated_at, subject.country.time_zone)
-        gate = open_gate(session, keys, subject, study, day)
-        lock_stratum(session, study.id, gate.stratum, is_test=participant.is_test)
-        slot_id, arm = _take_slot(session, study.id, gate.stratum, participant.id, allocated_at,
-                                  is_test=participant.is_test)  # fmt: skip
-        allocation = Allocation(
-            participant_id=participant.id, allocation_slot_id=slot_id, arm=arm, method="list",
-            allocated_at=allocated_at, allocated_by_id=actor.user_id,
+            return Allocated(study_id, existing.arm, existing.method, her.stratum,
+                             existing.allocated_at, created=False)  # fmt: skip
+        if her.date_of_birth_enc is None:
+            raise Conflict(f"{study_id} has no identity record (date of birth)")
+        day = on_date or local_date(allocated_at, her.time_zone)
+        facts = GateFacts(
+            her.participant_id, study_id, her.status, her.study_pk, her.study_name,
+            her.site_code, her.country_code, keys.cipher.decrypt_date(her.date_of_birth_enc),
         )  # fmt: skip
-        session.add(allocation)
-        locked = lock_strata_fields(subject, gate, allocated_at)
-        old_state, new_state = subject.apply(ARM_EVENTS[arm])
-        session.flush()
+        gate = open_gate(session, facts, strata_by_digest(session, her.study_pk,
+                                                          her.config_sha256), day)  # fmt: skip
+        lock_stratum(session, her.study_pk, gate.stratum, is_test=her.is_test)
+        slot_id, arm = _take_slot(session, her.study_pk, gate.stratum, her.participant_id,
+                                  allocated_at, is_test=her.is_test)  # fmt: skip
+        try:
+            new_state = transition(her.status, ARM_EVENTS[arm]).value
+        except TransitionError as error:  # the gate checked the state: a bug if reached
+            raise Conflict(f"{study_id}: {error}") from None
+        allocation_id = insert_allocation(
+            session, participant_id=her.participant_id, allocation_slot_id=slot_id, arm=arm,
+            method="list", allocated_at=allocated_at, allocated_by_id=actor.user_id,
+        )  # fmt: skip
+        fields = strata_fields(gate, her.age_band, allocated_at)
+        lock_strata(session, her.participant_id, status=new_state, **fields)
         append_event(
             session, actor=actor.username, action="allocate", entity="allocation",
-            entity_id=allocation.id, reason="randomisation",
-            old={"status": old_state},
+            entity_id=allocation_id, reason="randomisation",
+            old={"status": her.status},
             new={"participant": study_id, "arm": arm, "method": "list",
                  "allocation_slot_id": slot_id, "randomised_on": day, "status": new_state,
-                 **locked},
+                 **fields},
             at=allocated_at,
         )  # fmt: skip
-        return _result(study_id, allocation, gate.stratum, created=True)
+        return Allocated(study_id, arm, "list", gate.stratum, allocated_at, created=True)
 
 
 def _take_slot(
@@ -133,16 +143,6 @@ def _take_slot(
                 "stratum can be randomised",
                 stratum,
             )
-        taken = session.execute(
-            update(AllocationSlot)
-            .where(
-                AllocationSlot.id == slot.id,
-                AllocationSlot.used_by_participant_id.is_(None),
-                AllocationSlot.unusable_reason.is_(None),
-            )
-            .values(used_by_participant_id=participant_id, used_at=at)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if taken == 1:
+        if take_slot(session, slot.id, participant_id, at):
             return slot.id, slot.arm
     raise Conflict(f"stratum {stratum}: every slot tried was taken at the same time; try again")

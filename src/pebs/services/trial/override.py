@@ -19,9 +19,9 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from pebs.services.trial._gate import lock_strata_fields, open_gate
-from pebs.services.trial._participants import find_participant
-from pebs.services.trial._study_rules import arm_named
+from pebs.services.trial._gate import GateFacts, open_gate, strata_fields
+from pebs.services.trial._participants import birth_date, find_participant
+from pebs.services.trial._study_rules import arm_named, strata_of
 from pebs.services.trial._transaction import instant, local_date, transaction
 from pebs.services.trial.actor import Action, Actor, require
 from pebs.services.trial.allocation import Allocated
@@ -29,7 +29,8 @@ from pebs.services.trial.errors import Conflict, InvalidInput, NotFound
 from pebs.services.trial.keys import IdentityKeys
 from pebs.store.audit import append_event
 from pebs.store.models import Allocation, AllocationSlot
-from pebs.store.repositories import get_allocation, lock_stratum
+from pebs.store.randomisation import lock_stratum
+from pebs.store.repositories import get_allocation
 from pebs.trial import ARM_EVENTS
 
 __all__ = ["SlotMarked", "mark_slot_unusable", "override_allocation"]
@@ -73,7 +74,11 @@ def override_allocation(
         existing = get_allocation(session, participant.id)
         if existing is None:
             day = on_date or local_date(overridden_at, subject.country.time_zone)
-            gate = open_gate(session, keys, subject, study, day)
+            facts = GateFacts(
+                participant.id, study_id, participant.status, study.id, study.name,
+                subject.site.code, subject.country.code, birth_date(session, keys, participant),
+            )  # fmt: skip
+            gate = open_gate(session, facts, strata_of(study), day)
             lock_stratum(session, study.id, gate.stratum, is_test=participant.is_test)
             allocation = Allocation(
                 participant_id=participant.id, arm=arm, method="override",
@@ -81,10 +86,12 @@ def override_allocation(
                 allocated_by_id=actor.user_id,
             )  # fmt: skip
             session.add(allocation)
-            locked = lock_strata_fields(subject, gate, overridden_at)
+            fields = strata_fields(gate, participant.age_band, overridden_at)
+            for name, value in fields.items():
+                setattr(participant, name, value)
             old_state, new_state = subject.apply(ARM_EVENTS[arm])
             old: dict[str, object] = {"status": old_state, "arm": None}
-            new = {"arm": arm, "method": "override", "status": new_state, **locked}
+            new = {"arm": arm, "method": "override", "status": new_state, **fields}
         else:
             if existing.arm == arm:
                 raise Conflict(f"{study_id} is already allocated to {arm}")

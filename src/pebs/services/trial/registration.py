@@ -18,14 +18,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.screening import age_on
-from pebs.services.trial._study_rules import strata_of, study_named
+from pebs.services.trial._study_rules import strata_by_digest, study_named
 from pebs.services.trial._transaction import instant, local_date, transaction
 from pebs.services.trial.actor import Action, Actor, require
 from pebs.services.trial.errors import DuplicateParticipant, InvalidInput, NotFound
 from pebs.services.trial.keys import IdentityKeys
 from pebs.store.audit import append_event
-from pebs.store.models import Country, Participant, ParticipantIdentity
-from pebs.store.repositories import find_identity_by_hmac, get_site, next_participant_sequence
+from pebs.store.models import Participant
+from pebs.store.repositories import (
+    insert_participant,
+    next_participant_sequence,
+    participant_with_hmac,
+    registration_site,
+)
 from pebs.trial import State, StratumError, age_band
 
 __all__ = ["MAX_SEQUENCE", "NewParticipant", "Registered", "register_participant"]
@@ -97,15 +102,13 @@ def register_participant(
     _check(new)
     registered_at = instant(at)
     with transaction(session_maker) as session:
-        study_row = study_named(session, study)
-        site = get_site(session, study_row.id, new.site)
+        site = registration_site(session, study, new.site)
         if site is None:
+            study_named(session, study)  # NotFound if the study itself is not loaded
             raise NotFound(f"study {study!r} has no site {new.site!r}")
-        country = session.get(Country, site.country_id)
-        assert country is not None  # a foreign key
-        if not actor.sees_site(site.id, country.id):
+        if not actor.sees_site(site.site_id, site.country_id):
             raise NotFound(f"study {study!r} has no site {new.site!r} (in your sites)")
-        today = local_date(registered_at, country.time_zone)
+        today = local_date(registered_at, site.time_zone)
         if new.birth_date > today:
             raise InvalidInput(f"birth_date: {new.birth_date} is in the future")
         age = age_on(new.birth_date, today)
@@ -117,58 +120,52 @@ def register_participant(
         hmac = None
         if new.national_id is not None:
             try:
-                hmac = keys.national_id_hmac(new.national_id, country.code)
+                hmac = keys.national_id_hmac(new.national_id, site.country_code)
             except ValueError as error:
                 raise InvalidInput(f"national_id: {error}") from None
             _refuse_duplicate(session, actor, hmac)
-        sequence = next_participant_sequence(session, site.id)
+        sequence = next_participant_sequence(session, site.site_id)
         if sequence > MAX_SEQUENCE:
-            raise InvalidInput(f"site {site.code} has used all {MAX_SEQUENCE:,} study IDs")
-        study_id = f"{site.code}-{sequence:06d}"
+            raise InvalidInput(f"site {site.site_code} has used all {MAX_SEQUENCE:,} study IDs")
+        study_id = f"{site.site_code}-{sequence:06d}"
+        strata = strata_by_digest(session, site.study_pk, site.config_sha256)
         try:
-            band = age_band(age, strata_of(study_row).age_bands).label
+            band = age_band(age, strata.age_bands).label
         except StratumError:
             band = None  # outside the strata bands: she will not be eligible
-        participant = Participant(
-            study_id=study_id, site_id=site.id, status=State.REGISTERED.value, age_at_entry=age,
-            age_band=band,
-            is_test=new.is_test, registered_at=registered_at, registered_by_id=actor.user_id,
-        )  # fmt: skip
-        session.add(participant)
-        session.flush()
         cipher = keys.cipher
-        session.add(
-            ParticipantIdentity(
-                participant_id=participant.id,
-                name_enc=cipher.encrypt_text(new.name.strip()),
-                date_of_birth_enc=cipher.encrypt_date(new.birth_date),
-                contact_enc=cipher.encrypt_optional(new.contact),
-                national_id_enc=cipher.encrypt_optional(new.national_id),
-                national_id_hmac=hmac,
-                updated_at=registered_at,
-            )
-        )
-        session.flush()
+        identity = {
+            "name_enc": cipher.encrypt_text(new.name.strip()),
+            "date_of_birth_enc": cipher.encrypt_date(new.birth_date),
+            "contact_enc": cipher.encrypt_optional(new.contact),
+            "national_id_enc": cipher.encrypt_optional(new.national_id),
+            "national_id_hmac": hmac,
+            "updated_at": registered_at,
+        }
+        status = State.REGISTERED.value
+        insert_participant(
+            session, identity, study_id=study_id, site_id=site.site_id, status=status,
+            age_at_entry=age, age_band=band, is_test=new.is_test, registered_at=registered_at,
+            registered_by_id=actor.user_id,
+        )  # fmt: skip
         append_event(
             session, actor=actor.username, action="register", entity="participant",
             entity_id=study_id, reason="registration",
-            new={"study_id": study_id, "site": site.code, "age_at_entry": age, "age_band": band,
-                 "status": participant.status, "is_test": new.is_test,
+            new={"study_id": study_id, "site": site.site_code, "age_at_entry": age,
+                 "age_band": band, "status": status, "is_test": new.is_test,
                  "has_national_id": hmac is not None},
             at=registered_at,
         )  # fmt: skip
-    return Registered(study_id, site.code, sequence, age, registered_at, new.is_test)
+    return Registered(study_id, site.site_code, sequence, age, registered_at, new.is_test)
 
 
 def _refuse_duplicate(session: Session, actor: Actor, hmac: str) -> None:
-    existing = find_identity_by_hmac(session, hmac)
+    existing = participant_with_hmac(session, hmac)
     if existing is None:
         return
     # The existing participant is named only if the caller could read her anyway (scoped query).
     visible = session.scalar(
-        actor.scope.apply(
-            select(Participant.study_id).where(Participant.id == existing.participant_id)
-        )
+        actor.scope.apply(select(Participant.study_id).where(Participant.id == existing))
     )
     if visible is not None:
         raise DuplicateParticipant(
