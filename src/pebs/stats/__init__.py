@@ -1,1 +1,68 @@
-"""Trial statistics: sample size, power, non-inferiority tests."""
+"""Trial statistics: non-inferiority tests, sample size and power, intervals, survival, calibration.
+
+Pure numpy/scipy; proportions everywhere (not percent). The modules:
+
+- :mod:`pebs.stats.noninferiority` — non-inferiority of a harmful binary endpoint on the ratio
+  (relative margin) or difference (absolute margin) scale: Wald, Farrington-Manning score and
+  Miettinen-Nurminen; vectorised over trial replicates;
+- :mod:`pebs.stats.sample_size` — sample size and power of those tests (closed forms);
+- :mod:`pebs.stats.proportions` — Wilson and Clopper-Pearson intervals for one proportion;
+- :mod:`pebs.stats.survival` — Kaplan-Meier (Greenwood, log-log interval) and Aalen-Johansen
+  cumulative incidence with competing risks;
+- :mod:`pebs.stats.calibration` — E/O ratio, Hosmer-Lemeshow, C-statistic (DeLong).
+
+Equations, references and a worked MyPeBS example: ``docs/statistics.md``.
+"""
+
+from pebs.stats._checks import StatsInputError
+from pebs.stats.calibration import (
+    CStatistic,
+    ExpectedObserved,
+    HosmerLemeshow,
+    c_statistic,
+    expected_observed,
+    hosmer_lemeshow,
+)
+from pebs.stats.noninferiority import (
+    NonInferiorityResult,
+    noninferiority_difference,
+    noninferiority_ratio,
+)
+from pebs.stats.proportions import ProportionInterval, proportion_interval
+from pebs.stats.sample_size import (
+    NonInferiorityDesign,
+    power_difference,
+    power_ratio,
+    sample_size_difference,
+    sample_size_ratio,
+)
+from pebs.stats.survival import (
+    CumulativeIncidence,
+    SurvivalCurve,
+    aalen_johansen,
+    kaplan_meier,
+)
+
+__all__ = [
+    "CStatistic",
+    "CumulativeIncidence",
+    "ExpectedObserved",
+    "HosmerLemeshow",
+    "NonInferiorityDesign",
+    "NonInferiorityResult",
+    "ProportionInterval",
+    "StatsInputError",
+    "SurvivalCurve",
+    "aalen_johansen",
+    "c_statistic",
+    "expected_observed",
+    "hosmer_lemeshow",
+    "kaplan_meier",
+    "noninferiority_difference",
+    "noninferiority_ratio",
+    "power_difference",
+    "power_ratio",
+    "proportion_interval",
+    "sample_size_difference",
+    "sample_size_ratio",
+]
