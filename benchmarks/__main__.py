@@ -3,7 +3,7 @@
 Usage (from the repository root)::
 
     python -m benchmarks            # full run: 1M-woman throughput, 10M-row CLI file
-    python -m benchmarks --quick    # same, but a 1M-row CLI file
+    python -m benchmarks --quick    # same, but a 1M-row CLI file and a 5,000-woman trial
 
 Prints the markdown report and writes it to ``benchmarks/results/latest.md``. Exit code 1 if a
 correctness check failed (scalar vs vectorised agreement, CLI output); missed speed goals are
@@ -28,8 +28,10 @@ from benchmarks import cli_stream, gail_throughput, one_core, reference, report
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = ROOT / "benchmarks" / "results" / "latest.md"
 CLI_ROWS = {"full": 10_000_000, "quick": 1_000_000}
-SECTIONS = ("prs", "icare", "personalised", "screening")
+SECTIONS = ("prs", "icare", "personalised", "screening", "trial")
 """Benchmarks that print their own markdown section (``python -m benchmarks.<name>_bench``)."""
+QUICK_OPTIONS = {"trial": ["--quick"]}
+"""Options passed to a section with ``--quick`` (the trial: 5,000 women instead of 85,000)."""
 
 
 def _progress(message: str) -> None:
@@ -115,8 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     for name in SECTIONS:
         if args.only in (None, name):
             _progress(f"{name} benchmark")
+            options = QUICK_OPTIONS.get(name, []) if args.quick else []
             done = subprocess.run(
-                [sys.executable, "-m", f"benchmarks.{name}_bench"],
+                [sys.executable, "-m", f"benchmarks.{name}_bench", *options],
                 cwd=ROOT, env=one_core.child_env(), capture_output=True, text=True, check=False,
             )  # fmt: skip
             out.add("", done.stdout.rstrip())
