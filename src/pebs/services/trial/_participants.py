@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from pebs.services.trial.actor import Actor
 from pebs.services.trial.errors import Conflict, NotFound
 from pebs.services.trial.keys import IdentityKeys
 from pebs.store.models import Country, Participant, ParticipantIdentity, Site, Study
+from pebs.store.repositories import Scope
 from pebs.trial import Event, State, TransitionError, transition
 
 
@@ -63,18 +65,22 @@ def find_participant(
     One scoped query (:meth:`pebs.store.repositories.Scope.apply`) joins her site and country;
     ``for_update`` locks her row until the transaction ends.
     """
-    statement = actor.scope.apply(
-        select(Participant, Site, Country)
-        .join(Site, Participant.site_id == Site.id)
-        .join(Country, Site.country_id == Country.id)
-        .where(Participant.study_id == study_id)
-    )
-    if for_update:
-        statement = statement.with_for_update(of=Participant)
-    row = session.execute(statement).first()
+    row = session.execute(_statement(actor.scope, for_update), {"study_id": study_id}).first()
     if row is None:
         raise NotFound(f"no participant {study_id!r} (in your sites)")
     return Subject(*row)
+
+
+@lru_cache(maxsize=512)
+def _statement(scope: Scope, for_update: bool) -> Select:
+    """The scoped query, built once per scope (use cases run it many times)."""
+    statement = scope.apply(
+        select(Participant, Site, Country)
+        .join(Site, Participant.site_id == Site.id)
+        .join(Country, Site.country_id == Country.id)
+        .where(Participant.study_id == bindparam("study_id"))
+    )
+    return statement.with_for_update(of=Participant) if for_update else statement
 
 
 def birth_date(session: Session, keys: IdentityKeys, participant: Participant) -> date:
