@@ -33,8 +33,20 @@ if TYPE_CHECKING:
     )
     from pebs.services.trial.audit_chain import AuditReport, verify_audit_chain
     from pebs.services.trial.consent import ConsentRecorded, Withdrawal, record_consent, withdraw
+    from pebs.services.trial.dashboards import (
+        ALLOCATION_BALANCE_ROLES,
+        AllocationBalance,
+        ConsortFlow,
+        Recruitment,
+        RiskLevels,
+        allocation_balance,
+        consort_flow,
+        recruitment,
+        risk_levels,
+    )
     from pebs.services.trial.database import Database, Migrated, open_database, upgrade_database
     from pebs.services.trial.deaths import DeathRecorded, record_death
+    from pebs.services.trial.demo_data import DemoSeeded, seed_demo_participants
     from pebs.services.trial.eligibility import EligibilityOutcome, assess_eligibility
     from pebs.services.trial.errors import (
         AllocationRefused,
@@ -46,6 +58,12 @@ if TYPE_CHECKING:
         PermissionDenied,
         ServiceError,
         StratumExhausted,
+    )
+    from pebs.services.trial.exports import (
+        IDENTITY_ROLES,
+        data_dictionary,
+        dictionary_csv,
+        export_participants_csv,
     )
     from pebs.services.trial.keys import IdentityKeys
     from pebs.services.trial.outcomes import OutcomeRecord, OutcomeRecorded, record_outcome
@@ -129,22 +147,42 @@ _EXPORTS: dict[str, str] = {
     "verify_audit_chain": "audit_chain",
     "withdraw": "consent",
     "worklist": "worklists",
+    "ALLOCATION_BALANCE_ROLES": "dashboards",
+    "AllocationBalance": "dashboards",
+    "ConsortFlow": "dashboards",
+    "Recruitment": "dashboards",
+    "RiskLevels": "dashboards",
+    "allocation_balance": "dashboards",
+    "consort_flow": "dashboards",
+    "recruitment": "dashboards",
+    "risk_levels": "dashboards",
+    "DemoSeeded": "demo_data",
+    "seed_demo_participants": "demo_data",
+    "IDENTITY_ROLES": "exports",
+    "data_dictionary": "exports",
+    "dictionary_csv": "exports",
+    "export_participants_csv": "exports",
 }
 """Public name -> the module of this package that defines it."""
 
 __all__ = [
+    "ALLOCATION_BALANCE_ROLES",
     "DEMO_USERS",
+    "IDENTITY_ROLES",
     "PERMISSIONS",
     "Action",
     "Actor",
     "Allocated",
+    "AllocationBalance",
     "AllocationRefused",
     "AuditReport",
     "Conflict",
     "ConsentRecorded",
+    "ConsortFlow",
     "Database",
     "DatabaseNotReady",
     "DeathRecorded",
+    "DemoSeeded",
     "DuplicateParticipant",
     "EligibilityOutcome",
     "GeneratedList",
@@ -160,8 +198,10 @@ __all__ = [
     "PlanCreated",
     "PlannedExamView",
     "QuestionnaireRecorded",
+    "Recruitment",
     "Registered",
     "RiskFactors",
+    "RiskLevels",
     "RiskRecorded",
     "ServiceError",
     "SlotMarked",
@@ -174,8 +214,13 @@ __all__ = [
     "WorklistPage",
     "actor_for",
     "allocate",
+    "allocation_balance",
     "assess_eligibility",
+    "consort_flow",
     "create_screening_plan",
+    "data_dictionary",
+    "dictionary_csv",
+    "export_participants_csv",
     "generate_allocation_list",
     "get_participant_summary",
     "load_study_config",
@@ -188,7 +233,10 @@ __all__ = [
     "record_questionnaire",
     "record_risk_assessment",
     "record_visit",
+    "recruitment",
     "register_participant",
+    "risk_levels",
+    "seed_demo_participants",
     "upgrade_database",
     "verify_allocation_list",
     "verify_audit_chain",

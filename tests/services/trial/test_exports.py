@@ -1,0 +1,136 @@
+"""Participant export: streamed in pages, scoped, pseudonymised by default, audited."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from sqlalchemy import select
+
+from pebs.services.trial import (
+    InvalidInput,
+    PermissionDenied,
+    data_dictionary,
+    dictionary_csv,
+    export_participants_csv,
+    withdraw,
+)
+from pebs.store.models import AuditEvent
+
+
+def _rows(chunks: list[str]) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO("".join(chunks))))
+
+
+def _export_events(trial) -> list[AuditEvent]:
+    with trial.sessions() as session:
+        return list(
+            session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.entity == "participant_export")
+                .order_by(AuditEvent.id)
+            )
+        )
+
+
+def _women(trial) -> dict[str, list[str]]:
+    """Five women at IT-TO (two randomised by override), two at FR-PA."""
+    it = [trial.allocated("standard"), trial.allocated("risk-based"), trial.consented(),
+          trial.register(), trial.register()]  # fmt: skip
+    fr = [trial.allocated("standard", "FR-PA"), trial.register("FR-PA")]
+    return {"IT-TO": it, "FR-PA": fr}
+
+
+def test_the_export_streams_pages_after_one_header_and_is_audited(trial) -> None:
+    women = _women(trial)
+    chunks = list(export_participants_csv(
+        trial.sessions, trial.actor("data_manager"), trial.STUDY, chunk_rows=3))  # fmt: skip
+    assert len(chunks) == 4  # header, then pages of 3, 3 and 1 women
+    assert chunks[0] == ",".join(c.name for c in data_dictionary()) + "\n"
+    assert sum(chunk.startswith("study_id,") for chunk in chunks) == 1
+    rows = _rows(chunks)
+    assert sorted(r["study_id"] for r in rows) == sorted(women["IT-TO"] + women["FR-PA"])
+    arms = {r["study_id"]: r["arm"] for r in rows}
+    assert arms[women["IT-TO"][0]] == "standard"
+    assert arms[women["IT-TO"][1]] == "risk-based"
+    assert arms[women["IT-TO"][2]] == ""
+    assert {r["age_at_entry"] for r in rows} == {"52"}
+    assert "name" not in rows[0]  # pseudonymised by default
+    started, ended = _export_events(trial)
+    assert (started.action, ended.action) == ("export", "export_end")
+    assert started.actor == ended.actor == "demo-data-manager"
+    assert started.new["include_identity"] is False
+    assert ended.new == {"study": trial.STUDY, "n_rows": 7, "n_withheld": 0,
+                         "status": "completed"}  # fmt: skip
+    assert trial.db.chain_ok()
+
+
+def test_an_export_stopped_early_is_audited_with_the_rows_sent(trial) -> None:
+    _women(trial)
+    stream = export_participants_csv(trial.sessions, trial.actor("data_manager"), trial.STUDY,
+                                     chunk_rows=2)  # fmt: skip
+    header = next(stream)
+    first_page = next(stream)
+    stream.close()
+    assert header.startswith("study_id,")
+    assert first_page.count("\n") == 2
+    assert _export_events(trial)[-1].new["status"] == "stopped"
+    assert _export_events(trial)[-1].new["n_rows"] == 2
+
+
+def test_a_site_user_exports_only_her_site_and_may_add_identity(trial) -> None:
+    women = _women(trial)
+    stream = export_participants_csv(
+        trial.sessions, trial.staff, trial.STUDY, include_identity=True, keys=trial.keys
+    )
+    rows = _rows(list(stream))
+    assert sorted(r["study_id"] for r in rows) == sorted(women["IT-TO"])
+    assert {r["name"] for r in rows} == {"Test Woman"}
+    assert {r["birth_date"] for r in rows} == {trial.BORN_52.isoformat()}
+    assert _export_events(trial)[0].new["scope"]["role"] == "site_staff"
+
+
+def test_identity_is_refused_to_roles_that_do_not_register(trial) -> None:
+    _women(trial)
+    before = trial.db.rows()
+    for name in ("statistician", "monitor"):
+        with pytest.raises(PermissionDenied, match="identifying"):
+            export_participants_csv(trial.sessions, trial.actor(name), trial.STUDY,
+                                    include_identity=True, keys=trial.keys)  # fmt: skip
+    with pytest.raises(PermissionDenied):
+        export_participants_csv(trial.sessions, trial.actor("administrator"), trial.STUDY)
+    with pytest.raises(InvalidInput, match="keys"):
+        export_participants_csv(trial.sessions, trial.staff, trial.STUDY, include_identity=True)
+    with pytest.raises(InvalidInput, match="chunk_rows"):
+        export_participants_csv(trial.sessions, trial.staff, trial.STUDY, chunk_rows=0)
+    assert trial.db.rows() == before  # refused before anything, audit included
+
+
+def test_withdrawn_data_use_keeps_the_row_without_research_data(trial) -> None:
+    women = _women(trial)
+    gone = women["IT-TO"][0]
+    withdraw(trial.sessions, trial.actor("data_manager"), gone, level="withdraw_data_use",
+             reason="asked", at=trial.AT)  # fmt: skip
+    rows = {r["study_id"]: r for r in _rows(list(export_participants_csv(
+        trial.sessions, trial.actor("statistician"), trial.STUDY)))}  # fmt: skip
+    assert len(rows) == 7
+    row = rows[gone]
+    assert (row["site"], row["status"], row["data_use_withdrawn"]) == (
+        "IT-TO", "withdrawn_data_use", "true")  # fmt: skip
+    names = [c.name for c in data_dictionary()]
+    assert all(row[n] == "" for n in names[names.index("data_use_withdrawn") + 1 :])
+    assert rows[women["IT-TO"][1]]["arm"] == "risk-based"
+    assert _export_events(trial)[-1].new["n_withheld"] == 1
+
+
+def test_the_data_dictionary_describes_every_column() -> None:
+    lines = list(csv.DictReader(io.StringIO(dictionary_csv(include_identity=True))))
+    assert [line["column"] for line in lines] == [c.name for c in data_dictionary(
+        include_identity=True)]  # fmt: skip
+    assert all(line["type"] and line["description"] for line in lines)
+    units = {line["column"]: line["unit"] for line in lines}
+    assert units["risk_5y"] == "proportion"
+    assert units["age_at_entry"] == "years"
+    assert {line["column"] for line in lines if line["identifying"] == "true"} == {
+        "name", "birth_date", "contact", "national_id"}  # fmt: skip
