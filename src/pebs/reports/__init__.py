@@ -1,0 +1,1 @@
+"""Documents and figures: plots (PNG/SVG) of simulation results, reports."""
