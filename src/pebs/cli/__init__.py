@@ -12,7 +12,7 @@ import typer
 from typer._click.exceptions import ClickException
 
 from pebs import __version__
-from pebs.cli import audit, db, demo, export, risk, screening, study
+from pebs.cli import audit, check, db, demo, export, risk, screening, study
 from pebs.cli._errors import EXIT_INTERRUPTED, exit_code_for
 
 app = typer.Typer(
@@ -28,6 +28,7 @@ app.command("plan")(screening.plan_command)
 app.add_typer(db.app, name="db")
 app.add_typer(study.app, name="study")
 app.add_typer(audit.app, name="audit")
+app.command("check")(check.check_command)
 app.add_typer(demo.app, name="demo")
 app.add_typer(export.app, name="export")
 

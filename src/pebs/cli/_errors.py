@@ -6,6 +6,7 @@ from pebs.config import SettingsError
 from pebs.io.errors import FileAccessError, InputFormatError
 from pebs.risk._arrays import ModelInputError
 from pebs.screening import PlanError, PolicyError
+from pebs.services.operations.errors import ToolMissing
 from pebs.services.trial.errors import (
     DatabaseNotReady,
     NotFound,
@@ -25,6 +26,7 @@ EXIT_CODES: tuple[tuple[type[Exception], int], ...] = (
     (PlanError, 65),  # an inconsistent planning request
     (FileAccessError, 74),  # EX_IOERR: a file cannot be opened, read or written
     # Trial services (pebs.services.trial.errors); the most specific family first.
+    (ToolMissing, 69),  # EX_UNAVAILABLE: pg_dump/pg_restore not installed
     (NotFound, 66),  # EX_NOINPUT: no such study, site or participant (in the caller's scope)
     (PermissionDenied, 77),  # EX_NOPERM: the role may not do this
     (DatabaseNotReady, 69),  # EX_UNAVAILABLE: unreachable, or not migrated (pebs db upgrade)

@@ -1,13 +1,18 @@
-"""``pebs db upgrade``: migrate the trial database at ``PEBS_DATABASE_URL``."""
+"""``pebs db upgrade|backup|restore``: migrate, back up and restore the trial database at
+``PEBS_DATABASE_URL``."""
 
 from __future__ import annotations
+
+import getpass
+from pathlib import Path
+from typing import Annotated
 
 import typer
 from pydantic import ValidationError
 
 from pebs.config import Settings, SettingsError
 
-app = typer.Typer(help="The trial database: migrations.", no_args_is_help=True)
+app = typer.Typer(help="The trial database: migrations, backup, restore.", no_args_is_help=True)
 
 
 def load_settings() -> Settings:
@@ -36,3 +41,73 @@ def upgrade_command() -> None:
     else:
         before = migrated.before or "empty"
         typer.echo(f"pebs: {migrated.database} upgraded from {before} to {migrated.after}")
+
+
+EXIT_CHAIN_BROKEN = 1
+"""Backup or restore done, but the audit chain in it does not verify."""
+
+
+def _operator() -> str:
+    """The operator, named in the audit trail as ``cli:<login>``."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no login name (some containers)
+        return "cli:unknown"
+
+
+@app.command("backup")
+def backup_command(
+    file: Annotated[Path, typer.Argument(help="The backup file to create (never overwritten).")],
+) -> None:
+    """Back up the database while it runs; write FILE and FILE.manifest.json (SHA-256, audit
+    chain head) and record a 'backup' audit event."""
+    from pebs.services.operations import backup_database  # imported when used
+
+    done = backup_database(load_settings().database_url, file, operator=_operator())
+    manifest = done.manifest
+    typer.echo(f"pebs: backed up {manifest.source} to {done.path} ({manifest.size_bytes:,} bytes)")
+    typer.echo(f"  schema revision: {manifest.schema_revision}")
+    chain = "ok" if manifest.audit_chain_ok else "BROKEN"
+    typer.echo(f"  audit chain in the backup: {chain}, {manifest.n_audit_events:,} events")
+    typer.echo(f"  {manifest.audit_head}")
+    typer.echo(f"  sha256: {manifest.sha256}")
+    typer.echo(f"  manifest: {done.manifest_path}")
+    typer.echo(f"  audit event {done.audit_event_id}: backup")
+    if not manifest.audit_chain_ok:
+        typer.echo(
+            "pebs: the backup was written but its audit chain is BROKEN: run 'pebs audit verify'"
+        )
+        raise typer.Exit(EXIT_CHAIN_BROKEN)
+
+
+@app.command("restore")
+def restore_command(
+    file: Annotated[Path, typer.Argument(help="A backup made by 'pebs db backup'.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace a database that is not empty.")
+    ] = False,
+) -> None:
+    """Restore FILE into the database (stop pebs first): checks its SHA-256, then verifies the
+    restored audit chain against the head recorded at backup time (exit 1 if it does not)."""
+    from pebs.services.operations import restore_database  # imported when used
+
+    url = load_settings().database_url
+    done = restore_database(url, file, operator=_operator(), force=force)
+    manifest = done.manifest
+    typer.echo(
+        f"pebs: restored {file} (made {manifest.created_at} by pebs {manifest.pebs_version}, "
+        f"sha256 ok)"
+    )
+    if not done.chain.ok:
+        typer.echo(
+            f"pebs: the restored audit chain does not verify against {manifest.audit_head}: "
+            f"{done.chain.summary}"
+        )
+        raise typer.Exit(EXIT_CHAIN_BROKEN)
+    typer.echo(f"  audit chain {done.chain.summary}; matches {manifest.audit_head}")
+    typer.echo(f"  audit event {done.audit_event_id}: restore")
+    if done.needs_upgrade:
+        typer.echo(
+            f"  the database is at revision {done.revision}; this release needs "
+            f"{done.head_revision}: run 'pebs db upgrade'"
+        )

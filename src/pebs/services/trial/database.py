@@ -5,7 +5,10 @@ Entry points pass the URL from their settings; nothing here reads the environmen
 
 from __future__ import annotations
 
+import contextlib
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
@@ -55,6 +58,7 @@ def _safe(url: str) -> str:
 def upgrade_database(url: str) -> Migrated:
     """Migrate the database at ``url`` to this release's schema (idempotent)."""
     try:
+        _create_private_sqlite_file(url)
         before = migrate.current(url)
         migrate.upgrade(url)
         return Migrated(_safe(url), before, migrate.current(url) or "")
@@ -62,6 +66,22 @@ def upgrade_database(url: str) -> Migrated:
         raise _unreachable(url, error) from None
     except ValueError as error:  # an unsupported or malformed URL
         raise InvalidInput(f"PEBS_DATABASE_URL: {error}") from None
+
+
+def _create_private_sqlite_file(url: str) -> None:
+    """Create a new SQLite database file readable by its owner only (mode 0600).
+
+    It holds encrypted identities and the audit trail; SQLite gives its ``-wal`` and ``-shm``
+    files the same mode. An existing file is left as it is (``pebs check`` reports its mode).
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    path = Path(parsed.database)
+    if path.exists() or not path.parent.is_dir():
+        return  # an existing file, or a missing directory SQLite will report itself
+    with contextlib.suppress(FileExistsError):  # created by a concurrent upgrade meanwhile
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
 def open_database(url: str, *, read_only: bool = False) -> Database:
