@@ -33,7 +33,7 @@ import hmac
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "change-me"
@@ -63,6 +63,17 @@ class Settings(BaseSettings):
     identity_key: SecretStr | None = None
     hmac_key: SecretStr | None = None
     data_dir: Path = Path("./pebs-data")
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    """``PEBS_SESSION_IDLE_MINUTES``: a login session ends after this many idle minutes."""
+    session_absolute_hours: int = Field(default=12, ge=1, le=24 * 30)
+    """``PEBS_SESSION_ABSOLUTE_HOURS``: a login session ends this many hours after login."""
+    login_max_failures: int = Field(default=5, ge=1, le=1000)
+    """``PEBS_LOGIN_MAX_FAILURES``: failed logins allowed per username, and per client address,
+    in one window; further attempts are refused until the window ends."""
+    login_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    """``PEBS_LOGIN_WINDOW_MINUTES``: length of the login rate-limit window, in minutes."""
+    cookie_secure: bool | None = None
+    """``PEBS_COOKIE_SECURE``: send the session cookie over HTTPS only (default: in production)."""
 
     @model_validator(mode="after")
     def _check_keys(self) -> Settings:

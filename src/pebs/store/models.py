@@ -47,6 +47,7 @@ from pebs.store._enums import (
     VISIT_TYPES,
     WITHDRAWAL_LEVELS,
 )
+from pebs.store._models_auth import ApiToken, AuthSession, LoginThrottle, TotpUsage
 from pebs.store._models_clinical import (
     Death,
     Outcome,
@@ -77,14 +78,17 @@ __all__ = [
     "Allocation",
     "AllocationList",
     "AllocationSlot",
+    "ApiToken",
     "Arm",
     "AuditEvent",
+    "AuthSession",
     "Base",
     "Consent",
     "ConsentDocument",
     "Country",
     "Death",
     "EligibilityAssessment",
+    "LoginThrottle",
     "Outcome",
     "Participant",
     "ParticipantIdentity",
@@ -95,6 +99,7 @@ __all__ = [
     "ScreeningPlan",
     "Site",
     "Study",
+    "TotpUsage",
     "User",
     "Visit",
 ]

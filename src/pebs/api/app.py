@@ -1,0 +1,81 @@
+"""The FastAPI application factory: ``create_app(settings)``.
+
+The lifespan opens the database (refusing one that is not migrated) and builds the keys and
+the authentication policy; nothing happens at import time. Routes live under ``/api/v1``; the
+OpenAPI schema is at ``/api/openapi.json`` (no interactive docs: they would load scripts from a
+CDN, which the content security policy forbids and offline sites cannot reach).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from pebs import __version__
+from pebs.api.errors import install_error_handlers
+from pebs.api.headers import SecurityHeaders
+from pebs.api.routers import (
+    allocation,
+    auth,
+    dashboards,
+    enrolment,
+    exports,
+    follow_up,
+    participants,
+    risk,
+    users,
+)
+from pebs.api.state import build_state
+from pebs.config import Settings
+from pebs.services.auth import AuthPolicy
+
+__all__ = ["API_PREFIX", "OPENAPI_URL", "create_app", "from_environment"]
+
+API_PREFIX = "/api/v1"
+OPENAPI_URL = "/api/openapi.json"
+
+
+def _api_router() -> APIRouter:
+    router = APIRouter(prefix=API_PREFIX)
+    modules = (auth, participants, enrolment, allocation, risk, follow_up, dashboards, exports,
+               users)  # fmt: skip
+    for module in modules:
+        router.include_router(module.router)
+    return router
+
+
+def create_app(settings: Settings, *, auth_policy: AuthPolicy | None = None) -> FastAPI:
+    """The pebs API for one installation (``auth_policy``: tests may pass cheaper hashing)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state = build_state(settings, auth_policy)
+        app.state.pebs = state
+        try:
+            yield
+        finally:
+            state.close()
+
+    app = FastAPI(
+        title="pebs trial platform API",
+        version=__version__,
+        openapi_url=OPENAPI_URL,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(_api_router())
+    secure = settings.cookie_secure
+    app.add_middleware(
+        SecurityHeaders,
+        hsts=settings.environment == "production" if secure is None else secure,
+    )
+    return app
+
+
+def from_environment() -> FastAPI:
+    """The app of the ``PEBS_*`` settings (the factory ``pebs serve`` hands to uvicorn)."""
+    return create_app(Settings())

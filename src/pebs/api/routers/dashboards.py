@@ -1,0 +1,53 @@
+"""``/dashboards``: recruitment, CONSORT flow, allocation balance, risk levels (aggregates)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from pebs.api.deps import CurrentActor, SessionMakerDep
+from pebs.services.trial.dashboards import (
+    AllocationBalance,
+    ConsortFlow,
+    Recruitment,
+    RiskLevels,
+    allocation_balance,
+    consort_flow,
+    recruitment,
+    risk_levels,
+)
+
+router = APIRouter(prefix="/dashboards", tags=["dashboards"])
+
+Study = Annotated[str, Query(min_length=1, max_length=64, examples=["mypebs-demo"])]
+
+
+@router.get("/recruitment", response_model=Recruitment)
+def recruitment_route(
+    study: Study,
+    actor: CurrentActor,
+    sessions: SessionMakerDep,
+    by: Annotated[str, Query(max_length=16, description="country or site")] = "country",
+    period: Annotated[str, Query(max_length=16)] = "month",
+):
+    """Cumulative registrations and randomisations per country or site, against targets."""
+    return recruitment(sessions, actor, study, by=by, period=period)
+
+
+@router.get("/consort", response_model=ConsortFlow)
+def consort_route(study: Study, actor: CurrentActor, sessions: SessionMakerDep):
+    """The CONSORT flow: assessed, eligible, consented, randomised per arm, followed."""
+    return consort_flow(sessions, actor, study)
+
+
+@router.get("/allocation-balance", response_model=AllocationBalance)
+def allocation_balance_route(study: Study, actor: CurrentActor, sessions: SessionMakerDep):
+    """Allocations per arm and stratum (never the next allocation)."""
+    return allocation_balance(sessions, actor, study)
+
+
+@router.get("/risk-levels", response_model=RiskLevels)
+def risk_levels_route(study: Study, actor: CurrentActor, sessions: SessionMakerDep):
+    """Risk-level distribution in the risk-based arm, per country."""
+    return risk_levels(sessions, actor, study)

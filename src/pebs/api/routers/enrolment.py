@@ -1,0 +1,65 @@
+"""Eligibility, consent and withdrawal of a participant."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from pebs.api.deps import CurrentActor, KeysDep, SessionMakerDep
+from pebs.api.routers._params import StudyId
+from pebs.services.trial import (
+    ConsentRecorded,
+    EligibilityOutcome,
+    Withdrawal,
+    assess_eligibility,
+    record_consent,
+    withdraw,
+)
+
+router = APIRouter(prefix="/participants/{study_id}", tags=["eligibility and consent"])
+
+
+class EligibilityIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    answers: dict[str, bool | None] = Field(
+        description="Criterion name -> answer (null: not known yet)", max_length=100
+    )
+    on_date: date | None = None
+
+
+class ConsentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    language: str = Field(min_length=2, max_length=16, examples=["it"])
+    document_version: str | None = Field(default=None, min_length=1, max_length=16)
+
+
+class WithdrawalIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    level: str = Field(min_length=1, max_length=32)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+@router.post("/eligibility", response_model=EligibilityOutcome, tags=["eligibility"])
+def eligibility(
+    study_id: StudyId, body: EligibilityIn, actor: CurrentActor, sessions: SessionMakerDep,
+    keys: KeysDep,
+):  # fmt: skip
+    """Assess her eligibility under the protocol in force."""
+    return assess_eligibility(sessions, actor, keys, study_id, body.answers, on_date=body.on_date)
+
+
+@router.post("/consent", response_model=ConsentRecorded, tags=["consent"])
+def consent(study_id: StudyId, body: ConsentIn, actor: CurrentActor, sessions: SessionMakerDep):
+    """Record her informed consent on the document version in force."""
+    return record_consent(sessions, actor, study_id, language=body.language,
+                          document_version=body.document_version)  # fmt: skip
+
+
+@router.post("/withdrawal", response_model=Withdrawal, tags=["consent"])
+def withdrawal(
+    study_id: StudyId, body: WithdrawalIn, actor: CurrentActor, sessions: SessionMakerDep
+):
+    """Record her withdrawal at a level, with the reason."""
+    return withdraw(sessions, actor, study_id, level=body.level, reason=body.reason)

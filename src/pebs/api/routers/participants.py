@@ -1,0 +1,84 @@
+"""``/participants``: register, list (paged, filtered, searched), read, identity, audit trail."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from pebs.api.deps import CurrentActor, KeysDep, SessionMakerDep
+from pebs.api.routers._params import StudyId
+from pebs.services.records import (
+    AuditEntry,
+    IdentityView,
+    ParticipantPage,
+    get_identity,
+    list_participants,
+    participant_audit_events,
+)
+from pebs.services.trial import (
+    NewParticipant,
+    ParticipantSummary,
+    Registered,
+    get_participant_summary,
+    register_participant,
+)
+
+router = APIRouter(prefix="/participants", tags=["participants"])
+
+
+class RegisterIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    study: str = Field(min_length=1, max_length=64, examples=["mypebs-demo"])
+    site: str = Field(min_length=1, max_length=16, examples=["IT-TO"])
+    name: str = Field(min_length=1, max_length=200)
+    birth_date: date
+    national_id: str | None = Field(default=None, min_length=1, max_length=64)
+    contact: str | None = Field(default=None, max_length=500)
+    is_test: bool = False
+
+
+@router.post("", response_model=Registered, status_code=201)
+def register(body: RegisterIn, actor: CurrentActor, sessions: SessionMakerDep, keys: KeysDep):
+    """Register a woman at a site; returns her pseudonymous study ID."""
+    new = NewParticipant(
+        site=body.site, name=body.name, birth_date=body.birth_date, national_id=body.national_id,
+        contact=body.contact, is_test=body.is_test,
+    )  # fmt: skip
+    return register_participant(sessions, actor, keys, body.study, new)
+
+
+@router.get("", response_model=ParticipantPage)
+def list_(
+    actor: CurrentActor,
+    sessions: SessionMakerDep,
+    site: Annotated[str | None, Query(max_length=16)] = None,
+    status: Annotated[str | None, Query(max_length=32)] = None,
+    arm: Annotated[str | None, Query(max_length=32)] = None,
+    q: Annotated[str | None, Query(max_length=32, description="Part of the study ID")] = None,
+    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+):
+    """One page of your participants (pseudonymised), in registration order."""
+    return list_participants(sessions, actor, site=site, status=status, arm=arm, search=q,
+                             after=after, limit=limit)  # fmt: skip
+
+
+@router.get("/{study_id}", response_model=ParticipantSummary)
+def get(study_id: StudyId, actor: CurrentActor, sessions: SessionMakerDep):
+    """Her pseudonymised record."""
+    return get_participant_summary(sessions, actor, study_id)
+
+
+@router.get("/{study_id}/identity", response_model=IdentityView)
+def identity(study_id: StudyId, actor: CurrentActor, sessions: SessionMakerDep, keys: KeysDep):
+    """Her identifying data (roles that need it only; every read is audited)."""
+    return get_identity(sessions, actor, keys, study_id)
+
+
+@router.get("/{study_id}/audit-events", response_model=list[AuditEntry])
+def audit_events(study_id: StudyId, actor: CurrentActor, sessions: SessionMakerDep):
+    """The audit events about her, oldest first."""
+    return list(participant_audit_events(sessions, actor, study_id))

@@ -1,0 +1,36 @@
+"""``/users``: account administration (administrator)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, ConfigDict, Field
+
+from pebs.api.deps import CurrentActor, SessionMakerDep
+from pebs.services.auth import disable_account
+
+router = APIRouter(prefix="/users", tags=["users"])
+
+
+class DisableIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class Disabled(BaseModel):
+    username: str
+    sessions_revoked: int
+
+
+@router.post("/{username}/disable", response_model=Disabled)
+def disable(
+    username: Annotated[str, Path(min_length=1, max_length=64)],
+    body: DisableIn,
+    actor: CurrentActor,
+    sessions: SessionMakerDep,
+) -> Disabled:
+    """Disable an account: its sessions and API tokens stop working at once."""
+    return Disabled(
+        username=username, sessions_revoked=disable_account(sessions, actor, username, body.reason)
+    )

@@ -1,0 +1,117 @@
+"""Authentication use cases (issue 6): passwords, TOTP, sessions, API tokens, rate limiting.
+
+- :func:`login` checks the password (argon2id, :mod:`.passwords`) and TOTP code (:mod:`.totp`),
+  with failures counted per username and client address (:mod:`.throttle`), and opens a
+  server-side session; :func:`verify_second_factor` finishes a pending TOTP check;
+  :func:`logout` revokes the session.
+- :func:`authenticate` turns a session token (cookie) or API token (bearer) into a
+  :class:`Principal`, whose :attr:`~Principal.actor` is what the trial use cases take.
+- :func:`begin_totp_enrolment` / :func:`confirm_totp_enrolment` enrol an authenticator app.
+- :func:`create_api_token`, :func:`list_api_tokens`, :func:`revoke_api_token`: personal tokens.
+- :func:`set_password`, :func:`disable_account`, :func:`reset_totp`: administration.
+- :func:`provision_demo_accounts`: demo logins with printed passwords and TOTP secrets.
+
+Each use case that changes something writes its audit event in the same transaction; no secret
+(password, token, TOTP secret or code) is ever logged. Names are imported on first use, so that
+``import pebs.services.auth.errors`` (the error tables) does not load the database layer.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pebs.services.auth.accounts import disable_account, reset_totp, set_password
+    from pebs.services.auth.api_tokens import (
+        ApiTokenInfo,
+        create_api_token,
+        list_api_tokens,
+        revoke_api_token,
+    )
+    from pebs.services.auth.demo import SECOND_SITE_STAFF, DemoLogin, provision_demo_accounts
+    from pebs.services.auth.enrolment import (
+        TotpEnrolment,
+        begin_totp_enrolment,
+        confirm_totp_enrolment,
+    )
+    from pebs.services.auth.errors import NotAuthenticated, SecondFactorRequired, TooManyAttempts
+    from pebs.services.auth.logins import LoginResult, login, logout, verify_second_factor
+    from pebs.services.auth.policy import IDENTITY_ROLES, TOTP_ROLES, AuthPolicy
+    from pebs.services.auth.principal import Principal
+    from pebs.services.auth.resolution import authenticate
+    from pebs.services.auth.tokens import csrf_matches, csrf_token
+
+_EXPORTS: dict[str, str] = {
+    "ApiTokenInfo": "api_tokens",
+    "AuthPolicy": "policy",
+    "DemoLogin": "demo",
+    "IDENTITY_ROLES": "policy",
+    "LoginResult": "logins",
+    "NotAuthenticated": "errors",
+    "Principal": "principal",
+    "SECOND_SITE_STAFF": "demo",
+    "SecondFactorRequired": "errors",
+    "TOTP_ROLES": "policy",
+    "TooManyAttempts": "errors",
+    "TotpEnrolment": "enrolment",
+    "authenticate": "resolution",
+    "begin_totp_enrolment": "enrolment",
+    "confirm_totp_enrolment": "enrolment",
+    "create_api_token": "api_tokens",
+    "csrf_matches": "tokens",
+    "csrf_token": "tokens",
+    "disable_account": "accounts",
+    "list_api_tokens": "api_tokens",
+    "login": "logins",
+    "logout": "logins",
+    "provision_demo_accounts": "demo",
+    "reset_totp": "accounts",
+    "revoke_api_token": "api_tokens",
+    "set_password": "accounts",
+    "verify_second_factor": "logins",
+}
+"""Public name -> the module of this package that defines it."""
+
+__all__ = [
+    "IDENTITY_ROLES",
+    "SECOND_SITE_STAFF",
+    "TOTP_ROLES",
+    "ApiTokenInfo",
+    "AuthPolicy",
+    "DemoLogin",
+    "LoginResult",
+    "NotAuthenticated",
+    "Principal",
+    "SecondFactorRequired",
+    "TooManyAttempts",
+    "TotpEnrolment",
+    "authenticate",
+    "begin_totp_enrolment",
+    "confirm_totp_enrolment",
+    "create_api_token",
+    "csrf_matches",
+    "csrf_token",
+    "disable_account",
+    "list_api_tokens",
+    "login",
+    "logout",
+    "provision_demo_accounts",
+    "reset_totp",
+    "revoke_api_token",
+    "set_password",
+    "verify_second_factor",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,138 @@
+"""Account administration: set a password, disable an account, reset its TOTP.
+
+Only the administrator role (or the command line's system actor) may do these. Disabling an
+account, setting its password or resetting its TOTP revokes its open sessions (and, when
+disabled, its API tokens), in the same transaction as the change and its audit event. The audit
+event says that a password was set, never the password or its hash.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
+
+from pebs.services.auth.passwords import check_new_password, hash_password
+from pebs.services.auth.policy import AuthPolicy
+from pebs.services.auth.principal import instant
+from pebs.services.trial.actor import Actor
+from pebs.services.trial.errors import InvalidInput, NotFound, PermissionDenied
+from pebs.store.audit import append_event
+from pebs.store.models import ApiToken, AuthSession, TotpUsage, User
+from pebs.store.repositories import get_user
+
+__all__ = ["disable_account", "reset_totp", "revoke_credentials", "set_password"]
+
+ADMIN_ROLE = "administrator"
+
+
+def _require_admin(actor: Actor, doing: str) -> None:
+    if actor.role != ADMIN_ROLE:
+        raise PermissionDenied(f"{actor.username} ({actor.role}) may not {doing}; allowed roles: "
+                               f"{ADMIN_ROLE}")  # fmt: skip
+
+
+def _user(session: Session, username: str) -> User:
+    user = get_user(session, username)
+    if user is None:
+        raise NotFound(f"no user {username!r}")
+    return user
+
+
+def revoke_credentials(
+    session: Session, user_id: int, reason: str, now: datetime, *, tokens: bool
+) -> int:
+    """Revoke the user's open sessions (and API tokens); the number of sessions revoked."""
+    revoked = session.execute(
+        update(AuthSession)
+        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_reason=reason[:64])
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if tokens:
+        session.execute(
+            update(ApiToken)
+            .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return int(revoked or 0)
+
+
+def set_password(
+    sessions: sessionmaker[Session],
+    actor: Actor,
+    policy: AuthPolicy,
+    username: str,
+    password: str,
+    *,
+    at: datetime | None = None,
+) -> None:
+    """Set ``username``'s password (argon2id); her open sessions end."""
+    _require_admin(actor, "set passwords")
+    check_new_password(password, username)
+    now = instant(at)
+    stored = hash_password(policy.hasher, password)  # slow: outside the transaction
+    with sessions.begin() as session:
+        user = _user(session, username)
+        user.password_hash = stored
+        n = revoke_credentials(session, user.id, "password set", now, tokens=False)
+        append_event(
+            session, actor=actor.username, action="set_password", entity="user",
+            entity_id=username, reason="password set by an administrator",
+            new={"password_set": True, "sessions_revoked": n}, at=now,
+        )  # fmt: skip
+
+
+def disable_account(
+    sessions: sessionmaker[Session],
+    actor: Actor,
+    username: str,
+    reason: str,
+    *,
+    at: datetime | None = None,
+) -> int:
+    """Disable ``username``: her sessions and API tokens stop working at once.
+
+    Returns the number of sessions revoked. Disabling a disabled account changes nothing.
+    """
+    _require_admin(actor, "disable accounts")
+    if not isinstance(reason, str) or not reason.strip():
+        raise InvalidInput("reason: say why the account is disabled")
+    if username == actor.username:
+        raise InvalidInput("username: an administrator cannot disable her own account")
+    now = instant(at)
+    with sessions.begin() as session:
+        user = _user(session, username)
+        if not user.is_active:
+            return 0
+        user.is_active = False
+        user.disabled_at = now
+        n = revoke_credentials(session, user.id, "account disabled", now, tokens=True)
+        append_event(
+            session, actor=actor.username, action="disable", entity="user", entity_id=username,
+            reason=reason.strip(), old={"is_active": True},
+            new={"is_active": False, "sessions_revoked": n}, at=now,
+        )  # fmt: skip
+        return n
+
+
+def reset_totp(
+    sessions: sessionmaker[Session], actor: Actor, username: str, *, at: datetime | None = None
+) -> None:
+    """Remove ``username``'s TOTP secret (lost phone): she enrols again at her next login."""
+    _require_admin(actor, "reset TOTP")
+    now = instant(at)
+    with sessions.begin() as session:
+        user = _user(session, username)
+        user.totp_secret_enc = None
+        usage = session.get(TotpUsage, user.id)
+        if usage is not None:
+            session.delete(usage)
+        n = revoke_credentials(session, user.id, "TOTP reset", now, tokens=False)
+        append_event(
+            session, actor=actor.username, action="totp_reset", entity="user",
+            entity_id=username, reason="TOTP reset by an administrator",
+            new={"sessions_revoked": n}, at=now,
+        )  # fmt: skip

@@ -1,0 +1,94 @@
+"""One page of the caller's participants: filtered, searched by study ID, keyset-paged."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from pebs.services.trial.actor import Action, Actor, require
+from pebs.services.trial.errors import InvalidInput, NotFound
+from pebs.store.models import PARTICIPANT_STATES, Allocation, Country, Participant, Site
+
+__all__ = ["MAX_LIMIT", "ParticipantPage", "ParticipantRow", "list_participants"]
+
+MAX_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class ParticipantRow:
+    study_id: str
+    site: str
+    country: str
+    status: str
+    age_band: str | None
+    arm: str | None
+    is_test: bool
+    registered_at: datetime
+
+
+@dataclass(frozen=True)
+class ParticipantPage:
+    rows: tuple[ParticipantRow, ...]
+    next_after: int | None
+    """Give it as ``after`` for the next page; ``None`` on the last page."""
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def list_participants(
+    session_maker: sessionmaker[Session],
+    actor: Actor,
+    *,
+    site: str | None = None,
+    status: str | None = None,
+    arm: str | None = None,
+    search: str | None = None,
+    after: int = 0,
+    limit: int = 50,
+) -> ParticipantPage:
+    """Participants in the actor's scope, in registration order (pseudonymised).
+
+    ``search`` matches part of the study ID (identifying data is encrypted, never searched);
+    ``site`` outside the actor's scope is :class:`~pebs.services.trial.NotFound`.
+    """
+    require(actor, Action.READ_PARTICIPANT)
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit: a page holds 1 to {MAX_LIMIT} participants, got {limit!r}")
+    if status is not None and status not in PARTICIPANT_STATES:
+        raise InvalidInput(
+            f"status: {status!r} is unknown; states: {', '.join(PARTICIPANT_STATES)}"
+        )
+    statement = (
+        select(Participant, Site.code, Country.code, Allocation.arm)
+        .join(Site, Participant.site_id == Site.id)
+        .join(Country, Site.country_id == Country.id)
+        .outerjoin(Allocation, Allocation.participant_id == Participant.id)
+        .where(Participant.id > after)
+    )
+    with session_maker() as session:
+        if site is not None:
+            site_row = session.scalar(select(Site).where(Site.code == site))
+            if site_row is None or not actor.sees_site(site_row.id, site_row.country_id):
+                raise NotFound(f"no site {site!r} (in your sites)")
+            statement = statement.where(Participant.site_id == site_row.id)
+        if status is not None:
+            statement = statement.where(Participant.status == status)
+        if arm is not None:
+            statement = statement.where(Allocation.arm == arm)
+        if search:
+            pattern = f"%{_like_escaped(search.strip().upper())}%"
+            statement = statement.where(Participant.study_id.like(pattern, escape="\\"))
+        statement = actor.scope.apply(statement).order_by(Participant.id).limit(limit)
+        result = session.execute(statement).all()
+    rows = tuple(
+        ParticipantRow(p.study_id, site_code, country_code, p.status, p.age_band, arm_name,
+                       p.is_test, p.registered_at)
+        for p, site_code, country_code, arm_name in result
+    )  # fmt: skip
+    next_after = result[-1][0].id if len(result) == limit else None
+    return ParticipantPage(rows, next_after)

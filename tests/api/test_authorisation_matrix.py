@@ -1,0 +1,291 @@
+"""The authorisation matrix: every API route x every role x three participant objects.
+
+Objects: a participant (or site) at the site roles' own site IT-TO, at another site of the same
+country (IT-MI: the country coordinator's), and at a site of another country (FR-PA). Expected:
+
+- the role may not use the route at all: 403, whatever the object;
+- the role may, but the object is outside her scope: 404 (as if it did not exist: no IDOR);
+- otherwise the route's success status.
+
+The expected role sets are written here from the role table of ``docs/trial-platform.md`` and
+``docs/security.md``, not read from the code. A route of the app missing from :data:`CASES`
+fails :func:`test_every_route_is_in_the_matrix`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+
+from pebs.api import create_app
+from pebs.config import Settings
+
+ALL = frozenset({"site_staff", "site_investigator", "country_coordinator", "data_manager",
+                 "statistician", "monitor", "administrator"})  # fmt: skip
+RECORDERS = frozenset({"site_staff", "site_investigator", "country_coordinator", "data_manager"})
+READERS = RECORDERS | {"statistician", "monitor"}
+WORKLIST_READERS = RECORDERS | {"monitor"}
+IDENTITY = RECORDERS  # docs/security.md: the roles that meet, contact or fix the record of women
+BALANCE = frozenset({"statistician", "monitor"})  # never roles that randomise
+ADMIN = frozenset({"administrator"})
+OBJECTS = ("own", "same_country", "other_country")
+SITE_ROLES = {"site_staff", "site_investigator"}
+
+
+def in_scope(role: str, obj: str) -> bool:
+    if role in SITE_ROLES:
+        return obj == "own"
+    if role == "country_coordinator":
+        return obj in ("own", "same_country")
+    return True
+
+
+Api = Any  # conftest.Api
+Call = Callable[[Api, str, str, bool], Any]
+
+
+@dataclass(frozen=True)
+class Case:
+    roles: frozenset[str]
+    success: int
+    call: Call
+    scoped: str = "participant"
+    """``participant``: out-of-scope objects are 404; ``none``: the object does not matter;
+    ``owner``: only the caller's own object (API token) is found."""
+
+    def expected(self, role: str, obj: str) -> int:
+        if role not in self.roles:
+            return 403
+        if self.scoped == "participant" and not in_scope(role, obj):
+            return 404
+        if self.scoped == "owner" and obj != "own":
+            return 404
+        return self.success
+
+
+_shared: dict[tuple[int, str], str] = {}
+
+
+def shared(api: Api, obj: str) -> str:
+    """One read-only participant per object (randomised: every read route has data)."""
+    key = (id(api), obj)
+    if key not in _shared:
+        _shared[key] = api.participant(obj, "standard")
+    return _shared[key]
+
+
+def subject(api: Api, obj: str, allowed: bool, state: str) -> str:
+    """A fresh participant in ``state`` when the call should change her, else the shared one."""
+    return api.participant(obj, state) if allowed else shared(api, obj)
+
+
+def yesterday() -> str:
+    return (date.today() - timedelta(days=1)).isoformat()
+
+
+def _p(method: str, path: str, state: str | None = None, body: Any = None) -> Call:
+    """A participant route: ``{id}`` is replaced by a participant of the object."""
+
+    def call(api: Api, role: str, obj: str, allowed: bool) -> Any:
+        study_id = shared(api, obj) if state is None else subject(api, obj, allowed, state)
+        payload = body(obj) if callable(body) else body
+        return api.client.request(method, path.format(id=study_id), json=payload,
+                                  headers=api.bearer(role))  # fmt: skip
+
+    return call
+
+
+def _get(path: str, params: Callable[[str], dict] | None = None) -> Call:
+    def call(api: Api, role: str, obj: str, allowed: bool) -> Any:
+        query = {} if params is None else params(obj)
+        return api.client.get(path.format(site=api.SITES[obj]), params=query,
+                              headers=api.bearer(role))  # fmt: skip
+
+    return call
+
+
+def _register(api: Api, role: str, obj: str, allowed: bool) -> Any:
+    body = {"study": api.STUDY, "site": api.SITES[obj], "name": "Ada", "birth_date": "1970-02-03"}
+    return api.client.post("/api/v1/participants", json=body, headers=api.bearer(role))
+
+
+def _session_call(method: str, path: str, *, totp: bool = True, body: Any = None,
+                  login: bool = True, prepare: Callable | None = None) -> Call:  # fmt: skip
+    """An /auth route, as a fresh user of the role with a logged-in cookie session."""
+
+    def call(api: Api, role: str, obj: str, allowed: bool) -> Any:
+        api.client.cookies.clear()
+        username, password, secret = api.new_user(role, totp=totp)
+        headers: dict[str, str] = {}
+        if login:
+            headers = api.login(username, password, secret if prepare is None else None)
+        context = {"username": username, "password": password, "secret": secret}
+        if prepare is not None:
+            context.update(prepare(api, context, headers))
+        payload = body(context) if callable(body) else body
+        try:
+            return api.client.request(method, path.format(**context), json=payload,
+                                      headers=headers)  # fmt: skip
+        finally:
+            api.client.cookies.clear()
+
+    return call
+
+
+def _code_now(secret: str) -> str:
+    from datetime import UTC, datetime
+
+    from pebs.services.auth.totp import code_at
+
+    return code_at(secret, datetime.now(UTC))
+
+
+def _begin_enrolment(api: Api, context: dict, headers: dict) -> dict:
+    response = api.client.post("/api/v1/auth/totp/enrolment", headers=headers)
+    assert response.status_code == 200, response.text
+    return {"new_secret": response.json()["secret"]}
+
+
+def _revoke_token(api: Api, role: str, obj: str, allowed: bool) -> Any:
+    """Revoke her own token, or (other objects) another user's token: not found."""
+    api.client.cookies.clear()
+    if obj != "own":
+        other = api.new_user(role)
+        csrf = api.login(*other)
+        token = api.client.post("/api/v1/auth/tokens", json={"name": "x"}, headers=csrf).json()
+        api.client.cookies.clear()
+    csrf = api.login(*api.new_user(role))
+    if obj == "own":
+        token = api.client.post("/api/v1/auth/tokens", json={"name": "x"}, headers=csrf).json()
+    try:
+        return api.client.delete(f"/api/v1/auth/tokens/{token['info']['id']}", headers=csrf)
+    finally:
+        api.client.cookies.clear()
+
+
+def _disable(api: Api, role: str, obj: str, allowed: bool) -> Any:
+    target, _, _ = api.new_user("monitor")
+    return api.client.post(f"/api/v1/users/{target}/disable", json={"reason": "left the study"},
+                           headers=api.bearer(role))  # fmt: skip
+
+
+def _export(api: Api, role: str, obj: str, allowed: bool) -> Any:
+    response = api.client.get("/api/v1/exports/participants.csv", params={"study": api.STUDY},
+                              headers=api.bearer(role))  # fmt: skip
+    if response.status_code == 200:
+        assert response.text.startswith("study_id,") or "study_id" in response.text.splitlines()[0]
+    return response
+
+
+def _study(obj: str) -> dict:
+    return {"study": "mypebs-demo"}
+
+
+CASES: dict[tuple[str, str], Case] = {
+    # authentication: every role, a fresh account each time
+    ("POST", "/api/v1/auth/login"): Case(ALL, 200, _session_call(
+        "POST", "/api/v1/auth/login", login=False,
+        body=lambda c: {"username": c["username"], "password": c["password"],
+                        "totp_code": _code_now(c["secret"])}), "none"),
+    ("POST", "/api/v1/auth/logout"): Case(ALL, 204, _session_call("POST", "/api/v1/auth/logout"),
+                                          "none"),
+    ("GET", "/api/v1/auth/me"): Case(ALL, 200, _session_call("GET", "/api/v1/auth/me"), "none"),
+    ("POST", "/api/v1/auth/totp/verify"): Case(ALL, 200, _session_call(
+        "POST", "/api/v1/auth/totp/verify", prepare=lambda api, c, h: {},
+        body=lambda c: {"code": _code_now(c["secret"])}), "none"),
+    ("POST", "/api/v1/auth/totp/enrolment"): Case(ALL, 200, _session_call(
+        "POST", "/api/v1/auth/totp/enrolment", totp=False), "none"),
+    ("POST", "/api/v1/auth/totp/enrolment/confirm"): Case(ALL, 204, _session_call(
+        "POST", "/api/v1/auth/totp/enrolment/confirm", totp=False, prepare=_begin_enrolment,
+        body=lambda c: {"code": _code_now(c["new_secret"])}), "none"),
+    ("GET", "/api/v1/auth/tokens"): Case(ALL, 200, _session_call("GET", "/api/v1/auth/tokens"),
+                                         "none"),
+    ("POST", "/api/v1/auth/tokens"): Case(ALL, 201, _session_call(
+        "POST", "/api/v1/auth/tokens", body={"name": "script"}), "none"),
+    ("DELETE", "/api/v1/auth/tokens/{token_id}"): Case(ALL, 200, _revoke_token, "owner"),
+    # participants
+    ("POST", "/api/v1/participants"): Case(RECORDERS, 201, _register),
+    ("GET", "/api/v1/participants"): Case(READERS, 200, _get(
+        "/api/v1/participants", lambda obj: {"site": {"own": "IT-TO", "same_country": "IT-MI",
+                                                      "other_country": "FR-PA"}[obj]})),
+    ("GET", "/api/v1/participants/{study_id}"): Case(
+        READERS, 200, _p("GET", "/api/v1/participants/{id}")),
+    ("GET", "/api/v1/participants/{study_id}/identity"): Case(
+        IDENTITY, 200, _p("GET", "/api/v1/participants/{id}/identity")),
+    ("GET", "/api/v1/participants/{study_id}/audit-events"): Case(
+        READERS, 200, _p("GET", "/api/v1/participants/{id}/audit-events")),
+    ("POST", "/api/v1/participants/{study_id}/eligibility"): Case(RECORDERS, 200, _p(
+        "POST", "/api/v1/participants/{id}/eligibility", "registered",
+        {"answers": {"able_to_consent": True}})),
+    ("POST", "/api/v1/participants/{study_id}/consent"): Case(RECORDERS, 200, _p(
+        "POST", "/api/v1/participants/{id}/consent", "eligible",
+        lambda obj: {"language": "fr" if obj == "other_country" else "it"})),
+    ("POST", "/api/v1/participants/{study_id}/withdrawal"): Case(RECORDERS, 200, _p(
+        "POST", "/api/v1/participants/{id}/withdrawal", "consented",
+        {"level": "no_further_contact", "reason": "moved away"})),
+    ("POST", "/api/v1/participants/{study_id}/allocation"): Case(RECORDERS, 201, _p(
+        "POST", "/api/v1/participants/{id}/allocation", "consented")),
+    ("POST", "/api/v1/participants/{study_id}/risk-assessment"): Case(RECORDERS, 201, _p(
+        "POST", "/api/v1/participants/{id}/risk-assessment", "risk_based",
+        {"density": "b", "n_relatives": 0})),
+    ("POST", "/api/v1/participants/{study_id}/screening-plan"): Case(RECORDERS, 201, _p(
+        "POST", "/api/v1/participants/{id}/screening-plan", "standard", {})),
+    ("POST", "/api/v1/participants/{study_id}/visits"): Case(RECORDERS, 201, _p(
+        "POST", "/api/v1/participants/{id}/visits", "standard",
+        lambda obj: {"performed_date": yesterday(), "visit_type": "recall",
+                     "modality": "mammography", "birads": 1})),
+    ("POST", "/api/v1/participants/{study_id}/outcomes"): Case(RECORDERS, 201, _p(
+        "POST", "/api/v1/participants/{id}/outcomes", "standard",
+        lambda obj: {"diagnosis_date": yesterday(), "detection_mode": "clinical",
+                     "behaviour": "invasive", "t": "T1c", "n": "N0", "m": "M0"})),
+    # worklists: the object is the site
+    ("GET", "/api/v1/worklists/{site}"): Case(WORKLIST_READERS, 200, _get(
+        "/api/v1/worklists/{site}", lambda obj: {"study": "mypebs-demo",
+                                                 "on": date.today().isoformat()})),
+    # aggregates: scoped by the caller's sites inside, no object
+    ("GET", "/api/v1/dashboards/recruitment"): Case(READERS, 200, _get(
+        "/api/v1/dashboards/recruitment", _study), "none"),
+    ("GET", "/api/v1/dashboards/consort"): Case(READERS, 200, _get(
+        "/api/v1/dashboards/consort", _study), "none"),
+    ("GET", "/api/v1/dashboards/allocation-balance"): Case(BALANCE, 200, _get(
+        "/api/v1/dashboards/allocation-balance", _study), "none"),
+    ("GET", "/api/v1/dashboards/risk-levels"): Case(READERS, 200, _get(
+        "/api/v1/dashboards/risk-levels", _study), "none"),
+    ("GET", "/api/v1/exports/participants.csv"): Case(READERS, 200, _export, "none"),
+    # administration
+    ("POST", "/api/v1/users/{username}/disable"): Case(ADMIN, 200, _disable, "none"),
+}  # fmt: skip
+
+MATRIX = [
+    pytest.param(route, role, obj, id=f"{route[0]} {route[1]} {role} {obj}")
+    for route in CASES
+    for role in sorted(ALL)
+    for obj in OBJECTS
+]
+
+
+def test_every_route_is_in_the_matrix(tmp_path) -> None:
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'x.db'}"))
+    routes = {
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        for method in operations
+    }
+    assert routes == set(CASES)
+    assert len(MATRIX) == len(CASES) * 7 * 3
+
+
+@pytest.mark.parametrize(("route", "role", "obj"), MATRIX)
+def test_authorisation(api: Api, route: tuple[str, str], role: str, obj: str) -> None:
+    case = CASES[route]
+    expected = case.expected(role, obj)
+    response = case.call(api, role, obj, expected < 300)
+    assert response.status_code == expected, (response.status_code, response.text)
+    if expected >= 400:
+        body = response.json()
+        assert body["error"] in ("permission_denied", "not_found"), body
+        assert set(body) >= {"error", "detail"}

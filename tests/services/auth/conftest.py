@@ -1,0 +1,102 @@
+"""Fixtures: the authentication services on SQLite *and* PostgreSQL, with demo logins.
+
+The database fixtures are the store tests' own (``tests/store/conftest.py``), loaded as the trial
+service tests load them. Passwords are hashed with cheap argon2id parameters (the production
+parameters take ~0.3 s per hash): the algorithm and code path are the same.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from pebs.services.auth import AuthPolicy, DemoLogin, provision_demo_accounts
+from pebs.services.auth.totp import code_at
+from pebs.services.trial import Actor, load_study_config
+from pebs.store.crypto import IdentityCipher
+from pebs.store.engine import session_factory
+from pebs.store.models import AuditEvent
+
+
+def _store_fixtures() -> Any:
+    name = "_pebs_store_test_fixtures"
+    if name in sys.modules:
+        return sys.modules[name]
+    path = Path(__file__).resolve().parents[2] / "store" / "conftest.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+_store = _store_fixtures()
+postgres_admin = _store.postgres_admin
+backend = _store.backend
+empty_url = _store.empty_url
+_sqlite_template = _store._sqlite_template
+_postgres_migration_sql = _store._postgres_migration_sql
+url = _store.url
+engine = _store.engine
+session_maker = _store.session_maker
+
+STUDY = "mypebs-demo"
+T0 = datetime(2025, 3, 3, 10, 0, tzinfo=UTC)
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+@dataclass
+class Auth:
+    """A database with the demo study and its demo logins provisioned at ``T0``."""
+
+    sessions: sessionmaker[Session]
+    readers: sessionmaker[Session]
+    cipher: IdentityCipher
+    policy: AuthPolicy
+    logins: dict[str, DemoLogin]
+
+    def code(self, username: str, at: datetime) -> str:
+        return code_at(self.logins[username].totp_secret, at)
+
+    def events(self, action: str | None = None) -> list[AuditEvent]:
+        with self.sessions() as session:
+            query = select(AuditEvent).order_by(AuditEvent.id)
+            if action is not None:
+                query = query.where(AuditEvent.action == action)
+            return list(session.scalars(query))
+
+
+def make_policy(**overrides: Any) -> AuthPolicy:
+    values: dict[str, Any] = {
+        "secret": b"s" * 32,
+        "idle": timedelta(minutes=30),
+        "absolute": timedelta(hours=12),
+        "max_failures": 3,
+        "window": timedelta(minutes=15),
+        "hasher": FAST_HASHER,
+    }
+    values.update(overrides)
+    return AuthPolicy(**values)
+
+
+@pytest.fixture
+def auth(session_maker: sessionmaker[Session], engine) -> Auth:
+    load_study_config(session_maker, Actor.system("test"), STUDY, demo_users=True)
+    cipher = IdentityCipher([IdentityCipher.generate_key()])
+    policy = make_policy()
+    logins = provision_demo_accounts(
+        session_maker, Actor.system("test"), cipher, policy, STUDY, at=T0 - timedelta(hours=1)
+    )
+    readers = session_factory(engine, read_only=True)
+    return Auth(session_maker, readers, cipher, policy, {x.username: x for x in logins})
