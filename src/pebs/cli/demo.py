@@ -35,6 +35,10 @@ def seed_command(
         str | None,
         typer.Option("--today", help="The demo's today, YYYY-MM-DD (default: today, UTC)."),
     ] = None,
+    if_empty: Annotated[
+        bool,
+        typer.Option("--if-empty", help="Do nothing (exit 0) if the study has participants."),
+    ] = False,
 ) -> None:
     """Load the demo study (with one account per role) and enter synthetic participants.
 
@@ -51,7 +55,7 @@ def seed_command(
         open_database,
         seed_demo_participants,
     )
-    from pebs.services.trial.demo_data import DEFAULT_SEED
+    from pebs.services.trial.demo_data import DEFAULT_SEED, StudyNotEmpty
 
     settings = load_settings()
     if settings.environment == "production":
@@ -69,6 +73,11 @@ def seed_command(
             seed=DEFAULT_SEED if seed is None else seed, today=day,
             statistician=actor_for(database.sessions, DEMO_STATISTICIAN),
         )  # fmt: skip
+    except StudyNotEmpty as error:
+        if not if_empty:
+            raise
+        typer.echo(f"pebs: {DEMO_STUDY} already has {error.n_existing:,} participants; kept")
+        return
     finally:
         database.close()
     typer.echo(

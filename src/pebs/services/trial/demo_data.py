@@ -87,6 +87,14 @@ class DemoSeeded:
     n_questionnaires: int
 
 
+class StudyNotEmpty(Conflict):
+    """The study already has participants: demo participants are added to an empty study only."""
+
+    def __init__(self, message: str, n_existing: int) -> None:
+        super().__init__(message)
+        self.n_existing = n_existing
+
+
 def _sites(session_maker: sessionmaker[Session], actor: Actor, study: str) -> list[DemoSite]:
     """The study's active sites in the actor's scope; :class:`Conflict` if it has participants."""
     with session_maker() as session, session.begin():
@@ -99,9 +107,10 @@ def _sites(session_maker: sessionmaker[Session], actor: Actor, study: str) -> li
             .where(Country.study_id == study_row.id)
         )
         if n_existing:
-            raise Conflict(
+            raise StudyNotEmpty(
                 f"study {study!r} already has {n_existing:,} participants; demo participants "
-                "are only added to a study without any (use a new database)"
+                "are only added to a study without any (use a new database)",
+                n_existing,
             )
         rows = session.execute(
             select(Site, Country)
