@@ -28,10 +28,11 @@ from benchmarks import cli_stream, gail_throughput, one_core, reference, report
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = ROOT / "benchmarks" / "results" / "latest.md"
 CLI_ROWS = {"full": 10_000_000, "quick": 1_000_000}
-SECTIONS = ("prs", "icare", "personalised", "screening", "trial")
+SECTIONS = ("prs", "icare", "personalised", "screening", "trial", "sim")
 """Benchmarks that print their own markdown section (``python -m benchmarks.<name>_bench``)."""
-QUICK_OPTIONS = {"trial": ["--quick"]}
-"""Options passed to a section with ``--quick`` (the trial: 5,000 women instead of 85,000)."""
+QUICK_OPTIONS = {"trial": ["--quick"], "sim": ["--quick"]}
+"""Options passed to a section with ``--quick`` (the trial: 5,000 women instead of 85,000; the
+simulator: no 10-million-woman run)."""
 
 
 def _progress(message: str) -> None:

@@ -12,7 +12,7 @@ import typer
 from typer._click.exceptions import ClickException
 
 from pebs import __version__
-from pebs.cli import audit, check, db, demo, export, risk, screening, serve, study, user
+from pebs.cli import audit, check, db, demo, export, risk, screening, serve, simulate, study, user
 from pebs.cli._errors import EXIT_INTERRUPTED, exit_code_for
 
 app = typer.Typer(
@@ -31,6 +31,7 @@ app.add_typer(audit.app, name="audit")
 app.command("check")(check.check_command)
 app.add_typer(demo.app, name="demo")
 app.add_typer(export.app, name="export")
+app.command("simulate")(simulate.simulate_command)
 app.command("serve")(serve.serve_command)
 app.add_typer(user.app, name="user")
 

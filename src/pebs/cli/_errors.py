@@ -7,12 +7,15 @@ from pebs.io.errors import FileAccessError, InputFormatError
 from pebs.risk._arrays import ModelInputError
 from pebs.screening import PlanError, PolicyError
 from pebs.services.operations.errors import ToolMissing
+from pebs.services.simulation import SimulationOptionsError
 from pebs.services.trial.errors import (
     DatabaseNotReady,
     NotFound,
     PermissionDenied,
     ServiceError,
 )
+from pebs.sim import ParameterError, ScenarioError
+from pebs.sim.distributed import ClusterError
 
 EXIT_USAGE = 2
 """Bad command line (unknown option, missing argument): reported by the parser."""
@@ -24,6 +27,10 @@ EXIT_CODES: tuple[tuple[type[Exception], int], ...] = (
     (ModelInputError, 65),
     (PolicyError, 65),  # a policy file that cannot be used, or an unknown policy name
     (PlanError, 65),  # an inconsistent planning request
+    (ScenarioError, 65),  # a simulation scenario that cannot be used, or an unknown name
+    (ParameterError, 65),  # an unusable simulation parameter file
+    (SimulationOptionsError, 65),  # simulation options that cannot be used together
+    (ClusterError, 69),  # EX_UNAVAILABLE: the Dask cluster cannot be started or reached
     (FileAccessError, 74),  # EX_IOERR: a file cannot be opened, read or written
     # Trial services (pebs.services.trial.errors); the most specific family first.
     (ToolMissing, 69),  # EX_UNAVAILABLE: pg_dump/pg_restore not installed

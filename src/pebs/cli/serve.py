@@ -1,4 +1,4 @@
-"""``pebs serve``: run the API with uvicorn."""
+"""``pebs serve``: run the web site and the API with uvicorn."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import typer
 
 from pebs.cli.db import load_settings
 
-APP_FACTORY = "pebs.api.app:from_environment"
+APP_FACTORY = "pebs.web.site:from_environment"
 """The app factory, by import string: uvicorn imports it in the server process (and in each
 worker), so the command line does not import the API itself."""
 
@@ -18,13 +18,13 @@ def serve_command(
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
 ) -> None:
-    """Serve the REST API (``/api/v1``, schema at ``/api/openapi.json``) until Ctrl-C."""
+    """Serve the web site and the REST API (``/api/v1``; ``/api/openapi.json``) until Ctrl-C."""
     import uvicorn
 
     from pebs.services.trial import open_database  # imported when used
 
     settings = load_settings()
     open_database(settings.database_url).close()  # refuses an unreachable or old database
-    typer.echo(f"pebs: serving the API at http://{host}:{port}/api/v1 (Ctrl-C to stop)")
+    typer.echo(f"pebs: serving the site at http://{host}:{port}/ (API at /api/v1; Ctrl-C to stop)")
     uvicorn.run(APP_FACTORY, factory=True, host=host, port=port, workers=workers,
                 proxy_headers=True, server_header=False, log_level="info")  # fmt: skip
