@@ -1,0 +1,112 @@
+"""What the forms offer: the eligibility questions in force, the sites in the caller's scope,
+the loaded studies, the countries' time zones; and whether a role may do something (to show or
+hide a form — the use cases check again)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from pebs.services.trial._participants import find_participant
+from pebs.services.trial._study_rules import criteria_of, protocol_in_force
+from pebs.services.trial.actor import PERMISSIONS, Action, Actor, require
+from pebs.store.models import (
+    Country,
+    Site,
+    Study,
+)
+
+__all__ = [
+    "Criterion",
+    "SiteChoice",
+    "can",
+    "eligibility_questions",
+    "registration_sites",
+    "studies_for",
+    "study_zones",
+    "worklist_sites",
+]
+
+
+@dataclass(frozen=True)
+class Criterion:
+    id: str
+    question: str
+    expected: bool
+
+
+def eligibility_questions(
+    session_maker: sessionmaker[Session], actor: Actor, study_id: str
+) -> tuple[str, int, int, tuple[Criterion, ...]]:
+    """(protocol version, min age, max age, criteria) in force today in her country."""
+    require(actor, Action.ASSESS_ELIGIBILITY)
+    with session_maker() as session, session.begin():
+        subject = find_participant(session, actor, study_id)
+        today = datetime.now(UTC).astimezone(ZoneInfo(subject.country.time_zone)).date()
+        criteria = criteria_of(protocol_in_force(session, subject.study(session), today))
+    questions = tuple(Criterion(c.id, c.question, c.expected) for c in criteria.criteria)
+    return criteria.protocol_version, criteria.min_age, criteria.max_age, questions
+
+
+@dataclass(frozen=True)
+class SiteChoice:
+    study: str
+    code: str
+    name: str
+    country: str
+
+
+def _sites_in_scope(
+    session_maker: sessionmaker[Session], actor: Actor, *, active_only: bool
+) -> tuple[SiteChoice, ...]:
+    statement = (
+        select(Study.name, Site, Country)
+        .join(Country, Site.country_id == Country.id)
+        .join(Study, Country.study_id == Study.id)
+        .order_by(Study.name, Site.code)
+    )
+    if active_only:
+        statement = statement.where(Site.is_active.is_(True))
+    with session_maker() as session:
+        return tuple(
+            SiteChoice(study, site.code, site.name, country.code)
+            for study, site, country in session.execute(statement).all()
+            if actor.sees_site(site.id, country.id)
+        )
+
+
+def registration_sites(
+    session_maker: sessionmaker[Session], actor: Actor
+) -> tuple[SiteChoice, ...]:
+    """The active sites where the actor may register women, by study and code."""
+    require(actor, Action.REGISTER)
+    return _sites_in_scope(session_maker, actor, active_only=True)
+
+
+def study_zones(session_maker: sessionmaker[Session]) -> dict[str, str]:
+    """Country code -> IANA time zone (to show times in the country's zone)."""
+    with session_maker() as session:
+        return dict(session.execute(select(Country.code, Country.time_zone)).all())
+
+
+def studies_for(session_maker: sessionmaker[Session], actor: Actor) -> tuple[str, ...]:
+    """Names of the loaded studies (by name), for the dashboards' study choice."""
+    require(actor, Action.READ_PARTICIPANT)
+    with session_maker() as session:
+        return tuple(session.scalars(select(Study.name).order_by(Study.name)))
+
+
+def worklist_sites(session_maker: sessionmaker[Session], actor: Actor) -> tuple[SiteChoice, ...]:
+    """The sites whose worklists the actor may read."""
+    require(actor, Action.READ_WORKLIST)
+    return _sites_in_scope(session_maker, actor, active_only=False)
+
+
+def can(actor: Actor, action: Action) -> bool:
+    """Whether the actor's role may do ``action`` (to show or hide a form; the services check
+    again)."""
+    return actor.role in PERMISSIONS[action]

@@ -1,0 +1,139 @@
+"""Reading posted forms: typed values, and a message per field that could not be read.
+
+A :class:`FormReader` turns the text of a posted form into values and collects one message per
+bad field (a message key of the catalogue and its values), so a page can show every problem at
+once next to its field. Rules the services own (dates in the future, ranges of the risk model,
+TNM consistency, pathway state) are not repeated here: the service's
+:class:`~pebs.services.trial.InvalidInput` names the field and :func:`service_field` puts its
+message next to that field.
+
+>>> reader = FormReader({"age": "12x", "day": "2024-02-30", "n": "3"})
+>>> reader.integer("age", 0, 99), reader.day("day"), reader.integer("n", 0, 5)
+(None, None, 3)
+>>> sorted(reader.errors)
+['age', 'day']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+__all__ = ["FieldError", "FormReader", "service_field"]
+
+
+@dataclass(frozen=True)
+class FieldError:
+    key: str
+    """Message key in the catalogue."""
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+class FormReader:
+    """Typed values from a posted form (``Mapping[str, str]``); errors in :attr:`errors`."""
+
+    def __init__(self, form: Mapping[str, Any]) -> None:
+        self.form = form
+        self.errors: dict[str, FieldError] = {}
+
+    def _raw(self, name: str) -> str:
+        value = self.form.get(name)
+        return value.strip() if isinstance(value, str) else ""
+
+    def _fail(self, name: str, key: str, **values: Any) -> None:
+        self.errors.setdefault(name, FieldError(key, values))
+
+    def text(self, name: str, *, required: bool = False, max_length: int = 200) -> str | None:
+        value = self._raw(name)
+        if not value:
+            if required:
+                self._fail(name, "error.required")
+            return None
+        if len(value) > max_length:
+            self._fail(name, "error.too_long", max=max_length)
+            return None
+        return value
+
+    def day(self, name: str, *, required: bool = False) -> date | None:
+        value = self._raw(name)
+        if not value:
+            if required:
+                self._fail(name, "error.required")
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            self._fail(name, "error.date")
+            return None
+
+    def integer(self, name: str, low: int, high: int, *, required: bool = False) -> int | None:
+        value = self._raw(name)
+        if not value:
+            if required:
+                self._fail(name, "error.required")
+            return None
+        try:
+            number = int(value)
+        except ValueError:
+            self._fail(name, "error.integer", low=low, high=high)
+            return None
+        if not low <= number <= high:
+            self._fail(name, "error.range", low=low, high=high)
+            return None
+        return number
+
+    def number(self, name: str, low: float, high: float) -> float | None:
+        value = self._raw(name).replace(",", ".")
+        if not value:
+            return None
+        try:
+            number = float(value)
+        except ValueError:
+            self._fail(name, "error.number", low=low, high=high)
+            return None
+        if not low <= number <= high:
+            self._fail(name, "error.range", low=low, high=high)
+            return None
+        return number
+
+    def choice(self, name: str, allowed: Iterable[str], *, required: bool = False) -> str | None:
+        value = self._raw(name)
+        options = tuple(allowed)
+        if not value:
+            if required:
+                self._fail(name, "error.required")
+            return None
+        if value not in options:
+            self._fail(name, "error.choice", allowed=", ".join(options))
+            return None
+        return value
+
+    def answer(self, name: str) -> bool | None:
+        """A yes / no / unknown radio group: ``True``, ``False`` or ``None``."""
+        value = self._raw(name)
+        if value in ("yes", "no"):
+            return value == "yes"
+        if value not in ("", "unknown"):
+            self._fail(name, "error.choice", allowed="yes, no, unknown")
+        return None
+
+    def flag(self, name: str) -> bool:
+        """A checkbox."""
+        return self._raw(name) in ("on", "yes", "true", "1")
+
+
+def service_field(message: str, fields: Iterable[str]) -> str | None:
+    """The form field a service message names (``"birth_date: ... in the future"``), if any.
+
+    >>> service_field("birth_date: 2090-01-01 is in the future", ["name", "birth_date"])
+    'birth_date'
+    >>> service_field("t, n, m: give all three", ["t", "n", "m"]) is None
+    True
+    """
+    head, sep, _ = message.partition(":")
+    if not sep:
+        return None
+    head = head.strip()
+    return head if head in set(fields) else None

@@ -1,0 +1,207 @@
+"""Pages after randomisation: the risk-factor form (risk and plan at once), the standard arm's
+plan, visit results and breast cancer outcomes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from pebs.api.deps import KeysDep, SessionMakerDep
+from pebs.services.records import participant_record
+from pebs.services.trial import (
+    Conflict,
+    InvalidInput,
+    OutcomeRecord,
+    RiskFactors,
+    VisitRecord,
+    create_screening_plan,
+    record_outcome,
+    record_risk_assessment,
+    record_visit,
+)
+from pebs.store.models import BEHAVIOURS, DETECTION_MODES, HISTOLOGIES, MODALITIES, VISIT_TYPES
+from pebs.web.forms import FieldError, FormReader, service_field
+from pebs.web.rendering import render
+from pebs.web.routes._params import StudyId
+from pebs.web.viewer import PostedForm, ViewerDep
+
+router = APIRouter(include_in_schema=False)
+
+_RISK_FIELDS = ("n_biopsies", "atypical_hyperplasia", "age_at_menarche", "age_at_first_birth",
+                "nulliparous", "n_relatives", "density", "prs_z", "last_screen")  # fmt: skip
+_VISIT_FIELDS = ("performed_date", "birads", "recall", "biopsy", "histology", "histology_detail",
+                 "modality", "visit_type")  # fmt: skip
+_OUTCOME_FIELDS = ("diagnosis_date", "detection_mode", "behaviour", "t", "n", "m")
+_DENSITIES = ("a", "b", "c", "d")
+
+
+def _see(study_id: str, done: str, anchor: str = "") -> RedirectResponse:
+    return RedirectResponse(f"/participants/{study_id}?done={done}{anchor}", status_code=303)
+
+
+def _form_page(request, viewer, sessions, study_id, template, *, values, errors,
+               problem=None, status=200, **extra):  # fmt: skip
+    record = participant_record(sessions, viewer.actor, study_id)
+    return render(request, template, viewer=viewer, p=record, values=values, errors=errors,
+                  problem=problem, status=status, **extra)  # fmt: skip
+
+
+def _refused(reader: FormReader, error: Exception, fields: tuple[str, ...]) -> str | None:
+    """Put a service's refusal next to its field; the message for the page otherwise."""
+    field = service_field(str(error), fields)
+    if field is None:
+        return str(error)
+    reader.errors[field] = FieldError("error.service", {"message": str(error)})
+    return None
+
+
+@router.get("/participants/{study_id}/risk")
+def risk_page(request: Request, study_id: StudyId, viewer: ViewerDep, sessions: SessionMakerDep):
+    """The risk-factor form (risk-based arm)."""
+    return _form_page(request, viewer, sessions, study_id, "risk.html", values={}, errors={},
+                      densities=_DENSITIES)  # fmt: skip
+
+
+@router.post("/participants/{study_id}/risk")
+def risk_submit(
+    request: Request, study_id: StudyId, viewer: ViewerDep, form: PostedForm,
+    sessions: SessionMakerDep, keys: KeysDep,
+) -> Response:  # fmt: skip
+    """Assess her risk and give her the plan for her level."""
+    reader = FormReader(form)
+    factors = RiskFactors(
+        n_biopsies=reader.integer("n_biopsies", 0, 99),
+        atypical_hyperplasia=reader.answer("atypical_hyperplasia"),
+        age_at_menarche=reader.integer("age_at_menarche", 5, 30),
+        age_at_first_birth=reader.integer("age_at_first_birth", 9, 60),
+        nulliparous=reader.flag("nulliparous"),
+        n_relatives=reader.integer("n_relatives", 0, 20),
+        density=reader.choice("density", _DENSITIES),
+        prs_z=reader.number("prs_z", -10.0, 10.0),
+    )
+    last_screen = reader.day("last_screen")
+    problem = None
+    if not reader.errors:
+        try:
+            record_risk_assessment(sessions, viewer.actor, keys, study_id, factors,
+                                   last_screen=last_screen)  # fmt: skip
+        except (InvalidInput, Conflict) as error:
+            problem = _refused(reader, error, _RISK_FIELDS)
+        else:
+            return _see(study_id, "risk", "#risk")
+    values = {k: form.get(k, "") for k in _RISK_FIELDS}
+    return _form_page(request, viewer, sessions, study_id, "risk.html", values=values,
+                      errors=reader.errors, problem=problem, status=422,
+                      densities=_DENSITIES)  # fmt: skip
+
+
+@router.post("/participants/{study_id}/plan")
+def plan_submit(
+    request: Request, study_id: StudyId, viewer: ViewerDep, form: PostedForm,
+    sessions: SessionMakerDep, keys: KeysDep,
+) -> Response:  # fmt: skip
+    """Plan her screening under her arm's policy (standard arm: her country's programme)."""
+    reader = FormReader(form)
+    last_screen = reader.day("last_screen")
+    if reader.errors:
+        raise InvalidInput("last_screen: give a date as YYYY-MM-DD")
+    create_screening_plan(sessions, viewer.actor, keys, study_id, last_screen=last_screen)
+    return _see(study_id, "plan", "#plan")
+
+
+def _visit_page(request, viewer, sessions, study_id, visit, *, values, errors, problem=None,
+                status=200):  # fmt: skip
+    return _form_page(request, viewer, sessions, study_id, "visit.html", values=values,
+                      errors=errors, problem=problem, status=status, visit_id=visit,
+                      histologies=HISTOLOGIES, modalities=MODALITIES,
+                      visit_types=VISIT_TYPES)  # fmt: skip
+
+
+VisitQuery = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
+
+
+@router.get("/participants/{study_id}/visit")
+def visit_page(request: Request, study_id: StudyId, viewer: ViewerDep, sessions: SessionMakerDep,
+               visit: VisitQuery = None):  # fmt: skip
+    """Record the results of a planned visit (``?visit=<id>``) or an unplanned one."""
+    return _visit_page(request, viewer, sessions, study_id, visit, values={}, errors={})
+
+
+@router.post("/participants/{study_id}/visit")
+def visit_submit(
+    request: Request, study_id: StudyId, viewer: ViewerDep, form: PostedForm,
+    sessions: SessionMakerDep, visit: VisitQuery = None,
+) -> Response:  # fmt: skip
+    """Record the visit's results."""
+    reader = FormReader(form)
+    performed = reader.day("performed_date", required=True)
+    birads = reader.integer("birads", 0, 6)
+    recall, biopsy = reader.answer("recall"), reader.answer("biopsy")
+    histology = reader.choice("histology", HISTOLOGIES)
+    detail = reader.text("histology_detail", max_length=2000)
+    modality = reader.choice("modality", MODALITIES) if visit is None else None
+    visit_type = reader.choice("visit_type", VISIT_TYPES) if visit is None else None
+    problem = None
+    if not reader.errors:
+        assert performed is not None
+        record = VisitRecord(performed, birads, recall, biopsy, histology, detail, modality,
+                             visit_type or "recall")  # fmt: skip
+        try:
+            record_visit(sessions, viewer.actor, study_id, record, visit_id=visit)
+        except (InvalidInput, Conflict) as error:
+            problem = _refused(reader, error, _VISIT_FIELDS)
+        else:
+            return _see(study_id, "visit", "#visits")
+    values = {k: form.get(k, "") for k in _VISIT_FIELDS}
+    return _visit_page(request, viewer, sessions, study_id, visit, values=values,
+                       errors=reader.errors, problem=problem, status=422)  # fmt: skip
+
+
+def _outcome_page(request, viewer, sessions, study_id, **kwargs):
+    return _form_page(
+        request,
+        viewer,
+        sessions,
+        study_id,
+        "outcome.html",
+        detection_modes=DETECTION_MODES,
+        behaviours=BEHAVIOURS,
+        **kwargs,
+    )
+
+
+@router.get("/participants/{study_id}/outcome")
+def outcome_page(request: Request, study_id: StudyId, viewer: ViewerDep,
+                 sessions: SessionMakerDep):  # fmt: skip
+    """The breast cancer outcome form (TNM -> AJCC 8th stage group)."""
+    return _outcome_page(request, viewer, sessions, study_id, values={}, errors={})
+
+
+@router.post("/participants/{study_id}/outcome")
+def outcome_submit(
+    request: Request, study_id: StudyId, viewer: ViewerDep, form: PostedForm,
+    sessions: SessionMakerDep,
+) -> Response:  # fmt: skip
+    """Record the diagnosis."""
+    reader = FormReader(form)
+    diagnosed = reader.day("diagnosis_date", required=True)
+    mode = reader.choice("detection_mode", DETECTION_MODES, required=True)
+    behaviour = reader.choice("behaviour", BEHAVIOURS, required=True)
+    t, n, m = (reader.text(k, max_length=8) for k in ("t", "n", "m"))
+    problem = None
+    if not reader.errors:
+        assert diagnosed is not None
+        assert mode is not None
+        assert behaviour is not None
+        try:
+            record_outcome(sessions, viewer.actor, study_id,
+                           OutcomeRecord(diagnosed, mode, behaviour, t, n, m))  # fmt: skip
+        except (InvalidInput, Conflict) as error:
+            problem = _refused(reader, error, _OUTCOME_FIELDS)
+        else:
+            return _see(study_id, "outcome", "#outcomes")
+    values = {k: form.get(k, "") for k in _OUTCOME_FIELDS}
+    return _outcome_page(request, viewer, sessions, study_id, values=values,
+                         errors=reader.errors, problem=problem, status=422)  # fmt: skip
