@@ -14,9 +14,12 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[test,bench,sim]'
 	touch $(STAMP)
 
-## run: install pebs in .venv and score the bundled example cohort (the platform comes later)
+## run: the trial platform with the demo study (SQLite ./pebs.db) on http://127.0.0.1:8000
 run: $(STAMP)
-	$(BIN)/pebs risk example
+	$(BIN)/pebs db upgrade
+	$(BIN)/pebs demo seed --if-empty
+	$(BIN)/pebs user demo-logins
+	$(BIN)/pebs serve --host 127.0.0.1 --port 8000
 
 ## test: lint, then the whole test suite (PostgreSQL and browser tests included)
 test: lint browser unit
