@@ -22,6 +22,8 @@ RUNS = (
     {"scenario": "mypebs-trial", "n_women": 3000, "seed": 7, "replicates": 1, "chunk_size": 3000},
     {"scenario": "wisdom-vs-annual", "n_women": 1500, "seed": 11, "replicates": 1,
      "chunk_size": 1500},
+    {"scenario": "national-vs-mypebs", "n_women": 1500, "seed": 13, "replicates": 1,
+     "chunk_size": 1500},
 )  # fmt: skip
 
 

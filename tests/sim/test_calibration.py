@@ -70,7 +70,9 @@ def test_mean_relative_risk_is_one_at_entry(unscreened):
     assert abs(rr.mean() - 1) < 4 * rr.std() / np.sqrt(rr.size)
 
 
-def _flat_parameters(sensitivity: float, fp_first: float, fp_subsequent: float):
+def _flat_parameters(
+    sensitivity: float, fp_first: float, fp_subsequent: float, short_multiplier: float = 1.0
+):
     text = files("pebs.sim").joinpath("parameters.toml").read_text(encoding="utf-8")
     row = f"[{sensitivity}, {sensitivity}, {sensitivity}, {sensitivity}]"
     for values in ("[0.870, 0.820, 0.720, 0.630]",):
@@ -80,16 +82,22 @@ def _flat_parameters(sensitivity: float, fp_first: float, fp_subsequent: float):
         f"mammography_first = {{ us = {fp_first}, europe = 0.049 }}",
     )
     text = text.replace(
-        "mammography_subsequent = { us = 0.096, europe = 0.032 }",
+        "mammography_subsequent = { us = 0.074, europe = 0.032 }",
         f"mammography_subsequent = {{ us = {fp_subsequent}, europe = 0.032 }}",
     )
     text = text.replace("density_multiplier = [0.459, 0.918, 1.176, 0.926]",
                         "density_multiplier = [1.0, 1.0, 1.0, 1.0]")  # fmt: skip
-    return parse_parameters(text)
+    text = text.replace(
+        "short_interval_multiplier = { us = 1.0, europe = 1.0 }",
+        f"short_interval_multiplier = {{ us = {short_multiplier}, europe = 1.0 }}",
+    )
+    params = parse_parameters(text)
+    assert params.fp_subsequent["us"] == fp_subsequent  # the replacements took effect
+    return params
 
 
 def test_sensitivity_recall_and_attendance_reproduce_their_parameters():
-    params = _flat_parameters(0.8, 0.15, 0.08)
+    params = _flat_parameters(0.8, 0.15, 0.08, short_multiplier=0.5)
     scenario = parse_scenario(
         "[population]\ncountries = { US = 1.0 }\nentry_age = [50, 70]\nfollow_up_years = 10\n"
         '[[strategy]]\nname = "annual"\npolicy = "us-annual-40-74"\nattendance = 0.6\n'
@@ -108,9 +116,14 @@ def test_sensitivity_recall_and_attendance_reproduce_their_parameters():
     n, k = get("first_visits"), get("false_positives_first")
     bias = 0.15 * get("lesion_detected") / get("visits")
     assert abs(k / n - 0.15) < 4 * np.sqrt(0.15 * 0.85 / n) + bias
-    n = get("visits") - get("first_visits")
-    k = get("false_positives") - get("false_positives_first")
+    # subsequent annual screens are within short_interval_years (1.5) of the previous attended
+    # one unless she missed invitations: short ones have 0.08 * 0.5, the others 0.08
+    n, k = get("visits_short"), get("false_positives_short")
+    assert n > 1000
+    assert abs(k / n - 0.04) < 4 * np.sqrt(0.04 * 0.96 / n) + bias
+    n = get("visits") - get("first_visits") - get("visits_short")
+    k = get("false_positives") - get("false_positives_first") - get("false_positives_short")
     assert abs(k / n - 0.08) < 4 * np.sqrt(0.08 * 0.92 / n) + bias
     # benign biopsies: the US subsequent share 0.104 of false positives (first 0.153)
     assert 0.104 * 0.9 < get("benign_biopsies") / get("false_positives") < 0.153 * 1.1
-    assert default_parameters().version == "1.0.0"
+    assert default_parameters().label == f"pebs-sim {default_parameters().version}"

@@ -12,7 +12,7 @@ from pebs.sim import (
     simulate_chunk,
     trial_summary,
 )
-from pebs.sim.outcomes import lethal_probability, stage_at
+from pebs.sim.outcomes import OUTCOMES, lethal_probability, stage_at
 from pebs.sim.parameters import default_parameters
 
 
@@ -70,7 +70,9 @@ def test_every_shipped_scenario_runs(name):
     assert all(np.isfinite(r["per_1000_mean"]) for r in rows)
     if scenario.trial is not None:
         summary = trial_summary(result, scenario)
-        assert summary.n_women.sum(axis=1).tolist() == [600, 600]
+        # women with a cancer found before entry are excluded and counted
+        excluded = sum(result.replicate_totals(arm, "excluded_history") for arm in summary.arms)
+        assert (summary.n_women.sum(axis=1) + excluded).tolist() == [600, 600]
         assert 0.0 <= summary.power <= 1.0
 
 
@@ -81,7 +83,10 @@ def test_trial_arms_split_the_women_and_the_test_matches_pebs_stats():
     result = run(scenario, n_women=3000, seed=5, replicates=2, chunk_size=3000)
     summary = trial_summary(result, scenario)
     for r in range(2):
-        assert summary.n_women[r].sum() == 3000
+        excluded = sum(result.values[r, result.strategies.index(arm), OUTCOMES.index(
+            "excluded_history")] for arm in summary.arms)  # fmt: skip
+        assert summary.n_women[r].sum() + excluded == 3000
+        assert 0 < excluded < 0.02 * 3000
         test = noninferiority_ratio(
             summary.events[r, 1],
             summary.n_women[r, 1],
@@ -90,8 +95,24 @@ def test_trial_arms_split_the_women_and_the_test_matches_pebs_stats():
             margin=1.25,
         )
         assert summary.noninferior[r] == test.noninferior  # fmt: skip
+        for arm, events in zip(summary.arms, summary.events[r], strict=True):
+            s = result.strategies.index(arm)
+            assert events == result.values[r, s, OUTCOMES.index("stage2plus")]
+            # AJCC II+ (T > 20 mm or N+/M1) includes every SEER regional/distant cancer
+            assert events >= result.values[r, s, OUTCOMES.index("advanced_cancers")]
         np.testing.assert_allclose(summary.per_100k[r],
                                    summary.events[r] * 1e5 / summary.n_women[r])  # fmt: skip
+
+
+def test_trial_endpoint_can_be_the_seer_advanced_stage():
+    scenario = load_scenario("mypebs-trial")
+    result = run(scenario, n_women=2000, seed=6, chunk_size=2000)
+    summary = trial_summary(result, scenario, endpoint="advanced_cancers")
+    s = result.strategies.index("standard")
+    assert summary.events[0, 0] == result.values[0, s, OUTCOMES.index("advanced_cancers")]
+    assert summary.endpoint == "advanced_cancers"
+    with pytest.raises(ValueError, match="endpoint"):
+        trial_summary(result, scenario, endpoint="stage_3")
 
 
 def test_scenario_errors_name_the_key():
@@ -102,3 +123,5 @@ def test_scenario_errors_name_the_key():
                        'policy = "uspstf-2024"\nrisk_assessment = "never"')  # fmt: skip
     with pytest.raises(ScenarioError, match="unknown scenario"):
         load_scenario("no-such-scenario")
+    with pytest.raises(ScenarioError, match="screening_history"):
+        parse_scenario('[population]\ncountries = { US = 1 }\nscreening_history = "nope"')

@@ -161,7 +161,7 @@ def test_trial_scenario_writes_the_trial_analysis(tmp_path, sim_files):
     excluded = sum(n[arm].get("excluded_history", [0])[0] for arm in trial["arms"])
     assert replicate["n_ref"] + replicate["n_new"] + excluded == 300
     assert replicate["n_ref"] == n["standard"]["n_women"][0]
-    assert replicate["events_new"] == n["risk-based"]["advanced_cancers"][0]
+    assert replicate["events_new"] == n["risk-based"]["stage2plus"][0]
     assert (tmp_path / "trial.csv").read_text(encoding="utf-8").startswith("replicate,arm_ref")
 
 

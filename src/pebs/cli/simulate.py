@@ -35,6 +35,7 @@ SHOWN = (
     ("interval_cancers", "interval cancers"),
     ("overdiagnosed", "overdiagnosed"),
     ("advanced_cancers", "advanced cancers"),
+    ("stage2plus", "AJCC stage II+"),
     ("bc_deaths", "BC deaths"),
     ("deaths_averted", "deaths averted"),
     ("life_years_gained", "life-years gained"),

@@ -35,6 +35,7 @@ OUTCOME_PANELS = (
     ("interval_cancers", "Interval cancers"),
     ("overdiagnosed", "Overdiagnosed cancers"),
     ("advanced_cancers", "Advanced cancers (regional/distant)"),
+    ("stage2plus", "AJCC stage II+ cancers"),
     ("bc_deaths", "Breast-cancer deaths"),
     ("deaths_averted", "Deaths averted vs no screening"),
     ("life_years_gained", "Life-years gained vs no screening"),

@@ -62,14 +62,23 @@ class HazardTables:
 
         ``targets`` are cumulative hazards from ``FIRST_AGE``; a target of +inf gives +inf.
         """
-        is_beyond = ~(targets < self.cumulative[table, -1])
-        safe = np.where(is_beyond, 0.0, targets)
-        shifted = safe + table * _SHIFT
-        flat = np.searchsorted(self._shifted, shifted, side="right") - 1  # (n,)
-        year = flat - table * (N_YEARS + 1)
-        year = np.clip(year, 0, N_YEARS - 1)
-        rate = self.rates[table, year]
-        base = self.cumulative[table, year]
+        table = np.broadcast_to(np.asarray(table, dtype=np.intp), np.shape(targets))
+        ages = np.full(np.shape(targets), np.inf)
+        inside = np.flatnonzero(targets < self.cumulative[table, -1])  # the others: +inf
+        if inside.size == 0:
+            return ages
+        t, target = table[inside], targets[inside]
+        if t[0] == t.min() == t.max() and (self.rates[t[0]] > 0).all():
+            # one table with positive rates: its cumulative hazard is strictly increasing and
+            # piecewise linear, so linear interpolation is the exact inverse
+            knots = FIRST_AGE + np.arange(N_YEARS + 1, dtype=np.float64)
+            ages[inside] = np.interp(target, self.cumulative[t[0]], knots)
+            return ages
+        shifted = target + t * _SHIFT
+        flat = np.searchsorted(self._shifted, shifted, side="right") - 1  # (m,)
+        year = np.clip(flat - t * (N_YEARS + 1), 0, N_YEARS - 1)
+        rate = self.rates[t, year]
+        base = self.cumulative[t, year]
         with np.errstate(divide="ignore", invalid="ignore"):
-            ages = FIRST_AGE + year + np.where(rate > 0, (safe - base) / rate, 0.0)
-        return np.where(is_beyond, np.inf, ages)
+            ages[inside] = FIRST_AGE + year + np.where(rate > 0, (target - base) / rate, 0.0)
+        return ages

@@ -65,13 +65,38 @@ def stream_key(seed: int, replicate: int, stream: str) -> int:
 
 def _bits(key: int, women: np.ndarray, draw) -> np.ndarray:
     """(n,) uint64 hashes of (key, woman index, draw index)."""
-    x = women.astype(np.uint64) * _GOLDEN  # (n,) wraps modulo 2**64
+    x = women.astype(np.uint64, copy=False) * _GOLDEN  # (n,) wraps modulo 2**64
     if np.ndim(draw) == 0:
         x ^= np.uint64((((int(draw) + 1) * _DRAW) & _MASK) ^ key)
     else:
-        d = (np.asarray(draw).astype(np.uint64) + np.uint64(1)) * np.uint64(_DRAW)
-        x ^= d ^ np.uint64(key)
+        d = np.asarray(draw).astype(np.uint64) + np.uint64(1)
+        d *= np.uint64(_DRAW)
+        d ^= np.uint64(key)
+        x ^= d
     return _mix(_mix(x))
+
+
+def pair_bits(key: int, women: np.ndarray, draw=0) -> np.ndarray:
+    """The 64-bit hashes behind :func:`uniform_pair` (high half: first uniform, low: second).
+
+    With :func:`threshold_32`, ``(bits >> 32) < threshold_32(p)`` is the event ``u < p`` of the
+    first uniform of :func:`uniform_pair`, without converting to floating point.
+    """
+    return _bits(key, women, draw)
+
+
+def threshold_32(p) -> np.ndarray:
+    """uint64 thresholds ``T`` with ``k < T`` iff ``(k + 0.5) / 2**32 < p`` for 32-bit ``k``.
+
+    >>> key = stream_key(1, 0, "t")
+    >>> women = np.arange(10_000)
+    >>> high, low = uniform_pair(key, women)
+    >>> bits = pair_bits(key, women)
+    >>> bool(np.array_equal((bits >> np.uint64(32)) < threshold_32(0.3), high < 0.3))
+    True
+    """
+    scaled = np.clip(np.asarray(p, dtype=np.float64), 0.0, 1.0) * 2.0**32
+    return np.ceil(scaled - 0.5).astype(np.uint64)
 
 
 def uniform(key: int, women: np.ndarray, draw=0) -> np.ndarray:

@@ -16,7 +16,7 @@ from pebs.sim.cohort import draw_cohort, scenario_onset_model
 from pebs.sim.outcomes import OUTCOMES, classify
 from pebs.sim.parameters import Parameters, default_parameters
 from pebs.sim.scenario import Scenario
-from pebs.sim.screening_loop import screen
+from pebs.sim.screening_loop import screen, screen_history
 
 
 @dataclass(frozen=True)
@@ -73,21 +73,34 @@ def _simulate(scenario, seed, start, stop, replicate, parameters, keep_records):
     model = scenario_onset_model(scenario, params)
     values = np.zeros((len(scenario.strategies), len(OUTCOMES)), dtype=np.int64)
     records = {}
+    prior = None
+    excluded = np.zeros(len(cohort), bool)
+    if scenario.history is not None:
+        prior = screen_history(cohort, scenario, params, model, seed, replicate)
+        excluded = prior.found
     for s, strategy in enumerate(scenario.strategies):
-        eligible = _eligible(scenario, cohort, s)
-        screened = screen(cohort, strategy, scenario, params, model, seed, replicate, eligible)
+        arm = _eligible(scenario, cohort, s)
+        eligible = arm & ~excluded
+        screened = screen(cohort, strategy, scenario, params, model, seed, replicate, eligible,
+                          prior)  # fmt: skip
         counts, per_woman = classify(cohort, screened, params, eligible)
+        counts["excluded_history"] = int((arm & excluded).sum())
         values[s] = [counts[name] for name in OUTCOMES]
         if keep_records:
             records.update({f"{strategy.name}.{k}": v for k, v in per_woman.items()})
             records[f"{strategy.name}.eligible"] = eligible
+    if keep_records and prior is not None:
+        records["history.found"] = prior.found
+        records["history.last_screen"] = prior.last_screen
+        records["history.last_invite"] = prior.last_invite
     totals = ChunkTotals(scenario.strategy_names, values, replicate)
     if not keep_records:
         return totals, None
     base = {
         name: getattr(cohort, name)
         for name in ("women", "country", "entry", "exit", "rr", "prs_z", "density_entry",
-                     "death_other", "clinical", "onset", "sojourn", "np_onset", "arm")
+                     "death_other", "clinical", "onset", "sojourn", "np_onset", "np_end",
+                     "clinical_size", "arm")
     }  # fmt: skip
     return totals, base | records
 

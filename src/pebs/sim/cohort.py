@@ -17,8 +17,11 @@ Per woman (ages in years):
   sojourn ``~ Exp(mean by age at clinical diagnosis)``, onset ``clinical - sojourn`` (may be before
   entry: a prevalent preclinical cancer);
 - non-progressive lesion: onset with hazard ``ratio * RR * lambda`` from age 20; screen-detectable
-  until death, never clinical;
-- stage and survival uniforms: used in :mod:`pebs.sim.outcomes` for stage at detection and cure.
+  for an exponential dwell time (``np_end``), never clinical;
+- tumour diameter at clinical detection (lognormal, correlated with the stage latent), and the
+  stage and survival uniforms: used in :mod:`pebs.sim.outcomes` for stage, size and cure.
+
+Uniforms come in pairs (two 32-bit halves of one hash, :func:`pebs.sim._random.uniform_pair`).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import numpy as np
 from scipy.special import ndtri
 
 from pebs.risk.density import density_relative_risks
-from pebs.sim._random import stream_key, uniform, uniform_pair
+from pebs.sim._random import stream_key, uniform_pair
 from pebs.sim.parameters import Parameters
 from pebs.sim.risk_model import FACTORS, OnsetModel, _gail_table, country_risk, onset_model
 from pebs.sim.scenario import Scenario
@@ -53,12 +56,14 @@ class Cohort:
     death_other: np.ndarray  # age at other-cause death
     clinical: np.ndarray  # age at clinical diagnosis of the progressive cancer (inf: none)
     onset: np.ndarray  # age at onset of the preclinical phase (inf: none)
-    sojourn: np.ndarray  # years
+    sojourn: np.ndarray  # years (nan: no progressive cancer)
     np_onset: np.ndarray  # age at onset of a non-progressive lesion (inf: none)
-    stage_u: np.ndarray  # stage uniform
-    lethal_u: np.ndarray  # cure uniform
+    stage_u: np.ndarray  # stage uniform (nan: no progressive cancer)
+    lethal_u: np.ndarray  # cure uniform (nan: no progressive cancer)
     death_delay: np.ndarray  # years from clinical diagnosis to breast-cancer death if lethal
-    arm: np.ndarray  # int8 0/1 random arm (trial mode)
+    arm: np.ndarray  # int8 0/1 random arm (trial mode; 0 without a trial)
+    clinical_size: np.ndarray  # mm at clinical detection (nan: no progressive cancer)
+    np_end: np.ndarray  # age at which the non-progressive lesion stops being detectable
 
     def __len__(self) -> int:
         return int(self.women.size)
@@ -89,6 +94,10 @@ def density_code(countries: tuple[str, ...], country: np.ndarray, quantile: np.n
     if len(countries) > 1:
         rows += country.astype(np.intp) * 131
     code = np.zeros(rows.size, dtype=np.int8)
+    if rows.size > 1 and rows[0] == rows.min() == rows.max():  # one table row: scalar bounds
+        for bound in _density_bounds(countries):
+            code += quantile >= bound[rows[0]]
+        return code
     for bound in _density_bounds(countries):
         code += quantile >= bound.take(rows)
     return code
@@ -109,27 +118,34 @@ def draw_cohort(
     women = np.arange(start, stop, dtype=np.int64)
     n = women.size
 
-    def u(stream: str) -> np.ndarray:
-        return uniform(stream_key(seed, replicate, stream), women)
+    def pair(stream: str, who: np.ndarray = women) -> tuple[np.ndarray, np.ndarray]:
+        return uniform_pair(stream_key(seed, replicate, stream), who)
+
+    def per_woman(values: np.ndarray, where: np.ndarray, fill: float) -> np.ndarray:
+        out = np.full(n, fill)
+        out[where] = values
+        return out
 
     model = scenario_onset_model(scenario, params)
     weights = np.asarray(scenario.country_weights)
-    country = _categorical(u("country"), weights)
     lo, hi = scenario.entry_age
-    entry = lo + (hi - lo) * u("entry_age") if hi > lo else np.full(n, lo)
+    # one country and one entry age need no draw (streams are keyed: skipping one changes no
+    # other draw)
+    u_country, u_entry = pair("country_entry") if weights.size > 1 or hi > lo else (None, None)
+    country = _categorical(u_country, weights) if weights.size > 1 else np.zeros(n, dtype=np.int8)
+    entry = lo + (hi - lo) * u_entry if hi > lo else np.full(n, lo)
     follow = np.inf if scenario.follow_up_years is None else scenario.follow_up_years
     exit_age = np.minimum(entry + follow, scenario.max_age)
 
-    gail_u = (*uniform_pair(stream_key(seed, replicate, "gail_a"), women),
-              *uniform_pair(stream_key(seed, replicate, "gail_b"), women))  # fmt: skip
+    gail_u = (*pair("gail_a"), *pair("gail_b"))
     categories = np.empty((len(FACTORS), n), dtype=np.int8)
     for c, code in enumerate(model.countries):
-        is_c = country == c
+        is_c = slice(None) if len(model.countries) == 1 else country == c
         shares = country_risk(code).shares
         for f in range(len(FACTORS)):
             categories[f, is_c] = _categorical(gail_u[f][is_c], shares[f])
-    prs_z = ndtri(u("prs"))
-    quantile = u("density")
+    u_prs, quantile = pair("prs_density")
+    prs_z = ndtri(u_prs)
     density_entry = density_code(model.countries, country, quantile, entry)
     gail = _gail_table()[(entry >= 50).astype(np.intp), *categories.astype(np.intp)]
     density_rr = _density_rr(params)[density_entry]
@@ -138,33 +154,56 @@ def draw_cohort(
     rr = gail * params.prs_or_per_sd**prs_z * density_rr / normaliser
 
     c_idx = country.astype(np.intp)
-    mortality_target = model.mortality.at(c_idx, entry) - np.log(u("death"))
+    u_death, u_clinical = pair("death_clinical")
+    mortality_target = model.mortality.at(c_idx, entry) - np.log(u_death)
     death_other = model.mortality.invert(c_idx, mortality_target)
 
-    clinical_target = model.baseline.at(table, entry) - np.log(u("clinical")) / rr
+    clinical_target = model.baseline.at(table, entry) - np.log(u_clinical) / rr
     clinical = model.baseline.invert(table, clinical_target)
-    has_cancer = np.isfinite(clinical)
-    means = _by_age(
-        params.sojourn_age_edges, params.sojourn_mean_years, np.where(has_cancer, clinical, 0)
-    )
-    sojourn = -np.log(u("sojourn")) * means
-    onset = np.where(has_cancer, clinical - sojourn, np.inf)
+    # tumour draws only for the women with a progressive cancer (keyed: the same for a woman
+    # in any chunk); nan for the others
+    has_cancer = np.flatnonzero(np.isfinite(clinical))
+    cancer_women = women[has_cancer]
+    u_sojourn, u_size = pair("sojourn_size", cancer_women)
+    means = _by_age(params.sojourn_age_edges, params.sojourn_mean_years, clinical[has_cancer])
+    sojourn = per_woman(-np.log(u_sojourn) * means, has_cancer, np.nan)
+    onset = per_woman(clinical[has_cancer] - sojourn[has_cancer], has_cancer, np.inf)
+    u_stage, u_lethal = pair("stage_survival", cancer_women)
+    stage_u = per_woman(u_stage, has_cancer, np.nan)
+    lethal_u = per_woman(u_lethal, has_cancer, np.nan)
+    clinical_size = per_woman(clinical_diameter(params, u_stage, u_size), has_cancer, np.nan)
+    death_delay = per_woman(-np.log(pair("death_delay", cancer_women)[0]), has_cancer, np.nan)
 
     ratio = params.non_progressive_ratio
+    np_onset = np_end = np.full(n, np.inf)
     if ratio > 0:
-        np_target = -np.log(u("non_progressive")) / (ratio * rr)
+        np_target = -np.log(pair("non_progressive")[0]) / (ratio * rr)
         np_onset = model.incidence.invert(c_idx, np_target)
-    else:
-        np_onset = np.full(n, np.inf)
-    stage_u, lethal_u = uniform_pair(stream_key(seed, replicate, "stage_survival"), women)
+        lesion = np.flatnonzero(np.isfinite(np_onset))
+        dwell = -np.log(pair("np_dwell", women[lesion])[0]) * params.non_progressive_dwell
+        np_end = per_woman(np_onset[lesion] + dwell, lesion, np.inf)
+    arm = np.zeros(n, np.int8)
+    if scenario.trial is not None:
+        arm = (pair("arm")[0] < 0.5).astype(np.int8)
     return Cohort(
         women=women, country=country, entry=entry, exit=exit_age, relatives=categories[3],
         prs_z=prs_z, density_quantile=quantile, density_entry=density_entry, rr=rr, table=table,
         death_other=death_other, clinical=clinical, onset=onset, sojourn=sojourn,
-        np_onset=np_onset, stage_u=stage_u, lethal_u=lethal_u,
-        death_delay=-np.log(u("death_delay")),
-        arm=(u("arm") < 0.5).astype(np.int8),
+        np_onset=np_onset, stage_u=stage_u, lethal_u=lethal_u, death_delay=death_delay,
+        arm=arm, clinical_size=clinical_size, np_end=np_end,
     )  # fmt: skip
+
+
+def clinical_diameter(params: Parameters, stage_u: np.ndarray, u_size: np.ndarray) -> np.ndarray:
+    """Diameter (mm) at clinical detection: lognormal, correlated with the stage latent.
+
+    A small stage uniform means a more advanced stage (:func:`pebs.sim.outcomes.stage_at`), so
+    the copula uses ``-ndtri(stage_u)``. Never below the detection threshold.
+    """
+    rho = params.stage_size_correlation
+    z = rho * -ndtri(stage_u) + np.sqrt(1.0 - rho * rho) * ndtri(u_size)
+    size = params.clinical_median_mm * np.exp(params.clinical_log_sd * z)
+    return np.maximum(size, params.threshold_mm)
 
 
 def _density_rr(params: Parameters) -> np.ndarray:

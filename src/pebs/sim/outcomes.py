@@ -9,10 +9,16 @@ non-progressive lesion found at an exam counts as a screen-detected, local, over
 Stage at detection (SEER summary stage): a tumour found at fraction ``f`` of its sojourn (1 when
 clinical) is distant with probability ``p_distant * f**k`` and regional-or-distant with
 ``(p_regional + p_distant) * f**k`` (one uniform per woman, so earlier detection never gives a
-later stage). The cure model: the cancer is lethal with probability
-``q(stage) * (1 - r(stage) * clip((age - 50) / 20, 0, 1)) * scale``; a lethal cancer kills the woman
-``Exp(mean by stage)`` years after the date of clinical diagnosis she would have had without
-screening (screening cures by stage shift, it does not move a death earlier or later).
+later stage). Its diameter is ``threshold * (D_c / threshold)**f`` (exponential growth from the
+detection threshold to the clinical diameter ``D_c``). AJCC stage II or higher (the trial
+endpoint) is approximated as diameter > 20 mm (T2+) or SEER regional/distant (N+ or M1).
+
+The cure model: the cancer is lethal with probability
+``q(stage) * (1 - r(stage) * clip((age - 50) / 20, 0, 1)) * scale * size_factor``, where
+``size_factor = 1 - effect * (1 - h_s(d) / H_s)`` credits a smaller tumour within its stage
+(:func:`size_factor`); a lethal cancer kills the woman ``Exp(mean by stage)`` years after the date
+of clinical diagnosis she would have had without screening (screening cures, through a smaller
+size and an earlier stage; it does not move a still-lethal death earlier or later).
 
 Outcome counts (:data:`OUTCOMES`) are whole numbers, and life-years are summed in micro-years
 (int64), so totals are exactly additive over chunks in any order (bit-identical results for any
@@ -21,10 +27,13 @@ chunking).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
+from numpy.polynomial.hermite_e import hermegauss
 
 from pebs.screening.policy import MODALITIES
-from pebs.sim.cohort import Cohort
+from pebs.sim.cohort import Cohort, clinical_diameter
 from pebs.sim.parameters import STAGES, Parameters
 from pebs.sim.screening_loop import ScreenResult
 
@@ -38,10 +47,14 @@ OUTCOMES = (
     "non_progressive_detected", "overdiagnosed", "advanced_cancers",
     *(f"stage_{mode}_{stage}" for mode in MODES for stage in STAGES),
     "bc_deaths", "life_years_micro", "lesion_visits", "lesion_detected",
+    "stage2plus", "excluded_history", "size_um_screen", "size_um_interval", "size_um_clinical",
+    "false_positives_short", "visits_short",
 )  # fmt: skip
 """Names of the additive counts, in storage order (see docs/simulation.md for definitions)."""
 MICRO = 1_000_000
 DEFAULT_INTERVAL_YEARS = 2.0
+T2_MM = 20.0
+"""AJCC T2 starts above 20 mm."""
 
 
 def stage_at(params: Parameters, fraction: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -50,6 +63,46 @@ def stage_at(params: Parameters, fraction: np.ndarray, u: np.ndarray) -> np.ndar
     p_distant = params.stage_clinical[2] * scale
     p_advanced = (params.stage_clinical[1] + params.stage_clinical[2]) * scale
     return np.where(u < p_distant, 2, np.where(u < p_advanced, 1, 0)).astype(np.int8)
+
+
+def diameter_at(params: Parameters, clinical_size: np.ndarray, fraction: np.ndarray) -> np.ndarray:
+    """Diameter (mm) at sojourn fraction ``fraction`` of a tumour of clinical diameter given."""
+    threshold = params.threshold_mm
+    return threshold * (clinical_size / threshold) ** np.clip(fraction, 0.0, 1.0)
+
+
+def _size_h(params: Parameters, stage: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """Gompertzian size-lethality h_s(d) (local, regional); 1 for distant."""
+    s = np.minimum(stage, 1)
+    g = np.exp(-np.exp(-(size - params.size_centre_mm) / params.size_width_mm))
+    h = params.size_a[s] + params.size_b[s] * g
+    return np.where(stage >= 2, 1.0, h)
+
+
+@functools.lru_cache(maxsize=8)
+def _size_norm(params: Parameters) -> np.ndarray:
+    """(3,) mean of h_s over clinically detected tumours of each stage (deterministic grid)."""
+    from scipy.special import ndtr
+
+    u = (np.arange(4000) + 0.5) / 4000  # stage latent, midpoints
+    nodes, weights = hermegauss(40)
+    stage = np.repeat(stage_at(params, np.ones(u.size), u), nodes.size)
+    size = clinical_diameter(params, np.repeat(u, nodes.size), np.tile(ndtr(nodes), u.size))
+    w = np.tile(weights, u.size)
+    h = _size_h(params, stage, size)
+    norm = np.array([(w * h)[stage == s].sum() / w[stage == s].sum() for s in range(3)])
+    norm.flags.writeable = False
+    return norm
+
+
+def size_factor(params: Parameters, stage: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """Multiplier of the stage lethality for a tumour of diameter ``size`` (mm) at ``stage``.
+
+    ``1 - effect * (1 - h_s(d) / H_s)``: 1 on average over clinically detected tumours of the
+    stage, below 1 for smaller ones (see ``[survival.size]`` in ``parameters.toml``).
+    """
+    ratio = _size_h(params, stage, size) / _size_norm(params)[stage]
+    return 1.0 - params.size_effect * (1.0 - ratio)
 
 
 def lethal_probability(params: Parameters, stage: np.ndarray, ages: np.ndarray) -> np.ndarray:
@@ -67,70 +120,77 @@ def classify(cohort: Cohort, screened: ScreenResult, params: Parameters, eligibl
     dict of per-woman arrays (diagnosis age, mode, stage, death ages, ...).
     """
     ok = eligible
+    n = ok.size
     is_clinical_dx = (cohort.clinical < cohort.death_other) & (cohort.clinical <= cohort.exit)
     by_screen = screened.screen_progressive
-    diagnosed = by_screen | is_clinical_dx  # progressive cancer diagnosed during follow-up
-    dx_age = np.where(
-        by_screen, screened.screen_age, np.where(is_clinical_dx, cohort.clinical, np.inf)
-    )
     after_np = screened.screen_non_progressive
-    has_screen = np.isfinite(screened.last_screen) & ~after_np
-    gap = np.where(np.isfinite(screened.last_gap), screened.last_gap, DEFAULT_INTERVAL_YEARS)
-    window_end = np.where(
-        np.isfinite(screened.next_due), screened.next_due, screened.last_screen + gap
-    )
-    is_interval = ~by_screen & is_clinical_dx & has_screen & (cohort.clinical < window_end)
-    mode = np.where(by_screen, 0, np.where(is_interval, 1, 2)).astype(np.int8)
-    lead = np.where(by_screen, dx_age - np.where(by_screen, cohort.onset, 0.0), 0.0)
-    fraction = np.where(by_screen, lead / np.where(by_screen, cohort.sojourn, 1.0), 1.0)
-    stage = stage_at(params, np.where(diagnosed, fraction, 1.0), cohort.stage_u)
-    lethal = diagnosed & (
-        cohort.lethal_u < lethal_probability(params, stage, np.where(diagnosed, dx_age, 0.0))
-    )
-    bc_death = np.where(
-        lethal, cohort.clinical + cohort.death_delay * params.mean_years_to_death[stage], np.inf
-    )
-    dies_of_bc = lethal & (bc_death < cohort.death_other) & (bc_death <= cohort.exit)
-    death = np.where(dies_of_bc, bc_death, cohort.death_other)
+    dx = np.flatnonzero(by_screen | is_clinical_dx)  # progressive cancer diagnosed in follow-up
+    # per diagnosed woman (arrays of dx.size)
+    scr = by_screen[dx]
+    clinical = cohort.clinical[dx]
+    dx_age = np.where(scr, screened.screen_age[dx], clinical)
+    last_screen = screened.last_screen[dx]
+    has_screen = np.isfinite(last_screen) & ~after_np[dx]
+    gap = screened.last_gap[dx]
+    gap = np.where(np.isfinite(gap), gap, DEFAULT_INTERVAL_YEARS)
+    next_due = screened.next_due[dx]
+    window_end = np.where(np.isfinite(next_due), next_due, last_screen + gap)
+    is_interval = ~scr & has_screen & (clinical < window_end)
+    mode = np.where(scr, 0, np.where(is_interval, 1, 2)).astype(np.int8)
+    fraction = np.where(scr, (dx_age - cohort.onset[dx]) / cohort.sojourn[dx], 1.0)
+    stage = stage_at(params, fraction, cohort.stage_u[dx])
+    size = diameter_at(params, cohort.clinical_size[dx], fraction)
+    q = lethal_probability(params, stage, dx_age) * size_factor(params, stage, size)
+    lethal = cohort.lethal_u[dx] < q
+    bc_death = clinical + cohort.death_delay[dx] * params.mean_years_to_death[stage]
+    dies = lethal & (bc_death < cohort.death_other[dx]) & (bc_death <= cohort.exit[dx])
+    death = cohort.death_other.copy()
+    death[dx[dies]] = bc_death[dies]
     life_years = np.minimum(death, cohort.exit) - cohort.entry
-    overdiagnosed = after_np | (by_screen & ~is_clinical_dx)
+    overdiagnosed = after_np.copy()
+    overdiagnosed[dx] |= scr & ~is_clinical_dx[dx]
 
-    d = diagnosed & ok
+    d = ok[dx]
     counts = {name: 0 for name in OUTCOMES}
     counts.update({k: v for k, v in screened.totals.items()})
     counts["n_women"] = int(ok.sum())
     counts["false_positives"] = int(screened.n_false_positives[ok].sum())
     counts["benign_biopsies"] = int(screened.n_biopsies[ok].sum())
-    counts["non_progressive_detected"] = int((after_np & ok).sum())
-    counts["screen_detected"] = int((d & (mode == 0)).sum()) + counts["non_progressive_detected"]
-    counts["interval_cancers"] = int((d & (mode == 1)).sum())
-    counts["interval_cancers_12m"] = int(
-        (d & (mode == 1) & (cohort.clinical - screened.last_screen <= 1.0)).sum()
-    )
-    counts["clinical_cancers"] = int((d & (mode == 2)).sum())
-    counts["cancers"] = int(d.sum()) + counts["non_progressive_detected"]
+    n_np = int((after_np & ok).sum())
+    counts["non_progressive_detected"] = n_np
+    for m, mode_name in enumerate(MODES):
+        in_mode = d & (mode == m)
+        name = ("screen_detected", "interval_cancers", "clinical_cancers")[m]
+        counts[name] = int(in_mode.sum()) + (n_np if m == 0 else 0)
+        by_stage = np.bincount(stage[in_mode], minlength=3)
+        for s, stage_name in enumerate(STAGES):
+            extra = n_np if (m == 0 and s == 0) else 0
+            counts[f"stage_{mode_name}_{stage_name}"] = int(by_stage[s]) + extra
+        counts[f"size_um_{mode_name}"] = int(np.rint(size[in_mode] * 1000).sum())
+    counts["interval_cancers_12m"] = int((d & (mode == 1) & (clinical - last_screen <= 1.0)).sum())
+    counts["cancers"] = int(d.sum()) + n_np
     counts["overdiagnosed"] = int((overdiagnosed & ok).sum())
     counts["advanced_cancers"] = int((d & (stage >= 1)).sum())
-    for m, mode_name in enumerate(MODES):
-        for s, stage_name in enumerate(STAGES):
-            extra = counts["non_progressive_detected"] if (m == 0 and s == 0) else 0
-            counts[f"stage_{mode_name}_{stage_name}"] = (
-                int((d & (mode == m) & (stage == s)).sum()) + extra
-            )
-    counts["bc_deaths"] = int((dies_of_bc & ok).sum())
+    counts["stage2plus"] = int((d & ((stage >= 1) | (size > T2_MM))).sum())
+    counts["bc_deaths"] = int((d & dies).sum())
     counts["life_years_micro"] = int(np.rint(life_years[ok] * MICRO).astype(np.int64).sum())
     records = {
-        "diagnosis_age": np.where(
-            diagnosed, dx_age, np.where(after_np, screened.screen_age, np.nan)
-        ),
-        "mode": np.where(diagnosed, mode, np.where(after_np, 0, -1)).astype(np.int8),
-        "stage": np.where(diagnosed, stage, np.where(after_np, 0, -1)).astype(np.int8),
+        "diagnosis_age": _scatter(n, dx, dx_age, np.where(after_np, screened.screen_age, np.nan)),
+        "mode": _scatter(n, dx, mode, np.where(after_np, 0, -1)).astype(np.int8),
+        "stage": _scatter(n, dx, stage, np.where(after_np, 0, -1)).astype(np.int8),
+        "size_mm": _scatter(n, dx, size, np.full(n, np.nan)),
         "non_progressive_detected": after_np,
         "overdiagnosed": overdiagnosed,
-        "bc_death": dies_of_bc,
-        "death_age": np.minimum(death, np.inf),
+        "bc_death": _scatter(n, dx, dies, np.zeros(n, bool)),
+        "death_age": death,
         "n_screens": screened.n_screens,
         "n_false_positives": screened.n_false_positives,
         "n_biopsies": screened.n_biopsies,
     }
     return counts, records
+
+
+def _scatter(n: int, idx: np.ndarray, values: np.ndarray, default: np.ndarray) -> np.ndarray:
+    out = np.array(default, copy=True)
+    out[idx] = values
+    return out

@@ -64,11 +64,35 @@ class Parameters:
     country_setting: dict[str, str]
     biopsy_first: dict[str, float]
     biopsy_subsequent: dict[str, float]
+    non_progressive_dwell: float = np.inf  # years, mean
+    threshold_mm: float = 6.5
+    clinical_median_mm: float = 20.0
+    clinical_log_sd: float = 0.55
+    stage_size_correlation: float = 0.0
+    size_a: np.ndarray = None  # (2,) local, regional
+    size_b: np.ndarray = None  # (2,)
+    size_centre_mm: float = 15.0
+    size_width_mm: float = 10.0
+    size_effect: float = 1.0
+    fp_short_interval_years: float = 1.5
+    fp_short_interval_multiplier: dict[str, float] = None  # setting -> multiplier
+    history_start_age: float = 30.0
+    history_attendance: dict[str, float] = None  # country -> proportion
 
     @property
     def label(self) -> str:
         """``name version``, recorded with every result."""
         return f"{self.name} {self.version}"
+
+    def history_attendance_of(self, country: str) -> float:
+        """Attendance of the country's programme before entry (proportion)."""
+        try:
+            return self.history_attendance[country]
+        except KeyError:
+            raise ParameterError(
+                f"history.attendance: no attendance for country {country!r}; "
+                f"known: {', '.join(sorted(self.history_attendance))}"
+            ) from None
 
     def setting_of(self, country: str) -> str:
         """Screening-performance setting of a country code."""
@@ -131,6 +155,21 @@ def parse_parameters(text: str) -> Parameters:
         raise ParameterError(
             "parameters: natural_history.sojourn.mean_years: one positive mean per age group"
         )
+    tumour = _get(raw, "tumour")
+    size = _get(raw, "survival.size")
+    history = _get(raw, "history")
+    correlation = float(tumour["stage_size_correlation"])
+    if not -1 < correlation < 1:
+        raise ParameterError("parameters: tumour.stage_size_correlation must be in (-1, 1)")
+    if not 0 < float(tumour["threshold_mm"]) <= float(tumour["clinical_median_mm"]):
+        raise ParameterError("parameters: tumour: 0 < threshold_mm <= clinical_median_mm")
+    attendance = {k: float(v) for k, v in history["attendance"].items()}
+    for country, value in attendance.items():
+        if not 0 <= value <= 1:
+            raise ParameterError(f"parameters: history.attendance.{country} must be in [0, 1]")
+    dwell = float(_get(raw, "natural_history.non_progressive.mean_dwell_years"))
+    if dwell <= 0:
+        raise ParameterError("parameters: non_progressive.mean_dwell_years must be > 0")
     settings = {k: v for k, v in fp["country_setting"].items()}
     for country, setting in settings.items():
         if setting not in SETTINGS:
@@ -177,6 +216,22 @@ def parse_parameters(text: str) -> Parameters:
         biopsy_subsequent={
             k: float(v) for k, v in _get(raw, "screening.benign_biopsy.fraction_subsequent").items()
         },
+        non_progressive_dwell=dwell,
+        threshold_mm=float(tumour["threshold_mm"]),
+        clinical_median_mm=float(tumour["clinical_median_mm"]),
+        clinical_log_sd=float(tumour["clinical_log_sd"]),
+        stage_size_correlation=correlation,
+        size_a=_proportions(size["a"], "survival.size.a", (2,)),
+        size_b=_proportions(size["b"], "survival.size.b", (2,)),
+        size_centre_mm=float(size["centre_mm"]),
+        size_width_mm=float(size["width_mm"]),
+        size_effect=float(size["effect"]),
+        fp_short_interval_years=float(fp["short_interval_years"]),
+        fp_short_interval_multiplier={
+            s: float(fp["short_interval_multiplier"].get(s, 1.0)) for s in SETTINGS
+        },
+        history_start_age=float(history["start_age"]),
+        history_attendance=attendance,
     )
 
 
@@ -185,7 +240,7 @@ def default_parameters() -> Parameters:
     """The packaged parameter file, read once per process.
 
     >>> default_parameters().label
-    'pebs-sim 1.0.0'
+    'pebs-sim 2.0.0'
     """
     return parse_parameters(
         files("pebs.sim").joinpath("parameters.toml").read_text(encoding="utf-8")

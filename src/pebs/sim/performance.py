@@ -41,15 +41,17 @@ def sensitivity_table(params: Parameters) -> np.ndarray:
 
 @functools.lru_cache(maxsize=8)
 def false_positive_table(params: Parameters) -> np.ndarray:
-    """(n_settings, 2, N_MASKS, n_age_groups, 4): false-positive recall probability; axis 1 is
-    first (0) or subsequent (1) screen."""
+    """(n_settings, 3, N_MASKS, n_age_groups, 4): false-positive recall probability; axis 1 is
+    first (0), subsequent (1) or subsequent within ``short_interval_years`` of the last attended
+    screen (2: the subsequent mammography/tomosynthesis rate times the setting's multiplier)."""
     n_age = params.screening_age_edges.size + 1
-    out = np.zeros((len(SETTINGS), 2, N_MASKS, n_age, 4))
+    out = np.zeros((len(SETTINGS), 3, N_MASKS, n_age, 4))
     relative = (
         params.fp_age_multiplier[:, None] * params.fp_density_multiplier[None, :]
     )  # (n_age, 4)
     for s, setting in enumerate(SETTINGS):
-        for k, base in enumerate((params.fp_first[setting], params.fp_subsequent[setting])):
+        short = params.fp_subsequent[setting] * params.fp_short_interval_multiplier[setting]
+        for k, base in enumerate((params.fp_first[setting], params.fp_subsequent[setting], short)):
             per_modality = np.zeros((len(MODALITIES), n_age, 4))
             for m in range(len(MODALITIES)):
                 per_modality[m] = params.fp_other[m]

@@ -9,6 +9,7 @@ A scenario file (shipped in ``pebs/sim/scenarios/``, or any path) looks like::
     entry_age = [40, 40]            # uniform on [lo, hi); lo == hi: everyone enters at lo
     follow_up_years = "lifetime"    # or a number of years
     max_age = 100                   # follow-up ends at this age
+    screening_history = "national"  # optional: a strategy screening the women before entry
     [[strategy]]
     name = "biennial-50-74"
     policy = "us-biennial-50-74"    # a policy name or path, a table country -> policy, or "none"
@@ -21,7 +22,10 @@ A scenario file (shipped in ``pebs/sim/scenarios/``, or any path) looks like::
     alpha = 0.025
 
 "No screening" is always simulated as the reference (strategy ``"no-screening"``), whether listed or
-not. Policy names are looked up among the simulator's own policies
+not. With ``screening_history`` the women have been screened before entry under the named
+strategy's policies, with the attendance of ``[history]`` in the parameter file; women whose
+cancer (or non-progressive lesion) was found before entry are excluded and counted
+(outcome ``excluded_history``). Policy names are looked up among the simulator's own policies
 (``pebs/sim/scenarios/policies/``) and then among :func:`pebs.screening.shipped_policies`.
 """
 
@@ -89,6 +93,14 @@ class Scenario:
     trial: Trial | None = None
     description: str = ""
     source: str = ""
+    history: str | None = None  # strategy screening the women before entry
+
+    @property
+    def history_strategy(self) -> Strategy | None:
+        """The strategy of the screening before entry (None: no history)."""
+        if self.history is None:
+            return None
+        return self.strategies[self.strategy_names.index(self.history)]
 
     @property
     def strategy_names(self) -> tuple[str, ...]:
@@ -200,6 +212,14 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     names = [s.name for s in strategies]
     if len(set(names)) != len(names):
         raise ScenarioError(f"{source}: strategy names must be unique, got {names}")
+    history = population.get("screening_history")
+    if history is not None:
+        screening = [s.name for s in strategies if s.is_screening]
+        if history not in screening:
+            raise ScenarioError(
+                f"{source}: population.screening_history: {history!r}; allowed: a screening "
+                f"strategy of the scenario ({', '.join(screening) or 'none'})"
+            )
     trial = None
     if "trial" in raw:
         spec = raw["trial"]
@@ -224,6 +244,7 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
         trial=trial,
         description=str(raw.get("description", "")),
         source=source,
+        history=history,
     )
 
 

@@ -1,10 +1,13 @@
 """Trial in silico: endpoint per arm, the non-inferiority test, and power over replicates.
 
 A scenario with a ``[trial]`` table randomises each woman 1:1 between its two arms (her ``arm``
-stream) and follows her ``follow_up_years``. The endpoint is the cumulative incidence of advanced
-cancer (SEER regional or distant stage: the simulator's proxy of AJCC stage II+, which also
-includes node-negative tumours larger than 2 cm, so the proxy undercounts stage II+) per arm. Each
-replicate is one virtual trial; :func:`trial_summary` applies the non-inferiority test of
+stream) and follows her ``follow_up_years``. The endpoint (:data:`ENDPOINT`) is the cumulative
+incidence of AJCC stage II or higher per arm, simulated as a tumour diameter above 20 mm at
+diagnosis (T2+) or SEER regional/distant stage (N+ or M1) (outcome ``stage2plus``); the version-1
+endpoint, SEER regional or distant only (``advanced_cancers``), which misses node-negative
+tumours over 20 mm, can be asked for with ``endpoint=``. Women whose cancer was found before
+entry (screening history) are excluded from both arms. Each replicate is one virtual trial;
+:func:`trial_summary` applies the non-inferiority test of
 :func:`pebs.stats.noninferiority_ratio` (H0: risk ratio risk-based / standard >= margin) to every
 replicate, and power is the share of replicates that conclude non-inferiority.
 """
@@ -20,7 +23,8 @@ from pebs.sim.result import SimulationResult
 from pebs.sim.scenario import Scenario
 from pebs.stats import noninferiority_ratio
 
-ENDPOINT = "advanced_cancers"
+ENDPOINT = "stage2plus"
+"""Default trial endpoint: AJCC stage II+ (diameter > 20 mm or SEER regional/distant)."""
 PER_100K = 100_000.0
 
 
@@ -39,6 +43,7 @@ class TrialSummary:
     margin: float
     alpha: float
     method: str
+    endpoint: str = ENDPOINT
 
     @property
     def power(self) -> float:
@@ -59,19 +64,23 @@ class TrialSummary:
 
 
 def trial_summary(
-    result: SimulationResult, scenario: Scenario, *, method: str = "score"
-) -> TrialSummary:
+    result: SimulationResult, scenario: Scenario, *, method: str = "score",
+    endpoint: str = ENDPOINT,
+) -> TrialSummary:  # fmt: skip
     """Endpoint per arm and the non-inferiority test of every replicate of a trial run.
 
     ``scenario.trial.arms`` is (reference arm, new arm); the margin and one-sided alpha come from
-    the scenario's ``[trial]`` table.
+    the scenario's ``[trial]`` table. ``endpoint``: an outcome count of :data:`OUTCOMES`
+    (default AJCC stage II+, ``"stage2plus"``).
     """
+    if endpoint not in OUTCOMES:
+        raise ValueError(f"endpoint: {endpoint!r}; allowed: an outcome of pebs.sim.OUTCOMES")
     if scenario.trial is None:
         raise ValueError(f"scenario {scenario.name!r} has no [trial] table")
     arms = scenario.trial.arms
     idx = [result.strategies.index(a) for a in arms]
     n = result.values[:, idx, OUTCOMES.index("n_women")]  # (R, 2)
-    events = result.values[:, idx, OUTCOMES.index(ENDPOINT)]
+    events = result.values[:, idx, OUTCOMES.index(endpoint)]
     test = noninferiority_ratio(
         events[:, 1], n[:, 1], events[:, 0], n[:, 0],
         margin=scenario.trial.margin_ratio, alpha=scenario.trial.alpha, method=method,
@@ -81,4 +90,5 @@ def trial_summary(
         ratio=np.atleast_1d(test.estimate), upper=np.atleast_1d(test.upper),
         p_value=np.atleast_1d(test.p_value), noninferior=np.atleast_1d(test.noninferior),
         margin=scenario.trial.margin_ratio, alpha=scenario.trial.alpha, method=method,
+        endpoint=endpoint,
     )  # fmt: skip
