@@ -1,17 +1,14 @@
 """Fixtures: the authentication services on SQLite *and* PostgreSQL, with demo logins.
 
-The database fixtures are the store tests' own (``tests/store/conftest.py``), loaded as the trial
-service tests load them. Passwords are hashed with cheap argon2id parameters (the production
-parameters take ~0.3 s per hash): the algorithm and code path are the same.
+The database fixtures come from ``tests/conftest.py``. Passwords are hashed with cheap argon2id
+parameters (the production parameters take ~0.3 s per hash): the algorithm and code path are the
+same.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,31 +22,6 @@ from pebs.services.trial import Actor, load_study_config
 from pebs.store.crypto import IdentityCipher
 from pebs.store.engine import session_factory
 from pebs.store.models import AuditEvent
-
-
-def _store_fixtures() -> Any:
-    name = "_pebs_store_test_fixtures"
-    if name in sys.modules:
-        return sys.modules[name]
-    path = Path(__file__).resolve().parents[2] / "store" / "conftest.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-_store = _store_fixtures()
-postgres_admin = _store.postgres_admin
-backend = _store.backend
-empty_url = _store.empty_url
-_sqlite_template = _store._sqlite_template
-_postgres_migration_sql = _store._postgres_migration_sql
-url = _store.url
-engine = _store.engine
-session_maker = _store.session_maker
 
 STUDY = "mypebs-demo"
 T0 = datetime(2025, 3, 3, 10, 0, tzinfo=UTC)

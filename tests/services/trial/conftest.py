@@ -1,18 +1,13 @@
 """Fixtures: the trial services on SQLite *and* PostgreSQL, with the demo study loaded.
 
-The database fixtures (``backend``, ``url``, ``engine``, ``session_maker`` and their helpers) are
-the store tests' own, imported from ``tests/store/conftest.py`` so that both suites create, migrate
-and drop their databases the same way (a new SQLite file, or a new PostgreSQL schema, per test).
+The database fixtures (``backend``, ``url``, ``engine``, ``session_maker``) come from
+``tests/conftest.py``: a new SQLite file, or a new PostgreSQL schema, per test.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -34,31 +29,6 @@ from pebs.services.trial import (
 from pebs.store.audit import verify_chain
 from pebs.store.crypto import IdentityCipher
 from pebs.store.models import AuditEvent, Base, Country, Site, User
-
-
-def _store_fixtures() -> Any:
-    name = "_pebs_store_test_fixtures"
-    if name in sys.modules:  # already loaded by another suite's conftest
-        return sys.modules[name]
-    path = Path(__file__).resolve().parents[2] / "store" / "conftest.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-_store = _store_fixtures()
-postgres_admin = _store.postgres_admin
-backend = _store.backend
-empty_url = _store.empty_url
-_sqlite_template = _store._sqlite_template
-_postgres_migration_sql = _store._postgres_migration_sql
-url = _store.url
-engine = _store.engine
-session_maker = _store.session_maker
 
 STUDY = "mypebs-demo"
 AT = datetime(2025, 3, 3, 10, 0, tzinfo=UTC)

@@ -1,7 +1,7 @@
 """Fixtures: the demo study in a fresh SQLite file (WAL) *and* a fresh PostgreSQL schema.
 
-The database fixtures are the store tests' own (``tests/store/conftest.py``), so these tests
-create, migrate and drop their databases exactly as the store and service suites do.
+The database fixtures come from ``tests/conftest.py``, so these tests create, migrate and drop
+their databases exactly as the store and service suites do.
 
 Child processes are started with the ``spawn`` context: they import :mod:`trial_harness` by name,
 so this directory is put on ``sys.path`` (spawned children inherit the parent's ``sys.path``).
@@ -9,7 +9,6 @@ so this directory is put on ``sys.path`` (spawned children inherit the parent's 
 
 from __future__ import annotations
 
-import importlib.util
 import multiprocessing
 import sys
 from collections.abc import Iterator
@@ -29,31 +28,6 @@ import trial_harness  # noqa: E402  (needs the sys.path entry above)
 
 from pebs.services.trial import Actor, generate_allocation_list, load_study_config  # noqa: E402
 from pebs.store.crypto import IdentityCipher  # noqa: E402
-
-
-def _store_fixtures() -> Any:
-    name = "_pebs_store_test_fixtures"
-    if name in sys.modules:  # already loaded by the service tests' conftest
-        return sys.modules[name]
-    path = HERE.parents[1] / "store" / "conftest.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-_store = _store_fixtures()
-postgres_admin = _store.postgres_admin
-backend = _store.backend
-empty_url = _store.empty_url
-_sqlite_template = _store._sqlite_template
-_postgres_migration_sql = _store._postgres_migration_sql
-url = _store.url
-engine = _store.engine
-session_maker = _store.session_maker
 
 
 @dataclass
