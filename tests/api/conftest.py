@@ -7,18 +7,14 @@ each on fresh participants where it writes, so sharing the database costs nothin
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
-import sys
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
-from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
+from fastapi.testclient import TestClient  # Starlette 1.x: needs httpx2 (a test extra)
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,6 +25,7 @@ from pebs.services.auth.passwords import hash_password
 from pebs.services.auth.totp import code_at, new_secret
 from pebs.services.trial import (
     Actor,
+    GeneratedList,
     IdentityKeys,
     NewParticipant,
     actor_for,
@@ -41,33 +38,7 @@ from pebs.services.trial import (
     register_participant,
 )
 from pebs.store import migrate
-from pebs.store.models import Site, User
-
-with warnings.catch_warnings():
-    # Starlette 1.x prefers the httpx2 package for its TestClient and warns when it falls back
-    # to httpx (installed, and equivalent for these tests); httpx2 is not a dependency (yet).
-    warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
-    from fastapi.testclient import TestClient
-
-
-def _store_fixtures() -> Any:
-    name = "_pebs_store_test_fixtures"
-    if name in sys.modules:
-        return sys.modules[name]
-    path = Path(__file__).resolve().parents[1] / "store" / "conftest.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-_store = _store_fixtures()
-postgres_admin = _store.postgres_admin
-backend = _store.backend
-empty_url = _store.empty_url
+from pebs.store.models import AllocationSlot, Site, User
 
 STUDY = "mypebs-demo"
 ROLES = {
@@ -140,6 +111,20 @@ class Api:
         override_allocation(self.sessions, manager, self.keys, study_id, arm=arm,
                             reason="test set-up", confirm=True)  # fmt: skip
         return study_id
+
+    def training_list(self, obj: str, slots: int = 4) -> GeneratedList:
+        """A new test/training list for the object's site (age band 50-59), as the statistician
+        generates it through the service (its seed is in the result)."""
+        statistician = actor_for(self.sessions, ROLES["statistician"])
+        return generate_allocation_list(self.sessions, statistician, STUDY, slots_per_stratum=slots,
+                                        strata=[f"{SITES[obj]}:50-59"], is_test=True)  # fmt: skip
+
+    def slot_ids(self, list_id: int) -> list[int]:
+        """The ids of a list's slots, in position order (read from the database)."""
+        with self.sessions() as session:
+            return list(session.scalars(
+                select(AllocationSlot.id).where(AllocationSlot.allocation_list_id == list_id)
+                .order_by(AllocationSlot.position)))  # fmt: skip
 
     def new_user(self, role: str, *, totp: bool = True) -> tuple[str, str, str | None]:
         """A new account of ``role`` (scope as the demo user's): (username, password, secret)."""

@@ -1,7 +1,8 @@
 """The authorisation matrix: every API route x every role x three participant objects.
 
 Objects: a participant (or site) at the site roles' own site IT-TO, at another site of the same
-country (IT-MI: the country coordinator's), and at a site of another country (FR-PA). Expected:
+country (IT-MI: the country coordinator's), and at a site of another country (FR-PA); for the
+allocation-list routes, a list (or slot) of that site's stratum. Expected:
 
 - the role may not use the route at all: 403, whatever the object;
 - the role may, but the object is outside her scope: 404 (as if it did not exist: no IDOR);
@@ -32,6 +33,8 @@ WORKLIST_READERS = RECORDERS | {"monitor"}
 IDENTITY = RECORDERS  # docs/security.md: the roles that meet, contact or fix the record of women
 BALANCE = frozenset({"statistician", "monitor"})  # never roles that randomise
 ADMIN = frozenset({"administrator"})
+LISTS = frozenset({"statistician"})  # allocation lists (generate, verify), unusable slots
+OVERRIDE = frozenset({"data_manager"})  # manual allocation
 OBJECTS = ("own", "same_country", "other_country")
 SITE_ROLES = {"site_staff", "site_investigator"}
 
@@ -181,6 +184,39 @@ def _export(api: Api, role: str, obj: str, allowed: bool) -> Any:
     return response
 
 
+def _generate(api: Api, role: str, obj: str, allowed: bool) -> Any:
+    body = {"study": api.STUDY, "slots_per_stratum": 4, "strata": [f"{api.SITES[obj]}:50-59"],
+            "is_test": True}  # fmt: skip
+    response = api.client.post("/api/v1/allocation-lists", json=body, headers=api.bearer(role))
+    if response.status_code == 201:
+        assert "arm" not in response.text
+        assert "position" not in response.text
+    return response
+
+
+_lists: dict[tuple[int, str], Any] = {}
+
+
+def _verify(api: Api, role: str, obj: str, allowed: bool) -> Any:
+    key = (id(api), obj)
+    if key not in _lists:
+        _lists[key] = api.training_list(obj)
+    generated = _lists[key]
+    url = f"/api/v1/allocation-lists/{generated.list_id}/verification"
+    response = api.client.post(url, json={"seed": str(generated.seed)}, headers=api.bearer(role))
+    if response.status_code == 200:
+        assert response.json()["matches"] is True
+    return response
+
+
+def _unusable(api: Api, role: str, obj: str, allowed: bool) -> Any:
+    """A slot of a fresh test list of the object's stratum (used by nobody)."""
+    slot_id = api.slot_ids(api.training_list(obj).list_id)[-1]
+    return api.client.post(f"/api/v1/allocation-slots/{slot_id}/unusable",
+                           json={"reason": "revealed by accident", "confirm": True},
+                           headers=api.bearer(role))  # fmt: skip
+
+
 def _study(obj: str) -> dict:
     return {"study": "mypebs-demo"}
 
@@ -242,6 +278,22 @@ CASES: dict[tuple[str, str], Case] = {
         "POST", "/api/v1/participants/{id}/outcomes", "standard",
         lambda obj: {"diagnosis_date": yesterday(), "detection_mode": "clinical",
                      "behaviour": "invasive", "t": "T1c", "n": "N0", "m": "M0"})),
+    ("POST", "/api/v1/participants/{study_id}/questionnaires"): Case(RECORDERS, 201, _p(
+        "POST", "/api/v1/participants/{id}/questionnaires", "consented",
+        lambda obj: {"instrument": "EQ-5D-5L", "timepoint_months": 0,
+                     "answers": {"mobility": 1, "anxiety": "none"}, "completed_on": yesterday()})),
+    ("POST", "/api/v1/participants/{study_id}/death"): Case(RECORDERS, 201, _p(
+        "POST", "/api/v1/participants/{id}/death", "standard",
+        lambda obj: {"date_of_death": yesterday(), "cause": "other"})),
+    # randomisation overrides and allocation lists (docs/security.md: never the site roles)
+    ("POST", "/api/v1/participants/{study_id}/allocation/override"): Case(OVERRIDE, 200, _p(
+        "POST", "/api/v1/participants/{id}/allocation/override", "consented",
+        {"arm": "risk-based", "reason": "randomised on paper during an outage",
+         "confirm": True})),
+    ("POST", "/api/v1/allocation-slots/{slot_id}/unusable"): Case(LISTS, 200, _unusable, "none"),
+    ("POST", "/api/v1/allocation-lists"): Case(LISTS, 201, _generate, "none"),
+    ("POST", "/api/v1/allocation-lists/{list_id}/verification"): Case(LISTS, 200, _verify,
+                                                                      "none"),
     # worklists: the object is the site
     ("GET", "/api/v1/worklists/{site}"): Case(WORKLIST_READERS, 200, _get(
         "/api/v1/worklists/{site}", lambda obj: {"study": "mypebs-demo",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -18,6 +17,7 @@ from datetime import UTC, date, datetime
 import pyotp
 import pytest
 from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -40,10 +40,6 @@ from pebs.services.trial import (
 from pebs.store import migrate
 from pebs.store.models import Site, User
 from pebs.web import create_site
-
-with warnings.catch_warnings():
-    warnings.filterwarnings("ignore", "Using `httpx` with `starlette.testclient`")
-    from fastapi.testclient import TestClient
 
 STUDY = "mypebs-demo"
 ROLES = {

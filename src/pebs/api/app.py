@@ -18,12 +18,16 @@ from pebs.api.errors import install_error_handlers
 from pebs.api.headers import SecurityHeaders
 from pebs.api.routers import (
     allocation,
+    allocation_lists,
     auth,
     dashboards,
+    deaths,
     enrolment,
     exports,
     follow_up,
+    overrides,
     participants,
+    questionnaires,
     risk,
     users,
 )
@@ -39,8 +43,8 @@ OPENAPI_URL = "/api/openapi.json"
 
 def _api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
-    modules = (auth, participants, enrolment, allocation, risk, follow_up, dashboards, exports,
-               users)  # fmt: skip
+    modules = (auth, participants, enrolment, allocation, overrides, allocation_lists, risk,
+               follow_up, deaths, questionnaires, dashboards, exports, users)  # fmt: skip
     for module in modules:
         router.include_router(module.router)
     return router

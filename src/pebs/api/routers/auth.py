@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from pebs.api.deps import PrincipalDep, SessionMakerDep, StateDep, client_address
+from pebs.api.routers._text import Text
 from pebs.api.state import SESSION_COOKIE, ApiState
 from pebs.services.auth import (
     ApiTokenInfo,
@@ -30,9 +31,9 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 class LoginIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=256)
-    totp_code: str | None = Field(default=None, max_length=10)
+    username: Text = Field(min_length=1, max_length=64)
+    password: Text = Field(min_length=1, max_length=256)
+    totp_code: Text | None = Field(default=None, max_length=10)
 
 
 class Me(BaseModel):
@@ -52,7 +53,7 @@ class Me(BaseModel):
 
 class CodeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    code: str = Field(min_length=1, max_length=10)
+    code: Text = Field(min_length=1, max_length=10)
 
 
 class EnrolmentOut(BaseModel):
@@ -62,7 +63,7 @@ class EnrolmentOut(BaseModel):
 
 class TokenIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=100)
+    name: Text = Field(min_length=1, max_length=100)
     days: int = Field(default=90, ge=1, le=366)
 
 

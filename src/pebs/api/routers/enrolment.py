@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pebs.api.deps import CurrentActor, KeysDep, SessionMakerDep
 from pebs.api.routers._params import StudyId
+from pebs.api.routers._text import Text
 from pebs.services.trial import (
     ConsentRecorded,
     EligibilityOutcome,
@@ -31,14 +32,14 @@ class EligibilityIn(BaseModel):
 
 class ConsentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    language: str = Field(min_length=2, max_length=16, examples=["it"])
-    document_version: str | None = Field(default=None, min_length=1, max_length=16)
+    language: Text = Field(min_length=2, max_length=16, examples=["it"])
+    document_version: Text | None = Field(default=None, min_length=1, max_length=16)
 
 
 class WithdrawalIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    level: str = Field(min_length=1, max_length=32)
-    reason: str = Field(min_length=1, max_length=2000)
+    level: Text = Field(min_length=1, max_length=32)
+    reason: Text = Field(min_length=1, max_length=2000)
 
 
 @router.post("/eligibility", response_model=EligibilityOutcome, tags=["eligibility"])

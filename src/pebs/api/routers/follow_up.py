@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pebs.api.deps import CurrentActor, SessionMakerDep
 from pebs.api.routers._params import SiteCode, StudyId
+from pebs.api.routers._text import Text
 from pebs.services.trial import (
     OutcomeRecord,
     OutcomeRecorded,
@@ -36,20 +37,20 @@ class VisitIn(BaseModel):
     birads: int | None = Field(default=None, ge=0, le=6)
     recall: bool | None = None
     biopsy: bool | None = None
-    histology: str | None = Field(default=None, max_length=32)
-    histology_detail: str | None = Field(default=None, max_length=2000)
-    modality: str | None = Field(default=None, max_length=32)
-    visit_type: str = Field(default="recall", max_length=32)
+    histology: Text | None = Field(default=None, max_length=32)
+    histology_detail: Text | None = Field(default=None, max_length=2000)
+    modality: Text | None = Field(default=None, max_length=32)
+    visit_type: Text = Field(default="recall", max_length=32)
 
 
 class OutcomeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     diagnosis_date: date
-    detection_mode: str = Field(max_length=32)
-    behaviour: str = Field(max_length=16)
-    t: str | None = Field(default=None, max_length=8)
-    n: str | None = Field(default=None, max_length=8)
-    m: str | None = Field(default=None, max_length=8)
+    detection_mode: Text = Field(max_length=32)
+    behaviour: Text = Field(max_length=16)
+    t: Text | None = Field(default=None, max_length=8)
+    n: Text | None = Field(default=None, max_length=8)
+    m: Text | None = Field(default=None, max_length=8)
 
 
 @router.post("/participants/{study_id}/visits", response_model=VisitRecorded, status_code=201)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pebs.api.deps import CurrentActor, KeysDep, SessionMakerDep
 from pebs.api.routers._params import StudyId
+from pebs.api.routers._text import Text
 from pebs.services.records import (
     AuditEntry,
     IdentityView,
@@ -31,12 +32,12 @@ router = APIRouter(prefix="/participants", tags=["participants"])
 
 class RegisterIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    study: str = Field(min_length=1, max_length=64, examples=["mypebs-demo"])
-    site: str = Field(min_length=1, max_length=16, examples=["IT-TO"])
-    name: str = Field(min_length=1, max_length=200)
+    study: Text = Field(min_length=1, max_length=64, examples=["mypebs-demo"])
+    site: Text = Field(min_length=1, max_length=16, examples=["IT-TO"])
+    name: Text = Field(min_length=1, max_length=200)
     birth_date: date
-    national_id: str | None = Field(default=None, min_length=1, max_length=64)
-    contact: str | None = Field(default=None, max_length=500)
+    national_id: Text | None = Field(default=None, min_length=1, max_length=64)
+    contact: Text | None = Field(default=None, max_length=500)
     is_test: bool = False
 
 

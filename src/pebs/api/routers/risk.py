@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pebs.api.deps import CurrentActor, KeysDep, SessionMakerDep
 from pebs.api.routers._params import StudyId
+from pebs.api.routers._text import Text
 from pebs.services.trial import (
     PlanCreated,
     RiskFactors,
@@ -28,7 +29,7 @@ class RiskIn(BaseModel):
     age_at_first_birth: int | None = Field(default=None, ge=9, le=60)
     nulliparous: bool = False
     n_relatives: int | None = Field(default=None, ge=0, le=20)
-    density: str | None = Field(default=None, description="BI-RADS density a, b, c or d")
+    density: Text | None = Field(default=None, description="BI-RADS density a, b, c or d")
     prs_z: float | None = Field(default=None, ge=-10, le=10, description="Standardised PRS313")
     on_date: date | None = None
     last_screen: date | None = None

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from pebs.api.deps import CurrentActor, SessionMakerDep
+from pebs.api.routers._text import Text
 from pebs.services.auth import disable_account
 
 router = APIRouter(prefix="/users", tags=["users"])
@@ -15,7 +16,7 @@ router = APIRouter(prefix="/users", tags=["users"])
 
 class DisableIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: Text = Field(min_length=1, max_length=2000)
 
 
 class Disabled(BaseModel):

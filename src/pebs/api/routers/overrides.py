@@ -1,0 +1,53 @@
+"""Overrides of randomisation: manual allocation (data manager), unusable slot (statistician).
+
+Both need a reason and ``confirm: true`` and are audited with the old and new values.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, ConfigDict, Field
+
+from pebs.api.deps import CurrentActor, KeysDep, SessionMakerDep
+from pebs.api.routers._params import StudyId
+from pebs.api.routers._text import Text
+from pebs.services.trial import Allocated, SlotMarked, mark_slot_unusable, override_allocation
+
+router = APIRouter(tags=["allocation"])
+
+
+class ConfirmedIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Text = Field(min_length=1, max_length=2000)
+    confirm: bool = Field(description="Must be true: the caller confirms the override")
+
+
+class OverrideIn(ConfirmedIn):
+    arm: Text = Field(min_length=1, max_length=32, examples=["standard"])
+    on_date: date | None = Field(
+        default=None, description="Date of the allocation gate (default: today at her site)"
+    )
+
+
+@router.post("/participants/{study_id}/allocation/override", response_model=Allocated)
+def override(
+    study_id: StudyId, body: OverrideIn, actor: CurrentActor, sessions: SessionMakerDep,
+    keys: KeysDep,
+):  # fmt: skip
+    """Allocate her to an arm by hand, or correct her arm (no list slot is used)."""
+    return override_allocation(sessions, actor, keys, study_id, arm=body.arm, reason=body.reason,
+                               confirm=body.confirm, on_date=body.on_date)  # fmt: skip
+
+
+@router.post("/allocation-slots/{slot_id}/unusable", response_model=SlotMarked)
+def unusable(
+    slot_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    body: ConfirmedIn,
+    actor: CurrentActor,
+    sessions: SessionMakerDep,
+):
+    """Take an unused slot out of its list (for instance one revealed by accident)."""
+    return mark_slot_unusable(sessions, actor, slot_id, reason=body.reason, confirm=body.confirm)
