@@ -19,6 +19,7 @@ Services own transactions::
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -115,9 +116,70 @@ def _sqlite_engine(url: URL, foreign_keys: bool, synchronous: str, echo: bool) -
         finally:
             cursor.close()
 
+    writers = _WriterQueue(engine)
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        read_only = connection.get_execution_options().get(READ_ONLY_OPTION, False)
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(READ_ONLY_OPTION, False):
+            connection.exec_driver_sql("BEGIN")
+            return
+        writers.enter(connection.connection.dbapi_connection)
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            writers.leave(connection.connection.dbapi_connection)
+            raise
 
     return engine
+
+
+class _WriterQueue:
+    """One writing transaction at a time per engine, queued on a lock instead of SQLite's busy
+    handler.
+
+    SQLite has one writer; a second ``BEGIN IMMEDIATE`` waits in the busy handler, which sleeps
+    in growing steps (up to 100 ms), so under concurrent requests a waiting writer may sleep long
+    after the lock is free (the tail latency of a web server's threads). Threads of this process
+    wait on this lock instead and start as soon as the previous writer commits or rolls back;
+    other processes still meet the busy handler. The lock is released after the driver's commit
+    or rollback (the dialect's ``do_commit``/``do_rollback`` are wrapped for this engine only).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._lock = threading.Lock()
+        self._holder: Any = None
+        dialect = engine.dialect
+        commit, rollback = dialect.do_commit, dialect.do_rollback
+
+        def do_commit(dbapi_connection: Any) -> None:
+            try:
+                commit(dbapi_connection)
+            finally:
+                self.leave(dbapi_connection)
+
+        def do_rollback(dbapi_connection: Any) -> None:
+            try:
+                rollback(dbapi_connection)
+            finally:
+                self.leave(dbapi_connection)
+
+        dialect.do_commit = do_commit  # type: ignore[method-assign]
+        dialect.do_rollback = do_rollback  # type: ignore[method-assign]
+
+    def enter(self, dbapi_connection: Any) -> None:
+        if not self._lock.acquire(timeout=_SQLITE_BUSY_TIMEOUT_S):
+            raise TimeoutError(
+                f"no SQLite write lock after {_SQLITE_BUSY_TIMEOUT_S:.0f} s: another writing "
+                "transaction of this process did not end"
+            )
+        self._holder = _raw(dbapi_connection)
+
+    def leave(self, dbapi_connection: Any) -> None:
+        if self._holder is not None and self._holder is _raw(dbapi_connection):
+            self._holder = None
+            self._lock.release()
+
+
+def _raw(connection: Any) -> Any:
+    """The driver's connection behind a pool proxy (SQLAlchemy passes either)."""
+    return getattr(connection, "dbapi_connection", connection)
