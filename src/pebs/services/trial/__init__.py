@@ -20,8 +20,9 @@ command line's error table) does not load the database layer.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from pebs._lazy import lazy_namespace
 
 if TYPE_CHECKING:
     from pebs.services.trial.actor import PERMISSIONS, Action, Actor, actor_for
@@ -244,15 +245,4 @@ __all__ = [
     "worklist",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS, __all__, globals())
