@@ -265,7 +265,7 @@ def test_concurrent_allocations_take_slots_in_order_once(
     assert len(exhausted) == n_threads * n_each * 3 // 4 - 30
 
 
-def test_latest_eligibility_and_active_consent(
+def test_gate_records_latest_eligibility_consent_and_protocol(
     session_maker: sessionmaker[Session], people: Any
 ) -> None:
     with session_maker.begin() as session:
@@ -315,10 +315,17 @@ def test_latest_eligibility_and_active_consent(
         )
         participant_id = p.id
     with session_maker() as session:
-        assert repo.latest_eligibility(session, participant_id).result == "eligible"
-        assert (
-            repo.active_consent(session, participant_id) is None
-        )  # the only consent was withdrawn
+        eligibility, consented, protocol = randomisation.gate_records(
+            session, participant_id, people.study, date(2025, 3, 1)
+        )
+        assert eligibility.result == "eligible"  # the later of the two assessments
+        assert eligibility.protocol_version_id == protocol.id
+        assert consented is False  # the only consent was withdrawn
+        assert protocol.version == "1"
+        _, _, before = randomisation.gate_records(
+            session, participant_id, people.study, date(2024, 12, 31)
+        )
+        assert before is None  # no protocol in force before its effective date
         assert repo.get_allocation(session, participant_id) is None
 
 

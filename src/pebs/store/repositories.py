@@ -20,9 +20,7 @@ from pebs.store.models import (
     SITE_ROLES,
     Allocation,
     AllocationList,
-    Consent,
     Country,
-    EligibilityAssessment,
     Participant,
     ParticipantIdentity,
     Site,
@@ -33,10 +31,8 @@ from pebs.store.models import (
 
 __all__ = [
     "Scope",
-    "active_consent",
     "count_participants",
     "due_visits",
-    "find_identity_by_hmac",
     "get_allocation",
     "get_participant",
     "get_site",
@@ -44,7 +40,6 @@ __all__ = [
     "get_user",
     "insert_participant",
     "latest_allocation_list",
-    "latest_eligibility",
     "list_participants",
     "next_participant_sequence",
     "participant_with_hmac",
@@ -227,35 +222,6 @@ def participant_with_hmac(session: Session, national_id_hmac: str) -> int | None
     Deliberately unscoped: the service decides what to reveal (e.g. "already registered").
     """
     return session.connection().execute(_HMAC_OWNER, {"hmac": national_id_hmac}).scalar()
-
-
-def find_identity_by_hmac(session: Session, national_id_hmac: str) -> ParticipantIdentity | None:
-    """The identity with this national-ID HMAC, across all sites (duplicate detection).
-
-    Deliberately unscoped: the service decides what to reveal (e.g. "already registered").
-    """
-    return session.scalar(
-        select(ParticipantIdentity).where(ParticipantIdentity.national_id_hmac == national_id_hmac)
-    )
-
-
-def latest_eligibility(session: Session, participant_id: int) -> EligibilityAssessment | None:
-    return session.scalar(
-        select(EligibilityAssessment)
-        .where(EligibilityAssessment.participant_id == participant_id)
-        .order_by(EligibilityAssessment.assessed_at.desc(), EligibilityAssessment.id.desc())
-        .limit(1)
-    )
-
-
-def active_consent(session: Session, participant_id: int) -> Consent | None:
-    """The latest consent that has not been withdrawn."""
-    return session.scalar(
-        select(Consent)
-        .where(Consent.participant_id == participant_id, Consent.withdrawn_at.is_(None))
-        .order_by(Consent.consented_at.desc(), Consent.id.desc())
-        .limit(1)
-    )
 
 
 # --- randomisation -------------------------------------------------------------------------
