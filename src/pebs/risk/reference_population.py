@@ -39,6 +39,7 @@ __all__ = [
     "FactorDistributions",
     "ReferencePopulation",
     "factor_distributions_of",
+    "reference_grid",
     "reference_population",
 ]
 
@@ -337,5 +338,55 @@ def reference_population(
             f"pebs reference population for {spec.country}: "
             + ", ".join(f"{k}={v}" for k, v in spec.distribution_ids.items())
             + f", density={spec.density_table}"
+        ),
+    )
+
+
+PRS_POINTS = 16
+"""Gauss-Hermite points standing for the N(0, 1) PRS in :func:`reference_grid`."""
+
+
+def reference_grid(
+    country: str, age: float, *, prs_points: int = PRS_POINTS
+) -> ReferencePopulation:
+    """The distribution :func:`reference_population` samples from at one age, as weighted rows.
+
+    One row per combination of the Gail categories NB, AM, AF, NR, the BI-RADS density at
+    ``age`` and ``prs_points`` Gauss-Hermite points of the N(0, 1) PRS; each row's weight is the
+    product of the shares (and the quadrature weight). Means over it are the generator's
+    expectations without Monte Carlo error (exact for the discrete factors; for the PRS, exact
+    for polynomials up to degree ``2 * prs_points - 1``).
+
+    >>> grid = reference_grid("FR", 45)
+    >>> len(grid), round(float(grid.weights.sum()), 12)
+    (6912, 1.0)
+    """
+    spec = factor_distributions_of(country)
+    if isinstance(prs_points, bool) or not isinstance(prs_points, int) or prs_points < 1:
+        raise ModelInputError(f"prs_points: expected a whole number >= 1, got {prs_points!r}")
+    year = as_float_vectors(age=age)["age"]
+    if year.size != 1 or not np.isfinite(year[0]):
+        raise ModelInputError(f"age: expected one finite age in years, got {age!r}")
+    density_shares = density_prevalence(year, spec.density_table)[0]
+    if np.any(np.isnan(density_shares)):
+        raise ModelInputError(f"age: density table {spec.density_table} does not cover {age!r}")
+    nodes, node_weights = np.polynomial.hermite_e.hermegauss(prs_points)
+    axes = [spec.shares(factor) for factor in N_CATEGORIES] + [density_shares, node_weights]
+    index = np.meshgrid(*(np.arange(a.size) for a in axes), indexing="ij")
+    index = [i.ravel() for i in index]
+    weights = np.prod([axis[i] for axis, i in zip(axes, index, strict=True)], axis=0)
+    categories = dict(zip(N_CATEGORIES, (i.astype(np.int8) for i in index), strict=False))
+    n = weights.size
+    return ReferencePopulation(
+        ages=np.full(n, float(year[0])),
+        **categories,
+        hyperplasia_rr=np.full(n, spec.hyperplasia_rr),
+        density=index[len(N_CATEGORIES)].astype(np.int8),
+        prs_z=nodes[index[-1]],
+        weights=weights / weights.sum(),
+        description=(
+            f"pebs reference grid for {spec.country} at age {year[0]:g}: "
+            + ", ".join(f"{k}={v}" for k, v in spec.distribution_ids.items())
+            + f", density={spec.density_table}, PRS N(0, 1) by {prs_points} Gauss-Hermite points"
         ),
     )

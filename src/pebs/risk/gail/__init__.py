@@ -32,7 +32,7 @@ from pebs.risk.gail.model import (
     risk_bcra,
 )
 from pebs.risk.gail.recode import Categories, recode
-from pebs.risk.gail.relative_risk import RelativeRisk, relative_risk
+from pebs.risk.gail.relative_risk import RelativeRisk, log_rr_coefficients, relative_risk
 
 __all__ = [
     "ERROR_REASONS",
@@ -50,6 +50,7 @@ __all__ = [
     "average_risk",
     "bcra_codes",
     "describe",
+    "log_rr_coefficients",
     "recode",
     "relative_risk",
     "risk",

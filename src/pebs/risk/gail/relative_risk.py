@@ -61,3 +61,19 @@ def relative_risk(categories: Categories) -> RelativeRisk:
         under_50=np.where(has_factors, np.exp(lp1), np.nan),
         from_50=np.where(has_factors, np.exp(lp2), np.nan),
     )
+
+
+def log_rr_coefficients(race: int = 1) -> dict[str, float]:
+    """BCRAT's log relative risks of one race code (1 = White), by term.
+
+    Keys are :data:`~pebs.risk.gail._parameters.TERMS`: ``N_Biop``, ``AgeMen``, ``Age1st``,
+    ``N_Rels``, ``Age50xN_Biop`` (added from age 50) and ``Age1stxN_Rels``.
+
+    >>> round(log_rr_coefficients(1)["N_Rels"], 4)  # Gail et al. 1989, Table 2: RR 2.61
+    0.9583
+    """
+    model = int(_parameters.MODEL_OF_RACE[race])
+    if model < 0:
+        raise ValueError(f"race: expected a race code 1..11, got {race!r}")
+    values = _parameters.load().log_rr[model]
+    return dict(zip(_parameters.TERMS, (float(v) for v in values), strict=True))

@@ -18,6 +18,13 @@ All rates are per woman-year (a proportion per year) by single year of age; all 
 """
 
 from pebs.risk.icare.absolute_risk import absolute_risk, population_mean_risk, reference_risks
+from pebs.risk.icare.by_age import (
+    AgeCalibration,
+    AgeRisk,
+    calibrate_by_age,
+    risk_by_age,
+    yearly_terms,
+)
 from pebs.risk.icare.calibration import (
     DEFAULT_MAX_ITERATIONS,
     DEFAULT_TOLERANCE,
@@ -37,15 +44,20 @@ __all__ = [
     "METHOD_NAME",
     "METHOD_VERSION",
     "N_BINS",
+    "AgeCalibration",
+    "AgeRisk",
     "Calibration",
     "IcareError",
     "IcareResult",
     "absolute_risk",
     "calibrate",
+    "calibrate_by_age",
     "cutpoints",
     "describe",
     "linear_predictor",
     "population_mean_risk",
     "reference_risks",
     "risk",
+    "risk_by_age",
+    "yearly_terms",
 ]

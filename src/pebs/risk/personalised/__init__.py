@@ -1,34 +1,42 @@
 """The open personalised five-year model (BCRAT factors + PRS313 + BI-RADS density, calibrated to a
-country with the iCARE method) and the MyPeBS risk levels. See ``docs/models/personalised.md``.
+country at every age with the iCARE method) and the MyPeBS risk levels.
+
+See ``docs/models/personalised.md``.
 """
 
 from pebs.risk.personalised.levels import LEVELS, UPPER_BOUNDS, risk_level
 from pebs.risk.personalised.model import (
+    CLASSICAL_INPUTS,
     COLUMNS,
     HORIZON_YEARS,
+    INPUTS,
     LOG_RR,
     MODEL_ID,
     MODEL_NAME,
     MODEL_VERSION,
+    START_AGES,
     AssessmentError,
     CountryModel,
     PersonalisedResult,
     assess,
     assess_population,
     calibrate_country,
-    classical_log_rr,
+    classical_design,
     country_model,
     describe,
 )
 
 __all__ = [
+    "CLASSICAL_INPUTS",
     "COLUMNS",
     "HORIZON_YEARS",
+    "INPUTS",
     "LEVELS",
     "LOG_RR",
     "MODEL_ID",
     "MODEL_NAME",
     "MODEL_VERSION",
+    "START_AGES",
     "UPPER_BOUNDS",
     "AssessmentError",
     "CountryModel",
@@ -36,7 +44,7 @@ __all__ = [
     "assess",
     "assess_population",
     "calibrate_country",
-    "classical_log_rr",
+    "classical_design",
     "country_model",
     "describe",
     "risk_level",

@@ -1,5 +1,5 @@
 """The open personalised five-year model: Gail factors + PRS313 + BI-RADS density, calibrated
-to a country's incidence with the iCARE method.
+to a country's incidence at every age with the iCARE method.
 
 For a woman aged ``a`` (whole years at assessment)::
 
@@ -7,12 +7,21 @@ For a woman aged ``a`` (whole years at assessment)::
 
 ``LP_Gail`` is the NCI BCRAT linear predictor with the White (Gail 1989) coefficients, without
 the attributable-risk factor: LP1 below 50, LP2 (with the biopsies-by-age term) from 50, taken at
-the woman's age and held over the window. The model is calibrated per country
-(:func:`country_model`): with the country's invasive incidence and all-cause mortality from age
-40 and a reference population of that country's women aged 40-74, iCARE finds the baseline hazard
-that makes the population-average incidence equal the country's. A missing PRS or density uses
-iCARE's missing-covariate rule. The absolute risk over [a, a + 5) is a proportion; its MyPeBS
-level follows :mod:`pebs.risk.personalised.levels`.
+the woman's age and held over the window. Its terms are separate design columns
+(:data:`COLUMNS`), so that an unknown answer is one missing covariate.
+
+Calibration is conditional on age (:mod:`pebs.risk.icare.by_age`): for each whole start age
+``a`` from 40 to 79, a reference population of the country's women *aged a* (density at that
+age, Gail predictor taken at that age) sets the baseline hazard over ``[a, a + 5)`` so that their
+mean five-year risk equals the country's cumulative incidence over that window, with all-cause
+mortality as the competing risk.
+
+Unknown inputs (NaN/None: she does not know) use iCARE's missing-covariate rule with the reference
+women of her age: her risk is the mean risk of those whose known factors give a similar
+predictor. This applies to each classical factor (biopsies, menarche, first birth, relatives),
+the PRS and density; an unknown atypical hyperplasia after a biopsy keeps BCRAT's RR 1.0. A woman
+with no classical factor known gets no risk. The absolute risk over [a, a + 5) is a proportion;
+its MyPeBS level follows :mod:`pebs.risk.personalised.levels`.
 """
 
 from __future__ import annotations
@@ -29,29 +38,53 @@ from pebs.risk._arrays import ModelInputError, as_float_vectors
 from pebs.risk._flags import describe_flags, describe_flags_all
 from pebs.risk.country import CountryTables, country_tables
 from pebs.risk.density import DEFAULT_RR_SOURCE, density_codes, density_rr
-from pebs.risk.gail import Categories, GailError, bcra_codes, recode, relative_risk
+from pebs.risk.gail import (
+    UNKNOWN,
+    Categories,
+    GailError,
+    bcra_codes,
+    log_rr_coefficients,
+    recode,
+)
 from pebs.risk.personalised.levels import risk_level
 from pebs.risk.prs import PRS313_OR_PER_SD
-from pebs.risk.reference_population import ReferencePopulation, reference_population
+from pebs.risk.reference_population import PRS_POINTS, ReferencePopulation, reference_grid
 
 MODEL_NAME = "pebs personalised 5-year (open: BCRAT factors + PRS313 + BI-RADS density, iCARE)"
-MODEL_VERSION = "1.0"
-"""Record both, and the country, with every stored risk. Not the MyPeBS trial's own engine."""
+MODEL_VERSION = "2.0"
+"""Record both, and the country, with every stored risk. Not the MyPeBS trial's own engine.
+2.0: calibrated at every start age; unknown classical factors by iCARE's missing-covariate rule."""
 MODEL_ID = "pebs-personalised-5y"
 """Short name for files and tables (``pebs risk assess`` writes ``MODEL_ID vVERSION COUNTRY``)."""
 
 HORIZON_YEARS = 5
 FIRST_AGE = 40
-"""Calibration starts here: the reference populations describe women aged 40-74."""
+"""Youngest whole-year age at assessment."""
 LAST_START_AGE = 79
-"""Oldest whole-year age at assessment (beyond the reference populations' ages: extrapolated)."""
-REFERENCE_SEED = 20261128
-"""Seed of the packaged reference populations, so every run calibrates to the same women."""
-REFERENCE_SIZE = 20_000
+"""Oldest whole-year age at assessment."""
+START_AGES = range(FIRST_AGE, LAST_START_AGE + 1)
+"""Whole start ages, each with its own calibration and reference women."""
+MIN_REFERENCE_PER_AGE = 500
+"""A user cohort with fewer women of some age lends that age the women of the nearest ages."""
 
-LOG_RR = np.array([1.0, math.log(PRS313_OR_PER_SD), 1.0])
-"""Coefficients of the design columns (classical log RR, z_PRS, ln RR_density)."""
-COLUMNS = ("classical", "prs", "density")
+COLUMNS = (
+    "menarche", "biopsies", "first_birth", "relatives", "first_birth_x_relatives", "prs",
+    "density",
+)  # fmt: skip
+"""Design columns: the five BCRAT terms as log relative risks (biopsies with the age-50 term and
+ln R_Hyp), the PRS z-score and ln RR_density."""
+N_CLASSICAL = 5
+"""The first :data:`N_CLASSICAL` columns make the BCRAT (classical) component."""
+LOG_RR = np.array([1.0, 1.0, 1.0, 1.0, 1.0, math.log(PRS313_OR_PER_SD), 1.0])
+"""Coefficients of the design columns."""
+
+INPUTS = (
+    "n_biopsies", "atypical_hyperplasia", "age_menarche", "age_first_birth",
+    "n_first_degree_relatives", "density", "prs_z",
+)  # fmt: skip
+"""Inputs that may be unknown, with the names of ``pebs risk assess``'s columns."""
+CLASSICAL_INPUTS = ("n_biopsies", "age_menarche", "age_first_birth", "n_first_degree_relatives")
+"""At least one of these must be known."""
 
 
 class AssessmentError(enum.IntFlag):
@@ -65,25 +98,31 @@ class AssessmentError(enum.IntFlag):
     RELATIVES = 32
     PRS = 64
     MODEL = 128
+    NO_CLASSICAL = 256
 
 
 REASONS = {
     AssessmentError.AGE: (
         f"age must be a number of years from {FIRST_AGE} to {LAST_START_AGE + 1} (exclusive)"
     ),
-    AssessmentError.MENARCHE: "age_menarche must be > 0 and <= age, or empty (unknown)",
+    AssessmentError.MENARCHE: "age_menarche must be > 0 and <= age, or unknown",
     AssessmentError.FIRST_BIRTH: (
-        "age_first_birth must be between age_menarche and age, 'nulliparous', or empty (unknown)"
+        "age_first_birth must be between age_menarche and age, 'nulliparous', or unknown"
     ),
-    AssessmentError.BIOPSIES: "n_biopsies must be a whole number >= 0, or empty (unknown)",
+    AssessmentError.BIOPSIES: "n_biopsies must be a whole number >= 0, or unknown",
     AssessmentError.HYPERPLASIA: (
         "atypical_hyperplasia must be yes/no/unknown, and 'yes' needs at least one biopsy"
     ),
     AssessmentError.RELATIVES: (
-        "n_first_degree_relatives must be a whole number from 0 to 98, or empty (unknown)"
+        "n_first_degree_relatives must be a whole number from 0 to 98, or unknown"
     ),
-    AssessmentError.PRS: "prs_z must be a finite number, or empty (missing)",
+    AssessmentError.PRS: "prs_z must be a finite number, or unknown",
     AssessmentError.MODEL: "the calibrated model could not give a risk for this woman",
+    AssessmentError.NO_CLASSICAL: (
+        "no classical risk factor is known: at least one of "
+        + ", ".join(CLASSICAL_INPUTS)
+        + " must be answered"
+    ),
 }
 """One sentence per flag, with the friendly field names of ``pebs risk assess``."""
 
@@ -105,28 +144,76 @@ def describe(error: int) -> str:
 
 @dataclass(frozen=True)
 class CountryModel:
-    """The personalised model calibrated to one country."""
+    """The personalised model calibrated to one country, one calibration per start age."""
 
     tables: CountryTables
-    reference: ReferencePopulation
-    calibration: icare.Calibration
+    calibration: icare.AgeCalibration
     density_rr_source: str
+    reference_description: str
+    """Where the reference women come from."""
+    reference_rows: tuple[int, ...]
+    """Reference women used at each start age of :data:`START_AGES`."""
 
     @property
     def country(self) -> str:
         return self.tables.code
 
 
-def classical_log_rr(categories: Categories, ages: np.ndarray) -> np.ndarray:
-    """BCRAT log relative risk (White coefficients) at each woman's age: LP1 < 50 <= LP2."""
-    white = Categories(**{**categories.__dict__, "race": np.ones_like(categories.race)})
-    rr = relative_risk(white)
-    return np.log(np.where(ages < 50, rr.under_50, rr.from_50))
+def classical_design(categories: Categories, ages: np.ndarray, unknown=None) -> np.ndarray:
+    """The five BCRAT columns of :data:`COLUMNS` (White coefficients) at each woman's age.
+
+    ``unknown`` is an optional (n, 4) boolean array for biopsies, menarche, first birth and
+    relatives (in that order): their columns (and the first-birth-by-relatives term) are NaN.
+    ``exp`` of the row sum is BCRAT's RR_Star1 below 50 and RR_Star2 from 50.
+    """
+    beta = log_rr_coefficients(1)
+    nb = categories.biopsies.astype(np.float64)
+    af = categories.first_birth.astype(np.float64)
+    nr = categories.relatives.astype(np.float64)
+    per_biopsy = beta["N_Biop"] + np.where(ages >= 50, beta["Age50xN_Biop"], 0.0)
+    columns = np.column_stack([
+        categories.menarche * beta["AgeMen"],
+        nb * per_biopsy + np.log(categories.hyperplasia_rr),
+        af * beta["Age1st"],
+        nr * beta["N_Rels"],
+        af * nr * beta["Age1stxN_Rels"],
+    ])  # fmt: skip
+    if unknown is not None:
+        nb_unknown, am_unknown, af_unknown, nr_unknown = np.asarray(unknown, dtype=bool).T
+        mask = np.column_stack(
+            [am_unknown, nb_unknown, af_unknown, nr_unknown, af_unknown | nr_unknown]
+        )
+        columns[mask] = np.nan
+    return columns
 
 
 def _design(classical: np.ndarray, prs_z: np.ndarray, rr_density: np.ndarray) -> np.ndarray:
-    """Design matrix (n, 3) in the order of :data:`COLUMNS`; NaN marks a missing covariate."""
+    """Design matrix (n, 7) in the order of :data:`COLUMNS`; NaN marks a missing covariate."""
     return np.column_stack([classical, prs_z, np.log(rr_density)])
+
+
+def _categories(population: ReferencePopulation) -> Categories:
+    n = len(population)
+    return Categories(
+        biopsies=population.biopsies, menarche=population.menarche,
+        first_birth=population.first_birth, relatives=population.relatives,
+        hyperplasia_rr=population.hyperplasia_rr, race=np.ones(n, dtype=np.int8),
+        error=np.zeros(n, dtype=np.int32),
+    )  # fmt: skip
+
+
+def _rows_near(ages: np.ndarray, age: int) -> np.ndarray:
+    """Rows aged ``age`` (whole years), widened to the nearest ages until there are enough."""
+    whole = np.floor(ages)
+    if ages.size < MIN_REFERENCE_PER_AGE:
+        raise ModelInputError(
+            f"reference: has {ages.size} women; at least {MIN_REFERENCE_PER_AGE} are needed"
+        )
+    distance = np.abs(whole - age)
+    spread = 0
+    while np.count_nonzero(distance <= spread) < MIN_REFERENCE_PER_AGE:
+        spread += 1
+    return distance <= spread
 
 
 def calibrate_country(
@@ -136,49 +223,73 @@ def calibrate_country(
     density_rr_source: str = DEFAULT_RR_SOURCE,
     mortality_period: str | None = None,
 ) -> CountryModel:
-    """Calibrate the model to ``country`` (code such as ``"FR"``) with a reference population.
+    """Calibrate the model to ``country`` (code such as ``"FR"``) at every start age.
 
-    ``reference`` defaults to the packaged generator's women for that country
-    (:data:`REFERENCE_SIZE` rows, seed :data:`REFERENCE_SEED`); pass a user cohort to calibrate
-    to it instead. ``mortality_period`` selects the country's mortality table (default: the
-    package's default period).
+    ``reference`` defaults to the country's reference grid at each of :data:`START_AGES`
+    (:func:`~pebs.risk.reference_population.reference_grid`: the distribution the reference
+    population generator samples from, without Monte Carlo error). A user cohort may be given
+    instead: each start age uses the cohort's women of that age (whole
+    years), widened to the nearest ages when fewer than :data:`MIN_REFERENCE_PER_AGE`; their
+    Gail predictor is taken at the start age. ``mortality_period`` selects the country's
+    mortality table (default: the package's default period).
     """
     tables = (
         country_tables(country)
         if mortality_period is None
         else (country_tables(country, mortality_period))
     )
-    if reference is None:
-        reference = reference_population(
-            country, REFERENCE_SIZE, rng=np.random.default_rng(REFERENCE_SEED)
+    designs, weights = [], []
+    for age in START_AGES:
+        if reference is None:
+            women = reference_grid(country, age)
+        else:
+            women = reference.select(_rows_near(reference.ages, age))
+        at_age = np.full(len(women), float(age))
+        designs.append(
+            _design(
+                classical_design(_categories(women), at_age),
+                women.prs_z,
+                density_rr(women.density, density_rr_source),
+            )
         )
-    categories = Categories(
-        biopsies=reference.biopsies, menarche=reference.menarche,
-        first_birth=reference.first_birth, relatives=reference.relatives,
-        hyperplasia_rr=reference.hyperplasia_rr, race=np.ones(len(reference), dtype=np.int8),
-        error=np.zeros(len(reference), dtype=np.int32),
-    )  # fmt: skip
-    design = _design(
-        classical_log_rr(categories, reference.ages),
-        reference.prs_z,
-        density_rr(reference.density, density_rr_source),
-    )
+        weights.append(women.weights)
     from_first = tables.ages >= FIRST_AGE
-    calibration = icare.calibrate(
-        tables.incidence[from_first],
-        tables.competing_mortality[from_first],
-        first_age=FIRST_AGE,
-        reference_design=design,
-        log_rr=LOG_RR,
-        reference_weights=reference.weights,
+    incidence, mortality = icare.yearly_terms(
+        tables.incidence[from_first], tables.competing_mortality[from_first]
     )
-    return CountryModel(tables, reference, calibration, density_rr_source)
+    calibration = icare.calibrate_by_age(
+        incidence, mortality, first_age=FIRST_AGE, start_ages=START_AGES,
+        horizon=HORIZON_YEARS, reference_designs=designs, log_rr=LOG_RR,
+        reference_weights=weights,
+    )  # fmt: skip
+    description = (
+        reference.description
+        if reference is not None
+        else f"pebs reference grids for {tables.code} at each start age "
+        f"{FIRST_AGE}-{LAST_START_AGE} (Gail categories x density at that age x "
+        f"{PRS_POINTS} PRS points)"
+    )
+    return CountryModel(
+        tables, calibration, density_rr_source, description, tuple(len(d) for d in designs)
+    )
 
 
 @functools.cache
 def country_model(country: str) -> CountryModel:
     """The default calibration for ``country``, computed once per process."""
     return calibrate_country(country)
+
+
+@functools.cache
+def _missing_labels() -> np.ndarray:
+    """ "a;b" text for every combination of unknown inputs, indexed by its bit pattern."""
+    return np.array(
+        [
+            ";".join(name for bit, name in enumerate(INPUTS) if code >> bit & 1)
+            for code in range(1 << len(INPUTS))
+        ],
+        dtype=object,
+    )
 
 
 @dataclass(frozen=True)
@@ -190,13 +301,14 @@ class PersonalisedResult:
     level: np.ndarray
     """MyPeBS level: "low", "average", "high", "very_high" ("" if rejected)."""
     rr_classical: np.ndarray
-    """Relative risk of the BCRAT factors (White coefficients, no attributable-risk factor)."""
+    """Relative risk of the BCRAT factors (White coefficients, no attributable-risk factor);
+    NaN where a classical factor is unknown (the component is unknown)."""
     rr_prs: np.ndarray
-    """1.61 ** z_PRS; NaN where the PRS is missing."""
+    """1.61 ** z_PRS; NaN where the PRS is unknown."""
     rr_density: np.ndarray
-    """Relative risk of the BI-RADS category (vs a); NaN where density is missing."""
-    missing_prs: np.ndarray
-    missing_density: np.ndarray
+    """Relative risk of the BI-RADS category (vs a); NaN where density is unknown."""
+    unknown: np.ndarray
+    """(n, len(INPUTS)) True where that input of :data:`INPUTS` was unknown."""
     error: np.ndarray
     """:class:`AssessmentError` flags; 0 = assessed."""
     country: str
@@ -212,10 +324,22 @@ class PersonalisedResult:
     def is_valid(self) -> np.ndarray:
         return self.error == 0
 
+    @property
+    def missing_prs(self) -> np.ndarray:
+        return self.unknown[:, INPUTS.index("prs_z")]
+
+    @property
+    def missing_density(self) -> np.ndarray:
+        return self.unknown[:, INPUTS.index("density")]
+
     def missing(self) -> np.ndarray:
-        """Which inputs were missing, per woman: "", "prs", "density" or "prs;density"."""
-        labels = np.array(["", "prs", "density", "prs;density"], dtype=object)
-        return labels[self.missing_prs.astype(int) + 2 * self.missing_density.astype(int)]
+        """Unknown inputs per woman, names of :data:`INPUTS` joined by ";" ("" if none)."""
+        codes = self.unknown.astype(np.int64) @ (1 << np.arange(len(INPUTS), dtype=np.int64))
+        return _missing_labels()[codes]
+
+    def unknown_inputs(self, i: int) -> tuple[str, ...]:
+        """Names of the unknown inputs of woman ``i``."""
+        return tuple(name for name, flag in zip(INPUTS, self.unknown[i], strict=True) if flag)
 
     def reasons(self) -> np.ndarray:
         """Why each woman was rejected ("" if assessed), with the CLI's field names."""
@@ -245,12 +369,14 @@ def assess(
         Age in years at assessment; the window is [floor(age), floor(age) + 5) (whole years, as
         the calibrated rates are by single year of age); 40 <= age < 80.
     n_biopsies, atypical_hyperplasia, age_at_menarche, age_at_first_birth, n_relatives, nulliparous
-        As :func:`pebs.risk.gail.risk` (NaN/None = unknown, which BCRAT scores as the lowest
-        category). ``n_relatives`` counts first-degree relatives with breast cancer.
+        As :func:`pebs.risk.gail.risk`; NaN/None = unknown, handled by iCARE's missing-covariate
+        rule (an unknown atypical hyperplasia after a biopsy: BCRAT's RR 1.0). At least one of
+        biopsies, menarche, first birth (or ``nulliparous``) and relatives must be known.
+        ``n_relatives`` counts first-degree relatives with breast cancer.
     density : array_like, optional
-        BI-RADS letters "a".."d" (or codes 0..3); empty/None/-1 = missing.
+        BI-RADS letters "a".."d" (or codes 0..3); empty/None/-1 = unknown.
     prs_z : array_like, optional
-        Standardised PRS313 (z-score); NaN/None = missing.
+        Standardised PRS313 (z-score); NaN/None = unknown.
 
     Returns
     -------
@@ -268,12 +394,23 @@ def assess(
         age=ages, prs_z=np.full(n, np.nan) if prs_z is None else prs_z,
     )  # fmt: skip
     density_code = _density_input(density, n)
+    classical_unknown = np.column_stack(
+        [codes[name] == UNKNOWN for name in ("N_Biop", "AgeMen", "Age1st", "N_Rels")]
+    )
+    biopsied = ~classical_unknown[:, 0] & (codes["N_Biop"] > 0)
+    hyperplasia_unknown = biopsied & (codes["HypPlas"] == UNKNOWN)
     categories = recode(T2=np.minimum(ages + HORIZON_YEARS, 90.0), **codes)
 
     error = np.zeros(n, dtype=np.int32)
     for gail_flag, flag in _FROM_GAIL.items():
         error |= np.where(categories.error & gail_flag, np.int32(flag), np.int32(0))
-    return _assess_categories(model, categories, ages, density_code, x["prs_z"], error)
+    error |= np.where(
+        classical_unknown.all(axis=1), np.int32(AssessmentError.NO_CLASSICAL), np.int32(0)
+    )
+    return _assess_categories(
+        model, categories, ages, density_code, x["prs_z"], error,
+        classical_unknown, hyperplasia_unknown,
+    )  # fmt: skip
 
 
 def assess_population(model: CountryModel, population: ReferencePopulation) -> PersonalisedResult:
@@ -287,45 +424,40 @@ def assess_population(model: CountryModel, population: ReferencePopulation) -> P
     (True, True)
     """
     n = len(population)
-    categories = Categories(
-        biopsies=population.biopsies, menarche=population.menarche,
-        first_birth=population.first_birth, relatives=population.relatives,
-        hyperplasia_rr=population.hyperplasia_rr, race=np.ones(n, dtype=np.int8),
-        error=np.zeros(n, dtype=np.int32),
-    )  # fmt: skip
-    error = np.zeros(n, dtype=np.int32)
     return _assess_categories(
-        model, categories, population.ages, population.density, population.prs_z, error
-    )
+        model, _categories(population), population.ages, population.density, population.prs_z,
+        np.zeros(n, dtype=np.int32), np.zeros((n, 4), dtype=bool), np.zeros(n, dtype=bool),
+    )  # fmt: skip
 
 
-def _assess_categories(model, categories, ages, density_code, prs_z, error) -> PersonalisedResult:
-    n = ages.size
+def _assess_categories(
+    model, categories, ages, density_code, prs_z, error, classical_unknown, hyperplasia_unknown
+) -> PersonalisedResult:
     start = np.floor(ages)
     in_range = (start >= FIRST_AGE) & (start <= LAST_START_AGE)
     error = error | np.where(in_range, 0, np.int32(AssessmentError.AGE))
     error |= np.where(np.isinf(prs_z), np.int32(AssessmentError.PRS), 0)
     valid = error == 0
 
-    classical = np.full(n, np.nan)
-    classical[valid] = classical_log_rr(_rows(categories, valid), ages[valid])
+    classical = classical_design(categories, start, classical_unknown)  # (n, 5)
     rr_density = density_rr(density_code, model.density_rr_source)  # NaN where missing
-    design = _design(classical, prs_z, rr_density)  # (n, 3)
-    risk = np.full(n, np.nan)
+    design = _design(classical, prs_z, rr_density)  # (n, 7)
+    risk = np.full(ages.size, np.nan)
     if valid.any():
-        result = icare.risk(
-            model.calibration, design[valid], age_start=start[valid], interval=HORIZON_YEARS
-        )
+        result = icare.risk_by_age(model.calibration, design[valid], start[valid])
         risk[valid] = result.risk
         error[valid] |= np.where(result.error != 0, np.int32(AssessmentError.MODEL), 0)
+    unknown = np.column_stack([
+        classical_unknown[:, 0], hyperplasia_unknown, classical_unknown[:, 1],
+        classical_unknown[:, 2], classical_unknown[:, 3], density_code < 0, np.isnan(prs_z),
+    ])  # fmt: skip
     return PersonalisedResult(
         risk_5y=risk,
         level=risk_level(risk),
-        rr_classical=np.exp(classical),
-        rr_prs=np.where(valid, np.exp(design[:, 1] * LOG_RR[1]), np.nan),
+        rr_classical=np.where(valid, np.exp(classical.sum(axis=1)), np.nan),
+        rr_prs=np.where(valid, np.exp(prs_z * LOG_RR[COLUMNS.index("prs")]), np.nan),
         rr_density=np.where(valid, rr_density, np.nan),
-        missing_prs=np.isnan(prs_z),
-        missing_density=density_code < 0,
+        unknown=unknown,
         error=error,
         country=model.country,
     )
@@ -346,7 +478,3 @@ def _density_input(density, n: int) -> np.ndarray:
     if not np.isin(codes, [-1, 0, 1, 2, 3]).all():
         raise ModelInputError("density: codes must be 0..3 (a..d) or -1 (missing)")
     return codes
-
-
-def _rows(categories: Categories, rows: np.ndarray) -> Categories:
-    return Categories(**{name: value[rows] for name, value in categories.__dict__.items()})
