@@ -22,6 +22,7 @@ from pebs.risk.icare.by_age import (
     AgeCalibration,
     AgeRisk,
     calibrate_by_age,
+    complete_risks,
     risk_by_age,
     yearly_terms,
 )
@@ -52,6 +53,7 @@ __all__ = [
     "absolute_risk",
     "calibrate",
     "calibrate_by_age",
+    "complete_risks",
     "cutpoints",
     "describe",
     "linear_predictor",

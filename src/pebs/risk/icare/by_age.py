@@ -50,7 +50,7 @@ def yearly_terms(incidence, competing_mortality) -> tuple[np.ndarray, np.ndarray
 
     >>> lam, mu = yearly_terms([0.003], [0.02])
     >>> round(float(lam[0]), 9), round(float(lam[0] + mu[0]), 12)
-    (0.002965737, 0.023)
+    (0.002965763, 0.023)
     """
     lam, mu = _check_rates(incidence, competing_mortality)
     total = lam + mu
@@ -192,6 +192,20 @@ class AgeRisk:
     """:class:`~pebs.risk.icare.codes.IcareError` flags; 0 = valid."""
 
 
+def complete_risks(calibration: AgeCalibration, lp: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Risks (proportions) of women with every covariate known; no checks (callers pass valid
+    rows): ``lp`` is ``x·β`` with ``|lp| <= 700`` and ``start`` the index of the start age in
+    ``calibration.start_ages``, (n,) each."""
+    h = calibration.horizon
+    return window_risks(
+        calibration.baseline_hazard.ravel(),
+        calibration.competing_mortality.ravel(),
+        np.exp(lp),
+        start.astype(np.intp) * h,
+        np.full(lp.size, h, dtype=np.intp),
+    )
+
+
 def risk_by_age(calibration: AgeCalibration, design, age_start) -> AgeRisk:
     """Absolute risk (proportion) over ``[age_start, age_start + horizon)`` for each woman.
 
@@ -224,13 +238,7 @@ def risk_by_age(calibration: AgeCalibration, design, age_start) -> AgeRisk:
     risk = np.full(n, np.nan)
     complete = np.flatnonzero(valid & ~has_missing)
     h = calibration.horizon
-    risk[complete] = window_risks(
-        calibration.baseline_hazard.ravel(),
-        calibration.competing_mortality.ravel(),
-        np.exp(lp[complete]),
-        start[complete] * h,
-        np.full(complete.size, h, dtype=np.intp),
-    )
+    risk[complete] = complete_risks(calibration, lp[complete], start[complete])
     used = valid & has_missing
     n_matched = np.zeros(n, dtype=np.intp)
     rows = np.flatnonzero(used)

@@ -22,6 +22,7 @@ from pebs.risk.personalised.model import (
     assess_population,
     calibrate_country,
     classical_design,
+    classical_terms,
     country_model,
     describe,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "assess_population",
     "calibrate_country",
     "classical_design",
+    "classical_terms",
     "country_model",
     "describe",
     "risk_level",

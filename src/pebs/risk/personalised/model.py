@@ -47,6 +47,7 @@ from pebs.risk.gail import (
     recode,
 )
 from pebs.risk.personalised.levels import risk_level
+from pebs.risk.personalised.unknown import expected_risks
 from pebs.risk.prs import PRS313_OR_PER_SD
 from pebs.risk.reference_population import PRS_POINTS, ReferencePopulation, reference_grid
 
@@ -153,31 +154,52 @@ class CountryModel:
     """Where the reference women come from."""
     reference_rows: tuple[int, ...]
     """Reference women used at each start age of :data:`START_AGES`."""
+    marginal_unknowns: bool = False
+    """True with the packaged reference grids: unknown inputs are averaged exactly over their
+    distribution at her age (:mod:`pebs.risk.personalised.unknown`); False with a user cohort:
+    iCARE's quantile-bin rule over the cohort's women of her age."""
 
     @property
     def country(self) -> str:
         return self.tables.code
 
+    def __repr__(self) -> str:
+        return (
+            f"CountryModel({self.country}, start ages {FIRST_AGE}-{LAST_START_AGE}, "
+            f"{self.reference_description!r})"
+        )
 
-def classical_design(categories: Categories, ages: np.ndarray, unknown=None) -> np.ndarray:
+    def _repr_pretty_(self, printer, cycle: bool) -> None:  # IPython's and Hypothesis's printers
+        printer.text(repr(self))
+
+
+def classical_terms(categories: Categories, ages: np.ndarray) -> tuple[np.ndarray, ...]:
     """The five BCRAT columns of :data:`COLUMNS` (White coefficients) at each woman's age.
 
-    ``unknown`` is an optional (n, 4) boolean array for biopsies, menarche, first birth and
-    relatives (in that order): their columns (and the first-birth-by-relatives term) are NaN.
-    ``exp`` of the row sum is BCRAT's RR_Star1 below 50 and RR_Star2 from 50.
+    Their sum is BCRAT's log RR_Star1 below 50 and log RR_Star2 from 50 (``ages`` in years).
     """
     beta = log_rr_coefficients(1)
     nb = categories.biopsies.astype(np.float64)
     af = categories.first_birth.astype(np.float64)
     nr = categories.relatives.astype(np.float64)
-    per_biopsy = beta["N_Biop"] + np.where(ages >= 50, beta["Age50xN_Biop"], 0.0)
-    columns = np.column_stack([
+    per_biopsy = np.where(ages >= 50, beta["N_Biop"] + beta["Age50xN_Biop"], beta["N_Biop"])
+    first_birth = af * beta["Age1st"]
+    return (
         categories.menarche * beta["AgeMen"],
         nb * per_biopsy + np.log(categories.hyperplasia_rr),
-        af * beta["Age1st"],
+        first_birth,
         nr * beta["N_Rels"],
         af * nr * beta["Age1stxN_Rels"],
-    ])  # fmt: skip
+    )
+
+
+def classical_design(categories: Categories, ages: np.ndarray, unknown=None) -> np.ndarray:
+    """:func:`classical_terms` as an (n, 5) array.
+
+    ``unknown`` is an optional (n, 4) boolean array for biopsies, menarche, first birth and
+    relatives (in that order): their columns (and the first-birth-by-relatives term) are NaN.
+    """
+    columns = np.column_stack(classical_terms(categories, ages))
     if unknown is not None:
         nb_unknown, am_unknown, af_unknown, nr_unknown = np.asarray(unknown, dtype=bool).T
         mask = np.column_stack(
@@ -270,14 +292,21 @@ def calibrate_country(
         f"{PRS_POINTS} PRS points)"
     )
     return CountryModel(
-        tables, calibration, density_rr_source, description, tuple(len(d) for d in designs)
-    )
+        tables, calibration, density_rr_source, description, tuple(len(d) for d in designs),
+        marginal_unknowns=reference is None,
+    )  # fmt: skip
 
 
 @functools.cache
 def country_model(country: str) -> CountryModel:
     """The default calibration for ``country``, computed once per process."""
     return calibrate_country(country)
+
+
+_BIT = {name: 1 << k for k, name in enumerate(INPUTS)}
+_CLASSICAL_BITS = sum(_BIT[name] for name in CLASSICAL_INPUTS)
+_COVARIATE_BITS = _CLASSICAL_BITS | _BIT["density"] | _BIT["prs_z"]
+"""Bits of the inputs that are model covariates (an unknown hyperplasia is BCRAT's RR 1.0)."""
 
 
 @functools.cache
@@ -307,8 +336,8 @@ class PersonalisedResult:
     """1.61 ** z_PRS; NaN where the PRS is unknown."""
     rr_density: np.ndarray
     """Relative risk of the BI-RADS category (vs a); NaN where density is unknown."""
-    unknown: np.ndarray
-    """(n, len(INPUTS)) True where that input of :data:`INPUTS` was unknown."""
+    unknown_code: np.ndarray
+    """Unknown inputs as bits (bit ``k`` set: ``INPUTS[k]`` unknown), uint8 (n,)."""
     error: np.ndarray
     """:class:`AssessmentError` flags; 0 = assessed."""
     country: str
@@ -325,17 +354,22 @@ class PersonalisedResult:
         return self.error == 0
 
     @property
+    def unknown(self) -> np.ndarray:
+        """(n, len(INPUTS)) True where that input of :data:`INPUTS` was unknown."""
+        bits = np.arange(len(INPUTS), dtype=np.uint8)
+        return (self.unknown_code[:, None] >> bits & 1).astype(bool)
+
+    @property
     def missing_prs(self) -> np.ndarray:
-        return self.unknown[:, INPUTS.index("prs_z")]
+        return (self.unknown_code & _BIT["prs_z"]) != 0
 
     @property
     def missing_density(self) -> np.ndarray:
-        return self.unknown[:, INPUTS.index("density")]
+        return (self.unknown_code & _BIT["density"]) != 0
 
     def missing(self) -> np.ndarray:
         """Unknown inputs per woman, names of :data:`INPUTS` joined by ";" ("" if none)."""
-        codes = self.unknown.astype(np.int64) @ (1 << np.arange(len(INPUTS), dtype=np.int64))
-        return _missing_labels()[codes]
+        return _missing_labels()[self.unknown_code]
 
     def unknown_inputs(self, i: int) -> tuple[str, ...]:
         """Names of the unknown inputs of woman ``i``."""
@@ -394,23 +428,27 @@ def assess(
         age=ages, prs_z=np.full(n, np.nan) if prs_z is None else prs_z,
     )  # fmt: skip
     density_code = _density_input(density, n)
-    classical_unknown = np.column_stack(
-        [codes[name] == UNKNOWN for name in ("N_Biop", "AgeMen", "Age1st", "N_Rels")]
-    )
-    biopsied = ~classical_unknown[:, 0] & (codes["N_Biop"] > 0)
+    unknown_code = np.zeros(n, dtype=np.uint8)
+    for name, column in (
+        ("n_biopsies", "N_Biop"),
+        ("age_menarche", "AgeMen"),
+        ("age_first_birth", "Age1st"),
+        ("n_first_degree_relatives", "N_Rels"),
+    ):
+        unknown_code |= np.where(codes[column] == UNKNOWN, np.uint8(_BIT[name]), np.uint8(0))
+    biopsied = (codes["N_Biop"] != UNKNOWN) & (codes["N_Biop"] > 0)
     hyperplasia_unknown = biopsied & (codes["HypPlas"] == UNKNOWN)
+    unknown_code |= np.where(hyperplasia_unknown, np.uint8(_BIT["atypical_hyperplasia"]), 0)
     categories = recode(T2=np.minimum(ages + HORIZON_YEARS, 90.0), **codes)
 
     error = np.zeros(n, dtype=np.int32)
     for gail_flag, flag in _FROM_GAIL.items():
         error |= np.where(categories.error & gail_flag, np.int32(flag), np.int32(0))
-    error |= np.where(
-        classical_unknown.all(axis=1), np.int32(AssessmentError.NO_CLASSICAL), np.int32(0)
-    )
+    no_classical = (unknown_code & _CLASSICAL_BITS) == _CLASSICAL_BITS
+    error |= np.where(no_classical, np.int32(AssessmentError.NO_CLASSICAL), np.int32(0))
     return _assess_categories(
-        model, categories, ages, density_code, x["prs_z"], error,
-        classical_unknown, hyperplasia_unknown,
-    )  # fmt: skip
+        model, categories, ages, density_code, x["prs_z"], error, unknown_code
+    )
 
 
 def assess_population(model: CountryModel, population: ReferencePopulation) -> PersonalisedResult:
@@ -426,41 +464,80 @@ def assess_population(model: CountryModel, population: ReferencePopulation) -> P
     n = len(population)
     return _assess_categories(
         model, _categories(population), population.ages, population.density, population.prs_z,
-        np.zeros(n, dtype=np.int32), np.zeros((n, 4), dtype=bool), np.zeros(n, dtype=bool),
+        np.zeros(n, dtype=np.int32), np.zeros(n, dtype=np.uint8),
     )  # fmt: skip
 
 
 def _assess_categories(
-    model, categories, ages, density_code, prs_z, error, classical_unknown, hyperplasia_unknown
+    model, categories, ages, density_code, prs_z, error, unknown_code
 ) -> PersonalisedResult:
     start = np.floor(ages)
     in_range = (start >= FIRST_AGE) & (start <= LAST_START_AGE)
     error = error | np.where(in_range, 0, np.int32(AssessmentError.AGE))
     error |= np.where(np.isinf(prs_z), np.int32(AssessmentError.PRS), 0)
+    unknown_code = unknown_code | np.where(density_code < 0, np.uint8(_BIT["density"]), 0)
+    unknown_code |= np.where(np.isnan(prs_z), np.uint8(_BIT["prs_z"]), 0).astype(np.uint8)
     valid = error == 0
 
-    classical = classical_design(categories, start, classical_unknown)  # (n, 5)
+    terms = classical_terms(categories, start)
+    classical = terms[0] + terms[1] + terms[2] + terms[3] + terms[4]
     rr_density = density_rr(density_code, model.density_rr_source)  # NaN where missing
-    design = _design(classical, prs_z, rr_density)  # (n, 7)
+    beta_prs = LOG_RR[COLUMNS.index("prs")]
     risk = np.full(ages.size, np.nan)
-    if valid.any():
-        result = icare.risk_by_age(model.calibration, design[valid], start[valid])
-        risk[valid] = result.risk
-        error[valid] |= np.where(result.error != 0, np.int32(AssessmentError.MODEL), 0)
-    unknown = np.column_stack([
-        classical_unknown[:, 0], hyperplasia_unknown, classical_unknown[:, 1],
-        classical_unknown[:, 2], classical_unknown[:, 3], density_code < 0, np.isnan(prs_z),
-    ])  # fmt: skip
+    covariate_unknown = (unknown_code & _COVARIATE_BITS) != 0
+    complete = np.flatnonzero(valid & ~covariate_unknown)
+    if complete.size:
+        lp = classical[complete] + beta_prs * prs_z[complete] + np.log(rr_density[complete])
+        risk[complete] = icare.complete_risks(model.calibration, lp, start[complete] - FIRST_AGE)
+    partial = np.flatnonzero(valid & covariate_unknown)
+    if partial.size and model.marginal_unknowns:
+        risk[partial] = _expected_risks(
+            model, categories, start, density_code, prs_z, unknown_code, partial
+        )
+    elif partial.size:
+        bits = unknown_code[partial]
+        design = classical_design(
+            _rows(categories, partial), start[partial],
+            np.column_stack([(bits & _BIT[name]) != 0 for name in CLASSICAL_INPUTS]),
+        )  # fmt: skip
+        design = _design(design, prs_z[partial], rr_density[partial])
+        result = icare.risk_by_age(model.calibration, design, start[partial])
+        risk[partial] = result.risk
+        error[partial] |= np.where(result.error != 0, np.int32(AssessmentError.MODEL), 0)
+    classical_known = valid & ((unknown_code & _CLASSICAL_BITS) == 0)
     return PersonalisedResult(
         risk_5y=risk,
         level=risk_level(risk),
-        rr_classical=np.where(valid, np.exp(classical.sum(axis=1)), np.nan),
-        rr_prs=np.where(valid, np.exp(prs_z * LOG_RR[COLUMNS.index("prs")]), np.nan),
+        rr_classical=np.where(classical_known, np.exp(classical), np.nan),
+        rr_prs=np.where(valid, np.exp(prs_z * beta_prs), np.nan),
         rr_density=np.where(valid, rr_density, np.nan),
-        unknown=unknown,
+        unknown_code=unknown_code,
         error=error,
         country=model.country,
     )
+
+
+_FACTOR_OF_INPUT = {
+    "n_biopsies": "biopsies", "age_menarche": "menarche", "age_first_birth": "first_birth",
+    "n_first_degree_relatives": "relatives", "density": "density", "prs_z": "prs",
+}  # fmt: skip
+
+
+def _expected_risks(model, categories, start, density_code, prs_z, unknown_code, rows):
+    """:func:`~pebs.risk.personalised.unknown.expected_risks` per pattern of unknown inputs."""
+    patterns = unknown_code[rows] & _COVARIATE_BITS
+    out = np.empty(rows.size)
+    for pattern in np.unique(patterns):
+        group = np.flatnonzero(patterns == pattern)
+        women = rows[group]
+        names = tuple(
+            factor for name, factor in _FACTOR_OF_INPUT.items() if int(pattern) & _BIT[name]
+        )
+        out[group] = expected_risks(
+            model, _rows(categories, women), start[women], density_code[women], prs_z[women],
+            names, classical_terms,
+        )  # fmt: skip
+    return out
 
 
 def _density_input(density, n: int) -> np.ndarray:
@@ -478,3 +555,7 @@ def _density_input(density, n: int) -> np.ndarray:
     if not np.isin(codes, [-1, 0, 1, 2, 3]).all():
         raise ModelInputError("density: codes must be 0..3 (a..d) or -1 (missing)")
     return codes
+
+
+def _rows(categories: Categories, rows: np.ndarray) -> Categories:
+    return Categories(**{name: value[rows] for name, value in categories.__dict__.items()})
