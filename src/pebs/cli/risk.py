@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import math
+import shutil
+import textwrap
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from pebs.cli import assess, prs
 from pebs.cli._console import report_rows, stderr_console, with_progress
-from pebs.risk import gail
+from pebs.risk import cards, gail
 from pebs.services import example_cohort, gail_scoring
 
 app = typer.Typer(help="Risk models: score files of women.", no_args_is_help=True)
@@ -92,3 +96,93 @@ def example_command() -> None:
     console.print(table)
     _report(summary.scoring, console)
     console.print("Score your own file: pebs risk gail INPUT.csv -o OUTPUT.csv", highlight=False)
+
+
+@app.command("models")
+def models_command(
+    card_id: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="ID",
+            help="A card id (gail, icare, personalised-FR...); "
+            "without it, list every shipped model.",
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the card(s) as JSON.")] = False,
+) -> None:
+    """Model cards of the shipped risk models: what each is for and not for, its population,
+    inputs and missing-value handling, calibration, discrimination and provenance."""
+    chosen = cards.list_cards() if card_id is None else (cards.card(card_id),)
+    if as_json:
+        documents = [cards.as_dict(c) for c in chosen]
+        typer.echo(json.dumps(documents if card_id is None else documents[0], indent=2,
+                              ensure_ascii=False))  # fmt: skip
+    elif card_id is None:
+        _print_card_table(chosen)
+    else:
+        _print_card(chosen[0])
+
+
+def _print_card_table(shipped: tuple[cards.ModelCard, ...]) -> None:
+    table = Table(
+        title="Shipped risk models (pebs risk models ID for the whole card)",
+        caption="Card text in English. Version = the version written with every result.",
+        expand=True,
+    )
+    table.add_column("id", no_wrap=True)
+    for header, ratio in (("name", 3), ("version", 3), ("countries / population", 3),
+                          ("intended use", 4)):  # fmt: skip
+        table.add_column(header, ratio=ratio, min_width=14)
+    for c in shipped:
+        table.add_row(*(Text(v) for v in (c.id, c.name, c.version, c.population_short,
+                                           c.summary)))  # fmt: skip
+    Console(emoji=False, highlight=False).print(table)
+
+
+def _print_card(c: cards.ModelCard) -> None:
+    width = max(60, min(100, shutil.get_terminal_size((100, 24)).columns))
+    lines = [c.name, f"id: {c.id}   version: {c.version}   kind: {c.kind}"
+             + (f"   country: {c.country}" if c.country else "")]  # fmt: skip
+
+    def para(text: str, indent: str = "", bullet: str = "") -> None:
+        lines.append(textwrap.fill(text, width, initial_indent=indent + bullet,
+                                   subsequent_indent=indent + " " * len(bullet)))  # fmt: skip
+
+    def section(title: str, items) -> None:
+        lines.extend(["", title])
+        for item in items:
+            para(item, "  ", "- ")
+
+    para(c.summary)
+    para(f"Card text language: {c.content_language}. Full documentation: {c.documentation}.")
+    section("Intended use", c.intended_use)
+    section("Not for", c.not_for)
+    section("Population", c.population)
+    section("Ages", [_ages_text(c.ages)])
+    section("Inputs (units; allowed values; when unknown)", [
+        f"{i.name}: {i.description} ({i.units}). Allowed: {i.allowed}. When unknown: {i.missing}"
+        for i in c.inputs])  # fmt: skip
+    section("Outputs", c.outputs)
+    section("Calibration", c.calibration.summary)
+    if c.calibration.table:
+        para(f"Table: {c.calibration.method}.", "  ")
+        lines.append(f"    {'age band':<9} {'E':>10} {'O':>10} {'E/O':>7} {'women':>8}")
+        lines.extend(
+            f"    {r.band:<9} {r.expected:>10.6f} {r.observed:>10.6f} {r.e_over_o:>7.4f} "
+            f"{r.n_women:>8,}" for r in c.calibration.table
+        )  # fmt: skip
+    section("Discrimination", c.discrimination.summary)
+    for f in c.discrimination.figures:
+        para(f"{f.metric}: {f.value}; {f.population} ({f.source})", "  ", "- ")
+    section("Provenance", c.provenance.parameters)
+    para(f"Reference implementation: {c.provenance.reference_implementation}", "  ", "- ")
+    para(f"Exactness: {c.provenance.exactness}", "  ", "- ")
+    section("Limitations", c.limitations)
+    section("References", c.references)
+    typer.echo("\n".join(lines))
+
+
+def _ages_text(ages: cards.AgeRange) -> str:
+    if ages.from_age is None and ages.below_age is None:
+        return ages.note
+    return f"{ages.from_age} <= age < {ages.below_age}. {ages.note}"
