@@ -327,8 +327,10 @@ class Worker:
         arm = self.arms.get(woman.national_id)
         if arm == "risk-based":
             biopsies, menarche, first_birth, nulliparous, relatives, density, prs = woman.factors
-            factors = RiskFactors(n_biopsies=biopsies, age_at_menarche=menarche,
-                                  age_at_first_birth=first_birth, nulliparous=nulliparous,
+            factors = RiskFactors(n_biopsies=biopsies,
+                                  atypical_hyperplasia=False if biopsies else None,
+                                  age_at_menarche=menarche,
+                                  age_at_first_birth="nulliparous" if nulliparous else first_birth,
                                   n_relatives=relatives, density=density, prs_z=prs)  # fmt: skip
             self._timed("risk+plan", lambda: record_risk_assessment(
                 self.sessions, self.actor, self.keys, study_id, factors, at=AT))  # fmt: skip

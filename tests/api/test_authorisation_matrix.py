@@ -268,7 +268,8 @@ CASES: dict[tuple[str, str], Case] = {
         "POST", "/api/v1/participants/{id}/allocation", "consented")),
     ("POST", "/api/v1/participants/{study_id}/risk-assessment"): Case(RECORDERS, 201, _p(
         "POST", "/api/v1/participants/{id}/risk-assessment", "risk_based",
-        {"density": "b", "n_relatives": 0})),
+        {"n_biopsies": 0, "age_at_menarche": 13, "age_at_first_birth": "unknown",
+         "n_relatives": 0, "density": "b", "prs_z": "unknown"})),
     ("POST", "/api/v1/participants/{study_id}/screening-plan"): Case(RECORDERS, 201, _p(
         "POST", "/api/v1/participants/{id}/screening-plan", "standard", {})),
     ("POST", "/api/v1/participants/{study_id}/visits"): Case(RECORDERS, 201, _p(
@@ -311,6 +312,10 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/exports/participants.csv"): Case(READERS, 200, _export, "none"),
     # administration
     ("POST", "/api/v1/users/{username}/disable"): Case(ADMIN, 200, _disable, "none"),
+    # model cards: every logged-in role, no participant data
+    ("GET", "/api/v1/models"): Case(ALL, 200, _get("/api/v1/models"), "none"),
+    ("GET", "/api/v1/models/{card_id}"): Case(ALL, 200, _get("/api/v1/models/personalised-IT"),
+                                              "none"),
 }  # fmt: skip
 
 MATRIX = [

@@ -59,13 +59,19 @@ def test_spellings_and_output_match_the_python_api(tmp_path, capsys):
     np.testing.assert_array_equal(scored["risk_5y"].astype(float), expected.risk_5y)
     np.testing.assert_array_equal(scored["risk_5y_pct"].astype(float), expected.risk_5y_pct)
     assert list(scored["level"]) == list(expected.level)
-    assert list(scored["missing"]) == ["", "prs", "density", ""]
+    # Every input scored as unknown, classical factors included (C: biopsies "unknown", menarche
+    # and density empty; her hyperplasia is not counted, the model cannot know she had a biopsy).
+    assert list(scored["missing"]) == ["", "prs_z", "n_biopsies;age_menarche;density", ""]
     assert list(scored["rr_density"]) == ["2.2", "3.0", "", "4.0"]
     assert (scored["model"] == f"pebs-personalised-5y v{personalised.MODEL_VERSION} FR").all()
     assert (scored["error"] == "").all()
     err = capsys.readouterr().err
     assert "4 rows: 4 assessed, 0 rejected" in err
-    assert "missing PRS 1, missing density 1" in err
+    assert (
+        "unknown inputs of assessed rows (risk from the missing-covariate rule): "
+        "n_biopsies 1, atypical_hyperplasia 0, age_menarche 1, age_first_birth 0, "
+        "n_first_degree_relatives 0, density 1, prs_z 1"
+    ) in err
 
 
 def test_rejected_rows_keep_their_place(tmp_path, capsys):
@@ -134,7 +140,7 @@ def test_genotypes_give_the_prs_by_sample_id(tmp_path, capsys):
     # rr_prs = 1.61 ** z with CanRisk's z-scores (vcf2prs) for those samples.
     expected = 1.61 ** reference.loc[ids, "z_score"].to_numpy()
     np.testing.assert_allclose(scored["rr_prs"][:3].astype(float), expected, rtol=1e-9)
-    assert list(scored["missing"]) == ["", "", "", "prs"]
+    assert list(scored["missing"]) == ["", "", "", "prs_z"]
     assert "3 of 4 rows matched a sample" in capsys.readouterr().err
 
 
@@ -144,3 +150,52 @@ def test_genotypes_and_prs_column_conflict(tmp_path, capsys):
     code, _ = run(tmp_path, text, "-c", "UK", "--genotypes", str(vcf))
     assert code == 65
     assert "use one source of PRS" in capsys.readouterr().err
+
+
+def test_strict_empty_fields_are_absent_and_named_per_row(tmp_path, capsys):
+    rows = (
+        "A,45,0,,13,25,0,b,0.5\n"  # complete (hyperplasia not asked after no biopsy)
+        "B,52,1,no,12,nulliparous,1,c,\n"  # PRS empty
+        "C,61,1,,,31,2,d,1.2\n"  # hyperplasia (after a biopsy) and menarche empty
+        "D,55,unknown,unknown,?,NA,0,a,n/a\n"  # explicit unknowns: never absent
+    )
+    code, output = run(tmp_path, f"{HEADER},prs_z\n{rows}", "-c", "FR", "--strict")
+    assert code == 0
+    scored = table(output.read_text())
+    assert list(scored["id"]) == ["A", "B", "C", "D"]  # no row dropped
+    assert list(scored["error"][:3]) == [
+        "",
+        "absent (empty with --strict): prs_z",
+        "absent (empty with --strict): atypical_hyperplasia;age_menarche",
+    ]
+    assert list(scored["level"][1:3]) == ["", ""]
+    assert list(scored["risk_5y"][1:3]) == ["", ""]
+    assert scored["level"][0] != ""
+    assert scored["level"][3] != ""
+    assert scored["missing"][3] == "n_biopsies;age_menarche;age_first_birth;prs_z"
+    err = capsys.readouterr().err
+    assert "4 rows: 2 assessed, 2 rejected" in err
+    assert "2  empty field(s) with --strict" in err
+    # Without --strict the same empty fields are unknown: every row gets a level.
+    code, output = run(tmp_path, f"{HEADER},prs_z\n{rows}", "-c", "FR")
+    assert (table(output.read_text())["level"] != "").all()
+
+
+def test_no_classical_factor_known_gets_no_level_and_lists_every_unknown(tmp_path, capsys):
+    rows = "A,50,unknown,,?,unknown,,b,0.2\nB,50,0,,13,25,0,b,0.2\n"
+    code, output = run(tmp_path, f"{HEADER},prs_z\n{rows}", "-c", "IT")
+    assert code == 0
+    scored = table(output.read_text())
+    assert scored["level"][0] == ""
+    assert scored["level"][1] != ""
+    assert scored["error"][0].startswith("no classical risk factor is known")
+    assert scored["missing"][0] == (
+        "n_biopsies;age_menarche;age_first_birth;n_first_degree_relatives"
+    )
+    assert "2 rows: 1 assessed, 1 rejected" in capsys.readouterr().err
+
+
+def test_output_columns_follow_the_models_input_order():
+    from pebs.io.assessment_csv import INPUT_COLUMNS
+
+    assert INPUT_COLUMNS == personalised.INPUTS

@@ -88,6 +88,8 @@ def test_enrol_randomise_risk_factors_plan_and_dashboard(
     page.get_by_label("Age at first live birth (years)").fill("31")
     page.get_by_label("Mother, sisters or daughters with breast cancer").fill("1")
     page.get_by_label("Breast density (BI-RADS)").select_option("c")
+    page.get_by_label("Number of breast biopsies").fill("0")
+    page.locator('input[name="prs_z_unknown"]').check()  # every input answered, or "unknown"
     page.get_by_label("Age at first period (years)").press("Enter")  # submit from the keyboard
     expect(page.get_by_text("Risk assessed; her screening plan is below.")).to_be_visible()
     expect(
@@ -96,6 +98,7 @@ def test_enrol_randomise_risk_factors_plan_and_dashboard(
     expect(page.get_by_text("Planned exams and the reason for each")).to_be_visible()
     assert page.locator("#plan tbody tr").count() >= 1
     assert page.locator("#risk table tbody tr").count() == 3  # the three components
+    expect(page.locator("#risk dd.unknown-inputs")).to_have_text("polygenic risk score")
     page.screenshot(path=shots / "03-risk-and-plan.png", full_page=True)
     assert study_id in page.url
 

@@ -55,7 +55,10 @@ def _dynamic_keys() -> set[str]:
     keys |= {f"density.{d}" for d in "abcd"}
     keys |= {f"eligibility.{r}" for r in ("eligible", "screen_failure")}
     keys |= {f"risk.rr_{c}" for c in ("classical", "prs", "density")}
-    keys |= {f"risk.missing_{c}" for c in ("prs", "density")}
+    keys |= {f"risk.input_{c}" for c in ("n_biopsies", "atypical_hyperplasia", "age_at_menarche",
+                                         "age_at_first_birth", "n_relatives", "density",
+                                         "prs_z")}  # fmt: skip
+    keys |= {"density.unknown", "field.reason", "field.confirm_lower"}
     keys |= {f"dash.by_{b}" for b in ("country", "site")}
     keys |= {f"dash.period_{p}" for p in ("month", "quarter", "year")}
     keys |= {f"step.{s}" for s in ("registered", "eligible", "consented", "randomised",

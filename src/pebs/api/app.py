@@ -25,6 +25,7 @@ from pebs.api.routers import (
     enrolment,
     exports,
     follow_up,
+    models,
     overrides,
     participants,
     questionnaires,
@@ -44,7 +45,7 @@ OPENAPI_URL = "/api/openapi.json"
 def _api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
     modules = (auth, participants, enrolment, allocation, overrides, allocation_lists, risk,
-               follow_up, deaths, questionnaires, dashboards, exports, users)  # fmt: skip
+               follow_up, deaths, questionnaires, dashboards, exports, users, models)  # fmt: skip
     for module in modules:
         router.include_router(module.router)
     return router

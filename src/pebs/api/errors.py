@@ -1,8 +1,10 @@
 """The one table that maps service errors to HTTP statuses, and the handlers that use it.
 
 Every error response has the body ``{"error": code, "detail": message}`` (plus ``fields`` for
-request validation, ``reasons`` for a refused allocation, ``existing_study_id`` for a duplicate
-the caller may see, ``stratum`` for an exhausted one). Routes never build error responses.
+request validation and :class:`InvalidFields`, ``reasons`` for a refused allocation,
+``existing_study_id`` for a duplicate the caller may see, ``stratum`` for an exhausted one,
+``previous_level`` and ``new_level`` for a lowered risk level). Routes never build error
+responses.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from pebs.services.trial.errors import (
     Conflict,
     DatabaseNotReady,
     DuplicateParticipant,
+    InvalidFields,
     InvalidInput,
+    LevelLowered,
     NotFound,
     PermissionDenied,
     ServiceError,
@@ -69,6 +73,10 @@ async def _service_error(_: Request, error: Exception) -> JSONResponse:
         extra["existing_study_id"] = error.existing_study_id
     if isinstance(error, StratumExhausted):
         extra["stratum"] = error.stratum
+    if isinstance(error, InvalidFields):
+        extra["fields"] = [{"field": k, "message": v} for k, v in error.fields.items()]
+    if isinstance(error, LevelLowered):
+        extra.update(previous_level=error.previous_level, new_level=error.new_level)
     if isinstance(error, TooManyAttempts):
         headers["Retry-After"] = str(error.retry_after_s)
     if isinstance(error, NotAuthenticated):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pebs.config import SettingsError
 from pebs.io.errors import FileAccessError, InputFormatError
 from pebs.risk._arrays import ModelInputError
+from pebs.risk.cards import UnknownCard
 from pebs.screening import PlanError, PolicyError
 from pebs.services.operations.errors import ToolMissing
 from pebs.services.simulation import SimulationOptionsError
@@ -32,6 +33,7 @@ EXIT_CODES: tuple[tuple[type[Exception], int], ...] = (
     (SimulationOptionsError, 65),  # simulation options that cannot be used together
     (ClusterError, 69),  # EX_UNAVAILABLE: the Dask cluster cannot be started or reached
     (FileAccessError, 74),  # EX_IOERR: a file cannot be opened, read or written
+    (UnknownCard, 66),  # EX_NOINPUT: no model card with that id (the message lists the ids)
     # Trial services (pebs.services.trial.errors); the most specific family first.
     (ToolMissing, 69),  # EX_UNAVAILABLE: pg_dump/pg_restore not installed
     (NotFound, 66),  # EX_NOINPUT: no such study, site or participant (in the caller's scope)

@@ -16,9 +16,9 @@ from pebs.services import assessment
 _INPUT_HELP = (
     "CSV with columns id, age, n_biopsies, atypical_hyperplasia (yes/no), age_menarche, "
     f"age_first_birth (years or {spelling.NULLIPAROUS_SPELLINGS[0]!r}), "
-    "n_first_degree_relatives, density (BI-RADS a-d) and optionally prs_z. Unknown = an empty "
-    f"field or one of {', '.join(repr(s) for s in spelling.UNKNOWN_SPELLINGS[1:])}. "
-    "Other columns are carried through unchanged."
+    "n_first_degree_relatives, density (BI-RADS a-d) and optionally prs_z. Unknown (she does not "
+    f"know) = one of {', '.join(repr(s) for s in spelling.EXPLICIT_UNKNOWN)}, or an empty field "
+    "(unless --strict). Other columns are carried through unchanged."
 )
 
 
@@ -39,13 +39,23 @@ def assess_command(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Output CSV (default: standard output).")
     ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="An empty field is not answered (absent), not unknown: the row gets no level "
+            "and its error names the empty fields (counted; the run completes). Write 'unknown' "
+            "where she does not know.",
+        ),
+    ] = False,
     chunk_rows: Annotated[
         int, typer.Option(min=1, help="Rows per chunk; memory grows with it.")
     ] = 100_000,
 ) -> None:
     """Personalised five-year risk (open model: BCRAT factors + PRS313 + BI-RADS density,
     calibrated to the country) and MyPeBS level: adds risk_5y (proportion), risk_5y_pct, level,
-    rr_classical, rr_prs, rr_density, model, missing and error."""
+    rr_classical, rr_prs, rr_density (empty where unknown), model, missing (every input scored
+    as unknown) and error. A row with no classical factor known gets no level."""
     console = stderr_console()
     summary = with_progress(
         console,
@@ -56,6 +66,7 @@ def assess_command(
             output,
             country=country,
             genotypes=genotypes,
+            strict=strict,
             chunk_rows=chunk_rows,
             on_progress=on_progress,
         ),
@@ -66,9 +77,11 @@ def assess_command(
     )  # fmt: skip
     levels = ", ".join(f"{name} {summary.levels.get(name, 0):,}" for name in LEVELS)
     console.print(f"pebs: levels ({summary.country}): {levels}", highlight=False)
+    unknown = ", ".join(
+        f"{name} {summary.unknown_by_input.get(name, 0):,}" for name in spelling.INPUT_COLUMNS
+    )
     console.print(
-        f"pebs: missing PRS {summary.n_missing_prs:,}, missing density "
-        f"{summary.n_missing_density:,} (risk from the missing-covariate rule)",
+        f"pebs: unknown inputs of assessed rows (risk from the missing-covariate rule): {unknown}",
         highlight=False,
     )
     if summary.genotypes:

@@ -15,7 +15,9 @@ density                    BI-RADS a, b, c or d, or unknown
 prs_z (optional)           standardised PRS313 z-score, or unknown
 ========================== ====================================================================
 
-Unknown is an empty field or one of :data:`UNKNOWN_SPELLINGS` (any case).
+Unknown is one of :data:`EXPLICIT_UNKNOWN` (any case), or an empty field. With ``pebs risk
+assess --strict`` an empty field is *absent* instead (not answered: the row gets an error naming
+its empty fields, see :func:`empty_fields`); the explicit spellings are always unknown.
 """
 
 from __future__ import annotations
@@ -32,7 +34,15 @@ REQUIRED_COLUMNS = (
     "n_first_degree_relatives", "density",
 )  # fmt: skip
 OPTIONAL_COLUMNS = ("prs_z",)
-UNKNOWN_SPELLINGS = ("", "unknown", "na", "n/a", "?")
+EXPLICIT_UNKNOWN = ("unknown", "na", "n/a", "?")
+"""Spellings of "she does not know" (any case): unknown, whatever the mode."""
+UNKNOWN_SPELLINGS = ("", *EXPLICIT_UNKNOWN)
+"""Unknown by default: an empty field too."""
+INPUT_COLUMNS = (
+    "n_biopsies", "atypical_hyperplasia", "age_menarche", "age_first_birth",
+    "n_first_degree_relatives", "density", "prs_z",
+)  # fmt: skip
+"""The model's inputs that may be unknown (the names of :data:`pebs.risk.personalised.INPUTS`)."""
 NULLIPAROUS_SPELLINGS = ("nulliparous", "none", "never")
 YES_SPELLINGS = ("yes", "y", "1", "true")
 NO_SPELLINGS = ("no", "n", "0", "false")
@@ -98,3 +108,19 @@ def parse_assessment_table(table: pd.DataFrame, path: Path, first_line: int) -> 
     if "prs_z" in table.columns:
         arguments["prs_z"] = _numbers(table, "prs_z", path, first_line)
     return arguments
+
+
+def empty_fields(table: pd.DataFrame) -> np.ndarray:
+    """(n_rows, len(:data:`INPUT_COLUMNS`)) True where that input's field is empty (blank).
+
+    A column absent from the table (``prs_z`` is optional) is never empty. An empty
+    ``atypical_hyperplasia`` is not counted for a woman with ``n_biopsies`` 0 (the question is
+    asked only after a biopsy).
+    """
+    empty = np.zeros((len(table), len(INPUT_COLUMNS)), dtype=bool)  # (n_rows, n_inputs)
+    for j, name in enumerate(INPUT_COLUMNS):
+        if name in table.columns:
+            empty[:, j] = (_normalised(table[name]) == "").to_numpy()
+    no_biopsy = (pd.to_numeric(table["n_biopsies"], errors="coerce") == 0).to_numpy()
+    empty[:, INPUT_COLUMNS.index("atypical_hyperplasia")] &= ~no_biopsy
+    return empty

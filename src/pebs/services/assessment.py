@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 
-from pebs.io.assessment_csv import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, parse_assessment_table
+from pebs.io.assessment_csv import (
+    INPUT_COLUMNS,
+    OPTIONAL_COLUMNS,
+    REQUIRED_COLUMNS,
+    empty_fields,
+    parse_assessment_table,
+)
 from pebs.io.csv_table import atomic_text_output, read_csv_chunks, write_csv_chunk
 from pebs.io.errors import FileAccessError, InputFormatError
 from pebs.risk import personalised
@@ -18,18 +25,36 @@ OUTPUT_COLUMNS = (
     "risk_5y", "risk_5y_pct", "level", "rr_classical", "rr_prs", "rr_density", "model",
     "missing", "error",
 )  # fmt: skip
+STRICT_REASON = "empty field(s) with --strict: not answered (write 'unknown' if she does not know)"
+"""The summary's reason for rows refused by ``--strict``; their ``error`` names the fields."""
+
+
+@cache
+def _labels() -> np.ndarray:
+    """ "a;b" text of every subset of :data:`INPUT_COLUMNS`, indexed by its bit pattern."""
+    names = INPUT_COLUMNS
+    return np.array(
+        [";".join(n for bit, n in enumerate(names) if code >> bit & 1) for code in range(1 << 7)],
+        dtype=object,
+    )
+
+
+def _joined(mask: np.ndarray) -> np.ndarray:
+    """Per row, the names of :data:`INPUT_COLUMNS` where ``mask`` (n, 7) is True, ";"-joined."""
+    codes = mask.astype(np.int64) @ (1 << np.arange(len(INPUT_COLUMNS), dtype=np.int64))
+    return _labels()[codes]
 
 
 @dataclass
 class AssessmentSummary:
-    """Every row is assessed or counted as rejected; missing inputs and levels are counted."""
+    """Every row is assessed or counted as rejected; unknown inputs and levels are counted."""
 
     country: str = ""
     n_rows: int = 0
     n_rejected: int = 0
     rejected_by_reason: dict[str, int] = field(default_factory=dict)
-    n_missing_prs: int = 0
-    n_missing_density: int = 0
+    unknown_by_input: dict[str, int] = field(default_factory=dict)
+    """Assessed rows with each input unknown (scored by the missing-covariate rule)."""
     levels: dict[str, int] = field(default_factory=dict)
     genotypes: str = ""
     """What matching ids to VCF samples did (empty without --genotypes)."""
@@ -38,17 +63,36 @@ class AssessmentSummary:
     def n_assessed(self) -> int:
         return self.n_rows - self.n_rejected
 
-    def add(self, result: personalised.PersonalisedResult) -> None:
-        valid = result.is_valid
-        self.n_rows += valid.size
-        self.n_rejected += int(np.count_nonzero(~valid))
+    @property
+    def n_missing_prs(self) -> int:
+        return self.unknown_by_input.get("prs_z", 0)
+
+    @property
+    def n_missing_density(self) -> int:
+        return self.unknown_by_input.get("density", 0)
+
+    def add(
+        self, result: personalised.PersonalisedResult, absent: np.ndarray | None = None
+    ) -> None:
+        """Count a chunk; ``absent`` (n, 7) marks empty fields refused by ``--strict``."""
+        refused = np.zeros(result.error.size, dtype=bool) if absent is None else absent.any(axis=1)
+        assessed = result.is_valid & ~refused
+        self.n_rows += assessed.size
+        self.n_rejected += int(np.count_nonzero(~assessed))
         for flag, reason in personalised.model.REASONS.items():
             count = int(np.count_nonzero(result.error & flag))
             if count:
                 self.rejected_by_reason[reason] = self.rejected_by_reason.get(reason, 0) + count
-        self.n_missing_prs += int(np.count_nonzero(result.missing_prs & valid))
-        self.n_missing_density += int(np.count_nonzero(result.missing_density & valid))
-        names, counts = np.unique(result.level[valid].astype(str), return_counts=True)
+        if refused.any():
+            count = int(np.count_nonzero(refused))
+            self.rejected_by_reason[STRICT_REASON] = (
+                self.rejected_by_reason.get(STRICT_REASON, 0) + count
+            )
+        for j, name in enumerate(personalised.INPUTS):
+            count = int(np.count_nonzero(result.unknown[:, j] & assessed))
+            if count:
+                self.unknown_by_input[name] = self.unknown_by_input.get(name, 0) + count
+        names, counts = np.unique(result.level[assessed].astype(str), return_counts=True)
         for name, count in zip(names, counts, strict=True):
             self.levels[str(name)] = self.levels.get(str(name), 0) + int(count)
 
@@ -66,13 +110,20 @@ def assess_csv(
     *,
     country: str,
     genotypes: Path | None = None,
+    strict: bool = False,
     chunk_rows: int = 100_000,
     on_progress: Callable[[int], None] | None = None,
 ) -> AssessmentSummary:
     """Assess every row of an assessment file (columns in :mod:`pebs.io.assessment_csv`).
 
+    An empty field is unknown; with ``strict`` it is absent instead: the row gets no risk and no
+    level, its ``error`` names the empty fields, and it is counted as rejected (never dropped).
+    The explicit spellings of unknown are unknown in both modes. ``missing`` names every input
+    scored as unknown (classical factors, density, PRS; not the absent ones). A row with no
+    classical factor known gets no level (the model's rule).
+
     With ``genotypes``, each row's PRS is the z-score of the VCF sample named like its ``id``
-    (rows without a sample get a missing PRS, counted); the file must then have no ``prs_z``
+    (rows without a sample get an unknown PRS, counted); the file must then have no ``prs_z``
     column. The output appears only when every row has been assessed.
     """
     input_path = Path(input_path)
@@ -95,27 +146,44 @@ def assess_csv(
                 n_matched += int(np.count_nonzero(~np.isnan(prs)))
                 arguments["prs_z"] = prs
             result = personalised.assess(model, **arguments)
-            summary.add(result)
-            columns = {
-                "risk_5y": result.risk_5y,
-                "risk_5y_pct": result.risk_5y_pct,
-                "level": result.level,
-                "rr_classical": result.rr_classical,
-                "rr_prs": result.rr_prs,
-                "rr_density": result.rr_density,
-                "model": np.full(len(table), model_label, dtype=object),
-                "missing": np.where(result.is_valid, result.missing(), ""),
-                "error": result.reasons(),
-            }
-            write_csv_chunk(table.assign(**columns), stream, header=i == 0)
+            absent = empty_fields(table) if strict else None
+            summary.add(result, absent)
+            write_csv_chunk(
+                table.assign(**_columns(result, absent, model_label)), stream, header=i == 0
+            )
             if on_progress is not None:
                 on_progress(chunk.bytes_read)
     if scores is not None:
         summary.genotypes = (
             f"{n_matched:,} of {summary.n_rows:,} rows matched a sample of {genotypes} "
-            f"({len(scores):,} samples); unmatched rows have a missing PRS"
+            f"({len(scores):,} samples); unmatched rows have an unknown PRS"
         )
     return summary
+
+
+def _columns(
+    result: personalised.PersonalisedResult, absent: np.ndarray | None, model_label: str
+) -> dict[str, np.ndarray]:
+    """The output columns of one chunk; rows with absent (``--strict``) fields get no risk."""
+    n = result.error.size
+    absent = np.zeros((n, len(INPUT_COLUMNS)), dtype=bool) if absent is None else absent
+    refused = absent.any(axis=1)
+    reasons = result.reasons()
+    strict = np.where(refused, "absent (empty with --strict): " + _joined(absent), "")
+    both = refused & (reasons != "")
+    error = np.where(both, strict + "; " + reasons, np.where(refused, strict, reasons))
+    kept = np.where(refused, np.nan, 1.0)  # NaN where --strict refused the row
+    return {
+        "risk_5y": result.risk_5y * kept,
+        "risk_5y_pct": result.risk_5y_pct * kept,
+        "level": np.where(refused, "", result.level),
+        "rr_classical": result.rr_classical * kept,
+        "rr_prs": result.rr_prs * kept,
+        "rr_density": result.rr_density * kept,
+        "model": np.full(n, model_label, dtype=object),
+        "missing": _joined(result.unknown & ~absent),
+        "error": error.astype(object),
+    }
 
 
 def _check_columns(columns, path: Path, *, with_genotypes: bool) -> None:

@@ -18,7 +18,11 @@ A study file (the shipped demo is ``pebs/trial/studies/mypebs-demo.toml``) has:
   ``min_age``, ``max_age`` and ``[[protocol.criterion]]`` tables (``id``, ``question``,
   ``expected``, ``failure_reason``), or ``criteria_from = "<earlier version>"`` to reuse them;
 - ``[[consent]]``: ``country``, ``language`` (one of the country's), ``version``, ``effective``,
-  ``title``; every language of every country needs at least one consent document.
+  ``title``; every language of every country needs at least one consent document;
+- ``[risk_assessment]`` (optional): ``required`` (the risk-model inputs that must be answered,
+  with a value or ``"unknown"``) and ``allow_provisional`` (an assessment without the PRS is
+  allowed, marked provisional); see :mod:`pebs.trial.risk_inputs`. Without the section every
+  input is required and no assessment is provisional.
 
 Policy names must be policies shipped in ``pebs/screening/policies/`` (checked to be for the right
 arm) or one of :data:`ANNOUNCED_POLICIES`, the MyPeBS ones being shipped by the screening work.
@@ -42,6 +46,7 @@ from pebs.screening import PolicyError, load_policy, shipped_policies
 from pebs.trial.allocation_list import AllocationListError, BlockDesign
 from pebs.trial.eligibility import CriteriaSet, Criterion, EligibilityError
 from pebs.trial.pathway import ARM_EVENTS
+from pebs.trial.risk_inputs import DEFAULT_RULES, RiskInputRules, RiskRulesError, parse_rules
 from pebs.trial.strata import AgeBand, StrataDefinition, StratumError, all_strata
 
 COUNTRY_POLICY = "country"
@@ -56,7 +61,7 @@ _SITE_CODE = re.compile(r"^([A-Z]{2})-[A-Z0-9]{2,4}$")
 
 _KEYS = {
     None: {"name", "title", "notes", "source", "randomisation", "arm", "strata", "country",
-           "site", "protocol", "consent"},
+           "site", "protocol", "consent", "risk_assessment"},
     "randomisation": {"block_sizes", "block_probabilities"},
     "arm": {"name", "ratio", "policy"},
     "strata": {"factors", "age_bands"},
@@ -134,6 +139,8 @@ class Study:
     notes: str = ""
     source: str = ""
     path: str = ""
+    risk_assessment: RiskInputRules = DEFAULT_RULES
+    """Which risk-model inputs must be answered; whether a provisional assessment is allowed."""
 
     @property
     def target(self) -> int:
@@ -500,7 +507,15 @@ def parse_study(text: str, source: str = "<study>") -> Study:
         notes=reader.text(data, "", "notes", required=False),
         source=reader.text(data, "", "source", required=False),
         path=source,
+        risk_assessment=_risk_rules(reader, data),
     )
+
+
+def _risk_rules(reader: _Reader, data: dict) -> RiskInputRules:
+    try:
+        return parse_rules(data.get("risk_assessment"))
+    except RiskRulesError as exc:
+        raise reader.error("", str(exc)) from None
 
 
 def _study_dir():

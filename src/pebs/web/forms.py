@@ -12,6 +12,14 @@ message next to that field.
 (None, None, 3)
 >>> sorted(reader.errors)
 ['age', 'day']
+
+A risk factor is a value, ``"unknown"`` (its "she does not know" box ticked) or absent (empty):
+
+>>> reader = FormReader({"n_biopsies": "", "n_biopsies_unknown": "on", "n_relatives": ""})
+>>> reader.or_unknown("n_biopsies", reader.integer("n_biopsies", 0, 99))
+'unknown'
+>>> reader.or_unknown("n_relatives", reader.integer("n_relatives", 0, 20)) is None
+True
 """
 
 from __future__ import annotations
@@ -21,7 +29,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-__all__ = ["FieldError", "FormReader", "service_field"]
+__all__ = ["UNKNOWN", "FieldError", "FormReader", "service_field"]
+
+UNKNOWN = "unknown"
+"""The answer "she does not know" (the services' ``UNKNOWN``)."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +133,29 @@ class FormReader:
     def flag(self, name: str) -> bool:
         """A checkbox."""
         return self._raw(name) in ("on", "yes", "true", "1")
+
+    def or_unknown(self, name: str, value: Any) -> Any:
+        """``value`` (read from field ``name``), or ``"unknown"`` when the field's
+        ``<name>_unknown`` box ("she does not know") is ticked; both given is an error. ``None``
+        when neither is given: the field was left empty (absent, not unknown)."""
+        if not self.flag(f"{name}_unknown"):
+            return value
+        if self._raw(name):
+            self._fail(name, "error.value_or_unknown")
+            return None
+        return UNKNOWN
+
+    def answer_or_unknown(self, name: str) -> bool | str | None:
+        """A yes / no / unknown radio group: ``True``, ``False``, ``"unknown"``, or ``None``
+        when no button is chosen (absent)."""
+        value = self._raw(name)
+        if value in ("yes", "no"):
+            return value == "yes"
+        if value == UNKNOWN:
+            return UNKNOWN
+        if value:
+            self._fail(name, "error.choice", allowed="yes, no, unknown")
+        return None
 
 
 def service_field(message: str, fields: Iterable[str]) -> str | None:

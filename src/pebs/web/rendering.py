@@ -75,6 +75,7 @@ def nav_items(role: str) -> list[tuple[str, str]]:
         items.append(("/worklists", "nav.worklists"))
     if role in PERMISSIONS[Action.READ_PARTICIPANT]:
         items.append(("/dashboards", "nav.dashboards"))
+    items.append(("/models", "nav.models"))  # model cards: every logged-in role
     return items
 
 

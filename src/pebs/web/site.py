@@ -14,7 +14,7 @@ from pebs.api import create_app
 from pebs.config import Settings
 from pebs.services.auth import AuthPolicy
 from pebs.web.errors import install_page_errors
-from pebs.web.routes import auth, care, dashboards, enrolment, participants, worklists
+from pebs.web.routes import auth, care, dashboards, enrolment, models, participants, worklists
 
 __all__ = ["create_site", "from_environment"]
 
@@ -26,7 +26,7 @@ def create_site(settings: Settings, *, auth_policy: AuthPolicy | None = None) ->
     install_page_errors(app)
     app.mount("/static", StaticFiles(packages=[("pebs.web", "static")]), name="static")
     # the registration form's path (/participants/new) before /participants/{study_id}
-    for module in (auth, enrolment, participants, care, worklists, dashboards):
+    for module in (auth, enrolment, participants, care, worklists, dashboards, models):
         app.include_router(module.router)
     return app
 

@@ -38,6 +38,10 @@ class InjectedError(RuntimeError):
     pass
 
 
+ANSWERED = RiskFactors(n_biopsies=0, age_at_menarche=13, age_at_first_birth=27, n_relatives=0,
+                       density="b", prs_z="unknown")  # fmt: skip
+
+
 def _failing_after(n_ok: int):
     calls = {"n": 0}
 
@@ -77,7 +81,7 @@ def test_a_failing_use_case_leaves_neither_data_nor_audit_event(trial, subtests)
         "override": lambda: override_allocation(t.sessions, manager, t.keys, consented,
                                                 arm="standard", reason="r", confirm=True, **at),
         "risk_assessment": lambda: record_risk_assessment(t.sessions, staff, t.keys, risk_based,
-                                                          RiskFactors(), **at),
+                                                          ANSWERED, **at),
         "screening_plan": lambda: create_screening_plan(t.sessions, staff, t.keys, standard, **at),
         "visits": lambda: record_visit(t.sessions, staff, followed, VisitRecord(t.TODAY), **at),
         "outcomes": lambda: record_outcome(

@@ -27,8 +27,8 @@ from pebs.services.trial import (
 )
 
 JANUARY = datetime(2025, 1, 15, 10, 0, tzinfo=UTC)
-FACTORS = RiskFactors(n_biopsies=1, age_at_menarche=11, age_at_first_birth=32, n_relatives=1,
-                      density="d", prs_z=1.2)  # fmt: skip
+FACTORS = RiskFactors(n_biopsies=1, atypical_hyperplasia=False, age_at_menarche=11,
+                      age_at_first_birth=32, n_relatives=1, density="d", prs_z=1.2)  # fmt: skip
 
 
 def _women(trial) -> dict[str, object]:

@@ -61,7 +61,9 @@ def test_an_expected_visit_is_recorded_with_its_results(trial) -> None:
 
 def test_an_unplanned_visit_starts_follow_up_of_a_risk_based_woman(trial) -> None:
     study_id = trial.allocated("risk-based")
-    record_risk_assessment(trial.sessions, trial.staff, trial.keys, study_id, RiskFactors(),
+    answered = RiskFactors(n_biopsies=0, age_at_menarche=13, age_at_first_birth="nulliparous",
+                           n_relatives=0, density="b", prs_z=0.0)  # fmt: skip
+    record_risk_assessment(trial.sessions, trial.staff, trial.keys, study_id, answered,
                            at=trial.AT)  # fmt: skip
     recorded = record_visit(trial.sessions, trial.staff, study_id,
                             VisitRecord(trial.TODAY, birads=0, modality="ultrasound"),

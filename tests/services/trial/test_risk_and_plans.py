@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -100,7 +101,7 @@ def test_risk_assessment_is_for_the_risk_based_arm_only(trial) -> None:
     with pytest.raises(InvalidInput, match="density"):
         _record(trial, risk_based, RiskFactors(density="x"))
     with pytest.raises(InvalidInput, match="age_menarche must be"):
-        _record(trial, risk_based, RiskFactors(age_at_menarche=60))
+        _record(trial, risk_based, replace(HIGH, age_at_menarche=60))
     assert trial.db.rows()["risk_assessments"] == before["risk_assessments"]
 
 
@@ -111,7 +112,7 @@ def test_a_new_assessment_supersedes_the_plan_and_keeps_performed_visits(trial) 
         first_visit = session.scalar(select(Visit).order_by(Visit.due_date).limit(1))
     record_visit(trial.sessions, trial.staff, study_id, VisitRecord(trial.TODAY, birads=1),
                  visit_id=first_visit.id, at=trial.AT)  # fmt: skip
-    second = _record(trial, study_id, RiskFactors(), on_date=date(2025, 4, 2),
+    second = _record(trial, study_id, replace(HIGH, prs_z=1.5), on_date=date(2025, 4, 2),
                      last_screen=trial.TODAY)  # fmt: skip
     assert second.pathway_state == "in_follow_up"  # no move back along the pathway
     with trial.sessions() as session:

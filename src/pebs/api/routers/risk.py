@@ -1,11 +1,20 @@
-"""Risk assessment (risk-based arm) and screening plans (standard arm)."""
+"""Risk assessment (risk-based arm) and screening plans (standard arm).
+
+Each risk factor of the body is a value, ``"unknown"`` (she does not know: the model's
+missing-covariate rule applies and the answer lists it in ``unknown_inputs``), or omitted/``null``
+(absent). Absent inputs that the study requires are refused with 422 and ``fields`` naming each;
+so is an assessment with no classical factor known. A new level below her current one is refused
+with 409 (``previous_level``, ``new_level``) until the request carries ``confirm_lower: true``
+and a ``reason``.
+"""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from pebs.api.deps import CurrentActor, KeysDep, SessionMakerDep
 from pebs.api.routers._params import StudyId
@@ -20,20 +29,89 @@ from pebs.services.trial import (
 
 router = APIRouter(prefix="/participants/{study_id}", tags=["risk and plans"])
 
+Unknown = Literal["unknown"]
+FirstBirth = Annotated[int, Field(ge=9, le=60)] | Literal["nulliparous"] | Unknown | None
+_ANSWER = 'A value, "unknown" (she does not know), or omitted/null (not answered).'
+
 
 class RiskIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    n_biopsies: int | None = Field(default=None, ge=0, le=99)
-    atypical_hyperplasia: bool | None = None
-    age_at_menarche: int | None = Field(default=None, ge=5, le=30)
-    age_at_first_birth: int | None = Field(default=None, ge=9, le=60)
-    nulliparous: bool = False
-    n_relatives: int | None = Field(default=None, ge=0, le=20)
-    density: Text | None = Field(default=None, description="BI-RADS density a, b, c or d")
-    prs_z: float | None = Field(default=None, ge=-10, le=10, description="Standardised PRS313")
+    n_biopsies: Annotated[int, Field(ge=0, le=99)] | Unknown | None = Field(
+        default=None, description=f"Breast biopsies she has had. {_ANSWER}", examples=[0]
+    )
+    atypical_hyperplasia: bool | Unknown | None = Field(
+        default=None,
+        description=f"Atypical hyperplasia on a biopsy (not asked after no biopsy). {_ANSWER}",
+    )
+    age_at_menarche: Annotated[int, Field(ge=5, le=30)] | Unknown | None = Field(
+        default=None, description=f"Age at first period, years. {_ANSWER}", examples=[12]
+    )
+    age_at_first_birth: FirstBirth = Field(
+        default=None,
+        description=f'Age at first live birth, years, or "nulliparous" (none). {_ANSWER}',
+        examples=[28, "nulliparous"],
+    )
+    nulliparous: bool | None = Field(
+        default=None,
+        json_schema_extra={"deprecated": True},
+        description='Deprecated: send "age_at_first_birth": "nulliparous" instead.',
+    )
+    n_relatives: Annotated[int, Field(ge=0, le=20)] | Unknown | None = Field(
+        default=None,
+        description=f"Mother, sisters, daughters with breast cancer. {_ANSWER}",
+        examples=[0],
+    )
+    density: Literal["a", "b", "c", "d"] | Unknown | None = Field(
+        default=None, description=f"BI-RADS density a, b, c or d. {_ANSWER}"
+    )
+    prs_z: Annotated[float, Field(ge=-10, le=10)] | Unknown | None = Field(
+        default=None,
+        description=f"Standardised PRS313. {_ANSWER} Omitted: a provisional assessment, if the "
+        "study allows it.",
+    )
     on_date: date | None = None
     last_screen: date | None = None
     plan_years: float = Field(default=5.0, gt=0, le=30)
+    confirm_lower: bool = Field(
+        default=False, description="Confirms a new level below her current one (needs a reason)"
+    )
+    reason: Text | None = Field(
+        default=None, max_length=2000, description="Why; required to lower her level (audited)"
+    )
+
+    @field_validator("nulliparous")
+    @classmethod
+    def _one_first_birth_answer(cls, value: bool | None, info: ValidationInfo) -> bool | None:
+        birth = info.data.get("age_at_first_birth")
+        if value and birth not in (None, "nulliparous"):
+            raise ValueError(f"contradicts age_at_first_birth {birth!r}; send one of the two")
+        return value
+
+    def factors(self) -> RiskFactors:
+        birth = "nulliparous" if self.nulliparous else self.age_at_first_birth
+        return RiskFactors(
+            n_biopsies=self.n_biopsies, atypical_hyperplasia=self.atypical_hyperplasia,
+            age_at_menarche=self.age_at_menarche, age_at_first_birth=birth,
+            n_relatives=self.n_relatives, density=self.density, prs_z=self.prs_z,
+        )  # fmt: skip
+
+
+class FieldProblem(BaseModel):
+    field: str
+    message: str
+
+
+class FieldsRefused(BaseModel):
+    error: str = Field(examples=["invalid_input"])
+    detail: str
+    fields: list[FieldProblem] = Field(description="Every input that is absent or wrong")
+
+
+class LevelLoweredOut(BaseModel):
+    error: Literal["level_lowered"]
+    detail: str
+    previous_level: str = Field(examples=["high"])
+    new_level: str = Field(examples=["low"])
 
 
 class PlanIn(BaseModel):
@@ -43,16 +121,33 @@ class PlanIn(BaseModel):
     years: float = Field(default=5.0, gt=0, le=30)
 
 
-@router.post("/risk-assessment", response_model=RiskRecorded, status_code=201)
+@router.post(
+    "/risk-assessment",
+    response_model=RiskRecorded,
+    status_code=201,
+    responses={
+        409: {
+            "model": LevelLoweredOut,
+            "description": "The new level is below her current one: resend with "
+            "confirm_lower true and a reason (nothing was stored); or she is not in the "
+            "risk-based arm (error conflict)",
+        },
+        422: {
+            "model": FieldsRefused,
+            "description": "Required inputs absent (each named in fields), values out of "
+            "range, or no classical factor known",
+        },
+    },
+)
 def risk_assessment(
     study_id: StudyId, body: RiskIn, actor: CurrentActor, sessions: SessionMakerDep,
     keys: KeysDep,
 ):  # fmt: skip
-    """Assess her risk (risk-based arm): risk, level and her screening plan."""
-    factors = RiskFactors(**body.model_dump(exclude={"on_date", "last_screen", "plan_years"}))
+    """Assess her risk (risk-based arm): risk, level, unknown inputs and her screening plan."""
     return record_risk_assessment(
-        sessions, actor, keys, study_id, factors, on_date=body.on_date,
+        sessions, actor, keys, study_id, body.factors(), on_date=body.on_date,
         last_screen=body.last_screen, plan_years=body.plan_years,
+        confirm_lower=body.confirm_lower, reason=body.reason,
     )  # fmt: skip
 
 

@@ -67,10 +67,14 @@ class RiskView:
     risk_5y_pct: float
     """Five-year absolute risk, **percent**."""
     components: dict[str, float | None]
-    """Relative-risk components: classical factors, polygenic score, density."""
+    """Relative-risk components: classical factors, polygenic score, density (``None``:
+    unknown)."""
     missing: tuple[str, ...]
-    """Inputs the model scored as unknown (``prs``, ``density``)."""
+    """Inputs the model scored as unknown (``n_biopsies``, ..., ``prs_z``; assessments stored
+    before the list existed: ``prs_z``, ``density``)."""
     inputs: dict[str, Any]
+    provisional: bool = False
+    """Assessed without the polygenic risk score (the study allows it); to be replaced."""
 
 
 @dataclass(frozen=True)
@@ -154,11 +158,13 @@ def _latest(session: Session, model: Any, participant_id: int, order: Any) -> An
 
 def _risk(row: RiskAssessment) -> RiskView:
     out = row.outputs
-    missing = tuple(n for n in ("prs", "density") if out.get(f"missing_{n}"))
+    missing = tuple(out["unknown_inputs"]) if "unknown_inputs" in out else tuple(
+        name for name in ("prs_z", "density") if out.get(f"missing_{name.split('_')[0]}")
+    )  # fmt: skip
     components = {n: out.get(f"rr_{n}") for n in ("classical", "prs", "density")}
     return RiskView(row.assessed_at, row.model_name, row.model_version, row.level,
                     float(out.get("risk_5y_pct", 100.0 * out["risk_5y"])), components, missing,
-                    dict(row.inputs))  # fmt: skip
+                    dict(row.inputs), bool(out.get("provisional", False)))  # fmt: skip
 
 
 def _plan(row: ScreeningPlan | None) -> PlanView | None:

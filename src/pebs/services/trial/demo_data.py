@@ -4,7 +4,8 @@
 them through the same use cases as the web pages and the API, each its own transaction with its
 audit event: register -> eligibility (screen failures with their reasons) -> consent
 (questionnaire at 0 months) -> allocation (lists generated first if the study has none, by a
-statistician) -> risk assessment and plan (risk-based arm) or plan (standard arm); then, in
+statistician) -> risk assessment and plan (risk-based arm: every input answered, a few with
+"unknown") or plan (standard arm); then, in
 :mod:`._demo_follow_up`, the visits the worklists show as due (BI-RADS results, recalls,
 biopsies, screen-detected cancers with TNM), a few interval cancers, questionnaires at 3 and 12
 months, withdrawals at each level and a death or two.
@@ -46,7 +47,12 @@ from pebs.services.trial.errors import Conflict, InvalidInput, StratumExhausted
 from pebs.services.trial.keys import IdentityKeys
 from pebs.services.trial.questionnaires import record_questionnaire
 from pebs.services.trial.registration import NewParticipant, register_participant
-from pebs.services.trial.risk_assessment import RiskFactors, record_risk_assessment
+from pebs.services.trial.risk_assessment import (
+    NULLIPAROUS,
+    UNKNOWN,
+    RiskFactors,
+    record_risk_assessment,
+)
 from pebs.services.trial.screening_plan import create_screening_plan
 from pebs.store.models import AllocationList, Country, Participant, Site
 from pebs.trial import all_strata, stratum_label
@@ -93,6 +99,13 @@ class StudyNotEmpty(Conflict):
     def __init__(self, message: str, n_existing: int) -> None:
         super().__init__(message)
         self.n_existing = n_existing
+
+
+def _hyperplasia(n_biopsies: int, woman: DemoWoman) -> bool | str | None:
+    """Atypical hyperplasia, asked only after a biopsy; a third of those women do not know."""
+    if n_biopsies == 0:
+        return None
+    return UNKNOWN if woman.index % 3 == 0 else False
 
 
 def _sites(session_maker: sessionmaker[Session], actor: Actor, study: str) -> list[DemoSite]:
@@ -256,8 +269,9 @@ class _Seeder:
                     e.woman.factors
                 )
                 factors = RiskFactors(
-                    n_biopsies=biopsies, age_at_menarche=menarche,
-                    age_at_first_birth=first_birth, nulliparous=nulliparous,
+                    n_biopsies=biopsies, atypical_hyperplasia=_hyperplasia(biopsies, e.woman),
+                    age_at_menarche=UNKNOWN if e.woman.index % 11 == 4 else menarche,
+                    age_at_first_birth=NULLIPAROUS if nulliparous else first_birth,
                     n_relatives=relatives, density=density, prs_z=prs,
                 )  # fmt: skip
                 record_risk_assessment(s, actor, keys, e.study_id, factors, on_date=day,

@@ -6,11 +6,13 @@ to HTTP statuses and exit codes; services never format responses themselves.
 
 - :class:`NotFound` (``not_found``): no such object *in the caller's scope*;
 - :class:`PermissionDenied` (``permission_denied``): the caller's role may not do this;
-- :class:`InvalidInput` (``invalid_input``): the request itself is wrong (names the field);
+- :class:`InvalidInput` (``invalid_input``): the request itself is wrong (names the field); its
+  subclass :class:`InvalidFields` carries a message per field (``fields``);
 - :class:`Conflict` (``conflict``): the request clashes with stored data or the pathway state;
   its subclasses :class:`DuplicateParticipant` (``duplicate``), :class:`AllocationRefused`
-  (``allocation_refused``, lists every unmet condition) and :class:`StratumExhausted`
-  (``stratum_exhausted``);
+  (``allocation_refused``, lists every unmet condition), :class:`StratumExhausted`
+  (``stratum_exhausted``) and :class:`LevelLowered` (``level_lowered``: a new risk level below
+  her current one needs a reason and a confirmation);
 - :class:`DatabaseNotReady` (``database_not_ready``): unreachable, or not migrated to this release.
 """
 
@@ -21,7 +23,9 @@ __all__ = [
     "Conflict",
     "DatabaseNotReady",
     "DuplicateParticipant",
+    "InvalidFields",
     "InvalidInput",
+    "LevelLowered",
     "NotFound",
     "PermissionDenied",
     "ServiceError",
@@ -51,6 +55,16 @@ class InvalidInput(ServiceError, ValueError):  # noqa: N818 (the names the entry
     """A value of the request cannot be used; the message names it and what is allowed."""
 
     code = "invalid_input"
+
+
+class InvalidFields(InvalidInput):
+    """Several fields of the request cannot be used; ``fields`` maps each to its message, and
+    ``absent`` names those refused only because they were not answered."""
+
+    def __init__(self, message: str, fields: dict[str, str], absent: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.fields = dict(fields)
+        self.absent = tuple(absent)
 
 
 class Conflict(ServiceError):  # noqa: N818 (the names the entry points map)
@@ -91,6 +105,18 @@ class StratumExhausted(Conflict):
     def __init__(self, message: str, stratum: str) -> None:
         super().__init__(message)
         self.stratum = stratum
+
+
+class LevelLowered(Conflict):
+    """A new risk assessment would lower her level: it needs a reason and an explicit
+    confirmation (nothing was stored)."""
+
+    code = "level_lowered"
+
+    def __init__(self, message: str, previous_level: str, new_level: str) -> None:
+        super().__init__(message)
+        self.previous_level = previous_level
+        self.new_level = new_level
 
 
 class DatabaseNotReady(ServiceError):  # noqa: N818 (the names the entry points map)

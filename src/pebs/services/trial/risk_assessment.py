@@ -2,9 +2,19 @@
 
 The model is :mod:`pebs.risk.personalised` calibrated to her country
 (:func:`~pebs.risk.personalised.country_model`); age is her completed years on the assessment
-date. Stored: model id and version, every input (with the country of calibration), the outputs
-(five-year risk as a proportion and in percent, the relative-risk components, which inputs were
-missing) and the MyPeBS level. In the same transaction her plan is made under the risk-based
+date. Each input is a value, ``"unknown"`` (she does not know: the model's missing-covariate rule
+applies) or absent (:class:`RiskFactors`). The study's ``[risk_assessment]`` rules
+(:class:`pebs.trial.RiskInputRules`) say which inputs must be answered: an absent required input
+is refused (:class:`InvalidFields` naming each), never scored as unknown or as the lowest
+category; without the PRS an assessment is *provisional*, allowed only if the study says so. A
+woman with no classical factor known is refused (the model gives no risk).
+
+Stored: model id and version, every input (value, ``"unknown"`` or ``null``, with the country of
+calibration), the outputs (five-year risk as a proportion and in percent, the relative-risk
+components, ``null`` where unknown, the unknown inputs, whether provisional) and the MyPeBS
+level. A new level below her current one (low < average < high < very_high) is refused with
+:class:`LevelLowered` unless the caller confirms it (``confirm_lower=True``) and gives a reason;
+both go into the audit event. In the same transaction her plan is made under the risk-based
 arm's policy (:func:`.screening_plan.store_plan`) and the pathway moves
 ``randomised_risk_based`` -> ``risk_assessed`` -> ``plan_given``. A later re-assessment records
 a new assessment and supersedes the plan without moving the pathway.
@@ -13,51 +23,38 @@ a new assessment and supersedes the plan without moving the pathway.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from pebs.risk.personalised import (
-    MODEL_ID,
-    MODEL_NAME,
-    MODEL_VERSION,
-    assess,
-    country_model,
-    describe,
-)
-from pebs.risk.personalised.levels import LEVELS
+from pebs.risk.personalised import MODEL_ID, MODEL_NAME, MODEL_VERSION, assess, country_model
 from pebs.screening import Woman, age_on
 from pebs.services.trial._participants import birth_date, find_participant
+from pebs.services.trial._risk_factors import (
+    DENSITIES,
+    NULLIPAROUS,
+    UNKNOWN,
+    RiskFactors,
+    field_errors,
+    model_arguments,
+    platform_names,
+)
 from pebs.services.trial._transaction import instant, local_date, transaction
 from pebs.services.trial.actor import Action, Actor, require
-from pebs.services.trial.errors import Conflict, InvalidInput
+from pebs.services.trial.errors import Conflict, InvalidFields, LevelLowered
 from pebs.services.trial.keys import IdentityKeys
 from pebs.services.trial.screening_plan import DEFAULT_PLAN_YEARS, PlanCreated, store_plan
 from pebs.store.audit import append_event
-from pebs.store.models import RiskAssessment
+from pebs.store.models import RiskAssessment, Study
 from pebs.trial import Event, State
+from pebs.trial.risk_inputs import RiskInputRules, is_lower, rules_from_json
 
-__all__ = ["RiskFactors", "RiskRecorded", "record_risk_assessment"]
+__all__ = ["NULLIPAROUS", "UNKNOWN", "RiskFactors", "RiskRecorded", "record_risk_assessment"]
 
-_DENSITIES = ("a", "b", "c", "d")
-
-
-@dataclass(frozen=True)
-class RiskFactors:
-    """Her answers and measurements; ``None`` means unknown (scored as the model says)."""
-
-    n_biopsies: int | None = None
-    atypical_hyperplasia: bool | None = None
-    age_at_menarche: int | None = None
-    age_at_first_birth: int | None = None
-    nulliparous: bool = False
-    n_relatives: int | None = None
-    """First-degree relatives with breast cancer."""
-    density: str | None = None
-    """BI-RADS density a, b, c or d."""
-    prs_z: float | None = None
-    """Standardised PRS313."""
+_ABSENT = 'not answered: give a value, or "unknown" if she does not know'
 
 
 @dataclass(frozen=True)
@@ -68,7 +65,21 @@ class RiskRecorded:
     model_version: str
     risk_5y: float
     """Five-year absolute risk, proportion (0.012 = 1.2%)."""
+    risk_5y_pct: float
+    """The same risk in percent."""
     level: str
+    rr_classical: float | None
+    """Relative risk of the questionnaire factors; ``None`` (unknown) if one of them is unknown."""
+    rr_prs: float | None
+    """Relative risk of the polygenic score; ``None`` if unknown."""
+    rr_density: float | None
+    """Relative risk of breast density; ``None`` if unknown."""
+    unknown_inputs: tuple[str, ...]
+    """Inputs scored as unknown (the model's missing-covariate rule), platform names."""
+    provisional: bool
+    """True for an assessment without the PRS (allowed by the study): to be replaced."""
+    previous_level: str | None
+    """Her level before this assessment (``None`` for her first)."""
     plan: PlanCreated
     pathway_state: str
 
@@ -78,35 +89,67 @@ def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _assess(country: str, age: int, factors: RiskFactors) -> tuple[dict, str, float]:
-    if factors.density is not None and factors.density not in _DENSITIES:
-        raise InvalidInput(f"density: {factors.density!r} is not a BI-RADS density a, b, c or d")
+def _rules(study: Study) -> RiskInputRules:
+    return rules_from_json((study.config or {}).get("risk_assessment"))
+
+
+def _check_answers(factors: RiskFactors, rules: RiskInputRules) -> bool:
+    """Refuse bad or absent required inputs (every one named); whether provisional."""
+    problems = factors.problems()
+    answers = factors.answers()
+    absent = [name for name in rules.absent_required(answers) if name not in problems]
+    if problems or absent:
+        parts = [f"{name}: {message}" for name, message in problems.items()]
+        if absent:
+            parts.append(f"not answered: {', '.join(absent)} (give a value, or \"unknown\" if "
+                         "she does not know)")  # fmt: skip
+        raise InvalidFields(
+            f"risk factors: {'; '.join(parts)}", {**problems, **dict.fromkeys(absent, _ABSENT)},
+            absent=tuple(absent),
+        )  # fmt: skip
+    return rules.is_provisional(answers)
+
+
+def _assess(country: str, age: int, factors: RiskFactors) -> dict[str, Any]:
     try:
         model = country_model(country)
     except (KeyError, ValueError) as error:
         raise Conflict(f"no calibration of the personalised model for {country}: {error}") from None
-    result = assess(
-        model, age=[age], n_biopsies=[factors.n_biopsies],
-        atypical_hyperplasia=[factors.atypical_hyperplasia],
-        age_at_menarche=[factors.age_at_menarche], age_at_first_birth=[factors.age_at_first_birth],
-        n_relatives=[factors.n_relatives], nulliparous=[factors.nulliparous],
-        density=[factors.density or ""], prs_z=[factors.prs_z],
-    )  # fmt: skip
+    result = assess(model, age=[age], **model_arguments(factors))
     if int(result.error[0]):
-        raise InvalidInput(f"risk factors: {describe(int(result.error[0]))}")
-    level = str(result.level[0])
-    if level not in LEVELS:  # pragma: no cover - the model returns a level for valid rows
-        raise InvalidInput(f"risk factors: the model gave no level ({level!r})")
+        raise field_errors(int(result.error[0]))
     risk = float(result.risk_5y[0])
-    outputs = {
-        "risk_5y": risk, "risk_5y_pct": risk * 100.0, "level": level,
+    return {
+        "risk_5y": risk, "risk_5y_pct": risk * 100.0, "level": str(result.level[0]),
         "rr_classical": _finite(result.rr_classical[0]), "rr_prs": _finite(result.rr_prs[0]),
         "rr_density": _finite(result.rr_density[0]),
+        "unknown_inputs": list(platform_names(result.unknown_inputs(0))),
         "missing_prs": bool(result.missing_prs[0]),
         "missing_density": bool(result.missing_density[0]),
         "country": result.country, "model": MODEL_NAME,
     }  # fmt: skip
-    return outputs, level, risk
+
+
+def _current_level(session: Session, participant_id: int) -> RiskAssessment | None:
+    return session.scalar(
+        select(RiskAssessment).where(RiskAssessment.participant_id == participant_id)
+        .order_by(RiskAssessment.assessed_at.desc(), RiskAssessment.id.desc()).limit(1)
+    )  # fmt: skip
+
+
+def _lowering(study_id: str, previous: str | None, level: str, confirm: bool,
+              reason: str | None) -> str | None:  # fmt: skip
+    """The reason of a confirmed lowering; :class:`LevelLowered` if it is not confirmed."""
+    if not is_lower(previous, level):
+        return None
+    assert previous is not None
+    given = reason.strip() if isinstance(reason, str) else ""
+    if confirm is not True or not given:
+        raise LevelLowered(
+            f"{study_id}: this assessment would lower her risk level from {previous} to {level} "
+            "(and her screening); confirm it (confirm_lower) and give a reason", previous, level,
+        )  # fmt: skip
+    return given
 
 
 def record_risk_assessment(
@@ -119,14 +162,17 @@ def record_risk_assessment(
     on_date: date | None = None,
     last_screen: date | None = None,
     plan_years: float = DEFAULT_PLAN_YEARS,
+    confirm_lower: bool = False,
+    reason: str | None = None,
     at: datetime | None = None,
 ) -> RiskRecorded:
     """Assess her five-year risk, store it, and give her the plan for her level.
 
     ``on_date`` (default: today in her country) is the assessment date and the plan start;
     ``last_screen`` the date of her last mammogram, if any. :class:`Conflict` for a woman who is
-    not in the risk-based arm; :class:`InvalidInput` for factors the model rejects (the message
-    gives each reason).
+    not in the risk-based arm; :class:`InvalidFields` for inputs that are absent though required,
+    of the wrong kind, or that the model rejects (each named); :class:`LevelLowered` for a level
+    below her current one without ``confirm_lower=True`` and a ``reason`` (nothing is stored).
     """
     require(actor, Action.RECORD_RISK)
     assessed_at = instant(at)
@@ -136,19 +182,21 @@ def record_risk_assessment(
         allowed = (State.RANDOMISED_RISK_BASED, State.RISK_ASSESSED, State.PLAN_GIVEN,
                    State.IN_FOLLOW_UP)  # fmt: skip
         subject.require_state(allowed, "record a risk assessment (risk-based arm)")
+        study = subject.study(session)
+        provisional = _check_answers(factors, _rules(study))
         day = on_date or local_date(assessed_at, subject.country.time_zone)
         born = birth_date(session, keys, participant)
         age = age_on(born, day)
-        outputs, level, risk = _assess(subject.country.code, age, factors)
-        inputs = {
-            **asdict(factors),
-            "age": age,
-            "assessed_on": day,
-            "country": subject.country.code,
-        }
+        outputs = {**_assess(subject.country.code, age, factors), "provisional": provisional}
+        level, risk = outputs["level"], outputs["risk_5y"]
+        previous = _current_level(session, participant.id)
+        previous_level = None if previous is None else previous.level
+        lowered = _lowering(study_id, previous_level, level, confirm_lower, reason)
+        inputs = {**factors.answers(), "age": age, "assessed_on": day.isoformat(),
+                  "country": subject.country.code}  # fmt: skip
         row = RiskAssessment(
             participant_id=participant.id, model_name=MODEL_ID, model_version=MODEL_VERSION,
-            inputs=_json_safe(inputs), outputs=outputs, level=level, assessed_at=assessed_at,
+            inputs=inputs, outputs=outputs, level=level, assessed_at=assessed_at,
             assessed_by_id=actor.user_id,
         )  # fmt: skip
         session.add(row)
@@ -156,21 +204,27 @@ def record_risk_assessment(
         old_state = participant.status
         if subject.state is State.RANDOMISED_RISK_BASED:
             subject.apply(Event.RISK_ASSESSED)
-        woman = Woman(born, arm="risk-based", level=level, risk_5y=risk,
-                      density=factors.density, last_screen=last_screen)  # fmt: skip
+        density = factors.density if factors.density in DENSITIES else None
+        woman = Woman(born, arm="risk-based", level=level, risk_5y=risk, density=density,
+                      last_screen=last_screen)  # fmt: skip
         plan, plan_audit = store_plan(
-            session, actor, subject, subject.study(session), woman, start=day,
-            years=plan_years, risk_assessment_id=row.id, at=assessed_at,
+            session, actor, subject, study, woman, start=day, years=plan_years,
+            risk_assessment_id=row.id, at=assessed_at,
         )  # fmt: skip
         if subject.state is State.RISK_ASSESSED:
             subject.apply(Event.PLAN_GIVEN)
         new_state = participant.status
         session.flush()
+        given = reason.strip() if isinstance(reason, str) and reason.strip() else None
         append_event(
             session, actor=actor.username, action="assess", entity="risk_assessment",
-            entity_id=row.id, reason="risk assessment",
+            entity_id=row.id, reason=given or "risk assessment",
+            old=None if previous is None else {"level": previous.level,
+                                               "risk_assessment": previous.id},
             new={"participant": study_id, "model": MODEL_ID, "model_version": MODEL_VERSION,
-                 "inputs": row.inputs, "outputs": outputs, "level": level},
+                 "inputs": row.inputs, "outputs": outputs, "level": level,
+                 "provisional": provisional, "unknown_inputs": outputs["unknown_inputs"],
+                 **({"lowered_from": previous_level, "confirm_lower": True} if lowered else {})},
             at=assessed_at,
         )  # fmt: skip
         append_event(
@@ -179,18 +233,8 @@ def record_risk_assessment(
             old={"status": old_state}, new={**plan_audit, "status": new_state}, at=assessed_at,
         )  # fmt: skip
     return RiskRecorded(
-        study_id, row.id, MODEL_ID, MODEL_VERSION, risk, level,
+        study_id, row.id, MODEL_ID, MODEL_VERSION, risk, outputs["risk_5y_pct"], level,
+        outputs["rr_classical"], outputs["rr_prs"], outputs["rr_density"],
+        tuple(outputs["unknown_inputs"]), provisional, previous_level,
         replace(plan, pathway_state=new_state), new_state,
     )  # fmt: skip
-
-
-def _json_safe(values: dict) -> dict:
-    """Dates as ISO text, NaN as null: what the JSON column and the audit hash accept."""
-    safe = {}
-    for key, value in values.items():
-        if isinstance(value, date):
-            value = value.isoformat()
-        elif isinstance(value, float) and not math.isfinite(value):
-            value = None
-        safe[key] = value
-    return safe

@@ -173,6 +173,11 @@ def store_plan(
     return created, audit
 
 
+def _density(stored: object) -> str | None:
+    """A stored density input as the planner takes it (``"unknown"`` or absent: ``None``)."""
+    return str(stored) if stored in ("a", "b", "c", "d") else None
+
+
 def create_screening_plan(
     session_maker: sessionmaker[Session],
     actor: Actor,
@@ -220,7 +225,8 @@ def create_screening_plan(
                 )
             woman = Woman(woman.birth_date, arm="risk-based", level=risk.level,
                           risk_5y=risk.outputs.get("risk_5y"),
-                          density=risk.inputs.get("density"), last_screen=last_screen)  # fmt: skip
+                          density=_density(risk.inputs.get("density")),
+                          last_screen=last_screen)  # fmt: skip
         created, audit = store_plan(
             session, actor, subject, subject.study(session), woman, start=day, years=years,
             risk_assessment_id=None if risk is None else risk.id, at=created_at,

@@ -119,6 +119,7 @@ def config_json(config: StudyConfig) -> dict[str, Any]:
             }
             for c in config.consents
         ],
+        "risk_assessment": config.risk_assessment.as_json(),
     }
     return json.loads(canonical_json(document))
 

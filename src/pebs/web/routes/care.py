@@ -11,8 +11,11 @@ from fastapi.responses import RedirectResponse, Response
 from pebs.api.deps import KeysDep, SessionMakerDep
 from pebs.services.records import participant_record
 from pebs.services.trial import (
+    NULLIPAROUS,
     Conflict,
+    InvalidFields,
     InvalidInput,
+    LevelLowered,
     OutcomeRecord,
     RiskFactors,
     VisitRecord,
@@ -22,7 +25,7 @@ from pebs.services.trial import (
     record_visit,
 )
 from pebs.store.models import BEHAVIOURS, DETECTION_MODES, HISTOLOGIES, MODALITIES, VISIT_TYPES
-from pebs.web.forms import FieldError, FormReader, service_field
+from pebs.web.forms import UNKNOWN, FieldError, FormReader, service_field
 from pebs.web.rendering import render
 from pebs.web.routes._params import StudyId
 from pebs.web.viewer import PostedForm, ViewerDep
@@ -30,7 +33,11 @@ from pebs.web.viewer import PostedForm, ViewerDep
 router = APIRouter(include_in_schema=False)
 
 _RISK_FIELDS = ("n_biopsies", "atypical_hyperplasia", "age_at_menarche", "age_at_first_birth",
-                "nulliparous", "n_relatives", "density", "prs_z", "last_screen")  # fmt: skip
+                "n_relatives", "density", "prs_z", "last_screen", "reason",
+                "confirm_lower")  # fmt: skip
+_WITH_UNKNOWN_BOX = ("n_biopsies", "age_at_menarche", "age_at_first_birth", "n_relatives", "prs_z")
+_FORM_VALUES = (*_RISK_FIELDS, "nulliparous", *(f"{n}_unknown" for n in _WITH_UNKNOWN_BOX))
+"""Posted values shown again when the form is refused (the boxes ticked stay ticked)."""
 _VISIT_FIELDS = ("performed_date", "birads", "recall", "biopsy", "histology", "histology_detail",
                  "modality", "visit_type")  # fmt: skip
 _OUTCOME_FIELDS = ("diagnosis_date", "detection_mode", "behaviour", "t", "n", "m")
@@ -60,8 +67,46 @@ def _refused(reader: FormReader, error: Exception, fields: tuple[str, ...]) -> s
 @router.get("/participants/{study_id}/risk")
 def risk_page(request: Request, study_id: StudyId, viewer: ViewerDep, sessions: SessionMakerDep):
     """The risk-factor form (risk-based arm)."""
-    return _form_page(request, viewer, sessions, study_id, "risk.html", values={}, errors={},
-                      densities=_DENSITIES)  # fmt: skip
+    return _risk_form(request, viewer, sessions, study_id, values={}, errors={})
+
+
+def _risk_form(request, viewer, sessions, study_id, *, values, errors, problem=None,
+               status=200, lowered=None):  # fmt: skip
+    return _form_page(request, viewer, sessions, study_id, "risk.html", values=values,
+                      errors=errors, problem=problem, status=status, densities=_DENSITIES,
+                      lowered=lowered)  # fmt: skip
+
+
+def _read_factors(reader: FormReader) -> RiskFactors:
+    """Each input: a value, "unknown" (its box ticked) or ``None`` (left empty: absent)."""
+    birth = reader.or_unknown("age_at_first_birth", reader.integer("age_at_first_birth", 9, 60))
+    if reader.flag("nulliparous"):
+        if birth is not None:
+            reader.errors.setdefault("age_at_first_birth", FieldError("error.birth_or_nulliparous"))
+        birth = NULLIPAROUS
+    return RiskFactors(
+        n_biopsies=reader.or_unknown("n_biopsies", reader.integer("n_biopsies", 0, 99)),
+        atypical_hyperplasia=reader.answer_or_unknown("atypical_hyperplasia"),
+        age_at_menarche=reader.or_unknown("age_at_menarche",
+                                          reader.integer("age_at_menarche", 5, 30)),
+        age_at_first_birth=birth,
+        n_relatives=reader.or_unknown("n_relatives", reader.integer("n_relatives", 0, 20)),
+        density=reader.choice("density", (*_DENSITIES, UNKNOWN)),
+        prs_z=reader.or_unknown("prs_z", reader.number("prs_z", -10.0, 10.0)),
+    )  # fmt: skip
+
+
+def _put_next_to_fields(reader: FormReader, error: InvalidFields) -> str | None:
+    """Each refused input's message next to its field; what names no field, for the page."""
+    rest = []
+    for name, message in error.fields.items():
+        if name not in _RISK_FIELDS:
+            rest.append(f"{name}: {message}")
+        elif name in error.absent:
+            reader.errors.setdefault(name, FieldError("error.risk_required"))
+        else:
+            reader.errors.setdefault(name, FieldError("error.service", {"message": message}))
+    return "; ".join(rest) or None
 
 
 @router.post("/participants/{study_id}/risk")
@@ -69,32 +114,33 @@ def risk_submit(
     request: Request, study_id: StudyId, viewer: ViewerDep, form: PostedForm,
     sessions: SessionMakerDep, keys: KeysDep,
 ) -> Response:  # fmt: skip
-    """Assess her risk and give her the plan for her level."""
+    """Assess her risk and give her the plan for her level (a lower level: confirm first)."""
     reader = FormReader(form)
-    factors = RiskFactors(
-        n_biopsies=reader.integer("n_biopsies", 0, 99),
-        atypical_hyperplasia=reader.answer("atypical_hyperplasia"),
-        age_at_menarche=reader.integer("age_at_menarche", 5, 30),
-        age_at_first_birth=reader.integer("age_at_first_birth", 9, 60),
-        nulliparous=reader.flag("nulliparous"),
-        n_relatives=reader.integer("n_relatives", 0, 20),
-        density=reader.choice("density", _DENSITIES),
-        prs_z=reader.number("prs_z", -10.0, 10.0),
-    )
+    factors = _read_factors(reader)
     last_screen = reader.day("last_screen")
-    problem = None
+    confirm_lower = reader.flag("confirm_lower")
+    reason = reader.text("reason", max_length=2000)
+    problem, lowered, status = None, None, 422
     if not reader.errors:
         try:
             record_risk_assessment(sessions, viewer.actor, keys, study_id, factors,
-                                   last_screen=last_screen)  # fmt: skip
+                                   last_screen=last_screen, confirm_lower=confirm_lower,
+                                   reason=reason)  # fmt: skip
+        except LevelLowered as error:
+            lowered, status = {"previous": error.previous_level, "new": error.new_level}, 409
+            if "confirm_lower" in form and not confirm_lower:
+                reader.errors["confirm_lower"] = FieldError("error.confirm")
+            if confirm_lower and reason is None:
+                reader.errors["reason"] = FieldError("error.required")
+        except InvalidFields as error:
+            problem = _put_next_to_fields(reader, error)
         except (InvalidInput, Conflict) as error:
             problem = _refused(reader, error, _RISK_FIELDS)
         else:
             return _see(study_id, "risk", "#risk")
-    values = {k: form.get(k, "") for k in _RISK_FIELDS}
-    return _form_page(request, viewer, sessions, study_id, "risk.html", values=values,
-                      errors=reader.errors, problem=problem, status=422,
-                      densities=_DENSITIES)  # fmt: skip
+    values = {k: form.get(k, "") for k in _FORM_VALUES}
+    return _risk_form(request, viewer, sessions, study_id, values=values, errors=reader.errors,
+                      problem=problem, status=status, lowered=lowered)  # fmt: skip
 
 
 @router.post("/participants/{study_id}/plan")

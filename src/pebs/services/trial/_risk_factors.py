@@ -1,0 +1,149 @@
+"""A woman's risk-model inputs as the trial platform takes them: value, unknown or absent.
+
+Each input of :class:`RiskFactors` is a value, :data:`UNKNOWN` (she does not know; the model's
+missing-covariate rule applies and the result lists the input as unknown) or ``None`` (absent:
+not answered). Which absent inputs are an error is the study's rule
+(:class:`pebs.trial.RiskInputRules`); an absent input that the study does not require is
+scored, and recorded, as unknown. ``age_at_first_birth`` is a number of years,
+:data:`NULLIPAROUS` (no live birth) or unknown.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import Any, Literal
+
+import numpy as np
+
+from pebs.risk.personalised import INPUTS, AssessmentError, describe
+from pebs.services.trial.errors import InvalidFields
+from pebs.trial.risk_inputs import CLASSICAL_INPUTS, RISK_INPUTS, UNKNOWN
+
+__all__ = [
+    "DENSITIES",
+    "NULLIPAROUS",
+    "UNKNOWN",
+    "RiskFactors",
+    "field_errors",
+    "model_arguments",
+    "platform_names",
+]
+
+NULLIPAROUS = "nulliparous"
+"""The answer to "age at first live birth" of a woman who has had no live birth."""
+DENSITIES = ("a", "b", "c", "d")
+
+Unknown = Literal["unknown"]
+
+_MODEL_NAMES = dict(zip(INPUTS, RISK_INPUTS, strict=True))
+"""The model's (``pebs risk assess``) input names -> the platform's names."""
+
+_FLAG_FIELDS: dict[AssessmentError, tuple[str, ...]] = {
+    AssessmentError.AGE: ("age",),
+    AssessmentError.MENARCHE: ("age_at_menarche",),
+    AssessmentError.FIRST_BIRTH: ("age_at_first_birth",),
+    AssessmentError.BIOPSIES: ("n_biopsies",),
+    AssessmentError.HYPERPLASIA: ("atypical_hyperplasia",),
+    AssessmentError.RELATIVES: ("n_relatives",),
+    AssessmentError.PRS: ("prs_z",),
+    AssessmentError.NO_CLASSICAL: CLASSICAL_INPUTS,
+}
+"""The inputs each of the model's rejection flags is about (``age``: her date of birth)."""
+
+
+@dataclass(frozen=True)
+class RiskFactors:
+    """Her answers and measurements: a value, :data:`UNKNOWN`, or ``None`` (absent)."""
+
+    n_biopsies: int | Unknown | None = None
+    """Breast biopsies she has had (benign or not)."""
+    atypical_hyperplasia: bool | Unknown | None = None
+    """Atypical hyperplasia on a biopsy; not asked (``None``) when she had no biopsy."""
+    age_at_menarche: int | Unknown | None = None
+    age_at_first_birth: int | Literal["nulliparous", "unknown"] | None = None
+    """Years, :data:`NULLIPAROUS` (no live birth) or unknown."""
+    n_relatives: int | Unknown | None = None
+    """First-degree relatives (mother, sisters, daughters) with breast cancer."""
+    density: str | None = None
+    """BI-RADS density a, b, c or d, or unknown."""
+    prs_z: float | Unknown | None = None
+    """Standardised PRS313 (z-score), or unknown."""
+
+    def answers(self) -> dict[str, Any]:
+        """Every input by its name (:data:`pebs.trial.RISK_INPUTS` order)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def unknown(self) -> tuple[str, ...]:
+        """Inputs answered :data:`UNKNOWN`."""
+        return tuple(name for name, value in self.answers().items() if value == UNKNOWN)
+
+    def problems(self) -> dict[str, str]:
+        """A message per input whose value is not of an allowed kind (empty when all are)."""
+        problems: dict[str, str] = {}
+        for name in ("n_biopsies", "age_at_menarche", "n_relatives"):
+            value = getattr(self, name)
+            if not (value is None or value == UNKNOWN or _whole(value)):
+                problems[name] = f"{value!r} is not a whole number or {UNKNOWN!r}"
+        birth = self.age_at_first_birth
+        if not (birth is None or birth in (UNKNOWN, NULLIPAROUS) or _whole(birth)):
+            problems["age_at_first_birth"] = (
+                f"{birth!r} is not a number of years, {NULLIPAROUS!r} or {UNKNOWN!r}"
+            )
+        if self.atypical_hyperplasia not in (None, True, False, UNKNOWN):
+            problems["atypical_hyperplasia"] = (
+                f"{self.atypical_hyperplasia!r} is not yes (true), no (false) or {UNKNOWN!r}"
+            )
+        if self.density is not None and self.density not in (*DENSITIES, UNKNOWN):
+            problems["density"] = f"{self.density!r} is not a BI-RADS density a, b, c or d"
+        prs = self.prs_z
+        if not (prs is None or prs == UNKNOWN or _finite_number(prs)):
+            problems["prs_z"] = f"{prs!r} is not a finite number or {UNKNOWN!r}"
+        return problems
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _finite_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _known(value: Any) -> Any:
+    """The model's "unknown" (``None``) for both unknown and absent inputs."""
+    return None if value is None or value == UNKNOWN else value
+
+
+def model_arguments(factors: RiskFactors) -> dict[str, list[Any]]:
+    """Keyword arguments of :func:`pebs.risk.personalised.assess` for one woman (no age)."""
+    birth = factors.age_at_first_birth
+    density = factors.density
+    return {
+        "n_biopsies": [_known(factors.n_biopsies)],
+        "atypical_hyperplasia": [_known(factors.atypical_hyperplasia)],
+        "age_at_menarche": [_known(factors.age_at_menarche)],
+        "age_at_first_birth": [None if birth == NULLIPAROUS else _known(birth)],
+        "nulliparous": [birth == NULLIPAROUS],
+        "n_relatives": [_known(factors.n_relatives)],
+        "density": ["" if density in (None, UNKNOWN) else density],
+        "prs_z": [_known(factors.prs_z)],
+    }
+
+
+def platform_names(model_names: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """The model's input names (``age_menarche``) as the platform's (``age_at_menarche``)."""
+    return tuple(_MODEL_NAMES.get(name, name) for name in model_names)
+
+
+def field_errors(error: int) -> InvalidFields:
+    """The model's rejection flags of one woman as an error naming each input."""
+    messages: dict[str, str] = {}
+    for flag, names in _FLAG_FIELDS.items():
+        if error & flag:
+            for name in names:
+                messages.setdefault(name, describe(int(flag)))
+    unnamed = int(error) & ~int(np.bitwise_or.reduce([int(f) for f in _FLAG_FIELDS]))
+    if unnamed:
+        messages.setdefault("risk_factors", describe(unnamed))
+    return InvalidFields(f"risk factors: {describe(int(error))}", messages)
