@@ -12,7 +12,20 @@ import typer
 from typer._click.exceptions import ClickException
 
 from pebs import __version__
-from pebs.cli import audit, check, db, demo, export, risk, screening, serve, simulate, study, user
+from pebs.cli import (
+    audit,
+    check,
+    db,
+    demo,
+    export,
+    risk,
+    screening,
+    serve,
+    simulate,
+    study,
+    user,
+    validate,
+)
 from pebs.cli._errors import EXIT_INTERRUPTED, exit_code_for
 
 app = typer.Typer(
@@ -32,6 +45,7 @@ app.command("check")(check.check_command)
 app.add_typer(demo.app, name="demo")
 app.add_typer(export.app, name="export")
 app.command("simulate")(simulate.simulate_command)
+app.command("validate")(validate.validate_command)
 app.command("serve")(serve.serve_command)
 app.add_typer(user.app, name="user")
 

@@ -9,7 +9,9 @@ Pure numpy/scipy; proportions everywhere (not percent). The modules:
 - :mod:`pebs.stats.proportions` — Wilson and Clopper-Pearson intervals for one proportion;
 - :mod:`pebs.stats.survival` — Kaplan-Meier (Greenwood, log-log interval) and Aalen-Johansen
   cumulative incidence with competing risks;
-- :mod:`pebs.stats.calibration` — E/O ratio, Hosmer-Lemeshow, C-statistic (DeLong).
+- :mod:`pebs.stats.calibration` — E/O ratio, Hosmer-Lemeshow, C-statistic (DeLong);
+- :mod:`pebs.stats.validation` — external validation: E/O by group with exact Poisson intervals,
+  follow-up windows, DeLong test of two AUCs, reclassification and categorical NRI.
 
 Equations, references and a worked MyPeBS example: ``docs/statistics.md``.
 """
@@ -42,27 +44,51 @@ from pebs.stats.survival import (
     aalen_johansen,
     kaplan_meier,
 )
+from pebs.stats.validation import (
+    AucDifference,
+    GroupedCalibration,
+    Reclassification,
+    age_bands,
+    compare_c_statistics,
+    counted_events,
+    expected_observed_by_group,
+    poisson_interval,
+    reclassification,
+    risk_groups,
+    window_expected,
+)
 
 __all__ = [
+    "AucDifference",
     "CStatistic",
     "CumulativeIncidence",
     "ExpectedObserved",
+    "GroupedCalibration",
     "HosmerLemeshow",
     "NonInferiorityDesign",
     "NonInferiorityResult",
     "ProportionInterval",
+    "Reclassification",
     "StatsInputError",
     "SurvivalCurve",
     "aalen_johansen",
+    "age_bands",
     "c_statistic",
+    "compare_c_statistics",
+    "counted_events",
     "expected_observed",
+    "expected_observed_by_group",
     "hosmer_lemeshow",
     "kaplan_meier",
     "noninferiority_difference",
     "noninferiority_ratio",
+    "poisson_interval",
     "power_difference",
     "power_ratio",
     "proportion_interval",
+    "reclassification",
+    "risk_groups",
     "sample_size_difference",
     "sample_size_ratio",
+    "window_expected",
 ]
