@@ -53,7 +53,11 @@ def _normalised(column: pd.Series) -> pd.Series:
     return column.str.strip().str.lower()
 
 
-def _fail(path: Path, first_line: int, name: str, column: pd.Series, bad: np.ndarray, allowed):
+def reject_column(
+    path: Path, first_line: int, name: str, column: pd.Series, bad: np.ndarray, allowed
+) -> None:
+    """Raise :class:`InputFormatError` for the first ``bad`` value of ``column`` (line, value,
+    allowed spellings and how many such values the chunk has)."""
     row = int(np.flatnonzero(bad)[0])
     raise InputFormatError(
         f"{path}: line {first_line + row}: column {name!r} has {column.iloc[row]!r}; "
@@ -70,7 +74,7 @@ def _numbers(table: pd.DataFrame, name: str, path: Path, first_line: int, extra=
     bad = np.isnan(values) & ~unknown | np.isinf(values)
     if bad.any():
         spelled = f"a number{', ' + ', '.join(extra) if extra else ''}, or unknown (empty)"
-        _fail(path, first_line, name, table[name], bad, spelled)
+        reject_column(path, first_line, name, table[name], bad, spelled)
     return values
 
 
@@ -84,12 +88,13 @@ def parse_assessment_table(table: pd.DataFrame, path: Path, first_line: int) -> 
     known = hyperplasia.isin(YES_SPELLINGS + NO_SPELLINGS + UNKNOWN_SPELLINGS).to_numpy()
     if not known.all():
         allowed = "yes, no (or 1, 0, true, false) or unknown (empty)"
-        _fail(path, first_line, "atypical_hyperplasia", table["atypical_hyperplasia"], ~known,
-              allowed)  # fmt: skip
+        column = table["atypical_hyperplasia"]
+        reject_column(path, first_line, "atypical_hyperplasia", column, ~known, allowed)
     density = _normalised(table["density"])
     known = density.isin(DENSITY_SPELLINGS + UNKNOWN_SPELLINGS).to_numpy()
     if not known.all():
-        _fail(path, first_line, "density", table["density"], ~known, "a, b, c, d or unknown")
+        allowed = "a, b, c, d or unknown"
+        reject_column(path, first_line, "density", table["density"], ~known, allowed)
     first_birth = _normalised(table["age_first_birth"])
     arguments: dict[str, object] = {
         "age": _numbers(table, "age", path, first_line),

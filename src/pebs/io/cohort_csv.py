@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pebs.io.assessment_csv import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+from pebs.io.assessment_csv import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, reject_column
 from pebs.io.csv_table import atomic_text_output, write_csv_chunk
 from pebs.io.errors import InputFormatError
 
@@ -32,15 +32,6 @@ FOLLOW_UP_COLUMNS = ("follow_up_years", "event")
 COHORT_COLUMNS = (*REQUIRED_COLUMNS, *FOLLOW_UP_COLUMNS)
 """Required columns of a cohort file (``prs_z`` is optional, as for ``pebs risk assess``)."""
 EVENT_VALUES = ("0", "1")
-
-
-def _fail(path: Path, first_line: int, name: str, column: pd.Series, bad: np.ndarray, allowed):
-    row = int(np.flatnonzero(bad)[0])
-    raise InputFormatError(
-        f"{path}: line {first_line + row}: column {name!r} has {column.iloc[row]!r}; "
-        f"allowed: {allowed} ({int(bad.sum())} such value(s) in lines {first_line}-"
-        f"{first_line + len(column) - 1})"
-    )
 
 
 def parse_follow_up(
@@ -59,12 +50,12 @@ def parse_follow_up(
     years = pd.to_numeric(text, errors="coerce").to_numpy(np.float64)
     bad = ~(np.isfinite(years) & (years > 0))
     if bad.any():
-        _fail(path, first_line, "follow_up_years", table["follow_up_years"], bad,
-              "a number of years > 0")  # fmt: skip
+        allowed = "a number of years > 0"
+        reject_column(path, first_line, "follow_up_years", table["follow_up_years"], bad, allowed)
     event = table["event"].str.strip()
     bad = ~event.isin(EVENT_VALUES).to_numpy()
     if bad.any():
-        _fail(path, first_line, "event", table["event"], bad, "0 (no event) or 1 (event)")
+        reject_column(path, first_line, "event", table["event"], bad, "0 (no event) or 1 (event)")
     return years, (event == "1").to_numpy().astype(np.int8)
 
 
