@@ -15,11 +15,13 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 ## run: the trial platform with the demo study (SQLite ./pebs.db) on http://127.0.0.1:8000
+##      (another port: make run PORT=8080)
+run: PORT ?= 8000
 run: $(STAMP)
 	$(BIN)/pebs db upgrade
 	$(BIN)/pebs demo seed --if-empty
 	$(BIN)/pebs user demo-logins
-	$(BIN)/pebs serve --host 127.0.0.1 --port 8000
+	$(BIN)/pebs serve --host 127.0.0.1 --port $(PORT)
 
 ## test: lint, then the whole test suite (PostgreSQL and browser tests included)
 test: lint browser unit

@@ -29,6 +29,11 @@ def read_named(
             return path.read_text(encoding="utf-8"), str(path)
         except OSError as exc:
             raise error(f"{path}: cannot be read ({exc.strerror})") from exc
+        except UnicodeDecodeError as exc:
+            raise error(
+                f"{path}: not a UTF-8 text file (byte {exc.start} is "
+                f"0x{exc.object[exc.start]:02x}); give a {suffix} text file"
+            ) from exc
     shipped = shipped_names(folder, suffix)
     if text_path not in shipped:
         raise error(

@@ -68,10 +68,11 @@ class Settings(BaseSettings):
     session_absolute_hours: int = Field(default=12, ge=1, le=24 * 30)
     """``PEBS_SESSION_ABSOLUTE_HOURS``: a login session ends this many hours after login."""
     login_max_failures: int = Field(default=5, ge=1, le=1000)
-    """``PEBS_LOGIN_MAX_FAILURES``: failed logins allowed per username, and per client address,
-    in one window; further attempts are refused until the window ends."""
+    """``PEBS_LOGIN_MAX_FAILURES``: failed logins of one username from one client address before
+    each further attempt must wait (1 s, doubling at each failure); an address waits for every
+    username after 4 times as many."""
     login_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
-    """``PEBS_LOGIN_WINDOW_MINUTES``: length of the login rate-limit window, in minutes."""
+    """``PEBS_LOGIN_WINDOW_MINUTES``: the longest wait between two login attempts, in minutes."""
     cookie_secure: bool | None = None
     """``PEBS_COOKIE_SECURE``: send the session cookie over HTTPS only (default: in production)."""
 

@@ -176,6 +176,11 @@ def _disable(api: Api, role: str, obj: str, allowed: bool) -> Any:
                            headers=api.bearer(role))  # fmt: skip
 
 
+def _unlock(api: Api, role: str, obj: str, allowed: bool) -> Any:
+    target, _, _ = api.new_user("monitor")
+    return api.client.post(f"/api/v1/users/{target}/unlock", headers=api.bearer(role))
+
+
 def _export(api: Api, role: str, obj: str, allowed: bool) -> Any:
     response = api.client.get("/api/v1/exports/participants.csv", params={"study": api.STUDY},
                               headers=api.bearer(role))  # fmt: skip
@@ -312,6 +317,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/exports/participants.csv"): Case(READERS, 200, _export, "none"),
     # administration
     ("POST", "/api/v1/users/{username}/disable"): Case(ADMIN, 200, _disable, "none"),
+    ("POST", "/api/v1/users/{username}/unlock"): Case(ADMIN, 200, _unlock, "none"),
     # model cards: every logged-in role, no participant data
     ("GET", "/api/v1/models"): Case(ALL, 200, _get("/api/v1/models"), "none"),
     ("GET", "/api/v1/models/{card_id}"): Case(ALL, 200, _get("/api/v1/models/personalised-IT"),

@@ -103,6 +103,16 @@ def test_bad_spellings_name_line_column_value_and_allowed(tmp_path, capsys, row,
     assert not output.exists()
 
 
+def test_a_huge_bad_spelling_is_quoted_in_about_80_characters(tmp_path, capsys):
+    huge = "e" * 2_000_000
+    code, output = run(tmp_path, f"{HEADER}\nA,45,0,,13,25,0,{huge}\n", "--country", "FR")
+    err = capsys.readouterr().err
+    assert code == 65
+    assert "column 'density' has '" + "e" * 80 + "'... (2,000,000 characters); allowed" in err
+    assert len(err) < 400
+    assert not output.exists()
+
+
 def test_unknown_country_lists_the_available_ones(tmp_path, capsys):
     code, _ = run(tmp_path, f"{HEADER}\nA,45,0,,13,25,0,b\n", "--country", "DE")
     assert code == 65

@@ -184,13 +184,38 @@ def test_not_utf8_text(tmp_path, capsys):
     assert_failed(code, capsys, 65, "UTF-8")
 
 
-def test_ragged_rows_are_not_csv(tmp_path, capsys):
+def test_ragged_rows_name_the_line_and_the_field_count(tmp_path, capsys):
     source = write(
         tmp_path / "in.csv", f"{HEADER}\n40,45,0,99,13,22,1,1\n40,45,0,99,13,22,1,1,9,9\n"
     )
     output = tmp_path / "out.csv"
     code = main(["risk", "gail", str(source), "-o", str(output)])
-    assert_failed(code, capsys, 65, "not a readable CSV file", output=output)
+    assert_failed(code, capsys, 65, "line 3 has 10 fields but the header has 8", output=output)
+
+
+@pytest.mark.parametrize("line", [2, 3])
+def test_one_extra_field_names_the_line_and_the_field_count(tmp_path, capsys, line):
+    """Not shifted into the wrong columns (pandas would read a first row with one field too
+    many as an index column, and blame 'Race' for the extra value)."""
+    rows = ["40,45,0,99,13,22,1,1"] * 3
+    rows[line - 2] += ",extra"
+    source = write(tmp_path / "in.csv", HEADER + "\n" + "\n".join(rows) + "\n")
+    output = tmp_path / "out.csv"
+    code = main(["risk", "gail", str(source), "-o", str(output)])
+    assert_failed(code, capsys, 65, f"line {line} has 9 fields but the header has 8",
+                  output=output)  # fmt: skip
+    assert "Race" not in capsys.readouterr().err
+
+
+def test_a_huge_bad_value_is_quoted_in_about_80_characters(tmp_path, capsys):
+    huge = "9" * 5_000_000 + "x"  # a field of 5 MB
+    source = write(tmp_path / "in.csv", f"{HEADER}\n40,45,0,99,13,{huge},1,1\n")
+    code = main(["risk", "gail", str(source)])
+    captured = capsys.readouterr()
+    assert code == 65
+    assert captured.err.count("\n") == 1
+    assert "column 'Age1st' has '" + "9" * 80 + "'... (5,000,001 characters)" in captured.err
+    assert len(captured.err) < 400
 
 
 def test_duplicated_column(tmp_path, capsys):

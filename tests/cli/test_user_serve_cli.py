@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import importlib
 import io
+import socket
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -80,3 +82,94 @@ def test_serve_hands_uvicorn_the_site_factory(loaded: Path) -> None:
         assert client.get("/login").status_code == 200  # the pages
         schema = client.get("/api/openapi.json").json()  # and the API, in one app
     assert "/api/v1/participants" in schema["paths"]
+
+
+def _failed_logins(url: str, username: str, n: int, client: str) -> None:
+    from argon2 import PasswordHasher
+
+    from pebs.services.auth import AuthPolicy, NotAuthenticated, TooManyAttempts, login
+    from pebs.services.trial import open_database
+    from pebs.store.crypto import IdentityCipher
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    policy = AuthPolicy(secret=b"s" * 32, hasher=cheap)
+    database = open_database(url)
+    cipher = IdentityCipher([IdentityCipher.generate_key()])
+    try:
+        for _ in range(n):
+            with pytest.raises((NotAuthenticated, TooManyAttempts)):
+                login(database.sessions, cipher, policy, username, "not her password",
+                      client=client)  # fmt: skip
+    finally:
+        database.close()
+
+
+def _throttle_keys(path: Path) -> list[str]:
+    with sqlite3.connect(path) as connection:
+        return sorted(row[0] for row in connection.execute("SELECT key FROM login_throttles"))
+
+
+def test_user_unlock_forgets_her_failed_logins_and_is_audited(loaded: Path, capsys) -> None:
+    _failed_logins(f"sqlite:///{loaded}", "demo-monitor", 7, "10.1.1.1")
+    _failed_logins(f"sqlite:///{loaded}", "demo-monitor", 2, "10.2.2.2")
+    _failed_logins(f"sqlite:///{loaded}", "demo-statistician", 1, "10.1.1.1")
+    assert len(_throttle_keys(loaded)) == 5  # 3 username+address keys, 2 address keys
+    assert main(["user", "unlock", "demo-monitor"]) == 0
+    assert "demo-monitor unlocked (2 failed-login count(s) cleared)" in capsys.readouterr().out
+    left = _throttle_keys(loaded)
+    assert left == ["addr:10.1.1.1", "addr:10.2.2.2", "user:demo-statistician\x1f10.1.1.1"]
+    assert _audit_actions(loaded)[-1] == "unlock_logins"
+    assert main(["user", "unlock", "demo-statistician", "--address", "10.1.1.1"]) == 0
+    assert _throttle_keys(loaded) == ["addr:10.2.2.2"]
+    assert main(["user", "unlock", "nobody"]) == 66  # EX_NOINPUT, one line
+    assert capsys.readouterr().err.strip() == "pebs: error: no user 'nobody'"
+
+
+@pytest.fixture
+def uvicorn_calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """What ``pebs serve`` hands ``uvicorn.run`` (which is not started)."""
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr("uvicorn.run", lambda app, **options: calls.append(options))
+    return calls
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_serve_refuses_a_taken_port_before_announcing_the_site(
+    loaded: Path, uvicorn_calls: list, capsys
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code = main(["serve", "--port", str(port)])
+    captured = capsys.readouterr()
+    assert code == 69  # EX_UNAVAILABLE, as documented
+    assert uvicorn_calls == []
+    assert "serving" not in captured.out
+    [line] = captured.err.splitlines()
+    assert line.startswith(f"pebs: error: cannot listen on 127.0.0.1:{port} ")
+    assert "--port" in line
+
+
+def test_serve_trusts_no_proxy_headers_unless_proxies_are_listed(
+    loaded: Path, uvicorn_calls: list, capsys
+) -> None:
+    port = _free_port()
+    assert main(["serve", "--port", str(port)]) == 0
+    assert f"serving the site at http://127.0.0.1:{port}/" in capsys.readouterr().out
+    assert (
+        main(["serve", "--port", str(port), "--forwarded-allow-ips", "10.0.0.5, 192.0.2.0/24"]) == 0
+    )
+    default, listed = uvicorn_calls
+    assert default["proxy_headers"] is False  # X-Forwarded-For of anyone is ignored
+    assert listed["proxy_headers"] is True
+    assert listed["forwarded_allow_ips"] == ["10.0.0.5", "192.0.2.0/24"]
+    for bad in ("*", "proxy.example.org"):
+        assert main(["serve", "--port", str(port), "--forwarded-allow-ips", bad]) == 2
+        assert "--forwarded-allow-ips" in capsys.readouterr().err
+    assert len(uvicorn_calls) == 2

@@ -39,7 +39,7 @@ def test_a_valid_policy_reads_back_its_values():
         (('modalities = ["mammography"]', 'modalities = ["xray"]'),
          ["demo.toml:12:", "rule[1].modalities", "'xray'", "mammography, tomosynthesis"]),
         (("every_months = 24", "every_months = -6"),
-         ["demo.toml:11:", "rule[1].every_months", "whole number >= 1", "-6"]),
+         ["demo.toml:11:", "rule[1].every_months", "whole number from 1 to 120", "-6"]),
         (("every_months = 24", "every_months = 0"), ["rule[1].every_months"]),
         (("ages = [50, 75]", "ages = [75, 50]"),
          ["demo.toml:10:", "rule[1].ages", "start_age < stop_age"]),

@@ -1,10 +1,14 @@
-"""The one table that maps service errors to HTTP statuses, and the handlers that use it.
+"""The one table that maps service errors to HTTP statuses, the handlers that use it, and the
+error responses of the OpenAPI schema.
 
-Every error response has the body ``{"error": code, "detail": message}`` (plus ``fields`` for
-request validation and :class:`InvalidFields`, ``reasons`` for a refused allocation,
-``existing_study_id`` for a duplicate the caller may see, ``stratum`` for an exhausted one,
-``previous_level`` and ``new_level`` for a lowered risk level). Routes never build error
-responses.
+Every error response has the body :class:`ErrorBody`: ``{"error": code, "detail": message}``
+(plus ``fields`` for request validation and :class:`InvalidFields`, ``reasons`` for a refused
+allocation, ``existing_study_id`` for a duplicate the caller may see, ``stratum`` for an exhausted
+one, ``previous_level`` and ``new_level`` for a lowered risk level). Routes never build error
+responses; they declare the service errors they may answer with :func:`error_responses`, and
+:func:`document_errors` adds those that every operation of its shape may answer (401 and 403
+when it needs credentials, 404 when it has path parameters, 422 when it has inputs, 413 when it
+has a body).
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pebs.services.auth.errors import NotAuthenticated, SecondFactorRequired, TooManyAttempts
@@ -32,7 +38,16 @@ from pebs.services.trial.errors import (
     StratumExhausted,
 )
 
-__all__ = ["ERROR_STATUS", "install_error_handlers", "status_for"]
+__all__ = [
+    "ERROR_STATUS",
+    "ErrorBody",
+    "FieldProblem",
+    "document_errors",
+    "error_responses",
+    "install_error_handlers",
+    "status_for",
+    "status_of",
+]
 
 _log = logging.getLogger("pebs.api")
 
@@ -52,15 +67,58 @@ ERROR_STATUS: tuple[tuple[type[ServiceError], int], ...] = (
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "not_authenticated"}
 
 
-def status_for(error: ServiceError) -> int:
+def status_of(kind: type[ServiceError]) -> int:
+    """The HTTP status of a service error family (:data:`ERROR_STATUS`)."""
     for family, status in ERROR_STATUS:
-        if isinstance(error, family):
+        if issubclass(kind, family):
             return status
     return 400  # unreachable: ServiceError is the last family
 
 
+def status_for(error: ServiceError) -> int:
+    return status_of(type(error))
+
+
+class FieldProblem(BaseModel):
+    """One input that was refused."""
+
+    model_config = ConfigDict(extra="forbid")
+    field: str = Field(description="The input's name (dotted inside objects)", examples=["cause"])
+    message: str = Field(description="What is wrong and what is allowed")
+
+
+_Absent = SkipJsonSchema[None]
+"""A key that is left out of the body (never ``null``) when it does not apply."""
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response."""
+
+    model_config = ConfigDict(extra="forbid")
+    error: str = Field(description="Stable code of the refusal", examples=["not_found"])
+    detail: str = Field(description="What was refused and what to do, for a person to read")
+    fields: list[FieldProblem] | _Absent = Field(
+        default=None, description="invalid_input: every input that is absent or wrong"
+    )
+    reasons: list[str] | _Absent = Field(
+        default=None, description="allocation_refused: every unmet condition"
+    )
+    existing_study_id: str | _Absent = Field(
+        default=None, description="duplicate: her study ID, when the caller may see her"
+    )
+    stratum: str | _Absent = Field(
+        default=None, description="stratum_exhausted: the stratum with no slot left"
+    )
+    previous_level: str | _Absent = Field(
+        default=None, description="level_lowered: her current risk level"
+    )
+    new_level: str | _Absent = Field(
+        default=None, description="level_lowered: the lower level of this assessment"
+    )
+
+
 def _body(code: str, detail: str, **extra: Any) -> dict[str, Any]:
-    return {"error": code, "detail": detail, **extra}
+    return ErrorBody(error=code, detail=detail, **extra).model_dump(exclude_none=True)
 
 
 async def _service_error(_: Request, error: Exception) -> JSONResponse:
@@ -112,6 +170,119 @@ async def _http_error(_: Request, error: Exception) -> JSONResponse:
 async def _unexpected(_: Request, error: Exception) -> JSONResponse:
     _log.exception("unexpected error", exc_info=error)
     return JSONResponse(_body("internal_error", "an unexpected error; it was logged"), 500)
+
+
+_REF = "#/components/schemas/ErrorBody"
+_MEANING = {
+    400: "The request cannot be used",
+    401: "No valid session or API token, or wrong credentials",
+    403: "Your role, scope or login step does not allow this",
+    404: "No such object in your scope (or no such path)",
+    409: "Clashes with the stored data or her pathway state; nothing was changed",
+    413: "The request body is larger than the server accepts",
+    422: "An input is absent or wrong (fields names each); nothing was changed",
+    429: "Too many failed attempts: wait Retry-After seconds",
+    503: "The database cannot be used",
+}
+_HEADERS = {
+    401: {"WWW-Authenticate": 'The scheme to use: Bearer realm="pebs"'},
+    429: {"Retry-After": "Seconds to wait before trying again"},
+}
+_IMPLIED_BY_CREDENTIALS = (NotAuthenticated, PermissionDenied, SecondFactorRequired)
+
+
+def _description(status: int, codes: set[str]) -> str:
+    meaning = _MEANING.get(status, "Refused")
+    return f"{meaning} (error: {', '.join(sorted(codes))})" if codes else meaning
+
+
+def _response(status: int, codes: set[str], note: str | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {"$ref": _REF}
+    if codes:
+        schema = {"allOf": [schema], "properties": {"error": {"enum": sorted(codes)}}}
+    described = _description(status, codes)
+    response: dict[str, Any] = {
+        "description": described if note is None else f"{described}. {note}",
+        "content": {"application/json": {"schema": schema}},
+    }
+    if status in _HEADERS:
+        response["headers"] = {
+            name: {"description": text, "required": True, "schema": {"type": "string"}}
+            for name, text in _HEADERS[status].items()
+        }
+    return response
+
+
+def error_responses(
+    *kinds: type[ServiceError], notes: dict[int, str] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` of a route whose use case raises ``kinds`` (each documented with the
+    status of :data:`ERROR_STATUS` and its code); ``notes`` adds a sentence to a status."""
+    codes: dict[int, set[str]] = {}
+    for kind in kinds:
+        codes.setdefault(status_of(kind), set()).add(kind.code)
+    for status in notes or {}:
+        codes.setdefault(status, set())
+    return {
+        status: _response(status, found, (notes or {}).get(status))
+        for status, found in sorted(codes.items())
+    }
+
+
+def _codes(response: dict[str, Any]) -> set[str] | None:
+    """The error codes a response of :func:`_response` allows (empty: any); ``None`` if it is
+    not one (FastAPI's own 422)."""
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    if schema.get("$ref") == _REF:
+        return set()
+    if schema.get("allOf") == [{"$ref": _REF}]:
+        return set(schema["properties"]["error"]["enum"])
+    return None
+
+
+def _implied(operation: dict[str, Any]) -> dict[int, set[str]]:
+    """Statuses (with their codes) that every operation of this shape may answer."""
+    implied: dict[int, set[str]] = {}
+    if operation.get("security"):
+        for kind in _IMPLIED_BY_CREDENTIALS:
+            implied.setdefault(status_of(kind), set()).add(kind.code)
+    parameters = operation.get("parameters", [])
+    if any(p["in"] == "path" for p in parameters):
+        implied[404] = {NotFound.code}  # also: a value holding "/" matches no route
+    if parameters or "requestBody" in operation:
+        implied[422] = {InvalidInput.code}
+    if "requestBody" in operation:
+        implied[413] = set()
+    return implied
+
+
+def document_errors(openapi: dict[str, Any]) -> None:
+    """Document :class:`ErrorBody` for every error status of every operation of ``openapi``
+    (in place): the statuses routes declared, and those :func:`_implied` by their shape.
+    FastAPI's own 422 (``HTTPValidationError``, a body this API never sends) is replaced."""
+    schemas = openapi.setdefault("components", {}).setdefault("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    error_schema = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(error_schema.pop("$defs", {}))
+    schemas["ErrorBody"] = error_schema
+    for path_item in openapi.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.setdefault("responses", {})
+            for key, response in list(responses.items()):
+                if key[0] in "45" and _codes(response) is None:
+                    if key != "422":
+                        raise ValueError(f"{key} of {operation['operationId']}: not ErrorBody")
+                    del responses[key]  # FastAPI's default 422
+            for status, codes in _implied(operation).items():
+                note = None
+                declared = responses.get(str(status))
+                if declared is not None:  # merge: the codes of both, the route's note
+                    known = _codes(declared) or set()
+                    note = declared["description"][len(_description(status, known)) + 2 :] or None
+                    codes = codes | known if codes and known else set()
+                responses[str(status)] = _response(status, codes, note)
+            operation["responses"] = dict(sorted(responses.items()))
 
 
 def install_error_handlers(app: FastAPI) -> None:

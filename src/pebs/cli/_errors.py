@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pebs.cli.serve import PortUnavailable
 from pebs.config import SettingsError
 from pebs.io.errors import FileAccessError, InputFormatError
 from pebs.risk._arrays import ModelInputError
@@ -32,6 +33,7 @@ EXIT_CODES: tuple[tuple[type[Exception], int], ...] = (
     (ParameterError, 65),  # an unusable simulation parameter file
     (SimulationOptionsError, 65),  # simulation options that cannot be used together
     (ClusterError, 69),  # EX_UNAVAILABLE: the Dask cluster cannot be started or reached
+    (PortUnavailable, 69),  # EX_UNAVAILABLE: pebs serve: the port is taken
     (FileAccessError, 74),  # EX_IOERR: a file cannot be opened, read or written
     (UnknownCard, 66),  # EX_NOINPUT: no model card with that id (the message lists the ids)
     # Trial services (pebs.services.trial.errors); the most specific family first.

@@ -18,7 +18,8 @@ def check_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Installation qualification: versions, settings, database reachable and migrated, audit
-    chain intact, allocation lists, file permissions (exit 1 if a required check fails)."""
+    chain intact, tables matching the audit trail, allocation lists, file permissions (exit 1
+    if a required check fails)."""
     from pebs.services.operations import run_checks  # imported when used
 
     try:

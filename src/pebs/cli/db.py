@@ -44,7 +44,8 @@ def upgrade_command() -> None:
 
 
 EXIT_CHAIN_BROKEN = 1
-"""Backup or restore done, but the audit chain in it does not verify."""
+"""Backup or restore done, but the audit chain in it does not verify, or (restore) a restored
+table does not match it."""
 
 
 def _operator() -> str:
@@ -60,10 +61,14 @@ def backup_command(
     file: Annotated[Path, typer.Argument(help="The backup file to create (never overwritten).")],
 ) -> None:
     """Back up the database while it runs; write FILE and FILE.manifest.json (SHA-256, audit
-    chain head) and record a 'backup' audit event."""
+    chain head, signed with the installation's key) and record a 'backup' audit event."""
     from pebs.services.operations import backup_database  # imported when used
 
-    done = backup_database(load_settings().database_url, file, operator=_operator())
+    settings = load_settings()
+    done = backup_database(
+        settings.database_url, file, operator=_operator(),
+        installation_key=settings.hmac_key_bytes(),
+    )  # fmt: skip
     manifest = done.manifest
     typer.echo(f"pebs: backed up {manifest.source} to {done.path} ({manifest.size_bytes:,} bytes)")
     typer.echo(f"  schema revision: {manifest.schema_revision}")
@@ -71,7 +76,7 @@ def backup_command(
     typer.echo(f"  audit chain in the backup: {chain}, {manifest.n_audit_events:,} events")
     typer.echo(f"  {manifest.audit_head}")
     typer.echo(f"  sha256: {manifest.sha256}")
-    typer.echo(f"  manifest: {done.manifest_path}")
+    typer.echo(f"  manifest: {done.manifest_path} (signed, key id {manifest.signature_key_id})")
     typer.echo(f"  audit event {done.audit_event_id}: backup")
     if not manifest.audit_chain_ok:
         typer.echo(
@@ -86,17 +91,28 @@ def restore_command(
     force: Annotated[
         bool, typer.Option("--force", help="Replace a database that is not empty.")
     ] = False,
+    while_serving: Annotated[
+        bool,
+        typer.Option(
+            "--while-serving",
+            help="Restore although a pebs server is using the database (it will not notice).",
+        ),
+    ] = False,
 ) -> None:
-    """Restore FILE into the database (stop pebs first): checks its SHA-256, then verifies the
-    restored audit chain against the head recorded at backup time (exit 1 if it does not)."""
+    """Restore FILE into the database (stop 'pebs serve' first): checks the manifest's signature
+    and the file's SHA-256, then verifies the restored audit chain against the head recorded at
+    backup time and every restored table against the chain (exit 1 if either does not)."""
     from pebs.services.operations import restore_database  # imported when used
 
-    url = load_settings().database_url
-    done = restore_database(url, file, operator=_operator(), force=force)
+    settings = load_settings()
+    done = restore_database(
+        settings.database_url, file, operator=_operator(),
+        installation_key=settings.hmac_key_bytes(), force=force, while_serving=while_serving,
+    )  # fmt: skip
     manifest = done.manifest
     typer.echo(
         f"pebs: restored {file} (made {manifest.created_at} by pebs {manifest.pebs_version}, "
-        f"sha256 ok)"
+        f"signature ok, sha256 ok)"
     )
     if not done.chain.ok:
         typer.echo(
@@ -105,9 +121,19 @@ def restore_command(
         )
         raise typer.Exit(EXIT_CHAIN_BROKEN)
     typer.echo(f"  audit chain {done.chain.summary}; matches {manifest.audit_head}")
+    if done.deep is not None:
+        typer.echo(f"  tables: {done.deep.summary}")
+        for mismatch in done.deep.mismatches[:10]:
+            typer.echo(f"    {mismatch.table}: {mismatch}")
     typer.echo(f"  audit event {done.audit_event_id}: restore")
     if done.needs_upgrade:
         typer.echo(
             f"  the database is at revision {done.revision}; this release needs "
-            f"{done.head_revision}: run 'pebs db upgrade'"
+            f"{done.head_revision}: run 'pebs db upgrade', then 'pebs audit verify --deep'"
         )
+    if not done.ok:
+        typer.echo(
+            "pebs: the restored tables do not match their audit trail: the backup was altered; "
+            "run 'pebs audit verify --deep'"
+        )
+        raise typer.Exit(EXIT_CHAIN_BROKEN)

@@ -11,7 +11,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pebs.screening import Woman, load_policy, plan, shipped_policies
+from pebs.screening import (
+    DEFAULT_PLAN_YEARS,
+    Woman,
+    default_arm,
+    load_policy,
+    plan,
+    shipped_policies,
+)
 from pebs.screening.describe import describe_policy
 from pebs.screening.policy import PolicyError
 
@@ -62,27 +69,33 @@ def plan_command(
     policy: Annotated[str, typer.Option(help="Policy name (pebs policy list) or .toml path.")],
     birth_date: Annotated[str, typer.Option(help="Date of birth, YYYY-MM-DD.")],
     start: Annotated[str, typer.Option(help="Plan start date, YYYY-MM-DD.")],
-    arm: Annotated[str, typer.Option(help="Trial arm: standard or risk-based.")] = "standard",
+    arm: Annotated[
+        str | None,
+        typer.Option(help="Trial arm: standard or risk-based (default: the policy's arm)."),
+    ] = None,
     level: Annotated[str | None, typer.Option(help="Risk level, in the policy's names.")] = None,
     risk_5y: Annotated[
         float | None, typer.Option("--risk-5y", help="Five-year risk as a proportion (0.012).")
     ] = None,
     density: Annotated[str | None, typer.Option(help="BI-RADS density a, b, c or d.")] = None,
     last_screen: Annotated[str | None, typer.Option(help="Date of the last screen.")] = None,
-    years: Annotated[float | None, typer.Option(help="Plan length in years (default 4).")] = None,
+    years: Annotated[
+        float | None, typer.Option(help=f"Plan length in years (default {DEFAULT_PLAN_YEARS:g}).")
+    ] = None,
     until: Annotated[str | None, typer.Option(help="Plan end date instead of --years.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON list of exams.")] = False,
 ) -> None:
     """A woman's screening plan: dated exams with the rule and reason for each."""
+    chosen = load_policy(policy)
     woman = Woman(
-        birth_date=_date(birth_date, "--birth-date"), arm=arm, level=level, risk_5y=risk_5y,
-        density=density.lower() if density else None,
+        birth_date=_date(birth_date, "--birth-date"), arm=arm or default_arm(chosen), level=level,
+        risk_5y=risk_5y, density=density.lower() if density else None,
         last_screen=_date(last_screen, "--last-screen"),
     )  # fmt: skip
     end = _date(until, "--until")
     result = plan(
-        load_policy(policy), woman, _date(start, "--start"),
-        years=4.0 if years is None and end is None else years, until=end,
+        chosen, woman, _date(start, "--start"),
+        years=DEFAULT_PLAN_YEARS if years is None and end is None else years, until=end,
     )  # fmt: skip
     if as_json:
         items = [exam.as_dict() for exam in result.exams]

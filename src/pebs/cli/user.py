@@ -13,7 +13,7 @@ import typer
 from pebs.cli.db import load_settings
 from pebs.cli.study import _operator
 
-app = typer.Typer(help="Accounts: passwords, TOTP reset, disablement, demo logins.",
+app = typer.Typer(help="Accounts: passwords, TOTP reset, disablement, unlock, demo logins.",
                   no_args_is_help=True)  # fmt: skip
 
 
@@ -76,6 +76,25 @@ def reset_totp_command(username: str) -> None:
     finally:
         database.close()
     typer.echo(f"pebs: TOTP of {username} reset; she enrols again at her next login")
+
+
+@app.command("unlock")
+def unlock_command(
+    username: str,
+    address: Annotated[
+        str | None,
+        typer.Option(help="Also forget this client address's failed logins (every username)."),
+    ] = None,
+) -> None:
+    """Forget a user's failed logins, so she need not wait before her next attempt."""
+    from pebs.services.auth import unlock_logins
+
+    _, database, _, _ = _context()
+    try:
+        n = unlock_logins(database.sessions, _operator(), username, address=address)
+    finally:
+        database.close()
+    typer.echo(f"pebs: {username} unlocked ({n} failed-login count(s) cleared)")
 
 
 @app.command("demo-logins")

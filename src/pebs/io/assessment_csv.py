@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pebs.io.errors import InputFormatError
+from pebs.io.errors import column_error
 
 REQUIRED_COLUMNS = (
     "id", "age", "n_biopsies", "atypical_hyperplasia", "age_menarche", "age_first_birth",
@@ -56,14 +56,15 @@ def _normalised(column: pd.Series) -> pd.Series:
 def reject_column(
     path: Path, first_line: int, name: str, column: pd.Series, bad: np.ndarray, allowed
 ) -> None:
-    """Raise :class:`InputFormatError` for the first ``bad`` value of ``column`` (line, value,
-    allowed spellings and how many such values the chunk has)."""
+    """Raise :class:`~pebs.io.errors.InputFormatError` for the first ``bad`` value of ``column``
+    (line, value cut to a readable length, allowed spellings and how many such values the chunk
+    has)."""
     row = int(np.flatnonzero(bad)[0])
-    raise InputFormatError(
-        f"{path}: line {first_line + row}: column {name!r} has {column.iloc[row]!r}; "
-        f"allowed: {allowed} ({int(bad.sum())} such value(s) in lines {first_line}-"
-        f"{first_line + len(column) - 1})"
-    )
+    raise column_error(
+        path, first_line + row, name, column.iloc[row],
+        f"; allowed: {allowed} ({int(bad.sum())} such value(s) in lines {first_line}-"
+        f"{first_line + len(column) - 1})",
+    )  # fmt: skip
 
 
 def _numbers(table: pd.DataFrame, name: str, path: Path, first_line: int, extra=()) -> np.ndarray:

@@ -2,7 +2,9 @@
 
 Every column is read as text so that columns the caller does not use are written back exactly as
 they came; the numeric columns the caller asks for are converted to float64, and a value that is
-not a number stops the read with a message naming the file, line and column.
+not a number stops the read with a message naming the file, line and column. A row with more
+fields than the header stops the read with its line and field count (it is never shifted into
+the wrong columns). Values are quoted in messages through :func:`pebs.io.errors.quoted`.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -21,7 +24,10 @@ import numpy as np
 import pandas as pd
 
 from pebs.io._files import open_binary
-from pebs.io.errors import FileAccessError, InputFormatError
+from pebs.io.errors import FileAccessError, InputFormatError, column_error, cut
+
+_EXTRA = "\x00extra fields"  # a last column that only a row with too many fields fills
+_FIELD_COUNT = re.compile(r"Expected \d+ fields in line (\d+), saw (\d+)")
 
 
 @dataclass(frozen=True)
@@ -46,12 +52,25 @@ def _to_numbers(column: pd.Series, name: str, path: Path, first_line: int) -> np
     bad = np.flatnonzero(np.isnan(values))
     if bad.size:
         row = int(bad[0])
-        raise InputFormatError(
-            f"{path}: line {first_line + row}: column {name!r} has {column.iloc[row]!r}, "
-            f"which is not a number ({bad.size} such value(s) in lines {first_line}-"
-            f"{first_line + len(column) - 1}); use the documented code for unknown values"
-        )
+        raise column_error(
+            path, first_line + row, name, column.iloc[row],
+            f", which is not a number ({bad.size} such value(s) in lines {first_line}-"
+            f"{first_line + len(column) - 1}); use the documented code for unknown values",
+        )  # fmt: skip
     return values
+
+
+def _refuse_extra_fields(extra: pd.Series, n_fields: int, path: Path, first_line: int) -> None:
+    filled = np.flatnonzero((extra != "").to_numpy())
+    if filled.size:
+        raise _field_count_error(path, first_line + int(filled[0]), n_fields + 1, n_fields)
+
+
+def _field_count_error(path: Path, line: int, saw: int, n_fields: int) -> InputFormatError:
+    return InputFormatError(
+        f"{path}: line {line} has {saw} fields but the header has {n_fields}; quote a field "
+        "that contains a comma, or remove the extra field(s)"
+    )
 
 
 def read_csv_chunks(
@@ -76,20 +95,36 @@ def read_csv_chunks(
     """
     path = Path(path)
     with open_binary(path, "a CSV file") as raw:
-        _check_header(_read_header(raw, path), [*numeric_columns, *text_columns], path)
+        header = _read_header(raw, path)
+        # pandas's names for header fields left empty; every name given explicitly, plus one
+        # more, so that a row with an extra field fills that one instead of being shifted
+        names = [name or f"Unnamed: {i}" for i, name in enumerate(header)]
+        _check_header(names, [*numeric_columns, *text_columns], path)
         raw.seek(0)
         try:
             reader = pd.read_csv(
                 raw, dtype=str, keep_default_na=False, na_filter=False, chunksize=chunk_rows,
-                encoding="utf-8-sig",
+                encoding="utf-8-sig", header=None, skiprows=1, names=[*names, _EXTRA],
+                index_col=False,
             )  # fmt: skip
             next_line = 2  # line 1 is the header
             for table in reader:
+                _refuse_extra_fields(table.pop(_EXTRA), len(names), path, next_line)
                 numbers = {c: _to_numbers(table[c], c, path, next_line) for c in numeric_columns}
                 yield CsvChunk(table, numbers, bytes_read=raw.tell(), first_line=next_line)
                 next_line += len(table)
-        except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise InputFormatError(f"{path}: not a readable CSV file ({str(exc).strip()})") from exc
+        except pd.errors.ParserError as exc:
+            counted = _FIELD_COUNT.search(str(exc))
+            if counted:
+                line, saw = int(counted.group(1)), int(counted.group(2))
+                raise _field_count_error(path, line, saw, len(names)) from exc
+            raise InputFormatError(
+                f"{path}: not a readable CSV file ({cut(str(exc).strip(), 200)})"
+            ) from exc
+        except UnicodeDecodeError as exc:
+            raise InputFormatError(
+                f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+            ) from exc
         except OSError as exc:
             raise FileAccessError(f"{path}: cannot be read ({exc.strerror})") from exc
 
@@ -109,12 +144,14 @@ def _read_header(raw: IO[bytes], path: Path) -> list[str]:
 def _check_header(header: list[str], required: Sequence[str], path: Path) -> None:
     duplicated = sorted({name for name in header if header.count(name) > 1})
     if duplicated:
-        raise InputFormatError(f"{path}: column(s) named more than once: {', '.join(duplicated)}")
+        raise InputFormatError(
+            f"{path}: column(s) named more than once: {cut(', '.join(duplicated), 200)}"
+        )
     missing = [name for name in required if name not in header]
     if missing:
         raise InputFormatError(
             f"{path}: missing column(s) {', '.join(missing)}; the file has "
-            f"{', '.join(header) or 'no columns'} and needs {', '.join(required)}"
+            f"{cut(', '.join(header), 200) or 'no columns'} and needs {', '.join(required)}"
         )
 
 

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from pebs.io._files import open_binary
-from pebs.io.errors import FileAccessError, InputFormatError
+from pebs.io.errors import FileAccessError, InputFormatError, column_error
 from pebs.risk.prs import PolygenicScore
 
 PACKAGED_SCORES = ("PGS000004",)
@@ -196,7 +196,7 @@ def _parse(stream: IO[str], path: Path, source: str) -> ScoringFile:
 
 
 def _fail(path: Path, line: int, column: str, value: str, why: str) -> InputFormatError:
-    return InputFormatError(f"{path}: line {line}: column {column!r} has {value!r}, {why}")
+    return column_error(path, line, column, value, f", {why}")
 
 
 def _text(table: pd.DataFrame, column: str, path: Path, first_line: int) -> np.ndarray:

@@ -5,7 +5,15 @@ See ``docs/policies.md``. :func:`load_policy` reads a shipped policy by name or 
 """
 
 from pebs.screening.calendar import add_months, age_on, birthday
-from pebs.screening.planner import Exam, Plan, PlanError, Woman, plan
+from pebs.screening.planner import (
+    DEFAULT_PLAN_YEARS,
+    Exam,
+    Plan,
+    PlanError,
+    Woman,
+    default_arm,
+    plan,
+)
 from pebs.screening.policy import (
     MODALITIES,
     Policy,
@@ -18,6 +26,7 @@ from pebs.screening.policy import (
 from pebs.screening.vectorised import CompiledPolicy, NextExam, compile_policy, next_exam
 
 __all__ = [
+    "DEFAULT_PLAN_YEARS",
     "MODALITIES",
     "CompiledPolicy",
     "Exam",
@@ -32,6 +41,7 @@ __all__ = [
     "age_on",
     "birthday",
     "compile_policy",
+    "default_arm",
     "load_policy",
     "next_exam",
     "parse_policy",

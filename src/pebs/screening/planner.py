@@ -15,18 +15,30 @@ Rules of planning (``docs/policies.md``):
   ``absorb_months`` before it is not planned separately;
 - a woman without a level gets the policy's ``default_level`` when it has one;
 - ages outside every rule give no exam and a note saying why.
+
+Requests are checked before any date arithmetic: dates from :data:`EARLIEST_DATE` to
+:data:`LATEST_DATE`, a plan length from one month to :data:`MAX_PLAN_YEARS` years (a finite
+number); anything else is a :class:`PlanError` naming the value and the allowed range.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass, replace
 from datetime import date
 
 from pebs.screening.calendar import add_months, age_on, birthday
-from pebs.screening.policy import DENSITIES, MODALITIES, Policy, Rule
+from pebs.screening.policy import DENSITIES, MODALITIES, Policy, Rule, _shown
 
 ARMS = ("standard", "risk-based")
+DEFAULT_PLAN_YEARS = 4.0
+"""Plan length in years when none is asked for (the MyPeBS follow-up of 4 years); a study policy
+covers its own ``years`` instead. The API, the pages and ``pebs plan`` all use this value."""
+MAX_PLAN_YEARS = 120
+"""The longest plan, in years (policies' ages stop at 120 at the latest)."""
+EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2200, 12, 31)
+"""The dates (birth, plan start and end, last screen) the planner accepts."""
 
 
 class PlanError(ValueError):
@@ -81,7 +93,45 @@ class Plan:
     """Why there are no (or no more) exams, and other things to tell the woman."""
 
 
+def default_arm(policy: Policy) -> str:
+    """The arm of a woman planned under ``policy`` when none is given: the policy's own
+    (``standard`` for a policy of any arm).
+
+    >>> from pebs.screening.policy import load_policy
+    >>> default_arm(load_policy("wisdom")), default_arm(load_policy("fr"))
+    ('risk-based', 'standard')
+    """
+    return policy.arm if policy.arm in ARMS else "standard"
+
+
+def _check_date(day: object, what: str) -> None:
+    if not isinstance(day, date) or not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise PlanError(
+            f"{what} {str(day)[:40]} is outside the dates the planner accepts ({EARLIEST_DATE} "
+            f"to {LATEST_DATE})"
+        )
+
+
+def _check_length(years: float | None, until: date | None) -> None:
+    if until is not None:
+        _check_date(until, "the plan end")
+    if years is None:
+        return
+    if (
+        isinstance(years, bool) or not isinstance(years, int | float) or not math.isfinite(years)
+        or not 0 < years <= MAX_PLAN_YEARS or round(12 * years) < 1
+    ):  # fmt: skip
+        raise PlanError(
+            f"the plan length in years must be a number from 1/12 (one month) to "
+            f"{MAX_PLAN_YEARS}, got {str(years)[:40]}"
+        )
+
+
 def _check(policy: Policy, woman: Woman, start: date) -> None:
+    _check_date(woman.birth_date, "birth date")
+    _check_date(start, "the plan start")
+    if woman.last_screen is not None:
+        _check_date(woman.last_screen, "last screen")
     if woman.birth_date > start:
         raise PlanError(f"birth date {woman.birth_date} is after the plan start {start}")
     if woman.last_screen is not None:
@@ -93,14 +143,16 @@ def _check(policy: Policy, woman: Woman, start: date) -> None:
         if woman.last_screen < woman.birth_date:
             raise PlanError(f"last screen {woman.last_screen} is before the birth date")
     if woman.arm not in ARMS:
-        raise PlanError(f"arm {woman.arm!r} is unknown; allowed: {', '.join(ARMS)}")
+        raise PlanError(f"arm {_shown(woman.arm)} is unknown; allowed: {', '.join(ARMS)}")
     if policy.arm != "any" and policy.arm != woman.arm:
         raise PlanError(f"policy {policy.name!r} is for the {policy.arm} arm, not {woman.arm}")
     if woman.level is not None and woman.level not in policy.levels:
         allowed = ", ".join(policy.levels) or "none (this policy does not use risk levels)"
-        raise PlanError(f"level {woman.level!r} is unknown to policy {policy.name!r}; {allowed}")
+        raise PlanError(
+            f"level {_shown(woman.level)} is unknown to policy {policy.name!r}; {allowed}"
+        )
     if woman.density is not None and woman.density not in DENSITIES:
-        raise PlanError(f"density {woman.density!r} is unknown; allowed: a, b, c, d")
+        raise PlanError(f"density {_shown(woman.density)} is unknown; allowed: a, b, c, d")
     if woman.risk_5y is not None and not 0 <= woman.risk_5y <= 1:
         raise PlanError(f"5-year risk must be a proportion in [0, 1], got {woman.risk_5y!r}")
 
@@ -122,8 +174,8 @@ def _end(policy: Policy, start: date, years: float | None, until: date | None, n
         if until <= start:
             raise PlanError(f"the plan end {until} must be after its start {start}")
         return until
-    if years is None or years <= 0:
-        raise PlanError(f"the plan length in years must be > 0, got {years!r}")
+    if years is None:
+        raise PlanError("give the plan length as years or as an end date")
     return add_months(start, round(12 * years))
 
 
@@ -195,6 +247,7 @@ def plan(
     if woman.level is None and policy.default_level:
         woman = replace(woman, level=policy.default_level)
     _check(policy, woman, start)
+    _check_length(years, until)
     notes: list[str] = []
     end = _end(policy, start, years, until, notes)
     applicable = [

@@ -22,6 +22,12 @@ ARMS = ("standard", "risk-based", "any")
 DENSITIES = ("a", "b", "c", "d")
 DEFAULT_WINDOW_MONTHS = 3
 DEFAULT_STREAM = "main"
+LIMITS = {
+    "window_months": (1, 24), "every_months": (1, 120), "offset_months": (0, 120),
+    "years": (1, 30), "absorb_months": (0, 120),
+}  # fmt: skip
+"""Whole-number keys -> (smallest, largest) allowed value: every plan the planner can date."""
+_SHOWN = 80
 
 _TOP_KEYS = {
     "name", "title", "kind", "country", "arm", "levels", "default_level", "source", "notes",
@@ -181,21 +187,33 @@ class _Where:
         return PolicyError(f"{where}: {label}: {message}" if label else f"{where}: {message}")
 
 
+def _shown(value: object) -> str:
+    """``repr(value)``, cut to about 80 characters (a value may be a whole file)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**_SHOWN:
+        return f"a number of {len(str(abs(value)))} digits"
+    text = repr(value)
+    return text if len(text) <= _SHOWN else f"{text[:_SHOWN]}... ({len(text)} characters)"
+
+
 def _text(value, where: _Where, table, index, key, required=True) -> str:
     if value is None:
         if required:
             raise where.error("is missing (a non-empty text is required)", table, index, key)
         return ""
     if not isinstance(value, str) or (required and not value.strip()):
-        raise where.error(f"must be a non-empty text, got {value!r}", table, index, key)
+        raise where.error(f"must be a non-empty text, got {_shown(value)}", table, index, key)
     return value.strip()
 
 
-def _whole(value, where, table, index, key, minimum: int, default=None) -> int:
+def _whole(value, where, table, index, key, default=None) -> int:
+    """A whole number within ``LIMITS[key]``."""
     if value is None and default is not None:
         return default
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise where.error(f"must be a whole number >= {minimum}, got {value!r}", table, index, key)
+    lo, hi = LIMITS[key]
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise where.error(
+            f"must be a whole number from {lo} to {hi}, got {_shown(value)}", table, index, key
+        )
     return value
 
 
@@ -207,7 +225,7 @@ def _choices(value, allowed, where, table, index, key) -> tuple[str, ...]:
     for item in value:
         if item not in allowed:
             raise where.error(
-                f"unknown value {item!r}; allowed: {', '.join(allowed)}", table, index, key
+                f"unknown value {_shown(item)}; allowed: {', '.join(allowed)}", table, index, key
             )
     return tuple(value)
 
@@ -216,8 +234,9 @@ def _unknown_keys(entry: dict, allowed: set[str], where, table, index) -> None:
     for key in entry:
         if key not in allowed:
             raise where.error(
-                f"unknown key {key!r}; allowed: {', '.join(sorted(allowed))}", table, index, key
-            )
+                f"unknown key {_shown(key)}; allowed: {', '.join(sorted(allowed))}", table, index,
+                key[:_SHOWN],
+            )  # fmt: skip
 
 
 def _ages(value, where, table, index) -> tuple[int, int]:
@@ -226,12 +245,16 @@ def _ages(value, where, table, index) -> tuple[int, int]:
         or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
     ):  # fmt: skip
         raise where.error(
-            f"must be [start_age, stop_age] in whole years, got {value!r}", table, index, "ages"
-        )
+            f"must be [start_age, stop_age] in whole years, got {_shown(value)}", table, index,
+            "ages",
+        )  # fmt: skip
     start, stop = value
     if not 0 <= start < stop <= 120:
         raise where.error(
-            f"must satisfy 0 <= start_age < stop_age <= 120, got {value!r}", table, index, "ages"
+            f"must satisfy 0 <= start_age < stop_age <= 120, got {_shown(value)}",
+            table,
+            index,
+            "ages",
         )
     return start, stop
 
@@ -252,7 +275,7 @@ def _conditions(entry: dict, levels: tuple[str, ...], where, table, index) -> Co
             risk = entry[key]
             if isinstance(risk, bool) or not isinstance(risk, int | float) or not 0 < risk < 1:
                 raise where.error(
-                    f"must be a proportion between 0 and 1 (0.013 for 1.3%), got {risk!r}",
+                    f"must be a proportion between 0 and 1 (0.013 for 1.3%), got {_shown(risk)}",
                     table, index, key,
                 )  # fmt: skip
             values[key] = float(risk)
@@ -264,13 +287,15 @@ def parse_policy(text: str, path: str = "<policy>") -> Policy:
     where = _Where(text, path)
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(f"{path}: not valid TOML ({exc})") from exc
+    except ValueError as exc:  # TOMLDecodeError, or an integer too long to read
+        raise PolicyError(f"{path}: not valid TOML ({str(exc)[:200]})") from exc
     _unknown_keys(data, _TOP_KEYS, where, None, None)
     name = _text(data.get("name"), where, None, None, "name")
     stem = Path(path).stem
     if path != "<policy>" and name != stem:
-        raise where.error(f"is {name!r} but the file is named {stem!r}.toml", None, None, "name")
+        raise where.error(
+            f"is {_shown(name)} but the file is named {stem!r}.toml", None, None, "name"
+        )
     kind = _choices(data.get("kind", ""), KINDS, where, None, None, "kind")[0]
     arm = _choices(data.get("arm", ""), ARMS, where, None, None, "arm")[0]
     levels: tuple[str, ...] = ()
@@ -282,10 +307,11 @@ def parse_policy(text: str, path: str = "<policy>") -> Policy:
     default_level = _text(data.get("default_level"), where, None, None, "default_level", False)
     if default_level and default_level not in levels:
         raise where.error(
-            f"{default_level!r} is not one of the policy's levels ({', '.join(levels) or 'none'})",
+            f"{_shown(default_level)} is not one of the policy's levels "
+            f"({', '.join(levels) or 'none'})",
             None, None, "default_level",
         )  # fmt: skip
-    window = _whole(data.get("window_months"), where, None, None, "window_months", 1,
+    window = _whole(data.get("window_months"), where, None, None, "window_months",
                     DEFAULT_WINDOW_MONTHS)  # fmt: skip
 
     raw_rules = data.get("rule", [])
@@ -300,14 +326,14 @@ def parse_policy(text: str, path: str = "<policy>") -> Policy:
                 id=_text(entry.get("id"), where, "rule", i, "id"),
                 start_age=start,
                 stop_age=stop,
-                every_months=_whole(entry.get("every_months"), where, "rule", i, "every_months", 1),
+                every_months=_whole(entry.get("every_months"), where, "rule", i, "every_months"),
                 modalities=_choices(
                     entry.get("modalities"), MODALITIES, where, "rule", i, "modalities"
                 ),
                 reason=_text(entry.get("reason"), where, "rule", i, "reason"),
                 conditions=_conditions(entry, levels, where, "rule", i),
                 offset_months=_whole(
-                    entry.get("offset_months"), where, "rule", i, "offset_months", 0, 0
+                    entry.get("offset_months"), where, "rule", i, "offset_months", 0
                 ),
                 stream=_text(entry.get("stream", DEFAULT_STREAM), where, "rule", i, "stream"),
             )
@@ -332,7 +358,7 @@ def parse_policy(text: str, path: str = "<policy>") -> Policy:
         entry = data["study"]
         _unknown_keys(entry, _STUDY_KEYS, where, "study", None)
         study = Study(
-            years=_whole(entry.get("years"), where, "study", None, "years", 1),
+            years=_whole(entry.get("years"), where, "study", None, "years"),
             end_of_study=_choices(
                 entry.get("end_of_study"), MODALITIES, where, "study", None, "end_of_study"
             ),
@@ -340,7 +366,7 @@ def parse_policy(text: str, path: str = "<policy>") -> Policy:
                 entry.get("end_of_study_reason"), where, "study", None, "end_of_study_reason"
             ),
             absorb_months=_whole(
-                entry.get("absorb_months"), where, "study", None, "absorb_months", 0, 0
+                entry.get("absorb_months"), where, "study", None, "absorb_months", 0
             ),
         )
     return Policy(
@@ -365,7 +391,9 @@ def _check_rules(rules: list[Rule], where: _Where) -> None:
     ids = [r.id for r in rules]
     for i, rule in enumerate(rules):
         if ids.index(rule.id) != i:
-            raise where.error(f"id {rule.id!r} is used by more than one rule", "rule", i, "id")
+            raise where.error(
+                f"id {_shown(rule.id)} is used by more than one rule", "rule", i, "id"
+            )
     # Rules of one stream for the same women form one schedule: no overlap, no gap.
     groups: dict[tuple, list[tuple[int, Rule]]] = {}
     for i, rule in enumerate(rules):

@@ -20,7 +20,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -44,6 +44,7 @@ __all__ = [
     "canonical_json",
     "chain_head",
     "event_hash",
+    "values_digest",
     "verify_chain",
 ]
 
@@ -119,6 +120,29 @@ def canonical_json(value: Any) -> str:
     )
 
 
+def values_digest(*values: bytes | str | None) -> str:
+    """SHA-256 (hex) of a sequence of values, for audit records that must pin data they may not
+    show (the ciphertexts of identifying data).
+
+    Each value is framed as one tag byte (``0`` None, ``1`` bytes, ``2`` text as UTF-8), its
+    length as 8 bytes big-endian, then its bytes, so that no two different sequences share a
+    digest (``None`` differs from empty; parts cannot slide into each other).
+
+    >>> values_digest(b"ab", None) == values_digest(b"a", b"b")
+    False
+    >>> len(values_digest())
+    64
+    """
+    digest = hashlib.sha256()
+    for value in values:
+        if value is None:
+            digest.update(b"\x00" + (0).to_bytes(8, "big"))
+            continue
+        tag, data = (b"\x02", value.encode("utf-8")) if isinstance(value, str) else (b"\x01", value)
+        digest.update(tag + len(data).to_bytes(8, "big") + bytes(data))
+    return digest.hexdigest()
+
+
 def event_hash(prev_hash: str, document: Mapping[str, Any]) -> str:
     """``SHA-256(prev_hash || canonical_json(document))`` as 64 hex digits."""
     return hashlib.sha256((prev_hash + canonical_json(document)).encode("utf-8")).hexdigest()
@@ -180,8 +204,17 @@ def chain_head(session: Session) -> ChainHead:
     return ChainHead(row.id, row.hash, row.at)
 
 
+EventVisitor = Callable[[Any, Any, Any], None]
+"""``visitor(event, old, new)``: ``event`` has the stored columns as attributes (``id``, ``at``,
+``actor``, ``action``, ``entity``, ``entity_id``, ``reason``); ``old``/``new`` are parsed JSON."""
+
+
 def verify_chain(
-    session: Session, *, expected_head: ChainHead | None = None, batch_size: int = 1000
+    session: Session,
+    *,
+    expected_head: ChainHead | None = None,
+    batch_size: int = 1000,
+    visitor: EventVisitor | None = None,
 ) -> VerifyResult:
     """Walk the chain in id order and report the first event that breaks it.
 
@@ -189,6 +222,9 @@ def verify_chain(
     the next ``prev_hash`` does not link), an inserted one (it does not link, or the next event
     does not link to it). An exported ``expected_head`` additionally detects a rewritten or
     truncated history that is internally consistent. ``n_events`` counts every stored event.
+
+    ``visitor``, if given, is called with every readable event in id order (also after a break),
+    in the same single pass: the deep verification replays the chain this way.
     """
     table = AuditEvent.__table__
     columns = [c for c in table.c if c.name not in ("old", "new")]
@@ -213,10 +249,13 @@ def verify_chain(
         n_events += 1
         if expected_head is not None and row.id == expected_head.id:
             head_seen = row.hash
+        parsed = _parse(row) if broken is None or visitor is not None else None
         if broken is None:
-            problem = _check_row(row, prev_id, prev_hash)
+            problem = _check_row(row, prev_id, prev_hash, parsed)
             if problem is not None:
                 broken = (row.id, problem)
+        if visitor is not None and isinstance(parsed, tuple):
+            visitor(row, *parsed)
         prev_id, prev_hash = row.id, row.hash
     if broken is None and expected_head is not None and expected_head.id > 0:
         if head_seen is None:
@@ -231,14 +270,27 @@ def verify_chain(
     return VerifyResult(False, n_events, broken[0], broken[1])
 
 
-def _check_row(row: Any, prev_id: int, prev_hash: str) -> str | None:
+def _parse(row: Any) -> tuple[Any, Any] | Exception:
+    """``(old, new)`` parsed from their JSON text, or the error that prevented it."""
+    try:
+        old = None if row.old is None else json.loads(row.old)
+        new = None if row.new is None else json.loads(row.new)
+    except (ValueError, TypeError) as error:
+        return error
+    return old, new
+
+
+def _check_row(
+    row: Any, prev_id: int, prev_hash: str, parsed: tuple[Any, Any] | Exception | None
+) -> str | None:
     if row.id != prev_id + 1:
         return f"event {prev_id + 1} is missing (the next stored event is {row.id})"
     if row.prev_hash != prev_hash:
         return f"prev_hash does not match the hash of event {prev_id}"
     try:
-        old = None if row.old is None else json.loads(row.old)
-        new = None if row.new is None else json.loads(row.new)
+        if isinstance(parsed, Exception):
+            raise parsed
+        old, new = parsed if parsed is not None else (None, None)
         expected = event_hash(row.prev_hash, _document(row.id, row.at, row, old, new))
     except (ValueError, TypeError) as error:
         return f"content cannot be read: {error}"

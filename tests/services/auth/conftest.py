@@ -55,7 +55,8 @@ def make_policy(**overrides: Any) -> AuthPolicy:
         "idle": timedelta(minutes=30),
         "absolute": timedelta(hours=12),
         "max_failures": 3,
-        "window": timedelta(minutes=15),
+        "first_delay": timedelta(seconds=1),
+        "max_delay": timedelta(minutes=15),
         "hasher": FAST_HASHER,
     }
     values.update(overrides)

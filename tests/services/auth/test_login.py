@@ -1,7 +1,8 @@
-"""Logins, sessions, timeouts, rate limiting and logout on SQLite and PostgreSQL."""
+"""Logins, sessions, timeouts, login throttling, unlock and logout on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,17 +13,19 @@ from pebs.services.auth import (
     NotAuthenticated,
     SecondFactorRequired,
     TooManyAttempts,
+    TotpCodeReused,
     authenticate,
     begin_totp_enrolment,
     confirm_totp_enrolment,
     login,
     logout,
     set_password,
+    unlock_logins,
     verify_second_factor,
 )
 from pebs.services.auth.tokens import token_sha256
 from pebs.services.auth.totp import code_at
-from pebs.services.trial import Actor, InvalidInput
+from pebs.services.trial import Actor, InvalidInput, NotFound, PermissionDenied
 from pebs.store.audit import verify_chain
 from pebs.store.models import AuthSession
 
@@ -80,30 +83,94 @@ def test_failed_logins_are_audited_without_secrets_and_look_alike(auth: Auth) ->
 
 
 def test_wrong_totp_code_fails_and_a_code_cannot_be_replayed(auth: Auth) -> None:
-    with pytest.raises(NotAuthenticated):
+    with pytest.raises(NotAuthenticated) as wrong:
         login(auth.sessions, auth.cipher, auth.policy, STAFF, auth.logins[STAFF].password,
               totp_code=_wrong_code(auth, T0), at=T0)  # fmt: skip
+    assert not isinstance(wrong.value, TotpCodeReused)  # a wrong code is just a failed login
     _login(auth, at=T0)
-    with pytest.raises(NotAuthenticated):
+    with pytest.raises(TotpCodeReused, match="wait for the next code"):
         _login(auth, at=T0)  # the same code again
-    assert [e.reason for e in auth.events("login_failed")] == ["wrong TOTP code"] * 2
+    assert [e.reason for e in auth.events("login_failed")] == [
+        "wrong TOTP code", "reused TOTP code"]  # fmt: skip
 
 
-def test_rate_limit_per_username_blocks_even_the_right_password_until_the_window_ends(
-    auth: Auth,
-) -> None:
-    for i in range(auth.policy.max_failures):
+def test_a_reused_code_in_the_second_step_says_to_wait_for_the_next_code(auth: Auth) -> None:
+    _login(auth, at=T0)  # uses the code of T0's step
+    pending = _login(auth, at=T0 + timedelta(seconds=1), code=False)
+    with pytest.raises(TotpCodeReused, match="wait for the next code"):
+        verify_second_factor(auth.sessions, auth.cipher, auth.policy, pending.token,
+                             auth.code(STAFF, T0), at=T0 + timedelta(seconds=2))  # fmt: skip
+    next_step = T0 + timedelta(seconds=30)  # the app's next code
+    verify_second_factor(auth.sessions, auth.cipher, auth.policy, pending.token,
+                         auth.code(STAFF, next_step), at=next_step)  # fmt: skip
+
+
+def _fail(auth: Auth, at, client: str = "10.0.0.1", username: str = STAFF) -> None:
+    with pytest.raises(NotAuthenticated):
+        login(auth.sessions, auth.cipher, auth.policy, username, "bad", client=client, at=at)
+
+
+def test_a_colleagues_failures_from_another_address_do_not_block_her(auth: Auth) -> None:
+    for i in range(5 * auth.policy.max_failures):  # far beyond the free failures
         at = T0 + timedelta(seconds=i)
-        with pytest.raises(NotAuthenticated):
-            login(auth.sessions, auth.cipher, auth.policy, STAFF, "bad", at=at)
-    with pytest.raises(TooManyAttempts) as refused:
-        _login(auth, at=T0 + timedelta(minutes=1), client="10.9.9.9")
-    assert 0 < refused.value.retry_after_s <= auth.policy.window.total_seconds()
-    later = T0 + auth.policy.window + timedelta(seconds=5)
+        with contextlib.suppress(TooManyAttempts):  # the guesser waits, not her
+            _fail(auth, at, client="10.6.6.6")
+    # failures at 0, 1, 2, 3, 5 and 9 s (the others were refused): waiting until 9 + 8 s
+    at = T0 + timedelta(seconds=15)
+    with pytest.raises(TooManyAttempts):  # the guessing address must wait...
+        _login(auth, at=at, client="10.6.6.6")
+    result = _login(auth, at=at, client="10.0.0.1")  # ...she need not
+    assert result.next_step is None
+
+
+def test_the_wait_doubles_at_each_failure_up_to_the_cap(auth: Auth) -> None:
+    policy = auth.policy
+    free = policy.max_failures
+    at = T0
+    for _ in range(free - 1):  # free failures: no wait
+        _fail(auth, at)
+    for k in range(12):
+        _fail(auth, at)  # failure number free + k
+        expected = min(policy.first_delay * 2**k, policy.max_delay)  # 1, 2, 4 ... 900 s
+        with pytest.raises(TooManyAttempts) as refused:
+            _login(auth, at=at)  # refused even with the right password and code
+        assert refused.value.retry_after_s == expected.total_seconds()
+        with pytest.raises(TooManyAttempts):  # still refused just before the wait ends
+            _login(auth, at=at + expected - timedelta(milliseconds=500))
+        at += expected
+    assert expected == policy.max_delay  # the cap was reached
+    # attempts refused during a wait were not counted: 12 waits, 12 + free - 1 failures
+    assert len(auth.events("login_failed")) == free - 1 + 12
+    assert _login(auth, at=at).next_step is None  # the wait is over: the right password works
+    _fail(auth, at + timedelta(seconds=1))  # and a success forgot the failures
+    assert _login(auth, at=at + timedelta(seconds=31)).next_step is None
+
+
+def test_failures_are_forgotten_a_day_after_the_last_one(auth: Auth) -> None:
+    for i in range(auth.policy.max_failures + 5):
+        _fail(auth, T0 + timedelta(seconds=2**i))
+    later = T0 + timedelta(seconds=2 ** (auth.policy.max_failures + 4)) + auth.policy.forget_after
     assert _login(auth, at=later).next_step is None
 
 
-def test_rate_limit_per_client_address_spans_usernames(auth: Auth) -> None:
+def test_an_administrator_unlocks_a_username_at_once(auth: Auth) -> None:
+    for _ in range(auth.policy.max_failures + 3):
+        with contextlib.suppress(TooManyAttempts):
+            _fail(auth, T0)
+    with pytest.raises(TooManyAttempts):
+        _login(auth, at=T0, client="10.0.0.1")
+    with pytest.raises(PermissionDenied):
+        unlock_logins(auth.sessions, Actor("demo-monitor", "monitor"), STAFF, at=T0)
+    with pytest.raises(NotFound):
+        unlock_logins(auth.sessions, Actor.system("test"), "nobody", at=T0)
+    cleared = unlock_logins(auth.sessions, Actor.system("test"), STAFF, at=T0)
+    assert cleared == 1  # her username from 10.0.0.1 (the address's own count is kept)
+    assert _login(auth, at=T0, client="10.0.0.1").next_step is None
+    [event] = auth.events("unlock_logins")
+    assert (event.actor, event.new["counts_cleared"]) == ("test", 1)
+
+
+def test_an_address_failing_for_many_usernames_waits_for_all(auth: Auth) -> None:
     limit = auth.policy.max_failures * 4
     for i in range(limit):
         with pytest.raises(NotAuthenticated):
@@ -114,15 +181,12 @@ def test_rate_limit_per_client_address_spans_usernames(auth: Auth) -> None:
     assert _login(auth, client="10.7.7.7").next_step is None  # another address is not blocked
 
 
-def test_success_resets_the_username_count(auth: Auth) -> None:
+def test_success_resets_the_count_of_her_username_from_that_address(auth: Auth) -> None:
     for _ in range(auth.policy.max_failures - 1):
-        with pytest.raises(NotAuthenticated):
-            login(auth.sessions, auth.cipher, auth.policy, STAFF, "bad", at=T0)
+        _fail(auth, T0)
     _login(auth, at=T0)
     for _ in range(auth.policy.max_failures - 1):
-        at = T0 + timedelta(minutes=1)
-        with pytest.raises(NotAuthenticated):
-            login(auth.sessions, auth.cipher, auth.policy, STAFF, "bad", at=at)
+        _fail(auth, T0 + timedelta(minutes=1))
     assert _login(auth, at=T0 + timedelta(minutes=2)).next_step is None
 
 

@@ -22,6 +22,7 @@ from pebs.store.engine import create_engine_for, session_factory
 from pebs.store.models import AuditEvent
 
 OPERATOR = "cli:tester"
+KEY = b"installation hmac key of the tests, 32+ bytes"
 
 
 def _events(database_url: str) -> dict[int, tuple[str, str, dict | None]]:
@@ -41,7 +42,7 @@ def test_backup_writes_the_file_its_manifest_and_an_audit_event(
 ) -> None:
     target = tmp_path / "backup.dump"
     before = _events(loaded_url)
-    done = backup_database(loaded_url, target, operator=OPERATOR)
+    done = backup_database(loaded_url, target, operator=OPERATOR, installation_key=KEY)
 
     manifest = json.loads(manifest_path(target).read_text(encoding="utf-8"))
     digest = hashlib.sha256(target.read_bytes()).hexdigest()  # independent of the service
@@ -70,7 +71,7 @@ def test_a_backup_never_overwrites(loaded_url: str, tmp_path: Path) -> None:
     target = tmp_path / "backup.dump"
     target.write_bytes(b"an older backup")
     with pytest.raises(FileAccessError, match="never overwrites"):
-        backup_database(loaded_url, target, operator=OPERATOR)
+        backup_database(loaded_url, target, operator=OPERATOR, installation_key=KEY)
     assert target.read_bytes() == b"an older backup"
     assert not manifest_path(target).exists()
 
@@ -78,11 +79,16 @@ def test_a_backup_never_overwrites(loaded_url: str, tmp_path: Path) -> None:
 def test_an_empty_or_missing_database_is_not_backed_up(tmp_path: Path) -> None:
     missing = f"sqlite:///{tmp_path / 'none.db'}"
     with pytest.raises(DatabaseNotReady, match="does not exist"):
-        backup_database(missing, tmp_path / "b.db", operator=OPERATOR)
+        backup_database(missing, tmp_path / "b.db", operator=OPERATOR, installation_key=KEY)
     assert not (tmp_path / "none.db").exists()  # not created by trying
     sqlite3.connect(tmp_path / "empty.db").close()
     with pytest.raises(DatabaseNotReady, match="never migrated"):
-        backup_database(f"sqlite:///{tmp_path / 'empty.db'}", tmp_path / "b.db", operator=OPERATOR)
+        backup_database(
+            f"sqlite:///{tmp_path / 'empty.db'}",
+            tmp_path / "b.db",
+            operator=OPERATOR,
+            installation_key=KEY,
+        )
     assert not (tmp_path / "b.db").exists()
 
 
@@ -113,7 +119,9 @@ def test_sqlite_backups_taken_while_another_thread_writes_are_consistent(
         for n in range(4):
             while len(written) < 10 * (n + 1):  # the writer is busy before every backup
                 stop.wait(0.005)
-            done = backup_database(loaded_url, tmp_path / f"b{n}.db", operator=OPERATOR)
+            done = backup_database(
+                loaded_url, tmp_path / f"b{n}.db", operator=OPERATOR, installation_key=KEY
+            )
             manifests.append((tmp_path / f"b{n}.db", done.manifest))
     finally:
         stop.set()
@@ -149,7 +157,7 @@ def test_sqlite_backups_taken_while_another_thread_writes_are_consistent(
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_backup_files_are_private(loaded_url: str, tmp_path: Path) -> None:
     target = tmp_path / "b.db"
-    backup_database(loaded_url, target, operator=OPERATOR)
+    backup_database(loaded_url, target, operator=OPERATOR, installation_key=KEY)
     assert target.stat().st_mode & 0o077 == 0
 
 
@@ -158,7 +166,12 @@ def test_a_missing_pg_dump_names_the_debian_package(
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # nothing on PATH
     with pytest.raises(ToolMissing, match=r"pg_dump is not on PATH.*postgresql-client"):
-        backup_database("postgresql://u@127.0.0.1:1/x", tmp_path / "b.dump", operator=OPERATOR)
+        backup_database(
+            "postgresql://u@127.0.0.1:1/x",
+            tmp_path / "b.dump",
+            operator=OPERATOR,
+            installation_key=KEY,
+        )
     assert not list(tmp_path.iterdir())
 
 
@@ -168,7 +181,9 @@ def test_postgres_backup_never_shows_the_password(url: str, tmp_path: Path, demo
     with_password = url.replace("postgres@", "postgres:hunter2-secret@", 1)
     assert "hunter2-secret" in with_password
     demo_loader(with_password)
-    done = backup_database(with_password, tmp_path / "b.dump", operator=OPERATOR)
+    done = backup_database(
+        with_password, tmp_path / "b.dump", operator=OPERATOR, installation_key=KEY
+    )
     assert "hunter2-secret" not in manifest_path(done.path).read_text(encoding="utf-8")
     assert done.manifest.postgres_schema is not None
     assert done.manifest.postgres_schema.startswith("pebs_test_")

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from pebs.services.operations import (
+    BackupManifest,
     BackupRejected,
     backup_database,
     manifest_path,
@@ -22,6 +23,7 @@ from pebs.store.engine import create_engine_for, session_factory
 from pebs.store.models import AuditEvent, Site, Study, User
 
 OPERATOR = "cli:tester"
+KEY = b"installation hmac key of the tests, 32+ bytes"
 _AUDIT = select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id)
 
 
@@ -64,21 +66,23 @@ def test_restore_round_trip(
 ) -> None:
     original = _state(loaded_url)
     backup = tmp_path / "backup.dump"
-    done = backup_database(loaded_url, backup, operator=OPERATOR)
+    done = backup_database(loaded_url, backup, operator=OPERATOR, installation_key=KEY)
     _change(loaded_url)
     assert _state(loaded_url) != original
 
     if how == "over the changed database":
         with pytest.raises(Conflict, match=r"is not empty.*--force"):
-            restore_database(loaded_url, backup, operator=OPERATOR)
+            restore_database(loaded_url, backup, operator=OPERATOR, installation_key=KEY)
         assert "late-user" in _state(loaded_url)["users"]  # refused: nothing touched
-        restored = restore_database(loaded_url, backup, operator=OPERATOR, force=True)
+        restored = restore_database(
+            loaded_url, backup, operator=OPERATOR, installation_key=KEY, force=True
+        )
     else:
         if backend == "sqlite":
             Path(make_url(loaded_url).database).unlink()
         else:
             _empty_schema(loaded_url, request.getfixturevalue("postgres_admin"))
-        restored = restore_database(loaded_url, backup, operator=OPERATOR)
+        restored = restore_database(loaded_url, backup, operator=OPERATOR, installation_key=KEY)
 
     assert restored.chain.ok, restored.chain.reason
     assert restored.chain.n_events == done.manifest.n_audit_events
@@ -99,14 +103,14 @@ def test_an_altered_backup_is_refused_before_anything_changes(
     loaded_url: str, tmp_path: Path
 ) -> None:
     backup = tmp_path / "backup.db"
-    backup_database(loaded_url, backup, operator=OPERATOR)
+    backup_database(loaded_url, backup, operator=OPERATOR, installation_key=KEY)
     _change(loaded_url)
     before = _state(loaded_url)
     data = bytearray(backup.read_bytes())
     data[len(data) // 2] ^= 0x01  # one bit
     backup.write_bytes(bytes(data))
     with pytest.raises(BackupRejected, match=r"SHA-256 .* differs .* altered or damaged"):
-        restore_database(loaded_url, backup, operator=OPERATOR, force=True)
+        restore_database(loaded_url, backup, operator=OPERATOR, installation_key=KEY, force=True)
     assert _state(loaded_url) == before
 
 
@@ -115,13 +119,14 @@ def test_a_backup_rewritten_with_a_matching_manifest_fails_the_chain_check(
     loaded_url: str, tmp_path: Path
 ) -> None:
     """Someone alters an audit event in the backup *and* updates the manifest's SHA-256: the
-    recorded head no longer verifies, and the database is not touched."""
+    signature no longer matches. Had she the installation's key to sign it again, the recorded
+    head no longer verifies, and the database is not touched."""
     import hashlib
     import sqlite3
     from contextlib import closing
 
     backup = tmp_path / "backup.db"
-    backup_database(loaded_url, backup, operator=OPERATOR)
+    backup_database(loaded_url, backup, operator=OPERATOR, installation_key=KEY)
     with closing(sqlite3.connect(backup)) as connection, connection:
         connection.execute("DROP TRIGGER audit_events_no_update")
         connection.execute("UPDATE audit_events SET actor = 'mallory' WHERE id = 3")
@@ -131,8 +136,12 @@ def test_a_backup_rewritten_with_a_matching_manifest_fails_the_chain_check(
     manifest_path(backup).write_text(json.dumps(manifest), encoding="utf-8")
     _change(loaded_url)
     before = _state(loaded_url)
+    with pytest.raises(BackupRejected, match=r"signature does not match its content"):
+        restore_database(loaded_url, backup, operator=OPERATOR, installation_key=KEY, force=True)
+    manifest_path(backup).unlink()
+    BackupManifest(**manifest).signed(KEY).write(manifest_path(backup))
     with pytest.raises(BackupRejected, match=r"BROKEN at event 3.*was not touched"):
-        restore_database(loaded_url, backup, operator=OPERATOR, force=True)
+        restore_database(loaded_url, backup, operator=OPERATOR, installation_key=KEY, force=True)
     assert _state(loaded_url) == before
 
 
@@ -141,13 +150,15 @@ def test_a_backup_without_its_manifest_or_of_another_kind_is_refused(
     loaded_url: str, tmp_path: Path
 ) -> None:
     backup = tmp_path / "backup.db"
-    backup_database(loaded_url, backup, operator=OPERATOR)
+    backup_database(loaded_url, backup, operator=OPERATOR, installation_key=KEY)
     manifest = manifest_path(backup).read_text(encoding="utf-8")
     manifest_path(backup).unlink()
     with pytest.raises(BackupRejected, match=r"manifest\.json is missing"):
-        restore_database(loaded_url, backup, operator=OPERATOR, force=True)
+        restore_database(loaded_url, backup, operator=OPERATOR, installation_key=KEY, force=True)
     manifest_path(backup).write_text(manifest, encoding="utf-8")
     with pytest.raises(
         BackupRejected, match="is a sqlite backup; PEBS_DATABASE_URL is a postgresql"
     ):
-        restore_database("postgresql://u@127.0.0.1:1/x", backup, operator=OPERATOR)
+        restore_database(
+            "postgresql://u@127.0.0.1:1/x", backup, operator=OPERATOR, installation_key=KEY
+        )

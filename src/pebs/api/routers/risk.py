@@ -26,6 +26,7 @@ from pebs.services.trial import (
     create_screening_plan,
     record_risk_assessment,
 )
+from pebs.services.trial.screening_plan import DEFAULT_PLAN_YEARS
 
 router = APIRouter(prefix="/participants/{study_id}", tags=["risk and plans"])
 
@@ -71,7 +72,7 @@ class RiskIn(BaseModel):
     )
     on_date: date | None = None
     last_screen: date | None = None
-    plan_years: float = Field(default=5.0, gt=0, le=30)
+    plan_years: float = Field(default=DEFAULT_PLAN_YEARS, gt=0, le=30)
     confirm_lower: bool = Field(
         default=False, description="Confirms a new level below her current one (needs a reason)"
     )
@@ -118,7 +119,7 @@ class PlanIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     start: date | None = None
     last_screen: date | None = None
-    years: float = Field(default=5.0, gt=0, le=30)
+    years: float = Field(default=DEFAULT_PLAN_YEARS, gt=0, le=30)
 
 
 @router.post(

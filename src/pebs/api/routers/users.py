@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pebs.api.deps import CurrentActor, SessionMakerDep
 from pebs.api.routers._text import Text
-from pebs.services.auth import disable_account
+from pebs.services.auth import disable_account, unlock_logins
 
 router = APIRouter(prefix="/users", tags=["users"])
 
@@ -34,4 +34,32 @@ def disable(
     """Disable an account: its sessions and API tokens stop working at once."""
     return Disabled(
         username=username, sessions_revoked=disable_account(sessions, actor, username, body.reason)
+    )
+
+
+class UnlockIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    address: Text | None = Field(
+        default=None, max_length=150,
+        description="Also forget this client address's failures (for every username)",
+    )  # fmt: skip
+
+
+class Unlocked(BaseModel):
+    username: str
+    counts_cleared: int
+
+
+@router.post("/{username}/unlock", response_model=Unlocked)
+def unlock(
+    username: Annotated[str, Path(min_length=1, max_length=64)],
+    actor: CurrentActor,
+    sessions: SessionMakerDep,
+    body: UnlockIn | None = None,
+) -> Unlocked:
+    """Forget an account's failed logins: she may log in again at once."""
+    address = None if body is None else body.address
+    return Unlocked(
+        username=username,
+        counts_cleared=unlock_logins(sessions, actor, username, address=address),
     )

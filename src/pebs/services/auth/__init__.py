@@ -1,14 +1,16 @@
-"""Authentication use cases (issue 6): passwords, TOTP, sessions, API tokens, rate limiting.
+"""Authentication use cases: passwords, TOTP, sessions, API tokens, login throttling.
 
 - :func:`login` checks the password (argon2id, :mod:`.passwords`) and TOTP code (:mod:`.totp`),
-  with failures counted per username and client address (:mod:`.throttle`), and opens a
+  with failures counted per username and client address (:mod:`.throttle`: a growing wait
+  after repeated failures), and opens a
   server-side session; :func:`verify_second_factor` finishes a pending TOTP check;
   :func:`logout` revokes the session.
 - :func:`authenticate` turns a session token (cookie) or API token (bearer) into a
   :class:`Principal`, whose :attr:`~Principal.actor` is what the trial use cases take.
 - :func:`begin_totp_enrolment` / :func:`confirm_totp_enrolment` enrol an authenticator app.
 - :func:`create_api_token`, :func:`list_api_tokens`, :func:`revoke_api_token`: personal tokens.
-- :func:`set_password`, :func:`disable_account`, :func:`reset_totp`: administration.
+- :func:`set_password`, :func:`disable_account`, :func:`reset_totp`, :func:`unlock_logins`:
+  administration.
 - :func:`provision_demo_accounts`: demo logins with printed passwords and TOTP secrets.
 
 Each use case that changes something writes its audit event in the same transaction; no secret
@@ -23,7 +25,12 @@ from typing import TYPE_CHECKING
 from pebs._lazy import lazy_namespace
 
 if TYPE_CHECKING:
-    from pebs.services.auth.accounts import disable_account, reset_totp, set_password
+    from pebs.services.auth.accounts import (
+        disable_account,
+        reset_totp,
+        set_password,
+        unlock_logins,
+    )
     from pebs.services.auth.api_tokens import (
         ApiTokenInfo,
         create_api_token,
@@ -36,7 +43,12 @@ if TYPE_CHECKING:
         begin_totp_enrolment,
         confirm_totp_enrolment,
     )
-    from pebs.services.auth.errors import NotAuthenticated, SecondFactorRequired, TooManyAttempts
+    from pebs.services.auth.errors import (
+        NotAuthenticated,
+        SecondFactorRequired,
+        TooManyAttempts,
+        TotpCodeReused,
+    )
     from pebs.services.auth.logins import LoginResult, login, logout, verify_second_factor
     from pebs.services.auth.policy import IDENTITY_ROLES, TOTP_ROLES, AuthPolicy
     from pebs.services.auth.principal import Principal
@@ -55,6 +67,7 @@ _EXPORTS: dict[str, str] = {
     "SecondFactorRequired": "errors",
     "TOTP_ROLES": "policy",
     "TooManyAttempts": "errors",
+    "TotpCodeReused": "errors",
     "TotpEnrolment": "enrolment",
     "authenticate": "resolution",
     "begin_totp_enrolment": "enrolment",
@@ -70,6 +83,7 @@ _EXPORTS: dict[str, str] = {
     "reset_totp": "accounts",
     "revoke_api_token": "api_tokens",
     "set_password": "accounts",
+    "unlock_logins": "accounts",
     "verify_second_factor": "logins",
 }
 """Public name -> the module of this package that defines it."""
@@ -86,6 +100,7 @@ __all__ = [
     "Principal",
     "SecondFactorRequired",
     "TooManyAttempts",
+    "TotpCodeReused",
     "TotpEnrolment",
     "authenticate",
     "begin_totp_enrolment",
@@ -101,6 +116,7 @@ __all__ = [
     "reset_totp",
     "revoke_api_token",
     "set_password",
+    "unlock_logins",
     "verify_second_factor",
 ]
 

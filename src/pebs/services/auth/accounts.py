@@ -1,9 +1,10 @@
-"""Account administration: set a password, disable an account, reset its TOTP.
+"""Account administration: set a password, disable an account, reset its TOTP, unlock logins.
 
 Only the administrator role (or the command line's system actor) may do these. Disabling an
 account, setting its password or resetting its TOTP revokes its open sessions (and, when
 disabled, its API tokens), in the same transaction as the change and its audit event. The audit
-event says that a password was set, never the password or its hash.
+event says that a password was set, never the password or its hash. Unlocking forgets the
+failed logins of a username (from every address) that make her wait (:mod:`.throttle`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.auth import throttle
 from pebs.services.auth.passwords import check_new_password, hash_password
 from pebs.services.auth.policy import AuthPolicy
 from pebs.services.auth.principal import instant
@@ -22,7 +24,13 @@ from pebs.store.audit import append_event
 from pebs.store.models import ApiToken, AuthSession, TotpUsage, User
 from pebs.store.repositories import get_user
 
-__all__ = ["disable_account", "reset_totp", "revoke_credentials", "set_password"]
+__all__ = [
+    "disable_account",
+    "reset_totp",
+    "revoke_credentials",
+    "set_password",
+    "unlock_logins",
+]
 
 ADMIN_ROLE = "administrator"
 
@@ -136,3 +144,29 @@ def reset_totp(
             entity_id=username, reason="TOTP reset by an administrator",
             new={"sessions_revoked": n}, at=now,
         )  # fmt: skip
+
+
+def unlock_logins(
+    sessions: sessionmaker[Session],
+    actor: Actor,
+    username: str,
+    *,
+    address: str | None = None,
+    at: datetime | None = None,
+) -> int:
+    """Forget ``username``'s failed logins from every address (and, with ``address``, that
+    address's failures for every username): she may log in at once.
+
+    Returns the number of throttle counts cleared (0 if there were none).
+    """
+    _require_admin(actor, "unlock logins")
+    now = instant(at)
+    with sessions.begin() as session:
+        _user(session, username)
+        n = throttle.unlock(session, username, address)
+        append_event(
+            session, actor=actor.username, action="unlock_logins", entity="user",
+            entity_id=username, reason="failed logins forgotten by an administrator",
+            new={"counts_cleared": n, "address": address}, at=now,
+        )  # fmt: skip
+        return n

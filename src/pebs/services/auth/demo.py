@@ -122,7 +122,7 @@ def provision_demo_accounts(
             append_event(
                 session, actor=actor.username, action="provision_demo", entity="user",
                 entity_id=user.username, reason="demo login (password and TOTP set)",
-                new={"password_set": True, "totp_enrolled": True}, at=now,
+                new={"password_set": True, "totp_enrolled": True, "is_active": True}, at=now,
             )  # fmt: skip
             logins.append(DemoLogin(
                 user.username, user.role, None if user.site is None else user.site.code,

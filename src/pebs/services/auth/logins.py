@@ -7,10 +7,12 @@ the TOTP code was checked: with the password (``totp_code``), or afterwards thro
 :func:`verify_second_factor`; a role that needs TOTP and has none enrols first
 (:mod:`.enrolment`).
 
-Failures are counted (:mod:`.throttle`) and audited as ``login_failed`` with the attempted
-username and the client address, never the password or code. Every message of a failed login
-is the same, whether the username exists, the password is wrong, the account is disabled or the
-code is wrong.
+Failures are counted per username and client address (:mod:`.throttle`: a growing wait, not a
+lock-out) and audited as ``login_failed`` with the attempted username and the client address,
+never the password or code. Every message of a failed login is the same, whether the username
+exists, the password is wrong, the account is disabled or the code is wrong; the one exception
+comes after the right password: a TOTP code already used gets :class:`~.errors.TotpCodeReused`
+("wait for the next code"), since a code is accepted once only.
 """
 
 from __future__ import annotations
@@ -22,12 +24,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.services.auth import throttle
-from pebs.services.auth.errors import NotAuthenticated
+from pebs.services.auth.errors import NotAuthenticated, TotpCodeReused
 from pebs.services.auth.passwords import hash_password, needs_rehash, verify_password
 from pebs.services.auth.policy import TOTP_ROLES, AuthPolicy
 from pebs.services.auth.principal import Principal, instant
 from pebs.services.auth.tokens import SESSION_PREFIX, csrf_token, new_token, token_sha256
-from pebs.services.auth.totp import matching_step
+from pebs.services.auth.totp import already_used, matching_step
 from pebs.services.trial.actor import Actor
 from pebs.store.audit import append_event
 from pebs.store.crypto import IdentityCipher
@@ -37,6 +39,10 @@ from pebs.store.repositories import get_user
 __all__ = ["FAILED", "LoginResult", "login", "logout", "verify_second_factor"]
 
 FAILED = "wrong username, password or TOTP code (or the account is disabled)"
+REUSED = (
+    "this TOTP code was already used (a code is accepted once): wait for the next code of your "
+    "app (a new one every 30 s) and send that"
+)
 _DUMMY_HASH: dict[int, str] = {}
 
 
@@ -70,7 +76,7 @@ def _use_step(session: Session, user_id: int, step: int) -> None:
     if row is None:
         session.add(TotpUsage(user_id=user_id, last_step=step))
     elif step <= row.last_step:  # the same code used by a concurrent login
-        raise NotAuthenticated(FAILED)
+        raise TotpCodeReused(REUSED)
     else:
         row.last_step = step
 
@@ -83,6 +89,7 @@ def _fail(
     client: str | None,
     reason: str,
     now: datetime,
+    error: NotAuthenticated | None = None,
 ) -> NotAuthenticated:
     with sessions.begin() as session:
         throttle.record_failure(session, keys, policy, now)
@@ -90,7 +97,16 @@ def _fail(
             session, actor=username[:128] or "(empty)", action="login_failed", entity="user",
             entity_id=username[:64], reason=reason, new={"client": client}, at=now,
         )  # fmt: skip
-    return NotAuthenticated(FAILED)
+    return NotAuthenticated(FAILED) if error is None else error
+
+
+def _wrong_code(
+    secret: str, code: str, now: datetime, last_step: int | None
+) -> tuple[str, NotAuthenticated | None]:
+    """The audited reason and the error of a TOTP code that did not match."""
+    if already_used(secret, code, now, last_step=last_step):
+        return "reused TOTP code", TotpCodeReused(REUSED)
+    return "wrong TOTP code", None
 
 
 def login(
@@ -125,7 +141,8 @@ def login(
         secret = cipher.decrypt_text(user.totp_secret_enc)  # type: ignore[arg-type]
         step = matching_step(secret, totp_code, now, last_step=last_step)
         if step is None:
-            raise _fail(sessions, policy, keys, username, client, "wrong TOTP code", now)
+            reason, error = _wrong_code(secret, totp_code, now, last_step)
+            raise _fail(sessions, policy, keys, username, client, reason, now, error)
     if enrolled:
         next_step = None if step is not None else "totp"
     else:
@@ -189,7 +206,8 @@ def verify_second_factor(
         if user.totp_secret_enc is None:
             raise NotAuthenticated("no TOTP app is enrolled: enrol one first")
         secret = cipher.decrypt_text(user.totp_secret_enc)
-        step = matching_step(secret, code, now, last_step=_last_step(session, user.id))
+        last_step = _last_step(session, user.id)
+        step = matching_step(secret, code, now, last_step=last_step)
         if step is not None:
             _use_step(session, user.id, step)
             auth.mfa_ok = True
@@ -201,7 +219,8 @@ def verify_second_factor(
                 new={"client": client, "session_id": auth.id}, at=now,
             )  # fmt: skip
             return Principal(Actor.from_user(user), "session", auth.id, True, True)
-    raise _fail(sessions, policy, keys, user.username, client, "wrong TOTP code", now)
+    reason, error = _wrong_code(secret, code, now, last_step)
+    raise _fail(sessions, policy, keys, user.username, client, reason, now, error)
 
 
 def logout(sessions: sessionmaker[Session], token: str, *, at: datetime | None = None) -> bool:

@@ -43,6 +43,8 @@ class AuthPolicy:
     >>> policy = AuthPolicy(secret=b"s" * 32)
     >>> policy.idle, policy.absolute, policy.max_failures
     (datetime.timedelta(seconds=1800), datetime.timedelta(seconds=43200), 5)
+    >>> policy.first_delay.total_seconds(), policy.max_delay.total_seconds()
+    (1.0, 900.0)
     """
 
     secret: bytes
@@ -50,8 +52,15 @@ class AuthPolicy:
     idle: timedelta = timedelta(minutes=30)
     absolute: timedelta = timedelta(hours=12)
     max_failures: int = 5
-    """Failed logins allowed per username and per client address in one :attr:`window`."""
-    window: timedelta = timedelta(minutes=15)
+    """Failed logins of one username from one client address allowed before each further
+    attempt must wait (:mod:`.throttle`; an address for all usernames: 4 times as many)."""
+    first_delay: timedelta = timedelta(seconds=1)
+    """The wait after the failure that reaches :attr:`max_failures`; doubled at each further
+    failure."""
+    max_delay: timedelta = timedelta(minutes=15)
+    """The longest wait between two attempts."""
+    forget_after: timedelta = timedelta(hours=24)
+    """Failures are forgotten this long after the latest one."""
     hasher: PasswordHasher = field(default_factory=default_hasher, compare=False)
     touch_every: timedelta = timedelta(minutes=1)
     """How stale ``last_seen_at`` may get before a request updates it (idle-timeout resolution)."""
@@ -67,14 +76,15 @@ class AuthPolicy:
         window_minutes: int = 15,
     ) -> AuthPolicy:
         """The policy of an installation's settings; the CSRF key is derived from the secret
-        key (HMAC-SHA256 with its own label), never the secret key itself."""
+        key (HMAC-SHA256 with its own label), never the secret key itself. ``window_minutes``
+        (``PEBS_LOGIN_WINDOW_MINUTES``) is the longest wait between two attempts."""
         secret = hmac.new(secret_key.encode("utf-8"), b"pebs csrf key v1", "sha256").digest()
         return cls(
             secret=secret,
             idle=timedelta(minutes=idle_minutes),
             absolute=timedelta(hours=absolute_hours),
             max_failures=max_failures,
-            window=timedelta(minutes=window_minutes),
+            max_delay=timedelta(minutes=window_minutes),
         )
 
     def __post_init__(self) -> None:
@@ -82,6 +92,8 @@ class AuthPolicy:
             raise ValueError("secret: give at least 16 bytes")
         if self.max_failures < 1:
             raise ValueError(f"max_failures: must be at least 1, got {self.max_failures}")
-        for name in ("idle", "absolute", "window"):
+        for name in ("idle", "absolute", "first_delay", "max_delay", "forget_after"):
             if getattr(self, name) <= timedelta(0):
                 raise ValueError(f"{name}: must be a positive duration")
+        if self.max_delay < self.first_delay:
+            raise ValueError("max_delay: must be at least first_delay")

@@ -13,6 +13,9 @@ with, so a code seen over someone's shoulder cannot be replayed.
 True
 >>> matching_step(secret, code, at, last_step=step_of(at)) is None  # replayed
 True
+>>> already_used(secret, code, at, last_step=step_of(at)), already_used(secret, code, at,
+...                                                                      last_step=None)
+(True, False)
 """
 
 from __future__ import annotations
@@ -22,7 +25,15 @@ from datetime import datetime
 
 import pyotp
 
-__all__ = ["STEP_S", "code_at", "matching_step", "new_secret", "provisioning_uri", "step_of"]
+__all__ = [
+    "STEP_S",
+    "already_used",
+    "code_at",
+    "matching_step",
+    "new_secret",
+    "provisioning_uri",
+    "step_of",
+]
 
 STEP_S = 30
 """Seconds per TOTP time step."""
@@ -50,16 +61,30 @@ def code_at(secret: str, at: datetime) -> str:
     return pyotp.TOTP(secret).at(at)
 
 
-def matching_step(secret: str, code: str, at: datetime, *, last_step: int | None) -> int | None:
-    """The step (within the drift window, after ``last_step``) whose code is ``code``."""
+def _steps_with(secret: str, code: str, at: datetime) -> list[int]:
+    """The steps of the drift window around ``at`` whose code is ``code``."""
     code = (code or "").strip().replace(" ", "")
     if len(code) != 6 or not code.isdigit():
-        return None
+        return []
     totp = pyotp.TOTP(secret)
     now = step_of(at)
-    for step in range(now - _DRIFT_STEPS, now + _DRIFT_STEPS + 1):
-        if last_step is not None and step <= last_step:
-            continue
-        if hmac.compare_digest(totp.generate_otp(step), code):
-            return step
-    return None
+    return [
+        step
+        for step in range(now - _DRIFT_STEPS, now + _DRIFT_STEPS + 1)
+        if hmac.compare_digest(totp.generate_otp(step), code)
+    ]
+
+
+def matching_step(secret: str, code: str, at: datetime, *, last_step: int | None) -> int | None:
+    """The step (within the drift window, after ``last_step``) whose code is ``code``."""
+    later = [s for s in _steps_with(secret, code, at) if last_step is None or s > last_step]
+    return later[0] if later else None
+
+
+def already_used(secret: str, code: str, at: datetime, *, last_step: int | None) -> bool:
+    """Whether ``code`` is right for the drift window but only for a step already used (at or
+    before ``last_step``): the user should wait for the app's next code."""
+    if last_step is None:
+        return False
+    steps = _steps_with(secret, code, at)
+    return bool(steps) and all(s <= last_step for s in steps)

@@ -2,10 +2,16 @@
 
 - :func:`backup_database`: a consistent online backup (SQLite backup API, or ``pg_dump``) with a
   manifest (version, schema revision, audit chain head, SHA-256) and a ``backup`` audit event;
-- :func:`restore_database`: refuses an altered backup or a non-empty target (unless forced),
-  restores, verifies the chain against the recorded head and records a ``restore`` event;
+- :func:`backup_database` signs the manifest with a key derived from the installation's HMAC
+  key;
+- :func:`restore_database`: refuses an unsigned or altered backup, a database a server is using
+  (:func:`hold_serving_lock`, held by ``pebs serve``) or a non-empty target (unless told),
+  restores, verifies the chain against the recorded head and the tables against the chain, and
+  records a ``restore`` event;
 - :func:`run_checks`: versions, settings, database reachable and migrated, audit chain intact,
-  allocation lists, file permissions.
+  tables matching the audit trail, allocation lists, file permissions;
+- :func:`deep_verify_database`: replays the audit chain and compares every audited table with
+  it (``pebs audit verify --deep``).
 
 They take plain values from the entry points (a database URL, an operator name) and raise the
 trial services' error families (:mod:`pebs.services.trial.errors`, :mod:`.errors`).
@@ -15,9 +21,22 @@ from __future__ import annotations
 
 from pebs.services.operations.backup import BackupResult, backup_database
 from pebs.services.operations.check import Check, CheckReport, run_checks
-from pebs.services.operations.errors import BackupRejected, ToolFailed, ToolMissing
+from pebs.services.operations.deep_audit import (
+    DeepReport,
+    Mismatch,
+    TableCheck,
+    deep_verify,
+    deep_verify_database,
+)
+from pebs.services.operations.errors import (
+    BackupRejected,
+    SignatureRejected,
+    ToolFailed,
+    ToolMissing,
+)
 from pebs.services.operations.manifest import BackupManifest, manifest_path, read_manifest
 from pebs.services.operations.restore import RestoreResult, restore_database
+from pebs.services.operations.serving_lock import ServingLock, hold_serving_lock
 
 __all__ = [
     "BackupManifest",
@@ -25,10 +44,18 @@ __all__ = [
     "BackupResult",
     "Check",
     "CheckReport",
+    "DeepReport",
+    "Mismatch",
     "RestoreResult",
+    "ServingLock",
+    "SignatureRejected",
+    "TableCheck",
     "ToolFailed",
     "ToolMissing",
     "backup_database",
+    "deep_verify",
+    "deep_verify_database",
+    "hold_serving_lock",
     "manifest_path",
     "read_manifest",
     "restore_database",

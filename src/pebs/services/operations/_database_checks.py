@@ -1,7 +1,9 @@
-"""The database half of ``pebs check``: reachable, migrated, audit chain, study, lists, file mode.
+"""The database half of ``pebs check``: reachable, migrated, audit chain, tables matching the
+audit trail, study, lists, file mode.
 
-Nothing here writes: connections are read-only, and a SQLite file that does not exist is
-reported, never created.
+Nothing here writes: every check reads in one read-only transaction (a snapshot: ``REPEATABLE
+READ`` on PostgreSQL, so a server writing meanwhile cannot make the tables and the chain
+disagree), and a SQLite file that does not exist is reported, never created.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from sqlalchemy.orm import sessionmaker
 from pebs.services.operations import _postgres_tools as pg
 from pebs.services.operations._check_result import Check
 from pebs.services.operations._database_state import read_chain, revision_of, safe_url
+from pebs.services.operations.deep_audit import DeepReport, deep_verify, read_only
 from pebs.services.operations.errors import ToolMissing
 from pebs.services.trial.actor import Actor
 from pebs.services.trial.allocation_lists import verify_allocation_list
 from pebs.store import migrate
-from pebs.store.engine import READ_ONLY_OPTION, create_engine_for
+from pebs.store.engine import create_engine_for
 from pebs.store.models import AllocationList, Participant, Study
 
 __all__ = ["database_checks"]
@@ -29,6 +32,7 @@ __all__ = ["database_checks"]
 REACHABLE = "database reachable"
 MIGRATIONS = "migrations current"
 AUDIT_CHAIN = "audit chain intact"
+DEEP = "tables match the audit trail"
 STUDY = "study loaded"
 LISTS = "allocation lists verify"
 FILE_MODE = "database file permissions"
@@ -48,10 +52,7 @@ def database_checks(url: str) -> list[Check]:
     engine = create_engine_for(url)
     try:
         with engine.connect() as raw:
-            connection = raw.execution_options(
-                **{READ_ONLY_OPTION: True},
-                **({"postgresql_readonly": True} if backend == "postgresql" else {}),
-            )
+            connection = read_only(raw, backend)
             with connection.begin():
                 checks += _within(connection, url, backend)
     except OperationalError as error:
@@ -68,6 +69,7 @@ def _skipped(why: str) -> list[Check]:
     return [
         Check(MIGRATIONS, "skip", why, True),
         Check(AUDIT_CHAIN, "skip", why, True),
+        Check(DEEP, "skip", why, False),
         Check(STUDY, "skip", why, False),
         Check(LISTS, "skip", why, False),
     ]
@@ -89,13 +91,29 @@ def _within(connection: Connection, url: str, backend: str) -> list[Check]:
         checks.append(Check(MIGRATIONS, "fail", detail, True))
     if revision is None:
         return checks + _skipped("the database was never migrated")[1:]
-    chain = read_chain(connection)
-    shown = f"{chain.summary}; head id={chain.head.id} hash={chain.head.hash[:16]}..."
-    checks.append(Check(AUDIT_CHAIN, "pass" if chain.ok else "fail", shown, True))
-    if revision != head:
+    if revision != head:  # the models may not match the tables: the chain alone
+        chain = read_chain(connection)
+        shown = f"{chain.summary}; head id={chain.head.id} hash={chain.head.hash[:16]}..."
         why = "the database is not at this release's revision"
-        return [*checks, Check(STUDY, "skip", why, False), Check(LISTS, "skip", why, False)]
-    return [*checks, _study(connection), _lists(connection)]
+        skipped = [Check(DEEP, "skip", why, False), Check(STUDY, "skip", why, False)]
+        return [*checks, _chain(chain.ok, shown), *skipped, Check(LISTS, "skip", why, False)]
+    report = deep_verify(connection, max_shown=3)  # verifies the chain in the same pass
+    return [*checks, _chain(report.chain_ok, report.chain_summary), _deep(report),
+            _study(connection), _lists(connection)]  # fmt: skip
+
+
+def _chain(ok: bool, summary: str) -> Check:
+    return Check(AUDIT_CHAIN, "pass" if ok else "fail", summary, True)
+
+
+def _deep(report: DeepReport) -> Check:
+    """Every audited table against the state the audit trail gives it (``pebs audit verify
+    --deep``): rows changed, added or deleted outside pebs."""
+    if report.tables_ok:
+        return Check(DEEP, "pass", report.summary, True)
+    shown = "; ".join(f"{m.table}: {m}" for m in report.mismatches[:3])
+    detail = f"{report.summary} (e.g. {shown}); run 'pebs audit verify --deep'"
+    return Check(DEEP, "fail", detail, True)
 
 
 def _study(connection: Connection) -> Check:

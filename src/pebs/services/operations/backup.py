@@ -6,8 +6,10 @@ PostgreSQL: ``pg_dump --format=custom`` of the URL's schema, run on a snapshot e
 ``REPEATABLE READ`` transaction in which pebs also reads the schema revision and verifies the
 audit chain, so the manifest describes exactly what the archive holds.
 
-The backup is written to a temporary file beside ``FILE`` and renamed when complete; then the
-manifest ``FILE.manifest.json`` (:mod:`~pebs.services.operations.manifest`) is written, and then
+The backup is written to a temporary file beside ``FILE``, created readable by its owner only
+(mode 0600, on both databases: it holds the trial data), and renamed when complete; then the
+manifest ``FILE.manifest.json`` (:mod:`~pebs.services.operations.manifest`) is signed with the
+installation's key and written, and then
 a ``backup`` audit event in the live database names the operator, the file, its SHA-256 and the
 chain head it contains. The event is written *after* the backup so that it can pin the finished
 file (its hash and head, the live chain vouching for the backup) and so that no event claims a
@@ -46,6 +48,8 @@ from pebs.store.engine import create_engine_for
 
 __all__ = ["BackupResult", "backup_database"]
 
+_PRIVATE = 0o600
+
 
 @dataclass(frozen=True)
 class BackupResult:
@@ -64,10 +68,14 @@ class _Snapshot:
     schema: str | None = None
 
 
-def backup_database(url: str, target: Path, *, operator: str) -> BackupResult:
+def backup_database(
+    url: str, target: Path, *, operator: str, installation_key: bytes
+) -> BackupResult:
     """Back up the database at ``url`` to the new file ``target`` (never overwritten).
 
-    ``operator`` is named in the ``backup`` audit event (``cli:<login>``). Raises
+    ``operator`` is named in the ``backup`` audit event (``cli:<login>``); the manifest is
+    signed with a key derived from ``installation_key`` (the installation's HMAC key,
+    :func:`~.manifest.signing_key`). Raises
     :class:`FileAccessError` (``target`` or its manifest exists, or cannot be written),
     :class:`DatabaseNotReady` (unreachable, missing or never migrated) and, on PostgreSQL,
     :class:`~.errors.ToolMissing` / :class:`~.errors.ToolFailed` for ``pg_dump``.
@@ -103,7 +111,7 @@ def backup_database(url: str, target: Path, *, operator: str) -> BackupResult:
         size_bytes=size,
         source=safe_url(url),
         postgres_schema=snapshot.schema,
-    )
+    ).signed(installation_key)
     written = manifest_path(target)
     manifest.write(written)
     event_id = record_event(
@@ -150,6 +158,8 @@ def _sqlite_snapshot(url: str, partial: Path) -> _Snapshot:
 def _postgres_snapshot(url: str, partial: Path) -> _Snapshot:
     pg_dump = pg.find_tool("pg_dump")
     connection_info = pg.connection_for(url)
+    # pg_dump truncates and writes the file it is given: created here first, it keeps mode 0600.
+    os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _PRIVATE))
     engine = create_engine_for(url)
     try:
         with engine.connect() as raw:

@@ -3,10 +3,11 @@
 What inspectors of validated systems (EU GMP Annex 11, 21 CFR Part 11) expect an IQ record to
 show: which software is installed (pebs, Python, each run-time dependency, against the versions
 pebs declares), that the configuration is acceptable for its environment, that the database is
-reachable and at this release's schema revision, that the audit trail is intact, that stored
-allocation lists still match their seed and SHA-256, and that the SQLite file is not open to
-other users. Each line passes or fails; facts (versions, the loaded study) are ``info``. The
-installation qualifies when every *required* check passes.
+reachable and at this release's schema revision, that the audit trail is intact and the tables
+still say what it records (:mod:`.deep_audit`), that stored allocation lists still match their
+seed and SHA-256, and that the SQLite file is not open to other users. Each line passes or
+fails; facts (versions, the loaded study) are ``info``. The installation qualifies when every
+*required* check passes.
 
 Nothing is written: the database is read in a read-only transaction.
 """

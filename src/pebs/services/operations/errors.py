@@ -9,13 +9,19 @@ from __future__ import annotations
 
 from pebs.services.trial.errors import ServiceError
 
-__all__ = ["BackupRejected", "ToolFailed", "ToolMissing"]
+__all__ = ["BackupRejected", "SignatureRejected", "ToolFailed", "ToolMissing"]
 
 
 class BackupRejected(ServiceError):  # noqa: N818 (named for what the user sees)
     """A backup cannot be restored: no manifest, wrong kind, or its SHA-256 does not match."""
 
     code = "backup_rejected"
+
+
+class SignatureRejected(BackupRejected):
+    """A backup's manifest is unsigned, or not signed by this installation's key as it is."""
+
+    code = "backup_signature_rejected"
 
 
 class ToolMissing(ServiceError):  # noqa: N818 (named for what the user sees)

@@ -1,15 +1,18 @@
 """``pebs db restore``: put a backup made by ``pebs db backup`` back into the configured database.
 
-In order: read the manifest and refuse a file whose SHA-256 or size differs (altered or damaged)
-or whose kind does not match the database; refuse a target that holds tables unless ``force``;
-restore; verify the restored audit chain against the head recorded in the manifest; on success,
-append a ``restore`` event (operator, file, SHA-256, head) to the restored chain.
+In order: read the manifest and refuse one that this installation did not sign (unsigned, signed
+with another key, or altered since: :mod:`.manifest`), a file whose SHA-256 or size differs
+(altered or damaged) or whose kind does not match the database; refuse while a pebs server uses
+the database (:mod:`.serving_lock`; ``while_serving`` overrides) and a target that holds tables
+unless ``force``; restore; verify the restored audit chain against the head recorded in the
+manifest; compare every audited table with the restored chain (:mod:`.deep_audit`); on success of
+the chain, append a ``restore`` event (operator, file, SHA-256, head, the tables' mismatches) to
+the restored chain.
 
 SQLite: the backup is first copied (backup API) to a staging file beside the database, checked
-(``integrity_check``, audit chain against the recorded head) *before* the database is touched,
-then made the database atomically (:func:`~._sqlite_files.replace_database`). Stop every pebs
-process first: the restore is atomic, but a running server would carry on from the restored data
-without being told.
+(``integrity_check``, a pebs database at the manifest's revision, audit chain against the
+recorded head) *before* the database is touched, then made the database atomically
+(:func:`~._sqlite_files.replace_database`).
 
 PostgreSQL: ``pg_restore --clean --if-exists --single-transaction`` into the URL's database; the
 archive recreates the schema it was dumped from (same name), all or nothing. A target schema with
@@ -23,9 +26,9 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import Connection, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError, OperationalError
 
 from pebs.services.operations import _postgres_tools as pg
 from pebs.services.operations._database_state import (
@@ -43,8 +46,10 @@ from pebs.services.operations._sqlite_files import (
     read_only_engine,
     replace_database,
 )
+from pebs.services.operations.deep_audit import DeepReport, deep_verify, read_only
 from pebs.services.operations.errors import BackupRejected
 from pebs.services.operations.manifest import BackupManifest, file_sha256, read_manifest
+from pebs.services.operations.serving_lock import exclusive_lock
 from pebs.services.trial.errors import Conflict, InvalidInput
 from pebs.store import migrate
 from pebs.store.audit import ChainHead
@@ -65,62 +70,96 @@ class RestoreResult:
     head_revision: str
     audit_event_id: int | None
     """The ``restore`` event appended to the restored chain (``None`` if the chain is broken)."""
+    deep: DeepReport | None = None
+    """The restored tables compared with the restored chain (``None``: the backup is of an
+    older revision; run ``pebs db upgrade``, then ``pebs audit verify --deep``)."""
 
     @property
     def needs_upgrade(self) -> bool:
         return self.revision != self.head_revision
 
+    @property
+    def ok(self) -> bool:
+        """The chain verifies against the manifest's head and no table contradicts it."""
+        return self.chain.ok and (self.deep is None or self.deep.tables_ok)
+
 
 def restore_database(
-    url: str, source: Path, *, operator: str, force: bool = False
+    url: str,
+    source: Path,
+    *,
+    operator: str,
+    installation_key: bytes,
+    force: bool = False,
+    while_serving: bool = False,
 ) -> RestoreResult:
     """Restore the backup ``source`` into the database at ``url``.
 
-    Raises :class:`~.errors.BackupRejected` (no manifest, altered file, wrong kind or schema),
-    :class:`Conflict` (the target holds tables and ``force`` is false), and the errors of
-    ``pg_restore`` on PostgreSQL. A chain that does not verify against the recorded head is
-    reported in the result (``chain.ok`` false), not raised: the data is restored and must be
-    looked at.
+    ``installation_key`` is the installation's HMAC key: the manifest must be signed with the
+    key derived from it. Raises :class:`~.errors.SignatureRejected` (unsigned or wrongly signed
+    manifest), :class:`~.errors.BackupRejected` (no manifest, altered file, wrong kind or
+    schema, not a pebs database), :class:`Conflict` (a pebs server uses the database and
+    ``while_serving`` is false; the target holds tables and ``force`` is false), and the errors
+    of ``pg_restore`` on PostgreSQL. A chain that does not verify against the recorded head, and
+    tables that do not match the chain, are reported in the result (``ok`` false), not raised:
+    the data is restored and must be looked at.
     """
     source = Path(source)
     backend = backend_of(url)
-    manifest = _checked_manifest(source, backend)
+    manifest = _checked_manifest(source, backend, installation_key)
     expected = ChainHead(manifest.audit_head_id, manifest.audit_head_hash)
-    if backend == "sqlite":
-        _restore_sqlite(url, source, expected, force=force)
-    else:
-        _restore_postgres(url, source, manifest, force=force)
-    engine = create_engine_for(url)
-    try:
-        with engine.connect() as connection, connection.begin():
-            revision = revision_of(connection)
-            chain = read_chain(connection, expected_head=expected)
-    except OperationalError as error:
-        raise unreachable(url, error) from None
-    finally:
-        engine.dispose()
-    event_id = None
-    if chain.ok:
-        event_id = record_event(
-            url,
-            actor=operator,
-            action="restore",
-            reason="pebs db restore",
-            new={
+    with exclusive_lock(url, while_serving=while_serving):
+        if backend == "sqlite":
+            _restore_sqlite(url, source, manifest, force=force)
+        else:
+            _restore_postgres(url, source, manifest, force=force)
+        revision, chain, deep = _verify_restored(url, backend, expected)
+        event_id = None
+        if chain.ok:
+            new: dict[str, object] = {
                 "file": source.name,
                 "sha256": manifest.sha256,
                 "backup_created_at": manifest.created_at,
                 "audit_head_id": manifest.audit_head_id,
                 "audit_head_hash": manifest.audit_head_hash,
-            },
-        )
-    return RestoreResult(manifest, chain, revision, migrate.head(), event_id)
+            }
+            if deep is not None:
+                new["table_mismatches"] = deep.n_mismatches
+            event_id = record_event(
+                url, actor=operator, action="restore", reason="pebs db restore", new=new
+            )
+    return RestoreResult(manifest, chain, revision, migrate.head(), event_id, deep)
 
 
-def _checked_manifest(source: Path, backend: str) -> BackupManifest:
+def _verify_restored(
+    url: str, backend: str, expected: ChainHead
+) -> tuple[str | None, ChainState, DeepReport | None]:
+    """The restored revision, its chain against ``expected`` and, at this release's revision,
+    the deep verification, read in one snapshot."""
+    engine = create_engine_for(url)
+    try:
+        with engine.connect() as raw:
+            connection = read_only(raw, backend)
+            with connection.begin():
+                revision = revision_of(connection)
+                if revision != migrate.head():  # older tables: the chain alone
+                    return revision, read_chain(connection, expected_head=expected), None
+                deep = deep_verify(connection, expected_head=expected)  # one walk of the chain
+                head = ChainHead(deep.head_id, deep.head_hash)
+                chain = ChainState(deep.chain_ok, deep.n_events, head, deep.first_broken_id,
+                                   deep.chain_reason)  # fmt: skip
+    except OperationalError as error:
+        raise unreachable(url, error) from None
+    finally:
+        engine.dispose()
+    return revision, chain, deep
+
+
+def _checked_manifest(source: Path, backend: str, installation_key: bytes) -> BackupManifest:
     if not source.is_file():
         raise BackupRejected(f"{source} is not a file")
     manifest = read_manifest(source)
+    manifest.check_signature(installation_key, source)  # before believing anything it says
     if manifest.backend != backend:
         raise BackupRejected(
             f"{source} is a {manifest.backend} backup; PEBS_DATABASE_URL is a {backend} database"
@@ -142,7 +181,7 @@ def _refuse_non_empty(shown: str) -> Conflict:
     )
 
 
-def _restore_sqlite(url: str, source: Path, expected: ChainHead, *, force: bool) -> None:
+def _restore_sqlite(url: str, source: Path, manifest: BackupManifest, *, force: bool) -> None:
     database = make_url(url).database
     if database in (None, "", ":memory:"):
         raise InvalidInput("PEBS_DATABASE_URL: cannot restore into an in-memory SQLite database")
@@ -161,7 +200,7 @@ def _restore_sqlite(url: str, source: Path, expected: ChainHead, *, force: bool)
     try:
         copy_database(source, staged)
         with read_only_engine(staged) as engine, engine.connect() as connection:
-            chain = read_chain(connection, expected_head=expected)
+            chain = _staged_chain(connection, source, manifest)
         if not chain.ok:
             raise BackupRejected(
                 f"{source}: its audit chain does not verify against the manifest's head "
@@ -170,6 +209,31 @@ def _restore_sqlite(url: str, source: Path, expected: ChainHead, *, force: bool)
         replace_database(staged, target)
     finally:
         staged.unlink(missing_ok=True)
+
+
+def _staged_chain(connection: Connection, source: Path, manifest: BackupManifest) -> ChainState:
+    """The staged copy's chain against the manifest's head; :class:`BackupRejected` unless it
+    is a pebs database at the manifest's revision."""
+    refused = f"{source}: not a pebs database backup"
+    try:
+        revision = revision_of(connection)
+        has_audit = inspect(connection).has_table("audit_events")
+    except DatabaseError as error:
+        raise BackupRejected(f"{refused} ({error.orig}); the database was not touched") from None
+    if revision is None or not has_audit:
+        raise BackupRejected(
+            f"{refused} (no pebs schema revision or audit trail); the database was not touched"
+        )
+    if revision != manifest.schema_revision:
+        raise BackupRejected(
+            f"{source}: schema revision {revision} differs from the manifest's "
+            f"{manifest.schema_revision}; the database was not touched"
+        )
+    expected = ChainHead(manifest.audit_head_id, manifest.audit_head_hash)
+    try:
+        return read_chain(connection, expected_head=expected)
+    except DatabaseError as error:
+        raise BackupRejected(f"{refused} ({error.orig}); the database was not touched") from None
 
 
 def _restore_postgres(url: str, source: Path, manifest: BackupManifest, *, force: bool) -> None:

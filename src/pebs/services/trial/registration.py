@@ -6,13 +6,16 @@ registrations at one site never get the same number. Identifying data (name, dat
 contact, national ID) is encrypted with the identity key and kept apart from research data; the
 national ID is also hashed with the HMAC key (qualified by the site's country) to find a woman
 registered twice. The audit event records the study ID, site and age at entry, never identifying
-data (the audit trail can never be erased).
+data (the audit trail can never be erased); it pins the identity row with the SHA-256 of its
+ciphertexts and HMAC (:func:`identity_digest`), which reveals nothing about her.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,7 +26,7 @@ from pebs.services.trial._transaction import instant, local_date, transaction
 from pebs.services.trial.actor import Action, Actor, require
 from pebs.services.trial.errors import DuplicateParticipant, InvalidInput, NotFound
 from pebs.services.trial.keys import IdentityKeys
-from pebs.store.audit import append_event
+from pebs.store.audit import append_event, values_digest
 from pebs.store.models import Participant
 from pebs.store.repositories import (
     insert_participant,
@@ -33,12 +36,33 @@ from pebs.store.repositories import (
 )
 from pebs.trial import State, StratumError, age_band
 
-__all__ = ["MAX_SEQUENCE", "NewParticipant", "Registered", "register_participant"]
+__all__ = [
+    "IDENTITY_COLUMNS",
+    "MAX_SEQUENCE",
+    "NewParticipant",
+    "Registered",
+    "identity_digest",
+    "register_participant",
+]
 
 MAX_SEQUENCE = 999_999
 """Six digits per site."""
 
 _AGE_LIMITS = (18, 110)  # the participants table's check on age_at_entry
+
+IDENTITY_COLUMNS = ("name_enc", "date_of_birth_enc", "contact_enc", "national_id_enc",
+                    "national_id_hmac")  # fmt: skip
+"""The identity row's stored values that :func:`identity_digest` covers, in this order."""
+
+
+def identity_digest(identity: Mapping[str, Any]) -> str:
+    """SHA-256 of her stored identity values (Fernet ciphertexts and the national-ID HMAC).
+
+    Recorded in the registration's audit event so that the deep verification can tell an
+    altered identity row without the audit trail holding anything identifying: ciphertexts
+    are random, so their digest says nothing about the plaintext.
+    """
+    return values_digest(*(identity[name] for name in IDENTITY_COLUMNS))
 
 
 @dataclass(frozen=True)
@@ -153,7 +177,8 @@ def register_participant(
             entity_id=study_id, reason="registration",
             new={"study_id": study_id, "site": site.site_code, "age_at_entry": age,
                  "age_band": band, "status": status, "is_test": new.is_test,
-                 "has_national_id": hmac is not None},
+                 "has_national_id": hmac is not None,
+                 "identity_sha256": identity_digest(identity)},
             at=registered_at,
         )  # fmt: skip
     return Registered(study_id, site.site_code, sequence, age, registered_at, new.is_test)

@@ -20,7 +20,15 @@ from datetime import date, datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from pebs.screening import Plan, PlanError, PolicyError, Woman, load_policy, plan
+from pebs.screening import (
+    DEFAULT_PLAN_YEARS,
+    Plan,
+    PlanError,
+    PolicyError,
+    Woman,
+    load_policy,
+    plan,
+)
 from pebs.services.trial._participants import Subject, birth_date, find_participant
 from pebs.services.trial._study_rules import arm_named
 from pebs.services.trial._transaction import instant, local_date, transaction
@@ -46,9 +54,7 @@ __all__ = [
     "create_screening_plan",
     "store_plan",
 ]
-
-DEFAULT_PLAN_YEARS = 4.0
-"""Length of a plan under a policy without its own study period (the MyPeBS 4 years)."""
+# DEFAULT_PLAN_YEARS (from the planner): the plan length of the API, the pages and the CLI.
 
 
 @dataclass(frozen=True)
@@ -166,6 +172,7 @@ def store_plan(
     )  # fmt: skip
     audit = {
         "participant": participant.study_id, "plan_id": row.id, "arm": woman.arm,
+        "risk_assessment_id": risk_assessment_id,
         "policy": result.policy, "start": result.start, "end": result.end,
         "n_exams": len(exams), "superseded_plans": list(superseded),
         "removed_expected_visits": n_removed,

@@ -13,6 +13,7 @@ from pebs.api.state import SESSION_COOKIE, ApiState
 from pebs.services.auth import (
     NotAuthenticated,
     TooManyAttempts,
+    TotpCodeReused,
     begin_totp_enrolment,
     confirm_totp_enrolment,
     login,
@@ -37,13 +38,23 @@ router = APIRouter(include_in_schema=False)
 _LOGIN_COOKIE_AGE_S = 3600
 
 
+def _refusal(error: NotAuthenticated | TooManyAttempts, wrong: str) -> tuple[str, dict, int]:
+    """(message key, its values, status) of a refused login or TOTP check."""
+    if isinstance(error, TooManyAttempts):
+        return "login.throttled", {"seconds": error.retry_after_s}, 429
+    if isinstance(error, TotpCodeReused):
+        return "login.totp_reused", {}, 401
+    return wrong, {}, 401
+
+
 def _login_page(
     request: Request, state: ApiState, next_path: str, *, error: str | None = None,
-    username: str = "", status: int = 200,
+    username: str = "", status: int = 200, values: dict | None = None,
 ) -> HTMLResponse:  # fmt: skip
     token = login_form_token(request)
     response = render(request, "login.html", status=status, login_csrf=token, error=error,
-                      next_path=next_path, username=username)  # fmt: skip
+                      error_values=values or {}, next_path=next_path,
+                      username=username)  # fmt: skip
     response.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=_LOGIN_COOKIE_AGE_S, path="/login",
                         secure=state.cookie_secure, httponly=True, samesite="strict")  # fmt: skip
     return response
@@ -68,12 +79,10 @@ def login_submit(request: Request, state: StateDep, form: LoginForm) -> Response
     try:
         result = login(state.writers, state.keys.cipher, state.policy, username, password,
                        totp_code=code, client=client_address(request))  # fmt: skip
-    except NotAuthenticated:
-        return _login_page(request, state, next_path, error="login.failed", username=username,
-                           status=401)  # fmt: skip
-    except TooManyAttempts:
-        return _login_page(request, state, next_path, error="login.throttled",
-                           username=username, status=429)  # fmt: skip
+    except (NotAuthenticated, TooManyAttempts) as error:
+        key, values, status = _refusal(error, "login.failed")
+        return _login_page(request, state, next_path, error=key, username=username,
+                           status=status, values=values)  # fmt: skip
     target = {None: next_path, "totp": f"/login/totp?next={quote(next_path)}",
               "enrol_totp": "/totp/enrol"}[result.next_step]  # fmt: skip
     response = RedirectResponse(target, status_code=303)
@@ -106,9 +115,9 @@ def totp_submit(
         verify_second_factor(state.writers, state.keys.cipher, state.policy, viewer.token, code,
                              client=client_address(request))  # fmt: skip
     except (NotAuthenticated, TooManyAttempts) as error:
-        key = "login.throttled" if isinstance(error, TooManyAttempts) else "totp.wrong"
+        key, values, status = _refusal(error, "totp.wrong")
         return render(request, "totp.html", viewer=viewer, next_path=next_path, error=key,
-                      status=401 if key == "totp.wrong" else 429)  # fmt: skip
+                      error_values=values, status=status)  # fmt: skip
     return RedirectResponse(next_path, status_code=303)
 
 

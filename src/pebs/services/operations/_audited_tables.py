@@ -1,0 +1,421 @@
+"""What the audit trail says about each table: the declarative half of the deep verification.
+
+Two tables of data, read by :mod:`.deep_audit`:
+
+- :data:`TABLES`: per audited table, the query that reads its rows (a ``key`` column, then one
+  column per compared field, named as in the audit events), the fields compared, the values a
+  row has before any event sets them, and whether rows may exist without an event of their own
+  (``implicit``: allocation slots are created by the list's ``generate`` event, expected visits
+  by the plan's ``plan`` event; such rows must still hold their initial values);
+- :data:`RULES`: which events set which fields of which row. ``new("x")`` is the event's
+  ``new["x"]``, :data:`AT` its time, :data:`REASON` its reason, ``const(v)`` a fixed value.
+  A rule's key names the row: :data:`ENTITY_ID`, a value of ``new``, :func:`each` of a list
+  in ``new`` (a plan supersedes several), or :func:`latest` row of a table audited for the
+  participant the event names (a withdrawal updates her latest consent).
+
+An event older than a field's audit (a release that did not record it) leaves that field
+*unverified*: it is counted, never guessed. Identifying data is compared through the SHA-256 of
+its ciphertexts (:func:`pebs.services.trial.registration.identity_digest`), never decrypted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Boolean, Select, func, select, type_coerce
+from sqlalchemy.orm import aliased
+
+from pebs.services.trial.registration import IDENTITY_COLUMNS, identity_digest
+from pebs.store.models import (
+    Allocation,
+    AllocationList,
+    AllocationSlot,
+    Consent,
+    ConsentDocument,
+    Country,
+    Death,
+    EligibilityAssessment,
+    Outcome,
+    Participant,
+    ParticipantIdentity,
+    PlannedExam,
+    ProtocolVersion,
+    QuestionnaireResponse,
+    RiskAssessment,
+    ScreeningPlan,
+    Site,
+    Study,
+    User,
+    Visit,
+)
+
+__all__ = ["AT", "ENTITY_ID", "REASON", "RULES", "TABLES", "AuditedTable", "Rule", "Source"]
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a value (or a row key) comes from in an event."""
+
+    kind: str
+    """``new``, ``each`` (every item of a list in ``new``), ``latest`` (a key), ``entity_id``,
+    ``at``, ``reason`` or ``const``."""
+    name: str | None = None
+    value: Any = None
+
+
+def new(name: str) -> Source:
+    return Source("new", name)
+
+
+def each(name: str) -> Source:
+    return Source("each", name)
+
+
+def latest(table: str) -> Source:
+    return Source("latest", table)
+
+
+def const(value: Any) -> Source:
+    return Source("const", value=value)
+
+
+ENTITY_ID = Source("entity_id")
+AT = Source("at")
+REASON = Source("reason")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Events ``entity``/``actions`` (``None``: any) set ``sets`` on the ``table`` row ``key``;
+    ``sets_on_create`` only if no earlier event named that row."""
+
+    entity: str | None
+    actions: tuple[str, ...] | None
+    table: str
+    key: Source
+    sets: Mapping[str, Source]
+    sets_on_create: Mapping[str, Source] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AuditedTable:
+    """One table compared with the state the audit trail gives it."""
+
+    name: str
+    entity: str
+    """What one row is, in reports (``allocation 17``)."""
+    rows: Callable[[], Select]
+    """The rows: a ``key`` column (text or integer), then the compared fields' columns."""
+    fields: tuple[str, ...]
+    initial: Mapping[str, Any] = field(default_factory=dict)
+    implicit: bool = False
+    derive: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None
+    """Computes compared fields from the selected columns (the identity digest)."""
+
+
+def _study_id(column: Any) -> Any:
+    """The pseudonymous study ID of the participant ``column`` refers to (a scalar subquery)."""
+    return (
+        select(Participant.study_id)
+        .where(Participant.id == column)
+        .scalar_subquery()
+        .label("participant")
+    )
+
+
+def _participants() -> Select:
+    return select(
+        Participant.study_id.label("key"), Site.code.label("site"), Participant.age_at_entry,
+        Participant.age_band, Participant.status, Participant.is_test,
+        Participant.registered_at, Participant.stratum, Participant.strata,
+        Participant.strata_locked_at,
+    ).join(Site, Site.id == Participant.site_id)  # fmt: skip
+
+
+def _identities() -> Select:
+    columns = [getattr(ParticipantIdentity, name) for name in IDENTITY_COLUMNS]
+    return select(Participant.study_id.label("key"), *columns).join(
+        Participant, Participant.id == ParticipantIdentity.participant_id
+    )
+
+
+def _identity_fields(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "identity_sha256": identity_digest(row),
+        "has_national_id": row["national_id_hmac"] is not None,
+    }
+
+
+def _eligibility() -> Select:
+    e = EligibilityAssessment
+    return select(
+        e.id.label("key"), _study_id(e.participant_id), ProtocolVersion.version.label(
+            "protocol_version"), e.answers, e.result, e.reasons, e.assessed_at,
+    ).join(ProtocolVersion, ProtocolVersion.id == e.protocol_version_id)  # fmt: skip
+
+
+def _consents() -> Select:
+    return (
+        select(
+            Consent.id.label("key"),
+            _study_id(Consent.participant_id),
+            (Country.code + "/" + ConsentDocument.language).label("document"),
+            ConsentDocument.version.label("document_version"),
+            Consent.consented_at,
+            Consent.withdrawal_level,
+            Consent.withdrawn_at,
+            Consent.withdrawal_reason,
+        )
+        .join(ConsentDocument, ConsentDocument.id == Consent.consent_document_id)
+        .join(Country, Country.id == ConsentDocument.country_id)
+    )
+
+
+def _allocations() -> Select:
+    a = Allocation
+    return select(
+        a.id.label("key"), _study_id(a.participant_id), a.arm, a.method, a.allocation_slot_id,
+        a.override_reason, a.allocated_at,
+    )  # fmt: skip
+
+
+def _slots() -> Select:
+    user = aliased(Participant)
+    return select(
+        AllocationSlot.id.label("key"), user.study_id.label("used_by"), AllocationSlot.used_at,
+        AllocationSlot.unusable_reason,
+    ).outerjoin(user, user.id == AllocationSlot.used_by_participant_id)  # fmt: skip
+
+
+def _lists() -> Select:
+    a = AllocationList
+    return select(
+        a.id.label("key"), Study.name.label("study"), a.version, a.is_test, a.algorithm,
+        a.algorithm_version, a.sha256, a.n_slots, a.created_at,
+    ).join(Study, Study.id == a.study_id)  # fmt: skip
+
+
+def _risks() -> Select:
+    r = RiskAssessment
+    return select(
+        r.id.label("key"), _study_id(r.participant_id), r.model_name.label("model"),
+        r.model_version, r.inputs, r.outputs, r.level, r.assessed_at,
+    )  # fmt: skip
+
+
+def _plans() -> Select:
+    p = ScreeningPlan
+    n_exams = (
+        select(func.count(PlannedExam.id))
+        .where(PlannedExam.screening_plan_id == p.id)
+        .scalar_subquery()
+        .label("n_exams")
+    )
+    return select(
+        p.id.label("key"), _study_id(p.participant_id), p.arm, p.policy,
+        p.start_date.label("start"), p.end_date.label("end"), n_exams, p.risk_assessment_id,
+        p.created_at, p.superseded_at,
+    )  # fmt: skip
+
+
+_VISIT_RESULTS = ("performed_date", "birads", "recall", "biopsy", "histology",
+                  "histology_detail", "recorded_at")  # fmt: skip
+
+
+def _visits() -> Select:
+    v = Visit
+    return select(
+        v.id.label("key"), _study_id(v.participant_id), v.visit_type, v.modality, v.due_date,
+        *(getattr(v, name) for name in _VISIT_RESULTS),
+    )  # fmt: skip
+
+
+def _outcomes() -> Select:
+    o = Outcome
+    return select(
+        o.id.label("key"), _study_id(o.participant_id), o.diagnosis_date, o.detection_mode,
+        o.behaviour, o.t_category.label("t"), o.n_category.label("n"),
+        o.m_category.label("m"), o.stage_group, o.recorded_at,
+    )  # fmt: skip
+
+
+def _deaths() -> Select:
+    d = Death
+    return select(
+        d.id.label("key"), _study_id(d.participant_id), d.date_of_death, d.cause,
+        d.cause_icd10, d.recorded_at,
+    )  # fmt: skip
+
+
+def _questionnaires() -> Select:
+    q = QuestionnaireResponse
+    return select(
+        q.id.label("key"), _study_id(q.participant_id), q.instrument, q.timepoint_months,
+        q.completed_on, q.answers, q.recorded_at,
+    )  # fmt: skip
+
+
+def _accounts() -> Select:
+    site, country = aliased(Site), aliased(Country)
+    return (
+        select(
+            User.username.label("key"),
+            User.role,
+            site.code.label("site"),
+            country.code.label("country"),
+            User.is_active,
+            type_coerce(User.password_hash.is_not(None), Boolean).label("password_set"),
+            type_coerce(User.totp_secret_enc.is_not(None), Boolean).label("totp_enrolled"),
+        )
+        .outerjoin(site, site.id == User.site_id)
+        .outerjoin(country, country.id == User.country_id)
+    )
+
+
+_NO_WITHDRAWAL = {"withdrawal_level": None, "withdrawn_at": None, "withdrawal_reason": None}
+
+TABLES: tuple[AuditedTable, ...] = (
+    AuditedTable(
+        "participants", "participant", _participants,
+        ("site", "age_at_entry", "age_band", "status", "is_test", "registered_at", "stratum",
+         "strata", "strata_locked_at"),
+        initial={"stratum": None, "strata": None, "strata_locked_at": None},
+    ),
+    AuditedTable(
+        "participant_identities", "identity of", _identities,
+        ("identity_sha256", "has_national_id"), derive=_identity_fields,
+    ),
+    AuditedTable(
+        "eligibility_assessments", "eligibility assessment", _eligibility,
+        ("participant", "protocol_version", "answers", "result", "reasons", "assessed_at"),
+    ),
+    AuditedTable(
+        "consents", "consent", _consents,
+        ("participant", "document", "document_version", "consented_at", *_NO_WITHDRAWAL),
+        initial=_NO_WITHDRAWAL,
+    ),
+    AuditedTable(
+        "allocations", "allocation", _allocations,
+        ("participant", "arm", "method", "allocation_slot_id", "override_reason",
+         "allocated_at"),
+        initial={"allocation_slot_id": None, "override_reason": None},
+    ),
+    AuditedTable(
+        "allocation_slots", "allocation slot", _slots, ("used_by", "used_at", "unusable_reason"),
+        initial={"used_by": None, "used_at": None, "unusable_reason": None}, implicit=True,
+    ),
+    AuditedTable(
+        "allocation_lists", "allocation list", _lists,
+        ("study", "version", "is_test", "algorithm", "algorithm_version", "sha256", "n_slots",
+         "created_at"),
+    ),
+    AuditedTable(
+        "risk_assessments", "risk assessment", _risks,
+        ("participant", "model", "model_version", "inputs", "outputs", "level", "assessed_at"),
+    ),
+    AuditedTable(
+        "screening_plans", "screening plan", _plans,
+        ("participant", "arm", "policy", "start", "end", "n_exams", "risk_assessment_id",
+         "created_at", "superseded_at"),
+        initial={"superseded_at": None},
+    ),
+    AuditedTable(
+        "visits", "visit", _visits,
+        ("participant", "visit_type", "modality", "due_date", *_VISIT_RESULTS),
+        initial=dict.fromkeys(_VISIT_RESULTS), implicit=True,
+    ),
+    AuditedTable(
+        "outcomes", "outcome", _outcomes,
+        ("participant", "diagnosis_date", "detection_mode", "behaviour", "t", "n", "m",
+         "stage_group", "recorded_at"),
+    ),
+    AuditedTable(
+        "deaths", "death", _deaths,
+        ("participant", "date_of_death", "cause", "cause_icd10", "recorded_at"),
+    ),
+    AuditedTable(
+        "questionnaire_responses", "questionnaire", _questionnaires,
+        ("participant", "instrument", "timepoint_months", "completed_on", "answers",
+         "recorded_at"),
+    ),
+    AuditedTable(
+        "users", "account", _accounts,
+        ("role", "site", "country", "is_active", "password_set", "totp_enrolled"),
+        initial={"is_active": True, "password_set": False, "totp_enrolled": False},
+    ),
+)  # fmt: skip
+"""Every audited table, in report order."""
+
+
+def _same(*names: str) -> dict[str, Source]:
+    return {name: new(name) for name in names}
+
+
+_RECORDED = {"recorded_at": AT}
+
+RULES: tuple[Rule, ...] = (
+    # Participants: registration, then every event that moves her along the pathway.
+    Rule("participant", ("register",), "participants", ENTITY_ID,
+         {**_same("age_at_entry", "age_band", "status", "is_test", "site"),
+          "registered_at": AT}),
+    Rule("participant", ("register",), "participant_identities", ENTITY_ID,
+         _same("identity_sha256", "has_national_id")),
+    Rule(None, None, "participants", new("participant"), _same("status")),
+    Rule("participant", ("withdraw",), "participants", ENTITY_ID, _same("status")),
+    Rule("allocation", ("allocate", "override"), "participants", new("participant"),
+         _same("age_band", "stratum", "strata", "strata_locked_at")),
+    # Clinical records, each created by one event.
+    Rule("eligibility_assessment", ("assess",), "eligibility_assessments", ENTITY_ID,
+         {**_same("participant", "protocol_version", "answers", "result", "reasons"),
+          "assessed_at": AT}),
+    Rule("consent", ("consent",), "consents", ENTITY_ID,
+         _same("participant", "document", "document_version", "consented_at")),
+    Rule("participant", ("withdraw",), "consents", latest("consents"),
+         {**_same("withdrawal_level", "withdrawn_at"), "withdrawal_reason": REASON}),
+    Rule("risk_assessment", ("assess",), "risk_assessments", ENTITY_ID,
+         {**_same("participant", "model", "model_version", "inputs", "outputs", "level"),
+          "assessed_at": AT}),
+    Rule("screening_plan", ("plan",), "screening_plans", ENTITY_ID,
+         {**_same("participant", "arm", "policy", "start", "end", "n_exams",
+                  "risk_assessment_id"), "created_at": AT}),
+    Rule("screening_plan", ("plan",), "screening_plans", each("superseded_plans"),
+         {"superseded_at": AT}),
+    Rule("visit", ("record",), "visits", ENTITY_ID,
+         {**_same("participant", "visit_type", "modality", "due_date", "performed_date",
+                  "birads", "recall", "biopsy", "histology", "histology_detail"),
+          **_RECORDED}),
+    Rule("outcome", ("record",), "outcomes", ENTITY_ID,
+         {**_same("participant", "diagnosis_date", "detection_mode", "behaviour", "t", "n",
+                  "m", "stage_group"), **_RECORDED}),
+    Rule("death", ("record",), "deaths", ENTITY_ID,
+         {**_same("participant", "date_of_death", "cause", "cause_icd10"), **_RECORDED}),
+    Rule("questionnaire_response", ("record",), "questionnaire_responses", ENTITY_ID,
+         {**_same("participant", "instrument", "timepoint_months", "completed_on", "answers"),
+          **_RECORDED}),
+    # Randomisation: lists, the slot each allocation takes, hand overrides.
+    Rule("allocation_list", ("generate",), "allocation_lists", ENTITY_ID,
+         {**_same("study", "version", "is_test", "algorithm", "algorithm_version", "sha256",
+                  "n_slots"), "created_at": AT}),
+    Rule("allocation", ("allocate",), "allocations", ENTITY_ID,
+         {**_same("participant", "arm", "method", "allocation_slot_id"), "allocated_at": AT}),
+    Rule("allocation", ("allocate",), "allocation_slots", new("allocation_slot_id"),
+         {"used_by": new("participant"), "used_at": AT}),
+    Rule("allocation", ("override",), "allocations", ENTITY_ID,
+         {**_same("participant", "arm", "method"), "override_reason": REASON},
+         sets_on_create={"allocated_at": AT}),
+    Rule("allocation_slot", ("mark_unusable",), "allocation_slots", ENTITY_ID,
+         _same("unusable_reason")),
+    # Accounts. Demo provisioning re-enables an account (pebs.services.auth.demo).
+    Rule("user", ("create",), "users", ENTITY_ID, _same("role", "site", "country")),
+    Rule("user", ("set_password",), "users", ENTITY_ID, _same("password_set")),
+    Rule("user", ("disable",), "users", ENTITY_ID, _same("is_active")),
+    Rule("user", ("totp_enrol",), "users", ENTITY_ID, {"totp_enrolled": const(True)}),
+    Rule("user", ("totp_reset",), "users", ENTITY_ID, {"totp_enrolled": const(False)}),
+    Rule("user", ("provision_demo",), "users", ENTITY_ID,
+         {**_same("password_set"), "totp_enrolled": new("totp_enrolled"),
+          "is_active": const(True)}),
+)  # fmt: skip
+"""How events set the audited state, in no particular order (each event applies every rule that
+matches it)."""
