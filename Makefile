@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint unit bench docs clean browser
+.PHONY: run test lint unit bench schema-fuzz docs clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,13 @@ lint: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+## schema-fuzz: Schemathesis for longer than in `make test` (every phase and check, every role,
+##             random search, SQLite and PostgreSQL; about 25 minutes), figures printed per role
+schema-fuzz: $(STAMP)
+	PEBS_SCHEMA_FUZZ_EXAMPLES=25 PEBS_SCHEMA_FUZZ_STEPS=25 PEBS_SCHEMA_FUZZ_RANDOM=1 \
+	PEBS_SCHEMA_FUZZ_BACKENDS=sqlite,postgresql \
+	$(BIN)/python -m pytest -q -s -p no:cacheprovider tests/api/test_schemathesis.py
 
 ## bench: speed and memory against the peers (see benchmarks/README.md)
 bench: $(STAMP)

@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     """``PEBS_LOGIN_WINDOW_MINUTES``: the longest wait between two login attempts, in minutes."""
     cookie_secure: bool | None = None
     """``PEBS_COOKIE_SECURE``: send the session cookie over HTTPS only (default: in production)."""
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
+    """``PEBS_MAX_BODY_BYTES``: larger request bodies are refused (413); default 1 MiB."""
+    max_json_depth: int = Field(default=32, ge=4, le=200)
+    """``PEBS_MAX_JSON_DEPTH``: JSON bodies nesting arrays and objects deeper are refused (422)."""
 
     @model_validator(mode="after")
     def _check_keys(self) -> Settings:

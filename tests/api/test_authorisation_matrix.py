@@ -288,7 +288,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/participants/{study_id}/questionnaires"): Case(RECORDERS, 201, _p(
         "POST", "/api/v1/participants/{id}/questionnaires", "consented",
         lambda obj: {"instrument": "EQ-5D-5L", "timepoint_months": 0,
-                     "answers": {"mobility": 1, "anxiety": "none"}, "completed_on": yesterday()})),
+                     "answers": {"mobility": 1, "vas": 90}, "completed_on": yesterday()})),
     ("POST", "/api/v1/participants/{study_id}/death"): Case(RECORDERS, 201, _p(
         "POST", "/api/v1/participants/{id}/death", "standard",
         lambda obj: {"date_of_death": yesterday(), "cause": "other"})),

@@ -235,7 +235,7 @@ def test_the_new_routes_on_sqlite_and_postgresql(api_on_each_database: Api) -> N
         "instrument": "EQ-5D-5L",
         "timepoint_months": 0,
         "completed_on": today,
-        "answers": {"mobility": 1, "note": "nul \x00 is fine in JSON"},
+        "answers": {"mobility": 1, "vas": 70},
     }
     questionnaire = post(
         f"{V1}/participants/{study_id}/questionnaires", json=answers, headers=manager

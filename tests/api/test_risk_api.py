@@ -139,7 +139,9 @@ def test_the_route_documents_its_refusals(api: Any) -> None:
     responses = schema["paths"][f"{V1}/participants/{{study_id}}/risk-assessment"]["post"][
         "responses"
     ]
-    lowered = responses["409"]["content"]["application/json"]["schema"]["$ref"]
+    documented = responses["409"]["content"]["application/json"]["schema"]
+    assert "level_lowered" in documented["properties"]["error"]["enum"]
+    lowered = documented["allOf"][0]["$ref"]
     properties = schema["components"]["schemas"][lowered.rsplit("/", 1)[1]]["properties"]
     assert {"previous_level", "new_level", "error", "detail"} <= set(properties)
     assert "422" in responses

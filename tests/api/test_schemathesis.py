@@ -1,37 +1,113 @@
-"""Property-based requests generated from the OpenAPI schema: no input may cause a 5xx.
+"""Schemathesis as its command line runs it (``st run --checks all``), once per role.
 
-Every operation gets :data:`EXAMPLES` generated requests (valid and invalid bodies, queries and
-path parameters), sent with the data manager's API token (the role that may call most routes);
-the statistician's allocation-list routes get as many again with her own token.
-The schema is read from an app built for that purpose; the requests run against the state
-(database, keys, policy) of the ``api`` fixture's running app: a real SQLite database with the
-demo study, demo logins and allocation lists.
+For each demo role, Schemathesis' engine runs every phase (the schema's examples, coverage of
+each constraint's edges and of undeclared methods, fuzzing with valid and invalid data, and the
+stateful phase that follows the schema's links, e.g. register -> read -> consent -> allocate)
+with every check enabled: no server error, documented status codes, content types and headers,
+responses that match their schema, invalid data refused, valid data accepted, credentials
+enforced, undeclared methods answered 405. Requests carry the role's API token where the
+operation accepts one, and a session of a new account of the role (with its CSRF header) where
+it asks for the session cookie. The app runs in-process on a new database per role with the
+demo study, demo logins and allocation lists (``api_on_each_database``): SQLite here, SQLite and
+PostgreSQL in ``make schema-fuzz`` (``PEBS_SCHEMA_FUZZ_BACKENDS``).
+
+Schema-valid data that breaks a rule a JSON schema cannot state is answered 422 naming the rule;
+:data:`SEMANTIC_422` lists the operations that have such rules, and every other 422 to valid data
+is a failure. A 422 from request validation itself (the schema allowed what the models refuse)
+is a failure everywhere (:func:`_request_validation_accepts_valid_data`).
+
+The run is bounded for ``make test`` (:data:`EXAMPLES` per operation and phase, :data:`STEPS`
+per stateful scenario, a fixed derandomised search); ``make schema-fuzz`` runs it longer with a
+random search (``PEBS_SCHEMA_FUZZ_EXAMPLES``, ``_STEPS``, ``_RANDOM=1``). Each role prints its
+figures (cases per phase, links followed, failures; ``pytest -s`` shows them).
 """
 
 from __future__ import annotations
 
+import os
+import time
 from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
+from fastapi.exceptions import RequestValidationError
+from schemathesis.config import SchemathesisConfig
+from schemathesis.engine import events, from_schema
 
-from pebs.api import OPENAPI_URL, create_app
-from pebs.config import Settings
+from pebs.api import OPENAPI_URL
+from pebs.api.state import CSRF_HEADER, SESSION_COOKIE
 
-EXAMPLES = 12
-SEEN: Counter[tuple[str, int]] = Counter()
-"""(operation, status) of the generated requests (checked by the last test of the module)."""
-SEEN_BY_STATISTICIAN: Counter[tuple[str, int]] = Counter()
+EXAMPLES = int(os.environ.get("PEBS_SCHEMA_FUZZ_EXAMPLES", "3"))
+STEPS = int(os.environ.get("PEBS_SCHEMA_FUZZ_STEPS", "12"))
+RANDOM = os.environ.get("PEBS_SCHEMA_FUZZ_RANDOM") == "1"
+BACKENDS = tuple(os.environ.get("PEBS_SCHEMA_FUZZ_BACKENDS", "sqlite").split(","))
+ROLES = ("site_staff", "site_investigator", "country_coordinator", "data_manager",
+         "statistician", "monitor", "administrator")  # fmt: skip
+VALIDATION_MARK = "x-test-request-validation"
+"""Set (by this module only) on the 422 answers of request validation."""
+
+SEMANTIC_422 = {} if os.environ.get("PEBS_SCHEMA_FUZZ_NO_SEMANTIC") else {
+    "POST /api/v1/participants": "birth date in the future or out of the study's ages, a site "
+    "outside the study",
+    "POST /api/v1/participants/{study_id}/eligibility": "criteria of the protocol in force",
+    "POST /api/v1/participants/{study_id}/consent": "a document version of her country",
+    "POST /api/v1/participants/{study_id}/withdrawal": "a blank reason",
+    "POST /api/v1/participants/{study_id}/allocation/override": "a blank reason, a date in the "
+    "future",
+    "POST /api/v1/allocation-slots/{slot_id}/unusable": "a blank reason",
+    "POST /api/v1/allocation-lists": "strata of the study, a seed under 2**128",
+    "POST /api/v1/allocation-lists/{list_id}/verification": "a seed under 2**128",
+    "POST /api/v1/participants/{study_id}/risk-assessment": "inputs the study requires, a "
+    "known classical factor, dates not in the future",
+    "POST /api/v1/participants/{study_id}/screening-plan": "dates not in the future",
+    "POST /api/v1/participants/{study_id}/visits": "the visit's type and dates, histology only "
+    "after a biopsy",
+    "POST /api/v1/participants/{study_id}/outcomes": "a TNM combination, a date not in the future",
+    "POST /api/v1/participants/{study_id}/death": "a date not in the future, an ICD-10 code",
+    "POST /api/v1/participants/{study_id}/questionnaires": "a date not in the future",
+    "GET /api/v1/worklists/{site}": "a site of the study",
+    "POST /api/v1/users/{username}/disable": "a blank reason, her own account",
+    "POST /api/v1/auth/logout": "an API token where the session cookie is needed",
+    "POST /api/v1/auth/totp/verify": "an API token where the session cookie is needed",
+    "POST /api/v1/auth/totp/enrolment": "an API token where the session cookie is needed",
+    "POST /api/v1/auth/totp/enrolment/confirm": "a code that does not match the new secret",
+}
+"""Operation -> the rules beyond the schema for which valid data may be answered 422."""
+
+
+@dataclass
+class Figures:
+    """What one role's run did."""
+
+    role: str
+    backend: str
+    cases: Counter[str] = field(default_factory=Counter)
+    """Phase -> requests sent (generated cases, as Schemathesis counts them)."""
+    statuses: Counter[tuple[str, int]] = field(default_factory=Counter)
+    """(operation, status) -> responses."""
+    failures: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(operation, check) -> the first failure's message and request."""
+    errors: list[str] = field(default_factory=list)
+    links: int = 0
+    """Links between operations the stateful phase followed (declared and inferred)."""
+    seconds: float = 0.0
+
+    def line(self) -> str:
+        phases = ", ".join(f"{phase} {n}" for phase, n in sorted(self.cases.items()))
+        return (f"{self.backend} {self.role}: {sum(self.cases.values())} cases ({phases}); "
+                f"{self.links} links; "
+                f"{len(self.failures)} failures, {len(self.errors)} errors; "
+                f"{self.seconds:.0f} s")  # fmt: skip
 
 
 class _RunningApp:
-    """Forwards requests to the ``api`` fixture's app, already started (its lifespan ran once);
-    the lifespan events of schemathesis' own client are answered here."""
+    """The ``api`` fixture's app, already started (its lifespan ran once): the lifespan events
+    of Schemathesis' own client are answered here; request validation's 422 is marked."""
 
-    def __init__(self) -> None:
-        self.app: Any = None
+    def __init__(self, app: Any) -> None:
+        self.app = app
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -45,69 +121,120 @@ class _RunningApp:
         await self.app(scope, receive, send)
 
 
-_running = _RunningApp()
-_OPENAPI = create_app(Settings(database_url="sqlite://")).openapi()  # no database needed
-schema = schemathesis.openapi.from_dict(_OPENAPI)
-schema.app = _running
-schema.location = OPENAPI_URL
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The backends of :data:`BACKENDS` (overrides the suite's, which runs both)."""
+    return request.param
 
 
 @pytest.fixture
-def app_state(api: Any) -> Any:
-    _running.app = api.client.app
+def marked_api(api_on_each_database: Any, backend: str) -> Any:
+    """The API on a new database (see ``tests/api/conftest.py``), its request-validation
+    answers marked with :data:`VALIDATION_MARK`."""
+    api = api_on_each_database
+    app = api.client.app
+    handler = app.exception_handlers[RequestValidationError]
+
+    async def marked(request: Any, error: Exception) -> Any:
+        response = await handler(request, error)
+        response.headers[VALIDATION_MARK] = "1"
+        return response
+
+    app.exception_handlers[RequestValidationError] = marked
+    app.middleware_stack = app.build_middleware_stack()
+    api.backend = backend
     return api
 
 
-@schema.parametrize()
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
-          suppress_health_check=list(HealthCheck))  # fmt: skip
-def test_no_server_error_for_any_generated_request(case: Any, app_state: Any) -> None:
-    response = case.call(headers=app_state.bearer("data_manager"))
-    SEEN[f"{case.method.upper()} {case.path}", response.status_code] += 1
-    assert response.status_code < 500, (case.as_curl_command(), response.text[:500])
-    content_type = response.headers.get("content-type") or [""]  # header values are lists
-    if content_type[0].startswith("application/json"):
-        body = response.json()
-        if response.status_code >= 400:
-            assert set(body) >= {"error", "detail"}, body
+@schemathesis.check
+def _request_validation_accepts_valid_data(ctx: Any, response: Any, case: Any) -> bool | None:
+    """Data valid under the schema passes request validation (the schema is the models)."""
+    meta = case.meta
+    if (
+        meta is not None
+        and meta.generation.mode.is_positive
+        and response.headers.get(VALIDATION_MARK)
+    ):
+        raise AssertionError(f"request validation refused schema-valid data: {response.text}")
+    return None
 
 
-statistician_schema = schema.include(path_regex=r"^/api/v1/allocation-(lists|slots)")
+def _config(api: Any, role: str) -> SchemathesisConfig:
+    username, password, secret = api.new_user(role)
+    csrf = api.login(username, password, secret)
+    session = api.client.cookies[SESSION_COOKIE]
+    api.client.cookies.clear()
+    accepted = ["2xx", "3xx", "401", "403", "404", "409", "429"]
+    return SchemathesisConfig.from_dict({
+        "workers": 1,
+        "headers": {CSRF_HEADER: csrf[CSRF_HEADER]},
+        "auth": {
+            "openapi": {"HTTPBearer": {"bearer": api.tokens[role]},
+                        "APIKeyCookie": {"api_key": session}},
+            "auto-signup": False,
+        },
+        "checks": {"enabled": True},
+        "generation": {"max-examples": EXAMPLES, "deterministic": not RANDOM},
+        "phases": {"stateful": {"max-steps": STEPS}},
+        "operations": [
+            {"include-name": operation,
+             "checks": {"positive_data_acceptance": {"expected-statuses": [*accepted, "422"]}}}
+            for operation in SEMANTIC_422
+        ],
+    })  # fmt: skip
 
 
-@statistician_schema.parametrize()
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=True,
-          suppress_health_check=list(HealthCheck))  # fmt: skip
-def test_no_server_error_for_the_statisticians_routes(case: Any, app_state: Any) -> None:
-    """The allocation-list routes answer the data manager 403 above; here, their own role.
-    Generated list lengths are capped at 20 slots per stratum to keep the run short (the
-    upper limit itself is a validation error, checked in ``test_randomisation_routes``)."""
-    body = case.body
-    if isinstance(body, dict) and type(body.get("slots_per_stratum")) is int:
-        body["slots_per_stratum"] = min(body["slots_per_stratum"], 20)
-    response = case.call(headers=app_state.bearer("statistician"))
-    SEEN_BY_STATISTICIAN[f"{case.method.upper()} {case.path}", response.status_code] += 1
-    assert response.status_code < 500, (case.as_curl_command(), response.text[:500])
-    if response.status_code >= 400:
-        assert set(response.json()) >= {"error", "detail"}, response.text
+def run_schemathesis(api: Any, role: str) -> Figures:
+    """Every phase and check of Schemathesis against the app, as ``role``."""
+    figures = Figures(role, api.backend)
+    schema = schemathesis.openapi.from_dict(api.client.app.openapi(), config=_config(api, role))
+    schema.app = _RunningApp(api.client.app)
+    schema.location = OPENAPI_URL
+    started = time.monotonic()
+    for event in from_schema(schema).execute():
+        if isinstance(event, events.ScenarioFinished):
+            recorder = event.recorder
+            figures.cases[event.phase.value] += len(recorder.cases)
+            for case_id, interaction in recorder.interactions.items():
+                if interaction.response is not None and case_id in recorder.cases:
+                    label = recorder.cases[case_id].value.operation.label
+                    figures.statuses[label, interaction.response.status_code] += 1
+            for case_id, checks in recorder.checks.items():
+                for check in checks:
+                    if check.failure_info is None:
+                        continue
+                    case = recorder.cases[case_id].value if case_id in recorder.cases else None
+                    label = case.operation.label if case is not None else recorder.label
+                    failure = check.failure_info.failure
+                    figures.failures.setdefault(
+                        (label, check.name),
+                        f"{failure.title}: {failure.message}\n{check.failure_info.code_sample}",
+                    )
+        elif isinstance(event, events.PhaseStarted) and event.payload is not None:
+            figures.links = event.payload.transitions_selected
+        elif isinstance(event, (events.NonFatalError, events.FatalError)):
+            figures.errors.append(str(getattr(event, "info", event)))
+    figures.seconds = time.monotonic() - started
+    return figures
 
 
-def test_generated_requests_reached_the_routes() -> None:
-    """Runs after the generated tests: authenticated requests got both answers and refusals."""
-    statuses = {status for _, status in SEEN}
-    documented = {
-        f"{method.upper()} {path}" for path, ops in _OPENAPI["paths"].items() for method in ops
+@pytest.mark.parametrize("role", ROLES)
+def test_schemathesis_finds_nothing(marked_api: Any, role: str) -> None:
+    figures = run_schemathesis(marked_api, role)
+    print(figures.line())
+    report = "\n\n".join(f"{op} [{check}]\n{text[:1500]}"
+                         for (op, check), text in sorted(figures.failures.items()))  # fmt: skip
+    assert not figures.failures, report
+    assert not figures.errors, figures.errors
+    # Every phase ran, the stateful one included, and every operation was reached.
+    assert {"examples", "coverage", "fuzzing", "stateful"} <= set(figures.cases), figures.cases
+    operations = {
+        f"{method.upper()} {path}"
+        for path, item in marked_api.client.app.openapi()["paths"].items()
+        for method in item
     }
-    assert len(documented) == 38
-    assert documented <= {operation for operation, _ in SEEN}
-    assert any(200 <= status < 300 for status in statuses), SEEN
-    assert {404, 422} <= statuses, SEEN
-    # The token was accepted everywhere; only a login with generated credentials fails.
-    assert {op for op, status in SEEN if status == 401} <= {"POST /api/v1/auth/login"}, SEEN
-    # The statistician's own requests reached her three routes, and some succeeded.
-    hers = {op for op in documented if op.startswith("POST /api/v1/allocation-")}
-    assert len(hers) == 3
-    assert hers <= {operation for operation, _ in SEEN_BY_STATISTICIAN}
-    assert any(op in hers and 200 <= status < 300 for op, status in SEEN_BY_STATISTICIAN), (
-        SEEN_BY_STATISTICIAN
-    )
+    assert operations <= {label for label, _ in figures.statuses}, figures.statuses
+    # Valid requests were answered 2xx somewhere, and invalid ones were refused.
+    statuses = {status for _, status in figures.statuses}
+    assert any(200 <= status < 300 for status in statuses), figures.statuses
+    assert {401, 422} <= statuses, figures.statuses

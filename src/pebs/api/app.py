@@ -16,6 +16,8 @@ from fastapi import APIRouter, FastAPI
 from pebs import __version__
 from pebs.api.errors import install_error_handlers
 from pebs.api.headers import SecurityHeaders
+from pebs.api.limits import RequestLimits
+from pebs.api.openapi import install_openapi
 from pebs.api.routers import (
     allocation,
     allocation_lists,
@@ -73,6 +75,12 @@ def create_app(settings: Settings, *, auth_policy: AuthPolicy | None = None) -> 
     )
     install_error_handlers(app)
     app.include_router(_api_router())
+    install_openapi(app)
+    app.add_middleware(
+        RequestLimits,
+        max_body_bytes=settings.max_body_bytes,
+        max_json_depth=settings.max_json_depth,
+    )
     secure = settings.cookie_secure
     app.add_middleware(
         SecurityHeaders,

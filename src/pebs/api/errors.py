@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from pebs.services.auth.errors import NotAuthenticated, SecondFactorRequired, TooManyAttempts
 from pebs.services.trial.errors import (
@@ -37,6 +38,7 @@ from pebs.services.trial.errors import (
     ServiceError,
     StratumExhausted,
 )
+from pebs.store.crypto import DecryptionError
 
 __all__ = [
     "ERROR_STATUS",
@@ -64,7 +66,14 @@ ERROR_STATUS: tuple[tuple[type[ServiceError], int], ...] = (
 )
 """Service error family -> HTTP status; the first matching family wins."""
 
-_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 401: "not_authenticated"}
+_HTTP_CODES = {
+    400: "bad_request",  # a body that cannot be parsed (not UTF-8 JSON)
+    401: "not_authenticated",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",  # pebs.api.limits: a body over PEBS_MAX_BODY_BYTES
+    422: "invalid_input",  # pebs.api.limits: a JSON body nested over PEBS_MAX_JSON_DEPTH
+}
 
 
 def status_of(kind: type[ServiceError]) -> int:
@@ -159,12 +168,43 @@ async def _validation_error(_: Request, error: Exception) -> JSONResponse:
     return JSONResponse(_body("invalid_input", detail, fields=fields), status_code=422)
 
 
-async def _http_error(_: Request, error: Exception) -> JSONResponse:
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def _allowed_methods(request: Request) -> str | None:
+    """Every method some route answers at the request's path (Starlette names those of the
+    first route that matched the path only, and FastAPI makes one route per method)."""
+    allowed = [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
+    return ", ".join(allowed) or None
+
+
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
     code = _HTTP_CODES.get(error.status_code, "http_error")
+    headers = dict(error.headers or {})
+    if error.status_code == 405:
+        headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
     return JSONResponse(
-        _body(code, str(error.detail)), status_code=error.status_code, headers=error.headers
+        _body(code, str(error.detail)), status_code=error.status_code, headers=headers
     )
+
+
+KEY_MISMATCH = (503, "identity_key_mismatch")
+"""Status and code when the identity key cannot open identifying data
+(:class:`~pebs.store.crypto.DecryptionError`): the installation's key is wrong, not the request."""
+
+
+async def _key_mismatch(_: Request, error: Exception) -> JSONResponse:
+    _log.error("identifying data cannot be decrypted with the configured identity key")
+    status, code = KEY_MISMATCH
+    return JSONResponse(_body(code, str(error)), status_code=status)
 
 
 async def _unexpected(_: Request, error: Exception) -> JSONResponse:
@@ -174,15 +214,14 @@ async def _unexpected(_: Request, error: Exception) -> JSONResponse:
 
 _REF = "#/components/schemas/ErrorBody"
 _MEANING = {
-    400: "The request cannot be used",
+    400: "The body cannot be parsed (it is not UTF-8 JSON)",
     401: "No valid session or API token, or wrong credentials",
     403: "Your role, scope or login step does not allow this",
     404: "No such object in your scope (or no such path)",
     409: "Clashes with the stored data or her pathway state; nothing was changed",
-    413: "The request body is larger than the server accepts",
+    413: "The request body is larger than PEBS_MAX_BODY_BYTES",
     422: "An input is absent or wrong (fields names each); nothing was changed",
     429: "Too many failed attempts: wait Retry-After seconds",
-    503: "The database cannot be used",
 }
 _HEADERS = {
     401: {"WWW-Authenticate": 'The scheme to use: Bearer realm="pebs"'},
@@ -252,7 +291,8 @@ def _implied(operation: dict[str, Any]) -> dict[int, set[str]]:
     if parameters or "requestBody" in operation:
         implied[422] = {InvalidInput.code}
     if "requestBody" in operation:
-        implied[413] = set()
+        implied[400] = {_HTTP_CODES[400]}
+        implied[413] = {_HTTP_CODES[413]}
     return implied
 
 
@@ -290,4 +330,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DecryptionError, _key_mismatch)
     app.add_exception_handler(Exception, _unexpected)

@@ -18,6 +18,7 @@ from pebs.services.trial.errors import (
 )
 from pebs.sim import ParameterError, ScenarioError
 from pebs.sim.distributed import ClusterError
+from pebs.store.crypto import DecryptionError
 
 EXIT_USAGE = 2
 """Bad command line (unknown option, missing argument): reported by the parser."""
@@ -43,6 +44,7 @@ EXIT_CODES: tuple[tuple[type[Exception], int], ...] = (
     (DatabaseNotReady, 69),  # EX_UNAVAILABLE: unreachable, or not migrated (pebs db upgrade)
     (ServiceError, 65),  # EX_DATAERR: invalid input, conflict, exhausted stratum, duplicate...
     (SettingsError, 78),  # EX_CONFIG: a PEBS_* setting is missing or unsafe
+    (DecryptionError, 78),  # EX_CONFIG: PEBS_IDENTITY_KEY does not open the identifying data
 )
 """Expected failures: one line on stderr, no traceback. Anything else is a bug and keeps its
 traceback."""

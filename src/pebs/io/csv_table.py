@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from pebs.io._files import open_binary
+from pebs.io.csv_writer import write_csv_rows
 from pebs.io.errors import FileAccessError, InputFormatError, column_error, cut
 
 _EXTRA = "\x00extra fields"  # a last column that only a row with too many fields fills
@@ -183,18 +184,21 @@ def atomic_text_output(path: Path | None) -> Iterator[IO[str]]:
         raise
 
 
-def _float_text(values: np.ndarray) -> list[str]:
-    """Shortest text that reads back as the same float64 (Python's repr); NaN as ""."""
-    return [repr(v) if v == v else "" for v in values.tolist()]
+def _cells(column: pd.Series) -> list:
+    """A column as CSV cells: floats as Python floats (NaN: empty), other values as they are."""
+    values = column.to_numpy()
+    if values.dtype.kind == "f":
+        return [v if v == v else None for v in values.astype(np.float64).tolist()]
+    cells = values.tolist()
+    if values.dtype == object:
+        return [None if isinstance(v, float) and v != v else v for v in cells]
+    return cells
 
 
 def write_csv_chunk(table: pd.DataFrame, stream: IO[str], *, header: bool) -> None:
-    """Append ``table`` to ``stream``; floats in full precision, NaN as an empty field."""
-    as_text = {
-        name: _float_text(column.to_numpy())
-        for name, column in table.items()
-        if column.dtype == np.float64
-    }
-    table.assign(**as_text).to_csv(
-        stream, header=header, index=False, na_rep="", quoting=csv.QUOTE_MINIMAL
-    )
+    """Append ``table`` to ``stream`` with :func:`pebs.io.csv_writer.write_csv_rows` (text that a
+    spreadsheet would run as a formula is neutralised); floats in full precision, NaN as an empty
+    field."""
+    columns = [_cells(column) for _, column in table.items()]
+    names = [str(name) for name in table.columns] if header else None
+    write_csv_rows(stream, zip(*columns, strict=True), header=names)

@@ -16,7 +16,6 @@ leaves no file that looks complete.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pebs.io.csv_writer import write_csv_rows
 from pebs.io.errors import FileAccessError
 from pebs.sim import ChunkTask, ChunkTotals, chunk_records
 
@@ -57,8 +57,9 @@ def write_rows_csv(
 ) -> Path:
     """Write dict rows as CSV (columns: ``columns``, default the first row's keys); return it.
 
-    Every row must have every column. Floats are written with ``repr`` precision (exact round
-    trip); NaN as ``nan``.
+    Every row must have every column (other keys are ignored). Written by
+    :func:`pebs.io.csv_writer.write_csv_rows`: floats with ``repr`` precision (exact round trip),
+    NaN as ``nan``, text that a spreadsheet would run as a formula neutralised.
     """
     if columns is None:
         if not rows:
@@ -70,9 +71,7 @@ def write_rows_csv(
             raise ValueError(f"rows[{i}]: missing columns {missing}; expected {list(columns)}")
 
     def write(handle):
-        writer = csv.DictWriter(handle, list(columns), extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
+        write_csv_rows(handle, ([row[c] for c in columns] for row in rows), header=columns)
 
     return _write_text(path, write)
 

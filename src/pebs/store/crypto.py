@@ -43,6 +43,12 @@ class DecryptionError(ValueError):
     """A token was not made by any of the configured keys, or was altered."""
 
 
+_NO_KEY_OPENS = (
+    "identifying data cannot be decrypted: the identity key (PEBS_IDENTITY_KEY) does not match "
+    "the key it was encrypted with (or the data was altered); restore the installation's key"
+)
+
+
 class IdentityCipher:
     """Encrypts and decrypts identifying fields with one or more Fernet keys.
 
@@ -76,7 +82,7 @@ class IdentityCipher:
         try:
             return self._fernet.decrypt(bytes(token)).decode("utf-8")
         except InvalidToken:
-            raise DecryptionError("identity token: no configured key decrypts it") from None
+            raise DecryptionError(_NO_KEY_OPENS) from None
 
     def encrypt_date(self, value: date) -> bytes:
         """Token for a date (stored as ISO ``YYYY-MM-DD``)."""
@@ -96,7 +102,7 @@ class IdentityCipher:
         try:
             return self._fernet.rotate(bytes(token))
         except InvalidToken:
-            raise DecryptionError("identity token: no configured key decrypts it") from None
+            raise DecryptionError(_NO_KEY_OPENS) from None
 
 
 def normalise_national_id(value: str) -> str:

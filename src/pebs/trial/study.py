@@ -23,6 +23,8 @@ A study file (the shipped demo is ``pebs/trial/studies/mypebs-demo.toml``) has:
   with a value or ``"unknown"``) and ``allow_provisional`` (an assessment without the PRS is
   allowed, marked provisional); see :mod:`pebs.trial.risk_inputs`. Without the section every
   input is required and no assessment is provisional.
+- ``[[instrument]]`` (optional): the questionnaires of the study, their items and the type of
+  each answer (:mod:`pebs.trial.instruments`); a questionnaire response must name one of them.
 
 Policy names must be policies shipped in ``pebs/screening/policies/`` (checked to be for the right
 arm) or one of :data:`ANNOUNCED_POLICIES`, the MyPeBS ones being shipped by the screening work.
@@ -45,6 +47,7 @@ from pebs._named_files import read_named, shipped_names
 from pebs.screening import PolicyError, load_policy, shipped_policies
 from pebs.trial.allocation_list import AllocationListError, BlockDesign
 from pebs.trial.eligibility import CriteriaSet, Criterion, EligibilityError
+from pebs.trial.instruments import Instrument, InstrumentError, parse_instruments
 from pebs.trial.pathway import ARM_EVENTS
 from pebs.trial.risk_inputs import DEFAULT_RULES, RiskInputRules, RiskRulesError, parse_rules
 from pebs.trial.strata import AgeBand, StrataDefinition, StratumError, all_strata
@@ -61,7 +64,7 @@ _SITE_CODE = re.compile(r"^([A-Z]{2})-[A-Z0-9]{2,4}$")
 
 _KEYS = {
     None: {"name", "title", "notes", "source", "randomisation", "arm", "strata", "country",
-           "site", "protocol", "consent", "risk_assessment"},
+           "site", "protocol", "consent", "risk_assessment", "instrument"},
     "randomisation": {"block_sizes", "block_probabilities"},
     "arm": {"name", "ratio", "policy"},
     "strata": {"factors", "age_bands"},
@@ -141,6 +144,8 @@ class Study:
     path: str = ""
     risk_assessment: RiskInputRules = DEFAULT_RULES
     """Which risk-model inputs must be answered; whether a provisional assessment is allowed."""
+    instruments: tuple[Instrument, ...] = ()
+    """The questionnaires a response may name, with their items and answer types."""
 
     @property
     def target(self) -> int:
@@ -508,6 +513,7 @@ def parse_study(text: str, source: str = "<study>") -> Study:
         source=reader.text(data, "", "source", required=False),
         path=source,
         risk_assessment=_risk_rules(reader, data),
+        instruments=_instruments(reader, data),
     )
 
 
@@ -515,6 +521,13 @@ def _risk_rules(reader: _Reader, data: dict) -> RiskInputRules:
     try:
         return parse_rules(data.get("risk_assessment"))
     except RiskRulesError as exc:
+        raise reader.error("", str(exc)) from None
+
+
+def _instruments(reader: _Reader, data: dict) -> tuple[Instrument, ...]:
+    try:
+        return parse_instruments(data.get("instrument"))
+    except InstrumentError as exc:
         raise reader.error("", str(exc)) from None
 
 

@@ -18,9 +18,10 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pebs.api import API_PREFIX
-from pebs.api.errors import status_for
+from pebs.api.errors import KEY_MISMATCH, status_for
 from pebs.services.auth import NotAuthenticated, SecondFactorRequired
 from pebs.services.trial.errors import ServiceError
+from pebs.store.crypto import DecryptionError
 from pebs.web.rendering import render
 
 __all__ = ["install_page_errors", "is_api_path", "safe_next"]
@@ -78,6 +79,12 @@ async def _http_error(request: Request, error: Exception) -> Response:
     return _page_error(request, error.status_code, code, str(error.detail))
 
 
+async def _key_mismatch(request: Request, error: Exception) -> Response:
+    _log.error("identifying data cannot be decrypted with the configured identity key")
+    status, code = KEY_MISMATCH
+    return _page_error(request, status, code, str(error))
+
+
 async def _unexpected(request: Request, error: Exception) -> Response:
     _log.exception("unexpected error", exc_info=error)
     return _page_error(request, 500, "internal_error", "an unexpected error; it was logged")
@@ -89,6 +96,7 @@ def install_page_errors(app: FastAPI) -> None:
         ServiceError: _service_error,
         RequestValidationError: _validation_error,
         StarletteHTTPException: _http_error,
+        DecryptionError: _key_mismatch,
         Exception: _unexpected,
     }
     for family, page_handler in pages.items():

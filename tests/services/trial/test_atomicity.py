@@ -90,7 +90,8 @@ def test_a_failing_use_case_leaves_neither_data_nor_audit_event(trial, subtests)
         "deaths": lambda: record_death(t.sessions, staff, followed, date_of_death=t.TODAY,
                                        cause="other", **at),
         "questionnaires": lambda: record_questionnaire(
-            t.sessions, staff, followed, instrument="i", timepoint_months=3, answers={"a": 1},
+            t.sessions, staff, followed, instrument="STAI-6 demo", timepoint_months=3,
+            answers={"item_1": 1},
             completed_on=date(2025, 3, 1), **at,
         ),
         "consent.withdraw": lambda: withdraw(t.sessions, staff, followed,

@@ -157,21 +157,22 @@ def test_a_death_ends_the_pathway_once(trial) -> None:
 
 def test_questionnaires_once_per_instrument_and_time_point(trial) -> None:
     study_id = trial.consented()
-    answers = {"q1": 3, "q2": "often"}
+    answers = {"item_1": 3, "item_2": 4, "item_3": None}  # null: not answered
 
-    def record(timepoint: int, instrument: str = "anxiety-stai6"):
+    def record(timepoint: int, instrument: str = "STAI-6 demo", answers=answers):
         return record_questionnaire(
             trial.sessions, trial.staff, study_id, instrument=instrument,
             timepoint_months=timepoint, answers=answers, completed_on=trial.TODAY, at=trial.AT,
         )  # fmt: skip
 
     assert record(0).timepoint_months == 0
-    assert record(0, "quality-of-life").instrument == "quality-of-life"
+    assert record(0, "EQ-5D-5L", {"vas": 80}).instrument == "EQ-5D-5L"
     with pytest.raises(Conflict, match="already recorded"):
         record(0)
     with pytest.raises(InvalidInput, match="allowed: 0, 3, 12, 48"):
         record(6)
-    assert trial.db.events()[-1].new["answers"] == answers
+    stored = [e.new["answers"] for e in trial.db.events() if e.entity == "questionnaire_response"]
+    assert stored == [answers, {"vas": 80}]
 
 
 def test_the_worklist_shows_due_and_overdue_visits_of_a_site_in_scope(trial) -> None:

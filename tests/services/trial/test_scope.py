@@ -48,9 +48,9 @@ USE_CASES = {
         t.sessions,
         a,
         p,
-        instrument="x",
+        instrument="STAI-6 demo",
         timepoint_months=0,
-        answers={"a": 1},
+        answers={"item_1": 1},
         completed_on=date(2025, 1, 2),
     ),
 }

@@ -12,6 +12,7 @@ consent -> allocate), so a change of their signatures is absorbed here.
 
 from __future__ import annotations
 
+import inspect
 import os
 import queue as queues
 import threading
@@ -255,7 +256,7 @@ def paused_worker(
         "allocate": allocate,
     }
     function = use_cases[use_case]
-    namespace = function.__globals__
+    namespace = inspect.unwrap(function).__globals__  # the use case's module, not a wrapper's
     real = namespace.get("append_event")
     if real is None:
         signals.put(("error", f"{function.__module__} no longer binds append_event"))

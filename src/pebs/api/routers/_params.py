@@ -6,10 +6,16 @@ from typing import Annotated
 
 from fastapi import Path
 
+from pebs.api.routers._text import Text
+
 StudyId = Annotated[
-    str,
+    Text,
     Path(
         min_length=1, max_length=32, description="Pseudonymous study ID", examples=["IT-TO-000001"]
     ),
 ]
-SiteCode = Annotated[str, Path(min_length=1, max_length=16, examples=["IT-TO"])]
+MAX_ID = 2**31 - 1
+"""The largest row id (ids are 32-bit integers in PostgreSQL): a larger one is refused (422)
+rather than failing in the database."""
+
+SiteCode = Annotated[Text, Path(min_length=1, max_length=16, examples=["IT-TO"])]

@@ -5,13 +5,24 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from pebs.api.deps import CurrentActor, KeysDep, SessionMakerDep
+from pebs.api.errors import error_responses
 from pebs.api.routers._params import StudyId
 from pebs.services.trial import Allocated, allocate
+from pebs.services.trial.errors import AllocationRefused, Conflict, StratumExhausted
 
 router = APIRouter(prefix="/participants/{study_id}", tags=["allocation"])
 
 
-@router.post("/allocation", response_model=Allocated, status_code=201)
+@router.post(
+    "/allocation",
+    response_model=Allocated,
+    status_code=201,
+    response_description="Randomised now",
+    responses={
+        200: {"model": Allocated, "description": "Already randomised: her existing allocation"},
+        **error_responses(AllocationRefused, StratumExhausted, Conflict),
+    },
+)
 def allocation(
     study_id: StudyId, actor: CurrentActor, sessions: SessionMakerDep, keys: KeysDep,
     response: Response,

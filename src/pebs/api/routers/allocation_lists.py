@@ -11,11 +11,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from pebs.api.deps import CurrentActor, SessionMakerDep
+from pebs.api.errors import error_responses
+from pebs.api.routers._body import Body
+from pebs.api.routers._params import MAX_ID
 from pebs.api.routers._text import Text
 from pebs.services.trial import generate_allocation_list, verify_allocation_list
+from pebs.services.trial.errors import Conflict, NotFound
 from pebs.trial import ListVerification
 
 router = APIRouter(prefix="/allocation-lists", tags=["allocation lists"])
@@ -24,11 +28,10 @@ Seed = Annotated[
     str,
     Field(pattern=r"^[0-9]{1,39}$", description="A whole number >= 0, as decimal digits"),
 ]
-ListId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+ListId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
-class GenerateIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class GenerateIn(Body):
     study: Text = Field(min_length=1, max_length=64, examples=["mypebs-demo"])
     slots_per_stratum: int = Field(
         ge=1, le=10_000, description="Minimum slots per stratum (a list ends at a block end)"
@@ -59,12 +62,14 @@ class GeneratedListOut(BaseModel):
     n_slots: int
 
 
-class VerifyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class VerifyIn(Body):
     seed: Seed
 
 
-@router.post("", response_model=GeneratedListOut, status_code=201)
+@router.post(
+    "", response_model=GeneratedListOut, status_code=201,
+    responses=error_responses(NotFound, Conflict),
+)  # fmt: skip
 def generate(body: GenerateIn, actor: CurrentActor, sessions: SessionMakerDep):
     """Generate and store a list; the response holds its seed for your sealed record."""
     generated = generate_allocation_list(

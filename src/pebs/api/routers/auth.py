@@ -6,9 +6,12 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from pebs.api.deps import PrincipalDep, SessionMakerDep, StateDep, client_address
+from pebs.api.errors import error_responses
+from pebs.api.openapi import SESSION_ONLY
+from pebs.api.routers._body import Body
 from pebs.api.routers._text import Text
 from pebs.api.state import SESSION_COOKIE, ApiState
 from pebs.services.auth import (
@@ -24,13 +27,13 @@ from pebs.services.auth import (
     revoke_api_token,
     verify_second_factor,
 )
-from pebs.services.trial.errors import InvalidInput
+from pebs.services.auth.errors import NotAuthenticated, TooManyAttempts, TotpCodeReused
+from pebs.services.trial.errors import Conflict, InvalidInput
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
-class LoginIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class LoginIn(Body):
     username: Text = Field(min_length=1, max_length=64)
     password: Text = Field(min_length=1, max_length=256)
     totp_code: Text | None = Field(default=None, max_length=10)
@@ -51,8 +54,7 @@ class Me(BaseModel):
     expires_at: datetime | None = None
 
 
-class CodeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CodeIn(Body):
     code: Text = Field(min_length=1, max_length=10)
 
 
@@ -61,8 +63,7 @@ class EnrolmentOut(BaseModel):
     uri: str
 
 
-class TokenIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class TokenIn(Body):
     name: Text = Field(min_length=1, max_length=100)
     days: int = Field(default=90, ge=1, le=366)
 
@@ -97,7 +98,10 @@ def _session_token(request: Request, principal: PrincipalDep) -> str:
 SessionToken = Annotated[str, Depends(_session_token)]
 
 
-@router.post("/login", response_model=Me)
+@router.post(
+    "/login", response_model=Me,
+    responses=error_responses(NotAuthenticated, TotpCodeReused, TooManyAttempts),
+)  # fmt: skip
 def login_route(body: LoginIn, request: Request, response: Response, state: StateDep) -> Me:
     """Log in with username, password and TOTP code; sets the session cookie."""
     result = login(
@@ -111,7 +115,10 @@ def login_route(body: LoginIn, request: Request, response: Response, state: Stat
     return _me(result.principal, state, result.token, expires_at=result.expires_at)
 
 
-@router.post("/logout", status_code=204)
+@router.post(
+    "/logout", status_code=204, openapi_extra=SESSION_ONLY,
+    responses=error_responses(InvalidInput),
+)  # fmt: skip
 def logout_route(token: SessionToken, response: Response, sessions: SessionMakerDep) -> None:
     """End the session and clear its cookie."""
     logout(sessions, token)
@@ -125,7 +132,10 @@ def me_route(principal: PrincipalDep, request: Request, state: StateDep) -> Me:
     return _me(principal, state, token)
 
 
-@router.post("/totp/verify", response_model=Me)
+@router.post(
+    "/totp/verify", response_model=Me, openapi_extra=SESSION_ONLY,
+    responses=error_responses(InvalidInput, TotpCodeReused, TooManyAttempts),
+)  # fmt: skip
 def verify_totp_route(body: CodeIn, token: SessionToken, request: Request, state: StateDep) -> Me:
     """Finish a login with the TOTP code."""
     principal = verify_second_factor(
@@ -135,14 +145,20 @@ def verify_totp_route(body: CodeIn, token: SessionToken, request: Request, state
     return _me(principal, state, token)
 
 
-@router.post("/totp/enrolment", response_model=EnrolmentOut)
+@router.post(
+    "/totp/enrolment", response_model=EnrolmentOut, openapi_extra=SESSION_ONLY,
+    responses=error_responses(InvalidInput, Conflict),
+)  # fmt: skip
 def begin_enrolment_route(token: SessionToken, state: StateDep) -> EnrolmentOut:
     """Start enrolling a TOTP app: a new secret and its otpauth:// URI."""
     enrolment = begin_totp_enrolment(state.writers, state.keys.cipher, token)
     return EnrolmentOut(secret=enrolment.secret, uri=enrolment.uri)
 
 
-@router.post("/totp/enrolment/confirm", status_code=204)
+@router.post(
+    "/totp/enrolment/confirm", status_code=204, openapi_extra=SESSION_ONLY,
+    responses=error_responses(InvalidInput, Conflict),
+)  # fmt: skip
 def confirm_enrolment_route(body: CodeIn, token: SessionToken, state: StateDep) -> None:
     """Confirm the TOTP app with its first code."""
     confirm_totp_enrolment(state.writers, state.keys.cipher, token, body.code)
@@ -154,7 +170,7 @@ def list_tokens_route(principal: PrincipalDep, sessions: SessionMakerDep) -> lis
     return list(list_api_tokens(sessions, principal))
 
 
-@router.post("/tokens", response_model=TokenOut, status_code=201)
+@router.post("/tokens", response_model=TokenOut, status_code=201, openapi_extra=SESSION_ONLY)
 def create_token_route(
     body: TokenIn, principal: PrincipalDep, sessions: SessionMakerDep
 ) -> TokenOut:

@@ -7,6 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from pebs.api.deps import CurrentActor, SessionMakerDep
+from pebs.api.errors import error_responses
+from pebs.api.routers._text import Text
 from pebs.services.trial.dashboards import (
     AllocationBalance,
     ConsortFlow,
@@ -17,10 +19,14 @@ from pebs.services.trial.dashboards import (
     recruitment,
     risk_levels,
 )
+from pebs.services.trial.errors import Conflict, NotFound
 
-router = APIRouter(prefix="/dashboards", tags=["dashboards"])
+# Every dashboard: no such study (404); a study stored without its configuration (409).
+router = APIRouter(
+    prefix="/dashboards", tags=["dashboards"], responses=error_responses(NotFound, Conflict)
+)
 
-Study = Annotated[str, Query(min_length=1, max_length=64, examples=["mypebs-demo"])]
+Study = Annotated[Text, Query(min_length=1, max_length=64, examples=["mypebs-demo"])]
 
 
 @router.get("/recruitment", response_model=Recruitment)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from pebs.api.deps import CurrentActor, KeysDep, SessionMakerDep
+from pebs.api.errors import error_responses
+from pebs.api.routers._body import Body
+from pebs.api.routers._dates import IsoDate
 from pebs.api.routers._params import StudyId
 from pebs.api.routers._text import Text
 from pebs.services.trial import (
@@ -18,31 +19,32 @@ from pebs.services.trial import (
     record_consent,
     withdraw,
 )
+from pebs.services.trial.errors import Conflict
 
 router = APIRouter(prefix="/participants/{study_id}", tags=["eligibility and consent"])
 
 
-class EligibilityIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class EligibilityIn(Body):
     answers: dict[str, bool | None] = Field(
         description="Criterion name -> answer (null: not known yet)", max_length=100
     )
-    on_date: date | None = None
+    on_date: IsoDate | None = None
 
 
-class ConsentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ConsentIn(Body):
     language: Text = Field(min_length=2, max_length=16, examples=["it"])
     document_version: Text | None = Field(default=None, min_length=1, max_length=16)
 
 
-class WithdrawalIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class WithdrawalIn(Body):
     level: Text = Field(min_length=1, max_length=32)
     reason: Text = Field(min_length=1, max_length=2000)
 
 
-@router.post("/eligibility", response_model=EligibilityOutcome, tags=["eligibility"])
+@router.post(
+    "/eligibility", response_model=EligibilityOutcome, tags=["eligibility"],
+    responses=error_responses(Conflict),
+)  # fmt: skip
 def eligibility(
     study_id: StudyId, body: EligibilityIn, actor: CurrentActor, sessions: SessionMakerDep,
     keys: KeysDep,
@@ -51,14 +53,20 @@ def eligibility(
     return assess_eligibility(sessions, actor, keys, study_id, body.answers, on_date=body.on_date)
 
 
-@router.post("/consent", response_model=ConsentRecorded, tags=["consent"])
+@router.post(
+    "/consent", response_model=ConsentRecorded, tags=["consent"],
+    responses=error_responses(Conflict),
+)  # fmt: skip
 def consent(study_id: StudyId, body: ConsentIn, actor: CurrentActor, sessions: SessionMakerDep):
     """Record her informed consent on the document version in force."""
     return record_consent(sessions, actor, study_id, language=body.language,
                           document_version=body.document_version)  # fmt: skip
 
 
-@router.post("/withdrawal", response_model=Withdrawal, tags=["consent"])
+@router.post(
+    "/withdrawal", response_model=Withdrawal, tags=["consent"],
+    responses=error_responses(Conflict),
+)  # fmt: skip
 def withdrawal(
     study_id: StudyId, body: WithdrawalIn, actor: CurrentActor, sessions: SessionMakerDep
 ):

@@ -8,6 +8,9 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from pebs.api.deps import CurrentActor, KeysDep, SessionMakerDep
+from pebs.api.errors import error_responses
+from pebs.api.routers._text import Text
+from pebs.services.trial.errors import NotFound
 from pebs.services.trial.exports import export_participants_csv
 
 router = APIRouter(prefix="/exports", tags=["exports"])
@@ -16,13 +19,16 @@ router = APIRouter(prefix="/exports", tags=["exports"])
 @router.get(
     "/participants.csv",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/csv": {}}, "description": "CSV, header first"}},
+    responses={
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "CSV"},
+        **error_responses(NotFound),
+    },
 )
 def participants_csv(
     actor: CurrentActor,
     sessions: SessionMakerDep,
     keys: KeysDep,
-    study: Annotated[str, Query(min_length=1, max_length=64, examples=["mypebs-demo"])],
+    study: Annotated[Text, Query(min_length=1, max_length=64, examples=["mypebs-demo"])],
     include_identity: bool = False,
     include_test: bool = False,
 ) -> StreamingResponse:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from pebs.api.deps import CurrentActor, SessionMakerDep
-from pebs.api.routers._params import SiteCode, StudyId
+from pebs.api.errors import error_responses
+from pebs.api.routers._body import Body
+from pebs.api.routers._dates import IsoDate
+from pebs.api.routers._params import MAX_ID, SiteCode, StudyId
 from pebs.api.routers._text import Text
 from pebs.services.trial import (
     OutcomeRecord,
@@ -21,19 +23,19 @@ from pebs.services.trial import (
     record_visit,
     worklist,
 )
+from pebs.services.trial.errors import Conflict
 
 router = APIRouter(tags=["follow-up"])
 
 
-class VisitIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class VisitIn(Body):
     visit_id: int | None = Field(
         default=None,
         ge=1,
-        le=2**31 - 1,
+        le=MAX_ID,
         description="The expected visit (omit: an unplanned visit)",
     )
-    performed_date: date
+    performed_date: IsoDate
     birads: int | None = Field(default=None, ge=0, le=6)
     recall: bool | None = None
     biopsy: bool | None = None
@@ -43,9 +45,8 @@ class VisitIn(BaseModel):
     visit_type: Text = Field(default="recall", max_length=32)
 
 
-class OutcomeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    diagnosis_date: date
+class OutcomeIn(Body):
+    diagnosis_date: IsoDate
     detection_mode: Text = Field(max_length=32)
     behaviour: Text = Field(max_length=16)
     t: Text | None = Field(default=None, max_length=8)
@@ -53,14 +54,20 @@ class OutcomeIn(BaseModel):
     m: Text | None = Field(default=None, max_length=8)
 
 
-@router.post("/participants/{study_id}/visits", response_model=VisitRecorded, status_code=201)
+@router.post(
+    "/participants/{study_id}/visits", response_model=VisitRecorded, status_code=201,
+    responses=error_responses(Conflict),
+)  # fmt: skip
 def visits(study_id: StudyId, body: VisitIn, actor: CurrentActor, sessions: SessionMakerDep):
     """Record the results of a visit."""
     record = VisitRecord(**body.model_dump(exclude={"visit_id"}))
     return record_visit(sessions, actor, study_id, record, visit_id=body.visit_id)
 
 
-@router.post("/participants/{study_id}/outcomes", response_model=OutcomeRecorded, status_code=201)
+@router.post(
+    "/participants/{study_id}/outcomes", response_model=OutcomeRecorded, status_code=201,
+    responses=error_responses(Conflict),
+)  # fmt: skip
 def outcomes(study_id: StudyId, body: OutcomeIn, actor: CurrentActor, sessions: SessionMakerDep):
     """Record a breast cancer diagnosis (TNM -> AJCC 8th stage group)."""
     return record_outcome(sessions, actor, study_id, OutcomeRecord(**body.model_dump()))
@@ -71,11 +78,11 @@ def site_worklist(
     site: SiteCode,
     actor: CurrentActor,
     sessions: SessionMakerDep,
-    study: Annotated[str, Query(min_length=1, max_length=64)],
-    on: date,
+    study: Annotated[Text, Query(min_length=1, max_length=64)],
+    on: IsoDate,
     overdue_only: bool = False,
-    after_date: date | None = None,
-    after_id: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+    after_date: IsoDate | None = None,
+    after_id: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ):
     """The site's due (or overdue) visits on a date, by due date (keyset-paged)."""

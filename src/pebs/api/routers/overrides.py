@@ -5,34 +5,39 @@ Both need a reason and ``confirm: true`` and are audited with the old and new va
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from pebs.api.deps import CurrentActor, KeysDep, SessionMakerDep
-from pebs.api.routers._params import StudyId
+from pebs.api.errors import error_responses
+from pebs.api.routers._body import Body
+from pebs.api.routers._dates import IsoDate
+from pebs.api.routers._params import MAX_ID, StudyId
 from pebs.api.routers._text import Text
 from pebs.services.trial import Allocated, SlotMarked, mark_slot_unusable, override_allocation
+from pebs.services.trial.errors import AllocationRefused, Conflict
 
 router = APIRouter(tags=["allocation"])
 
 
-class ConfirmedIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ConfirmedIn(Body):
     reason: Text = Field(min_length=1, max_length=2000)
     confirm: bool = Field(description="Must be true: the caller confirms the override")
 
 
 class OverrideIn(ConfirmedIn):
     arm: Text = Field(min_length=1, max_length=32, examples=["standard"])
-    on_date: date | None = Field(
+    on_date: IsoDate | None = Field(
         default=None, description="Date of the allocation gate (default: today at her site)"
     )
 
 
-@router.post("/participants/{study_id}/allocation/override", response_model=Allocated)
+@router.post(
+    "/participants/{study_id}/allocation/override", response_model=Allocated,
+    responses=error_responses(AllocationRefused, Conflict),
+)  # fmt: skip
 def override(
     study_id: StudyId, body: OverrideIn, actor: CurrentActor, sessions: SessionMakerDep,
     keys: KeysDep,
@@ -42,9 +47,12 @@ def override(
                                confirm=body.confirm, on_date=body.on_date)  # fmt: skip
 
 
-@router.post("/allocation-slots/{slot_id}/unusable", response_model=SlotMarked)
+@router.post(
+    "/allocation-slots/{slot_id}/unusable", response_model=SlotMarked,
+    responses=error_responses(Conflict),
+)  # fmt: skip
 def unusable(
-    slot_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    slot_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     body: ConfirmedIn,
     actor: CurrentActor,
     sessions: SessionMakerDep,

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from pebs.api.deps import CurrentActor, KeysDep, SessionMakerDep
-from pebs.api.routers._params import StudyId
+from pebs.api.errors import error_responses
+from pebs.api.routers._body import Body
+from pebs.api.routers._dates import IsoDate
+from pebs.api.routers._params import MAX_ID, StudyId
 from pebs.api.routers._text import Text
 from pebs.services.records import (
     AuditEntry,
@@ -26,22 +28,25 @@ from pebs.services.trial import (
     get_participant_summary,
     register_participant,
 )
+from pebs.services.trial.errors import Conflict, DuplicateParticipant, NotFound
 
 router = APIRouter(prefix="/participants", tags=["participants"])
 
 
-class RegisterIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class RegisterIn(Body):
     study: Text = Field(min_length=1, max_length=64, examples=["mypebs-demo"])
     site: Text = Field(min_length=1, max_length=16, examples=["IT-TO"])
     name: Text = Field(min_length=1, max_length=200)
-    birth_date: date
+    birth_date: IsoDate
     national_id: Text | None = Field(default=None, min_length=1, max_length=64)
     contact: Text | None = Field(default=None, max_length=500)
     is_test: bool = False
 
 
-@router.post("", response_model=Registered, status_code=201)
+@router.post(
+    "", response_model=Registered, status_code=201,
+    responses=error_responses(NotFound, DuplicateParticipant, Conflict),
+)  # fmt: skip
 def register(body: RegisterIn, actor: CurrentActor, sessions: SessionMakerDep, keys: KeysDep):
     """Register a woman at a site; returns her pseudonymous study ID."""
     new = NewParticipant(
@@ -51,15 +56,15 @@ def register(body: RegisterIn, actor: CurrentActor, sessions: SessionMakerDep, k
     return register_participant(sessions, actor, keys, body.study, new)
 
 
-@router.get("", response_model=ParticipantPage)
+@router.get("", response_model=ParticipantPage, responses=error_responses(NotFound))
 def list_(
     actor: CurrentActor,
     sessions: SessionMakerDep,
-    site: Annotated[str | None, Query(max_length=16)] = None,
-    status: Annotated[str | None, Query(max_length=32)] = None,
-    arm: Annotated[str | None, Query(max_length=32)] = None,
-    q: Annotated[str | None, Query(max_length=32, description="Part of the study ID")] = None,
-    after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    site: Annotated[Text | None, Query(max_length=16)] = None,
+    status: Annotated[Text | None, Query(max_length=32)] = None,
+    arm: Annotated[Text | None, Query(max_length=32)] = None,
+    q: Annotated[Text | None, Query(max_length=32, description="Part of the study ID")] = None,
+    after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ):
     """One page of your participants (pseudonymised), in registration order."""
@@ -73,7 +78,9 @@ def get(study_id: StudyId, actor: CurrentActor, sessions: SessionMakerDep):
     return get_participant_summary(sessions, actor, study_id)
 
 
-@router.get("/{study_id}/identity", response_model=IdentityView)
+@router.get(
+    "/{study_id}/identity", response_model=IdentityView, responses=error_responses(Conflict)
+)
 def identity(study_id: StudyId, actor: CurrentActor, sessions: SessionMakerDep, keys: KeysDep):
     """Her identifying data (roles that need it only; every read is audited)."""
     return get_identity(sessions, actor, keys, study_id)

@@ -2,31 +2,43 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from pebs.api.deps import CurrentActor, SessionMakerDep
+from pebs.api.errors import error_responses
+from pebs.api.routers._body import Body
+from pebs.api.routers._dates import IsoDate
 from pebs.api.routers._params import StudyId
 from pebs.api.routers._text import Text
 from pebs.services.trial import QuestionnaireRecorded, record_questionnaire
+from pebs.services.trial.errors import Conflict
 
 router = APIRouter(prefix="/participants/{study_id}", tags=["follow-up"])
 
 
-class QuestionnaireIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    instrument: Text = Field(min_length=1, max_length=64, examples=["EQ-5D-5L"])
+class QuestionnaireIn(Body):
+    instrument: Text = Field(
+        min_length=1, max_length=64, examples=["EQ-5D-5L"],
+        description="One of the study's instruments (the study file's [[instrument]] tables)",
+    )  # fmt: skip
     timepoint_months: int = Field(description="Months since consent: 0, 3, 12 or 48")
     answers: dict[str, Any] = Field(
-        description="Item -> answer (any JSON value)", min_length=1, max_length=1000
+        description="Item -> answer: items of the instrument, each a value of the item's type "
+        "(null: not answered)",
+        min_length=1,
+        max_length=1000,
+        examples=[{"mobility": 1, "vas": 85}],
     )
-    completed_on: date
+    completed_on: IsoDate
 
 
-@router.post("/questionnaires", response_model=QuestionnaireRecorded, status_code=201)
+@router.post(
+    "/questionnaires", response_model=QuestionnaireRecorded, status_code=201,
+    responses=error_responses(Conflict),
+)  # fmt: skip
 def questionnaire(
     study_id: StudyId, body: QuestionnaireIn, actor: CurrentActor, sessions: SessionMakerDep
 ):

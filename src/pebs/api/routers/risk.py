@@ -10,13 +10,15 @@ and a ``reason``.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
 from pebs.api.deps import CurrentActor, KeysDep, SessionMakerDep
+from pebs.api.errors import error_responses
+from pebs.api.routers._body import Body
+from pebs.api.routers._dates import IsoDate
 from pebs.api.routers._params import StudyId
 from pebs.api.routers._text import Text
 from pebs.services.trial import (
@@ -26,6 +28,8 @@ from pebs.services.trial import (
     create_screening_plan,
     record_risk_assessment,
 )
+from pebs.services.trial.errors import Conflict, InvalidFields, LevelLowered
+from pebs.services.trial.risk_assessment import DENSITIES
 from pebs.services.trial.screening_plan import DEFAULT_PLAN_YEARS
 
 router = APIRouter(prefix="/participants/{study_id}", tags=["risk and plans"])
@@ -35,8 +39,15 @@ FirstBirth = Annotated[int, Field(ge=9, le=60)] | Literal["nulliparous"] | Unkno
 _ANSWER = 'A value, "unknown" (she does not know), or omitted/null (not answered).'
 
 
-class RiskIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+_ONE_FIRST_BIRTH_ANSWER = {
+    "if": {"properties": {"nulliparous": {"const": True}}, "required": ["nulliparous"]},
+    "then": {"properties": {"age_at_first_birth": {"enum": [None, "nulliparous"]}}},
+}
+"""The schema of :meth:`RiskIn._one_first_birth_answer`."""
+
+
+class RiskIn(Body):
+    model_config = ConfigDict(json_schema_extra=_ONE_FIRST_BIRTH_ANSWER)
     n_biopsies: Annotated[int, Field(ge=0, le=99)] | Unknown | None = Field(
         default=None, description=f"Breast biopsies she has had. {_ANSWER}", examples=[0]
     )
@@ -62,7 +73,7 @@ class RiskIn(BaseModel):
         description=f"Mother, sisters, daughters with breast cancer. {_ANSWER}",
         examples=[0],
     )
-    density: Literal["a", "b", "c", "d"] | Unknown | None = Field(
+    density: Literal[DENSITIES] | Unknown | None = Field(
         default=None, description=f"BI-RADS density a, b, c or d. {_ANSWER}"
     )
     prs_z: Annotated[float, Field(ge=-10, le=10)] | Unknown | None = Field(
@@ -70,8 +81,8 @@ class RiskIn(BaseModel):
         description=f"Standardised PRS313. {_ANSWER} Omitted: a provisional assessment, if the "
         "study allows it.",
     )
-    on_date: date | None = None
-    last_screen: date | None = None
+    on_date: IsoDate | None = None
+    last_screen: IsoDate | None = None
     plan_years: float = Field(default=DEFAULT_PLAN_YEARS, gt=0, le=30)
     confirm_lower: bool = Field(
         default=False, description="Confirms a new level below her current one (needs a reason)"
@@ -97,28 +108,9 @@ class RiskIn(BaseModel):
         )  # fmt: skip
 
 
-class FieldProblem(BaseModel):
-    field: str
-    message: str
-
-
-class FieldsRefused(BaseModel):
-    error: str = Field(examples=["invalid_input"])
-    detail: str
-    fields: list[FieldProblem] = Field(description="Every input that is absent or wrong")
-
-
-class LevelLoweredOut(BaseModel):
-    error: Literal["level_lowered"]
-    detail: str
-    previous_level: str = Field(examples=["high"])
-    new_level: str = Field(examples=["low"])
-
-
-class PlanIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    start: date | None = None
-    last_screen: date | None = None
+class PlanIn(Body):
+    start: IsoDate | None = None
+    last_screen: IsoDate | None = None
     years: float = Field(default=DEFAULT_PLAN_YEARS, gt=0, le=30)
 
 
@@ -126,20 +118,16 @@ class PlanIn(BaseModel):
     "/risk-assessment",
     response_model=RiskRecorded,
     status_code=201,
-    responses={
-        409: {
-            "model": LevelLoweredOut,
-            "description": "The new level is below her current one: resend with "
-            "confirm_lower true and a reason (nothing was stored); or she is not in the "
-            "risk-based arm (error conflict)",
+    responses=error_responses(
+        LevelLowered, Conflict, InvalidFields,
+        notes={
+            409: "level_lowered: the new level is below her current one (previous_level, "
+            "new_level): resend with confirm_lower true and a reason; conflict: she is not in "
+            "the risk-based arm",
+            422: "Also: required inputs absent, or no classical factor known",
         },
-        422: {
-            "model": FieldsRefused,
-            "description": "Required inputs absent (each named in fields), values out of "
-            "range, or no classical factor known",
-        },
-    },
-)
+    ),
+)  # fmt: skip
 def risk_assessment(
     study_id: StudyId, body: RiskIn, actor: CurrentActor, sessions: SessionMakerDep,
     keys: KeysDep,
@@ -152,7 +140,10 @@ def risk_assessment(
     )  # fmt: skip
 
 
-@router.post("/screening-plan", response_model=PlanCreated, status_code=201)
+@router.post(
+    "/screening-plan", response_model=PlanCreated, status_code=201,
+    responses=error_responses(Conflict),
+)  # fmt: skip
 def screening_plan(
     study_id: StudyId, body: PlanIn, actor: CurrentActor, sessions: SessionMakerDep,
     keys: KeysDep,

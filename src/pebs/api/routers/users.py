@@ -5,17 +5,17 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from pebs.api.deps import CurrentActor, SessionMakerDep
+from pebs.api.routers._body import Body
 from pebs.api.routers._text import Text
 from pebs.services.auth import disable_account, unlock_logins
 
 router = APIRouter(prefix="/users", tags=["users"])
 
 
-class DisableIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class DisableIn(Body):
     reason: Text = Field(min_length=1, max_length=2000)
 
 
@@ -26,7 +26,7 @@ class Disabled(BaseModel):
 
 @router.post("/{username}/disable", response_model=Disabled)
 def disable(
-    username: Annotated[str, Path(min_length=1, max_length=64)],
+    username: Annotated[Text, Path(min_length=1, max_length=64)],
     body: DisableIn,
     actor: CurrentActor,
     sessions: SessionMakerDep,
@@ -37,8 +37,7 @@ def disable(
     )
 
 
-class UnlockIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class UnlockIn(Body):
     address: Text | None = Field(
         default=None, max_length=150,
         description="Also forget this client address's failures (for every username)",
@@ -52,7 +51,7 @@ class Unlocked(BaseModel):
 
 @router.post("/{username}/unlock", response_model=Unlocked)
 def unlock(
-    username: Annotated[str, Path(min_length=1, max_length=64)],
+    username: Annotated[Text, Path(min_length=1, max_length=64)],
     actor: CurrentActor,
     sessions: SessionMakerDep,
     body: UnlockIn | None = None,

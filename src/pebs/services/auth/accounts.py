@@ -18,6 +18,7 @@ from pebs.services.auth import throttle
 from pebs.services.auth.passwords import check_new_password, hash_password
 from pebs.services.auth.policy import AuthPolicy
 from pebs.services.auth.principal import instant
+from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.trial.actor import Actor
 from pebs.services.trial.errors import InvalidInput, NotFound, PermissionDenied
 from pebs.store.audit import append_event
@@ -68,6 +69,7 @@ def revoke_credentials(
     return int(revoked or 0)
 
 
+@refuses_unstorable_text
 def set_password(
     sessions: sessionmaker[Session],
     actor: Actor,
@@ -93,6 +95,7 @@ def set_password(
         )  # fmt: skip
 
 
+@refuses_unstorable_text
 def disable_account(
     sessions: sessionmaker[Session],
     actor: Actor,
@@ -126,6 +129,7 @@ def disable_account(
         return n
 
 
+@refuses_unstorable_text
 def reset_totp(
     sessions: sessionmaker[Session], actor: Actor, username: str, *, at: datetime | None = None
 ) -> None:
@@ -146,6 +150,7 @@ def reset_totp(
         )  # fmt: skip
 
 
+@refuses_unstorable_text
 def unlock_logins(
     sessions: sessionmaker[Session],
     actor: Actor,

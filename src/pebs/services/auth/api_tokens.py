@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.services.auth.principal import Principal, instant
 from pebs.services.auth.tokens import API_TOKEN_PREFIX, new_token, token_sha256
+from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.trial.errors import InvalidInput, NotFound, PermissionDenied
 from pebs.store.audit import append_event
 from pebs.store.models import ApiToken
@@ -51,6 +52,7 @@ def _info(row: ApiToken) -> ApiTokenInfo:
     )  # fmt: skip
 
 
+@refuses_unstorable_text
 def create_api_token(
     sessions: sessionmaker[Session],
     principal: Principal,
@@ -84,6 +86,7 @@ def create_api_token(
         return token, _info(row)
 
 
+@refuses_unstorable_text
 def list_api_tokens(
     sessions: sessionmaker[Session], principal: Principal
 ) -> tuple[ApiTokenInfo, ...]:
@@ -96,6 +99,7 @@ def list_api_tokens(
         return tuple(_info(row) for row in rows)
 
 
+@refuses_unstorable_text
 def revoke_api_token(
     sessions: sessionmaker[Session],
     principal: Principal,

@@ -21,6 +21,7 @@ from pebs.services.auth.passwords import hash_password
 from pebs.services.auth.policy import AuthPolicy
 from pebs.services.auth.principal import instant
 from pebs.services.auth.totp import new_secret
+from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.trial._study_rules import study_named
 from pebs.services.trial.actor import Actor
 from pebs.services.trial.errors import Conflict, PermissionDenied
@@ -78,6 +79,7 @@ def _second_staff(
     return user
 
 
+@refuses_unstorable_text
 def provision_demo_accounts(
     sessions: sessionmaker[Session],
     actor: Actor,

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pebs.services.auth.logins import session_of
 from pebs.services.auth.principal import instant
 from pebs.services.auth.totp import matching_step, new_secret, provisioning_uri
+from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.trial.errors import Conflict, InvalidInput
 from pebs.store.audit import append_event
 from pebs.store.crypto import IdentityCipher
@@ -34,6 +35,7 @@ class TotpEnrolment:
     """``otpauth://totp/...`` for a QR code."""
 
 
+@refuses_unstorable_text
 def begin_totp_enrolment(
     sessions: sessionmaker[Session],
     cipher: IdentityCipher,
@@ -52,6 +54,7 @@ def begin_totp_enrolment(
         return TotpEnrolment(secret, provisioning_uri(secret, user.username))
 
 
+@refuses_unstorable_text
 def confirm_totp_enrolment(
     sessions: sessionmaker[Session],
     cipher: IdentityCipher,

@@ -30,6 +30,7 @@ from pebs.services.auth.policy import TOTP_ROLES, AuthPolicy
 from pebs.services.auth.principal import Principal, instant
 from pebs.services.auth.tokens import SESSION_PREFIX, csrf_token, new_token, token_sha256
 from pebs.services.auth.totp import already_used, matching_step
+from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.trial.actor import Actor
 from pebs.store.audit import append_event
 from pebs.store.crypto import IdentityCipher
@@ -109,6 +110,7 @@ def _wrong_code(
     return "wrong TOTP code", None
 
 
+@refuses_unstorable_text
 def login(
     sessions: sessionmaker[Session],
     cipher: IdentityCipher,
@@ -187,6 +189,7 @@ def session_of(session: Session, token: str, now: datetime) -> tuple[AuthSession
     return row[0], row[1]
 
 
+@refuses_unstorable_text
 def verify_second_factor(
     sessions: sessionmaker[Session],
     cipher: IdentityCipher,
@@ -223,6 +226,7 @@ def verify_second_factor(
     raise _fail(sessions, policy, keys, user.username, client, reason, now, error)
 
 
+@refuses_unstorable_text
 def logout(sessions: sessionmaker[Session], token: str, *, at: datetime | None = None) -> bool:
     """Revoke the session; False if it was unknown or had already ended."""
     now = instant(at)

@@ -18,6 +18,7 @@ from pebs.services.auth.errors import NotAuthenticated
 from pebs.services.auth.policy import AuthPolicy
 from pebs.services.auth.principal import Principal, instant
 from pebs.services.auth.tokens import API_TOKEN_PREFIX, SESSION_PREFIX, token_sha256
+from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.trial.actor import Actor
 from pebs.store.models import ApiToken, AuthSession, User
 
@@ -26,6 +27,7 @@ __all__ = ["authenticate"]
 _ENDED = "the session has ended (logged out, timed out or revoked): log in again"
 
 
+@refuses_unstorable_text
 def authenticate(
     readers: sessionmaker[Session],
     writers: sessionmaker[Session],

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.trial._participants import find_participant
 from pebs.services.trial.actor import Action, Actor, require
 from pebs.store.models import (
@@ -62,6 +63,7 @@ def _redact(values: dict[str, Any] | None, role: str) -> dict[str, Any] | None:
     return {k: v for k, v in values.items() if k not in _LIST_INTERNALS}
 
 
+@refuses_unstorable_text
 def participant_audit_events(
     session_maker: sessionmaker[Session], actor: Actor, study_id: str, *, limit: int = 1000
 ) -> tuple[AuditEntry, ...]:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.trial._participants import find_participant
 from pebs.services.trial._study_rules import criteria_of, protocol_in_force
 from pebs.services.trial.actor import PERMISSIONS, Action, Actor, require
@@ -39,6 +40,7 @@ class Criterion:
     expected: bool
 
 
+@refuses_unstorable_text
 def eligibility_questions(
     session_maker: sessionmaker[Session], actor: Actor, study_id: str
 ) -> tuple[str, int, int, tuple[Criterion, ...]]:
@@ -79,6 +81,7 @@ def _sites_in_scope(
         )
 
 
+@refuses_unstorable_text
 def registration_sites(
     session_maker: sessionmaker[Session], actor: Actor
 ) -> tuple[SiteChoice, ...]:
@@ -87,12 +90,14 @@ def registration_sites(
     return _sites_in_scope(session_maker, actor, active_only=True)
 
 
+@refuses_unstorable_text
 def study_zones(session_maker: sessionmaker[Session]) -> dict[str, str]:
     """Country code -> IANA time zone (to show times in the country's zone)."""
     with session_maker() as session:
         return dict(session.execute(select(Country.code, Country.time_zone)).all())
 
 
+@refuses_unstorable_text
 def studies_for(session_maker: sessionmaker[Session], actor: Actor) -> tuple[str, ...]:
     """Names of the loaded studies (by name), for the dashboards' study choice."""
     require(actor, Action.READ_PARTICIPANT)
@@ -100,6 +105,7 @@ def studies_for(session_maker: sessionmaker[Session], actor: Actor) -> tuple[str
         return tuple(session.scalars(select(Study.name).order_by(Study.name)))
 
 
+@refuses_unstorable_text
 def worklist_sites(session_maker: sessionmaker[Session], actor: Actor) -> tuple[SiteChoice, ...]:
     """The sites whose worklists the actor may read."""
     require(actor, Action.READ_WORKLIST)

@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.services.auth.policy import IDENTITY_ROLES
+from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.trial._participants import find_participant
 from pebs.services.trial.actor import Actor
 from pebs.services.trial.errors import Conflict, PermissionDenied
@@ -27,6 +28,7 @@ class IdentityView:
     national_id: str | None
 
 
+@refuses_unstorable_text
 def get_identity(
     session_maker: sessionmaker[Session], actor: Actor, keys: IdentityKeys, study_id: str
 ) -> IdentityView:

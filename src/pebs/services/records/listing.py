@@ -8,9 +8,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.trial.actor import Action, Actor, require
 from pebs.services.trial.errors import InvalidInput, NotFound
 from pebs.store.models import PARTICIPANT_STATES, Allocation, Country, Participant, Site
+from pebs.trial import ARM_EVENTS
 
 __all__ = ["MAX_LIMIT", "ParticipantPage", "ParticipantRow", "list_participants"]
 
@@ -40,6 +42,7 @@ def _like_escaped(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+@refuses_unstorable_text
 def list_participants(
     session_maker: sessionmaker[Session],
     actor: Actor,
@@ -63,6 +66,8 @@ def list_participants(
         raise InvalidInput(
             f"status: {status!r} is unknown; states: {', '.join(PARTICIPANT_STATES)}"
         )
+    if arm is not None and arm not in ARM_EVENTS:
+        raise InvalidInput(f"arm: {arm!r} is unknown; arms: {', '.join(ARM_EVENTS)}")
     statement = (
         select(Participant, Site.code, Country.code, Allocation.arm)
         .join(Site, Participant.site_id == Site.id)

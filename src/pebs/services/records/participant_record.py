@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.trial._participants import find_participant
 from pebs.services.trial.actor import Action, Actor, require
 from pebs.store.models import (
@@ -176,6 +177,7 @@ def _plan(row: ScreeningPlan | None) -> PlanView | None:
                     tuple(str(n) for n in row.notes), exams, row.created_at)  # fmt: skip
 
 
+@refuses_unstorable_text
 def participant_record(
     session_maker: sessionmaker[Session], actor: Actor, study_id: str
 ) -> ParticipantRecord:

@@ -1,14 +1,16 @@
 """The data dictionary of the participant export: every column's type, unit and meaning.
 
 Values in the CSV: empty for missing; dates ``YYYY-MM-DD``; instants ISO 8601 in UTC with ``Z``;
-booleans ``true``/``false``; numbers in Python's shortest round-trip form.
+booleans ``true``/``false``; numbers in Python's shortest round-trip form. Text that a
+spreadsheet would run as a formula (``=...``, ``@...``) starts with ``'``
+(:mod:`pebs.io.csv_writer`).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
+
+from pebs.io.csv_writer import csv_text
 
 __all__ = ["IDENTITY_COLUMNS", "RESEARCH_COLUMNS", "Column", "data_dictionary", "dictionary_csv"]
 
@@ -107,12 +109,8 @@ def dictionary_csv(*, include_identity: bool = False) -> str:
     >>> dictionary_csv().splitlines()[0]
     'column,type,unit,identifying,description'
     """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(("column", "type", "unit", "identifying", "description"))
-    for column in data_dictionary(include_identity=include_identity):
-        writer.writerow(
-            (column.name, column.type, column.unit, str(column.identifying).lower(),
-             column.description)
-        )  # fmt: skip
-    return buffer.getvalue()
+    return csv_text(
+        ((column.name, column.type, column.unit, str(column.identifying).lower(),
+          column.description) for column in data_dictionary(include_identity=include_identity)),
+        header=("column", "type", "unit", "identifying", "description"),
+    )  # fmt: skip

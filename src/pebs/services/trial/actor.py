@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.trial.errors import NotFound, PermissionDenied
 from pebs.store.models import COUNTRY_ROLES, ROLES, SITE_ROLES, User
 from pebs.store.repositories import Scope, get_user
@@ -145,6 +146,7 @@ def require(actor: Actor, action: Action, *, needs_account: bool = False) -> Non
         raise PermissionDenied(f"to {action} needs a user account, not {actor.username!r}")
 
 
+@refuses_unstorable_text
 def actor_for(session_maker: sessionmaker[Session], username: str) -> Actor:
     """The actor of an existing, active account (:class:`NotFound` for an unknown username)."""
     with session_maker() as session, session.begin():

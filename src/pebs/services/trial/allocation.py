@@ -27,6 +27,7 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.trial._gate import GateFacts, open_gate, strata_fields
 from pebs.services.trial._study_rules import strata_by_digest
 from pebs.services.trial._transaction import instant, local_date, transaction
@@ -63,6 +64,7 @@ class Allocated:
     created: bool
 
 
+@refuses_unstorable_text
 def allocate(
     session_maker: sessionmaker[Session],
     actor: Actor,

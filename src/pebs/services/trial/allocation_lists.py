@@ -21,6 +21,7 @@ from datetime import datetime
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.trial._study_rules import (
     design_from_json,
     design_json,
@@ -103,6 +104,7 @@ def _lengths(
     return dict.fromkeys(chosen, slots_per_stratum)
 
 
+@refuses_unstorable_text
 def generate_allocation_list(
     session_maker: sessionmaker[Session],
     actor: Actor,
@@ -196,6 +198,7 @@ def generate_allocation_list(
     )  # fmt: skip
 
 
+@refuses_unstorable_text
 def verify_allocation_list(
     session_maker: sessionmaker[Session], actor: Actor, list_id: int, seed: int
 ) -> ListVerification:

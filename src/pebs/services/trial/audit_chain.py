@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.trial.errors import InvalidInput
 from pebs.store.audit import ChainHead, chain_head, verify_chain
 
@@ -26,6 +27,7 @@ class AuditReport:
     reason: str | None = None
 
 
+@refuses_unstorable_text
 def verify_audit_chain(
     session_maker: sessionmaker[Session], *, expected_head: str | None = None
 ) -> AuditReport:

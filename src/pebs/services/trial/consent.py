@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.trial._participants import find_participant
 from pebs.services.trial._study_rules import consent_document_in_force
 from pebs.services.trial._transaction import instant, local_date, transaction
@@ -45,6 +46,7 @@ class Withdrawal:
     pathway_state: str
 
 
+@refuses_unstorable_text
 def record_consent(
     session_maker: sessionmaker[Session],
     actor: Actor,
@@ -99,6 +101,7 @@ def record_consent(
     )
 
 
+@refuses_unstorable_text
 def withdraw(
     session_maker: sessionmaker[Session],
     actor: Actor,

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.trial._dashboard_consort import (
     ArmFlow,
     ConsortFlow,
@@ -48,6 +49,7 @@ from pebs.store.models import RISK_LEVELS, Allocation, Country, Participant, Ris
 
 __all__ = [
     "ALLOCATION_BALANCE_ROLES",
+    "GROUPINGS",
     "AllocationBalance",
     "ArmFlow",
     "ConsortFlow",
@@ -69,7 +71,8 @@ ALLOCATION_BALANCE_ROLES: frozenset[str] = (
 """Roles that may see allocation balance per stratum: they read participant data and never
 randomise (statistician, monitor)."""
 
-_GROUPINGS = ("country", "site")
+GROUPINGS = ("country", "site")
+"""What recruitment can be grouped by."""
 
 
 # --- recruitment ---------------------------------------------------------------------------
@@ -153,6 +156,7 @@ def _groups(session: Session, actor: Actor, study_pk: int, by: str) -> dict[str,
     }
 
 
+@refuses_unstorable_text
 def recruitment(
     session_maker: sessionmaker[Session],
     actor: Actor,
@@ -166,8 +170,8 @@ def recruitment(
     Two aggregate queries (registrations, randomisations) grouped by country/site and month.
     """
     require(actor, Action.READ_PARTICIPANT)
-    if by not in _GROUPINGS:
-        raise InvalidInput(f"by: {by!r} is not allowed; allowed: {', '.join(_GROUPINGS)}")
+    if by not in GROUPINGS:
+        raise InvalidInput(f"by: {by!r} is not allowed; allowed: {', '.join(GROUPINGS)}")
     if period not in PERIODS:
         raise InvalidInput(f"period: {period!r} is not allowed; allowed: {', '.join(PERIODS)}")
     with session_maker() as session, session.begin():
@@ -237,6 +241,7 @@ def _imbalance(counts: Mapping[str, int], arms: tuple[str, ...], ratio: tuple[in
     return float(max(scaled) - min(scaled))
 
 
+@refuses_unstorable_text
 def allocation_balance(
     session_maker: sessionmaker[Session], actor: Actor, study: str
 ) -> AllocationBalance:
@@ -316,6 +321,7 @@ def _levels(country: str, n_in_arm: int, counts: Mapping[str, int]) -> CountryRi
     return CountryRiskLevels(country, n_in_arm, assessed, full, percent)
 
 
+@refuses_unstorable_text
 def risk_levels(session_maker: sessionmaker[Session], actor: Actor, study: str) -> RiskLevels:
     """Distribution of the latest risk level of the risk-based arm's women, by country."""
     require(actor, Action.READ_PARTICIPANT)

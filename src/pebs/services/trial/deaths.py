@@ -8,6 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.trial._participants import find_participant
 from pebs.services.trial._transaction import instant, local_date, transaction
 from pebs.services.trial.actor import Action, Actor, require
@@ -28,6 +29,7 @@ class DeathRecorded:
     pathway_state: str
 
 
+@refuses_unstorable_text
 def record_death(
     session_maker: sessionmaker[Session],
     actor: Actor,

@@ -35,6 +35,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.screening import age_on
+from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.trial._demo_cohort import DemoSite, DemoWoman, demo_cohort
 from pebs.services.trial._demo_follow_up import Enrolled, FollowUpTally, follow_up
 from pebs.services.trial._study_rules import strata_of, study_named
@@ -292,6 +293,7 @@ class _Seeder:
         self.n_questionnaires += 1
 
 
+@refuses_unstorable_text
 def seed_demo_participants(
     session_maker: sessionmaker[Session],
     actor: Actor,

@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.trial._participants import birth_date, find_participant
 from pebs.services.trial._study_rules import criteria_of, protocol_in_force
 from pebs.services.trial._transaction import instant, local_date, transaction
@@ -43,6 +44,7 @@ class EligibilityOutcome:
     pathway_state: str
 
 
+@refuses_unstorable_text
 def assess_eligibility(
     session_maker: sessionmaker[Session],
     actor: Actor,

@@ -23,13 +23,13 @@ written when the stream ends, with the number of rows (and of withheld rows) and
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.io.csv_writer import csv_text
+from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.trial._export_columns import (
     IDENTITY_COLUMNS,
     RESEARCH_COLUMNS,
@@ -98,12 +98,10 @@ def _scope(actor: Actor) -> dict[str, object]:
 
 
 def _csv(rows) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerows([csv_value(value) for value in row] for row in rows)
-    return buffer.getvalue()
+    return csv_text([csv_value(value) for value in row] for row in rows)
 
 
+@refuses_unstorable_text
 def export_participants_csv(
     session_maker: sessionmaker[Session],
     actor: Actor,

@@ -19,6 +19,7 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.trial._gate import GateFacts, open_gate, strata_fields
 from pebs.services.trial._participants import birth_date, find_participant
 from pebs.services.trial._study_rules import arm_named, strata_of
@@ -50,6 +51,7 @@ def _confirmed(confirm: bool, reason: str) -> str:
     return reason.strip()
 
 
+@refuses_unstorable_text
 def override_allocation(
     session_maker: sessionmaker[Session],
     actor: Actor,
@@ -118,6 +120,7 @@ def override_allocation(
         )
 
 
+@refuses_unstorable_text
 def mark_slot_unusable(
     session_maker: sessionmaker[Session],
     actor: Actor,

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.trial._participants import find_participant
 from pebs.services.trial.actor import Action, Actor, require
 from pebs.store.repositories import get_allocation
@@ -30,6 +31,7 @@ class ParticipantSummary:
     registered_at: datetime
 
 
+@refuses_unstorable_text
 def get_participant_summary(
     session_maker: sessionmaker[Session], actor: Actor, study_id: str
 ) -> ParticipantSummary:

@@ -1,4 +1,10 @@
-"""Record questionnaire responses at 0, 3, 12 or 48 months (one per instrument and time point)."""
+"""Record questionnaire responses at 0, 3, 12 or 48 months (one per instrument and time point).
+
+The instrument must be one of the study's (``[[instrument]]`` in the study file, see
+:mod:`pebs.trial.instruments`) and every answer an item of it, of the item's type: an unknown
+instrument, an unknown item or a value of the wrong type is refused with
+:class:`~.errors.InvalidFields` naming each one, and nothing is stored.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +16,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.trial._participants import COLLECTING, find_participant
 from pebs.services.trial._transaction import instant, local_date, transaction
 from pebs.services.trial.actor import Action, Actor, require
-from pebs.services.trial.errors import Conflict, InvalidInput
+from pebs.services.trial.errors import Conflict, InvalidFields, InvalidInput
 from pebs.store.audit import append_event, canonical_json
-from pebs.store.models import QUESTIONNAIRE_TIMEPOINTS, QuestionnaireResponse
+from pebs.store.models import QUESTIONNAIRE_TIMEPOINTS, QuestionnaireResponse, Study
 from pebs.trial import State
+from pebs.trial.instruments import instruments_from_json
 
 __all__ = ["QuestionnaireRecorded", "record_questionnaire"]
 
@@ -30,6 +38,7 @@ class QuestionnaireRecorded:
     completed_on: date
 
 
+@refuses_unstorable_text
 def record_questionnaire(
     session_maker: sessionmaker[Session],
     actor: Actor,
@@ -41,9 +50,11 @@ def record_questionnaire(
     completed_on: date,
     at: datetime | None = None,
 ) -> QuestionnaireRecorded:
-    """Store one instrument's answers (JSON values) at a time point, from consent on.
+    """Store one instrument's answers at a time point, from consent on.
 
-    :class:`Conflict` if that instrument is already recorded at that time point.
+    :class:`InvalidFields` if the study has no such instrument, or an answer is not one of its
+    items or not of the item's type; :class:`Conflict` if that instrument is already recorded
+    at that time point.
     """
     require(actor, Action.RECORD_FOLLOW_UP)
     if timepoint_months not in QUESTIONNAIRE_TIMEPOINTS or isinstance(timepoint_months, bool):
@@ -63,6 +74,7 @@ def record_questionnaire(
     with transaction(session_maker) as session:
         subject = find_participant(session, actor, study_id, for_update=True)
         subject.require_state((State.CONSENTED, *COLLECTING), "record a questionnaire")
+        _check_answers(subject.study(session), instrument.strip(), answers)
         if completed_on > local_date(recorded_at, subject.country.time_zone):
             raise InvalidInput(f"completed_on: {completed_on} is in the future")
         participant_id = subject.participant.id
@@ -95,3 +107,23 @@ def record_questionnaire(
     return QuestionnaireRecorded(
         study_id, response.id, response.instrument, timepoint_months, completed_on
     )
+
+
+def _check_answers(study: Study, name: str, answers: Mapping[str, Any]) -> None:
+    """:class:`InvalidFields` unless ``answers`` are items of the study's instrument ``name``,
+    each of its type."""
+    instruments = {
+        i.name: i for i in instruments_from_json((study.config or {}).get("instruments"))
+    }
+    instrument = instruments.get(name)
+    if instrument is None:
+        known = ", ".join(instruments) or "none (load the study file again: pebs study load)"
+        message = f"{name!r} is not an instrument of study {study.name}; instruments: {known}"
+        raise InvalidFields(f"instrument: {message}", {"instrument": message})
+    problems = {
+        f"answers.{item}": message for item, message in instrument.problems(answers).items()
+    }
+    if problems:
+        raise InvalidFields(
+            "; ".join(f"{field}: {message}" for field, message in problems.items()), problems
+        )

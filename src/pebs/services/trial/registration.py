@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.screening import age_on
+from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.trial._study_rules import strata_by_digest, study_named
 from pebs.services.trial._transaction import instant, local_date, transaction
 from pebs.services.trial.actor import Action, Actor, require
@@ -99,6 +100,7 @@ def _check(new: NewParticipant) -> None:
         raise InvalidInput("national_id: give a national ID or None, not an empty text")
 
 
+@refuses_unstorable_text
 def register_participant(
     session_maker: sessionmaker[Session],
     actor: Actor,

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.risk.personalised import MODEL_ID, MODEL_NAME, MODEL_VERSION, assess, country_model
 from pebs.screening import Woman, age_on
+from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.trial._participants import birth_date, find_participant
 from pebs.services.trial._risk_factors import (
     DENSITIES,
@@ -152,6 +153,7 @@ def _lowering(study_id: str, previous: str | None, level: str, confirm: bool,
     return given
 
 
+@refuses_unstorable_text
 def record_risk_assessment(
     session_maker: sessionmaker[Session],
     actor: Actor,

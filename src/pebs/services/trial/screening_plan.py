@@ -29,6 +29,7 @@ from pebs.screening import (
     load_policy,
     plan,
 )
+from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.trial._participants import Subject, birth_date, find_participant
 from pebs.services.trial._study_rules import arm_named
 from pebs.services.trial._transaction import instant, local_date, transaction
@@ -185,6 +186,7 @@ def _density(stored: object) -> str | None:
     return str(stored) if stored in ("a", "b", "c", "d") else None
 
 
+@refuses_unstorable_text
 def create_screening_plan(
     session_maker: sessionmaker[Session],
     actor: Actor,

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.trial._study_rules import criteria_json, design_json, strata_json
 from pebs.services.trial._transaction import transaction
 from pebs.services.trial.actor import Action, Actor, require
@@ -41,6 +42,7 @@ from pebs.store.models import (
 )
 from pebs.trial import Study as StudyConfig
 from pebs.trial import StudyError, load_study
+from pebs.trial.instruments import instruments_json
 
 __all__ = ["DEMO_USERS", "StudyLoadResult", "load_study_config"]
 
@@ -120,6 +122,7 @@ def config_json(config: StudyConfig) -> dict[str, Any]:
             for c in config.consents
         ],
         "risk_assessment": config.risk_assessment.as_json(),
+        "instruments": instruments_json(config.instruments),
     }
     return json.loads(canonical_json(document))
 
@@ -166,6 +169,7 @@ def _read_config(name_or_path: str | Path) -> StudyConfig:
         raise InvalidInput(str(error)) from None
 
 
+@refuses_unstorable_text
 def load_study_config(
     session_maker: sessionmaker[Session],
     actor: Actor,

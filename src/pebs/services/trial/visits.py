@@ -12,6 +12,7 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.trial._participants import COLLECTING, find_participant
 from pebs.services.trial._transaction import instant, local_date, transaction
 from pebs.services.trial.actor import Action, Actor, require
@@ -85,6 +86,7 @@ def _check(record: VisitRecord, today: date) -> None:
         )
 
 
+@refuses_unstorable_text
 def record_visit(
     session_maker: sessionmaker[Session],
     actor: Actor,

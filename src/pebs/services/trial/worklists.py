@@ -14,6 +14,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.trial._study_rules import study_named
 from pebs.services.trial.actor import Action, Actor, require
 from pebs.services.trial.errors import InvalidInput, NotFound
@@ -44,6 +45,7 @@ class WorklistPage:
     """Give it as ``after`` for the next page; ``None`` on the last page."""
 
 
+@refuses_unstorable_text
 def worklist(
     session_maker: sessionmaker[Session],
     actor: Actor,

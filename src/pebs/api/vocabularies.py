@@ -1,0 +1,123 @@
+"""The enumerated fields of the OpenAPI schema: one table, values taken from where they are defined.
+
+The services check these values (with messages that name the field and list the allowed values)
+and the response models carry them as plain strings; :func:`document_vocabularies` writes each
+vocabulary into the generated schema as an ``enum``, so that a client sees exactly what it may
+send and what it gets back. A table entry that names no field of the schema is an error: a
+renamed field cannot leave its vocabulary behind unnoticed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pebs.services.trial.dashboards import GROUPINGS, PERIODS
+from pebs.store.models import (
+    ALLOCATION_METHODS,
+    BEHAVIOURS,
+    DEATH_CAUSES,
+    DETECTION_MODES,
+    ELIGIBILITY_RESULTS,
+    HISTOLOGIES,
+    MODALITIES,
+    PARTICIPANT_STATES,
+    QUESTIONNAIRE_TIMEPOINTS,
+    RISK_LEVELS,
+    ROLES,
+    STAGE_GROUPS,
+    VISIT_TYPES,
+    WITHDRAWAL_LEVELS,
+)
+from pebs.trial import ARM_EVENTS
+
+__all__ = ["ARMS", "FIELDS", "PARAMETERS", "document_vocabularies"]
+
+ARMS: tuple[str, ...] = tuple(ARM_EVENTS)
+"""The arms of the pathway (a study's arms are named among them)."""
+
+VIA = ("session", "token")
+"""How a caller is authenticated (:class:`pebs.services.auth.Principal`)."""
+NEXT_STEPS = ("totp", "enrol_totp")
+"""What a logged-in caller must do before anything else (``/auth/me``)."""
+
+_STATE = {"pathway_state": PARTICIPANT_STATES}
+
+FIELDS: dict[str, dict[str, tuple[str | int | bool, ...]]] = {
+    "Allocated": {"arm": ARMS, "method": ALLOCATION_METHODS},
+    "ArmFlow": {"arm": ARMS},
+    "ConfirmedIn": {"confirm": (True,)},  # an override is confirmed explicitly
+    "ConsentRecorded": _STATE,
+    "DeathIn": {"cause": DEATH_CAUSES},
+    "DeathRecorded": {"cause": DEATH_CAUSES, **_STATE},
+    "EligibilityOutcome": {"status": ELIGIBILITY_RESULTS, **_STATE},
+    "ErrorBody": {"previous_level": RISK_LEVELS, "new_level": RISK_LEVELS},
+    "Me": {"role": ROLES, "via": VIA, "next_step": NEXT_STEPS},
+    "OutcomeIn": {"detection_mode": DETECTION_MODES, "behaviour": BEHAVIOURS},
+    "OutcomeRecorded": {
+        "detection_mode": DETECTION_MODES,
+        "behaviour": BEHAVIOURS,
+        "stage_group": STAGE_GROUPS,
+    },
+    "OverrideIn": {"arm": ARMS, "confirm": (True,)},
+    "ParticipantRow": {"status": PARTICIPANT_STATES, "arm": ARMS},
+    "ParticipantSummary": {"status": PARTICIPANT_STATES, "arm": ARMS},
+    "PlanCreated": {"arm": ARMS, **_STATE},
+    "PlannedExamView": {"modality": MODALITIES},
+    "QuestionnaireIn": {"timepoint_months": QUESTIONNAIRE_TIMEPOINTS},
+    "QuestionnaireRecorded": {"timepoint_months": QUESTIONNAIRE_TIMEPOINTS},
+    "Recruitment": {"by": GROUPINGS, "period": PERIODS},
+    "RiskLevels": {"arm": ARMS, "levels": RISK_LEVELS},
+    "RiskRecorded": {"level": RISK_LEVELS, "previous_level": RISK_LEVELS, **_STATE},
+    "VisitIn": {"modality": MODALITIES, "visit_type": VISIT_TYPES, "histology": HISTOLOGIES},
+    "VisitRecorded": {"modality": MODALITIES, "visit_type": VISIT_TYPES, **_STATE},
+    "Withdrawal": {"level": tuple(WITHDRAWAL_LEVELS), **_STATE},
+    "WithdrawalIn": {"level": tuple(WITHDRAWAL_LEVELS)},
+    "WorklistEntry": {"modality": MODALITIES, "visit_type": VISIT_TYPES},
+}
+"""Schema (component) name -> property -> its allowed values."""
+
+PARAMETERS: dict[str, dict[str, tuple[str | int, ...]]] = {
+    "GET /api/v1/participants": {"status": PARTICIPANT_STATES, "arm": ARMS},
+    "GET /api/v1/dashboards/recruitment": {"by": GROUPINGS, "period": PERIODS},
+}
+"""Operation -> query parameter -> its allowed values."""
+
+
+def _enumerate(schema: dict[str, Any], values: tuple[str | int | bool, ...], where: str) -> None:
+    """Put ``values`` on the non-null branch(es) of ``schema`` (on its items for an array)."""
+    if "anyOf" in schema:
+        branches = [b for b in schema["anyOf"] if b.get("type") != "null"]
+        literal = [b for b in branches if "const" in b or "enum" in b]
+        for branch in branches:
+            if branch not in literal:
+                _enumerate(branch, values, where)
+        return
+    if schema.get("type") == "array":
+        _enumerate(schema["items"], values, where)
+        return
+    kinds = {type(v) for v in values}
+    expected = {"string": {str}, "integer": {int}, "boolean": {bool}}.get(schema.get("type", ""))
+    if expected is None or not kinds <= expected:
+        raise ValueError(f"{where}: a vocabulary of {kinds} cannot describe {schema}")
+    schema["enum"] = list(values)
+
+
+def document_vocabularies(openapi: dict[str, Any]) -> None:
+    """Write :data:`FIELDS` and :data:`PARAMETERS` into ``openapi`` (in place)."""
+    schemas = openapi["components"]["schemas"]
+    for name, fields in FIELDS.items():
+        for field, values in fields.items():
+            where = f"{name}.{field}"
+            if field not in schemas.get(name, {}).get("properties", {}):
+                raise ValueError(f"{where}: no such field in the schema")
+            _enumerate(schemas[name]["properties"][field], values, where)
+    for operation, parameters in PARAMETERS.items():
+        method, path = operation.split(" ", 1)
+        declared = {
+            p["name"]: p
+            for p in openapi["paths"].get(path, {}).get(method.lower(), {}).get("parameters", [])
+        }
+        for name, values in parameters.items():
+            if name not in declared:
+                raise ValueError(f"{operation}: no parameter {name!r}")
+            _enumerate(declared[name]["schema"], values, f"{operation} {name}")
