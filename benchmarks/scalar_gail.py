@@ -1,6 +1,6 @@
 """Plain scalar, per-woman BCRAT (Gail model): the peer of the vectorised ``pebs.risk.gail``.
 
-Written straight from ``docs/risk-models.md`` section 1 (the NCI BCRAT algorithm of R's BCRA
+Written straight from the BCRAT specification (the NCI BCRAT algorithm of R's BCRA
 2.1.2), independently of ``src/``: one woman at a time, Python floats and :mod:`math`, and the
 year-by-year sum of the specification::
 

@@ -1,7 +1,7 @@
 """Next screening exam for a large population, one core: seconds, women/s, peak memory.
 
 ``python -m benchmarks.screening_bench`` prints a markdown section (run by ``make bench``).
-Goal (issue 4): the next exam of **10,000,000 women in under 2 seconds** on one core, for every
+Goal: the next exam of **10,000,000 women in under 2 seconds** on one core, for every
 shipped policy, with :func:`pebs.screening.vectorised.next_exam`. Peer: the per-woman planner
 (:func:`pebs.screening.plan`, first exam of each woman's plan) on a small sample, in the same run.
 

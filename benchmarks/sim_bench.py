@@ -1,6 +1,6 @@
 """Screening microsimulation: women per second per core, 2 Dask workers, memory, vs SiMRiSC.
 
-``python -m benchmarks.sim_bench [--quick]`` prints a markdown section (issue 7, item 7).
+``python -m benchmarks.sim_bench [--quick]`` prints a markdown section.
 
 Workload ("lifetime from 40, biennial 50-74"): the ``us-benchmark`` scenario (US women entering
 at 40, followed to death or 100, full attendance, digital mammography) restricted to its

@@ -8,8 +8,8 @@ time, self-detection at a random diameter, death from the tumour by a survival f
 diameter, and mammography rounds at fixed ages with attendance 0.8 and a sensitivity that depends
 on BI-RADS density and diameter.
 
-What this module runs (issue 7, item 7: "its default configuration with the same number of women
-and a comparable screening schedule"):
+What this module runs (the peer in its default configuration, with the same number of women and a
+comparable screening schedule):
 
 - the **configuration file shipped by the installed package**
   (``/usr/share/doc/simrisc/simrisc.gz``, decompressed into the work directory; its SHA-256 is

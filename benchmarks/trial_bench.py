@@ -1,6 +1,6 @@
 """Trial platform through the service layer: throughput, and a whole 85,000-woman trial.
 
-``python -m benchmarks.trial_bench`` prints a markdown section (issue 5, item 7). Every number goes
+``python -m benchmarks.trial_bench`` prints a markdown section. Every number goes
 through the public use cases of :mod:`pebs.services.trial` (one transaction each, with its audit
 event), on SQLite (a new file, WAL, the engine's defaults: ``synchronous=FULL``) and PostgreSQL
 (a new schema in the database at ``PEBS_BENCH_POSTGRES_URL``, default
@@ -20,7 +20,7 @@ allocation lists generated for every stratum.
    per use case, the audit chain verified, database size (SQLite: file size after a WAL
    checkpoint; PostgreSQL: sum of ``pg_total_relation_size`` over the schema's tables).
 
-Goals (issue 5): >= 1,000 register+allocate per second through the services on either database;
+Goals: >= 1,000 register+allocate per second through the services on either database;
 the 85,000-woman trial in under 3 minutes. A missed goal is reported, not failed.
 
 Women (fixed seed): sites drawn in proportion to the demo study's site targets, ages uniform on
@@ -672,7 +672,7 @@ def main(argv: list[str] | None = None) -> int:
             backends.remove("postgresql")
             notes.append(f"PostgreSQL skipped: {POSTGRES_URL} is unreachable ({unreachable}).")
     lines = [
-        "## Trial platform through the services (issue 5)",
+        "## Trial platform through the services",
         "",
         f"CPU: {one_core.cpu_model()}, {os.cpu_count()} logical CPUs. SQLite: a new file, WAL, "
         "`synchronous=FULL` (the engine default). PostgreSQL: a new schema at "

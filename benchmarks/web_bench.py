@@ -1,6 +1,6 @@
 """The trial platform over HTTP: enrolment flows per second and participant-list latency.
 
-``python -m benchmarks.web_bench`` prints a markdown section (issue 6, item 6). The real server
+``python -m benchmarks.web_bench`` prints a markdown section. The real server
 runs as a child process (``pebs serve --port P --workers W``: uvicorn, the app factory
 ``pebs.api.app:from_environment``, its access log on) on a free loopback port, over a fresh
 database prepared as :mod:`benchmarks.trial_bench` does (migrated, demo study loaded, allocation
@@ -34,7 +34,7 @@ HTTP (password + TOTP code) and creates a personal API token, which every reques
 3. ``--profile N``: N flows from one client against the app under a sampling profiler
    (:mod:`benchmarks.web_server`), per backend: where the server's threads spend their time.
 
-Goals (issue 6): >= 500 register+allocate requests/s with 8 clients and p99 < 100 ms (register
+Goals: >= 500 register+allocate requests/s with 8 clients and p99 < 100 ms (register
 and allocate requests) on SQLite; a participant-list page among 85,000 in p95 < 200 ms; no error
 under 32 clients. Missed goals are reported, not failed; errors fail (exit 1).
 """
@@ -284,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         backends.remove("postgresql")
         notes.append(f"PostgreSQL skipped: {POSTGRES_URL} is unreachable ({unreachable}).")
     lines = [
-        "## Trial platform over HTTP (issue 6)",
+        "## Trial platform over HTTP",
         "",
         f"CPU: {one_core.cpu_model()}, {os.cpu_count()} logical CPUs, shared by the server, the "
         f"load generator and the database. Server: `pebs serve` (uvicorn, access log on) on "
@@ -377,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
         lines += profile
     load_after = os.getloadavg()
     lines += [
-        "Goals (issue 6):",
+        "Goals:",
         "",
         *goals,
         "",

@@ -8,9 +8,9 @@ allocation-list routes, a list (or slot) of that site's stratum. Expected:
 - the role may, but the object is outside her scope: 404 (as if it did not exist: no IDOR);
 - otherwise the route's success status.
 
-The expected role sets are written here from the role table of ``docs/trial-platform.md`` and
-``docs/security.md``, not read from the code. A route of the app missing from :data:`CASES`
-fails :func:`test_every_route_is_in_the_matrix`.
+The expected role sets are written here from the role table of ``docs/security.md``, not read
+from the code. A route of the app missing from :data:`CASES` fails
+:func:`test_every_route_is_in_the_matrix`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Deaths and questionnaire responses through the API: happy paths, refusals, field errors.
 
-Expected values are the specification's (``docs/trial-platform.md``: questionnaires at 0, 3, 12
-and 48 months; a death ends the pathway). Who may call each route is checked by the
+Expected values are the specification's (questionnaires at 0, 3, 12 and 48 months; a death
+ends the pathway). Who may call each route is checked by the
 authorisation matrix.
 """
 

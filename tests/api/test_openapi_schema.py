@@ -96,6 +96,8 @@ def test_declared_refusals_name_their_codes(schema: dict[str, Any]) -> None:
     assert codes(allocation, "409") == {"allocation_refused", "stratum_exhausted", "conflict"}
     risk = f"POST {V1}/participants/{{study_id}}/risk-assessment"
     assert codes(risk, "409") == {"level_lowered", "conflict"}
+    override = f"POST {V1}/participants/{{study_id}}/allocation/override"
+    assert codes(override, "409") == {"allocation_refused", "conflict"}
     assert codes(f"POST {V1}/auth/login", "401") == {"not_authenticated", "totp_reused"}
     login_limited = operations[f"POST {V1}/auth/login"]["responses"]["429"]
     assert login_limited["headers"]["Retry-After"]["required"] is True
@@ -121,6 +123,12 @@ def test_enumerated_fields_list_their_vocabularies(schema: dict[str, Any]) -> No
     assert components["RiskLevels"]["properties"]["levels"]["items"]["enum"] == list(LEVELS)
     assert components["QuestionnaireIn"]["properties"]["timepoint_months"]["enum"] == [
         0, 3, 12, 48
+    ]  # fmt: skip
+    assert components["OverrideIn"]["properties"]["confirm"]["enum"] == [True]
+    one_birth_answer = components["RiskIn"]  # nulliparous: true leaves no age at first birth
+    assert one_birth_answer["if"]["properties"] == {"nulliparous": {"const": True}}
+    assert one_birth_answer["then"]["properties"]["age_at_first_birth"]["enum"] == [
+        None, "nulliparous"
     ]  # fmt: skip
     density = components["RiskIn"]["properties"]["density"]["anyOf"]
     assert {"enum": ["a", "b", "c", "d"], "type": "string"} in density  # BI-RADS 5th edition

@@ -5,10 +5,10 @@ no rounding of the 17 significant digits). ``NA`` becomes NaN in numeric columns
 columns are kept as strings because they also hold BCRA's consistency codes ``A`` and ``B``.
 
 The oracle (:class:`GailOracle`) is a deliberately plain, loop-per-year transcription of the
-absolute-risk formula in ``docs/risk-models.md`` §1, reading the parameter CSVs shipped with the
-package with :mod:`csv` (inputs, not pebs output). Its race -> column mappings come from the spec,
-not from pebs. ``test_gail_reference.py`` checks the oracle itself against R before the property
-tests rely on it.
+absolute-risk formula of BCRAT (Gail et al., JNCI 1989; R package BCRA 2.1.2), reading the parameter
+CSVs shipped with the package with :mod:`csv` (inputs, not pebs output). Its race -> column mappings
+come from the spec, not from pebs. ``test_gail_reference.py`` checks the oracle itself against R
+before the property tests rely on it.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def bcra_reference() -> BcraReference:
 
 # --- Independent oracle -------------------------------------------------------------------------
 
-# Race code -> parameter columns, from docs/risk-models.md §1 (not from pebs).
+# Race code -> parameter columns, from BCRA 2.1.2's documentation (not from pebs).
 RATE_COLUMN = {
     1: "Wh.1983_87",
     2: "AA.1994_98",

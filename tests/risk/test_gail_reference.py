@@ -2,10 +2,10 @@
 
 Reference: ``tests/data/bcra_reference_sample.csv`` (provenance in ``tests/data/README.md``).
 
-Tolerance: relative difference <= 1e-10 on whole arrays (docs/risk-models.md §1). Every failure
-message lists the failing ``case_id`` values. The only allowed disagreement with R is the
-documented stricter rejection of ``N_Biop`` values that are not whole numbers >= 0: cases 57
-(N_Biop = -1) and 58 (N_Biop = 1.5), which R accepts as "2 or more biopsies".
+Tolerance: relative difference <= 1e-10 on whole arrays (the reproduction target of
+docs/models/gail.md). Every failure message lists the failing ``case_id`` values. The only allowed
+disagreement with R is the documented stricter rejection of ``N_Biop`` values that are not whole
+numbers >= 0: cases 57 (N_Biop = -1) and 58 (N_Biop = 1.5), which R accepts as "2 or more biopsies".
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Rule-level tests of pebs.risk.gail that the R reference sample covers thinly.
 
-Expected values come from the BCRAT specification (docs/risk-models.md §1) and from hand
-calculations with the published parameter values, written out next to each test (parameters:
-``src/pebs/risk/gail/data/*.csv``, i.e. R BCRA 2.1.2's ``BrCa_beta``, ``BrCa_lambda1``,
+Expected values come from the BCRAT specification (Gail et al., JNCI 1989; R package BCRA 2.1.2) and
+from hand calculations with the published parameter values, written out next to each test
+(parameters: ``src/pebs/risk/gail/data/*.csv``, i.e. R BCRA 2.1.2's ``BrCa_beta``, ``BrCa_lambda1``,
 ``BrCa_lambda2``, ``BrCa_1_AR``).
 """
 
@@ -267,7 +267,7 @@ PROFILE_S = {"N_Biop": 3, "HypPlas": 99, "AgeMen": 9, "Age1st": 22, "N_Rels": 5}
 ASIAN = (6, 7, 8, 9, 10, 11)
 
 REGROUPING = [
-    # (profile, race, (NB, AM, AF, NR)) -- from the regrouping rules of docs/risk-models.md §1
+    # (profile, race, (NB, AM, AF, NR)) -- from BCRA 2.1.2's regrouping rules
     *[(PROFILE_P, race, (2, 2, 2, 2)) for race in (1, 4)],
     (PROFILE_P, 2, (2, 1, 0, 2)),  # AA: AF -> 0, AM 2 -> 1
     (PROFILE_P, 3, (1, 0, 1, 1)),  # HU: NB 2 -> 1, AM -> 0, AF 2 -> 1 (parous), NR 2 -> 1

@@ -4,10 +4,11 @@ Reference: ``tests/data/icare/reference_risks_sample.csv``, Bioconductor iCARE 1
 (provenance in ``tests/data/README.md``), reproduced to 1e-12 relative on ``risk``, ``lp`` and
 ``pop_mean_risk``, rows with a missing covariate included.
 
-The oracle (:class:`Oracle`) is a deliberately plain transcription of ``docs/risk-models.md`` §2
-in Python floats and loops (calibration, discrete absolute risk), sharing no code with pebs; it is
-itself checked against iCARE's numbers before the property tests rely on it. Property tests use
-small random rate tables and reference populations (hypothesis).
+The oracle (:class:`Oracle`) is a deliberately plain transcription of iCARE's calibration and
+absolute risk (Pal Choudhury et al., PLoS One 2020) in Python floats and loops (calibration,
+discrete absolute risk), sharing no code with pebs; it is itself checked against iCARE's numbers
+before the property tests rely on it. Property tests use small random rate tables and reference
+populations (hypothesis).
 """
 
 from __future__ import annotations
@@ -126,7 +127,7 @@ def assert_close_by_row(actual, expected, what: str, rtol: float = RTOL) -> None
 
 @dataclass(frozen=True)
 class Oracle:
-    """docs/risk-models.md §2 in plain Python: lists, loops and ``math``."""
+    """iCARE (Pal Choudhury et al. 2020) in plain Python: lists, loops and ``math``."""
 
     incidence: list[float]
     mortality: list[float]
@@ -256,7 +257,7 @@ def test_calibration_matches_oracle(oracle_reference):
 
 
 def test_stopping_rule_matters_at_reference_precision(reference):
-    """Iterating to the fixed point moves risks by ~3e-8 relative (docs/risk-models.md §2): far
+    """Iterating to the fixed point moves risks by ~3e-8 relative (docs/models/icare.md §2): far
     inside any clinical precision, far outside 1e-12, so the 0.001 rule is needed to reproduce
     iCARE. Measured: 2.7e-8 on the 40-90 window, 9e-13 on 40-45."""
     rows = ~reference.has_na

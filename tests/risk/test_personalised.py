@@ -41,7 +41,7 @@ def france():
     ],
 )  # fmt: skip
 def test_mypebs_levels_at_the_published_thresholds(risk, level):
-    # mission.md: low < 1%, average 1% to < 1.67%, high 1.67% to < 6%, very high >= 6%.
+    # MyPeBS (NCT03672331): low < 1%, average 1% to < 1.67%, high 1.67% to < 6%, very high >= 6%.
     assert personalised.risk_level([risk]).tolist() == [level]
 
 

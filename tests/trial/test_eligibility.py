@@ -19,7 +19,7 @@ CRITERIA = load_study("mypebs-demo").protocol_on(date(2019, 1, 1)).eligibility
 ON = date(2026, 3, 15)
 BORN_50 = date(1976, 1, 10)
 
-# docs/mission.md, "Eligibility": one criterion per condition, with the answer that keeps her in.
+# MyPeBS eligibility (NCT03672331): one criterion per condition, with the answer that keeps her in.
 MISSION_CRITERIA = {
     "history_breast_cancer": False,
     "history_atypical_lesion": False,

@@ -1,4 +1,4 @@
-"""Randomisation quality by simulation with fixed seeds (issue 5, item 6).
+"""Randomisation quality by simulation with fixed seeds.
 
 Each test prints what it measured (run ``pytest -s tests/trial/test_randomisation_quality.py``);
 ``docs/trial/randomisation.md`` records the figures. Expected values come from the design (the

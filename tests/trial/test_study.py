@@ -13,7 +13,8 @@ from pebs.trial import StudyError, load_study, parse_study, shipped_studies
 DEMO_TEXT = files("pebs.trial").joinpath("studies", "mypebs-demo.toml").read_text("utf-8")
 DEMO = load_study("mypebs-demo")
 
-# docs/mission.md: planned recruitment per country; Spain's target is the demo's own assumption.
+# MyPeBS (NCT03672331): planned recruitment per country; Spain's target is the demo's own
+# assumption.
 MYPEBS_TARGETS = {"IT": 30_000, "FR": 20_000, "IL": 15_000, "BE": 10_000, "UK": 10_000}
 
 

@@ -1,4 +1,4 @@
-"""The REST API (FastAPI) over the services (issue 6).
+"""The REST API (FastAPI) over the services.
 
 ``create_app(settings)`` builds the app (:mod:`pebs.api.app`); ``/api/v1/...`` routes, OpenAPI
 at ``/api/openapi.json``; errors are ``{"error": code, "detail": message}`` (:mod:`.errors`).

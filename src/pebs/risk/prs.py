@@ -43,8 +43,9 @@ from pebs.risk._arrays import ModelInputError
 
 PRS313_MEAN = -0.423912567501208
 """Mean of the PRS313 raw score (sum of log OR): CanRisk's current value for women of European
-ancestry, the one its ``vcf2prs`` uses for z-scores (project reference ``docs/risk-models.md``
-section 3; the ``mean`` column of CanRisk's reference outputs in ``tests/data/prs/``)."""
+ancestry, the one its ``vcf2prs`` uses for z-scores (CanRisk: Carver et al.,
+Cancer Epidemiol Biomarkers Prev 2021; the ``mean`` column of CanRisk's reference outputs in
+``tests/data/prs/``)."""
 PRS313_SD = 0.611145385948092
 """Standard deviation of the PRS313 raw score, same source as :data:`PRS313_MEAN`."""
 PRS313_OR_PER_SD = 1.61

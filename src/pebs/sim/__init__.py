@@ -1,4 +1,4 @@
-"""Microsimulation of breast cancer natural history and screening (issue 7).
+"""Microsimulation of breast cancer natural history and screening.
 
 Vectorised over women (struct of arrays), chunked, with counter-based random numbers keyed by
 (seed, replicate, stream, woman, draw): results do not depend on the chunking, and strategies

@@ -1,6 +1,6 @@
 """Queries of the allocation path, written as prebuilt Core statements.
 
-Randomisation is the platform's hot path (issue 5: >= 1,000 register+allocate per second), so
+Randomisation is the platform's hot path (goal: >= 1,000 register+allocate per second), so
 these statements are built once at import and executed on the session's connection: no ORM
 objects are loaded or flushed, and SQLAlchemy reuses their compiled form. They never commit.
 

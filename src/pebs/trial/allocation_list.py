@@ -22,7 +22,7 @@ The algorithm (name :data:`ALGORITHM`, version :data:`ALGORITHM_VERSION`) is spe
 4. **Whole blocks** are generated until the stratum has at least the requested number of slots, so
    every list ends at a block end (a list may be up to one block longer than asked).
 
-What is concealed, and from whom (``docs/trial-platform.md``, Randomisation): the seed, the list,
+What is concealed, and from whom (``docs/trial/randomisation.md``): the seed, the list,
 its block sizes and block boundaries, and therefore the next allocation in any stratum, are known
 to the statistician who generates the list and to the allocation service only. Site staff,
 investigators and anyone who recruits or assesses eligibility never see them: with random block

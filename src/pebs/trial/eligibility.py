@@ -3,7 +3,7 @@
 A protocol version's :class:`CriteriaSet` holds an age range and yes/no criteria, each with an id,
 the question put to the woman or her record, the answer that keeps her eligible, and the reason
 recorded when she fails it. The study file (``pebs/trial/studies/*.toml``) holds the criteria;
-the MyPeBS-like set in the demo study follows ``docs/mission.md``:
+the MyPeBS-like set in the demo study follows the public MyPeBS summary (NCT03672331):
 
 - women aged 40-70;
 - no personal history of breast cancer (invasive or DCIS), atypical lesion, LCIS or chest

@@ -12,7 +12,7 @@
           --follow_up_started--> in_follow_up <-----------------------------------+
       in_follow_up --follow_up_completed--> completed
 
-Withdrawal has three levels (``docs/trial-platform.md``, Consent): *no further contact*, *no
+Withdrawal has three levels: *no further contact*, *no
 further data collection*, *withdraw data use*, each stricter than the one before. A participant
 may withdraw at any level from any state before completion (including before consent, for the
 data held since registration), and may later move to a stricter level, never back to a milder
@@ -199,7 +199,7 @@ def allocation_gate(
 ) -> AllocationGate:
     """Whether a participant may be randomised now, and in which stratum.
 
-    Randomisation needs (``docs/trial-platform.md``): the pathway at ``consented``, an eligible
+    Randomisation needs: the pathway at ``consented``, an eligible
     result under the protocol in force, a consent on record (not withdrawn), and every strata
     value present and valid. Already-randomised participants are refused here; the allocation
     service returns their existing allocation before asking (idempotence).

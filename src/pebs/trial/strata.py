@@ -2,7 +2,7 @@
 
 A stratum label joins the participant's values of the study's stratification factors, in the
 order the study lists them, with ``":"``. The default strata are site x age band
-(``docs/trial-platform.md``: "default strata: site x age band 40-49/50-59/60-70; configurable"),
+(configurable in the study file),
 so a 52-year-old woman at site ``FR-PA`` is in stratum ``"FR-PA:50-59"``.
 
 Ages are **completed years** on the date the stratum is taken (the randomisation date); the service

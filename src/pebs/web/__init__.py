@@ -1,4 +1,4 @@
-"""Server-rendered HTML pages (Jinja2) over the services (issue 6).
+"""Server-rendered HTML pages (Jinja2) over the services.
 
 ``create_site(settings)`` (:mod:`pebs.web.site`) is the API app plus the pages and their static
 files: login with TOTP, the participant list and page, the enrolment flow (register ->

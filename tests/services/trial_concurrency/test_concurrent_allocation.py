@@ -1,4 +1,4 @@
-"""Many threads and several processes registering and allocating at once (issue 5, item 5).
+"""Many threads and several processes registering and allocating at once.
 
 Run on SQLite (a file in ``tmp_path``, WAL) and PostgreSQL (a fresh schema). After each race the
 database is read back (:func:`trial_harness.check_invariants`): every participant whole (identity

@@ -1,4 +1,4 @@
-"""Trial use cases (issue 5): each one transaction that writes its audit event(s) with the change.
+"""Trial use cases: each one transaction that writes its audit event(s) with the change.
 
 Every function takes a :class:`~sqlalchemy.orm.sessionmaker` and an :class:`Actor` (who calls,
 with her role and site/country scope), checks the role (:data:`PERMISSIONS`), reads and writes

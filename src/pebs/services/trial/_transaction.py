@@ -3,8 +3,8 @@
 A database constraint that fires after the use case's own checks means another transaction wrote
 conflicting data at the same moment; it is reported as :class:`~.errors.Conflict` ("try again"),
 never as a half-written change. The clock is here too: instants are aware UTC, calendar dates are
-taken in the participant's country (``docs/trial-platform.md``: times stored in UTC, shown in the
-country's time zone).
+taken in the participant's country (times are stored in UTC and shown in the country's time
+zone).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ reads participant data only through the actor's :attr:`~Actor.scope` (site roles
 country coordinators: their country; central roles: everything). An out-of-scope participant is
 reported as not found.
 
-Roles (``docs/trial-platform.md``, Access control):
+Roles (``docs/security.md`` §1):
 
 =====================  ===========================================================================
 role                   may
