@@ -250,3 +250,24 @@ def test_list_filters_refuse_unknown_values_and_ids_beyond_the_database(api: Api
     last = api.client.get(f"{V1}/participants", params={"after": 2**31 - 1}, headers=monitor)
     assert last.status_code == 200
     assert last.json()["rows"] == []
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "field"),
+    [
+        ("/dashboards/consort", {"study": "demo\x00"}, "study"),
+        ("/dashboards/recruitment", {"study": "demo\x00"}, "study"),
+        ("/dashboards/allocation-balance", {"study": "demo\x00"}, "study"),
+        ("/dashboards/risk-levels", {"study": "demo\x00"}, "study"),
+        ("/participants", {"q": "IT\x00"}, "search"),  # the use case's name for q
+        ("/worklists/IT-TO", {"study": "demo\x00", "on": "2024-01-02"}, "study"),
+    ],
+)
+def test_a_nul_in_a_query_text_is_refused_on_every_database(
+    api_on_each_database: Api, path: str, params: dict[str, str], field: str
+) -> None:
+    """The schema's text pattern holds everywhere (PostgreSQL text cannot hold U+0000)."""
+    api = api_on_each_database
+    response = api.client.get(f"{V1}{path}", params=params, headers=api.bearer("data_manager"))
+    assert response.status_code == 422, response.text
+    assert [f["field"] for f in response.json()["fields"]] == [field]

@@ -7,8 +7,8 @@ allocation, ``existing_study_id`` for a duplicate the caller may see, ``stratum`
 one, ``previous_level`` and ``new_level`` for a lowered risk level). Routes never build error
 responses; they declare the service errors they may answer with :func:`error_responses`, and
 :func:`document_errors` adds those that every operation of its shape may answer (401 and 403
-when it needs credentials, 404 when it has path parameters, 422 when it has inputs, 413 when it
-has a body).
+when it needs credentials, 404 when it has path parameters, 422 when it has inputs, 400 and 413
+when it has a body).
 """
 
 from __future__ import annotations

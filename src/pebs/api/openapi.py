@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from pebs.api.errors import document_errors
 from pebs.api.vocabularies import document_vocabularies
 
-__all__ = ["LINKS", "SESSION_ONLY", "install_openapi"]
+__all__ = ["LINKS", "SESSION_ONLY", "install_openapi", "refine"]
 
 _SESSION_MARK = "x-session-only"
 SESSION_ONLY: dict[str, Any] = {_SESSION_MARK: True}

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from sqlalchemy import Text, cast, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.trial._dashboard_sql import in_study, latest_per_participant
 from pebs.services.trial._study_rules import design_of, study_named
 from pebs.services.trial.actor import Action, Actor, require
@@ -96,6 +97,7 @@ def _by_arm(session: Session, statement) -> dict[str, int]:
     return {arm: n for arm, n in session.execute(statement.group_by(Allocation.arm)).all()}
 
 
+@refuses_unstorable_text
 def consort_flow(session_maker: sessionmaker[Session], actor: Actor, study: str) -> ConsortFlow:
     """The CONSORT flow of the caller's participants (module docstring); seven aggregate queries."""
     require(actor, Action.READ_PARTICIPANT)
