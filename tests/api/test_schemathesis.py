@@ -42,6 +42,7 @@ from pebs.api.state import CSRF_HEADER, SESSION_COOKIE
 EXAMPLES = int(os.environ.get("PEBS_SCHEMA_FUZZ_EXAMPLES", "3"))
 STEPS = int(os.environ.get("PEBS_SCHEMA_FUZZ_STEPS", "12"))
 RANDOM = os.environ.get("PEBS_SCHEMA_FUZZ_RANDOM") == "1"
+REQUEST_TIMEOUT_S = 120
 BACKENDS = tuple(os.environ.get("PEBS_SCHEMA_FUZZ_BACKENDS", "sqlite").split(","))
 ROLES = ("site_staff", "site_investigator", "country_coordinator", "data_manager",
          "statistician", "monitor", "administrator")  # fmt: skip
@@ -167,6 +168,9 @@ def _config(api: Any, role: str) -> SchemathesisConfig:
     accepted = ["2xx", "3xx", "401", "403", "404", "409", "429"]
     return SchemathesisConfig.from_dict({
         "workers": 1,
+        # Correctness, not speed (benchmarks measure that): generating a list of 10,000 slots per
+        # stratum for every stratum takes over 10 s (the default) on a loaded machine.
+        "request-timeout": REQUEST_TIMEOUT_S,
         "headers": {CSRF_HEADER: csrf[CSRF_HEADER]},
         "auth": {
             "openapi": {"HTTPBearer": {"bearer": api.tokens[role]},
