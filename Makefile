@@ -41,9 +41,9 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 ## schema-fuzz: Schemathesis for longer than in `make test` (every phase and check, every role,
-##             random search, SQLite and PostgreSQL; about 25 minutes), figures printed per role
+##             random search, SQLite and PostgreSQL; about 30 minutes), figures printed per role
 schema-fuzz: $(STAMP)
-	PEBS_SCHEMA_FUZZ_EXAMPLES=40 PEBS_SCHEMA_FUZZ_STEPS=30 PEBS_SCHEMA_FUZZ_RANDOM=1 \
+	PEBS_SCHEMA_FUZZ_EXAMPLES=30 PEBS_SCHEMA_FUZZ_STEPS=25 PEBS_SCHEMA_FUZZ_RANDOM=1 \
 	PEBS_SCHEMA_FUZZ_BACKENDS=sqlite,postgresql \
 	$(BIN)/python -m pytest -q -s -p no:cacheprovider tests/api/test_schemathesis.py
 

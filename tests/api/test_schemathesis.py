@@ -223,6 +223,9 @@ def run_schemathesis(api: Any, role: str) -> Figures:
     return figures
 
 
+@pytest.mark.filterwarnings(  # Hypothesis' notice about its own report of a large body
+    "ignore:Generating overly large repr:hypothesis.errors.HypothesisWarning"
+)
 @pytest.mark.parametrize("role", ROLES)
 def test_schemathesis_finds_nothing(marked_api: Any, role: str) -> None:
     assert set(ROLES) == set(marked_api.ROLES)  # every demo role, none left out
