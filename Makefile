@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint unit bench schema-fuzz docs clean browser
+.PHONY: run test test-fast lint unit bench schema-fuzz docs clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ run: $(STAMP)
 
 ## test: lint, then the whole test suite (PostgreSQL and browser tests included)
 test: lint browser unit
+
+## test-fast: the inner loop: the tests not marked slow, on SQLite only (no lint, PostgreSQL,
+##            browser or Schemathesis)
+test-fast: $(STAMP)
+	PEBS_TEST_BACKENDS=sqlite $(BIN)/python -m pytest -q -m "not slow"
 
 ## browser: Debian's Chromium for the end-to-end tests (installed once)
 browser:

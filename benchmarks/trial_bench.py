@@ -219,7 +219,8 @@ def fresh_database(backend: str, women: list[Woman], *, keep: bool = False) -> I
 
 
 def _load_study(db: BenchDb, women: list[Woman]) -> None:
-    from pebs.services.trial import Actor, actor_for, generate_allocation_list, load_study_config
+    from pebs.services.actor import Actor, actor_for
+    from pebs.services.trial import generate_allocation_list, load_study_config
     from pebs.store.engine import create_engine_for, session_factory
 
     engine = create_engine_for(db.url)
@@ -259,7 +260,8 @@ class Worker:
     """The use cases of one worker on one sessionmaker, each call timed into a :class:`Tally`."""
 
     def __init__(self, sessions: Any, fernet_key: str) -> None:
-        from pebs.services.trial import IdentityKeys, actor_for
+        from pebs.services.actor import actor_for
+        from pebs.services.keys import IdentityKeys
 
         self.sessions = sessions
         self.keys = IdentityKeys.from_settings_values([fernet_key], HMAC_KEY)
@@ -269,7 +271,7 @@ class Worker:
         self.arms: dict[str, str] = {}
 
     def _timed(self, step: str, call: Callable[[], Any]) -> Any:
-        from pebs.services.trial import ServiceError
+        from pebs.services.errors import ServiceError
 
         start = time.perf_counter()
         try:

@@ -35,7 +35,7 @@ def bulk_participants(url: str, fernet_key: str, n: int, seed: int = SEED) -> di
     """Insert ``n`` synthetic participants with SQL (this measurement only); counts by status."""
     from sqlalchemy import select, text
 
-    from pebs.services.trial import IdentityKeys
+    from pebs.services.keys import IdentityKeys
     from pebs.store.engine import create_engine_for
     from pebs.store.models import Allocation, Participant, ParticipantIdentity, Site, User
     from pebs.trial import age_band

@@ -68,9 +68,10 @@ class Server:
 
 def _provision(url: str, fernet_key: str, secret: str) -> dict[str, tuple[str, str]]:
     """Passwords and TOTP secrets of the demo accounts: username -> (password, secret)."""
+    from pebs.services.actor import Actor
     from pebs.services.auth import AuthPolicy
     from pebs.services.auth.demo import provision_demo_accounts
-    from pebs.services.trial import Actor, IdentityKeys
+    from pebs.services.keys import IdentityKeys
     from pebs.store.engine import create_engine_for, session_factory
 
     engine = create_engine_for(url)

@@ -7,6 +7,8 @@ run beside other developers' runs on the same server, and leave the database as 
 
 If PostgreSQL is unreachable the PostgreSQL tests **fail** with a clear message; only an explicit
 ``PEBS_TEST_POSTGRES=skip`` (a laptop without PostgreSQL) turns that into a skip.
+``PEBS_TEST_BACKENDS`` (comma-separated, default ``sqlite,postgresql``) chooses the backends: the
+tests of a backend left out are deselected (``make test-fast`` runs ``sqlite`` only).
 
 Fixtures: ``backend`` (parametrised: sqlite, postgresql), ``empty_url`` (a database with no
 tables), ``url`` (migrated to the latest revision), ``engine``, ``session_maker``, and the
@@ -33,7 +35,31 @@ from pebs.store.engine import create_engine_for, session_factory
 POSTGRES_URL = os.environ.get(
     "PEBS_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-BACKENDS = ("sqlite", "postgresql")
+ALL_BACKENDS = ("sqlite", "postgresql")
+BACKENDS = tuple(os.environ.get("PEBS_TEST_BACKENDS", ",".join(ALL_BACKENDS)).split(","))
+"""The backends the tests run on (``PEBS_TEST_BACKENDS``)."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    unknown = sorted(set(BACKENDS) - set(ALL_BACKENDS))
+    if unknown:
+        raise pytest.UsageError(
+            f"PEBS_TEST_BACKENDS: unknown backend(s) {', '.join(unknown)}; "
+            f"allowed: {', '.join(ALL_BACKENDS)} (comma-separated)"
+        )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the tests whose ``backend`` parameter is not in :data:`BACKENDS` (a module may
+    parametrise ``backend`` itself)."""
+    kept, left_out = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        backend = callspec.params.get("backend") if callspec is not None else None
+        (left_out if backend is not None and backend not in BACKENDS else kept).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +83,7 @@ def postgres_admin() -> Iterator[Engine]:
     engine.dispose()
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=ALL_BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return request.param
 

@@ -6,6 +6,7 @@ import csv
 import io
 from typing import Any
 
+from factories import ELIGIBLE
 from pebs.services.auth.tokens import token_sha256
 
 Api = Any  # conftest.Api
@@ -121,11 +122,7 @@ def test_pathway_through_the_api_with_idempotent_allocation(api: Api) -> None:
     assert refused.status_code == 409
     assert refused.json()["error"] == "allocation_refused"
     assert refused.json()["reasons"]
-    eligible = {"answers": dict(zip(
-        ["history_breast_cancer", "history_atypical_lesion", "history_lcis", "chest_irradiation",
-         "high_penetrance_mutation", "bilateral_mastectomy", "abnormality_under_workup",
-         "able_to_consent", "understands_study_language", "health_coverage"],
-        [False] * 7 + [True] * 3, strict=True))}  # fmt: skip
+    eligible = {"answers": ELIGIBLE}
     assessed = api.client.post(f"{V1}/participants/{study_id}/eligibility", json=eligible,
                                headers=staff)  # fmt: skip
     assert assessed.status_code == 200
@@ -172,6 +169,37 @@ def test_export_is_pseudonymised_by_default_and_streams_csv(api: Api) -> None:
                              params={"study": api.STUDY, "include_identity": "true"},
                              headers=api.bearer("monitor"))  # fmt: skip
     assert refused.status_code == 403
+
+
+def test_the_export_format_is_named_by_the_path_and_an_unknown_one_is_refused(api: Api) -> None:
+    from sqlalchemy import func, select
+
+    from pebs.store.models import AuditEvent
+
+    schema = api.client.get("/api/openapi.json").json()
+    operation = schema["paths"][f"{V1}/exports/participants.{{format}}"]["get"]
+    parameter = next(p for p in operation["parameters"] if p["name"] == "format")
+    assert (parameter["in"], parameter["schema"]["enum"]) == ("path", ["csv"])
+    assert list(operation["responses"]["200"]["content"]) == ["text/csv"]
+    manager = api.bearer("data_manager")
+    exported = api.client.get(f"{V1}/exports/participants.csv", params={"study": api.STUDY},
+                              headers=manager)  # fmt: skip
+    assert exported.status_code == 200
+    assert exported.headers["content-type"] == "text/csv; charset=utf-8"
+    assert exported.headers["content-disposition"] == (
+        f'attachment; filename="{api.STUDY}-participants.csv"')  # fmt: skip
+
+    def n_events() -> int:
+        with api.sessions() as session:
+            return session.scalar(select(func.count()).select_from(AuditEvent))
+
+    before = n_events()
+    refused = api.client.get(f"{V1}/exports/participants.xlsx", params={"study": api.STUDY},
+                             headers=manager)  # fmt: skip
+    assert refused.status_code == 422
+    assert refused.json()["error"] == "invalid_input"
+    assert refused.json()["detail"] == "format: 'xlsx' is not an export format; allowed: csv"
+    assert n_events() == before
 
 
 def test_disabled_accounts_tokens_stop_working(api: Api) -> None:

@@ -314,7 +314,7 @@ CASES: dict[tuple[str, str], Case] = {
         "/api/v1/dashboards/allocation-balance", _study), "none"),
     ("GET", "/api/v1/dashboards/risk-levels"): Case(READERS, 200, _get(
         "/api/v1/dashboards/risk-levels", _study), "none"),
-    ("GET", "/api/v1/exports/participants.csv"): Case(READERS, 200, _export, "none"),
+    ("GET", "/api/v1/exports/participants.{format}"): Case(READERS, 200, _export, "none"),
     # administration
     ("POST", "/api/v1/users/{username}/disable"): Case(ADMIN, 200, _disable, "none"),
     ("POST", "/api/v1/users/{username}/unlock"): Case(ADMIN, 200, _unlock, "none"),

@@ -14,7 +14,7 @@ import jsonschema_rs
 import pytest
 
 from pebs.api.vocabularies import document_vocabularies
-from pebs.risk.personalised.levels import LEVELS
+from pebs.risk.levels import LEVELS
 from pebs.store.models import DEATH_CAUSES
 from pebs.trial import ARM_EVENTS, WITHDRAWAL_LEVELS, State
 

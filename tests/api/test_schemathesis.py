@@ -20,6 +20,9 @@ The run is bounded for ``make test`` (:data:`EXAMPLES` per operation and phase, 
 per stateful scenario, a fixed derandomised search); ``make schema-fuzz`` runs it longer with a
 random search (``PEBS_SCHEMA_FUZZ_EXAMPLES``, ``_STEPS``, ``_RANDOM=1``). Each role prints its
 figures (cases per phase, links followed, failures; ``pytest -s`` shows them).
+
+The engine is driven directly, as the command line drives it, so Schemathesis' pytest plugin is
+not needed and not loaded (``-p no:schemathesis`` in ``pyproject.toml``).
 """
 
 from __future__ import annotations
@@ -37,7 +40,8 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events, from_schema
 
 from pebs.api import OPENAPI_URL
-from pebs.api.state import CSRF_HEADER, SESSION_COOKIE
+from pebs.api.deps import CSRF_HEADER
+from pebs.http.session_cookie import SESSION_COOKIE
 
 EXAMPLES = int(os.environ.get("PEBS_SCHEMA_FUZZ_EXAMPLES", "3"))
 STEPS = int(os.environ.get("PEBS_SCHEMA_FUZZ_STEPS", "12"))
@@ -223,6 +227,7 @@ def run_schemathesis(api: Any, role: str) -> Figures:
     return figures
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings(  # Hypothesis' notice about its own report of a large body
     "ignore:Generating overly large repr:hypothesis.errors.HypothesisWarning"
 )

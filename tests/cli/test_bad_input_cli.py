@@ -63,3 +63,19 @@ def test_a_wrong_identity_key_is_a_configuration_error(
     assert "identity key (PEBS_IDENTITY_KEY) does not match" in err
     assert other_key not in err
     assert not target.exists()
+
+
+@pytest.mark.parametrize(
+    "command", [["export", "participants", "-u", "demo-data-manager"], ["export", "dictionary"]]
+)
+def test_an_unknown_export_format_is_one_line_naming_the_formats(
+    loaded: Path, tmp_path: Path, capsys, command: list[str]
+) -> None:
+    before = _n_events(loaded)
+    target = tmp_path / "export.xlsx"
+    assert main([*command, "-o", str(target), "--format", "xlsx"]) == 65
+    assert capsys.readouterr().err == (
+        "pebs: error: format: 'xlsx' is not an export format; allowed: csv\n"
+    )
+    assert list(tmp_path.glob("export.*")) == []
+    assert _n_events(loaded) == before

@@ -47,3 +47,14 @@ def test_demo_seed_is_refused_in_production(database: Path, monkeypatch, capsys)
     monkeypatch.setenv("PEBS_HMAC_KEY", "h" * 40)
     assert main(["demo", "seed"]) == 77
     assert "never entered in production" in capsys.readouterr().err
+
+
+def test_the_dictionary_is_written_in_the_format_asked(tmp_path: Path, capsys) -> None:
+    target = tmp_path / "dictionary.csv"
+    assert main(["export", "dictionary", "-o", str(target), "--format", "csv", "--identity"]) == 0
+    lines = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
+    assert lines[0]["column"] == "study_id"
+    assert (lines[0]["type"], lines[0]["identifying"]) == ("string", "false")
+    identifying = {line["column"] for line in lines if line["identifying"] == "true"}
+    assert identifying == {"name", "birth_date", "contact", "national_id"}
+    assert f"pebs: {len(lines)} columns described in {target}" in capsys.readouterr().out

@@ -248,10 +248,10 @@ def test_interrupt_leaves_no_output(tmp_path, capsys, monkeypatch):
     source = write(tmp_path / "in.csv", f"{HEADER}\n40,45,0,99,13,22,1,1\n")
     output = tmp_path / "out.csv"
 
-    def interrupted(**_):
+    def interrupted(self, inputs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(gail_scoring.gail, "risk_bcra", interrupted)
+    monkeypatch.setattr(gail_scoring.gail.BcratModel, "assess", interrupted)
     assert main(["risk", "gail", str(source), "-o", str(output)]) == 130
     assert "interrupted" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]

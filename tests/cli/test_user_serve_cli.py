@@ -85,14 +85,13 @@ def test_serve_hands_uvicorn_the_site_factory(loaded: Path) -> None:
 
 
 def _failed_logins(url: str, username: str, n: int, client: str) -> None:
-    from argon2 import PasswordHasher
-
-    from pebs.services.auth import AuthPolicy, NotAuthenticated, TooManyAttempts, login
+    from factories import FAST_HASHER
+    from pebs.services.auth import AuthPolicy, login
+    from pebs.services.errors import NotAuthenticated, TooManyAttempts
     from pebs.services.trial import open_database
     from pebs.store.crypto import IdentityCipher
 
-    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    policy = AuthPolicy(secret=b"s" * 32, hasher=cheap)
+    policy = AuthPolicy(secret=b"s" * 32, hasher=FAST_HASHER)
     database = open_database(url)
     cipher = IdentityCipher([IdentityCipher.generate_key()])
     try:

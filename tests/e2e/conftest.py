@@ -1,6 +1,6 @@
 """Fixtures of the browser tests: the real server (uvicorn, in a thread, on a free port) on a
-temporary SQLite database with the demo study, demo accounts and a few seeded participants, and
-Debian's Chromium driven by Playwright's sync API.
+temporary SQLite database with the demo study, demo accounts and a few seeded participants
+(:func:`factories.demo_database`), and Debian's Chromium driven by Playwright's sync API.
 
 Chromium is looked up at ``PEBS_CHROMIUM`` (default ``/usr/bin/chromium``; ``make test``
 installs it with apt). Without it the tests FAIL, unless ``PEBS_TEST_BROWSER=skip``. Screenshots
@@ -9,10 +9,8 @@ go to ``test-artifacts/e2e/`` at the repository root.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import socket
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -23,35 +21,20 @@ from typing import Any
 import pytest
 import uvicorn
 
-from pebs.services.trial import actor_for, seed_demo_participants
-from pebs.web import create_site
+from factories import STUDY, DemoDatabase, demo_database
+from pebs.server import create_site
+from pebs.services.actor import actor_for
+from pebs.services.trial import seed_demo_participants
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
 CHROMIUM = os.environ.get("PEBS_CHROMIUM", "/usr/bin/chromium")
 
 
-def _web_fixtures() -> Any:
-    name = "_pebs_web_test_fixtures"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, ROOT / "tests" / "web" / "conftest.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-_web = _web_fixtures()
-
-
 @dataclass
 class Server:
     url: str
-    db: Any
-    """``tests/web/conftest.py``'s ``Prepared`` database."""
+    db: DemoDatabase
 
 
 def _free_port() -> int:
@@ -62,8 +45,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    db = _web.prepare_database(f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'pebs.db'}")
-    seed_demo_participants(db.sessions, db.manager, db.keys, _web.STUDY, n=40, seed=3,
+    db = demo_database(f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'pebs.db'}")
+    seed_demo_participants(db.sessions, db.manager, db.keys, STUDY, n=40, seed=3,
                            statistician=actor_for(db.sessions, "demo-statistician"))  # fmt: skip
     port = _free_port()
     config = uvicorn.Config(create_site(db.settings, auth_policy=db.policy), host="127.0.0.1",

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import pytest
 
 import pebs.services
+from pebs.services.errors import InvalidFields
 from pebs.services.storable_text import refuses_unstorable_text, text_problems
-from pebs.services.trial import InvalidFields
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 import pytest
 
+from factories import ELIGIBLE
 from pebs.trial import (
     AGE_CRITERION,
     CriteriaSet,
@@ -19,40 +20,26 @@ CRITERIA = load_study("mypebs-demo").protocol_on(date(2019, 1, 1)).eligibility
 ON = date(2026, 3, 15)
 BORN_50 = date(1976, 1, 10)
 
-# MyPeBS eligibility (NCT03672331): one criterion per condition, with the answer that keeps her in.
-MISSION_CRITERIA = {
-    "history_breast_cancer": False,
-    "history_atypical_lesion": False,
-    "history_lcis": False,
-    "chest_irradiation": False,
-    "high_penetrance_mutation": False,
-    "bilateral_mastectomy": False,
-    "abnormality_under_workup": False,
-    "able_to_consent": True,
-    "understands_study_language": True,
-    "health_coverage": True,
-}
-
 
 def test_the_demo_protocol_has_the_mission_criteria():
     assert (CRITERIA.min_age, CRITERIA.max_age) == (40, 70)
-    assert {c.id: c.expected for c in CRITERIA.criteria} == MISSION_CRITERIA
+    assert {c.id: c.expected for c in CRITERIA.criteria} == ELIGIBLE
     text = " ".join(c.question for c in CRITERIA.criteria)
     for word in ("DCIS", "BRCA1", "PALB2", "TP53", "BI-RADS 4 or 5", "consent", "language"):
         assert word in text
 
 
 def test_a_woman_meeting_every_criterion_is_eligible():
-    result = assess(CRITERIA, MISSION_CRITERIA, BORN_50, ON)
+    result = assess(CRITERIA, ELIGIBLE, BORN_50, ON)
     assert result.eligible
     assert result.status == "eligible"
     assert (result.age, result.failed, result.missing) == (50, (), ())
     assert result.protocol_version == "1.0"
 
 
-@pytest.mark.parametrize("criterion", sorted(MISSION_CRITERIA))
+@pytest.mark.parametrize("criterion", sorted(ELIGIBLE))
 def test_each_criterion_alone_makes_a_screen_failure_with_its_reason(criterion):
-    answers = dict(MISSION_CRITERIA, **{criterion: not MISSION_CRITERIA[criterion]})
+    answers = dict(ELIGIBLE, **{criterion: not ELIGIBLE[criterion]})
     result = assess(CRITERIA, answers, BORN_50, ON)
     assert not result.eligible
     assert result.status == "screen_failure"
@@ -70,7 +57,7 @@ def test_each_criterion_alone_makes_a_screen_failure_with_its_reason(criterion):
     ],
 )
 def test_age_limits_are_inclusive_in_completed_years(birth_date, age, eligible):
-    result = assess(CRITERIA, MISSION_CRITERIA, birth_date, ON)
+    result = assess(CRITERIA, ELIGIBLE, birth_date, ON)
     assert (result.age, result.eligible) == (age, eligible)
     if not eligible:
         (failure,) = result.failed
@@ -82,13 +69,13 @@ def test_born_on_29_february():
     # The 71st birthday falls in a common year: she reaches 71 on 28 February (pebs.screening
     # calendar convention), so she is eligible on the 27th and not on the 28th.
     born = date(1956, 2, 29)
-    assert assess(CRITERIA, MISSION_CRITERIA, born, date(2027, 2, 27)).eligible
-    late = assess(CRITERIA, MISSION_CRITERIA, born, date(2027, 2, 28))
+    assert assess(CRITERIA, ELIGIBLE, born, date(2027, 2, 27)).eligible
+    late = assess(CRITERIA, ELIGIBLE, born, date(2027, 2, 28))
     assert (late.age, late.eligible) == (71, False)
 
 
 def test_missing_answers_make_an_incomplete_assessment():
-    answers = dict(MISSION_CRITERIA, able_to_consent=None)
+    answers = dict(ELIGIBLE, able_to_consent=None)
     del answers["health_coverage"]
     result = assess(CRITERIA, answers, BORN_50, ON)
     assert not result.eligible
@@ -99,7 +86,7 @@ def test_missing_answers_make_an_incomplete_assessment():
 def test_a_failure_wins_over_missing_answers():
     result = assess(CRITERIA, {"bilateral_mastectomy": True}, BORN_50, ON)
     assert result.status == "screen_failure"
-    assert len(result.missing) == len(MISSION_CRITERIA) - 1
+    assert len(result.missing) == len(ELIGIBLE) - 1
 
 
 @pytest.mark.parametrize(

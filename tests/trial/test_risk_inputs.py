@@ -27,6 +27,18 @@ def _with_section(section: str) -> str:
 def test_the_demo_requires_every_input_and_no_provisional_assessment():
     rules = load_study("mypebs-demo").risk_assessment
     assert rules == RiskInputRules(ALL, allow_provisional=False)
+    assert 'model = "pebs-personalised-5y"' in DEMO_TEXT  # named explicitly, the default
+
+
+def test_the_model_defaults_to_the_personalised_one_and_is_stored_only_when_chosen():
+    assert parse_rules({}).model == DEFAULT_RULES.model == "pebs-personalised-5y"
+    assert parse_rules({"model": "pebs-personalised-5y"}) == DEFAULT_RULES
+    # configurations stored before the key existed read, and compare, the same
+    assert DEFAULT_RULES.as_json() == {"required": list(ALL), "allow_provisional": False}
+    assert rules_from_json({"required": list(ALL), "allow_provisional": False}) == DEFAULT_RULES
+    chosen = RiskInputRules(ALL, allow_provisional=False, model="another-model")
+    assert chosen.as_json()["model"] == "another-model"
+    assert rules_from_json(chosen.as_json()) == chosen
 
 
 def test_a_study_without_the_section_requires_everything():
@@ -51,7 +63,11 @@ def test_a_study_without_the_section_requires_everything():
         ('[risk_assessment]\nrequired = ["density"]\nallow_provisional = true',
          ["risk_assessment.allow_provisional", "'prs_z'"]),
         ("[risk_assessment]\noptional = []", ["risk_assessment.optional", "unknown key",
-                                              "allow_provisional, required"]),
+                                              "allow_provisional, model, required"]),
+        ('[risk_assessment]\nmodel = "gail"', ["risk_assessment.model", "unknown risk model",
+                                               "'gail'", "allowed: pebs-personalised-5y"]),
+        ("[risk_assessment]\nmodel = 5", ["risk_assessment.model", "5",
+                                           "allowed: pebs-personalised-5y"]),
     ],
 )  # fmt: skip
 def test_mistakes_name_the_file_key_value_and_allowed_values(section, fragments):

@@ -101,7 +101,7 @@ def test_login_form_without_its_token_is_refused(site: Any) -> None:
 
 def test_forms_without_the_session_csrf_token_are_refused(site: Any) -> None:
     site.login("site_staff")
-    before = site.client.get("/participants").text.count("Web Test Woman")
+    before = site.client.get("/participants").text.count("Test Woman")
     data = {"site": "mypebs-demo/IT-TO", "name": "No Token", "birth_date": "1970-01-15"}
     for token in (None, "forged-token"):
         payload = data if token is None else {**data, "csrf_token": token}
@@ -114,7 +114,7 @@ def test_forms_without_the_session_csrf_token_are_refused(site: Any) -> None:
     site.login("site_staff")
     response = site.client.post("/participants/new", data={**data, "csrf_token": token})
     assert response.status_code == 403
-    assert site.client.get("/participants").text.count("Web Test Woman") == before
+    assert site.client.get("/participants").text.count("Test Woman") == before
     assert site.client.post("/logout", data={}).status_code == 403
 
 
@@ -206,7 +206,7 @@ def test_expired_session_goes_back_to_login(site: Any) -> None:
 def test_the_site_factory_reads_the_environment(site: Any, monkeypatch: Any) -> None:
     from fastapi.testclient import TestClient
 
-    from pebs.web.site import from_environment
+    from pebs.server import from_environment
 
     monkeypatch.setenv("PEBS_DATABASE_URL", site.db.settings.database_url)
     monkeypatch.setenv("PEBS_SECRET_KEY", "e" * 40)

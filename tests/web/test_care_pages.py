@@ -113,7 +113,7 @@ def test_standard_plan_visit_outcome_and_worklist(site: Any) -> None:
     future = (date.today() + timedelta(days=2)).isoformat()
     response = site.post_form(path, {"performed_date": future, "birads": "1"})
     assert response.status_code == 422
-    assert f"performed_date: {future} is in the future" in response.text
+    assert f"Date performed: {future} is in the future" in response.text
     response = site.post_form(path, {"performed_date": "", "histology": "invasive",
                                      "biopsy": "no"})  # fmt: skip
     assert response.status_code == 422

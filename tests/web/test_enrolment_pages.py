@@ -9,14 +9,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from factories import ELIGIBLE
 from pebs.store.models import Allocation, AuditEvent, Participant
 
-ANSWERS = {
-    "history_breast_cancer": "no", "history_atypical_lesion": "no", "history_lcis": "no",
-    "chest_irradiation": "no", "high_penetrance_mutation": "no", "bilateral_mastectomy": "no",
-    "abnormality_under_workup": "no", "able_to_consent": "yes",
-    "understands_study_language": "yes", "health_coverage": "yes",
-}  # fmt: skip
+ANSWERS = {criterion: "yes" if answer else "no" for criterion, answer in ELIGIBLE.items()}
+"""The eligible answers as the eligibility form sends them."""
 
 
 def _register(web: Any, **fields: str):
@@ -93,7 +90,7 @@ def test_registration_messages_name_each_field(site: Any) -> None:
     future = (date.today() + timedelta(days=3)).isoformat()
     response = _register(site, birth_date=future)
     assert response.status_code == 422
-    assert f"birth_date: {future} is in the future" in response.text
+    assert f"Date of birth: {future} is in the future" in response.text  # next to its field
     response = _register(site, site="mypebs-demo/FR-PA")  # another site: not offered
     assert response.status_code == 422
     assert "choose one of: mypebs-demo/IT-TO" in response.text

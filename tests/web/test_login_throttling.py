@@ -22,8 +22,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from pebs.cli.serve import uvicorn_options
+from pebs.server import create_site
 from pebs.store.models import AuditEvent
-from pebs.web import create_site
 
 FIRST_DELAY = timedelta(minutes=5)
 PROXY, HER_ADDRESS, GUESSER = "192.0.2.10", "203.0.113.7", "198.51.100.66"

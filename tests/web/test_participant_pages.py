@@ -77,7 +77,7 @@ def test_participant_page_sections(site: Any) -> None:
     assert 'aria-current="step"' in text
     assert "IT-TO (IT)" in text
     assert "(Europe/Rome)" in text  # times in her country's zone
-    assert "Web Test Woman" not in text  # identifying data is not on the page
+    assert "Test Woman" not in text  # identifying data is not on the page
     assert "Give her the standard plan" in text
 
 
@@ -98,7 +98,7 @@ def test_identity_only_for_roles_that_need_it_and_audited(site: Any) -> None:
 
     identity = site.client.get(f"/participants/{study_id}/identity")
     assert identity.status_code == 200
-    assert "Web Test Woman" in identity.text
+    assert "Test Woman" in identity.text
     assert reads() == 1
     site.login("statistician")
     page = site.client.get(f"/participants/{study_id}")
@@ -106,7 +106,7 @@ def test_identity_only_for_roles_that_need_it_and_audited(site: Any) -> None:
     assert "/identity" not in page.text
     refused = site.client.get(f"/participants/{study_id}/identity")
     assert refused.status_code == 403
-    assert "Web Test Woman" not in refused.text
+    assert "Test Woman" not in refused.text
     assert reads() == 1
 
 

@@ -34,14 +34,15 @@ from pebs.api.routers import (
     risk,
     users,
 )
-from pebs.api.state import build_state
 from pebs.config import Settings
+from pebs.http.paths import API_ROOT
+from pebs.http.state import build_state, https_only
 from pebs.services.auth import AuthPolicy
 
 __all__ = ["API_PREFIX", "OPENAPI_URL", "create_app", "from_environment"]
 
-API_PREFIX = "/api/v1"
-OPENAPI_URL = "/api/openapi.json"
+API_PREFIX = f"{API_ROOT}/v1"
+OPENAPI_URL = f"{API_ROOT}/openapi.json"
 
 
 def _api_router() -> APIRouter:
@@ -81,11 +82,7 @@ def create_app(settings: Settings, *, auth_policy: AuthPolicy | None = None) -> 
         max_body_bytes=settings.max_body_bytes,
         max_json_depth=settings.max_json_depth,
     )
-    secure = settings.cookie_secure
-    app.add_middleware(
-        SecurityHeaders,
-        hsts=settings.environment == "production" if secure is None else secure,
-    )
+    app.add_middleware(SecurityHeaders, hsts=https_only(settings))
     return app
 
 

@@ -1,9 +1,10 @@
-"""Annotated dependencies of the routes: state, sessions, keys, the authenticated caller.
+"""Who calls the API: the authenticated caller of a route.
 
 A request is authenticated by ``Authorization: Bearer <API token>`` or by the session cookie
-(:data:`~.state.SESSION_COOKIE`). A cookie-authenticated request that changes something (POST,
-PUT, PATCH, DELETE) must also send the session's CSRF token in ``X-CSRF-Token``; bearer tokens
-need none (browsers never send them by themselves).
+(:data:`~pebs.http.session_cookie.SESSION_COOKIE`). A cookie-authenticated request that changes
+something (POST, PUT, PATCH, DELETE) must also send the session's CSRF token in
+:data:`CSRF_HEADER`; bearer tokens need none (browsers never send them by themselves). The state,
+database sessions and keys are the dependencies both sides share (:mod:`pebs.http.deps`).
 """
 
 from __future__ import annotations
@@ -12,51 +13,20 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session, sessionmaker
 
-from pebs.api.state import CSRF_HEADER, SESSION_COOKIE, ApiState
-from pebs.services.auth import NotAuthenticated, Principal, authenticate, csrf_matches
-from pebs.services.trial import Actor, IdentityKeys
-from pebs.services.trial.errors import PermissionDenied
+from pebs.http.deps import StateDep
+from pebs.http.session_cookie import SESSION_COOKIE
+from pebs.services.actor import Actor
+from pebs.services.auth import Principal, authenticate, csrf_matches
+from pebs.services.errors import NotAuthenticated, PermissionDenied
 
-__all__ = [
-    "ActorDep",
-    "CurrentActor",
-    "KeysDep",
-    "PrincipalDep",
-    "SessionMakerDep",
-    "StateDep",
-    "client_address",
-]
+__all__ = ["CSRF_HEADER", "CurrentActor", "PrincipalDep"]
+
+CSRF_HEADER = "X-CSRF-Token"
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _bearer = HTTPBearer(auto_error=False, description="A personal API token (pebs_t_...)")
 _cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="Session cookie")
-
-
-def get_state(request: Request) -> ApiState:
-    return request.app.state.pebs
-
-
-StateDep = Annotated[ApiState, Depends(get_state)]
-
-
-def get_session_maker(state: StateDep) -> sessionmaker[Session]:
-    return state.writers
-
-
-def get_keys(state: StateDep) -> IdentityKeys:
-    return state.keys
-
-
-SessionMakerDep = Annotated[sessionmaker[Session], Depends(get_session_maker)]
-KeysDep = Annotated[IdentityKeys, Depends(get_keys)]
-
-
-def client_address(request: Request) -> str | None:
-    """The client's address as the server sees it (behind a proxy: configure uvicorn's
-    ``--forwarded-allow-ips`` so that it is the real client's)."""
-    return None if request.client is None else request.client.host
 
 
 def get_principal(
@@ -88,4 +58,3 @@ def get_actor(principal: PrincipalDep) -> Actor:
 
 
 CurrentActor = Annotated[Actor, Depends(get_actor)]
-ActorDep = CurrentActor

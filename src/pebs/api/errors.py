@@ -1,14 +1,14 @@
-"""The one table that maps service errors to HTTP statuses, the handlers that use it, and the
-error responses of the OpenAPI schema.
+"""The API's error bodies: the handlers that answer with the statuses of the one error table
+(:mod:`pebs.http.status`), and the error responses of the OpenAPI schema.
 
 Every error response has the body :class:`ErrorBody`: ``{"error": code, "detail": message}``
-(plus ``fields`` for request validation and :class:`InvalidFields`, ``reasons`` for a refused
-allocation, ``existing_study_id`` for a duplicate the caller may see, ``stratum`` for an exhausted
-one, ``previous_level`` and ``new_level`` for a lowered risk level). Routes never build error
-responses; they declare the service errors they may answer with :func:`error_responses`, and
-:func:`document_errors` adds those that every operation of its shape may answer (401 and 403
-when it needs credentials, 404 when it has path parameters, 422 when it has inputs, 400 and 413
-when it has a body).
+(plus ``fields`` for request validation, :class:`InvalidFields` and an :class:`InvalidInput`
+that names its field, ``reasons`` for a refused allocation, ``existing_study_id`` for a duplicate
+the caller may see, ``stratum`` for an exhausted one, ``previous_level`` and ``new_level`` for a
+lowered risk level). Routes never build error responses; they declare the service errors they
+may answer with :func:`error_responses`, and :func:`document_errors` adds those that every
+operation of its shape may answer (401 and 403 when it needs credentials, 404 when it has path
+parameters, 422 when it has inputs, 400 and 413 when it has a body).
 """
 
 from __future__ import annotations
@@ -24,47 +24,31 @@ from pydantic.json_schema import SkipJsonSchema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from pebs.services.auth.errors import NotAuthenticated, SecondFactorRequired, TooManyAttempts
-from pebs.services.trial.errors import (
+from pebs.http.status import KEY_MISMATCH, DecryptionError, status_for, status_of
+from pebs.services.errors import (
     AllocationRefused,
-    Conflict,
-    DatabaseNotReady,
     DuplicateParticipant,
     InvalidFields,
     InvalidInput,
     LevelLowered,
+    NotAuthenticated,
     NotFound,
     PermissionDenied,
+    SecondFactorRequired,
     ServiceError,
     StratumExhausted,
+    TooManyAttempts,
 )
-from pebs.store.crypto import DecryptionError
 
 __all__ = [
-    "ERROR_STATUS",
     "ErrorBody",
     "FieldProblem",
     "document_errors",
     "error_responses",
     "install_error_handlers",
-    "status_for",
-    "status_of",
 ]
 
 _log = logging.getLogger("pebs.api")
-
-ERROR_STATUS: tuple[tuple[type[ServiceError], int], ...] = (
-    (NotAuthenticated, 401),
-    (TooManyAttempts, 429),
-    (SecondFactorRequired, 403),
-    (PermissionDenied, 403),
-    (NotFound, 404),  # also: exists, but outside the caller's scope
-    (InvalidInput, 422),
-    (Conflict, 409),  # duplicate, allocation refused, stratum exhausted, pathway state
-    (DatabaseNotReady, 503),
-    (ServiceError, 400),
-)
-"""Service error family -> HTTP status; the first matching family wins."""
 
 _HTTP_CODES = {
     400: "bad_request",  # a body that cannot be parsed (not UTF-8 JSON)
@@ -74,18 +58,6 @@ _HTTP_CODES = {
     413: "payload_too_large",  # pebs.api.limits: a body over PEBS_MAX_BODY_BYTES
     422: "invalid_input",  # pebs.api.limits: a JSON body nested over PEBS_MAX_JSON_DEPTH
 }
-
-
-def status_of(kind: type[ServiceError]) -> int:
-    """The HTTP status of a service error family (:data:`ERROR_STATUS`)."""
-    for family, status in ERROR_STATUS:
-        if issubclass(kind, family):
-            return status
-    return 400  # unreachable: ServiceError is the last family
-
-
-def status_for(error: ServiceError) -> int:
-    return status_of(type(error))
 
 
 class FieldProblem(BaseModel):
@@ -142,6 +114,8 @@ async def _service_error(_: Request, error: Exception) -> JSONResponse:
         extra["stratum"] = error.stratum
     if isinstance(error, InvalidFields):
         extra["fields"] = [{"field": k, "message": v} for k, v in error.fields.items()]
+    elif isinstance(error, InvalidInput) and error.field is not None:
+        extra["fields"] = [{"field": error.field, "message": error.problem}]
     if isinstance(error, LevelLowered):
         extra.update(previous_level=error.previous_level, new_level=error.new_level)
     if isinstance(error, TooManyAttempts):
@@ -194,11 +168,6 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse(
         _body(code, str(error.detail)), status_code=error.status_code, headers=headers
     )
-
-
-KEY_MISMATCH = (503, "identity_key_mismatch")
-"""Status and code when the identity key cannot open identifying data
-(:class:`~pebs.store.crypto.DecryptionError`): the installation's key is wrong, not the request."""
 
 
 async def _key_mismatch(_: Request, error: Exception) -> JSONResponse:
@@ -256,7 +225,8 @@ def error_responses(
     *kinds: type[ServiceError], notes: dict[int, str] | None = None
 ) -> dict[int | str, dict[str, Any]]:
     """The ``responses=`` of a route whose use case raises ``kinds`` (each documented with the
-    status of :data:`ERROR_STATUS` and its code); ``notes`` adds a sentence to a status."""
+    status of :data:`~pebs.http.status.ERROR_STATUS` and its code); ``notes`` adds a sentence to
+    a status."""
     codes: dict[int, set[str]] = {}
     for kind in kinds:
         codes.setdefault(status_of(kind), set()).add(kind.code)

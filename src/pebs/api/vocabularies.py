@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from pebs.io.exports import FORMATS
 from pebs.services.trial.dashboards import GROUPINGS, PERIODS
-from pebs.store.models import (
+from pebs.trial import ARM_EVENTS
+from pebs.trial.vocabularies import (
     ALLOCATION_METHODS,
     BEHAVIOURS,
     DEATH_CAUSES,
@@ -28,7 +30,6 @@ from pebs.store.models import (
     VISIT_TYPES,
     WITHDRAWAL_LEVELS,
 )
-from pebs.trial import ARM_EVENTS
 
 __all__ = ["ARMS", "FIELDS", "PARAMETERS", "document_vocabularies"]
 
@@ -79,8 +80,9 @@ FIELDS: dict[str, dict[str, tuple[str | int | bool, ...]]] = {
 PARAMETERS: dict[str, dict[str, tuple[str | int, ...]]] = {
     "GET /api/v1/participants": {"status": PARTICIPANT_STATES, "arm": ARMS},
     "GET /api/v1/dashboards/recruitment": {"by": GROUPINGS, "period": PERIODS},
+    "GET /api/v1/exports/participants.{format}": {"format": FORMATS},
 }
-"""Operation -> query parameter -> its allowed values."""
+"""Operation -> query or path parameter -> its allowed values."""
 
 
 def _enumerate(schema: dict[str, Any], values: tuple[str | int | bool, ...], where: str) -> None:

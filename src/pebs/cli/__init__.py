@@ -1,7 +1,9 @@
 """Command-line interface: ``pebs <noun> <verb>``.
 
 :func:`main` takes the arguments and returns the exit code, so tests call it directly; expected
-failures are one line on stderr with the exit code from :mod:`pebs.cli._errors`.
+failures are one line on stderr with the exit code from :mod:`pebs.cli._errors`. Each command's
+module is imported only when that command runs (or its own help is asked for): :data:`COMMANDS`
+names them, so that ``pebs --version`` and ``pebs --help`` import none of them.
 """
 
 from __future__ import annotations
@@ -12,42 +14,67 @@ import typer
 from typer._click.exceptions import ClickException
 
 from pebs import __version__
-from pebs.cli import (
-    audit,
-    check,
-    db,
-    demo,
-    export,
-    risk,
-    screening,
-    serve,
-    simulate,
-    study,
-    user,
-    validate,
-)
 from pebs.cli._errors import EXIT_INTERRUPTED, exit_code_for
+from pebs.cli._lazy_group import LazyCommand, lazy_group
+
+COMMANDS = (
+    LazyCommand(
+        "plan",
+        "pebs.cli.screening:plan_command",
+        "A woman's screening plan: dated exams with the rule and reason for each.",
+    ),
+    LazyCommand(
+        "check",
+        "pebs.cli.check:check_command",
+        "Installation qualification: versions, settings, database reachable and migrated, audit\n"
+        "chain intact, tables matching the audit trail, allocation lists, file permissions "
+        "(exit 1\nif a required check fails).",
+    ),
+    LazyCommand(
+        "simulate",
+        "pebs.cli.simulate:simulate_command",
+        "Simulate a scenario's screening strategies; write summary.csv/json, plots and records.",
+    ),
+    LazyCommand(
+        "validate",
+        "pebs.cli.validate:validate_command",
+        "Validate a five-year risk model on a cohort with follow-up: E/O with exact Poisson\n"
+        "intervals overall, by age band and by risk decile; C-statistic (DeLong); with "
+        "--compare,\nthe reclassification table between MyPeBS levels, the NRI and the DeLong "
+        "test of the AUCs.",
+    ),
+    LazyCommand(
+        "serve",
+        "pebs.cli.serve:serve_command",
+        "Serve the web site and the REST API (``/api/v1``; ``/api/openapi.json``) until Ctrl-C.",
+    ),
+    LazyCommand("risk", "pebs.cli.risk:app", "Risk models: score files of women."),
+    LazyCommand(
+        "policy", "pebs.cli.screening:policy_app", "Screening policies: list, show, check."
+    ),
+    LazyCommand("db", "pebs.cli.db:app", "The trial database: migrations, backup, restore."),
+    LazyCommand("study", "pebs.cli.study:app", "Study configurations: load."),
+    LazyCommand("audit", "pebs.cli.audit:app", "The tamper-evident audit trail: verify."),
+    LazyCommand("demo", "pebs.cli.demo:app", "Demo data: synthetic participants for trying pebs."),
+    LazyCommand("export", "pebs.cli.export:app", "Exports: participant data and its dictionary."),
+    LazyCommand(
+        "user",
+        "pebs.cli.user:app",
+        "Accounts: passwords, TOTP reset, disablement, unlock, demo logins.",
+    ),
+)
+"""Every top-level command, in the order ``pebs --help`` lists them: name, ``module:attribute``
+(a Typer app or a command function) and the first paragraph of its help (a test keeps it equal
+to the command's own)."""
 
 app = typer.Typer(
     name="pebs",
+    cls=lazy_group(*COMMANDS),
     help="pebs: personalised breast screening — risk models, screening plans, trial platform.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-app.add_typer(risk.app, name="risk")
-app.add_typer(screening.policy_app, name="policy")
-app.command("plan")(screening.plan_command)
-app.add_typer(db.app, name="db")
-app.add_typer(study.app, name="study")
-app.add_typer(audit.app, name="audit")
-app.command("check")(check.check_command)
-app.add_typer(demo.app, name="demo")
-app.add_typer(export.app, name="export")
-app.command("simulate")(simulate.simulate_command)
-app.command("validate")(validate.validate_command)
-app.command("serve")(serve.serve_command)
-app.add_typer(user.app, name="user")
 
 
 def _version(value: bool) -> None:

@@ -18,7 +18,7 @@ DEMO_STATISTICIAN = "demo-statistician"
 
 def identity_keys(settings):
     """The identity keys of the installation (encryption of identifying data, national-ID HMAC)."""
-    from pebs.services.trial import IdentityKeys
+    from pebs.services.keys import IdentityKeys
 
     return IdentityKeys.from_settings_values(settings.identity_keys(), settings.hmac_key_bytes())
 
@@ -46,15 +46,9 @@ def seed_command(
     demo-data-manager, with registrations over the past 18 months. Refused in production and
     for a study that already has participants.
     """
-    from pebs.services.trial import (
-        Actor,
-        InvalidInput,
-        PermissionDenied,
-        actor_for,
-        load_study_config,
-        open_database,
-        seed_demo_participants,
-    )
+    from pebs.services.actor import Actor, actor_for
+    from pebs.services.errors import InvalidInput, PermissionDenied
+    from pebs.services.trial import load_study_config, open_database, seed_demo_participants
     from pebs.services.trial.demo_data import DEFAULT_SEED, StudyNotEmpty
 
     settings = load_settings()

@@ -9,22 +9,23 @@ from typing import Annotated
 import typer
 
 from pebs.cli.db import load_settings
+from pebs.io.exports import FORMATS
 
-app = typer.Typer(help="Exports: participant data (CSV) and its dictionary.", no_args_is_help=True)
+app = typer.Typer(help="Exports: participant data and its dictionary.", no_args_is_help=True)
+
+_FORMAT_HELP = f"File format: {', '.join(FORMATS)}."
 
 
-def _write_atomically(path: Path, chunks) -> int:
-    """Write ``chunks`` to ``path`` through a ``.part`` file renamed at the end (an interrupted
-    export leaves no file that looks complete); returns the lines written."""
+def _write_atomically(path: Path, chunks) -> None:
+    """Write the byte ``chunks`` to ``path`` through a ``.part`` file renamed at the end (an
+    interrupted export leaves no file that looks complete)."""
     from pebs.io.errors import FileAccessError
 
     partial = path.with_name(path.name + ".part")
-    n_lines = 0
     try:
-        with partial.open("w", encoding="utf-8", newline="") as handle:
+        with partial.open("wb") as handle:
             for chunk in chunks:
                 handle.write(chunk)
-                n_lines += chunk.count("\n")
         os.replace(partial, path)
     except OSError as error:
         partial.unlink(missing_ok=True)
@@ -32,12 +33,11 @@ def _write_atomically(path: Path, chunks) -> int:
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-    return n_lines
 
 
 @app.command("participants")
 def participants_command(
-    output: Annotated[Path, typer.Option("--output", "-o", help="CSV file to write.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
     user: Annotated[
         str, typer.Option("--user", "-u", help="Your account: the export is scoped and audited.")
     ],
@@ -46,34 +46,40 @@ def participants_command(
         bool, typer.Option("--identity", help="Add identifying columns (roles that register).")
     ] = False,
     chunk_rows: Annotated[int, typer.Option("--chunk-rows", help="Rows per page.")] = 1000,
+    format: Annotated[str, typer.Option("--format", help=_FORMAT_HELP)] = "csv",
 ) -> None:
-    """Export the participants you may see as CSV, pseudonymised unless --identity."""
+    """Export the participants you may see (CSV), pseudonymised unless --identity."""
     from pebs.cli.demo import identity_keys
-    from pebs.services.trial import actor_for, export_participants_csv, open_database
+    from pebs.services.actor import actor_for
+    from pebs.services.trial import open_database
+    from pebs.services.trial.exports import export_participants
 
     settings = load_settings()
     database = open_database(settings.database_url)
     try:
         actor = actor_for(database.sessions, user)
-        chunks = export_participants_csv(
-            database.sessions, actor, study, include_identity=identity, chunk_rows=chunk_rows,
-            keys=identity_keys(settings) if identity else None,
+        export = export_participants(
+            database.sessions, actor, study, format=format, include_identity=identity,
+            chunk_rows=chunk_rows, keys=identity_keys(settings) if identity else None,
         )  # fmt: skip
-        n_lines = _write_atomically(output, chunks)
+        _write_atomically(output, export.chunks)
     finally:
         database.close()
-    typer.echo(f"pebs: {max(n_lines - 1, 0):,} participants exported to {output} (audited)")
+    n_rows = export.summary.n_rows if export.summary else 0
+    typer.echo(f"pebs: {n_rows:,} participants exported to {output} (audited)")
 
 
 @app.command("dictionary")
 def dictionary_command(
-    output: Annotated[Path, typer.Option("--output", "-o", help="CSV file to write.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
     identity: Annotated[
         bool, typer.Option("--identity", help="Include the identifying columns.")
     ] = False,
+    format: Annotated[str, typer.Option("--format", help=_FORMAT_HELP)] = "csv",
 ) -> None:
     """Write the data dictionary of the participant export (column, type, unit, description)."""
-    from pebs.services.trial import dictionary_csv
+    from pebs.services.trial.exports import data_dictionary, export_dictionary
 
-    n_lines = _write_atomically(output, [dictionary_csv(include_identity=identity)])
-    typer.echo(f"pebs: {n_lines - 1} columns described in {output}")
+    _write_atomically(output, export_dictionary(format, include_identity=identity).chunks)
+    n_columns = len(data_dictionary(include_identity=identity))
+    typer.echo(f"pebs: {n_columns} columns described in {output}")

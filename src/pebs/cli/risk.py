@@ -7,21 +7,43 @@ import math
 import shutil
 import textwrap
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from pebs.cli import assess, prs
 from pebs.cli._console import report_rows, stderr_console, with_progress
-from pebs.risk import cards, gail
-from pebs.services import example_cohort, gail_scoring
+from pebs.cli._lazy_group import LazyCommand, lazy_group
 
-app = typer.Typer(help="Risk models: score files of women.", no_args_is_help=True)
-app.command("prs")(prs.prs_command)
-app.command("assess")(assess.assess_command)
+if TYPE_CHECKING:
+    from pebs.risk import cards
+    from pebs.services import gail_scoring
+
+COMMANDS = (
+    LazyCommand(
+        "prs",
+        "pebs.cli.prs:prs_command",
+        "Polygenic risk score of every sample: sample, raw_score (sum of dosage x weight),\n"
+        "z_score, n_variants, n_matched, n_missing, n_imputed. Variants are matched by chromosome "
+        "and\nposition (GRCh37 for PGS000004) with their alleles checked; missing or mismatched "
+        "variants\nstop the run unless --impute-missing is given.",
+    ),
+    LazyCommand(
+        "assess",
+        "pebs.cli.assess:assess_command",
+        "Personalised five-year risk (open model: BCRAT factors + PRS313 + BI-RADS density,\n"
+        "calibrated to the country) and MyPeBS level: adds risk_5y (proportion), risk_5y_pct, "
+        "level,\nrr_classical, rr_prs, rr_density (empty where unknown), model, missing (every "
+        "input scored\nas unknown) and error. A row with no classical factor known gets no level.",
+    ),
+)
+"""Sub-commands imported when they run (their modules load the risk models)."""
+
+app = typer.Typer(
+    cls=lazy_group(*COMMANDS), help="Risk models: score files of women.", no_args_is_help=True
+)
 
 _INPUT_HELP = (
     "CSV with BCRA's columns T1,T2,N_Biop,HypPlas,AgeMen,Age1st,N_Rels,Race; "
@@ -41,6 +63,8 @@ def gail_command(
 ) -> None:
     """NCI BCRAT (Gail model) risk for every row: adds abs_risk_pct, avg_risk_pct (percent),
     rr_under_50, rr_50_plus and error (empty when the row is valid)."""
+    from pebs.services import gail_scoring  # imported when used: a fast CLI start
+
     console = stderr_console()
     summary = with_progress(
         console,
@@ -67,6 +91,9 @@ def _pct(value: float, digits: int = 2) -> str:
 @app.command("example")
 def example_command() -> None:
     """Score the bundled synthetic example cohort and print a summary by age band."""
+    from pebs.risk import gail
+    from pebs.services import example_cohort
+
     summary = example_cohort.summarise_example_cohort()
     table = Table(
         title=f"{gail.MODEL_NAME}: bundled synthetic cohort of {summary.scoring.n_rows:,} women",
@@ -112,6 +139,8 @@ def models_command(
 ) -> None:
     """Model cards of the shipped risk models: what each is for and not for, its population,
     inputs and missing-value handling, calibration, discrimination and provenance."""
+    from pebs.risk import cards
+
     chosen = cards.list_cards() if card_id is None else (cards.card(card_id),)
     if as_json:
         documents = [cards.as_dict(c) for c in chosen]

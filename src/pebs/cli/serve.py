@@ -16,7 +16,7 @@ import typer
 
 from pebs.cli.db import load_settings
 
-APP_FACTORY = "pebs.web.site:from_environment"
+APP_FACTORY = "pebs.server:from_environment"
 """The app factory, by import string: uvicorn imports it in the server process (and in each
 worker), so the command line does not import the API itself."""
 

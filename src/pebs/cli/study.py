@@ -14,7 +14,7 @@ app = typer.Typer(help="Study configurations: load.", no_args_is_help=True)
 
 def _operator():
     """The operator, named in the audit trail as ``cli:<login>``."""
-    from pebs.services.trial import Actor
+    from pebs.services.actor import Actor
 
     try:
         login = getpass.getuser()

@@ -19,7 +19,8 @@ app = typer.Typer(help="Accounts: passwords, TOTP reset, disablement, unlock, de
 
 def _context():
     from pebs.services.auth import AuthPolicy
-    from pebs.services.trial import IdentityKeys, open_database
+    from pebs.services.keys import IdentityKeys
+    from pebs.services.trial import open_database
 
     settings = load_settings()
     database = open_database(settings.database_url)

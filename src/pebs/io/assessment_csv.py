@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from pebs.io.errors import column_error
+from pebs.risk.inputs import RiskInputs
 
 REQUIRED_COLUMNS = (
     "id", "age", "n_biopsies", "atypical_hyperplasia", "age_menarche", "age_first_birth",
@@ -79,9 +80,9 @@ def _numbers(table: pd.DataFrame, name: str, path: Path, first_line: int, extra=
     return values
 
 
-def parse_assessment_table(table: pd.DataFrame, path: Path, first_line: int) -> dict[str, object]:
-    """Convert one chunk of an assessment file into the arguments of
-    :func:`pebs.risk.personalised.assess` (plus ``prs_z`` when the column exists).
+def parse_assessment_table(table: pd.DataFrame, path: Path, first_line: int) -> RiskInputs:
+    """Convert one chunk of an assessment file into the model's inputs (``prs_z`` unknown when
+    the file has no such column).
 
     Raises :class:`InputFormatError` naming the line, column, value and the allowed spellings.
     """
@@ -97,23 +98,21 @@ def parse_assessment_table(table: pd.DataFrame, path: Path, first_line: int) -> 
         allowed = "a, b, c, d or unknown"
         reject_column(path, first_line, "density", table["density"], ~known, allowed)
     first_birth = _normalised(table["age_first_birth"])
-    arguments: dict[str, object] = {
-        "age": _numbers(table, "age", path, first_line),
-        "n_biopsies": _numbers(table, "n_biopsies", path, first_line),
-        "atypical_hyperplasia": np.select(
+    return RiskInputs(
+        age=_numbers(table, "age", path, first_line),
+        n_biopsies=_numbers(table, "n_biopsies", path, first_line),
+        atypical_hyperplasia=np.select(
             [hyperplasia.isin(YES_SPELLINGS), hyperplasia.isin(NO_SPELLINGS)], [1.0, 0.0], np.nan
         ),
-        "age_at_menarche": _numbers(table, "age_menarche", path, first_line),
-        "age_at_first_birth": _numbers(
+        age_at_menarche=_numbers(table, "age_menarche", path, first_line),
+        age_at_first_birth=_numbers(
             table, "age_first_birth", path, first_line, extra=NULLIPAROUS_SPELLINGS
         ),
-        "nulliparous": first_birth.isin(NULLIPAROUS_SPELLINGS).to_numpy(),
-        "n_relatives": _numbers(table, "n_first_degree_relatives", path, first_line),
-        "density": np.where(density.isin(UNKNOWN_SPELLINGS), "", density).astype(object),
-    }
-    if "prs_z" in table.columns:
-        arguments["prs_z"] = _numbers(table, "prs_z", path, first_line)
-    return arguments
+        nulliparous=first_birth.isin(NULLIPAROUS_SPELLINGS).to_numpy(),
+        n_relatives=_numbers(table, "n_first_degree_relatives", path, first_line),
+        density=np.where(density.isin(UNKNOWN_SPELLINGS), "", density).astype(object),
+        prs_z=_numbers(table, "prs_z", path, first_line) if "prs_z" in table.columns else None,
+    )
 
 
 def empty_fields(table: pd.DataFrame) -> np.ndarray:

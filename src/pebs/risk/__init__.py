@@ -6,5 +6,9 @@
 - :mod:`pebs.risk.country`, :mod:`pebs.risk.density`, :mod:`pebs.risk.reference_population` —
   country incidence/mortality tables, BI-RADS density, reference populations (data with
   provenance);
-- :mod:`pebs.risk.personalised` — the open personalised five-year model and MyPeBS risk levels.
+- :mod:`pebs.risk.personalised` — the open personalised five-year model;
+- :mod:`pebs.risk.protocol` — what every model offers (id, name, version, inputs, ``assess``),
+  :mod:`pebs.risk.inputs` — women's risk factors as the five-year models take them,
+  :mod:`pebs.risk.levels` — MyPeBS risk levels, :mod:`pebs.risk.registry` — the five-year models
+  a study file can name.
 """

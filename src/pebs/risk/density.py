@@ -225,9 +225,13 @@ def density_rr(codes, source: str = DEFAULT_RR_SOURCE) -> np.ndarray:
     >>> density_rr([0, 1, 2, 3, -1])
     array([1. , 2.2, 3. , 4. , nan])
     """
+    return _density_rr(_check_codes(codes), source)
+
+
+def _density_rr(codes: np.ndarray, source: str) -> np.ndarray:
+    """:func:`density_rr`'s kernel: ``codes`` are checked int8 codes (-1 missing, 0..3)."""
     rr = density_relative_risks(source).rr
-    array = _check_codes(codes)
-    return np.where(array == MISSING, np.nan, rr[np.maximum(array, 0)])
+    return np.where(codes == MISSING, np.nan, rr[np.maximum(codes, 0)])
 
 
 @functools.cache
@@ -288,7 +292,12 @@ def density_prevalence(ages, table: str = "EU_SiMRiSC") -> np.ndarray:
             f"table: unknown density prevalence table {table!r}; "
             f"available: {', '.join(PREVALENCE_TABLES)}"
         )
-    years = as_float_vectors(ages=ages)["ages"]
+    return _density_prevalence(as_float_vectors(ages=ages)["ages"], table)
+
+
+def _density_prevalence(years: np.ndarray, table: str) -> np.ndarray:
+    """:func:`density_prevalence`'s kernel: ``years`` a checked 1-D float64 array, ``table`` one
+    of :data:`PREVALENCE_TABLES`."""
     age_lo, age_hi, shares = _prevalence_table(table)
     group = np.searchsorted(age_lo, years, side="right") - 1  # (n,) -1 below the first group
     is_covered = (group >= 0) & (years < age_hi[-1] + 1)  # False for NaN

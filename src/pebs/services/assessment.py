@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
@@ -16,10 +16,11 @@ from pebs.io.assessment_csv import (
     empty_fields,
     parse_assessment_table,
 )
-from pebs.io.csv_table import atomic_text_output, read_csv_chunks, write_csv_chunk
-from pebs.io.errors import FileAccessError, InputFormatError
+from pebs.io.csv_table import CsvChunk
+from pebs.io.errors import InputFormatError
 from pebs.risk import personalised
 from pebs.services import prs_scoring
+from pebs.services.batch_scoring import RowCounts, map_csv, refuse_overwrite
 
 OUTPUT_COLUMNS = (
     "risk_5y", "risk_5y_pct", "level", "rr_classical", "rr_prs", "rr_density", "model",
@@ -46,13 +47,10 @@ def _joined(mask: np.ndarray) -> np.ndarray:
 
 
 @dataclass
-class AssessmentSummary:
+class AssessmentSummary(RowCounts):
     """Every row is assessed or counted as rejected; unknown inputs and levels are counted."""
 
     country: str = ""
-    n_rows: int = 0
-    n_rejected: int = 0
-    rejected_by_reason: dict[str, int] = field(default_factory=dict)
     unknown_by_input: dict[str, int] = field(default_factory=dict)
     """Assessed rows with each input unknown (scored by the missing-covariate rule)."""
     levels: dict[str, int] = field(default_factory=dict)
@@ -77,17 +75,8 @@ class AssessmentSummary:
         """Count a chunk; ``absent`` (n, 7) marks empty fields refused by ``--strict``."""
         refused = np.zeros(result.error.size, dtype=bool) if absent is None else absent.any(axis=1)
         assessed = result.is_valid & ~refused
-        self.n_rows += assessed.size
-        self.n_rejected += int(np.count_nonzero(~assessed))
-        for flag, reason in personalised.model.REASONS.items():
-            count = int(np.count_nonzero(result.error & flag))
-            if count:
-                self.rejected_by_reason[reason] = self.rejected_by_reason.get(reason, 0) + count
-        if refused.any():
-            count = int(np.count_nonzero(refused))
-            self.rejected_by_reason[STRICT_REASON] = (
-                self.rejected_by_reason.get(STRICT_REASON, 0) + count
-            )
+        self.count(~assessed, result.error, personalised.model.REASONS)
+        self.add_reason(STRICT_REASON, int(np.count_nonzero(refused)))
         for j, name in enumerate(personalised.INPUTS):
             count = int(np.count_nonzero(result.unknown[:, j] & assessed))
             if count:
@@ -127,32 +116,37 @@ def assess_csv(
     column. The output appears only when every row has been assessed.
     """
     input_path = Path(input_path)
-    if output_path is not None and Path(output_path).resolve() == input_path.resolve():
-        raise FileAccessError(f"{output_path}: the output would overwrite the input file")
+    refuse_overwrite(input_path, output_path)  # before the model and the VCF are read
     model = personalised.country_model(country.upper())
     scores = genotype_scores(genotypes) if genotypes is not None else None
     summary = AssessmentSummary(country=model.country)
-    model_label = f"{personalised.MODEL_ID} v{personalised.MODEL_VERSION} {model.country}"
+    model_label = f"{model.id} v{model.version} {model.country}"
     n_matched = 0
-    chunks = read_csv_chunks(input_path, (), chunk_rows, text_columns=REQUIRED_COLUMNS)
-    with atomic_text_output(output_path) as stream:
-        for i, chunk in enumerate(chunks):
-            table = chunk.table
-            if i == 0:
-                _check_columns(table.columns, input_path, with_genotypes=scores is not None)
-            arguments = parse_assessment_table(table, input_path, chunk.first_line)
-            if scores is not None:
-                prs = table["id"].map(scores).to_numpy(dtype=np.float64, na_value=np.nan)
-                n_matched += int(np.count_nonzero(~np.isnan(prs)))
-                arguments["prs_z"] = prs
-            result = personalised.assess(model, **arguments)
-            absent = empty_fields(table) if strict else None
-            summary.add(result, absent)
-            write_csv_chunk(
-                table.assign(**_columns(result, absent, model_label)), stream, header=i == 0
+
+    def score(chunk: CsvChunk) -> dict[str, np.ndarray]:
+        nonlocal n_matched
+        table = chunk.table
+        inputs = parse_assessment_table(table, input_path, chunk.first_line)
+        if scores is not None:
+            prs = table["id"].map(scores).to_numpy(dtype=np.float64, na_value=np.nan)
+            n_matched += int(np.count_nonzero(~np.isnan(prs)))
+            inputs = replace(inputs, prs_z=prs)
+        result = model.assess(inputs)
+        absent = empty_fields(table) if strict else None
+        summary.add(result, absent)
+        return _columns(result, absent, model_label)
+
+    def check_columns(columns) -> None:
+        if scores is not None and OPTIONAL_COLUMNS[0] in columns:
+            raise InputFormatError(
+                f"{input_path}: has a prs_z column and --genotypes was given; use one source of PRS"
             )
-            if on_progress is not None:
-                on_progress(chunk.bytes_read)
+
+    map_csv(
+        input_path, output_path, score, output_columns=OUTPUT_COLUMNS,
+        text_columns=REQUIRED_COLUMNS, chunk_rows=chunk_rows, check_columns=check_columns,
+        on_progress=on_progress,
+    )  # fmt: skip
     if scores is not None:
         summary.genotypes = (
             f"{n_matched:,} of {summary.n_rows:,} rows matched a sample of {genotypes} "
@@ -184,15 +178,3 @@ def _columns(
         "missing": _joined(result.unknown & ~absent),
         "error": error.astype(object),
     }
-
-
-def _check_columns(columns, path: Path, *, with_genotypes: bool) -> None:
-    clashing = [c for c in OUTPUT_COLUMNS if c in columns]
-    if clashing:
-        raise InputFormatError(
-            f"{path}: already has output column(s) {', '.join(clashing)}; rename or remove them"
-        )
-    if with_genotypes and OPTIONAL_COLUMNS[0] in columns:
-        raise InputFormatError(
-            f"{path}: has a prs_z column and --genotypes was given; use one source of PRS"
-        )

@@ -3,42 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from pebs.io.csv_table import atomic_text_output, read_csv_chunks, write_csv_chunk
-from pebs.io.errors import FileAccessError, InputFormatError
+from pebs.io.csv_table import CsvChunk
+from pebs.io.gail_csv import INPUT_COLUMNS, bcra_inputs
 from pebs.risk import gail
+from pebs.services.batch_scoring import RowCounts, map_csv
 
-INPUT_COLUMNS = ("T1", "T2", "N_Biop", "HypPlas", "AgeMen", "Age1st", "N_Rels", "Race")
-"""BCRA's column names; files prepared for the R package work unchanged."""
+__all__ = ["INPUT_COLUMNS", "OUTPUT_COLUMNS", "ScoringSummary", "output_columns", "score_gail_csv"]
 
 OUTPUT_COLUMNS = ("abs_risk_pct", "avg_risk_pct", "rr_under_50", "rr_50_plus", "error")
 """Columns added to the input: risks in percent, relative risks, reasons for rejection."""
 
 
 @dataclass
-class ScoringSummary:
+class ScoringSummary(RowCounts):
     """What a scoring run did: every input row is either scored or counted as rejected."""
-
-    n_rows: int = 0
-    n_rejected: int = 0
-    rejected_by_reason: dict[str, int] = field(default_factory=dict)
-    """Rows carrying each reason (a row can carry several)."""
 
     @property
     def n_scored(self) -> int:
         return self.n_rows - self.n_rejected
 
     def add(self, errors: np.ndarray) -> None:
-        self.n_rows += errors.size
-        self.n_rejected += int(np.count_nonzero(errors))
-        for flag, reason in gail.ERROR_REASONS.items():
-            count = int(np.count_nonzero(errors & flag))
-            if count:
-                self.rejected_by_reason[reason] = self.rejected_by_reason.get(reason, 0) + count
+        """Count a chunk from its :class:`~pebs.risk.gail.GailError` flags (0 = scored)."""
+        self.count(errors != 0, errors, gail.ERROR_REASONS)
 
 
 def output_columns(result: gail.GailResult) -> dict[str, np.ndarray]:
@@ -59,7 +50,8 @@ def score_gail_csv(
     chunk_rows: int = 200_000,
     on_progress: Callable[[int], None] | None = None,
 ) -> ScoringSummary:
-    """Score every row of a BCRA-coded CSV file and write it with the :data:`OUTPUT_COLUMNS`.
+    """Score every row of a BCRA-coded CSV file (:mod:`pebs.io.gail_csv`) and write it with the
+    :data:`OUTPUT_COLUMNS`.
 
     The input is streamed in chunks of ``chunk_rows`` (memory stays bounded for any file size).
     ``output_path`` appears only when the whole file has been scored (``None``: standard output).
@@ -70,23 +62,15 @@ def score_gail_csv(
     FileAccessError, InputFormatError
         From :mod:`pebs.io`; no output file is left behind.
     """
-    input_path = Path(input_path)
-    if output_path is not None and Path(output_path).resolve() == input_path.resolve():
-        raise FileAccessError(f"{output_path}: the output would overwrite the input file")
     summary = ScoringSummary()
-    chunks = read_csv_chunks(input_path, INPUT_COLUMNS, chunk_rows=chunk_rows)
-    with atomic_text_output(output_path) as stream:
-        for i, chunk in enumerate(chunks):
-            if i == 0:
-                clashing = [c for c in OUTPUT_COLUMNS if c in chunk.table.columns]
-                if clashing:
-                    raise InputFormatError(
-                        f"{input_path}: already has output column(s) {', '.join(clashing)}; "
-                        "rename or remove them first"
-                    )
-            result = gail.risk_bcra(**{name: chunk.numbers[name] for name in INPUT_COLUMNS})
-            summary.add(result.error)
-            write_csv_chunk(chunk.table.assign(**output_columns(result)), stream, header=i == 0)
-            if on_progress is not None:
-                on_progress(chunk.bytes_read)
+
+    def score(chunk: CsvChunk) -> dict[str, np.ndarray]:
+        result = gail.BCRAT.assess(bcra_inputs(chunk))
+        summary.add(result.error)
+        return output_columns(result)
+
+    map_csv(
+        input_path, output_path, score, output_columns=OUTPUT_COLUMNS,
+        numeric_columns=INPUT_COLUMNS, chunk_rows=chunk_rows, on_progress=on_progress,
+    )  # fmt: skip
     return summary

@@ -10,7 +10,7 @@ Two kinds of Python text cannot be stored:
 
 :func:`refuses_unstorable_text` wraps a use case so that every text it is given (arguments,
 the fields of input dataclasses, the keys and values of mappings and sequences, at any depth)
-is checked before it runs; :class:`~pebs.services.trial.errors.InvalidFields` names each bad
+is checked before it runs; :class:`~pebs.services.errors.InvalidFields` names each bad
 input (``contact``, ``answers.item_1``) and nothing is read or written. The check is here, at the
 use case, because this is the one place every entry point (API, web pages, command line) passes
 through *with the caller's values*: the database layer sees identifying data only once it is
@@ -32,7 +32,7 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from pebs.services.trial.errors import InvalidFields
+from pebs.services.errors import InvalidFields
 
 __all__ = ["refuses_unstorable_text", "text_problems", "unstorable"]
 

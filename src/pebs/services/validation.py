@@ -25,7 +25,7 @@ model, the reference; columns: ``model``, the new one) and the categorical NRI o
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +36,7 @@ from pebs.io.csv_table import read_csv_chunks
 from pebs.io.errors import InputFormatError
 from pebs.risk import gail, personalised
 from pebs.risk.country import country_tables
+from pebs.risk.inputs import RiskInputs
 from pebs.stats import (
     AucDifference,
     CStatistic,
@@ -191,13 +192,13 @@ def validate_cohort(
         path, (), chunk_rows, text_columns=(*REQUIRED_COLUMNS, *FOLLOW_UP_COLUMNS)
     )
     for chunk in chunks:
-        arguments = parse_assessment_table(chunk.table, path, chunk.first_line)
+        inputs = parse_assessment_table(chunk.table, path, chunk.first_line)
         follow_up, event = parse_follow_up(chunk.table, path, chunk.first_line)
-        columns["age"].append(arguments["age"])
+        columns["age"].append(inputs.age)
         columns["follow_up"].append(follow_up)
         columns["event"].append(event)
         for name, score in scorers.items():
-            parts[name].append(score(arguments, follow_up))
+            parts[name].append(score(inputs, follow_up))
         if on_progress is not None:
             on_progress(chunk.bytes_read)
     if not columns["age"]:
@@ -226,16 +227,16 @@ def validate_cohort(
     )
 
 
-_Scorer = Callable[[dict, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
+_Scorer = Callable[[RiskInputs, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
 
 
 def _scorer(name: str, country: str) -> _Scorer:
-    """``score(arguments, follow_up) -> (risk_5y, expected, error flags)`` for one chunk."""
+    """``score(inputs, follow_up) -> (risk_5y, expected, error flags)`` for one chunk."""
     if name == "personalised":
         fitted = personalised.country_model(country)
 
-        def score(arguments: dict, follow_up: np.ndarray):
-            result = personalised.assess(fitted, **arguments)
+        def score(inputs: RiskInputs, follow_up: np.ndarray):
+            result = fitted.assess(inputs)
             ok = result.is_valid & np.isfinite(result.risk_5y)
             expected = np.full(ok.size, np.nan)
             if ok.any():
@@ -246,8 +247,11 @@ def _scorer(name: str, country: str) -> _Scorer:
 
         return score
 
-    def score_gail(arguments: dict, follow_up: np.ndarray):
-        factors = {k: v for k, v in arguments.items() if k not in ("density", "prs_z")}
+    def score_gail(inputs: RiskInputs, follow_up: np.ndarray):
+        factors = {
+            f.name: getattr(inputs, f.name) for f in fields(inputs)
+            if f.name not in ("density", "prs_z")
+        }  # fmt: skip
         age = factors["age"]
         five = gail.risk(**factors, race=1, projection_age=age + HORIZON_YEARS)
         window = gail.risk(

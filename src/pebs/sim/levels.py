@@ -5,7 +5,7 @@ The level of a woman is computed from her simulated five-year risk (``risk_5y``,
 and her family history, with the rule of the policy's own source:
 
 - MyPeBS (levels low / average / high / very_high): thresholds on the five-year risk of
-  :data:`pebs.risk.personalised.levels.UPPER_BOUNDS` (1%, 1.67%, 6%).
+  :data:`pebs.risk.levels.UPPER_BOUNDS` (1%, 1.67%, 6%).
 - WISDOM (low / average / elevated / highest): highest if the five-year risk is >= 6%;
   elevated if her relative risk is in the top 2.5% for her entry age; low if aged 40-49 with a
   five-year risk below 1.3%; otherwise average (Esserman et al. 2017, as in the policy file).
@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from pebs.risk.personalised.levels import LEVELS as MYPEBS_LEVELS
-from pebs.risk.personalised.levels import UPPER_BOUNDS
+from pebs.risk.levels import LEVELS as MYPEBS_LEVELS
+from pebs.risk.levels import UPPER_BOUNDS
 
 WISDOM_LEVELS = ("low", "average", "elevated", "highest")
 ISRAEL_LEVELS = ("average", "increased")

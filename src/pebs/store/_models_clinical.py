@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pebs.store._base import Base, one_of, user_fk, utcnow
-from pebs.store._enums import (
+from pebs.trial.vocabularies import (
     BEHAVIOURS,
     DEATH_CAUSES,
     DETECTION_MODES,

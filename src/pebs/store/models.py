@@ -2,9 +2,9 @@
 
 Conventions: integer surrogate keys; dates (birth, visits, diagnosis) are ``Date``; instants are
 timezone-aware UTC (:class:`~pebs.store._base.UTCDateTime`); enumerations are strings with a
-named ``CHECK`` constraint (allowed values: the tuples of ``_enums``, re-exported here); JSON
-columns hold answers, model inputs/outputs and audit values. Identifying data lives only in
-:class:`ParticipantIdentity`, encrypted (:mod:`pebs.store.crypto`).
+named ``CHECK`` constraint (allowed values: the tuples of :mod:`pebs.trial.vocabularies`,
+re-exported here); JSON columns hold answers, model inputs/outputs and audit values. Identifying
+data lives only in :class:`ParticipantIdentity`, encrypted (:mod:`pebs.store.crypto`).
 """
 
 from __future__ import annotations
@@ -29,7 +29,17 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pebs.store._base import Base, both_or_neither, one_of, user_fk, utcnow
-from pebs.store._enums import (
+from pebs.store._models_auth import ApiToken, AuthSession, LoginThrottle, TotpUsage
+from pebs.store._models_clinical import (
+    Death,
+    Outcome,
+    PlannedExam,
+    QuestionnaireResponse,
+    RiskAssessment,
+    ScreeningPlan,
+    Visit,
+)
+from pebs.trial.vocabularies import (
     ALLOCATION_METHODS,
     BEHAVIOURS,
     COUNTRY_ROLES,
@@ -46,16 +56,6 @@ from pebs.store._enums import (
     STAGE_GROUPS,
     VISIT_TYPES,
     WITHDRAWAL_LEVELS,
-)
-from pebs.store._models_auth import ApiToken, AuthSession, LoginThrottle, TotpUsage
-from pebs.store._models_clinical import (
-    Death,
-    Outcome,
-    PlannedExam,
-    QuestionnaireResponse,
-    RiskAssessment,
-    ScreeningPlan,
-    Visit,
 )
 
 __all__ = [

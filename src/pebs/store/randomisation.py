@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date, datetime
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, insert, select, text, update
+from sqlalchemy import Row, bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from pebs.store.models import (
@@ -23,18 +22,12 @@ from pebs.store.models import (
     AllocationList,
     AllocationSlot,
     Consent,
-    Country,
     EligibilityAssessment,
     Participant,
-    ParticipantIdentity,
     ProtocolVersion,
-    Site,
-    Study,
 )
-from pebs.store.repositories import Scope
 
 __all__ = [
-    "allocation_subject",
     "existing_allocation",
     "gate_records",
     "insert_allocation",
@@ -45,51 +38,6 @@ __all__ = [
 ]
 
 _STRATUM_LOCK_CLASS = 0x7065_6273  # "pebs": first key of the two-key advisory locks on strata
-
-
-def _subject_statement() -> Select:
-    return (
-        select(
-            Participant.id.label("participant_id"),
-            Participant.study_id,
-            Participant.status,
-            Participant.is_test,
-            Participant.stratum,
-            Participant.age_band,
-            Site.code.label("site_code"),
-            Country.code.label("country_code"),
-            Country.time_zone,
-            Study.id.label("study_pk"),
-            Study.name.label("study_name"),
-            Study.config_sha256,
-            ParticipantIdentity.date_of_birth_enc,
-        )
-        .join(Site, Participant.site_id == Site.id)
-        .join(Country, Site.country_id == Country.id)
-        .join(Study, Country.study_id == Study.id)
-        .outerjoin(ParticipantIdentity, ParticipantIdentity.participant_id == Participant.id)
-        .where(Participant.study_id == bindparam("study_id"))
-    )
-
-
-@lru_cache(maxsize=512)
-def _scoped_subject(scope: Scope, for_update: bool) -> Select:
-    statement = scope.apply(_subject_statement())
-    return statement.with_for_update(of=Participant) if for_update else statement
-
-
-def allocation_subject(
-    session: Session, scope: Scope, study_id: str, *, for_update: bool
-) -> Row[Any] | None:
-    """Her participant row with site, country, study and encrypted birth date.
-
-    Read through ``scope`` (``None`` when she is not in it); ``for_update`` locks her row
-    (PostgreSQL; SQLite's writer lock already serialises writers). Read her allocation with
-    :func:`existing_allocation` *after* the lock: on PostgreSQL a row joined to a locked row is
-    read from the snapshot taken before the lock was granted.
-    """
-    statement = _scoped_subject(scope, for_update)
-    return session.connection().execute(statement, {"study_id": study_id}).first()
 
 
 _ALLOCATION = select(Allocation.arm, Allocation.method, Allocation.allocated_at).where(
@@ -144,7 +92,7 @@ def protocol_version_label(session: Session, protocol_version_id: int) -> str | 
     return session.connection().execute(_PROTOCOL_VERSION, {"id": protocol_version_id}).scalar()
 
 
-def lock_stratum(session: Session, study_id: int, stratum: str, *, is_test: bool = False) -> None:
+def lock_stratum(session: Session, study_pk: int, stratum: str, *, is_test: bool = False) -> None:
     """Serialise allocations in one stratum until the end of the transaction.
 
     PostgreSQL: a transaction-level advisory lock on (study, stratum, test flag); allocations in
@@ -155,7 +103,7 @@ def lock_stratum(session: Session, study_id: int, stratum: str, *, is_test: bool
     connection = session.connection()
     if connection.dialect.name != "postgresql":
         return
-    digest = hashlib.sha256(f"{study_id}\x1f{stratum}\x1f{int(is_test)}".encode()).digest()
+    digest = hashlib.sha256(f"{study_pk}\x1f{stratum}\x1f{int(is_test)}".encode()).digest()
     key = int.from_bytes(digest[:4], "big", signed=True)
     connection.execute(_ADVISORY_LOCK, {"class": _STRATUM_LOCK_CLASS, "key": key})
 
@@ -183,12 +131,12 @@ _FREE_SLOT = (  # uses ix_allocation_slots_free
 
 
 def next_free_slot(
-    session: Session, study_id: int, stratum: str, *, is_test: bool = False
+    session: Session, study_pk: int, stratum: str, *, is_test: bool = False
 ) -> Row[Any] | None:
     """(id, arm) of the stratum's first unused, usable slot in (list version, position) order;
     ``None`` when every list of the study is exhausted for this stratum."""
     connection = session.connection()
-    list_ids = connection.execute(_LIST_IDS, {"study_pk": study_id, "is_test": is_test}).scalars()
+    list_ids = connection.execute(_LIST_IDS, {"study_pk": study_pk, "is_test": is_test}).scalars()
     for list_id in list_ids.all():  # a few lists at most
         slot = connection.execute(_FREE_SLOT, {"list_id": list_id, "stratum": stratum}).first()
         if slot is not None:

@@ -12,14 +12,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, func, insert, select, tuple_, update
+from sqlalchemy import Row, Select, bindparam, insert, select, tuple_, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from pebs.store.models import (
     COUNTRY_ROLES,
     SITE_ROLES,
     Allocation,
-    AllocationList,
     Country,
     Participant,
     ParticipantIdentity,
@@ -31,15 +30,12 @@ from pebs.store.models import (
 
 __all__ = [
     "Scope",
-    "count_participants",
     "due_visits",
     "get_allocation",
-    "get_participant",
     "get_site",
     "get_study",
     "get_user",
     "insert_participant",
-    "latest_allocation_list",
     "list_participants",
     "next_participant_sequence",
     "participant_with_hmac",
@@ -109,10 +105,10 @@ def get_study(session: Session, name: str) -> Study | None:
     return session.scalar(select(Study).where(Study.name == name))
 
 
-def get_site(session: Session, study_id: int, site_code: str) -> Site | None:
-    """The site with study-wide ``site_code`` (``FR-GR``)."""
+def get_site(session: Session, study_pk: int, site_code: str) -> Site | None:
+    """The site with study-wide ``site_code`` (``FR-GR``) of the study with key ``study_pk``."""
     return session.scalar(
-        select(Site).join(Country).where(Country.study_id == study_id, Site.code == site_code)
+        select(Site).join(Country).where(Country.study_id == study_pk, Site.code == site_code)
     )
 
 
@@ -183,11 +179,6 @@ def insert_participant(session: Session, identity: dict[str, Any], **values: Any
     return participant_id
 
 
-def get_participant(session: Session, scope: Scope, study_id: str) -> Participant | None:
-    """The participant with pseudonymous ``study_id``, if it exists in ``scope``."""
-    return session.scalar(scope.apply(select(Participant).where(Participant.study_id == study_id)))
-
-
 def list_participants(
     session: Session,
     scope: Scope,
@@ -202,13 +193,6 @@ def list_participants(
         statement = statement.where(Participant.site_id == site_id)
     statement = scope.apply(statement).order_by(Participant.id).limit(limit)
     return list(session.scalars(statement))
-
-
-def count_participants(session: Session, scope: Scope, *, site_id: int | None = None) -> int:
-    statement = select(func.count()).select_from(Participant)
-    if site_id is not None:
-        statement = statement.where(Participant.site_id == site_id)
-    return int(session.scalar(scope.apply(statement)) or 0)
 
 
 _HMAC_OWNER = select(ParticipantIdentity.participant_id).where(
@@ -229,21 +213,6 @@ def participant_with_hmac(session: Session, national_id_hmac: str) -> int | None
 
 def get_allocation(session: Session, participant_id: int) -> Allocation | None:
     return session.scalar(select(Allocation).where(Allocation.participant_id == participant_id))
-
-
-def latest_allocation_list(
-    session: Session, study_id: int, *, is_test: bool = False
-) -> AllocationList | None:
-    """The study's list of highest version (test/training lists are kept apart)."""
-    return session.scalar(
-        select(AllocationList)
-        .where(AllocationList.study_id == study_id, AllocationList.is_test == is_test)
-        .order_by(AllocationList.version.desc())
-        .limit(1)
-    )
-
-
-# --- worklists -----------------------------------------------------------------------------
 
 
 def due_visits(

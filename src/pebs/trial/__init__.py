@@ -31,6 +31,7 @@ from pebs.trial.eligibility import (
 )
 from pebs.trial.pathway import (
     ARM_EVENTS,
+    COLLECTING,
     WITHDRAWAL_LEVELS,
     AllocationGate,
     AllocationGateError,
@@ -88,6 +89,7 @@ __all__ = [
     "ALGORITHM_VERSION",
     "ARM_EVENTS",
     "CLASSICAL_INPUTS",
+    "COLLECTING",
     "DEFAULT_AGE_BANDS",
     "DEFAULT_DESIGN",
     "DEFAULT_STRATA",

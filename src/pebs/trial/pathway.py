@@ -67,6 +67,14 @@ class Event(enum.StrEnum):
     DIED = "died"
 
 
+COLLECTING: tuple[State, ...] = (
+    State.RANDOMISED_STANDARD, State.RANDOMISED_RISK_BASED, State.RISK_ASSESSED,
+    State.PLAN_GIVEN, State.IN_FOLLOW_UP, State.COMPLETED, State.WITHDRAWN_NO_CONTACT,
+)  # fmt: skip
+"""States in which follow-up data (visits, outcomes) is collected: randomised, and not withdrawn
+from data collection (a woman who only declined further contact is still followed in records)."""
+
+
 WITHDRAWAL_LEVELS: dict[str, tuple[Event, State]] = {
     "no_further_contact": (Event.WITHDREW_NO_CONTACT, State.WITHDRAWN_NO_CONTACT),
     "no_further_data_collection": (Event.WITHDREW_NO_DATA, State.WITHDRAWN_NO_DATA),

@@ -1,4 +1,5 @@
-"""Which risk-model inputs a study requires, and whether an answer lowers a woman's level.
+"""Which risk model a study uses, which of its inputs it requires, and whether an answer lowers a
+woman's level.
 
 Each input of a risk assessment is in one of three states: a **value**, an explicit
 **unknown** (she does not know, or the measurement will not be available: recorded as such and
@@ -11,7 +12,10 @@ category. The study file says which inputs are required (``[risk_assessment]``, 
 - ``allow_provisional``: if true, an assessment without the polygenic risk score (``prs_z``
   absent, for instance while the laboratory result is awaited) is allowed and marked
   *provisional*; if false it is refused. An explicit ``"unknown"`` PRS (no result will come)
-  gives a final assessment that lists the PRS as unknown.
+  gives a final assessment that lists the PRS as unknown;
+- ``model`` (optional): the id of the five-year model, one of
+  :func:`pebs.risk.registry.model_ids` (default :data:`pebs.risk.registry.DEFAULT_MODEL`, the
+  personalised model).
 
 An input that is not required may be left absent: it is then recorded and scored as unknown.
 ``atypical_hyperplasia`` is asked only of women who had a biopsy: with ``n_biopsies = 0`` it is
@@ -30,7 +34,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pebs.risk.personalised.levels import LEVELS
+from pebs.risk.levels import LEVELS
+from pebs.risk.registry import DEFAULT_MODEL, UnknownModelError, check_model_id
 
 __all__ = [
     "CLASSICAL_INPUTS",
@@ -60,7 +65,7 @@ CLASSICAL_INPUTS = ("n_biopsies", "age_at_menarche", "age_at_first_birth", "n_re
 PROVISIONAL_INPUT = "prs_z"
 """Without it (absent) an assessment can only be provisional."""
 
-_KEYS = frozenset({"required", "allow_provisional"})
+_KEYS = frozenset({"required", "allow_provisional", "model"})
 
 
 class RiskRulesError(ValueError):
@@ -69,10 +74,12 @@ class RiskRulesError(ValueError):
 
 @dataclass(frozen=True)
 class RiskInputRules:
-    """A study's requirements on the inputs of a risk assessment (see the module docstring)."""
+    """A study's risk model and its requirements on the inputs (see the module docstring)."""
 
     required: tuple[str, ...] = RISK_INPUTS
     allow_provisional: bool = False
+    model: str = DEFAULT_MODEL
+    """Id of the five-year model (:mod:`pebs.risk.registry`)."""
 
     def absent_required(self, answers: Mapping[str, Any]) -> tuple[str, ...]:
         """Required inputs that ``answers`` leaves absent (``None`` or not a key), in
@@ -98,7 +105,14 @@ class RiskInputRules:
         )
 
     def as_json(self) -> dict[str, Any]:
-        return {"required": list(self.required), "allow_provisional": self.allow_provisional}
+        """The rules as stored; ``model`` only when it is not the default, so that a configuration
+        stored before the key existed reads, and compares, the same."""
+        document: dict[str, Any] = {
+            "required": list(self.required), "allow_provisional": self.allow_provisional,
+        }  # fmt: skip
+        if self.model != DEFAULT_MODEL:
+            document["model"] = self.model
+        return document
 
 
 DEFAULT_RULES = RiskInputRules()
@@ -112,7 +126,13 @@ def parse_rules(section: Any, key: str = "risk_assessment") -> RiskInputRules:
     :class:`RiskRulesError` names the key, the bad value and the allowed values.
 
     >>> parse_rules({"required": ["n_biopsies", "prs_z"], "allow_provisional": True})
-    RiskInputRules(required=('n_biopsies', 'prs_z'), allow_provisional=True)
+    RiskInputRules(required=('n_biopsies', 'prs_z'), allow_provisional=True, \
+model='pebs-personalised-5y')
+    >>> parse_rules({"model": "gail"})
+    Traceback (most recent call last):
+    ...
+    pebs.trial.risk_inputs.RiskRulesError: risk_assessment.model: unknown risk model 'gail'; \
+allowed: pebs-personalised-5y
     >>> parse_rules({"required": ["biopsies"]})
     Traceback (most recent call last):
     ...
@@ -145,15 +165,22 @@ density, prs_z
             f"{key}.allow_provisional: true needs {PROVISIONAL_INPUT!r} in {key}.required (an "
             "assessment is provisional only without a required PRS)"
         )
+    try:
+        model = check_model_id(section.get("model", DEFAULT_MODEL), f"{key}.model")
+    except UnknownModelError as exc:
+        raise RiskRulesError(str(exc)) from None
     ordered = tuple(name for name in RISK_INPUTS if name in required)
-    return RiskInputRules(ordered, provisional)
+    return RiskInputRules(ordered, provisional, model)
 
 
 def rules_from_json(document: Mapping[str, Any] | None) -> RiskInputRules:
     """The rules written by :meth:`RiskInputRules.as_json` (``None``: :data:`DEFAULT_RULES`)."""
     if not document:
         return DEFAULT_RULES
-    return RiskInputRules(tuple(document["required"]), bool(document["allow_provisional"]))
+    return RiskInputRules(
+        tuple(document["required"]), bool(document["allow_provisional"]),
+        document.get("model", DEFAULT_MODEL),
+    )  # fmt: skip
 
 
 def is_lower(previous: str | None, new: str) -> bool:

@@ -21,13 +21,14 @@ A study file (the shipped demo is ``pebs/trial/studies/mypebs-demo.toml``) has:
   ``title``; every language of every country needs at least one consent document;
 - ``[risk_assessment]`` (optional): ``required`` (the risk-model inputs that must be answered,
   with a value or ``"unknown"``) and ``allow_provisional`` (an assessment without the PRS is
-  allowed, marked provisional); see :mod:`pebs.trial.risk_inputs`. Without the section every
-  input is required and no assessment is provisional.
+  allowed, marked provisional) and ``model`` (the five-year model's id, default the personalised
+  model; :mod:`pebs.risk.registry`); see :mod:`pebs.trial.risk_inputs`. Without the section every
+  input is required, no assessment is provisional and the model is the personalised one.
 - ``[[instrument]]`` (optional): the questionnaires of the study, their items and the type of
   each answer (:mod:`pebs.trial.instruments`); a questionnaire response must name one of them.
 
-Policy names must be policies shipped in ``pebs/screening/policies/`` (checked to be for the right
-arm) or one of :data:`ANNOUNCED_POLICIES`, the MyPeBS ones being shipped by the screening work.
+Policy names must be policies shipped in ``pebs/screening/policies/``, checked to be for the right
+arm.
 
 :func:`load_study` reads a shipped study by name, or a study file by path (the one place
 :mod:`pebs.trial` reads a file that is not packaged, as :func:`pebs.screening.load_policy` does).
@@ -54,9 +55,6 @@ from pebs.trial.strata import AgeBand, StrataDefinition, StratumError, all_strat
 
 COUNTRY_POLICY = "country"
 """Arm policy meaning "each country's ``standard_policy``"."""
-
-ANNOUNCED_POLICIES = frozenset({"fr", "it", "be", "il", "uk-england", "es", "mypebs-risk-based"})
-"""Policy names accepted before their files ship in :mod:`pebs.screening` (the MyPeBS set)."""
 
 _COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
 _LANGUAGE = re.compile(r"^[a-z]{2}$")
@@ -292,16 +290,15 @@ class _Reader:
 
 def _policy(reader: _Reader, key: str, name: str, arm: str) -> None:
     shipped = shipped_policies()
-    if name not in shipped and name not in ANNOUNCED_POLICIES:
-        known = ", ".join(sorted(set(shipped) | ANNOUNCED_POLICIES))
+    if name not in shipped:
+        known = ", ".join(sorted(shipped))
         raise reader.error(key, f"unknown screening policy {name!r}; known: {known}")
-    if name in shipped:
-        try:
-            policy = load_policy(name)
-        except PolicyError as exc:
-            raise reader.error(key, f"policy {name!r} cannot be loaded ({exc})") from exc
-        if policy.arm not in (arm, "any"):
-            raise reader.error(key, f"policy {name!r} is for the {policy.arm} arm, not {arm}")
+    try:
+        policy = load_policy(name)
+    except PolicyError as exc:
+        raise reader.error(key, f"policy {name!r} cannot be loaded ({exc})") from exc
+    if policy.arm not in (arm, "any"):
+        raise reader.error(key, f"policy {name!r} is for the {policy.arm} arm, not {arm}")
 
 
 def _arms(reader: _Reader, data: dict) -> tuple[tuple[Arm, ...], BlockDesign]:

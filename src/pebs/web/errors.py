@@ -1,9 +1,10 @@
-"""The API's one error table, rendered as pages for the HTML side.
+"""The one error table (:mod:`pebs.http.status`), rendered as pages for the HTML side.
 
-Requests under ``/api`` keep the API's JSON error bodies (its handlers are reused as they are).
-On pages, a missing or ended session redirects to the login page (remembering where the user was
-going), a pending second factor to the TOTP page, and every other service error is a page with
-the status of :data:`pebs.api.errors.ERROR_STATUS` and the service's message.
+Requests under ``/api`` keep the API's JSON error bodies (the app's handlers are reused as they
+are). On pages, a missing or ended session redirects to the login page (remembering where the
+user was going), a pending second factor to the TOTP page, and every other service error is a
+page with the status of :data:`pebs.http.status.ERROR_STATUS` and the service's message (in the
+page language when the service gives a message code, :func:`pebs.web.forms.refusal_text`).
 """
 
 from __future__ import annotations
@@ -17,21 +18,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from pebs.api import API_PREFIX
-from pebs.api.errors import KEY_MISMATCH, status_for
-from pebs.services.auth import NotAuthenticated, SecondFactorRequired
-from pebs.services.trial.errors import ServiceError
-from pebs.store.crypto import DecryptionError
-from pebs.web.rendering import render
+from pebs.http.paths import is_api_path
+from pebs.http.status import KEY_MISMATCH, DecryptionError, status_for
+from pebs.services.errors import NotAuthenticated, SecondFactorRequired, ServiceError
+from pebs.web.forms import refusal_text
+from pebs.web.rendering import catalogue_for, render
 
-__all__ = ["install_page_errors", "is_api_path", "safe_next"]
+__all__ = ["install_page_errors", "safe_next"]
 
 _log = logging.getLogger("pebs.web")
 Handler = Callable[[Request, Exception], Awaitable[Response]]
-
-
-def is_api_path(path: str) -> bool:
-    return path == "/api" or path.startswith("/api/") or path.startswith(API_PREFIX)
 
 
 def safe_next(target: str | None) -> str:
@@ -61,7 +57,8 @@ async def _service_error(request: Request, error: Exception) -> Response:
         return _login_redirect(request)
     if isinstance(error, SecondFactorRequired):
         return RedirectResponse("/login/totp", status_code=303)
-    return _page_error(request, status_for(error), error.code, str(error))
+    detail = refusal_text(error, catalogue_for(request))
+    return _page_error(request, status_for(error), error.code, detail)
 
 
 async def _validation_error(request: Request, error: Exception) -> Response:

@@ -2,10 +2,12 @@
 
 A :class:`FormReader` turns the text of a posted form into values and collects one message per
 bad field (a message key of the catalogue and its values), so a page can show every problem at
-once next to its field. Rules the services own (dates in the future, ranges of the risk model,
-TNM consistency, pathway state) are not repeated here: the service's
-:class:`~pebs.services.trial.InvalidInput` names the field and :func:`service_field` puts its
-message next to that field.
+once next to its field. The limits both the API and the pages apply (lengths, ranges) come from
+:mod:`pebs.services.field_rules`. Rules the services own (dates in the future, ranges of the risk
+model, TNM consistency, pathway state) are not repeated here: the service's
+:class:`~pebs.services.errors.InvalidInput` names the field (``field``) and may give a message
+key of the catalogue (``message_code``, ``values``); :func:`place_refusal` puts it next to that
+field, in the page language when there is a key. No service message is parsed.
 
 >>> reader = FormReader({"age": "12x", "day": "2024-02-30", "n": "3"})
 >>> reader.integer("age", 0, 99), reader.day("day"), reader.integer("n", 0, 5)
@@ -29,7 +31,18 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-__all__ = ["UNKNOWN", "FieldError", "FormReader", "service_field"]
+from pebs.services.errors import InvalidFields, InvalidInput, ServiceError
+from pebs.web.i18n import DEFAULT_LANGUAGE, Catalogue, catalogues
+
+__all__ = [
+    "UNKNOWN",
+    "FieldError",
+    "FormReader",
+    "place_refusal",
+    "refusal_error",
+    "refusal_text",
+    "service_field",
+]
 
 UNKNOWN = "unknown"
 """The answer "she does not know" (the services' ``UNKNOWN``)."""
@@ -158,16 +171,73 @@ class FormReader:
         return None
 
 
-def service_field(message: str, fields: Iterable[str]) -> str | None:
-    """The form field a service message names (``"birth_date: ... in the future"``), if any.
+def service_field(error: ServiceError, fields: Iterable[str]) -> str | None:
+    """The form field a service refusal names (its ``field``), if the form has it.
 
-    >>> service_field("birth_date: 2090-01-01 is in the future", ["name", "birth_date"])
-    'birth_date'
-    >>> service_field("t, n, m: give all three", ["t", "n", "m"]) is None
-    True
+    >>> refusal = InvalidInput("2090-01-01 is in the future", field="birth_date")
+    >>> service_field(refusal, ["name", "birth_date"]), service_field(refusal, ["name"])
+    ('birth_date', None)
     """
-    head, sep, _ = message.partition(":")
-    if not sep:
-        return None
-    head = head.strip()
-    return head if head in set(fields) else None
+    field_name = error.field if isinstance(error, InvalidInput) else None
+    return field_name if field_name in set(fields) else None
+
+
+def refusal_error(error: InvalidInput) -> FieldError:
+    """A service refusal as the message next to its field: the catalogue's message
+    (``message_code``, in the page language) when the service gives one, else its own text.
+
+    >>> refusal_error(InvalidInput("2090-01-01 is in the future", field="birth_date",
+    ...                            message_code="error.future", values={"day": "2090-01-01"}))
+    FieldError(key='error.future', values={'day': '2090-01-01'})
+    >>> refusal_error(InvalidInput("must not be empty", field="name"))
+    FieldError(key='error.service', values={'message': 'must not be empty'})
+    """
+    code = error.message_code
+    if code is not None and catalogues()[DEFAULT_LANGUAGE].has(code):
+        return FieldError(code, dict(error.values))
+    return FieldError("error.service", {"message": error.problem})
+
+
+def refusal_text(error: ServiceError, catalogue: Catalogue) -> str:
+    """A service refusal for a page that shows it as one message: in the page language when
+    the service gives a ``message_code`` (after the field's label), else its own text.
+
+    >>> refusal = InvalidInput("'xx' is unknown", field="language", message_code="error.choice",
+    ...                        values={"allowed": "it, en"})
+    >>> refusal_text(refusal, catalogues()["fr"])
+    'Langue du formulaire de consentement : choisissez parmi : it, en'
+    >>> refusal_text(InvalidInput("no"), catalogues()["fr"])
+    'no'
+    """
+    code = error.message_code if isinstance(error, InvalidInput) else None
+    if code is None or not catalogue.has(code):
+        return str(error)
+    assert isinstance(error, InvalidInput)
+    text = catalogue.text(code, **error.values)
+    if error.field is None:
+        return text
+    label = f"field.{error.field}"
+    name = catalogue.text(label) if catalogue.has(label) else error.field
+    return catalogue.text("error.field_message", field=name, message=text)
+
+
+def place_refusal(
+    reader: FormReader, error: ServiceError, fields: Iterable[str], catalogue: Catalogue
+) -> str | None:
+    """Put a service's refusal next to each form field it names; what names none of them is
+    returned, as one message for the page (``None`` when everything found its field)."""
+    names = set(fields)
+    if isinstance(error, InvalidFields):
+        rest = []
+        for name, message in error.fields.items():
+            if name in names:
+                reader.errors.setdefault(name, FieldError("error.service", {"message": message}))
+            else:
+                rest.append(f"{name}: {message}")
+        return "; ".join(rest) or None
+    field_name = service_field(error, names)
+    if field_name is None:
+        return refusal_text(error, catalogue)
+    assert isinstance(error, InvalidInput)
+    reader.errors[field_name] = refusal_error(error)
+    return None

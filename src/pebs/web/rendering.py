@@ -18,7 +18,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from pebs.services.trial import PERMISSIONS, Action
+from pebs.services.actor import PERMISSIONS, Action
 from pebs.web.i18n import LANGUAGES, Catalogue, catalogues, negotiate
 from pebs.web.viewer import Viewer
 

@@ -1,6 +1,6 @@
 """Who is looking at a page: the session cookie's principal, and the CSRF check of forms.
 
-Pages authenticate with the API's session cookie (:data:`pebs.api.state.SESSION_COOKIE`,
+Pages authenticate with the session cookie the API uses too (:mod:`pebs.http.session_cookie`:
 HttpOnly, SameSite=Lax, Secure when served over HTTPS) through the same
 :func:`pebs.services.auth.authenticate` (idle and absolute timeouts, revocation, disabled
 accounts). A form that changes something carries the session's CSRF token in a hidden
@@ -19,11 +19,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
-from pebs.api.deps import StateDep
-from pebs.api.state import SESSION_COOKIE
-from pebs.services.auth import NotAuthenticated, Principal, authenticate, csrf_matches, csrf_token
-from pebs.services.trial import Actor
-from pebs.services.trial.errors import PermissionDenied
+from pebs.http.deps import StateDep
+from pebs.http.session_cookie import SESSION_COOKIE
+from pebs.services.actor import Actor
+from pebs.services.auth import Principal, authenticate, csrf_matches, csrf_token
+from pebs.services.errors import NotAuthenticated, PermissionDenied
 
 __all__ = [
     "CSRF_FIELD",

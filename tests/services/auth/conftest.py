@@ -1,8 +1,7 @@
 """Fixtures: the authentication services on SQLite *and* PostgreSQL, with demo logins.
 
-The database fixtures come from ``tests/conftest.py``. Passwords are hashed with cheap argon2id
-parameters (the production parameters take ~0.3 s per hash): the algorithm and code path are the
-same.
+The database fixtures come from ``tests/conftest.py``. Passwords are hashed with
+:data:`factories.FAST_HASHER` (cheap argon2id parameters, same algorithm and code path).
 """
 
 from __future__ import annotations
@@ -12,20 +11,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from factories import FAST_HASHER, STUDY
+from pebs.services.actor import Actor
 from pebs.services.auth import AuthPolicy, DemoLogin, provision_demo_accounts
 from pebs.services.auth.totp import code_at
-from pebs.services.trial import Actor, load_study_config
+from pebs.services.trial import load_study_config
 from pebs.store.crypto import IdentityCipher
 from pebs.store.engine import session_factory
 from pebs.store.models import AuditEvent
 
-STUDY = "mypebs-demo"
 T0 = datetime(2025, 3, 3, 10, 0, tzinfo=UTC)
-FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 @dataclass

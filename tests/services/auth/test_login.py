@@ -9,11 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from pebs.services.actor import Actor
 from pebs.services.auth import (
-    NotAuthenticated,
-    SecondFactorRequired,
-    TooManyAttempts,
-    TotpCodeReused,
     authenticate,
     begin_totp_enrolment,
     confirm_totp_enrolment,
@@ -25,7 +22,15 @@ from pebs.services.auth import (
 )
 from pebs.services.auth.tokens import token_sha256
 from pebs.services.auth.totp import code_at
-from pebs.services.trial import Actor, InvalidInput, NotFound, PermissionDenied
+from pebs.services.errors import (
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    SecondFactorRequired,
+    TooManyAttempts,
+    TotpCodeReused,
+)
 from pebs.store.audit import verify_chain
 from pebs.store.models import AuthSession
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from argon2 import PasswordHasher
 
+from factories import FAST_HASHER
 from pebs.services.auth.passwords import check_new_password, hash_password, verify_password
 from pebs.services.auth.policy import default_hasher
 from pebs.services.auth.tokens import csrf_matches, csrf_token, new_token, token_sha256
 from pebs.services.auth.totp import code_at, matching_step, step_of
-from pebs.services.trial import InvalidInput
+from pebs.services.errors import InvalidInput
 
 RFC6238_SHA1_KEY = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"  # base32 of ASCII "12345678901234567890"
 # RFC 6238, appendix B (SHA-1, 8 digits): the 6-digit codes are the last six digits.
@@ -37,7 +37,7 @@ def test_a_code_is_accepted_within_one_step_of_drift_and_only_once() -> None:
 
 
 def test_password_hashes_are_argon2id_salted_and_verified() -> None:
-    hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    hasher = FAST_HASHER
     first = hash_password(hasher, "correct horse battery")
     second = hash_password(hasher, "correct horse battery")
     assert first.startswith("$argon2id$v=19$")

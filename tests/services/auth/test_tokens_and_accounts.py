@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from pebs.services.actor import Actor, actor_for
 from pebs.services.auth import (
-    NotAuthenticated,
     authenticate,
     create_api_token,
     disable_account,
@@ -20,7 +20,7 @@ from pebs.services.auth import (
     set_password,
 )
 from pebs.services.auth.tokens import token_sha256
-from pebs.services.trial import Actor, InvalidInput, NotFound, PermissionDenied, actor_for
+from pebs.services.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from pebs.store.models import ApiToken, Site, User
 
 T0 = datetime(2025, 3, 3, 10, 0, tzinfo=UTC)  # as in conftest.py

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from pebs.services.trial import Actor, load_study_config
+from pebs.services.actor import Actor
+from pebs.services.trial import load_study_config
 from pebs.store.engine import create_engine_for, session_factory
 
 OPERATOR = "cli:tester"

@@ -14,8 +14,9 @@ from sqlalchemy import select
 
 from pebs import __version__
 from pebs.io.errors import FileAccessError
-from pebs.services.operations import ToolMissing, backup_database, manifest_path
-from pebs.services.trial import DatabaseNotReady, open_database, verify_audit_chain
+from pebs.services.errors import DatabaseNotReady, ToolMissing
+from pebs.services.operations import backup_database, manifest_path
+from pebs.services.trial import open_database, verify_audit_chain
 from pebs.store import migrate
 from pebs.store.audit import append_event
 from pebs.store.engine import create_engine_for, session_factory

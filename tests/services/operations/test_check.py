@@ -13,8 +13,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
+from pebs.services.actor import actor_for
 from pebs.services.operations import run_checks
-from pebs.services.trial import actor_for, generate_allocation_list
+from pebs.services.trial import generate_allocation_list
 from pebs.store import migrate
 from pebs.store.engine import create_engine_for, session_factory
 

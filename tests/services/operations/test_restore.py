@@ -9,14 +9,13 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import make_url
 
+from pebs.services.errors import BackupRejected, Conflict
 from pebs.services.operations import (
     BackupManifest,
-    BackupRejected,
     backup_database,
     manifest_path,
     restore_database,
 )
-from pebs.services.trial import Conflict
 from pebs.store import migrate
 from pebs.store.audit import append_event
 from pebs.store.engine import create_engine_for, session_factory

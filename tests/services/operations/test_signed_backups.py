@@ -15,17 +15,15 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from pebs.services.errors import BackupRejected, Conflict, SignatureRejected
 from pebs.services.operations import (
     BackupManifest,
-    BackupRejected,
-    SignatureRejected,
     backup_database,
     hold_serving_lock,
     manifest_path,
     restore_database,
 )
 from pebs.services.operations.serving_lock import exclusive_lock
-from pebs.services.trial import Conflict
 from pebs.store.engine import create_engine_for, session_factory
 from pebs.store.models import AuditEvent, User
 

@@ -26,16 +26,18 @@ from sqlalchemy import Connection, Engine, func, select, text, update
 from sqlalchemy.engine import make_url
 
 from pebs.cli import main
+from pebs.services.actor import Actor, actor_for
+from pebs.services.errors import SignatureRejected
+from pebs.services.keys import IdentityKeys
 from pebs.services.operations import (
     BackupManifest,
-    SignatureRejected,
     backup_database,
     deep_verify_database,
     manifest_path,
     restore_database,
     run_checks,
 )
-from pebs.services.trial import Actor, IdentityKeys, actor_for, load_study_config
+from pebs.services.trial import load_study_config
 from pebs.services.trial.demo_data import seed_demo_participants
 from pebs.store import IdentityCipher
 from pebs.store.engine import create_engine_for, session_factory

@@ -7,17 +7,17 @@ The database fixtures (``backend``, ``url``, ``engine``, ``session_maker``) come
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from factories import AT, CONSENT_LANGUAGE, DEMO_ACCOUNTS, ELIGIBLE, STUDY
+from pebs.services.actor import Actor, actor_for
+from pebs.services.keys import IdentityKeys
 from pebs.services.trial import (
-    Actor,
-    IdentityKeys,
     NewParticipant,
-    actor_for,
     allocate,
     assess_eligibility,
     generate_allocation_list,
@@ -30,25 +30,10 @@ from pebs.store.audit import verify_chain
 from pebs.store.crypto import IdentityCipher
 from pebs.store.models import AuditEvent, Base, Country, Site, User
 
-STUDY = "mypebs-demo"
-AT = datetime(2025, 3, 3, 10, 0, tzinfo=UTC)
-"""Default instant of the tests: protocol 2.0 and every consent document are in force."""
 TODAY = date(2025, 3, 3)
+"""The day of ``AT`` (:data:`factories.AT`)."""
 BORN_52 = date(1972, 5, 10)
 """52 on TODAY: stratum <site>:50-59."""
-
-ELIGIBLE_ANSWERS: dict[str, bool] = {
-    "history_breast_cancer": False,
-    "history_atypical_lesion": False,
-    "history_lcis": False,
-    "chest_irradiation": False,
-    "high_penetrance_mutation": False,
-    "bilateral_mastectomy": False,
-    "abnormality_under_workup": False,
-    "able_to_consent": True,
-    "understands_study_language": True,
-    "health_coverage": True,
-}
 
 
 class Db:
@@ -92,7 +77,7 @@ class Trial:
     AT = AT
     TODAY = TODAY
     BORN_52 = BORN_52
-    ELIGIBLE = ELIGIBLE_ANSWERS
+    ELIGIBLE = ELIGIBLE
 
     def actor(self, name: str) -> Actor:
         return self.actors[name]
@@ -133,9 +118,9 @@ class Trial:
         """A registered, eligible, consented woman (language: the site country's first)."""
         study_id = self.register(site, born=born, **extra)
         manager = self.actors["data_manager"]
-        assess_eligibility(self.sessions, manager, self.keys, study_id, ELIGIBLE_ANSWERS, at=AT)
-        language = {"IT": "it", "FR": "fr", "IL": "he", "BE": "nl", "UK": "en", "ES": "es"}
-        record_consent(self.sessions, manager, study_id, language=language[site[:2]], at=AT)
+        assess_eligibility(self.sessions, manager, self.keys, study_id, ELIGIBLE, at=AT)
+        language = CONSENT_LANGUAGE[site[:2]]
+        record_consent(self.sessions, manager, study_id, language=language, at=AT)
         return study_id
 
     def lists(self, strata: list[str], slots: int = 4, *, seed: int = 1, is_test=False):
@@ -164,13 +149,13 @@ def trial(session_maker: sessionmaker[Session], db: Db) -> Trial:
     load_study_config(session_maker, Actor.system("test"), STUDY, demo_users=True)
     keys = IdentityKeys.from_settings_values([IdentityCipher.generate_key()], b"k" * 32)
     roles = {
-        "staff": "demo-site-staff",
-        "investigator": "demo-site-investigator",
-        "coordinator": "demo-country-coordinator",
-        "data_manager": "demo-data-manager",
-        "statistician": "demo-statistician",
-        "monitor": "demo-monitor",
-        "administrator": "demo-administrator",
+        "staff": "site_staff",
+        "investigator": "site_investigator",
+        "coordinator": "country_coordinator",
+        "data_manager": "data_manager",
+        "statistician": "statistician",
+        "monitor": "monitor",
+        "administrator": "administrator",
     }
-    actors = {name: actor_for(session_maker, username) for name, username in roles.items()}
+    actors = {name: actor_for(session_maker, DEMO_ACCOUNTS[role]) for name, role in roles.items()}
     return Trial(session_maker, keys, actors, db)

@@ -8,16 +8,14 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from pebs.services.trial import (
+from pebs.services.errors import (
     AllocationRefused,
     Conflict,
     InvalidInput,
     PermissionDenied,
     StratumExhausted,
-    allocate,
-    mark_slot_unusable,
-    override_allocation,
 )
+from pebs.services.trial import allocate, mark_slot_unusable, override_allocation
 from pebs.store.models import Allocation, AllocationSlot, Participant
 from pebs.trial import generate_list, load_study
 

@@ -5,13 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from pebs.services.trial import (
-    Conflict,
-    InvalidInput,
-    PermissionDenied,
-    generate_allocation_list,
-    verify_allocation_list,
-)
+from pebs.services.errors import Conflict, InvalidInput, PermissionDenied
+from pebs.services.trial import generate_allocation_list, verify_allocation_list
 from pebs.store.models import AllocationList, AllocationSlot
 from pebs.trial import ALGORITHM, ALGORITHM_VERSION, generate_list, load_study
 

@@ -10,8 +10,8 @@ from datetime import date
 
 import pytest
 
+from pebs.services.actor import Actor
 from pebs.services.trial import (
-    Actor,
     NewParticipant,
     OutcomeRecord,
     RiskFactors,

@@ -7,15 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from pebs.services.trial import (
-    Actor,
-    Conflict,
-    InvalidInput,
-    PermissionDenied,
-    assess_eligibility,
-    record_consent,
-    withdraw,
-)
+from pebs.services.actor import Actor
+from pebs.services.errors import Conflict, InvalidInput, PermissionDenied
+from pebs.services.trial import assess_eligibility, record_consent, withdraw
 from pebs.store.models import Consent
 
 

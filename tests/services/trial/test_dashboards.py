@@ -8,10 +8,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import event
 
+from pebs.services.errors import InvalidInput, PermissionDenied
 from pebs.services.trial import (
-    InvalidInput,
     NewParticipant,
-    PermissionDenied,
     RiskFactors,
     VisitRecord,
     allocation_balance,

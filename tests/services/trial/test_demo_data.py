@@ -7,7 +7,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from pebs.services.trial import Conflict, InvalidInput, seed_demo_participants
+from pebs.services.errors import Conflict, InvalidInput
+from pebs.services.trial import seed_demo_participants
 from pebs.store.engine import create_engine_for, session_factory
 from pebs.store.models import (
     Allocation,
@@ -85,7 +86,8 @@ def test_the_demo_shows_every_stage_country_and_arm(trial) -> None:
 
 def test_the_same_seed_gives_the_same_demo(trial, tmp_path) -> None:
     """A second, fresh SQLite database seeded alike holds the same participants and results."""
-    from pebs.services.trial import Actor, actor_for, load_study_config
+    from pebs.services.actor import Actor, actor_for
+    from pebs.services.trial import load_study_config
     from pebs.store import migrate
 
     def snapshot(sessions):

@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from pebs.services.trial import Conflict, InvalidInput, assess_eligibility
+from pebs.services.errors import Conflict, InvalidInput
+from pebs.services.trial import assess_eligibility
 from pebs.store.models import EligibilityAssessment, Participant
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from factories import ELIGIBLE, STUDY
+from pebs.services.actor import Actor, actor_for
+from pebs.services.keys import IdentityKeys
 from pebs.services.trial import (
-    Actor,
-    IdentityKeys,
     NewParticipant,
     OutcomeRecord,
     RiskFactors,
     VisitRecord,
-    actor_for,
     allocate,
     assess_eligibility,
     create_screening_plan,
@@ -31,12 +31,6 @@ from pebs.store.crypto import IdentityCipher
 
 AT = datetime(2025, 6, 2, 8, 30, tzinfo=UTC)
 DAY = date(2025, 6, 2)
-STUDY = "mypebs-demo"
-EXCLUSIONS = ("history_breast_cancer", "history_atypical_lesion", "history_lcis",
-              "chest_irradiation", "high_penetrance_mutation", "bilateral_mastectomy",
-              "abnormality_under_workup")  # fmt: skip
-INCLUSIONS = ("able_to_consent", "understands_study_language", "health_coverage")
-ANSWERS = dict.fromkeys(EXCLUSIONS, False) | dict.fromkeys(INCLUSIONS, True)
 BIRTH_DATES = (date(1970, 2, 14), date(1968, 3, 15), date(1972, 1, 2), date(1966, 12, 1))
 """Four women aged 50-59 (screened in both arms in Italy): whatever the first block (2, 4 or
 6), both arms are drawn."""
@@ -55,7 +49,7 @@ def test_women_go_through_the_whole_trial(session_maker) -> None:
     for n, born in enumerate(BIRTH_DATES):
         new = NewParticipant("IT-TO", f"Woman {n}", born, national_id=f"ID-{n}")
         study_id = register_participant(session_maker, staff, keys, STUDY, new, at=AT).study_id
-        eligibility = assess_eligibility(session_maker, staff, keys, study_id, ANSWERS, at=AT)
+        eligibility = assess_eligibility(session_maker, staff, keys, study_id, ELIGIBLE, at=AT)
         assert eligibility.status == "eligible"
         record_consent(session_maker, staff, study_id, language="it", at=AT)
         allocated = allocate(session_maker, staff, keys, study_id, at=AT)

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import select
 
-from pebs.services.trial import (
-    InvalidInput,
-    PermissionDenied,
-    data_dictionary,
-    dictionary_csv,
-    export_participants_csv,
-    withdraw,
-)
+from pebs.io.exports import WRITERS
+from pebs.services.errors import InvalidInput, PermissionDenied
+from pebs.services.trial import data_dictionary, dictionary_csv, export_participants_csv, withdraw
+from pebs.services.trial import exports as exports_module
+from pebs.services.trial.exports import ExportSummary, export_dictionary, export_participants
 from pebs.store.models import AuditEvent
 
 
@@ -134,3 +133,81 @@ def test_the_data_dictionary_describes_every_column() -> None:
     assert units["age_at_entry"] == "years"
     assert {line["column"] for line in lines if line["identifying"] == "true"} == {
         "name", "birth_date", "contact", "national_id"}  # fmt: skip
+
+
+UNKNOWN_FORMAT = "format: 'xlsx' is not an export format; allowed: csv"
+
+PYTHON_TYPES = {"string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,),
+                "date": (date,), "datetime": (datetime,)}  # fmt: skip
+"""The values a writer receives for each column type (pebs.io.exports.columns)."""
+
+
+class RowsWriter:
+    """A writer of another format: keeps the columns and pages it is given."""
+
+    name = "rows"
+    media_type = "application/x-rows"
+    extension = "rows"
+
+    def __init__(self) -> None:
+        self.columns: tuple = ()
+        self.pages: list[list[tuple]] = []
+
+    def chunks(self, columns, pages):
+        self.columns = tuple(columns)
+        for page in pages:
+            self.pages.append(list(page))
+            yield b"page"
+
+
+def test_any_writer_gets_the_columns_and_pages_of_plain_values(trial, monkeypatch) -> None:
+    _women(trial)
+    writer = RowsWriter()
+    monkeypatch.setattr(exports_module, "WRITERS", {**WRITERS, "rows": writer})
+    export = export_participants(trial.sessions, trial.staff, trial.STUDY, format="rows",
+                                 include_identity=True, keys=trial.keys, chunk_rows=2)  # fmt: skip
+    assert (export.media_type, export.extension) == ("application/x-rows", "rows")
+    assert list(export.chunks) == [b"page"] * 3  # her site's five women, in pages of two
+    assert writer.columns == data_dictionary(include_identity=True)
+    rows = [row for page in writer.pages for row in page]
+    assert len(rows) == 5
+    for row in rows:
+        assert len(row) == len(writer.columns)
+        for column, value in zip(writer.columns, row, strict=True):
+            assert value is None or isinstance(value, PYTHON_TYPES[column.type]), column.name
+            assert not (column.type in ("integer", "number") and isinstance(value, bool))
+    by_name = dict(zip((c.name for c in writer.columns), rows[0], strict=True))
+    assert by_name["birth_date"] == trial.BORN_52
+    assert by_name["data_use_withdrawn"] is False
+    assert by_name["age_at_entry"] == 52
+    assert export.summary == ExportSummary(5, 0, "completed")
+    started, ended = _export_events(trial)
+    assert started.new["format"] == "rows"
+    assert ended.new["n_rows"] == 5
+
+
+def test_the_csv_file_is_the_csv_text_in_utf8(trial) -> None:
+    _women(trial)
+    statistician = trial.actor("statistician")
+    export = export_participants(trial.sessions, statistician, trial.STUDY)
+    assert (export.media_type, export.extension) == ("text/csv; charset=utf-8", "csv")
+    assert export.summary is None  # until the file has been read
+    data = b"".join(export.chunks)
+    assert export.summary == ExportSummary(7, 0, "completed")
+    text = "".join(export_participants_csv(trial.sessions, statistician, trial.STUDY))
+    assert data == text.encode("utf-8")
+    assert data.decode().splitlines()[0] == ",".join(c.name for c in data_dictionary())
+    dictionary = export_dictionary("csv", include_identity=True)
+    assert b"".join(dictionary.chunks).decode() == dictionary_csv(include_identity=True)
+
+
+def test_an_unknown_format_is_refused_before_anything(trial) -> None:
+    _women(trial)
+    before = trial.db.rows()
+    with pytest.raises(InvalidInput, match=re.escape(UNKNOWN_FORMAT)) as refused:
+        export_participants(trial.sessions, trial.actor("data_manager"), trial.STUDY,
+                            format="xlsx")  # fmt: skip
+    assert refused.value.field == "format"
+    with pytest.raises(InvalidInput, match=re.escape(UNKNOWN_FORMAT)):
+        export_dictionary("xlsx")
+    assert trial.db.rows() == before  # nothing audited

@@ -7,10 +7,8 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from pebs.services.errors import Conflict, InvalidInput, NotFound
 from pebs.services.trial import (
-    Conflict,
-    InvalidInput,
-    NotFound,
     OutcomeRecord,
     RiskFactors,
     VisitRecord,

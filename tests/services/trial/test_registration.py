@@ -7,14 +7,8 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from pebs.services.trial import (
-    DuplicateParticipant,
-    InvalidInput,
-    NewParticipant,
-    NotFound,
-    PermissionDenied,
-    register_participant,
-)
+from pebs.services.errors import DuplicateParticipant, InvalidInput, NotFound, PermissionDenied
+from pebs.services.trial import NewParticipant, register_participant
 from pebs.store.audit import canonical_json
 from pebs.store.models import Participant, ParticipantIdentity, Site
 

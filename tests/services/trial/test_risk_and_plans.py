@@ -10,9 +10,8 @@ from sqlalchemy import select
 
 from pebs.risk.personalised import MODEL_ID, MODEL_VERSION, assess, country_model
 from pebs.screening import Woman, load_policy, plan
+from pebs.services.errors import Conflict, InvalidInput
 from pebs.services.trial import (
-    Conflict,
-    InvalidInput,
     RiskFactors,
     create_screening_plan,
     record_risk_assessment,

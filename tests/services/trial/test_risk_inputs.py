@@ -15,15 +15,9 @@ import pytest
 from sqlalchemy import select
 
 from pebs.risk.personalised import assess, country_model
-from pebs.services.trial import (
-    UNKNOWN,
-    Actor,
-    InvalidFields,
-    LevelLowered,
-    RiskFactors,
-    load_study_config,
-    record_risk_assessment,
-)
+from pebs.services.actor import Actor
+from pebs.services.errors import InvalidFields, LevelLowered
+from pebs.services.trial import UNKNOWN, RiskFactors, load_study_config, record_risk_assessment
 from pebs.store.models import RiskAssessment, ScreeningPlan
 
 ALL_INPUTS = ["n_biopsies", "atypical_hyperplasia", "age_at_menarche", "age_at_first_birth",

@@ -10,10 +10,9 @@ from datetime import date
 
 import pytest
 
+from pebs.services.errors import NotFound, PermissionDenied
 from pebs.services.trial import (
-    NotFound,
     OutcomeRecord,
-    PermissionDenied,
     RiskFactors,
     VisitRecord,
     allocate,

@@ -8,14 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from pebs.services.trial import (
-    DEMO_USERS,
-    Actor,
-    Conflict,
-    InvalidInput,
-    PermissionDenied,
-    load_study_config,
-)
+from pebs.services.actor import Actor
+from pebs.services.errors import Conflict, InvalidInput, PermissionDenied
+from pebs.services.trial import DEMO_USERS, load_study_config
 from pebs.store.audit import verify_chain
 from pebs.store.models import ProtocolVersion, Site, Study, User
 from pebs.trial import load_study

@@ -20,14 +20,15 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.actor import Actor
+from pebs.services.trial import generate_allocation_list, load_study_config
+from pebs.store.crypto import IdentityCipher
+
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 import trial_harness  # noqa: E402  (needs the sys.path entry above)
-
-from pebs.services.trial import Actor, generate_allocation_list, load_study_config  # noqa: E402
-from pebs.store.crypto import IdentityCipher  # noqa: E402
 
 
 @dataclass

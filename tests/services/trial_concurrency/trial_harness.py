@@ -21,18 +21,18 @@ import traceback
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from factories import AT, CONSENT_LANGUAGE, DEMO_ACCOUNTS, ELIGIBLE, STUDY
+from pebs.services.actor import Actor, actor_for
+from pebs.services.errors import ServiceError
+from pebs.services.keys import IdentityKeys
 from pebs.services.trial import (
-    Actor,
-    IdentityKeys,
     NewParticipant,
-    ServiceError,
-    actor_for,
     allocate,
     assess_eligibility,
     record_consent,
@@ -50,25 +50,9 @@ from pebs.store.models import (
     Site,
 )
 
-STUDY = "mypebs-demo"
-AT = datetime(2025, 3, 3, 10, 0, tzinfo=UTC)
-"""Instant of every use case: protocol 2.0 and every consent document are in force."""
 HMAC_KEY = b"c" * 32
-ACTOR = "demo-data-manager"
-
-ELIGIBLE: dict[str, bool] = {
-    "history_breast_cancer": False,
-    "history_atypical_lesion": False,
-    "history_lcis": False,
-    "chest_irradiation": False,
-    "high_penetrance_mutation": False,
-    "bilateral_mastectomy": False,
-    "abnormality_under_workup": False,
-    "able_to_consent": True,
-    "understands_study_language": True,
-    "health_coverage": True,
-}
-LANGUAGE = {"IT": "it", "FR": "fr", "IL": "he", "BE": "nl", "UK": "en", "ES": "es"}
+ACTOR = DEMO_ACCOUNTS["data_manager"]
+"""Who runs every use case, at :data:`factories.AT` (``AT``)."""
 BORN = {"40-49": date(1980, 6, 1), "50-59": date(1970, 6, 1), "60-70": date(1960, 6, 1)}
 """A birth date in each age band on ``AT``."""
 
@@ -125,7 +109,9 @@ class Pathway:
 
     def consent(self, study_id: str) -> None:
         assess_eligibility(self.sessions, self.actor, self.keys, study_id, ELIGIBLE, at=AT)
-        record_consent(self.sessions, self.actor, study_id, language=LANGUAGE[study_id[:2]], at=AT)
+        record_consent(
+            self.sessions, self.actor, study_id, language=CONSENT_LANGUAGE[study_id[:2]], at=AT
+        )
 
     def allocate(self, study_id: str) -> Outcome:
         done = allocate(self.sessions, self.actor, self.keys, study_id, at=AT)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from pebs.api.deps import CurrentActor, KeysDep, SessionMakerDep
+from pebs.api.deps import CurrentActor
 from pebs.api.errors import error_responses
 from pebs.api.routers._params import StudyId
+from pebs.http.deps import KeysDep, SessionMakerDep
+from pebs.services.errors import AllocationRefused, Conflict, StratumExhausted
 from pebs.services.trial import Allocated, allocate
-from pebs.services.trial.errors import AllocationRefused, Conflict, StratumExhausted
 
 router = APIRouter(prefix="/participants/{study_id}", tags=["allocation"])
 

@@ -8,12 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, Field
 
-from pebs.api.deps import PrincipalDep, SessionMakerDep, StateDep, client_address
+from pebs.api.deps import PrincipalDep
 from pebs.api.errors import error_responses
 from pebs.api.openapi import SESSION_ONLY
 from pebs.api.routers._body import Body
 from pebs.api.routers._text import Text
-from pebs.api.state import SESSION_COOKIE, ApiState
+from pebs.http.deps import SessionMakerDep, StateDep, client_address
+from pebs.http.session_cookie import SESSION_COOKIE, clear_session_cookie, set_session_cookie
+from pebs.http.state import AppState
 from pebs.services.auth import (
     ApiTokenInfo,
     Principal,
@@ -27,15 +29,22 @@ from pebs.services.auth import (
     revoke_api_token,
     verify_second_factor,
 )
-from pebs.services.auth.errors import NotAuthenticated, TooManyAttempts, TotpCodeReused
-from pebs.services.trial.errors import Conflict, InvalidInput
+from pebs.services.auth.api_tokens import DEFAULT_DAYS, MAX_DAYS, NAME_CHARS
+from pebs.services.auth.passwords import MAX_LENGTH as MAX_PASSWORD_CHARS
+from pebs.services.errors import (
+    Conflict,
+    InvalidInput,
+    NotAuthenticated,
+    TooManyAttempts,
+    TotpCodeReused,
+)
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 class LoginIn(Body):
     username: Text = Field(min_length=1, max_length=64)
-    password: Text = Field(min_length=1, max_length=256)
+    password: Text = Field(min_length=1, max_length=MAX_PASSWORD_CHARS)
     totp_code: Text | None = Field(default=None, max_length=10)
 
 
@@ -64,8 +73,8 @@ class EnrolmentOut(BaseModel):
 
 
 class TokenIn(Body):
-    name: Text = Field(min_length=1, max_length=100)
-    days: int = Field(default=90, ge=1, le=366)
+    name: Text = Field(min_length=1, max_length=NAME_CHARS)
+    days: int = Field(default=DEFAULT_DAYS, ge=1, le=MAX_DAYS)
 
 
 class TokenOut(BaseModel):
@@ -74,7 +83,7 @@ class TokenOut(BaseModel):
     info: ApiTokenInfo
 
 
-def _me(principal: Principal, state: ApiState, session_token: str | None, **extra) -> Me:
+def _me(principal: Principal, state: AppState, session_token: str | None, **extra) -> Me:
     actor = principal.actor
     next_step = None
     if not principal.mfa_ok:
@@ -108,10 +117,7 @@ def login_route(body: LoginIn, request: Request, response: Response, state: Stat
         state.writers, state.keys.cipher, state.policy, body.username, body.password,
         totp_code=body.totp_code, client=client_address(request),
     )  # fmt: skip
-    response.set_cookie(
-        SESSION_COOKIE, result.token, max_age=int(state.policy.absolute.total_seconds()),
-        path="/", secure=state.cookie_secure, httponly=True, samesite="lax",
-    )  # fmt: skip
+    set_session_cookie(response, state, result.token)
     return _me(result.principal, state, result.token, expires_at=result.expires_at)
 
 
@@ -122,7 +128,7 @@ def login_route(body: LoginIn, request: Request, response: Response, state: Stat
 def logout_route(token: SessionToken, response: Response, sessions: SessionMakerDep) -> None:
     """End the session and clear its cookie."""
     logout(sessions, token)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    clear_session_cookie(response)
 
 
 @router.get("/me", response_model=Me)

@@ -6,9 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from pebs.api.deps import CurrentActor, SessionMakerDep
+from pebs.api.deps import CurrentActor
 from pebs.api.errors import error_responses
 from pebs.api.routers._text import Text
+from pebs.http.deps import SessionMakerDep
+from pebs.services.errors import Conflict, NotFound
 from pebs.services.trial.dashboards import (
     AllocationBalance,
     ConsortFlow,
@@ -19,7 +21,6 @@ from pebs.services.trial.dashboards import (
     recruitment,
     risk_levels,
 )
-from pebs.services.trial.errors import Conflict, NotFound
 
 # Every dashboard: no such study (404); a study stored without its configuration (409).
 router = APIRouter(

@@ -5,14 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import Field
 
-from pebs.api.deps import CurrentActor, SessionMakerDep
+from pebs.api.deps import CurrentActor
 from pebs.api.errors import error_responses
 from pebs.api.routers._body import Body
 from pebs.api.routers._dates import IsoDate
 from pebs.api.routers._params import StudyId
 from pebs.api.routers._text import Text
+from pebs.http.deps import SessionMakerDep
+from pebs.services.errors import Conflict
 from pebs.services.trial import DeathRecorded, record_death
-from pebs.services.trial.errors import Conflict
 
 router = APIRouter(prefix="/participants/{study_id}", tags=["follow-up"])
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import Field
 
-from pebs.api.deps import CurrentActor, KeysDep, SessionMakerDep
+from pebs.api.deps import CurrentActor
 from pebs.api.errors import error_responses
 from pebs.api.routers._body import Body
 from pebs.api.routers._dates import IsoDate
 from pebs.api.routers._params import StudyId
 from pebs.api.routers._text import Text
+from pebs.http.deps import KeysDep, SessionMakerDep
+from pebs.services.errors import Conflict
+from pebs.services.field_rules import DOCUMENT_VERSION_CHARS, REASON_CHARS
 from pebs.services.trial import (
     ConsentRecorded,
     EligibilityOutcome,
@@ -19,7 +22,6 @@ from pebs.services.trial import (
     record_consent,
     withdraw,
 )
-from pebs.services.trial.errors import Conflict
 
 router = APIRouter(prefix="/participants/{study_id}", tags=["eligibility and consent"])
 
@@ -33,12 +35,14 @@ class EligibilityIn(Body):
 
 class ConsentIn(Body):
     language: Text = Field(min_length=2, max_length=16, examples=["it"])
-    document_version: Text | None = Field(default=None, min_length=1, max_length=16)
+    document_version: Text | None = Field(
+        default=None, min_length=1, max_length=DOCUMENT_VERSION_CHARS
+    )
 
 
 class WithdrawalIn(Body):
     level: Text = Field(min_length=1, max_length=32)
-    reason: Text = Field(min_length=1, max_length=2000)
+    reason: Text = Field(min_length=1, max_length=REASON_CHARS)
 
 
 @router.post(

@@ -1,44 +1,52 @@
-"""``/exports``: streamed CSV of participant data, pseudonymised by default, audited."""
+"""``/exports``: streamed files of participant data (CSV), pseudonymised by default, audited."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import StreamingResponse
 
-from pebs.api.deps import CurrentActor, KeysDep, SessionMakerDep
+from pebs.api.deps import CurrentActor
 from pebs.api.errors import error_responses
 from pebs.api.routers._text import Text
-from pebs.services.trial.errors import NotFound
-from pebs.services.trial.exports import export_participants_csv
+from pebs.http.deps import KeysDep, SessionMakerDep
+from pebs.io.exports import WRITERS
+from pebs.services.errors import NotFound
+from pebs.services.trial.exports import export_participants
 
 router = APIRouter(prefix="/exports", tags=["exports"])
 
+_FILES = {
+    writer.media_type.split(";")[0]: {"schema": {"type": "string"}} for writer in WRITERS.values()
+}
+
 
 @router.get(
-    "/participants.csv",
+    "/participants.{format}",
     response_class=StreamingResponse,
     responses={
-        200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "CSV"},
+        200: {"content": _FILES, "description": "The file, in the format named by the path"},
         **error_responses(NotFound),
     },
 )
-def participants_csv(
+def participants_export(
     actor: CurrentActor,
     sessions: SessionMakerDep,
     keys: KeysDep,
+    format: Annotated[Text, Path(description="File format", examples=["csv"])],
     study: Annotated[Text, Query(min_length=1, max_length=64, examples=["mypebs-demo"])],
     include_identity: bool = False,
     include_test: bool = False,
 ) -> StreamingResponse:
-    """Your participants as CSV, streamed page by page (identifying columns on request only)."""
-    chunks = export_participants_csv(
-        sessions, actor, study, include_identity=include_identity, keys=keys,
+    """Your participants as a file (``participants.csv``), streamed page by page (identifying
+    columns on request only)."""
+    export = export_participants(
+        sessions, actor, study, format=format, include_identity=include_identity, keys=keys,
         include_test=include_test,
     )  # fmt: skip
-    filename = f"{study}-participants.csv".replace('"', "")
+    filename = f"{study}-participants.{export.extension}".replace('"', "")
     return StreamingResponse(
-        chunks, media_type="text/csv; charset=utf-8",
+        export.chunks, media_type=export.media_type,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )  # fmt: skip

@@ -7,12 +7,20 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import Field
 
-from pebs.api.deps import CurrentActor, SessionMakerDep
+from pebs.api.deps import CurrentActor
 from pebs.api.errors import error_responses
 from pebs.api.routers._body import Body
 from pebs.api.routers._dates import IsoDate
 from pebs.api.routers._params import MAX_ID, SiteCode, StudyId
 from pebs.api.routers._text import Text
+from pebs.http.deps import SessionMakerDep
+from pebs.services.errors import Conflict
+from pebs.services.field_rules import (
+    BIRADS,
+    DEFAULT_VISIT_TYPE,
+    HISTOLOGY_DETAIL_CHARS,
+    TNM_CATEGORY_CHARS,
+)
 from pebs.services.trial import (
     OutcomeRecord,
     OutcomeRecorded,
@@ -23,7 +31,6 @@ from pebs.services.trial import (
     record_visit,
     worklist,
 )
-from pebs.services.trial.errors import Conflict
 
 router = APIRouter(tags=["follow-up"])
 
@@ -36,22 +43,22 @@ class VisitIn(Body):
         description="The expected visit (omit: an unplanned visit)",
     )
     performed_date: IsoDate
-    birads: int | None = Field(default=None, ge=0, le=6)
+    birads: int | None = Field(default=None, ge=BIRADS.low, le=BIRADS.high)
     recall: bool | None = None
     biopsy: bool | None = None
     histology: Text | None = Field(default=None, max_length=32)
-    histology_detail: Text | None = Field(default=None, max_length=2000)
+    histology_detail: Text | None = Field(default=None, max_length=HISTOLOGY_DETAIL_CHARS)
     modality: Text | None = Field(default=None, max_length=32)
-    visit_type: Text = Field(default="recall", max_length=32)
+    visit_type: Text = Field(default=DEFAULT_VISIT_TYPE, max_length=32)
 
 
 class OutcomeIn(Body):
     diagnosis_date: IsoDate
     detection_mode: Text = Field(max_length=32)
     behaviour: Text = Field(max_length=16)
-    t: Text | None = Field(default=None, max_length=8)
-    n: Text | None = Field(default=None, max_length=8)
-    m: Text | None = Field(default=None, max_length=8)
+    t: Text | None = Field(default=None, max_length=TNM_CATEGORY_CHARS)
+    n: Text | None = Field(default=None, max_length=TNM_CATEGORY_CHARS)
+    m: Text | None = Field(default=None, max_length=TNM_CATEGORY_CHARS)
 
 
 @router.post(

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from pebs.api.deps import CurrentActor
 from pebs.risk import cards
-from pebs.services.trial.errors import NotFound
+from pebs.services.errors import NotFound
 
 router = APIRouter(prefix="/models", tags=["risk models"])
 

@@ -10,20 +10,22 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from pydantic import Field
 
-from pebs.api.deps import CurrentActor, KeysDep, SessionMakerDep
+from pebs.api.deps import CurrentActor
 from pebs.api.errors import error_responses
 from pebs.api.routers._body import Body
 from pebs.api.routers._dates import IsoDate
 from pebs.api.routers._params import MAX_ID, StudyId
 from pebs.api.routers._text import Text
+from pebs.http.deps import KeysDep, SessionMakerDep
+from pebs.services.errors import AllocationRefused, Conflict
+from pebs.services.field_rules import REASON_CHARS
 from pebs.services.trial import Allocated, SlotMarked, mark_slot_unusable, override_allocation
-from pebs.services.trial.errors import AllocationRefused, Conflict
 
 router = APIRouter(tags=["allocation"])
 
 
 class ConfirmedIn(Body):
-    reason: Text = Field(min_length=1, max_length=2000)
+    reason: Text = Field(min_length=1, max_length=REASON_CHARS)
     confirm: bool = Field(description="Must be true: the caller confirms the override")
 
 

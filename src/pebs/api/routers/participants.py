@@ -7,12 +7,21 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import Field
 
-from pebs.api.deps import CurrentActor, KeysDep, SessionMakerDep
+from pebs.api.deps import CurrentActor
 from pebs.api.errors import error_responses
 from pebs.api.routers._body import Body
 from pebs.api.routers._dates import IsoDate
 from pebs.api.routers._params import MAX_ID, StudyId
 from pebs.api.routers._text import Text
+from pebs.http.deps import KeysDep, SessionMakerDep
+from pebs.services.errors import Conflict, DuplicateParticipant, NotFound
+from pebs.services.field_rules import (
+    CONTACT_CHARS,
+    NATIONAL_ID_CHARS,
+    PARTICIPANT_NAME_CHARS,
+    SITE_CODE_CHARS,
+    STUDY_NAME_CHARS,
+)
 from pebs.services.records import (
     AuditEntry,
     IdentityView,
@@ -28,18 +37,17 @@ from pebs.services.trial import (
     get_participant_summary,
     register_participant,
 )
-from pebs.services.trial.errors import Conflict, DuplicateParticipant, NotFound
 
 router = APIRouter(prefix="/participants", tags=["participants"])
 
 
 class RegisterIn(Body):
-    study: Text = Field(min_length=1, max_length=64, examples=["mypebs-demo"])
-    site: Text = Field(min_length=1, max_length=16, examples=["IT-TO"])
-    name: Text = Field(min_length=1, max_length=200)
+    study: Text = Field(min_length=1, max_length=STUDY_NAME_CHARS, examples=["mypebs-demo"])
+    site: Text = Field(min_length=1, max_length=SITE_CODE_CHARS, examples=["IT-TO"])
+    name: Text = Field(min_length=1, max_length=PARTICIPANT_NAME_CHARS)
     birth_date: IsoDate
-    national_id: Text | None = Field(default=None, min_length=1, max_length=64)
-    contact: Text | None = Field(default=None, max_length=500)
+    national_id: Text | None = Field(default=None, min_length=1, max_length=NATIONAL_ID_CHARS)
+    contact: Text | None = Field(default=None, max_length=CONTACT_CHARS)
     is_test: bool = False
 
 

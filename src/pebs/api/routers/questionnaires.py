@@ -7,21 +7,23 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import Field
 
-from pebs.api.deps import CurrentActor, SessionMakerDep
+from pebs.api.deps import CurrentActor
 from pebs.api.errors import error_responses
 from pebs.api.routers._body import Body
 from pebs.api.routers._dates import IsoDate
 from pebs.api.routers._params import StudyId
 from pebs.api.routers._text import Text
+from pebs.http.deps import SessionMakerDep
+from pebs.services.errors import Conflict
+from pebs.services.field_rules import INSTRUMENT_CHARS
 from pebs.services.trial import QuestionnaireRecorded, record_questionnaire
-from pebs.services.trial.errors import Conflict
 
 router = APIRouter(prefix="/participants/{study_id}", tags=["follow-up"])
 
 
 class QuestionnaireIn(Body):
     instrument: Text = Field(
-        min_length=1, max_length=64, examples=["EQ-5D-5L"],
+        min_length=1, max_length=INSTRUMENT_CHARS, examples=["EQ-5D-5L"],
         description="One of the study's instruments (the study file's [[instrument]] tables)",
     )  # fmt: skip
     timepoint_months: int = Field(description="Months since consent: 0, 3, 12 or 48")

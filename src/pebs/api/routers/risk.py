@@ -15,12 +15,24 @@ from typing import Annotated, Literal
 from fastapi import APIRouter
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
-from pebs.api.deps import CurrentActor, KeysDep, SessionMakerDep
+from pebs.api.deps import CurrentActor
 from pebs.api.errors import error_responses
 from pebs.api.routers._body import Body
 from pebs.api.routers._dates import IsoDate
 from pebs.api.routers._params import StudyId
 from pebs.api.routers._text import Text
+from pebs.http.deps import KeysDep, SessionMakerDep
+from pebs.services.errors import Conflict, InvalidFields, LevelLowered
+from pebs.services.field_rules import (
+    AGE_AT_FIRST_BIRTH,
+    AGE_AT_MENARCHE,
+    DEFAULT_PLAN_YEARS,
+    MAX_PLAN_YEARS,
+    N_BIOPSIES,
+    N_RELATIVES,
+    PRS_Z,
+    REASON_CHARS,
+)
 from pebs.services.trial import (
     PlanCreated,
     RiskFactors,
@@ -28,14 +40,17 @@ from pebs.services.trial import (
     create_screening_plan,
     record_risk_assessment,
 )
-from pebs.services.trial.errors import Conflict, InvalidFields, LevelLowered
 from pebs.services.trial.risk_assessment import DENSITIES
-from pebs.services.trial.screening_plan import DEFAULT_PLAN_YEARS
 
 router = APIRouter(prefix="/participants/{study_id}", tags=["risk and plans"])
 
 Unknown = Literal["unknown"]
-FirstBirth = Annotated[int, Field(ge=9, le=60)] | Literal["nulliparous"] | Unknown | None
+Biopsies = Annotated[int, Field(ge=N_BIOPSIES.low, le=N_BIOPSIES.high)]
+MenarcheAge = Annotated[int, Field(ge=AGE_AT_MENARCHE.low, le=AGE_AT_MENARCHE.high)]
+FirstBirthAge = Annotated[int, Field(ge=AGE_AT_FIRST_BIRTH.low, le=AGE_AT_FIRST_BIRTH.high)]
+Relatives = Annotated[int, Field(ge=N_RELATIVES.low, le=N_RELATIVES.high)]
+PrsZ = Annotated[float, Field(ge=PRS_Z.low, le=PRS_Z.high)]
+FirstBirth = FirstBirthAge | Literal["nulliparous"] | Unknown | None
 _ANSWER = 'A value, "unknown" (she does not know), or omitted/null (not answered).'
 
 
@@ -48,14 +63,14 @@ _ONE_FIRST_BIRTH_ANSWER = {
 
 class RiskIn(Body):
     model_config = ConfigDict(json_schema_extra=_ONE_FIRST_BIRTH_ANSWER)
-    n_biopsies: Annotated[int, Field(ge=0, le=99)] | Unknown | None = Field(
+    n_biopsies: Biopsies | Unknown | None = Field(
         default=None, description=f"Breast biopsies she has had. {_ANSWER}", examples=[0]
     )
     atypical_hyperplasia: bool | Unknown | None = Field(
         default=None,
         description=f"Atypical hyperplasia on a biopsy (not asked after no biopsy). {_ANSWER}",
     )
-    age_at_menarche: Annotated[int, Field(ge=5, le=30)] | Unknown | None = Field(
+    age_at_menarche: MenarcheAge | Unknown | None = Field(
         default=None, description=f"Age at first period, years. {_ANSWER}", examples=[12]
     )
     age_at_first_birth: FirstBirth = Field(
@@ -68,7 +83,7 @@ class RiskIn(Body):
         json_schema_extra={"deprecated": True},
         description='Deprecated: send "age_at_first_birth": "nulliparous" instead.',
     )
-    n_relatives: Annotated[int, Field(ge=0, le=20)] | Unknown | None = Field(
+    n_relatives: Relatives | Unknown | None = Field(
         default=None,
         description=f"Mother, sisters, daughters with breast cancer. {_ANSWER}",
         examples=[0],
@@ -76,19 +91,21 @@ class RiskIn(Body):
     density: Literal[DENSITIES] | Unknown | None = Field(
         default=None, description=f"BI-RADS density a, b, c or d. {_ANSWER}"
     )
-    prs_z: Annotated[float, Field(ge=-10, le=10)] | Unknown | None = Field(
+    prs_z: PrsZ | Unknown | None = Field(
         default=None,
         description=f"Standardised PRS313. {_ANSWER} Omitted: a provisional assessment, if the "
         "study allows it.",
     )
     on_date: IsoDate | None = None
     last_screen: IsoDate | None = None
-    plan_years: float = Field(default=DEFAULT_PLAN_YEARS, gt=0, le=30)
+    plan_years: float = Field(default=DEFAULT_PLAN_YEARS, gt=0, le=MAX_PLAN_YEARS)
     confirm_lower: bool = Field(
         default=False, description="Confirms a new level below her current one (needs a reason)"
     )
     reason: Text | None = Field(
-        default=None, max_length=2000, description="Why; required to lower her level (audited)"
+        default=None,
+        max_length=REASON_CHARS,
+        description="Why; required to lower her level (audited)",
     )
 
     @field_validator("nulliparous")
@@ -111,7 +128,7 @@ class RiskIn(Body):
 class PlanIn(Body):
     start: IsoDate | None = None
     last_screen: IsoDate | None = None
-    years: float = Field(default=DEFAULT_PLAN_YEARS, gt=0, le=30)
+    years: float = Field(default=DEFAULT_PLAN_YEARS, gt=0, le=MAX_PLAN_YEARS)
 
 
 @router.post(

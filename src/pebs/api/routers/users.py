@@ -7,16 +7,18 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
-from pebs.api.deps import CurrentActor, SessionMakerDep
+from pebs.api.deps import CurrentActor
 from pebs.api.routers._body import Body
 from pebs.api.routers._text import Text
+from pebs.http.deps import SessionMakerDep
 from pebs.services.auth import disable_account, unlock_logins
+from pebs.services.field_rules import REASON_CHARS
 
 router = APIRouter(prefix="/users", tags=["users"])
 
 
 class DisableIn(Body):
-    reason: Text = Field(min_length=1, max_length=2000)
+    reason: Text = Field(min_length=1, max_length=REASON_CHARS)
 
 
 class Disabled(BaseModel):

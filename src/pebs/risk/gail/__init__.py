@@ -4,10 +4,11 @@ Absolute risk of invasive breast cancer over an age window for women aged 20-89,
 race/ethnicity groups of the R package BCRA 2.1.2, whose algorithm and parameters it reproduces.
 Developed on US women: see ``docs/models/gail.md`` before using it elsewhere.
 
-Two entry points return a :class:`GailResult`:
+Three entry points return a :class:`GailResult`:
 
 - :func:`risk` with named arguments (NaN/None = unknown);
-- :func:`risk_bcra` with BCRA's codes (T1, T2, N_Biop, HypPlas, AgeMen, Age1st, N_Rels, Race).
+- :func:`risk_bcra` with BCRA's codes (T1, T2, N_Biop, HypPlas, AgeMen, Age1st, N_Rels, Race);
+- :data:`BCRAT`, the model object of :mod:`pebs.risk.protocol`: ``BCRAT.assess(BcraInputs(...))``.
 
 The stages are available on their own: :func:`recode`, :func:`relative_risk`,
 :func:`absolute_risk`, :func:`average_risk`.
@@ -23,9 +24,13 @@ from pebs.risk.gail.codes import (
     Race,
     describe,
 )
+from pebs.risk.gail.inputs import MAYBE_UNKNOWN, BcraInputs
 from pebs.risk.gail.model import (
+    BCRAT,
+    MODEL_ID,
     MODEL_NAME,
     MODEL_VERSION,
+    BcratModel,
     GailResult,
     bcra_codes,
     risk,
@@ -35,12 +40,17 @@ from pebs.risk.gail.recode import Categories, recode
 from pebs.risk.gail.relative_risk import RelativeRisk, log_rr_coefficients, relative_risk
 
 __all__ = [
+    "BCRAT",
     "ERROR_REASONS",
     "LIFETIME_AGE",
+    "MAYBE_UNKNOWN",
+    "MODEL_ID",
     "MODEL_NAME",
     "MODEL_VERSION",
     "NULLIPAROUS",
     "UNKNOWN",
+    "BcraInputs",
+    "BcratModel",
     "Categories",
     "GailError",
     "GailResult",

@@ -71,16 +71,6 @@ ERROR_REASONS: dict[GailError, str] = {
 }
 """One human-readable sentence per flag, naming the BCRA field and its allowed values."""
 
-FACTOR_ERRORS = (
-    GailError.HYPPLAS_WITHOUT_BIOPSY
-    | GailError.HYPPLAS_CODE
-    | GailError.N_BIOP_INVALID
-    | GailError.AGE_MEN_INVALID
-    | GailError.AGE_1ST_INVALID
-    | GailError.N_RELS_INVALID
-)
-"""Flags that leave a risk factor without a category (no relative risk can be computed)."""
-
 
 def describe(error: int) -> str:
     """Return the reasons for one row's error flags, joined by ``"; "`` ("" when valid).

@@ -10,9 +10,12 @@ import numpy as np
 from pebs.risk._arrays import ModelInputError, as_float_vectors
 from pebs.risk.gail.absolute_risk import HazardTables, average_hazards, cancer_hazards
 from pebs.risk.gail.codes import LIFETIME_AGE, NULLIPAROUS, UNKNOWN, Race, describe_all
-from pebs.risk.gail.recode import HYPERPLASIA_RR, N_PATTERNS, Categories, recode
+from pebs.risk.gail.inputs import MAYBE_UNKNOWN, BcraInputs
+from pebs.risk.gail.recode import HYPERPLASIA_RR, N_PATTERNS, Categories, _recode
 from pebs.risk.gail.relative_risk import RelativeRisk, relative_risk
 
+MODEL_ID = "gail"
+"""Short name (the model card's id)."""
 MODEL_NAME = "NCI BCRAT (Gail model)"
 MODEL_VERSION = "BCRA 2.1.2 algorithm and parameters; pebs implementation 1"
 """Record both with every stored risk: the algorithm and tables are those of R's BCRA 2.1.2."""
@@ -34,6 +37,8 @@ class GailResult:
     """Recoded risk factors (NB, AM, AF, NR, R_Hyp)."""
     error: np.ndarray
     """:class:`~pebs.risk.gail.codes.GailError` flags per woman; 0 = valid."""
+    inputs: BcraInputs
+    """The checked inputs (1-D float64 arrays)."""
 
     model_name: str = MODEL_NAME
     model_version: str = MODEL_VERSION
@@ -56,6 +61,23 @@ class GailResult:
     def reasons(self) -> np.ndarray:
         """Why each row was rejected: an object array of strings, "" for accepted rows."""
         return describe_all(self.error)
+
+    @property
+    def unknown(self) -> np.ndarray:
+        """(n, 5) True where that input of :data:`~pebs.risk.gail.inputs.MAYBE_UNKNOWN` is coded
+        99; ``HypPlas`` only after a biopsy (without one it is "not applicable")."""
+        x = self.inputs
+        biopsied = (x.N_Biop != UNKNOWN) & (x.N_Biop > 0)
+        return np.column_stack([
+            x.N_Biop == UNKNOWN, biopsied & (x.HypPlas == UNKNOWN), x.AgeMen == UNKNOWN,
+            x.Age1st == UNKNOWN, x.N_Rels == UNKNOWN,
+        ])  # fmt: skip
+
+    def unknown_inputs(self, i: int) -> tuple[str, ...]:
+        """Names of the unknown inputs of woman ``i``."""
+        return tuple(
+            name for name, flag in zip(MAYBE_UNKNOWN, self.unknown[i], strict=True) if flag
+        )
 
 
 @functools.cache
@@ -134,19 +156,20 @@ def risk_bcra(T1, T2, N_Biop, HypPlas, AgeMen, Age1st, N_Rels, Race) -> GailResu
     >>> print(f"{r.absolute_risk_pct[0]:.6f}% vs average {r.average_risk_pct[0]:.6f}%")
     1.729511% vs average 0.578745%
     """
-    x = as_float_vectors(
-        T1=T1, T2=T2, N_Biop=N_Biop, HypPlas=HypPlas, AgeMen=AgeMen, Age1st=Age1st,
-        N_Rels=N_Rels, Race=Race,
-    )  # fmt: skip
-    categories = recode(**x)
+    return _risk(BcraInputs(T1, T2, N_Biop, HypPlas, AgeMen, Age1st, N_Rels, Race).checked())
+
+
+def _risk(x: BcraInputs) -> GailResult:
+    """The whole pipeline on checked inputs (:meth:`BcraInputs.checked`)."""
+    categories = _recode(x)
     valid = categories.error == 0
     all_valid = bool(valid.all())
     if all_valid:
-        t1, t2, race = x["T1"], x["T2"], categories.race
+        t1, t2, race = x.T1, x.T2, categories.race
         profile = _profile_index(categories)
     else:  # neutral values on rejected rows keep the table look-ups in range
-        t1 = np.where(valid, x["T1"], 20.0)
-        t2 = np.where(valid, x["T2"], 21.0)
+        t1 = np.where(valid, x.T1, 20.0)
+        t2 = np.where(valid, x.T2, 21.0)
         race = np.where(valid, categories.race, 1)
         profile = np.where(valid, _profile_index(categories), 0)
     tables, pattern_rr = _pattern_tables()
@@ -162,7 +185,32 @@ def risk_bcra(T1, T2, N_Biop, HypPlas, AgeMen, Age1st, N_Rels, Race) -> GailResu
         relative_risk=rr,
         categories=categories,
         error=categories.error,
+        inputs=x,
     )
+
+
+class BcratModel:
+    """BCRAT behind the risk-model protocol (:class:`pebs.risk.protocol.RiskModel`): BCRA-coded
+    inputs, the whole pipeline of :func:`risk_bcra`.
+
+    >>> inputs = BcraInputs(T1=40, T2=45, N_Biop=1, HypPlas=99, AgeMen=99, Age1st=98, N_Rels=1,
+    ...                     Race=1)
+    >>> BCRAT.assess(inputs).unknown_inputs(0)
+    ('HypPlas', 'AgeMen')
+    """
+
+    id = MODEL_ID
+    name = MODEL_NAME
+    version = MODEL_VERSION
+    inputs = MAYBE_UNKNOWN
+
+    def assess(self, inputs: BcraInputs) -> GailResult:
+        """Check ``inputs`` once and run the model (as :func:`risk_bcra`)."""
+        return _risk(inputs.checked())
+
+
+BCRAT = BcratModel()
+"""The model object for :mod:`pebs.risk.protocol` users (batch files, registries)."""
 
 
 def _code(values: np.ndarray, unknown_code: float) -> np.ndarray:
@@ -259,8 +307,8 @@ def risk(
     )  # fmt: skip
     default_end = np.minimum(x["age"] + 5.0, LIFETIME_AGE)
     projection = np.where(np.isnan(x["projection_age"]), default_end, x.pop("projection_age"))
-    codes = bcra_codes(**x)
-    return risk_bcra(T2=projection, **codes)
+    race = x.pop("race")
+    return _risk(BcraInputs(T2=projection, Race=race, **_factor_codes(**x)))
 
 
 def bcra_codes(
@@ -291,18 +339,27 @@ def bcra_codes(
         age_at_menarche=age_at_menarche, age_at_first_birth=age_at_first_birth,
         n_relatives=n_relatives, nulliparous=nulliparous, race=_race_codes(race),
     )  # fmt: skip
-    n_biop = _code(x["n_biopsies"], UNKNOWN)
-    hyp = _code(x["atypical_hyperplasia"], UNKNOWN)
+    race = x.pop("race")
+    return {**_factor_codes(**x), "Race": race}
+
+
+def _factor_codes(
+    *, age, n_biopsies, atypical_hyperplasia, age_at_menarche, age_at_first_birth, n_relatives,
+    nulliparous,
+) -> dict[str, np.ndarray]:  # fmt: skip
+    """:func:`bcra_codes`'s kernel, without race: ``T1, N_Biop, HypPlas, AgeMen, Age1st,
+    N_Rels`` from checked 1-D float64 arrays of one length."""
+    n_biop = _code(n_biopsies, UNKNOWN)
+    hyp = _code(atypical_hyperplasia, UNKNOWN)
     no_biopsy = (n_biop == 0) | (n_biop == UNKNOWN)
     hyp = np.where(no_biopsy & (hyp == 0), UNKNOWN, hyp)
     # Only an explicit True/1 means nulliparous; False and unknown (NaN) leave age_at_first_birth.
-    age_1st = np.where(x["nulliparous"] == 1, NULLIPAROUS, _code(x["age_at_first_birth"], UNKNOWN))
+    age_1st = np.where(nulliparous == 1, NULLIPAROUS, _code(age_at_first_birth, UNKNOWN))
     return {
-        "T1": x["age"],
+        "T1": age,
         "N_Biop": n_biop,
         "HypPlas": hyp,
-        "AgeMen": _code(x["age_at_menarche"], UNKNOWN),
+        "AgeMen": _code(age_at_menarche, UNKNOWN),
         "Age1st": age_1st,
-        "N_Rels": _code(x["n_relatives"], UNKNOWN),
-        "Race": x["race"],
+        "N_Rels": _code(n_relatives, UNKNOWN),
     }

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pebs.risk._arrays import as_float_vectors
 from pebs.risk.gail.codes import FIRST_AGE, LIFETIME_AGE, NULLIPAROUS, UNKNOWN, GailError
 from pebs.risk.gail.codes import Race as RaceCode
+from pebs.risk.gail.inputs import BcraInputs
 
 HYPERPLASIA_RR = {0: 0.93, 1: 1.82, UNKNOWN: 1.0}
 """Multiplier for atypical hyperplasia among women with at least one biopsy."""
@@ -107,11 +107,13 @@ def recode(T1, T2, N_Biop, HypPlas, AgeMen, Age1st, N_Rels, Race) -> Categories:
     (array([1], dtype=int8), array([1], dtype=int8), array([2], dtype=int8), \
 array([1], dtype=int8), array([0.93]))
     """
-    x = as_float_vectors(
-        T1=T1, T2=T2, N_Biop=N_Biop, HypPlas=HypPlas, AgeMen=AgeMen, Age1st=Age1st,
-        N_Rels=N_Rels, Race=Race,
-    )  # fmt: skip
-    t1, t2, race = x["T1"], x["T2"], x["Race"]
+    inputs = BcraInputs(T1, T2, N_Biop, HypPlas, AgeMen, Age1st, N_Rels, Race)
+    return _recode(inputs.checked())
+
+
+def _recode(x: BcraInputs) -> Categories:
+    """:func:`recode`'s kernel: ``x`` is checked (:meth:`BcraInputs.checked`)."""
+    t1, t2, race = x.T1, x.T2, x.Race
 
     is_race = _is_whole(race) & (race >= min(RaceCode)) & (race <= max(RaceCode))
     race_code = np.where(is_race, race, 0).astype(np.int8)
@@ -127,17 +129,17 @@ array([1], dtype=int8), array([0.93]))
     )
     is_asian = race_code >= RaceCode.CHINESE
 
-    nb, r_hyp, nb_error = _recode_biopsies(x["N_Biop"], x["HypPlas"])
-    am, am_error = _recode_menarche(x["AgeMen"], t1)
-    af, af_error = _recode_first_birth(x["Age1st"], x["AgeMen"], t1)
-    nr, nr_error = _recode_relatives(x["N_Rels"])
+    nb, r_hyp, nb_error = _recode_biopsies(x.N_Biop, x.HypPlas)
+    am, am_error = _recode_menarche(x.AgeMen, t1)
+    af, af_error = _recode_first_birth(x.Age1st, x.AgeMen, t1)
+    nr, nr_error = _recode_relatives(x.N_Rels)
 
     # Race-specific regrouping (the models for these groups pool some categories).
     af = np.where(is_black, 0, af)
     af_error = np.where(is_black, 0, af_error)
     am = np.where(is_black & (am == 2), 1, am)
     nb = np.where(is_hispanic & (nb == 2), 1, nb)
-    af = np.where(is_hispanic & (af == 2) & (x["Age1st"] != NULLIPAROUS), 1, af)
+    af = np.where(is_hispanic & (af == 2) & (x.Age1st != NULLIPAROUS), 1, af)
     af = np.where(is_hispanic & (af == 3), 2, af)
     nr = np.where((is_hispanic | is_asian) & (nr == 2), 1, nr)
     am = np.where(race_code == RaceCode.HISPANIC_US_BORN, 0, am)

@@ -213,14 +213,20 @@ def risk_by_age(calibration: AgeCalibration, design, age_start) -> AgeRisk:
     of her start age); ``age_start`` whole years within the calibrated start ages. Rows with a
     start age outside them, infinite covariates or ``|x·β| > 700`` are flagged, not raised.
     """
-    beta = calibration.log_rr
-    x = as_design("design", design, beta.size, allow_nan=True)
+    x = as_design("design", design, calibration.log_rr.size, allow_nan=True)
     n = x.shape[0]
     a = as_float_vectors(age_start=age_start)["age_start"]
     if a.size == 1 and n != 1:
         a = np.broadcast_to(a, (n,))
     if a.size != n:
         raise ModelInputError(f"age_start: has {a.size} values but there are {n} women")
+    return _risk_by_age(calibration, x, a)
+
+
+def _risk_by_age(calibration: AgeCalibration, x: np.ndarray, a: np.ndarray) -> AgeRisk:
+    """:func:`risk_by_age`'s kernel: ``x`` a checked (n, p) float64 design, ``a`` (n,) float64."""
+    beta = calibration.log_rr
+    n = x.shape[0]
     with np.errstate(invalid="ignore"):
         good_age = (np.floor(a) == a) & (a >= calibration.first_start)
         good_age &= a <= calibration.last_start

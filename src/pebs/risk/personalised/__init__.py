@@ -4,7 +4,7 @@ country at every age with the iCARE method) and the MyPeBS risk levels.
 See ``docs/models/personalised.md``.
 """
 
-from pebs.risk.personalised.levels import LEVELS, UPPER_BOUNDS, risk_level
+from pebs.risk.levels import LEVELS, UPPER_BOUNDS, risk_level
 from pebs.risk.personalised.model import (
     CLASSICAL_INPUTS,
     COLUMNS,

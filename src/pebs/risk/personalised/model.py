@@ -21,7 +21,7 @@ women of her age: her risk is the mean risk of those whose known factors give a 
 predictor. This applies to each classical factor (biopsies, menarche, first birth, relatives),
 the PRS and density; an unknown atypical hyperplasia after a biopsy keeps BCRAT's RR 1.0. A woman
 with no classical factor known gets no risk. The absolute risk over [a, a + 5) is a proportion;
-its MyPeBS level follows :mod:`pebs.risk.personalised.levels`.
+its MyPeBS level follows :mod:`pebs.risk.levels`.
 """
 
 from __future__ import annotations
@@ -30,24 +30,23 @@ import enum
 import functools
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
 from pebs.risk import icare
-from pebs.risk._arrays import ModelInputError, as_float_vectors
+from pebs.risk._arrays import ModelInputError
 from pebs.risk._flags import describe_flags, describe_flags_all
 from pebs.risk.country import CountryTables, country_tables
-from pebs.risk.density import DEFAULT_RR_SOURCE, density_codes, density_rr
-from pebs.risk.gail import (
-    UNKNOWN,
-    Categories,
-    GailError,
-    bcra_codes,
-    log_rr_coefficients,
-    recode,
-)
-from pebs.risk.personalised.levels import risk_level
+from pebs.risk.density import DEFAULT_RR_SOURCE, _density_rr, density_rr
+from pebs.risk.gail import UNKNOWN, BcraInputs, Categories, GailError, log_rr_coefficients
+from pebs.risk.gail.model import _factor_codes
+from pebs.risk.gail.recode import _recode
+from pebs.risk.icare.by_age import _risk_by_age
+from pebs.risk.inputs import RiskInputs
+from pebs.risk.levels import risk_level
 from pebs.risk.personalised.unknown import expected_risks
+from pebs.risk.protocol import Rejection
 from pebs.risk.prs import PRS313_OR_PER_SD
 from pebs.risk.reference_population import PRS_POINTS, ReferencePopulation, reference_grid
 
@@ -127,6 +126,19 @@ REASONS = {
 }
 """One sentence per flag, with the friendly field names of ``pebs risk assess``."""
 
+REJECTED_INPUTS: dict[AssessmentError, tuple[str, ...]] = {
+    AssessmentError.AGE: ("age",),
+    AssessmentError.MENARCHE: ("age_menarche",),
+    AssessmentError.FIRST_BIRTH: ("age_first_birth",),
+    AssessmentError.BIOPSIES: ("n_biopsies",),
+    AssessmentError.HYPERPLASIA: ("atypical_hyperplasia",),
+    AssessmentError.RELATIVES: ("n_first_degree_relatives",),
+    AssessmentError.PRS: ("prs_z",),
+    AssessmentError.MODEL: (),
+    AssessmentError.NO_CLASSICAL: CLASSICAL_INPUTS,
+}
+"""The inputs (names of :data:`INPUTS`, and ``age``) each flag is about."""
+
 _FROM_GAIL = {
     GailError.T1_OUT_OF_RANGE: AssessmentError.AGE,
     GailError.AGE_MEN_INVALID: AssessmentError.MENARCHE,
@@ -145,7 +157,15 @@ def describe(error: int) -> str:
 
 @dataclass(frozen=True)
 class CountryModel:
-    """The personalised model calibrated to one country, one calibration per start age."""
+    """The personalised model calibrated to one country, one calibration per start age.
+
+    A :class:`pebs.risk.protocol.FiveYearModel`: ``model.assess(RiskInputs(...))``.
+    """
+
+    id: ClassVar[str] = MODEL_ID
+    name: ClassVar[str] = MODEL_NAME
+    version: ClassVar[str] = MODEL_VERSION
+    inputs: ClassVar[tuple[str, ...]] = INPUTS
 
     tables: CountryTables
     calibration: icare.AgeCalibration
@@ -171,6 +191,10 @@ class CountryModel:
 
     def _repr_pretty_(self, printer, cycle: bool) -> None:  # IPython's and Hypothesis's printers
         printer.text(repr(self))
+
+    def assess(self, inputs: RiskInputs) -> PersonalisedResult:
+        """Check ``inputs`` once and assess every woman (as :func:`assess`)."""
+        return _assess(self, inputs.checked())
 
 
 def classical_terms(categories: Categories, ages: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -379,6 +403,14 @@ class PersonalisedResult:
         """Why each woman was rejected ("" if assessed), with the CLI's field names."""
         return describe_flags_all(self.error, REASONS)
 
+    def rejections(self, i: int) -> tuple[Rejection, ...]:
+        """Why woman ``i`` got no risk: each flag's reason and the inputs it is about."""
+        error = int(self.error[i])
+        return tuple(
+            Rejection(REASONS[flag], REJECTED_INPUTS[flag]) for flag in AssessmentError
+            if error & flag
+        )  # fmt: skip
+
 
 def assess(
     model: CountryModel,
@@ -416,18 +448,24 @@ def assess(
     -------
     PersonalisedResult
     """
-    codes = bcra_codes(
-        age=age, n_biopsies=n_biopsies, atypical_hyperplasia=atypical_hyperplasia,
-        age_at_menarche=age_at_menarche, age_at_first_birth=age_at_first_birth,
-        n_relatives=n_relatives, nulliparous=nulliparous, race=1,
+    return model.assess(
+        RiskInputs(
+            age=age, n_biopsies=n_biopsies, atypical_hyperplasia=atypical_hyperplasia,
+            age_at_menarche=age_at_menarche, age_at_first_birth=age_at_first_birth,
+            n_relatives=n_relatives, nulliparous=nulliparous, density=density, prs_z=prs_z,
+        )
     )  # fmt: skip
-    n = codes["T1"].size
-    codes["Race"] = np.ones(n)
-    ages = codes["T1"]
-    x = as_float_vectors(
-        age=ages, prs_z=np.full(n, np.nan) if prs_z is None else prs_z,
+
+
+def _assess(model: CountryModel, x: RiskInputs) -> PersonalisedResult:
+    """:func:`assess`'s kernel: ``x`` is checked (:meth:`RiskInputs.checked`)."""
+    ages = x.age
+    n = ages.size
+    codes = _factor_codes(
+        age=ages, n_biopsies=x.n_biopsies, atypical_hyperplasia=x.atypical_hyperplasia,
+        age_at_menarche=x.age_at_menarche, age_at_first_birth=x.age_at_first_birth,
+        n_relatives=x.n_relatives, nulliparous=x.nulliparous,
     )  # fmt: skip
-    density_code = _density_input(density, n)
     unknown_code = np.zeros(n, dtype=np.uint8)
     for name, column in (
         ("n_biopsies", "N_Biop"),
@@ -439,16 +477,15 @@ def assess(
     biopsied = (codes["N_Biop"] != UNKNOWN) & (codes["N_Biop"] > 0)
     hyperplasia_unknown = biopsied & (codes["HypPlas"] == UNKNOWN)
     unknown_code |= np.where(hyperplasia_unknown, np.uint8(_BIT["atypical_hyperplasia"]), 0)
-    categories = recode(T2=np.minimum(ages + HORIZON_YEARS, 90.0), **codes)
+    white = np.ones(n)  # the White (Gail 1989) coefficients for every woman
+    categories = _recode(BcraInputs(T2=np.minimum(ages + HORIZON_YEARS, 90.0), Race=white, **codes))
 
     error = np.zeros(n, dtype=np.int32)
     for gail_flag, flag in _FROM_GAIL.items():
         error |= np.where(categories.error & gail_flag, np.int32(flag), np.int32(0))
     no_classical = (unknown_code & _CLASSICAL_BITS) == _CLASSICAL_BITS
     error |= np.where(no_classical, np.int32(AssessmentError.NO_CLASSICAL), np.int32(0))
-    return _assess_categories(
-        model, categories, ages, density_code, x["prs_z"], error, unknown_code
-    )
+    return _assess_categories(model, categories, ages, x.density, x.prs_z, error, unknown_code)
 
 
 def assess_population(model: CountryModel, population: ReferencePopulation) -> PersonalisedResult:
@@ -481,7 +518,7 @@ def _assess_categories(
 
     terms = classical_terms(categories, start)
     classical = terms[0] + terms[1] + terms[2] + terms[3] + terms[4]
-    rr_density = density_rr(density_code, model.density_rr_source)  # NaN where missing
+    rr_density = _density_rr(density_code, model.density_rr_source)  # NaN where missing
     beta_prs = LOG_RR[COLUMNS.index("prs")]
     risk = np.full(ages.size, np.nan)
     covariate_unknown = (unknown_code & _COVARIATE_BITS) != 0
@@ -501,7 +538,7 @@ def _assess_categories(
             np.column_stack([(bits & _BIT[name]) != 0 for name in CLASSICAL_INPUTS]),
         )  # fmt: skip
         design = _design(design, prs_z[partial], rr_density[partial])
-        result = icare.risk_by_age(model.calibration, design, start[partial])
+        result = _risk_by_age(model.calibration, design, start[partial])
         risk[partial] = result.risk
         error[partial] |= np.where(result.error != 0, np.int32(AssessmentError.MODEL), 0)
     classical_known = valid & ((unknown_code & _CLASSICAL_BITS) == 0)
@@ -538,23 +575,6 @@ def _expected_risks(model, categories, start, density_code, prs_z, unknown_code,
             names, classical_terms,
         )  # fmt: skip
     return out
-
-
-def _density_input(density, n: int) -> np.ndarray:
-    if density is None:
-        return np.full(n, -1, dtype=np.int8)
-    values = np.asarray(density)
-    if values.ndim == 0:
-        values = np.full(n, values.item(), dtype=object)
-    if values.dtype.kind in "biuf":
-        codes = np.where(np.isnan(values.astype(float)), -1, values).astype(np.int8)
-    else:
-        codes = density_codes(values)
-    if codes.size != n:
-        raise ModelInputError(f"density: has {codes.size} values but other arguments have {n}")
-    if not np.isin(codes, [-1, 0, 1, 2, 3]).all():
-        raise ModelInputError("density: codes must be 0..3 (a..d) or -1 (missing)")
-    return codes
 
 
 def _rows(categories: Categories, rows: np.ndarray) -> Categories:

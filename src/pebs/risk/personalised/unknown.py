@@ -22,7 +22,7 @@ import functools
 import numpy as np
 
 from pebs.risk import icare
-from pebs.risk.density import density_prevalence, density_rr
+from pebs.risk.density import _density_prevalence, _density_rr
 from pebs.risk.gail import Categories
 from pebs.risk.reference_population import PRS_POINTS, factor_distributions_of
 
@@ -100,12 +100,12 @@ def expected_risks(model, categories: Categories, start, density_code, prs_z, un
         lp = (
             sum(terms(grid, ages))
             + beta_prs * column("prs", prs_z)
-            + np.log(density_rr(codes, model.density_rr_source))
+            + np.log(_density_rr(codes, model.density_rr_source))
         )
         risks = icare.complete_risks(model.calibration, lp, ages - model.calibration.first_start)
         weights = np.broadcast_to(static, (rows.size, n_combos))
         if "density" in combo:
-            shares = density_prevalence(start[rows], spec.density_table)  # (rows, 4)
+            shares = _density_prevalence(start[rows], spec.density_table)  # (rows, 4)
             weights = weights * shares[:, combo["density"]]
         out[rows] = (risks.reshape(rows.size, n_combos) * weights).sum(axis=1) / weights.sum(axis=1)
     return out

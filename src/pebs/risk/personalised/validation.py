@@ -12,7 +12,7 @@ import numpy as np
 
 from pebs.risk import icare
 from pebs.risk.country import CountryTables
-from pebs.risk.personalised.levels import LEVELS
+from pebs.risk.levels import LEVELS
 from pebs.risk.personalised.model import (
     HORIZON_YEARS,
     CountryModel,

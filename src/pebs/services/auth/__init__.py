@@ -15,78 +15,25 @@
 
 Each use case that changes something writes its audit event in the same transaction; no secret
 (password, token, TOTP secret or code) is ever logged. Names are imported on first use, so that
-``import pebs.services.auth.errors`` (the error tables) does not load the database layer.
+``import pebs.services.errors`` (the error tables) does not load the database layer.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from pebs._lazy import lazy_namespace
-
-if TYPE_CHECKING:
-    from pebs.services.auth.accounts import (
-        disable_account,
-        reset_totp,
-        set_password,
-        unlock_logins,
-    )
-    from pebs.services.auth.api_tokens import (
-        ApiTokenInfo,
-        create_api_token,
-        list_api_tokens,
-        revoke_api_token,
-    )
-    from pebs.services.auth.demo import SECOND_SITE_STAFF, DemoLogin, provision_demo_accounts
-    from pebs.services.auth.enrolment import (
-        TotpEnrolment,
-        begin_totp_enrolment,
-        confirm_totp_enrolment,
-    )
-    from pebs.services.auth.errors import (
-        NotAuthenticated,
-        SecondFactorRequired,
-        TooManyAttempts,
-        TotpCodeReused,
-    )
-    from pebs.services.auth.logins import LoginResult, login, logout, verify_second_factor
-    from pebs.services.auth.policy import IDENTITY_ROLES, TOTP_ROLES, AuthPolicy
-    from pebs.services.auth.principal import Principal
-    from pebs.services.auth.resolution import authenticate
-    from pebs.services.auth.tokens import csrf_matches, csrf_token
-
-_EXPORTS: dict[str, str] = {
-    "ApiTokenInfo": "api_tokens",
-    "AuthPolicy": "policy",
-    "DemoLogin": "demo",
-    "IDENTITY_ROLES": "policy",
-    "LoginResult": "logins",
-    "NotAuthenticated": "errors",
-    "Principal": "principal",
-    "SECOND_SITE_STAFF": "demo",
-    "SecondFactorRequired": "errors",
-    "TOTP_ROLES": "policy",
-    "TooManyAttempts": "errors",
-    "TotpCodeReused": "errors",
-    "TotpEnrolment": "enrolment",
-    "authenticate": "resolution",
-    "begin_totp_enrolment": "enrolment",
-    "confirm_totp_enrolment": "enrolment",
-    "create_api_token": "api_tokens",
-    "csrf_matches": "tokens",
-    "csrf_token": "tokens",
-    "disable_account": "accounts",
-    "list_api_tokens": "api_tokens",
-    "login": "logins",
-    "logout": "logins",
-    "provision_demo_accounts": "demo",
-    "reset_totp": "accounts",
-    "revoke_api_token": "api_tokens",
-    "set_password": "accounts",
-    "unlock_logins": "accounts",
-    "verify_second_factor": "logins",
-}
-"""Public name -> the module of this package that defines it."""
+from pebs.services.auth.accounts import disable_account, reset_totp, set_password, unlock_logins
+from pebs.services.auth.api_tokens import (
+    ApiTokenInfo,
+    create_api_token,
+    list_api_tokens,
+    revoke_api_token,
+)
+from pebs.services.auth.demo import SECOND_SITE_STAFF, DemoLogin, provision_demo_accounts
+from pebs.services.auth.enrolment import TotpEnrolment, begin_totp_enrolment, confirm_totp_enrolment
+from pebs.services.auth.logins import LoginResult, login, logout, verify_second_factor
+from pebs.services.auth.policy import IDENTITY_ROLES, TOTP_ROLES, AuthPolicy
+from pebs.services.auth.principal import Principal
+from pebs.services.auth.resolution import authenticate
+from pebs.services.auth.tokens import csrf_matches, csrf_token
 
 __all__ = [
     "IDENTITY_ROLES",
@@ -96,11 +43,7 @@ __all__ = [
     "AuthPolicy",
     "DemoLogin",
     "LoginResult",
-    "NotAuthenticated",
     "Principal",
-    "SecondFactorRequired",
-    "TooManyAttempts",
-    "TotpCodeReused",
     "TotpEnrolment",
     "authenticate",
     "begin_totp_enrolment",
@@ -119,5 +62,3 @@ __all__ = [
     "unlock_logins",
     "verify_second_factor",
 ]
-
-__getattr__, __dir__ = lazy_namespace(__name__, _EXPORTS, __all__, globals())

@@ -14,13 +14,13 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.actor import Actor
 from pebs.services.auth import throttle
 from pebs.services.auth.passwords import check_new_password, hash_password
 from pebs.services.auth.policy import AuthPolicy
-from pebs.services.auth.principal import instant
+from pebs.services.errors import InvalidInput, NotFound, PermissionDenied
 from pebs.services.storable_text import refuses_unstorable_text
-from pebs.services.trial.actor import Actor
-from pebs.services.trial.errors import InvalidInput, NotFound, PermissionDenied
+from pebs.services.transaction import instant
 from pebs.store.audit import append_event
 from pebs.store.models import ApiToken, AuthSession, TotpUsage, User
 from pebs.store.repositories import get_user
@@ -110,9 +110,9 @@ def disable_account(
     """
     _require_admin(actor, "disable accounts")
     if not isinstance(reason, str) or not reason.strip():
-        raise InvalidInput("reason: say why the account is disabled")
+        raise InvalidInput("say why the account is disabled", field="reason")
     if username == actor.username:
-        raise InvalidInput("username: an administrator cannot disable her own account")
+        raise InvalidInput("an administrator cannot disable her own account", field="username")
     now = instant(at)
     with sessions.begin() as session:
         user = _user(session, username)

@@ -14,15 +14,18 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from pebs.services.auth.principal import Principal, instant
+from pebs.services.auth.principal import Principal
 from pebs.services.auth.tokens import API_TOKEN_PREFIX, new_token, token_sha256
+from pebs.services.errors import InvalidInput, NotFound, PermissionDenied
 from pebs.services.storable_text import refuses_unstorable_text
-from pebs.services.trial.errors import InvalidInput, NotFound, PermissionDenied
+from pebs.services.transaction import instant
 from pebs.store.audit import append_event
 from pebs.store.models import ApiToken
 
 __all__ = [
     "DEFAULT_DAYS",
+    "MAX_DAYS",
+    "NAME_CHARS",
     "ApiTokenInfo",
     "create_api_token",
     "list_api_tokens",
@@ -31,6 +34,8 @@ __all__ = [
 
 DEFAULT_DAYS = 90
 MAX_DAYS = 366
+NAME_CHARS = 100
+"""The longest description of a token, in characters."""
 _PREFIX_CHARS = 12
 
 
@@ -65,10 +70,10 @@ def create_api_token(
     actor = principal.require_mfa()
     if principal.via != "session" or actor.user_id is None:
         raise PermissionDenied("API tokens are created from a logged-in session, not a token")
-    if not isinstance(name, str) or not 1 <= len(name.strip()) <= 100:
-        raise InvalidInput("name: give 1 to 100 characters")
+    if not isinstance(name, str) or not 1 <= len(name.strip()) <= NAME_CHARS:
+        raise InvalidInput(f"give 1 to {NAME_CHARS} characters", field="name")
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
-        raise InvalidInput(f"days: a token lives 1 to {MAX_DAYS} days, got {days!r}")
+        raise InvalidInput(f"a token lives 1 to {MAX_DAYS} days, got {days!r}", field="days")
     now = instant(at)
     token = new_token(API_TOKEN_PREFIX)
     with sessions.begin() as session:

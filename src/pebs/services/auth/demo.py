@@ -16,16 +16,16 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.actor import Actor
 from pebs.services.auth.accounts import revoke_credentials
 from pebs.services.auth.passwords import hash_password
 from pebs.services.auth.policy import AuthPolicy
-from pebs.services.auth.principal import instant
 from pebs.services.auth.totp import new_secret
+from pebs.services.errors import Conflict, PermissionDenied
 from pebs.services.storable_text import refuses_unstorable_text
-from pebs.services.trial._study_rules import study_named
-from pebs.services.trial.actor import Actor
-from pebs.services.trial.errors import Conflict, PermissionDenied
+from pebs.services.transaction import instant
 from pebs.services.trial.study_loading import DEMO_USERS
+from pebs.services.trial.study_rules import study_named
 from pebs.store.audit import append_event
 from pebs.store.crypto import IdentityCipher
 from pebs.store.models import Country, Site, TotpUsage, User

@@ -16,10 +16,10 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.services.auth.logins import session_of
-from pebs.services.auth.principal import instant
 from pebs.services.auth.totp import matching_step, new_secret, provisioning_uri
+from pebs.services.errors import Conflict, InvalidInput
 from pebs.services.storable_text import refuses_unstorable_text
-from pebs.services.trial.errors import Conflict, InvalidInput
+from pebs.services.transaction import instant
 from pebs.store.audit import append_event
 from pebs.store.crypto import IdentityCipher
 from pebs.store.models import TotpUsage
@@ -74,7 +74,10 @@ def confirm_totp_enrolment(
         secret = cipher.decrypt_text(auth.pending_totp_enc)
         step = matching_step(secret, code, now, last_step=None)
         if step is None:
-            raise InvalidInput("code: does not match the new secret (check the app's clock)")
+            raise InvalidInput(
+                "does not match the new secret (check the app's clock)", field="code",
+                message_code="totp.wrong",
+            )  # fmt: skip
         user.totp_secret_enc = auth.pending_totp_enc
         auth.pending_totp_enc = None
         auth.mfa_ok = True

@@ -23,15 +23,16 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.actor import Actor
 from pebs.services.auth import throttle
-from pebs.services.auth.errors import NotAuthenticated, TotpCodeReused
 from pebs.services.auth.passwords import hash_password, needs_rehash, verify_password
 from pebs.services.auth.policy import TOTP_ROLES, AuthPolicy
-from pebs.services.auth.principal import Principal, instant
+from pebs.services.auth.principal import Principal
 from pebs.services.auth.tokens import SESSION_PREFIX, csrf_token, new_token, token_sha256
 from pebs.services.auth.totp import already_used, matching_step
+from pebs.services.errors import NotAuthenticated, TotpCodeReused
 from pebs.services.storable_text import refuses_unstorable_text
-from pebs.services.trial.actor import Actor
+from pebs.services.transaction import instant
 from pebs.store.audit import append_event
 from pebs.store.crypto import IdentityCipher
 from pebs.store.models import AuthSession, TotpUsage, User

@@ -17,7 +17,7 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from pebs.services.trial.errors import InvalidInput
+from pebs.services.errors import InvalidInput
 
 __all__ = [
     "MAX_LENGTH",
@@ -37,11 +37,11 @@ MAX_LENGTH = 256
 def check_new_password(password: str, username: str) -> None:
     """:class:`InvalidInput` (naming ``password``) unless the password may be set."""
     if not isinstance(password, str) or not MIN_LENGTH <= len(password) <= MAX_LENGTH:
-        raise InvalidInput(f"password: give {MIN_LENGTH} to {MAX_LENGTH} characters")
+        raise InvalidInput(f"give {MIN_LENGTH} to {MAX_LENGTH} characters", field="password")
     if password.strip().lower() == username.strip().lower():
-        raise InvalidInput("password: must differ from the username")
+        raise InvalidInput("must differ from the username", field="password")
     if len(set(password)) < 4:
-        raise InvalidInput("password: use at least 4 different characters")
+        raise InvalidInput("use at least 4 different characters", field="password")
 
 
 def hash_password(hasher: PasswordHasher, password: str) -> str:

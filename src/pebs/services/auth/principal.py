@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
-from pebs.services.auth.errors import SecondFactorRequired
-from pebs.services.trial.actor import Actor
-from pebs.services.trial.errors import InvalidInput
+from pebs.services.actor import Actor
+from pebs.services.errors import SecondFactorRequired
 
-__all__ = ["Principal", "instant"]
+__all__ = ["Principal"]
 
 
 @dataclass(frozen=True)
@@ -36,12 +34,3 @@ class Principal:
                 f"{self.actor.username}: {step} (POST /api/v1/auth/totp/...) before going on"
             )
         return self.actor
-
-
-def instant(at: datetime | None) -> datetime:
-    """``at`` as aware UTC (now when ``None``); a naive datetime is refused."""
-    if at is None:
-        return datetime.now(UTC)
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise InvalidInput(f"at: naive datetime {at.isoformat()}; give a timezone-aware instant")
-    return at.astimezone(UTC)

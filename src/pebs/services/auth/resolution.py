@@ -14,12 +14,13 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from pebs.services.auth.errors import NotAuthenticated
+from pebs.services.actor import Actor
 from pebs.services.auth.policy import AuthPolicy
-from pebs.services.auth.principal import Principal, instant
+from pebs.services.auth.principal import Principal
 from pebs.services.auth.tokens import API_TOKEN_PREFIX, SESSION_PREFIX, token_sha256
+from pebs.services.errors import NotAuthenticated
 from pebs.services.storable_text import refuses_unstorable_text
-from pebs.services.trial.actor import Actor
+from pebs.services.transaction import instant
 from pebs.store.models import ApiToken, AuthSession, User
 
 __all__ = ["authenticate"]

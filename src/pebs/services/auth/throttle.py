@@ -38,8 +38,8 @@ from sqlalchemy import case, delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from pebs.services.auth.errors import TooManyAttempts
 from pebs.services.auth.policy import AuthPolicy
+from pebs.services.errors import TooManyAttempts
 from pebs.store.models import LoginThrottle
 
 __all__ = [

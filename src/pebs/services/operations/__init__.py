@@ -14,7 +14,7 @@
   it (``pebs audit verify --deep``).
 
 They take plain values from the entry points (a database URL, an operator name) and raise the
-trial services' error families (:mod:`pebs.services.trial.errors`, :mod:`.errors`).
+services' error families (:mod:`pebs.services.errors`).
 """
 
 from __future__ import annotations
@@ -28,19 +28,12 @@ from pebs.services.operations.deep_audit import (
     deep_verify,
     deep_verify_database,
 )
-from pebs.services.operations.errors import (
-    BackupRejected,
-    SignatureRejected,
-    ToolFailed,
-    ToolMissing,
-)
 from pebs.services.operations.manifest import BackupManifest, manifest_path, read_manifest
 from pebs.services.operations.restore import RestoreResult, restore_database
 from pebs.services.operations.serving_lock import ServingLock, hold_serving_lock
 
 __all__ = [
     "BackupManifest",
-    "BackupRejected",
     "BackupResult",
     "Check",
     "CheckReport",
@@ -48,10 +41,7 @@ __all__ = [
     "Mismatch",
     "RestoreResult",
     "ServingLock",
-    "SignatureRejected",
     "TableCheck",
-    "ToolFailed",
-    "ToolMissing",
     "backup_database",
     "deep_verify",
     "deep_verify_database",

@@ -16,12 +16,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
+from pebs.services.actor import Actor
+from pebs.services.errors import ToolMissing
 from pebs.services.operations import _postgres_tools as pg
 from pebs.services.operations._check_result import Check
 from pebs.services.operations._database_state import read_chain, revision_of, safe_url
 from pebs.services.operations.deep_audit import DeepReport, deep_verify, read_only
-from pebs.services.operations.errors import ToolMissing
-from pebs.services.trial.actor import Actor
 from pebs.services.trial.allocation_lists import verify_allocation_list
 from pebs.store import migrate
 from pebs.store.engine import create_engine_for

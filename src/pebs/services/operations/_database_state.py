@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from pebs.services.trial.errors import DatabaseNotReady, InvalidInput
+from pebs.services.errors import DatabaseNotReady, InvalidInput
 from pebs.store.audit import ChainHead, append_event, chain_head, verify_chain
 from pebs.store.engine import create_engine_for, normalise_url, session_factory
 
@@ -61,7 +61,7 @@ def backend_of(url: str) -> str:
     try:
         return normalise_url(url).get_backend_name()
     except ValueError as error:
-        raise InvalidInput(f"PEBS_DATABASE_URL: {error}") from None
+        raise InvalidInput(str(error), field="PEBS_DATABASE_URL") from None
 
 
 def unreachable(url: str, error: OperationalError) -> DatabaseNotReady:

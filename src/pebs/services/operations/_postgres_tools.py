@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from psycopg.conninfo import make_conninfo
 from sqlalchemy.engine import make_url
 
-from pebs.services.operations.errors import ToolFailed, ToolMissing
+from pebs.services.errors import ToolFailed, ToolMissing
 
 __all__ = ["DEBIAN_PACKAGE", "Connection", "connection_for", "find_tool", "run_tool"]
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.pool import NullPool
 
-from pebs.services.operations.errors import BackupRejected
+from pebs.services.errors import BackupRejected
 
 __all__ = ["copy_database", "has_tables", "read_only_engine", "replace_database"]
 

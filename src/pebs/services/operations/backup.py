@@ -31,6 +31,7 @@ from sqlalchemy.exc import OperationalError
 
 from pebs import __version__
 from pebs.io.errors import FileAccessError
+from pebs.services.errors import DatabaseNotReady, InvalidInput
 from pebs.services.operations import _postgres_tools as pg
 from pebs.services.operations._database_state import (
     ChainState,
@@ -43,7 +44,6 @@ from pebs.services.operations._database_state import (
 )
 from pebs.services.operations._sqlite_files import copy_database, read_only_engine
 from pebs.services.operations.manifest import BackupManifest, file_sha256, manifest_path
-from pebs.services.trial.errors import DatabaseNotReady, InvalidInput
 from pebs.store.engine import create_engine_for
 
 __all__ = ["BackupResult", "backup_database"]
@@ -143,7 +143,9 @@ def _check_target(target: Path) -> None:
 def _sqlite_snapshot(url: str, partial: Path) -> _Snapshot:
     database = make_url(url).database
     if database in (None, "", ":memory:"):
-        raise InvalidInput("PEBS_DATABASE_URL: an in-memory SQLite database cannot be backed up")
+        raise InvalidInput(
+            "an in-memory SQLite database cannot be backed up", field="PEBS_DATABASE_URL"
+        )
     source = Path(database)
     if not source.is_file():
         raise DatabaseNotReady(f"database {source} does not exist: nothing to back up")

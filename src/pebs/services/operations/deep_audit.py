@@ -33,6 +33,8 @@ from sqlalchemy import Connection, and_, exists, select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.actor import Actor
+from pebs.services.errors import DatabaseNotReady, InvalidInput, ServiceError
 from pebs.services.operations._audited_tables import RULES, TABLES, AuditedTable, Rule, Source
 from pebs.services.operations._database_state import (
     backend_of,
@@ -40,9 +42,7 @@ from pebs.services.operations._database_state import (
     safe_url,
     unreachable,
 )
-from pebs.services.trial.actor import Actor
 from pebs.services.trial.allocation_lists import verify_allocation_list
-from pebs.services.trial.errors import DatabaseNotReady, InvalidInput, ServiceError
 from pebs.store import migrate
 from pebs.store.audit import GENESIS_HASH, ChainHead, canonical_json, verify_chain
 from pebs.store.engine import READ_ONLY_OPTION, create_engine_for

@@ -36,7 +36,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from pebs.io.errors import FileAccessError
-from pebs.services.operations.errors import BackupRejected, SignatureRejected
+from pebs.services.errors import BackupRejected, SignatureRejected
 from pebs.store.audit import canonical_json
 
 __all__ = [

@@ -30,6 +30,7 @@ from sqlalchemy import Connection, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DatabaseError, OperationalError
 
+from pebs.services.errors import BackupRejected, Conflict, InvalidInput
 from pebs.services.operations import _postgres_tools as pg
 from pebs.services.operations._database_state import (
     ChainState,
@@ -47,10 +48,8 @@ from pebs.services.operations._sqlite_files import (
     replace_database,
 )
 from pebs.services.operations.deep_audit import DeepReport, deep_verify, read_only
-from pebs.services.operations.errors import BackupRejected
 from pebs.services.operations.manifest import BackupManifest, file_sha256, read_manifest
 from pebs.services.operations.serving_lock import exclusive_lock
-from pebs.services.trial.errors import Conflict, InvalidInput
 from pebs.store import migrate
 from pebs.store.audit import ChainHead
 from pebs.store.engine import create_engine_for
@@ -184,7 +183,9 @@ def _refuse_non_empty(shown: str) -> Conflict:
 def _restore_sqlite(url: str, source: Path, manifest: BackupManifest, *, force: bool) -> None:
     database = make_url(url).database
     if database in (None, "", ":memory:"):
-        raise InvalidInput("PEBS_DATABASE_URL: cannot restore into an in-memory SQLite database")
+        raise InvalidInput(
+            "cannot restore into an in-memory SQLite database", field="PEBS_DATABASE_URL"
+        )
     target = Path(database)
     if has_tables(target) and not force:
         raise _refuse_non_empty(str(target))
@@ -195,7 +196,7 @@ def _restore_sqlite(url: str, source: Path, manifest: BackupManifest, *, force: 
             "restored one: move it aside first"
         )
     if not target.parent.is_dir():
-        raise InvalidInput(f"PEBS_DATABASE_URL: folder {target.parent} does not exist")
+        raise InvalidInput(f"folder {target.parent} does not exist", field="PEBS_DATABASE_URL")
     staged = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.restoring")
     try:
         copy_database(source, staged)

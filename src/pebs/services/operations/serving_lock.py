@@ -29,8 +29,8 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from pebs.services.errors import Conflict
 from pebs.services.operations._database_state import backend_of, safe_url, unreachable
-from pebs.services.trial.errors import Conflict
 from pebs.store.engine import create_engine_for
 
 __all__ = ["LOCK_SUFFIX", "ServingLock", "exclusive_lock", "hold_serving_lock", "lock_file"]

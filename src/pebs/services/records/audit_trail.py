@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.actor import Action, Actor, require
 from pebs.services.storable_text import refuses_unstorable_text
-from pebs.services.trial._participants import find_participant
-from pebs.services.trial.actor import Action, Actor, require
+from pebs.services.subject import find_participant
 from pebs.store.models import (
     Allocation,
     AuditEvent,

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.actor import PERMISSIONS, Action, Actor, require
 from pebs.services.storable_text import refuses_unstorable_text
-from pebs.services.trial._participants import find_participant
-from pebs.services.trial._study_rules import criteria_of, protocol_in_force
-from pebs.services.trial.actor import PERMISSIONS, Action, Actor, require
+from pebs.services.subject import find_participant
+from pebs.services.trial.study_rules import criteria_of, protocol_in_force
 from pebs.store.models import (
     Country,
     Site,

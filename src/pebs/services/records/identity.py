@@ -7,12 +7,12 @@ from datetime import date
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.actor import Actor
 from pebs.services.auth.policy import IDENTITY_ROLES
+from pebs.services.errors import Conflict, PermissionDenied
+from pebs.services.keys import IdentityKeys
 from pebs.services.storable_text import refuses_unstorable_text
-from pebs.services.trial._participants import find_participant
-from pebs.services.trial.actor import Actor
-from pebs.services.trial.errors import Conflict, PermissionDenied
-from pebs.services.trial.keys import IdentityKeys
+from pebs.services.subject import find_participant
 from pebs.store.audit import append_event
 from pebs.store.models import ParticipantIdentity
 

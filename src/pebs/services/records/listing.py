@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.actor import Action, Actor, require
+from pebs.services.errors import InvalidInput, NotFound
 from pebs.services.storable_text import refuses_unstorable_text
-from pebs.services.trial.actor import Action, Actor, require
-from pebs.services.trial.errors import InvalidInput, NotFound
 from pebs.store.models import PARTICIPANT_STATES, Allocation, Country, Participant, Site
 from pebs.trial import ARM_EVENTS
 
@@ -57,17 +57,19 @@ def list_participants(
     """Participants in the actor's scope, in registration order (pseudonymised).
 
     ``search`` matches part of the study ID (identifying data is encrypted, never searched);
-    ``site`` outside the actor's scope is :class:`~pebs.services.trial.NotFound`.
+    ``site`` outside the actor's scope is :class:`~pebs.services.errors.NotFound`.
     """
     require(actor, Action.READ_PARTICIPANT)
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInput(f"limit: a page holds 1 to {MAX_LIMIT} participants, got {limit!r}")
+        raise InvalidInput(
+            f"a page holds 1 to {MAX_LIMIT} participants, got {limit!r}", field="limit"
+        )
     if status is not None and status not in PARTICIPANT_STATES:
         raise InvalidInput(
-            f"status: {status!r} is unknown; states: {', '.join(PARTICIPANT_STATES)}"
+            f"{status!r} is unknown; states: {', '.join(PARTICIPANT_STATES)}", field="status"
         )
     if arm is not None and arm not in ARM_EVENTS:
-        raise InvalidInput(f"arm: {arm!r} is unknown; arms: {', '.join(ARM_EVENTS)}")
+        raise InvalidInput(f"{arm!r} is unknown; arms: {', '.join(ARM_EVENTS)}", field="arm")
     statement = (
         select(Participant, Site.code, Country.code, Allocation.arm)
         .join(Site, Participant.site_id == Site.id)

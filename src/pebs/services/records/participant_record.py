@@ -1,7 +1,7 @@
 """One participant's whole record as the pages show it (read-only).
 
 Role checked first, the participant found through the caller's scope with the services' own
-scoped query, so an out-of-scope participant is :class:`~pebs.services.trial.NotFound`. Nothing
+scoped query, so an out-of-scope participant is :class:`~pebs.services.errors.NotFound`. Nothing
 here returns identifying data (that is :func:`get_identity`, audited) or allocation-list
 internals (slot, block, position).
 """
@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.actor import Action, Actor, require
 from pebs.services.storable_text import refuses_unstorable_text
-from pebs.services.trial._participants import find_participant
-from pebs.services.trial.actor import Action, Actor, require
+from pebs.services.subject import find_participant
 from pebs.store.models import (
     Allocation,
     ConsentDocument,

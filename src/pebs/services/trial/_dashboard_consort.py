@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from sqlalchemy import Text, cast, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.actor import Action, Actor, require
 from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.trial._dashboard_sql import in_study, latest_per_participant
-from pebs.services.trial._study_rules import design_of, study_named
-from pebs.services.trial.actor import Action, Actor, require
+from pebs.services.trial.study_rules import design_of, study_named
 from pebs.store.models import (
     WITHDRAWAL_LEVELS,
     Allocation,

@@ -13,8 +13,8 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import Subquery
 
-from pebs.services.trial.actor import Actor
-from pebs.services.trial.errors import InvalidInput
+from pebs.services.actor import Actor
+from pebs.services.errors import InvalidInput
 from pebs.store.models import Country, Participant, Site
 
 __all__ = ["PERIODS", "in_study", "latest_per_participant", "month_of", "roll_up"]
@@ -69,7 +69,7 @@ def roll_up(month: str, period: str) -> str:
         return f"{year}-Q{(int(number) - 1) // 3 + 1}"
     if period == "year":
         return year
-    raise InvalidInput(f"period: {period!r} is not allowed; allowed: {', '.join(PERIODS)}")
+    raise InvalidInput(f"{period!r} is not allowed; allowed: {', '.join(PERIODS)}", field="period")
 
 
 def period_range(first: str, last: str, period: str) -> tuple[str, ...]:

@@ -18,8 +18,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
+from pebs.services.actor import Actor
 from pebs.services.trial.consent import withdraw
 from pebs.services.trial.deaths import record_death
 from pebs.services.trial.outcomes import OutcomeRecord, record_outcome
@@ -27,10 +28,24 @@ from pebs.services.trial.visits import VisitRecord, record_visit
 from pebs.services.trial.worklists import WorklistEntry, worklist
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
     from pebs.services.trial._demo_cohort import DemoWoman
-    from pebs.services.trial.demo_data import _Seeder
 
 __all__ = ["Enrolled", "FollowUpTally", "follow_up"]
+
+
+class Seeding(Protocol):
+    """What the follow-up needs from the seeding run that enrolled the women."""
+
+    sessions: sessionmaker[Session]
+    actor: Actor
+    study: str
+    today: date
+
+    def questionnaire(self, study_id: str, months: int, on: date, rng: random.Random) -> None:
+        """Record her questionnaire at ``months`` completed ``on``."""
+
 
 _BIRADS = ((1, 0.55), (2, 0.35), (0, 0.05), (3, 0.02), (4, 0.02), (5, 0.01))
 """Screening BI-RADS category -> probability (synthetic, roughly a screening population)."""
@@ -90,7 +105,7 @@ def _draw(rng: random.Random, table: tuple[tuple[object, float], ...]) -> object
 
 
 class _FollowUp:
-    def __init__(self, seeder: _Seeder, enrolled: list[Enrolled], rng: random.Random) -> None:
+    def __init__(self, seeder: Seeding, enrolled: list[Enrolled], rng: random.Random) -> None:
         self.seeder = seeder
         self.s = seeder.sessions
         self.actor = seeder.actor
@@ -216,7 +231,7 @@ class _FollowUp:
 
 
 def follow_up(
-    seeder: _Seeder, enrolled: list[Enrolled], rng: random.Random, *, n_target_cancers: int
+    seeder: Seeding, enrolled: list[Enrolled], rng: random.Random, *, n_target_cancers: int
 ) -> FollowUpTally:
     """Run the follow-up phases (module docstring) for the randomised demo women."""
     phase = _FollowUp(seeder, enrolled, rng)

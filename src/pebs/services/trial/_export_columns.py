@@ -1,31 +1,16 @@
 """The data dictionary of the participant export: every column's type, unit and meaning.
 
-Values in the CSV: empty for missing; dates ``YYYY-MM-DD``; instants ISO 8601 in UTC with ``Z``;
-booleans ``true``/``false``; numbers in Python's shortest round-trip form. Text that a
-spreadsheet would run as a formula (``=...``, ``@...``) starts with ``'``
-(:mod:`pebs.io.csv_writer`).
+How each type is written depends on the format (:mod:`pebs.io.exports`); in CSV: empty for
+missing, dates ``YYYY-MM-DD``, instants ISO 8601 in UTC with ``Z``, booleans ``true``/``false``,
+numbers in Python's shortest round-trip form, and text that a spreadsheet would run as a formula
+(``=...``, ``@...``) starts with ``'`` (:mod:`pebs.io.exports.csv`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from pebs.io.exports import Column
 
-from pebs.io.csv_writer import csv_text
-
-__all__ = ["IDENTITY_COLUMNS", "RESEARCH_COLUMNS", "Column", "data_dictionary", "dictionary_csv"]
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of an export."""
-
-    name: str
-    type: str
-    """``string``, ``integer``, ``number``, ``boolean``, ``date`` or ``datetime`` (UTC)."""
-    unit: str
-    """``years``, ``proportion`` (0-1), ``count``, ``UTC`` or empty."""
-    description: str
-    identifying: bool = False
+__all__ = ["IDENTITY_COLUMNS", "RESEARCH_COLUMNS", "Column", "data_dictionary"]
 
 
 def _c(name: str, type_: str, unit: str, description: str) -> Column:
@@ -93,7 +78,7 @@ withdrawn, so that every participant appears and the rows add up."""
 
 
 def data_dictionary(*, include_identity: bool = False) -> tuple[Column, ...]:
-    """The columns of :func:`~pebs.services.trial.exports.export_participants_csv`, in order.
+    """The columns of :func:`~pebs.services.trial.exports.export_participants`, in order.
 
     >>> [c.name for c in data_dictionary()][:4]
     ['study_id', 'site', 'country', 'status']
@@ -101,16 +86,3 @@ def data_dictionary(*, include_identity: bool = False) -> tuple[Column, ...]:
     True
     """
     return RESEARCH_COLUMNS + (IDENTITY_COLUMNS if include_identity else ())
-
-
-def dictionary_csv(*, include_identity: bool = False) -> str:
-    """The data dictionary as CSV text: ``column,type,unit,identifying,description``.
-
-    >>> dictionary_csv().splitlines()[0]
-    'column,type,unit,identifying,description'
-    """
-    return csv_text(
-        ((column.name, column.type, column.unit, str(column.identifying).lower(),
-          column.description) for column in data_dictionary(include_identity=include_identity)),
-        header=("column", "type", "unit", "identifying", "description"),
-    )  # fmt: skip

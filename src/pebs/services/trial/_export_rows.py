@@ -11,16 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Integer, case, func, select
 from sqlalchemy.orm import Session
 
+from pebs.services.actor import Actor
+from pebs.services.keys import IdentityKeys
 from pebs.services.trial._dashboard_sql import in_study
 from pebs.services.trial._export_columns import N_ALWAYS, RESEARCH_COLUMNS
-from pebs.services.trial.actor import Actor
-from pebs.services.trial.keys import IdentityKeys
 from pebs.store.models import (
     Allocation,
     Consent,
@@ -40,13 +39,13 @@ from pebs.store.models import (
 )
 from pebs.trial import State
 
-__all__ = ["Page", "csv_value", "read_page"]
+__all__ = ["Page", "read_page"]
 
 
 @dataclass(frozen=True)
 class Page:
     rows: tuple[tuple[Any, ...], ...]
-    """One tuple per participant, in the order of the data dictionary."""
+    """One tuple of plain values per participant, in the order of the data dictionary."""
     last_id: int | None
     """Keyset of the next page (``None``: this page was empty)."""
     n_withheld: int
@@ -192,16 +191,3 @@ def _row(participant, site, country, allocation, death, facts, withheld) -> tupl
         death and death.date_of_death, death and death.cause,
         q[1] if q else 0,
     )  # fmt: skip
-
-
-def csv_value(value: Any) -> str:
-    """The CSV text of a value (see :mod:`._export_columns`)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)

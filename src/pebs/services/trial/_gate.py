@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from pebs.screening import age_on
-from pebs.services.trial.errors import AllocationRefused, Conflict
+from pebs.services.errors import AllocationRefused, Conflict
 from pebs.store.randomisation import gate_records, protocol_version_label
 from pebs.trial import StrataDefinition, allocation_gate, stratum_values
 

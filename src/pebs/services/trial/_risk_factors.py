@@ -14,11 +14,10 @@ import math
 from dataclasses import dataclass, fields
 from typing import Any, Literal
 
-import numpy as np
-
-from pebs.risk.personalised import INPUTS, AssessmentError, describe
-from pebs.services.trial.errors import InvalidFields
-from pebs.trial.risk_inputs import CLASSICAL_INPUTS, RISK_INPUTS, UNKNOWN
+from pebs.risk.inputs import RiskInputs
+from pebs.risk.protocol import FiveYearModel, FiveYearResult
+from pebs.services.errors import InvalidFields
+from pebs.trial.risk_inputs import RISK_INPUTS, UNKNOWN
 
 __all__ = [
     "DENSITIES",
@@ -26,7 +25,7 @@ __all__ = [
     "UNKNOWN",
     "RiskFactors",
     "field_errors",
-    "model_arguments",
+    "model_inputs",
     "platform_names",
 ]
 
@@ -36,20 +35,8 @@ DENSITIES = ("a", "b", "c", "d")
 
 Unknown = Literal["unknown"]
 
-_MODEL_NAMES = dict(zip(INPUTS, RISK_INPUTS, strict=True))
-"""The model's (``pebs risk assess``) input names -> the platform's names."""
-
-_FLAG_FIELDS: dict[AssessmentError, tuple[str, ...]] = {
-    AssessmentError.AGE: ("age",),
-    AssessmentError.MENARCHE: ("age_at_menarche",),
-    AssessmentError.FIRST_BIRTH: ("age_at_first_birth",),
-    AssessmentError.BIOPSIES: ("n_biopsies",),
-    AssessmentError.HYPERPLASIA: ("atypical_hyperplasia",),
-    AssessmentError.RELATIVES: ("n_relatives",),
-    AssessmentError.PRS: ("prs_z",),
-    AssessmentError.NO_CLASSICAL: CLASSICAL_INPUTS,
-}
-"""The inputs each of the model's rejection flags is about (``age``: her date of birth)."""
+_UNNAMED = "risk_factors"
+"""The field of a rejection about no single input."""
 
 
 @dataclass(frozen=True)
@@ -115,35 +102,42 @@ def _known(value: Any) -> Any:
     return None if value is None or value == UNKNOWN else value
 
 
-def model_arguments(factors: RiskFactors) -> dict[str, list[Any]]:
-    """Keyword arguments of :func:`pebs.risk.personalised.assess` for one woman (no age)."""
+def model_inputs(factors: RiskFactors, age: int) -> RiskInputs:
+    """The model's inputs for one woman of ``age`` (completed years)."""
     birth = factors.age_at_first_birth
     density = factors.density
-    return {
-        "n_biopsies": [_known(factors.n_biopsies)],
-        "atypical_hyperplasia": [_known(factors.atypical_hyperplasia)],
-        "age_at_menarche": [_known(factors.age_at_menarche)],
-        "age_at_first_birth": [None if birth == NULLIPAROUS else _known(birth)],
-        "nulliparous": [birth == NULLIPAROUS],
-        "n_relatives": [_known(factors.n_relatives)],
-        "density": ["" if density in (None, UNKNOWN) else density],
-        "prs_z": [_known(factors.prs_z)],
-    }
+    return RiskInputs(
+        age=[age],
+        n_biopsies=[_known(factors.n_biopsies)],
+        atypical_hyperplasia=[_known(factors.atypical_hyperplasia)],
+        age_at_menarche=[_known(factors.age_at_menarche)],
+        age_at_first_birth=[None if birth == NULLIPAROUS else _known(birth)],
+        nulliparous=[birth == NULLIPAROUS],
+        n_relatives=[_known(factors.n_relatives)],
+        density=["" if density in (None, UNKNOWN) else density],
+        prs_z=[_known(factors.prs_z)],
+    )
 
 
-def platform_names(model_names: tuple[str, ...] | list[str]) -> tuple[str, ...]:
-    """The model's input names (``age_menarche``) as the platform's (``age_at_menarche``)."""
-    return tuple(_MODEL_NAMES.get(name, name) for name in model_names)
+def platform_names(model: FiveYearModel, names: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """The model's input names (``age_menarche``) as the platform's (``age_at_menarche``).
+
+    A study's model takes the platform's inputs: ``model.inputs`` names :data:`RISK_INPUTS` in
+    that order, in the model's spelling; other names (``age``) are the same on both sides.
+    """
+    platform = dict(zip(model.inputs, RISK_INPUTS, strict=True))
+    return tuple(platform.get(name, name) for name in names)
 
 
-def field_errors(error: int) -> InvalidFields:
-    """The model's rejection flags of one woman as an error naming each input."""
+def field_errors(model: FiveYearModel, result: FiveYearResult, i: int = 0) -> InvalidFields:
+    """Why ``model`` gave woman ``i`` no risk, as an error naming each input."""
     messages: dict[str, str] = {}
-    for flag, names in _FLAG_FIELDS.items():
-        if error & flag:
-            for name in names:
-                messages.setdefault(name, describe(int(flag)))
-    unnamed = int(error) & ~int(np.bitwise_or.reduce([int(f) for f in _FLAG_FIELDS]))
+    unnamed: list[str] = []
+    for rejection in result.rejections(i):
+        for name in platform_names(model, rejection.inputs):
+            messages.setdefault(name, rejection.reason)
+        if not rejection.inputs:
+            unnamed.append(rejection.reason)
     if unnamed:
-        messages.setdefault("risk_factors", describe(unnamed))
-    return InvalidFields(f"risk factors: {describe(int(error))}", messages)
+        messages.setdefault(_UNNAMED, "; ".join(unnamed))
+    return InvalidFields(f"risk factors: {result.reasons()[i]}", messages)

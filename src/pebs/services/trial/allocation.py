@@ -27,16 +27,16 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.actor import Action, Actor, require
+from pebs.services.errors import Conflict, NotFound, StratumExhausted
+from pebs.services.keys import IdentityKeys
 from pebs.services.storable_text import refuses_unstorable_text
+from pebs.services.transaction import instant, local_date, transaction
 from pebs.services.trial._gate import GateFacts, open_gate, strata_fields
-from pebs.services.trial._study_rules import strata_by_digest
-from pebs.services.trial._transaction import instant, local_date, transaction
-from pebs.services.trial.actor import Action, Actor, require
-from pebs.services.trial.errors import Conflict, NotFound, StratumExhausted
-from pebs.services.trial.keys import IdentityKeys
+from pebs.services.trial.study_rules import strata_by_digest
 from pebs.store.audit import append_event
+from pebs.store.participant_lookup import Projection, participant_in_scope
 from pebs.store.randomisation import (
-    allocation_subject,
     existing_allocation,
     insert_allocation,
     lock_strata,
@@ -84,7 +84,9 @@ def allocate(
     require(actor, Action.ALLOCATE, needs_account=True)
     allocated_at = instant(at)
     with transaction(session_maker) as session:
-        her = allocation_subject(session, actor.scope, study_id, for_update=True)
+        her = participant_in_scope(
+            session, actor.scope, study_id, projection=Projection.FACTS, for_update=True
+        )
         if her is None:
             raise NotFound(f"no participant {study_id!r} (in your sites)")
         existing = existing_allocation(session, her.participant_id)
@@ -127,7 +129,7 @@ def allocate(
 
 def _take_slot(
     session: Session,
-    study_id: int,
+    study_pk: int,
     stratum: str,
     participant_id: int,
     at: datetime,
@@ -136,7 +138,7 @@ def _take_slot(
 ) -> tuple[int, str]:
     """Take the stratum's next free slot with a conditional UPDATE; (slot id, arm)."""
     for _ in range(_ATTEMPTS):
-        slot = next_free_slot(session, study_id, stratum, is_test=is_test)
+        slot = next_free_slot(session, study_pk, stratum, is_test=is_test)
         if slot is None:
             kind = "test allocation lists" if is_test else "allocation lists"
             raise StratumExhausted(

@@ -21,8 +21,11 @@ from datetime import datetime
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.actor import Action, Actor, require
+from pebs.services.errors import Conflict, InvalidInput, NotFound
 from pebs.services.storable_text import refuses_unstorable_text
-from pebs.services.trial._study_rules import (
+from pebs.services.transaction import instant, transaction
+from pebs.services.trial.study_rules import (
     design_from_json,
     design_json,
     design_of,
@@ -30,9 +33,6 @@ from pebs.services.trial._study_rules import (
     strata_of,
     study_named,
 )
-from pebs.services.trial._transaction import instant, transaction
-from pebs.services.trial.actor import Action, Actor, require
-from pebs.services.trial.errors import Conflict, InvalidInput, NotFound
 from pebs.store.audit import append_event
 from pebs.store.models import AllocationList as ListRow
 from pebs.store.models import AllocationSlot, Country, Site
@@ -92,14 +92,15 @@ def _lengths(
     unknown = [label for label in chosen if label not in labels]
     if unknown:
         raise InvalidInput(
-            f"strata: unknown stratum {unknown[0]!r}; the study's strata are like {labels[0]!r}"
+            f"unknown stratum {unknown[0]!r}; the study's strata are like {labels[0]!r}",
+            field="strata",
         )
     if not chosen:
-        raise InvalidInput("strata: name at least one stratum")
+        raise InvalidInput("name at least one stratum", field="strata")
     if isinstance(slots_per_stratum, Mapping):
         missing = [label for label in chosen if label not in slots_per_stratum]
         if missing:
-            raise InvalidInput(f"slots_per_stratum: no length for stratum {missing[0]!r}")
+            raise InvalidInput(f"no length for stratum {missing[0]!r}", field="slots_per_stratum")
         return {label: slots_per_stratum[label] for label in chosen}
     return dict.fromkeys(chosen, slots_per_stratum)
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.errors import InvalidInput
 from pebs.services.storable_text import refuses_unstorable_text
-from pebs.services.trial.errors import InvalidInput
 from pebs.store.audit import ChainHead, chain_head, verify_chain
 
 __all__ = ["AuditReport", "verify_audit_chain"]

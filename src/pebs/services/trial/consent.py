@@ -15,12 +15,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.actor import Action, Actor, require
+from pebs.services.errors import Conflict, InvalidInput
 from pebs.services.storable_text import refuses_unstorable_text
-from pebs.services.trial._participants import find_participant
-from pebs.services.trial._study_rules import consent_document_in_force
-from pebs.services.trial._transaction import instant, local_date, transaction
-from pebs.services.trial.actor import Action, Actor, require
-from pebs.services.trial.errors import Conflict, InvalidInput
+from pebs.services.subject import find_participant
+from pebs.services.transaction import instant, local_date, transaction
+from pebs.services.trial.study_rules import consent_document_in_force
 from pebs.store.audit import append_event
 from pebs.store.models import Consent
 from pebs.trial import WITHDRAWAL_LEVELS, Event, State
@@ -68,10 +68,11 @@ def record_consent(
         subject = find_participant(session, actor, study_id, for_update=True)
         country = subject.country
         if language not in country.languages:
+            languages = ", ".join(country.languages)
             raise InvalidInput(
-                f"language: {language!r} is not a study language of {country.code}; "
-                f"languages: {', '.join(country.languages)}"
-            )
+                f"{language!r} is not a study language of {country.code}; languages: {languages}",
+                field="language", message_code="error.choice", values={"allowed": languages},
+            )  # fmt: skip
         subject.require_state((State.ELIGIBLE,), "record consent")
         day = local_date(consented_at, country.time_zone)
         document = consent_document_in_force(session, country.id, country.code, language, day)
@@ -115,10 +116,11 @@ def withdraw(
     require(actor, Action.RECORD_CONSENT)
     if level not in WITHDRAWAL_LEVELS:
         raise InvalidInput(
-            f"level: {level!r} is not a withdrawal level; levels: {', '.join(WITHDRAWAL_LEVELS)}"
+            f"{level!r} is not a withdrawal level; levels: {', '.join(WITHDRAWAL_LEVELS)}",
+            field="level",
         )
     if not reason or not reason.strip():
-        raise InvalidInput("reason: say why she withdraws (or 'not given')")
+        raise InvalidInput("say why she withdraws (or 'not given')", field="reason")
     withdrawn_at = instant(at)
     with transaction(session_maker) as session:
         subject = find_participant(session, actor, study_id, for_update=True)
@@ -134,7 +136,8 @@ def withdraw(
         if consent is not None:
             if withdrawn_at < consent.consented_at:
                 raise InvalidInput(
-                    f"at: withdrawal {withdrawn_at} is before her consent {consent.consented_at}"
+                    f"withdrawal {withdrawn_at} is before her consent {consent.consented_at}",
+                    field="at",
                 )
             old["withdrawal_level"] = consent.withdrawal_level
             consent.withdrawal_level = level

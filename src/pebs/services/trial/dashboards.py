@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.actor import PERMISSIONS, Action, Actor, require
+from pebs.services.errors import InvalidInput, PermissionDenied
 from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.trial._dashboard_consort import (
     ArmFlow,
@@ -42,9 +44,7 @@ from pebs.services.trial._dashboard_sql import (
     period_range,
     roll_up,
 )
-from pebs.services.trial._study_rules import design_of, study_named
-from pebs.services.trial.actor import PERMISSIONS, Action, Actor, require
-from pebs.services.trial.errors import InvalidInput, PermissionDenied
+from pebs.services.trial.study_rules import design_of, study_named
 from pebs.store.models import RISK_LEVELS, Allocation, Country, Participant, RiskAssessment, Site
 
 __all__ = [
@@ -171,9 +171,11 @@ def recruitment(
     """
     require(actor, Action.READ_PARTICIPANT)
     if by not in GROUPINGS:
-        raise InvalidInput(f"by: {by!r} is not allowed; allowed: {', '.join(GROUPINGS)}")
+        raise InvalidInput(f"{by!r} is not allowed; allowed: {', '.join(GROUPINGS)}", field="by")
     if period not in PERIODS:
-        raise InvalidInput(f"period: {period!r} is not allowed; allowed: {', '.join(PERIODS)}")
+        raise InvalidInput(
+            f"{period!r} is not allowed; allowed: {', '.join(PERIODS)}", field="period"
+        )
     with session_maker() as session, session.begin():
         study_row = study_named(session, study)
         group = Country.code if by == "country" else Site.code

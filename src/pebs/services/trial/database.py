@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from pebs.services.trial.errors import DatabaseNotReady, InvalidInput
+from pebs.services.errors import DatabaseNotReady, InvalidInput
 from pebs.store import migrate
 from pebs.store.engine import create_engine_for, session_factory
 
@@ -65,7 +65,7 @@ def upgrade_database(url: str) -> Migrated:
     except OperationalError as error:
         raise _unreachable(url, error) from None
     except ValueError as error:  # an unsupported or malformed URL
-        raise InvalidInput(f"PEBS_DATABASE_URL: {error}") from None
+        raise InvalidInput(str(error), field="PEBS_DATABASE_URL") from None
 
 
 def _create_private_sqlite_file(url: str) -> None:
@@ -95,7 +95,7 @@ def open_database(url: str, *, read_only: bool = False) -> Database:
     except OperationalError as error:
         raise _unreachable(url, error) from None
     except ValueError as error:
-        raise InvalidInput(f"PEBS_DATABASE_URL: {error}") from None
+        raise InvalidInput(str(error), field="PEBS_DATABASE_URL") from None
     if revision != migrate.head():
         state = "is empty" if revision is None else f"is at revision {revision}"
         raise DatabaseNotReady(

@@ -8,11 +8,12 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.actor import Action, Actor, require
+from pebs.services.errors import Conflict, InvalidInput
+from pebs.services.field_rules import in_the_future, unknown_choice
 from pebs.services.storable_text import refuses_unstorable_text
-from pebs.services.trial._participants import find_participant
-from pebs.services.trial._transaction import instant, local_date, transaction
-from pebs.services.trial.actor import Action, Actor, require
-from pebs.services.trial.errors import Conflict, InvalidInput
+from pebs.services.subject import find_participant
+from pebs.services.transaction import instant, local_date, transaction
 from pebs.store.audit import append_event
 from pebs.store.models import DEATH_CAUSES, Death
 from pebs.trial import Event
@@ -47,15 +48,17 @@ def record_death(
     """
     require(actor, Action.RECORD_FOLLOW_UP)
     if cause not in DEATH_CAUSES:
-        raise InvalidInput(f"cause: {cause!r} is unknown; allowed: {', '.join(DEATH_CAUSES)}")
+        raise unknown_choice("cause", cause, DEATH_CAUSES)
     if cause_icd10 is not None and not 3 <= len(cause_icd10.strip()) <= 8:
-        raise InvalidInput(f"cause_icd10: {cause_icd10!r} is not an ICD-10 code such as C50.9")
+        raise InvalidInput(
+            f"{cause_icd10!r} is not an ICD-10 code such as C50.9", field="cause_icd10"
+        )
     recorded_at = instant(at)
     with transaction(session_maker) as session:
         subject = find_participant(session, actor, study_id, for_update=True)
         participant = subject.participant
         if date_of_death > local_date(recorded_at, subject.country.time_zone):
-            raise InvalidInput(f"date_of_death: {date_of_death} is in the future")
+            raise in_the_future("date_of_death", date_of_death)
         if session.scalar(select(Death.id).where(Death.participant_id == participant.id)):
             raise Conflict(f"a death is already recorded for {study_id}")
         old_state, new_state = subject.apply(Event.DIED)

@@ -35,17 +35,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.screening import age_on
+from pebs.services.actor import Action, Actor, require
+from pebs.services.errors import Conflict, InvalidInput, StratumExhausted
+from pebs.services.keys import IdentityKeys
 from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.trial._demo_cohort import DemoSite, DemoWoman, demo_cohort
 from pebs.services.trial._demo_follow_up import Enrolled, FollowUpTally, follow_up
-from pebs.services.trial._study_rules import strata_of, study_named
-from pebs.services.trial.actor import Action, Actor, require
 from pebs.services.trial.allocation import allocate
 from pebs.services.trial.allocation_lists import generate_allocation_list
 from pebs.services.trial.consent import record_consent
 from pebs.services.trial.eligibility import assess_eligibility
-from pebs.services.trial.errors import Conflict, InvalidInput, StratumExhausted
-from pebs.services.trial.keys import IdentityKeys
 from pebs.services.trial.questionnaires import record_questionnaire
 from pebs.services.trial.registration import NewParticipant, register_participant
 from pebs.services.trial.risk_assessment import (
@@ -55,6 +54,7 @@ from pebs.services.trial.risk_assessment import (
     record_risk_assessment,
 )
 from pebs.services.trial.screening_plan import create_screening_plan
+from pebs.services.trial.study_rules import strata_of, study_named
 from pebs.store.models import AllocationList, Country, Participant, Site
 from pebs.trial import all_strata, stratum_label
 
@@ -138,7 +138,9 @@ def _sites(session_maker: sessionmaker[Session], actor: Actor, study: str) -> li
             if actor.sees_site(site.id, country.id)
         ]
     if not sites:
-        raise InvalidInput(f"actor: {actor.username} sees no active site of study {study!r}")
+        raise InvalidInput(
+            f"{actor.username} sees no active site of study {study!r}", field="actor"
+        )
     return sites
 
 
@@ -329,7 +331,7 @@ def seed_demo_participants(
     """
     require(actor, Action.REGISTER, needs_account=True)
     if isinstance(n, bool) or not isinstance(n, int) or not 40 <= n <= _MAX_N:
-        raise InvalidInput(f"n: give 40 to {_MAX_N:,} participants, got {n!r}")
+        raise InvalidInput(f"give 40 to {_MAX_N:,} participants, got {n!r}", field="n")
     today = today or datetime.now(UTC).date()
     sites = _sites(session_maker, actor, study)
     try:

@@ -14,13 +14,13 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.actor import Action, Actor, require
+from pebs.services.errors import InvalidInput
+from pebs.services.keys import IdentityKeys
 from pebs.services.storable_text import refuses_unstorable_text
-from pebs.services.trial._participants import birth_date, find_participant
-from pebs.services.trial._study_rules import criteria_of, protocol_in_force
-from pebs.services.trial._transaction import instant, local_date, transaction
-from pebs.services.trial.actor import Action, Actor, require
-from pebs.services.trial.errors import InvalidInput
-from pebs.services.trial.keys import IdentityKeys
+from pebs.services.subject import birth_date, find_participant
+from pebs.services.transaction import instant, local_date, transaction
+from pebs.services.trial.study_rules import criteria_of, protocol_in_force
 from pebs.store.audit import append_event
 from pebs.store.models import EligibilityAssessment
 from pebs.trial import EligibilityError, Event, State, assess

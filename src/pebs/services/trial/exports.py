@@ -1,48 +1,56 @@
-"""Streamed, paged, audited exports of participant research data (CSV, with a data dictionary).
+"""Streamed, paged, audited exports of participant research data, with their data dictionary.
 
-:func:`export_participants_csv` returns an iterator of CSV text chunks: the header first, then
-one chunk per page of ``chunk_rows`` participants read with keyset pagination
-(:mod:`._export_rows`), each page in its own short read transaction, so an export of 85,000
-women never holds them all in memory nor a lock for the whole export. Pages follow the
+:func:`export_participants` reads the participants in the caller's scope as pages of
+``chunk_rows`` rows of plain values (:mod:`._export_rows`, keyset pagination), each page in its
+own short read transaction, and hands them to the writer of the format asked for
+(:mod:`pebs.io.exports`; ``format="csv"``), which produces the file page by page: an export of
+85,000 women never holds them all in memory nor a lock for the whole export. Pages follow the
 participants' ids; rows added while an export runs appear in it if their id comes after the
-current page.
+current page. :func:`export_participants_csv` gives the CSV as text chunks: the header first,
+then one chunk per page.
 
 Pseudonymised by default: study ID, site, country and research data (:data:`RESEARCH_COLUMNS`).
 Identifying columns (:data:`IDENTITY_COLUMNS`: name, date of birth, contact, national ID,
 decrypted) only with ``include_identity=True`` for :data:`IDENTITY_ROLES` (the roles that
 register women and so hold their identity anyway); every other role gets
-:class:`~.errors.PermissionDenied`. A woman who withdrew the use of her data keeps her row (so
-the rows add up to the participants in scope) with every research column empty.
+:class:`~pebs.services.errors.PermissionDenied`. A woman who withdrew the use of her data keeps
+her row (so the rows add up to the participants in scope) with every research column empty.
 
 Audit: two events, each in its own transaction. ``export`` is written (and committed) before
-the header is produced, with who, what, the options and the scope: no data leaves without an
-audit record, even if the export then fails or the client disconnects. ``export_end`` is
-written when the stream ends, with the number of rows (and of withheld rows) and how it ended:
-``completed``, ``stopped`` (the consumer closed the stream early) or ``failed``.
+the writer produces anything, with who, what, the options (the format among them) and the
+scope: no data leaves without an audit record, even if the export then fails or the client
+disconnects. ``export_end`` is written when the stream ends, with the number of rows handed to
+the writer (and of withheld rows) and how it ended: ``completed``, ``stopped`` (the consumer
+closed the stream early) or ``failed``.
+
+The data dictionary (:func:`export_dictionary`, :func:`dictionary_csv`) describes the columns;
+it holds no participant data and is not audited.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from pebs.io.csv_writer import csv_text
+from pebs.io.exports import DICTIONARY_COLUMNS, FORMATS, WRITERS, Writer, dictionary_rows
+from pebs.io.exports.csv import ENCODING
+from pebs.services.actor import PERMISSIONS, Action, Actor, require
+from pebs.services.errors import InvalidInput, PermissionDenied
+from pebs.services.keys import IdentityKeys
 from pebs.services.storable_text import refuses_unstorable_text
+from pebs.services.transaction import transaction
 from pebs.services.trial._export_columns import (
     IDENTITY_COLUMNS,
     RESEARCH_COLUMNS,
     Column,
     data_dictionary,
-    dictionary_csv,
 )
-from pebs.services.trial._export_rows import csv_value, read_page
-from pebs.services.trial._study_rules import study_named
-from pebs.services.trial._transaction import transaction
-from pebs.services.trial.actor import PERMISSIONS, Action, Actor, require
-from pebs.services.trial.errors import InvalidInput, PermissionDenied
-from pebs.services.trial.keys import IdentityKeys
+from pebs.services.trial._export_rows import read_page
+from pebs.services.trial.study_rules import study_named
 from pebs.store.audit import append_event
 
 __all__ = [
@@ -51,9 +59,12 @@ __all__ = [
     "MAX_CHUNK_ROWS",
     "RESEARCH_COLUMNS",
     "Column",
+    "ExportFile",
     "ExportSummary",
     "data_dictionary",
     "dictionary_csv",
+    "export_dictionary",
+    "export_participants",
     "export_participants_csv",
 ]
 
@@ -71,6 +82,27 @@ class ExportSummary:
     n_rows: int
     n_withheld: int
     status: str
+
+
+@dataclass(eq=False)
+class ExportFile:
+    """An export as a file: iterate :attr:`chunks` for its bytes, produced as they are read."""
+
+    media_type: str
+    """The HTTP ``Content-Type`` of the file (``text/csv; charset=utf-8``)."""
+    extension: str
+    """The file name extension, without the dot (``csv``)."""
+    chunks: Iterator[bytes]
+    summary: ExportSummary | None = None
+    """What ``export_end`` recorded, once :attr:`chunks` has ended (participant exports)."""
+
+
+def _writer(format: str) -> Writer:
+    if not isinstance(format, str) or format not in WRITERS:
+        raise InvalidInput(
+            f"{format!r} is not an export format; allowed: {', '.join(FORMATS)}", field="format"
+        )
+    return WRITERS[format]
 
 
 def _check(actor: Actor, include_identity: bool, keys: IdentityKeys | None, chunk_rows: int):
@@ -97,8 +129,51 @@ def _scope(actor: Actor) -> dict[str, object]:
     }
 
 
-def _csv(rows) -> str:
-    return csv_text([csv_value(value) for value in row] for row in rows)
+@refuses_unstorable_text
+def export_participants(
+    session_maker: sessionmaker[Session],
+    actor: Actor,
+    study: str,
+    *,
+    format: str = "csv",
+    include_identity: bool = False,
+    chunk_rows: int = 1000,
+    keys: IdentityKeys | None = None,
+    include_test: bool = False,
+) -> ExportFile:
+    """Export the participants of ``study`` in the caller's scope as a file of ``format``.
+
+    Parameters
+    ----------
+    format
+        The file format, one of :data:`pebs.io.exports.FORMATS` (``csv``).
+    include_identity
+        Add the identifying columns (needs ``keys`` and a role in :data:`IDENTITY_ROLES`).
+    chunk_rows
+        Participants per page (1 to 10,000); the writer gets one page at a time.
+    keys
+        The identity keys, to decrypt identifying data.
+    include_test
+        Include test/training participants (default: real participants only).
+
+    Returns
+    -------
+    ExportFile
+        Its media type, extension and chunks (bytes). Checks (role, options, format, study) run
+        when called, before anything is streamed; the ``export`` audit event is committed when
+        the first chunk is requested, ``export_end`` when the chunks end (module docstring).
+    """
+    _check(actor, include_identity, keys, chunk_rows)
+    writer = _writer(format)
+    with session_maker() as session, session.begin():
+        study_pk = study_named(session, study).id
+    columns = data_dictionary(include_identity=include_identity)
+    options = {"study": study, "format": writer.name, "include_identity": include_identity,
+               "include_test": include_test, "chunk_rows": chunk_rows}  # fmt: skip
+    file = ExportFile(writer.media_type, writer.extension, iter(()))
+    file.chunks = _stream(session_maker, actor, study_pk, columns, options,
+                          keys if include_identity else None, writer, file)  # fmt: skip
+    return file
 
 
 @refuses_unstorable_text
@@ -112,34 +187,39 @@ def export_participants_csv(
     keys: IdentityKeys | None = None,
     include_test: bool = False,
 ) -> Iterator[str]:
-    """Stream the participants of ``study`` in the caller's scope as CSV text chunks.
+    """The CSV of :func:`export_participants` as text chunks: the header line, then one chunk of
+    rows per page. Closing the iterator closes the export (audited as ``stopped``)."""
+    file = export_participants(
+        session_maker, actor, study, format="csv", include_identity=include_identity,
+        chunk_rows=chunk_rows, keys=keys, include_test=include_test,
+    )  # fmt: skip
+    return _text(file.chunks)
 
-    Parameters
-    ----------
-    include_identity
-        Add the identifying columns (needs ``keys`` and a role in :data:`IDENTITY_ROLES`).
-    chunk_rows
-        Participants per page and per chunk (1 to 10,000).
-    keys
-        The identity keys, to decrypt identifying data.
-    include_test
-        Include test/training participants (default: real participants only).
 
-    Returns
-    -------
-    Iterator[str]
-        The header line, then one chunk of rows per page. Checks (role, options, study) run
-        when called, before anything is streamed; the ``export`` audit event is committed when
-        the first chunk is requested (module docstring).
+def export_dictionary(format: str = "csv", *, include_identity: bool = False) -> ExportFile:
+    """The data dictionary of the participant export as a file of ``format``: one row per
+    column (:data:`pebs.io.exports.DICTIONARY_COLUMNS`: column, type, unit, identifying,
+    description)."""
+    writer = _writer(format)
+    rows = dictionary_rows(data_dictionary(include_identity=include_identity))
+    return ExportFile(
+        writer.media_type, writer.extension, writer.chunks(DICTIONARY_COLUMNS, [rows])
+    )
+
+
+def dictionary_csv(*, include_identity: bool = False) -> str:
+    """The data dictionary as CSV text: ``column,type,unit,identifying,description``.
+
+    >>> dictionary_csv().splitlines()[0]
+    'column,type,unit,identifying,description'
     """
-    _check(actor, include_identity, keys, chunk_rows)
-    with session_maker() as session, session.begin():
-        study_pk = study_named(session, study).id
-    columns = data_dictionary(include_identity=include_identity)
-    options = {"study": study, "format": "csv", "include_identity": include_identity,
-               "include_test": include_test, "chunk_rows": chunk_rows}  # fmt: skip
-    return _stream(session_maker, actor, study_pk, columns, options,
-                   keys if include_identity else None)  # fmt: skip
+    return "".join(_text(export_dictionary("csv", include_identity=include_identity).chunks))
+
+
+def _text(chunks: Iterator[bytes]) -> Generator[str, None, None]:
+    with closing(chunks):  # a generator: closing this stream closes the export
+        for chunk in chunks:
+            yield chunk.decode(ENCODING)
 
 
 def _audit(session_maker, actor: Actor, action: str, study: str, new: dict) -> None:
@@ -150,35 +230,53 @@ def _audit(session_maker, actor: Actor, action: str, study: str, new: dict) -> N
         )  # fmt: skip
 
 
-def _stream(session_maker, actor, study_pk, columns, options, keys) -> Iterator[str]:
+@dataclass
+class _Tally:
+    n_rows: int = 0
+    n_withheld: int = 0
+
+
+def _stream(
+    session_maker, actor: Actor, study_pk: int, columns: Sequence[Column], options: dict,
+    keys: IdentityKeys | None, writer: Writer, file: ExportFile,
+) -> Generator[bytes, None, None]:  # fmt: skip
     study = str(options["study"])
     _audit(session_maker, actor, "export", study,
            {**options, "scope": _scope(actor), "columns": [c.name for c in columns]})  # fmt: skip
-    n_rows = n_withheld = 0
+    tally = _Tally()
+    pages = _pages(session_maker, actor, study_pk, int(options["chunk_rows"]),
+                   bool(options["include_test"]), keys, tally)  # fmt: skip
     status = "failed"
     try:
-        yield _csv([[c.name for c in columns]])
-        after = 0
-        while True:
-            with session_maker() as session, session.begin():
-                page = read_page(
-                    session, actor, study_pk, after=after, limit=int(options["chunk_rows"]),
-                    include_test=bool(options["include_test"]), keys=keys,
-                )  # fmt: skip
-            if page.last_id is None:
-                break
-            n_rows += len(page.rows)
-            n_withheld += page.n_withheld
-            yield _csv(page.rows)
-            if len(page.rows) < int(options["chunk_rows"]):
-                break
-            after = page.last_id
+        yield from writer.chunks(columns, pages)
         status = "completed"
     except GeneratorExit:
         status = "stopped"
         raise
     finally:
-        summary = ExportSummary(n_rows, n_withheld, status)
+        pages.close()
+        file.summary = ExportSummary(tally.n_rows, tally.n_withheld, status)
         _audit(session_maker, actor, "export_end", study,
-               {"study": study, "n_rows": summary.n_rows, "n_withheld": summary.n_withheld,
-                "status": summary.status})  # fmt: skip
+               {"study": study, "n_rows": tally.n_rows, "n_withheld": tally.n_withheld,
+                "status": status})  # fmt: skip
+
+
+def _pages(
+    session_maker, actor: Actor, study_pk: int, limit: int, include_test: bool,
+    keys: IdentityKeys | None, tally: _Tally,
+) -> Generator[tuple[tuple[Any, ...], ...], None, None]:  # fmt: skip
+    """Pages of rows in participant id order, each read in its own transaction; ``tally``
+    counts the rows handed over."""
+    after = 0
+    while True:
+        with session_maker() as session, session.begin():
+            page = read_page(session, actor, study_pk, after=after, limit=limit,
+                             include_test=include_test, keys=keys)  # fmt: skip
+        if page.last_id is None:
+            return
+        tally.n_rows += len(page.rows)
+        tally.n_withheld += page.n_withheld
+        yield page.rows
+        if len(page.rows) < limit:
+            return
+        after = page.last_id

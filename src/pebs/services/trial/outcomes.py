@@ -12,14 +12,15 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.actor import Action, Actor, require
+from pebs.services.errors import InvalidFields, InvalidInput
+from pebs.services.field_rules import in_the_future, unknown_choice
 from pebs.services.storable_text import refuses_unstorable_text
-from pebs.services.trial._participants import COLLECTING, find_participant
-from pebs.services.trial._transaction import instant, local_date, transaction
-from pebs.services.trial.actor import Action, Actor, require
-from pebs.services.trial.errors import InvalidInput
+from pebs.services.subject import find_participant
+from pebs.services.transaction import instant, local_date, transaction
 from pebs.store.audit import append_event
 from pebs.store.models import BEHAVIOURS, DETECTION_MODES, Outcome
-from pebs.trial import StagingError, State, anatomic_stage, parse_tnm
+from pebs.trial import COLLECTING, StagingError, State, anatomic_stage, parse_tnm
 
 __all__ = ["OutcomeRecord", "OutcomeRecorded", "record_outcome"]
 
@@ -49,11 +50,13 @@ class OutcomeRecorded:
 
 
 def _stage(record: OutcomeRecord) -> tuple[tuple[str, str, str] | None, str | None]:
-    given = [v is not None for v in (record.t, record.n, record.m)]
-    if not any(given):
+    categories = {"t": record.t, "n": record.n, "m": record.m}
+    missing = tuple(name for name, value in categories.items() if value is None)
+    if len(missing) == len(categories):
         return None, None
-    if not all(given):
-        raise InvalidInput("t, n, m: give all three TNM categories, or none (stage not known)")
+    if missing:
+        problem = "give all three TNM categories, or none (stage not known)"
+        raise InvalidFields(f"t, n, m: {problem}", dict.fromkeys(missing, problem), missing)
     try:
         tnm = parse_tnm(record.t, record.n, record.m)  # type: ignore[arg-type]
         stage = anatomic_stage(record.t, record.n, record.m)  # type: ignore[arg-type]
@@ -64,8 +67,8 @@ def _stage(record: OutcomeRecord) -> tuple[tuple[str, str, str] | None, str | No
             f"behaviour {record.behaviour!r} does not match T category {tnm.t} "
             "(DCIS is Tis; an invasive cancer is not)"
         )
-    categories = (f"{tnm.t_prefix}{tnm.t}", f"{tnm.n_prefix}{tnm.n}", f"{tnm.m_prefix}{tnm.m}")
-    return categories, stage
+    stored = (f"{tnm.t_prefix}{tnm.t}", f"{tnm.n_prefix}{tnm.n}", f"{tnm.m_prefix}{tnm.m}")
+    return stored, stage
 
 
 @refuses_unstorable_text
@@ -80,21 +83,16 @@ def record_outcome(
     """Record a diagnosis for a randomised woman (also after her death, from registries)."""
     require(actor, Action.RECORD_FOLLOW_UP)
     if record.detection_mode not in DETECTION_MODES:
-        raise InvalidInput(
-            f"detection_mode: {record.detection_mode!r} is unknown; allowed: "
-            + ", ".join(DETECTION_MODES)
-        )
+        raise unknown_choice("detection_mode", record.detection_mode, DETECTION_MODES)
     if record.behaviour not in BEHAVIOURS:
-        raise InvalidInput(
-            f"behaviour: {record.behaviour!r} is unknown; allowed: {', '.join(BEHAVIOURS)}"
-        )
+        raise unknown_choice("behaviour", record.behaviour, BEHAVIOURS)
     categories, stage = _stage(record)
     recorded_at = instant(at)
     with transaction(session_maker) as session:
         subject = find_participant(session, actor, study_id, for_update=True)
         subject.require_state((*COLLECTING, State.DIED), "record a diagnosis")
         if record.diagnosis_date > local_date(recorded_at, subject.country.time_zone):
-            raise InvalidInput(f"diagnosis_date: {record.diagnosis_date} is in the future")
+            raise in_the_future("diagnosis_date", record.diagnosis_date)
         t, n, m = categories or (None, None, None)
         outcome = Outcome(
             participant_id=subject.participant.id, diagnosis_date=record.diagnosis_date,

@@ -19,15 +19,15 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.actor import Action, Actor, require
+from pebs.services.errors import Conflict, InvalidInput, NotFound
+from pebs.services.keys import IdentityKeys
 from pebs.services.storable_text import refuses_unstorable_text
+from pebs.services.subject import birth_date, find_participant
+from pebs.services.transaction import instant, local_date, transaction
 from pebs.services.trial._gate import GateFacts, open_gate, strata_fields
-from pebs.services.trial._participants import birth_date, find_participant
-from pebs.services.trial._study_rules import arm_named, strata_of
-from pebs.services.trial._transaction import instant, local_date, transaction
-from pebs.services.trial.actor import Action, Actor, require
 from pebs.services.trial.allocation import Allocated
-from pebs.services.trial.errors import Conflict, InvalidInput, NotFound
-from pebs.services.trial.keys import IdentityKeys
+from pebs.services.trial.study_rules import arm_named, strata_of
 from pebs.store.audit import append_event
 from pebs.store.models import Allocation, AllocationSlot
 from pebs.store.randomisation import lock_stratum
@@ -45,9 +45,11 @@ class SlotMarked:
 
 def _confirmed(confirm: bool, reason: str) -> str:
     if confirm is not True:
-        raise InvalidInput("confirm: an override must be confirmed explicitly (confirm=True)")
+        raise InvalidInput(
+            "an override must be confirmed explicitly (confirm=True)", field="confirm"
+        )
     if not isinstance(reason, str) or not reason.strip():
-        raise InvalidInput("reason: an override needs a reason")
+        raise InvalidInput("an override needs a reason", field="reason")
     return reason.strip()
 
 

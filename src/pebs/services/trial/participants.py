@@ -7,9 +7,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.actor import Action, Actor, require
 from pebs.services.storable_text import refuses_unstorable_text
-from pebs.services.trial._participants import find_participant
-from pebs.services.trial.actor import Action, Actor, require
+from pebs.services.subject import find_participant
 from pebs.store.repositories import get_allocation
 
 __all__ = ["ParticipantSummary", "get_participant_summary"]

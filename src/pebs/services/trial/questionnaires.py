@@ -16,14 +16,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.actor import Action, Actor, require
+from pebs.services.errors import Conflict, InvalidFields, InvalidInput
+from pebs.services.field_rules import INSTRUMENT_CHARS, in_the_future
 from pebs.services.storable_text import refuses_unstorable_text
-from pebs.services.trial._participants import COLLECTING, find_participant
-from pebs.services.trial._transaction import instant, local_date, transaction
-from pebs.services.trial.actor import Action, Actor, require
-from pebs.services.trial.errors import Conflict, InvalidFields, InvalidInput
+from pebs.services.subject import find_participant
+from pebs.services.transaction import instant, local_date, transaction
 from pebs.store.audit import append_event, canonical_json
 from pebs.store.models import QUESTIONNAIRE_TIMEPOINTS, QuestionnaireResponse, Study
-from pebs.trial import State
+from pebs.trial import COLLECTING, State
 from pebs.trial.instruments import instruments_from_json
 
 __all__ = ["QuestionnaireRecorded", "record_questionnaire"]
@@ -59,24 +60,32 @@ def record_questionnaire(
     require(actor, Action.RECORD_FOLLOW_UP)
     if timepoint_months not in QUESTIONNAIRE_TIMEPOINTS or isinstance(timepoint_months, bool):
         raise InvalidInput(
-            f"timepoint_months: {timepoint_months!r} is not a time point; allowed: "
-            + ", ".join(str(t) for t in QUESTIONNAIRE_TIMEPOINTS)
+            f"{timepoint_months!r} is not a time point; allowed: "
+            + ", ".join(str(t) for t in QUESTIONNAIRE_TIMEPOINTS),
+            field="timepoint_months",
         )
-    if not isinstance(instrument, str) or not instrument.strip() or len(instrument) > 64:
-        raise InvalidInput("instrument: give the instrument's name (at most 64 characters)")
+    if (
+        not isinstance(instrument, str)
+        or not instrument.strip()
+        or len(instrument) > INSTRUMENT_CHARS
+    ):
+        raise InvalidInput(
+            f"give the instrument's name (at most {INSTRUMENT_CHARS} characters)",
+            field="instrument",
+        )
     if not isinstance(answers, Mapping) or not answers:
-        raise InvalidInput("answers: give at least one answer (item -> value)")
+        raise InvalidInput("give at least one answer (item -> value)", field="answers")
     try:
         canonical_json(dict(answers))
     except (TypeError, ValueError) as error:
-        raise InvalidInput(f"answers: {error}") from None
+        raise InvalidInput(str(error), field="answers") from None
     recorded_at = instant(at)
     with transaction(session_maker) as session:
         subject = find_participant(session, actor, study_id, for_update=True)
         subject.require_state((State.CONSENTED, *COLLECTING), "record a questionnaire")
         _check_answers(subject.study(session), instrument.strip(), answers)
         if completed_on > local_date(recorded_at, subject.country.time_zone):
-            raise InvalidInput(f"completed_on: {completed_on} is in the future")
+            raise in_the_future("completed_on", completed_on)
         participant_id = subject.participant.id
         existing = session.scalar(
             select(QuestionnaireResponse.id).where(

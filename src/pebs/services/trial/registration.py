@@ -21,12 +21,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.screening import age_on
+from pebs.services.actor import Action, Actor, require
+from pebs.services.errors import DuplicateParticipant, InvalidInput, NotFound
+from pebs.services.field_rules import in_the_future
+from pebs.services.keys import IdentityKeys
 from pebs.services.storable_text import refuses_unstorable_text
-from pebs.services.trial._study_rules import strata_by_digest, study_named
-from pebs.services.trial._transaction import instant, local_date, transaction
-from pebs.services.trial.actor import Action, Actor, require
-from pebs.services.trial.errors import DuplicateParticipant, InvalidInput, NotFound
-from pebs.services.trial.keys import IdentityKeys
+from pebs.services.transaction import instant, local_date, transaction
+from pebs.services.trial.study_rules import strata_by_digest, study_named
 from pebs.store.audit import append_event, values_digest
 from pebs.store.models import Participant
 from pebs.store.repositories import (
@@ -93,11 +94,11 @@ class Registered:
 
 def _check(new: NewParticipant) -> None:
     if not isinstance(new.name, str) or not new.name.strip():
-        raise InvalidInput("name: must be a non-empty text")
+        raise InvalidInput("must be a non-empty text", field="name", message_code="error.required")
     if isinstance(new.birth_date, datetime) or not isinstance(new.birth_date, date):
-        raise InvalidInput(f"birth_date: must be a date, got {new.birth_date!r}")
+        raise InvalidInput(f"must be a date, got {new.birth_date!r}", field="birth_date")
     if new.national_id is not None and not new.national_id.strip():
-        raise InvalidInput("national_id: give a national ID or None, not an empty text")
+        raise InvalidInput("give a national ID or None, not an empty text", field="national_id")
 
 
 @refuses_unstorable_text
@@ -136,19 +137,21 @@ def register_participant(
             raise NotFound(f"study {study!r} has no site {new.site!r} (in your sites)")
         today = local_date(registered_at, site.time_zone)
         if new.birth_date > today:
-            raise InvalidInput(f"birth_date: {new.birth_date} is in the future")
+            raise in_the_future("birth_date", new.birth_date)
         age = age_on(new.birth_date, today)
         if not _AGE_LIMITS[0] <= age <= _AGE_LIMITS[1]:
+            low, high = _AGE_LIMITS
             raise InvalidInput(
-                f"birth_date: {new.birth_date} gives age {age}; expected {_AGE_LIMITS[0]} to "
-                f"{_AGE_LIMITS[1]}"
-            )
+                f"{new.birth_date} gives age {age}; expected {low} to {high}", field="birth_date",
+                message_code="error.age_at_entry",
+                values={"day": new.birth_date.isoformat(), "age": age, "low": low, "high": high},
+            )  # fmt: skip
         hmac = None
         if new.national_id is not None:
             try:
                 hmac = keys.national_id_hmac(new.national_id, site.country_code)
             except ValueError as error:
-                raise InvalidInput(f"national_id: {error}") from None
+                raise InvalidInput(str(error), field="national_id") from None
             _refuse_duplicate(session, actor, hmac)
         sequence = next_participant_sequence(session, site.site_id)
         if sequence > MAX_SEQUENCE:

@@ -1,23 +1,24 @@
 """Record a risk-based participant's risk assessment and give her the plan for her risk level.
 
-The model is :mod:`pebs.risk.personalised` calibrated to her country
-(:func:`~pebs.risk.personalised.country_model`); age is her completed years on the assessment
-date. Each input is a value, ``"unknown"`` (she does not know: the model's missing-covariate rule
-applies) or absent (:class:`RiskFactors`). The study's ``[risk_assessment]`` rules
+The model is the study's (``[risk_assessment] model``, default the personalised model): a
+:class:`~pebs.risk.protocol.FiveYearModel` of :mod:`pebs.risk.registry` calibrated to her
+country; age is her completed years on the assessment date. Each input is a value,
+``"unknown"`` (she does not know: the model's missing-covariate rule applies) or absent
+(:class:`RiskFactors`). The study's ``[risk_assessment]`` rules
 (:class:`pebs.trial.RiskInputRules`) say which inputs must be answered: an absent required input
 is refused (:class:`InvalidFields` naming each), never scored as unknown or as the lowest
 category; without the PRS an assessment is *provisional*, allowed only if the study says so. A
 woman with no classical factor known is refused (the model gives no risk).
 
-Stored: model id and version, every input (value, ``"unknown"`` or ``null``, with the country of
-calibration), the outputs (five-year risk as a proportion and in percent, the relative-risk
-components, ``null`` where unknown, the unknown inputs, whether provisional) and the MyPeBS
-level. A new level below her current one (low < average < high < very_high) is refused with
+Stored: the model's id and version, every input (value, ``"unknown"`` or ``null``, with the country
+of calibration), the outputs (five-year risk as a proportion and in percent, the relative-risk
+components, ``null`` where unknown, the unknown inputs, whether provisional) and the MyPeBS level. A
+new level below her current one (low < average < high < very_high) is refused with
 :class:`LevelLowered` unless the caller confirms it (``confirm_lower=True``) and gives a reason;
-both go into the audit event. In the same transaction her plan is made under the risk-based
-arm's policy (:func:`.screening_plan.store_plan`) and the pathway moves
-``randomised_risk_based`` -> ``risk_assessed`` -> ``plan_given``. A later re-assessment records
-a new assessment and supersedes the plan without moving the pathway.
+both go into the audit event. In the same transaction her plan is made under the risk-based arm's
+policy (:func:`.screening_plan.store_plan`) and the pathway moves ``randomised_risk_based`` ->
+``risk_assessed`` -> ``plan_given``. A later re-assessment records a new assessment and supersedes
+the plan without moving the pathway.
 """
 
 from __future__ import annotations
@@ -30,23 +31,24 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from pebs.risk.personalised import MODEL_ID, MODEL_NAME, MODEL_VERSION, assess, country_model
+from pebs.risk.protocol import FiveYearModel
+from pebs.risk.registry import UnknownModelError, five_year_model
 from pebs.screening import Woman, age_on
+from pebs.services.actor import Action, Actor, require
+from pebs.services.errors import Conflict, InvalidFields, LevelLowered
+from pebs.services.keys import IdentityKeys
 from pebs.services.storable_text import refuses_unstorable_text
-from pebs.services.trial._participants import birth_date, find_participant
+from pebs.services.subject import birth_date, find_participant
+from pebs.services.transaction import instant, local_date, transaction
 from pebs.services.trial._risk_factors import (
     DENSITIES,
     NULLIPAROUS,
     UNKNOWN,
     RiskFactors,
     field_errors,
-    model_arguments,
+    model_inputs,
     platform_names,
 )
-from pebs.services.trial._transaction import instant, local_date, transaction
-from pebs.services.trial.actor import Action, Actor, require
-from pebs.services.trial.errors import Conflict, InvalidFields, LevelLowered
-from pebs.services.trial.keys import IdentityKeys
 from pebs.services.trial.screening_plan import DEFAULT_PLAN_YEARS, PlanCreated, store_plan
 from pebs.store.audit import append_event
 from pebs.store.models import RiskAssessment, Study
@@ -111,23 +113,29 @@ def _check_answers(factors: RiskFactors, rules: RiskInputRules) -> bool:
     return rules.is_provisional(answers)
 
 
-def _assess(country: str, age: int, factors: RiskFactors) -> dict[str, Any]:
+def _model(rules: RiskInputRules, country: str) -> FiveYearModel:
     try:
-        model = country_model(country)
+        return five_year_model(rules.model, country)
+    except UnknownModelError as error:
+        raise Conflict(f"the study's risk_assessment.{error}") from None
     except (KeyError, ValueError) as error:
-        raise Conflict(f"no calibration of the personalised model for {country}: {error}") from None
-    result = assess(model, age=[age], **model_arguments(factors))
-    if int(result.error[0]):
-        raise field_errors(int(result.error[0]))
+        raise Conflict(
+            f"no calibration of risk model {rules.model!r} for {country}: {error}"
+        ) from None
+
+
+def _assess(model: FiveYearModel, age: int, factors: RiskFactors) -> dict[str, Any]:
+    result = model.assess(model_inputs(factors, age))
+    if not result.is_valid[0]:
+        raise field_errors(model, result)
     risk = float(result.risk_5y[0])
+    unknown = platform_names(model, result.unknown_inputs(0))
     return {
         "risk_5y": risk, "risk_5y_pct": risk * 100.0, "level": str(result.level[0]),
         "rr_classical": _finite(result.rr_classical[0]), "rr_prs": _finite(result.rr_prs[0]),
-        "rr_density": _finite(result.rr_density[0]),
-        "unknown_inputs": list(platform_names(result.unknown_inputs(0))),
-        "missing_prs": bool(result.missing_prs[0]),
-        "missing_density": bool(result.missing_density[0]),
-        "country": result.country, "model": MODEL_NAME,
+        "rr_density": _finite(result.rr_density[0]), "unknown_inputs": list(unknown),
+        "missing_prs": "prs_z" in unknown, "missing_density": "density" in unknown,
+        "country": result.country, "model": model.name,
     }  # fmt: skip
 
 
@@ -185,11 +193,13 @@ def record_risk_assessment(
                    State.IN_FOLLOW_UP)  # fmt: skip
         subject.require_state(allowed, "record a risk assessment (risk-based arm)")
         study = subject.study(session)
-        provisional = _check_answers(factors, _rules(study))
+        rules = _rules(study)
+        provisional = _check_answers(factors, rules)
+        model = _model(rules, subject.country.code)
         day = on_date or local_date(assessed_at, subject.country.time_zone)
         born = birth_date(session, keys, participant)
         age = age_on(born, day)
-        outputs = {**_assess(subject.country.code, age, factors), "provisional": provisional}
+        outputs = {**_assess(model, age, factors), "provisional": provisional}
         level, risk = outputs["level"], outputs["risk_5y"]
         previous = _current_level(session, participant.id)
         previous_level = None if previous is None else previous.level
@@ -197,7 +207,7 @@ def record_risk_assessment(
         inputs = {**factors.answers(), "age": age, "assessed_on": day.isoformat(),
                   "country": subject.country.code}  # fmt: skip
         row = RiskAssessment(
-            participant_id=participant.id, model_name=MODEL_ID, model_version=MODEL_VERSION,
+            participant_id=participant.id, model_name=model.id, model_version=model.version,
             inputs=inputs, outputs=outputs, level=level, assessed_at=assessed_at,
             assessed_by_id=actor.user_id,
         )  # fmt: skip
@@ -223,7 +233,7 @@ def record_risk_assessment(
             entity_id=row.id, reason=given or "risk assessment",
             old=None if previous is None else {"level": previous.level,
                                                "risk_assessment": previous.id},
-            new={"participant": study_id, "model": MODEL_ID, "model_version": MODEL_VERSION,
+            new={"participant": study_id, "model": model.id, "model_version": model.version,
                  "inputs": row.inputs, "outputs": outputs, "level": level,
                  "provisional": provisional, "unknown_inputs": outputs["unknown_inputs"],
                  **({"lowered_from": previous_level, "confirm_lower": True} if lowered else {})},
@@ -235,7 +245,7 @@ def record_risk_assessment(
             old={"status": old_state}, new={**plan_audit, "status": new_state}, at=assessed_at,
         )  # fmt: skip
     return RiskRecorded(
-        study_id, row.id, MODEL_ID, MODEL_VERSION, risk, outputs["risk_5y_pct"], level,
+        study_id, row.id, model.id, model.version, risk, outputs["risk_5y_pct"], level,
         outputs["rr_classical"], outputs["rr_prs"], outputs["rr_density"],
         tuple(outputs["unknown_inputs"]), provisional, previous_level,
         replace(plan, pathway_state=new_state), new_state,

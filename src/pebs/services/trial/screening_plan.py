@@ -29,13 +29,13 @@ from pebs.screening import (
     load_policy,
     plan,
 )
+from pebs.services.actor import Action, Actor, require
+from pebs.services.errors import Conflict, InvalidInput
+from pebs.services.keys import IdentityKeys
 from pebs.services.storable_text import refuses_unstorable_text
-from pebs.services.trial._participants import Subject, birth_date, find_participant
-from pebs.services.trial._study_rules import arm_named
-from pebs.services.trial._transaction import instant, local_date, transaction
-from pebs.services.trial.actor import Action, Actor, require
-from pebs.services.trial.errors import Conflict, InvalidInput
-from pebs.services.trial.keys import IdentityKeys
+from pebs.services.subject import Subject, birth_date, find_participant
+from pebs.services.transaction import instant, local_date, transaction
+from pebs.services.trial.study_rules import arm_named
 from pebs.store.audit import append_event
 from pebs.store.models import (
     Allocation,

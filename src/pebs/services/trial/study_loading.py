@@ -24,11 +24,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.actor import Action, Actor, require
+from pebs.services.errors import Conflict, InvalidInput
 from pebs.services.storable_text import refuses_unstorable_text
-from pebs.services.trial._study_rules import criteria_json, design_json, strata_json
-from pebs.services.trial._transaction import transaction
-from pebs.services.trial.actor import Action, Actor, require
-from pebs.services.trial.errors import Conflict, InvalidInput
+from pebs.services.transaction import transaction
+from pebs.services.trial.study_rules import criteria_json, design_json, strata_json
 from pebs.store.audit import append_event, canonical_json
 from pebs.store.models import (
     AllocationList,

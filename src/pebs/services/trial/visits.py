@@ -12,14 +12,15 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.actor import Action, Actor, require
+from pebs.services.errors import Conflict, InvalidInput, NotFound
+from pebs.services.field_rules import BIRADS, DEFAULT_VISIT_TYPE, in_the_future, unknown_choice
 from pebs.services.storable_text import refuses_unstorable_text
-from pebs.services.trial._participants import COLLECTING, find_participant
-from pebs.services.trial._transaction import instant, local_date, transaction
-from pebs.services.trial.actor import Action, Actor, require
-from pebs.services.trial.errors import Conflict, InvalidInput, NotFound
+from pebs.services.subject import find_participant
+from pebs.services.transaction import instant, local_date, transaction
 from pebs.store.audit import append_event
 from pebs.store.models import HISTOLOGIES, MODALITIES, VISIT_TYPES, Visit
-from pebs.trial import Event, State
+from pebs.trial import COLLECTING, Event, State
 
 __all__ = ["VisitRecord", "VisitRecorded", "record_visit"]
 
@@ -40,7 +41,7 @@ class VisitRecord:
     histology_detail: str | None = None
     modality: str | None = None
     """For an unplanned visit (an expected one keeps its planned modality)."""
-    visit_type: str = "recall"
+    visit_type: str = DEFAULT_VISIT_TYPE
     """For an unplanned visit: one of :data:`pebs.store.models.VISIT_TYPES`."""
 
 
@@ -62,28 +63,27 @@ _RESULT_FIELDS = ("performed_date", "birads", "recall", "biopsy", "histology", "
 
 def _check(record: VisitRecord, today: date) -> None:
     if isinstance(record.performed_date, datetime) or not isinstance(record.performed_date, date):
-        raise InvalidInput(f"performed_date: must be a date, got {record.performed_date!r}")
+        raise InvalidInput(f"must be a date, got {record.performed_date!r}", field="performed_date")
     if record.performed_date > today:
-        raise InvalidInput(f"performed_date: {record.performed_date} is in the future")
+        raise in_the_future("performed_date", record.performed_date)
+    low, high = BIRADS
     if record.birads is not None and (
-        isinstance(record.birads, bool) or record.birads not in range(7)
+        isinstance(record.birads, bool) or record.birads not in range(low, high + 1)
     ):
-        raise InvalidInput(f"birads: must be a BI-RADS category 0 to 6, got {record.birads!r}")
+        raise InvalidInput(
+            f"must be a BI-RADS category {low} to {high}, got {record.birads!r}", field="birads",
+            message_code="error.range", values={"low": low, "high": high},
+        )  # fmt: skip
     if record.histology is not None:
         if record.histology not in HISTOLOGIES:
-            raise InvalidInput(
-                f"histology: {record.histology!r} is unknown; allowed: {', '.join(HISTOLOGIES)}"
-            )
+            raise unknown_choice("histology", record.histology, HISTOLOGIES)
         if record.biopsy is not True:
-            raise InvalidInput("histology: a histology result needs biopsy=True")
+            raise InvalidInput("a histology result needs biopsy=True", field="histology",
+                               message_code="error.histology_needs_biopsy")  # fmt: skip
     if record.modality is not None and record.modality not in MODALITIES:
-        raise InvalidInput(
-            f"modality: {record.modality!r} is unknown; allowed: {', '.join(MODALITIES)}"
-        )
+        raise unknown_choice("modality", record.modality, MODALITIES)
     if record.visit_type not in VISIT_TYPES:
-        raise InvalidInput(
-            f"visit_type: {record.visit_type!r} is unknown; allowed: {', '.join(VISIT_TYPES)}"
-        )
+        raise unknown_choice("visit_type", record.visit_type, VISIT_TYPES)
 
 
 @refuses_unstorable_text

@@ -14,10 +14,10 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.actor import Action, Actor, require
+from pebs.services.errors import InvalidInput, NotFound
 from pebs.services.storable_text import refuses_unstorable_text
-from pebs.services.trial._study_rules import study_named
-from pebs.services.trial.actor import Action, Actor, require
-from pebs.services.trial.errors import InvalidInput, NotFound
+from pebs.services.trial.study_rules import study_named
 from pebs.store.models import Participant
 from pebs.store.repositories import due_visits, get_site
 
@@ -60,7 +60,7 @@ def worklist(
     """One page of the site's due (or only overdue) visits on ``on``, by due date."""
     require(actor, Action.READ_WORKLIST)
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
-        raise InvalidInput(f"limit: a page holds 1 to 1000 visits, got {limit!r}")
+        raise InvalidInput(f"a page holds 1 to 1000 visits, got {limit!r}", field="limit")
     with session_maker() as session, session.begin():
         study_row = study_named(session, study)
         site_row = get_site(session, study_row.id, site)

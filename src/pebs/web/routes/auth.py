@@ -8,22 +8,27 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from pebs.api.deps import StateDep, client_address
-from pebs.api.state import SESSION_COOKIE, ApiState
+from pebs.http.deps import StateDep, client_address
+from pebs.http.session_cookie import clear_session_cookie, set_session_cookie
+from pebs.http.state import AppState
 from pebs.services.auth import (
-    NotAuthenticated,
-    TooManyAttempts,
-    TotpCodeReused,
     begin_totp_enrolment,
     confirm_totp_enrolment,
     login,
     logout,
     verify_second_factor,
 )
-from pebs.services.trial.errors import Conflict, InvalidInput
+from pebs.services.errors import (
+    Conflict,
+    InvalidInput,
+    NotAuthenticated,
+    TooManyAttempts,
+    TotpCodeReused,
+)
 from pebs.web.errors import safe_next
+from pebs.web.forms import refusal_text
 from pebs.web.i18n import LANGUAGES
-from pebs.web.rendering import LANGUAGE_COOKIE, render
+from pebs.web.rendering import LANGUAGE_COOKIE, catalogue_for, render
 from pebs.web.viewer import (
     LOGIN_CSRF_COOKIE,
     LoginForm,
@@ -48,7 +53,7 @@ def _refusal(error: NotAuthenticated | TooManyAttempts, wrong: str) -> tuple[str
 
 
 def _login_page(
-    request: Request, state: ApiState, next_path: str, *, error: str | None = None,
+    request: Request, state: AppState, next_path: str, *, error: str | None = None,
     username: str = "", status: int = 200, values: dict | None = None,
 ) -> HTMLResponse:  # fmt: skip
     token = login_form_token(request)
@@ -86,10 +91,7 @@ def login_submit(request: Request, state: StateDep, form: LoginForm) -> Response
     target = {None: next_path, "totp": f"/login/totp?next={quote(next_path)}",
               "enrol_totp": "/totp/enrol"}[result.next_step]  # fmt: skip
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE, result.token, max_age=int(state.policy.absolute.total_seconds()),
-        path="/", secure=state.cookie_secure, httponly=True, samesite="lax",
-    )  # fmt: skip
+    set_session_cookie(response, state, result.token)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
 
@@ -145,7 +147,7 @@ def enrol_confirm(request: Request, viewer: PendingDep, form: PostedForm, state:
         confirm_totp_enrolment(state.writers, state.keys.cipher, viewer.token, code)
     except (InvalidInput, Conflict) as error:
         return render(request, "totp_enrol.html", viewer=viewer, enrolment=None,
-                      error=str(error), status=422)  # fmt: skip
+                      error=refusal_text(error, catalogue_for(request)), status=422)  # fmt: skip
     return RedirectResponse("/", status_code=303)
 
 
@@ -155,7 +157,7 @@ def logout_submit(viewer: PendingDep, form: PostedForm, state: StateDep) -> Resp
     del form  # checked for its CSRF token
     logout(state.writers, viewer.token)
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    clear_session_cookie(response)
     return response
 
 

@@ -8,14 +8,23 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from pebs.api.deps import KeysDep, SessionMakerDep
+from pebs.http.deps import KeysDep, SessionMakerDep
+from pebs.services.errors import Conflict, InvalidFields, InvalidInput, LevelLowered
+from pebs.services.field_rules import (
+    AGE_AT_FIRST_BIRTH,
+    AGE_AT_MENARCHE,
+    BIRADS,
+    DEFAULT_VISIT_TYPE,
+    HISTOLOGY_DETAIL_CHARS,
+    N_BIOPSIES,
+    N_RELATIVES,
+    PRS_Z,
+    REASON_CHARS,
+    TNM_CATEGORY_CHARS,
+)
 from pebs.services.records import participant_record
 from pebs.services.trial import (
     NULLIPAROUS,
-    Conflict,
-    InvalidFields,
-    InvalidInput,
-    LevelLowered,
     OutcomeRecord,
     RiskFactors,
     VisitRecord,
@@ -24,9 +33,16 @@ from pebs.services.trial import (
     record_risk_assessment,
     record_visit,
 )
-from pebs.store.models import BEHAVIOURS, DETECTION_MODES, HISTOLOGIES, MODALITIES, VISIT_TYPES
-from pebs.web.forms import UNKNOWN, FieldError, FormReader, service_field
-from pebs.web.rendering import render
+from pebs.services.trial.risk_assessment import DENSITIES
+from pebs.trial.vocabularies import (
+    BEHAVIOURS,
+    DETECTION_MODES,
+    HISTOLOGIES,
+    MODALITIES,
+    VISIT_TYPES,
+)
+from pebs.web.forms import UNKNOWN, FieldError, FormReader, place_refusal
+from pebs.web.rendering import catalogue_for, render
 from pebs.web.routes._params import StudyId
 from pebs.web.viewer import PostedForm, ViewerDep
 
@@ -41,7 +57,6 @@ _FORM_VALUES = (*_RISK_FIELDS, "nulliparous", *(f"{n}_unknown" for n in _WITH_UN
 _VISIT_FIELDS = ("performed_date", "birads", "recall", "biopsy", "histology", "histology_detail",
                  "modality", "visit_type")  # fmt: skip
 _OUTCOME_FIELDS = ("diagnosis_date", "detection_mode", "behaviour", "t", "n", "m")
-_DENSITIES = ("a", "b", "c", "d")
 
 
 def _see(study_id: str, done: str, anchor: str = "") -> RedirectResponse:
@@ -55,15 +70,6 @@ def _form_page(request, viewer, sessions, study_id, template, *, values, errors,
                   problem=problem, status=status, **extra)  # fmt: skip
 
 
-def _refused(reader: FormReader, error: Exception, fields: tuple[str, ...]) -> str | None:
-    """Put a service's refusal next to its field; the message for the page otherwise."""
-    field = service_field(str(error), fields)
-    if field is None:
-        return str(error)
-    reader.errors[field] = FieldError("error.service", {"message": str(error)})
-    return None
-
-
 @router.get("/participants/{study_id}/risk")
 def risk_page(request: Request, study_id: StudyId, viewer: ViewerDep, sessions: SessionMakerDep):
     """The risk-factor form (risk-based arm)."""
@@ -73,26 +79,29 @@ def risk_page(request: Request, study_id: StudyId, viewer: ViewerDep, sessions: 
 def _risk_form(request, viewer, sessions, study_id, *, values, errors, problem=None,
                status=200, lowered=None):  # fmt: skip
     return _form_page(request, viewer, sessions, study_id, "risk.html", values=values,
-                      errors=errors, problem=problem, status=status, densities=_DENSITIES,
+                      errors=errors, problem=problem, status=status, densities=DENSITIES,
                       lowered=lowered)  # fmt: skip
 
 
 def _read_factors(reader: FormReader) -> RiskFactors:
     """Each input: a value, "unknown" (its box ticked) or ``None`` (left empty: absent)."""
-    birth = reader.or_unknown("age_at_first_birth", reader.integer("age_at_first_birth", 9, 60))
+    birth = reader.or_unknown(
+        "age_at_first_birth", reader.integer("age_at_first_birth", *AGE_AT_FIRST_BIRTH)
+    )
     if reader.flag("nulliparous"):
         if birth is not None:
             reader.errors.setdefault("age_at_first_birth", FieldError("error.birth_or_nulliparous"))
         birth = NULLIPAROUS
     return RiskFactors(
-        n_biopsies=reader.or_unknown("n_biopsies", reader.integer("n_biopsies", 0, 99)),
+        n_biopsies=reader.or_unknown("n_biopsies", reader.integer("n_biopsies", *N_BIOPSIES)),
         atypical_hyperplasia=reader.answer_or_unknown("atypical_hyperplasia"),
         age_at_menarche=reader.or_unknown("age_at_menarche",
-                                          reader.integer("age_at_menarche", 5, 30)),
+                                          reader.integer("age_at_menarche", *AGE_AT_MENARCHE)),
         age_at_first_birth=birth,
-        n_relatives=reader.or_unknown("n_relatives", reader.integer("n_relatives", 0, 20)),
-        density=reader.choice("density", (*_DENSITIES, UNKNOWN)),
-        prs_z=reader.or_unknown("prs_z", reader.number("prs_z", -10.0, 10.0)),
+        n_relatives=reader.or_unknown("n_relatives",
+                                      reader.integer("n_relatives", *N_RELATIVES)),
+        density=reader.choice("density", (*DENSITIES, UNKNOWN)),
+        prs_z=reader.or_unknown("prs_z", reader.number("prs_z", *PRS_Z)),
     )  # fmt: skip
 
 
@@ -119,7 +128,7 @@ def risk_submit(
     factors = _read_factors(reader)
     last_screen = reader.day("last_screen")
     confirm_lower = reader.flag("confirm_lower")
-    reason = reader.text("reason", max_length=2000)
+    reason = reader.text("reason", max_length=REASON_CHARS)
     problem, lowered, status = None, None, 422
     if not reader.errors:
         try:
@@ -135,7 +144,7 @@ def risk_submit(
         except InvalidFields as error:
             problem = _put_next_to_fields(reader, error)
         except (InvalidInput, Conflict) as error:
-            problem = _refused(reader, error, _RISK_FIELDS)
+            problem = place_refusal(reader, error, _RISK_FIELDS, catalogue_for(request))
         else:
             return _see(study_id, "risk", "#risk")
     values = {k: form.get(k, "") for k in _FORM_VALUES}
@@ -152,7 +161,8 @@ def plan_submit(
     reader = FormReader(form)
     last_screen = reader.day("last_screen")
     if reader.errors:
-        raise InvalidInput("last_screen: give a date as YYYY-MM-DD")
+        raise InvalidInput("give a date as YYYY-MM-DD", field="last_screen",
+                           message_code="error.date")  # fmt: skip
     create_screening_plan(sessions, viewer.actor, keys, study_id, last_screen=last_screen)
     return _see(study_id, "plan", "#plan")
 
@@ -183,21 +193,21 @@ def visit_submit(
     """Record the visit's results."""
     reader = FormReader(form)
     performed = reader.day("performed_date", required=True)
-    birads = reader.integer("birads", 0, 6)
+    birads = reader.integer("birads", *BIRADS)
     recall, biopsy = reader.answer("recall"), reader.answer("biopsy")
     histology = reader.choice("histology", HISTOLOGIES)
-    detail = reader.text("histology_detail", max_length=2000)
+    detail = reader.text("histology_detail", max_length=HISTOLOGY_DETAIL_CHARS)
     modality = reader.choice("modality", MODALITIES) if visit is None else None
     visit_type = reader.choice("visit_type", VISIT_TYPES) if visit is None else None
     problem = None
     if not reader.errors:
         assert performed is not None
         record = VisitRecord(performed, birads, recall, biopsy, histology, detail, modality,
-                             visit_type or "recall")  # fmt: skip
+                             visit_type or DEFAULT_VISIT_TYPE)  # fmt: skip
         try:
             record_visit(sessions, viewer.actor, study_id, record, visit_id=visit)
         except (InvalidInput, Conflict) as error:
-            problem = _refused(reader, error, _VISIT_FIELDS)
+            problem = place_refusal(reader, error, _VISIT_FIELDS, catalogue_for(request))
         else:
             return _see(study_id, "visit", "#visits")
     values = {k: form.get(k, "") for k in _VISIT_FIELDS}
@@ -235,7 +245,7 @@ def outcome_submit(
     diagnosed = reader.day("diagnosis_date", required=True)
     mode = reader.choice("detection_mode", DETECTION_MODES, required=True)
     behaviour = reader.choice("behaviour", BEHAVIOURS, required=True)
-    t, n, m = (reader.text(k, max_length=8) for k in ("t", "n", "m"))
+    t, n, m = (reader.text(k, max_length=TNM_CATEGORY_CHARS) for k in ("t", "n", "m"))
     problem = None
     if not reader.errors:
         assert diagnosed is not None
@@ -245,7 +255,7 @@ def outcome_submit(
             record_outcome(sessions, viewer.actor, study_id,
                            OutcomeRecord(diagnosed, mode, behaviour, t, n, m))  # fmt: skip
         except (InvalidInput, Conflict) as error:
-            problem = _refused(reader, error, _OUTCOME_FIELDS)
+            problem = place_refusal(reader, error, _OUTCOME_FIELDS, catalogue_for(request))
         else:
             return _see(study_id, "outcome", "#outcomes")
     values = {k: form.get(k, "") for k in _OUTCOME_FIELDS}

@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from pebs.api.deps import SessionMakerDep
+from pebs.http.deps import SessionMakerDep
+from pebs.services.errors import NotFound
 from pebs.services.records import studies_for
 from pebs.services.trial import (
     ALLOCATION_BALANCE_ROLES,
-    NotFound,
     allocation_balance,
     consort_flow,
     recruitment,

@@ -9,22 +9,30 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from pebs.api.deps import KeysDep, SessionMakerDep
-from pebs.services.records import eligibility_questions, participant_record, registration_sites
-from pebs.services.trial import (
+from pebs.http.deps import KeysDep, SessionMakerDep
+from pebs.services.errors import (
     AllocationRefused,
     Conflict,
     DuplicateParticipant,
     InvalidInput,
-    NewParticipant,
     StratumExhausted,
+)
+from pebs.services.field_rules import (
+    CONTACT_CHARS,
+    DOCUMENT_VERSION_CHARS,
+    NATIONAL_ID_CHARS,
+    PARTICIPANT_NAME_CHARS,
+)
+from pebs.services.records import eligibility_questions, participant_record, registration_sites
+from pebs.services.trial import (
+    NewParticipant,
     allocate,
     assess_eligibility,
     record_consent,
     register_participant,
 )
-from pebs.web.forms import FieldError, FormReader, service_field
-from pebs.web.rendering import render
+from pebs.web.forms import FieldError, FormReader, place_refusal, refusal_text
+from pebs.web.rendering import catalogue_for, render
 from pebs.web.routes._params import StudyId
 from pebs.web.viewer import PostedForm, ViewerDep
 
@@ -54,10 +62,10 @@ def register_submit(
     sites = registration_sites(sessions, viewer.actor)
     reader = FormReader(form)
     choice = reader.choice("site", [f"{s.study}/{s.code}" for s in sites], required=True)
-    name = reader.text("name", required=True)
+    name = reader.text("name", required=True, max_length=PARTICIPANT_NAME_CHARS)
     born = reader.day("birth_date", required=True)
-    national_id = reader.text("national_id", max_length=64)
-    contact = reader.text("contact", max_length=500)
+    national_id = reader.text("national_id", max_length=NATIONAL_ID_CHARS)
+    contact = reader.text("contact", max_length=CONTACT_CHARS)
     problem = None
     if not reader.errors:
         assert choice is not None
@@ -72,11 +80,7 @@ def register_submit(
             problem = str(error)
             reader.errors["national_id"] = FieldError("error.already_registered")
         except InvalidInput as error:
-            field = service_field(str(error), _REGISTER_FIELDS)
-            if field is None:
-                problem = str(error)
-            else:
-                reader.errors[field] = FieldError("error.service", {"message": str(error)})
+            problem = place_refusal(reader, error, _REGISTER_FIELDS, catalogue_for(request))
         else:
             return RedirectResponse(
                 f"/participants/{registered.study_id}/eligibility?done=registered",
@@ -119,7 +123,8 @@ def eligibility_submit(
         outcome = assess_eligibility(sessions, viewer.actor, keys, study_id, answers)
     except (InvalidInput, Conflict) as error:
         return _eligibility_page(request, viewer, sessions, study_id, answers=shown,
-                                 problem=str(error), status=409)  # fmt: skip
+                                 problem=refusal_text(error, catalogue_for(request)),
+                                 status=409)  # fmt: skip
     if outcome.status == "eligible":
         return RedirectResponse(f"/participants/{study_id}/consent?done=eligible",
                                 status_code=303)  # fmt: skip
@@ -151,7 +156,7 @@ def consent_submit(
     record = participant_record(sessions, viewer.actor, study_id)
     reader = FormReader(form)
     language = reader.choice("language", record.languages, required=True)
-    version = reader.text("document_version", max_length=16)
+    version = reader.text("document_version", max_length=DOCUMENT_VERSION_CHARS)
     if not reader.flag("signed"):
         reader.errors["signed"] = FieldError("error.confirm")
     if reader.errors:
@@ -162,7 +167,8 @@ def consent_submit(
         record_consent(sessions, viewer.actor, study_id, language=language,
                        document_version=version)  # fmt: skip
     except (InvalidInput, Conflict) as error:
-        return _consent_page(request, viewer, sessions, study_id, errors={}, problem=str(error),
+        return _consent_page(request, viewer, sessions, study_id, errors={},
+                             problem=refusal_text(error, catalogue_for(request)),
                              status=409)  # fmt: skip
     return RedirectResponse(f"/participants/{study_id}/allocation?done=consented",
                             status_code=303)  # fmt: skip

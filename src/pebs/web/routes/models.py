@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
 
 from pebs.risk import cards
-from pebs.services.trial.errors import NotFound
+from pebs.services.errors import NotFound
 from pebs.web.rendering import render
 from pebs.web.viewer import ViewerDep
 

@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from pebs.api.deps import KeysDep, SessionMakerDep
+from pebs.http.deps import KeysDep, SessionMakerDep
+from pebs.services.actor import Action
 from pebs.services.auth import IDENTITY_ROLES
 from pebs.services.records import (
     can,
@@ -18,8 +19,7 @@ from pebs.services.records import (
     participant_record,
     study_zones,
 )
-from pebs.services.trial import Action
-from pebs.store.models import PARTICIPANT_STATES
+from pebs.trial.vocabularies import PARTICIPANT_STATES
 from pebs.web.rendering import render
 from pebs.web.routes._params import StudyId
 from pebs.web.viewer import ViewerDep

@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from pebs.api.deps import SessionMakerDep
+from pebs.http.deps import SessionMakerDep
+from pebs.services.errors import NotFound
 from pebs.services.records import study_zones, worklist_sites
-from pebs.services.trial import NotFound, worklist
+from pebs.services.trial import worklist
 from pebs.web.rendering import render
 from pebs.web.viewer import ViewerDep
 

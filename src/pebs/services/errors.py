@@ -13,23 +13,43 @@ to HTTP statuses and exit codes; services never format responses themselves.
   (``allocation_refused``, lists every unmet condition), :class:`StratumExhausted`
   (``stratum_exhausted``) and :class:`LevelLowered` (``level_lowered``: a new risk level below
   her current one needs a reason and a confirmation);
-- :class:`DatabaseNotReady` (``database_not_ready``): unreachable, or not migrated to this release.
+- :class:`DatabaseNotReady` (``database_not_ready``): unreachable, or not migrated to this release;
+- authentication: :class:`NotAuthenticated` (``not_authenticated``: no valid session or token, or
+  wrong credentials; the message never says whether the username exists), its subclass
+  :class:`TotpCodeReused` (``totp_reused``: wait for the app's next code),
+  :class:`SecondFactorRequired` (``totp_required``, a :class:`PermissionDenied` until the TOTP code
+  has been checked or enrolled) and :class:`TooManyAttempts` (``rate_limited``, with
+  ``retry_after_s``);
+- operations: :class:`BackupRejected` (``backup_rejected``: a damaged or altered backup, a data
+  error) and its :class:`SignatureRejected`; :class:`ToolMissing` (``tool_missing``: names the
+  program and the Debian package to install) and :class:`ToolFailed` (``tool_failed``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 __all__ = [
     "AllocationRefused",
+    "BackupRejected",
     "Conflict",
     "DatabaseNotReady",
     "DuplicateParticipant",
     "InvalidFields",
     "InvalidInput",
     "LevelLowered",
+    "NotAuthenticated",
     "NotFound",
     "PermissionDenied",
+    "SecondFactorRequired",
     "ServiceError",
+    "SignatureRejected",
     "StratumExhausted",
+    "TooManyAttempts",
+    "ToolFailed",
+    "ToolMissing",
+    "TotpCodeReused",
 ]
 
 
@@ -52,9 +72,33 @@ class PermissionDenied(ServiceError):  # noqa: N818 (the names the entry points 
 
 
 class InvalidInput(ServiceError, ValueError):  # noqa: N818 (the names the entry points map)
-    """A value of the request cannot be used; the message names it and what is allowed."""
+    """A value of the request cannot be used: ``field`` names it, the message says what is allowed.
+
+    ``InvalidInput("give 1 to 100 characters", field="name")`` reads ``"name: give 1 to 100
+    characters"``; ``message_code`` and ``values`` let a page say the same in its own language
+    (a key of its message catalogue) without parsing the English text.
+
+    >>> error = InvalidInput("give 1 to 100 characters", field="name", message_code="length",
+    ...                      values={"min": 1, "max": 100})
+    >>> str(error), error.field, error.message_code, error.values
+    ('name: give 1 to 100 characters', 'name', 'length', {'min': 1, 'max': 100})
+    """
 
     code = "invalid_input"
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        field: str | None = None,
+        message_code: str | None = None,
+        values: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(problem if field is None else f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+        self.message_code = message_code
+        self.values = dict(values or {})
 
 
 class InvalidFields(InvalidInput):
@@ -123,3 +167,61 @@ class DatabaseNotReady(ServiceError):  # noqa: N818 (the names the entry points 
     """The database cannot be reached, or its schema is not the one this release expects."""
 
     code = "database_not_ready"
+
+
+# Authentication
+
+
+class NotAuthenticated(ServiceError):  # noqa: N818 (the names the entry points map)
+    """Missing, expired or revoked credentials, or a failed login."""
+
+    code = "not_authenticated"
+
+
+class TotpCodeReused(NotAuthenticated):
+    """A TOTP code that was already used (a code is accepted once): wait for the next one."""
+
+    code = "totp_reused"
+
+
+class SecondFactorRequired(PermissionDenied):
+    """The session has not passed the TOTP check (or must enrol TOTP first)."""
+
+    code = "totp_required"
+
+
+class TooManyAttempts(ServiceError):  # noqa: N818 (the names the entry points map)
+    """Login refused without checking the password: too many recent failures."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+# Operations (backup, restore)
+
+
+class BackupRejected(ServiceError):  # noqa: N818 (named for what the user sees)
+    """A backup cannot be restored: no manifest, wrong kind, or its SHA-256 does not match."""
+
+    code = "backup_rejected"
+
+
+class SignatureRejected(BackupRejected):
+    """A backup's manifest is unsigned, or not signed by this installation's key as it is."""
+
+    code = "backup_signature_rejected"
+
+
+class ToolMissing(ServiceError):  # noqa: N818 (named for what the user sees)
+    """A program the operation needs (``pg_dump``, ``pg_restore``) is not on ``PATH``."""
+
+    code = "tool_missing"
+
+
+class ToolFailed(ServiceError):  # noqa: N818 (named for what the user sees)
+    """``pg_dump`` or ``pg_restore`` ran and failed; the message carries its own last words."""
+
+    code = "tool_failed"

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from pebs.services.trial.errors import Conflict, InvalidInput, NotFound
+from pebs.services.errors import Conflict, InvalidInput, NotFound
 from pebs.store.models import Arm, ConsentDocument, ProtocolVersion, Study
 from pebs.store.repositories import get_study
 from pebs.trial import AGE_CRITERION, AgeBand, BlockDesign, CriteriaSet, Criterion, StrataDefinition

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from pebs.services.trial.errors import Conflict, InvalidInput
+from pebs.services.errors import Conflict, InvalidInput
 
 
 @contextmanager
@@ -38,7 +38,9 @@ def instant(at: datetime | None) -> datetime:
     if at is None:
         return datetime.now(UTC)
     if at.tzinfo is None or at.utcoffset() is None:
-        raise InvalidInput(f"at: naive datetime {at.isoformat()}; give a timezone-aware instant")
+        raise InvalidInput(
+            f"naive datetime {at.isoformat()}; give a timezone-aware instant", field="at"
+        )
     return at.astimezone(UTC)
 
 

@@ -1,4 +1,5 @@
-"""MyPeBS risk levels from five-year absolute risk.
+"""MyPeBS risk levels from five-year absolute risk (of any five-year model,
+:class:`pebs.risk.protocol.FiveYearModel`).
 
 Thresholds on five-year risk (proportions): low < 1%, average 1% to < 1.67%, high 1.67% to < 6%,
 very high >= 6% (MyPeBS, NCT03672331; see ``docs/models/personalised.md``).

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.services.errors import NotFound, PermissionDenied
 from pebs.services.storable_text import refuses_unstorable_text
-from pebs.services.trial.errors import NotFound, PermissionDenied
 from pebs.store.models import COUNTRY_ROLES, ROLES, SITE_ROLES, User
 from pebs.store.repositories import Scope, get_user
 

@@ -1,6 +1,7 @@
 """What the app holds while it runs: database sessions, keys and the authentication policy.
 
 Built by the lifespan from the settings (nothing at import time), kept in ``app.state.pebs``.
+This is the one place where the HTTP side wires the database engine.
 """
 
 from __future__ import annotations
@@ -11,17 +12,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.config import Settings
 from pebs.services.auth import AuthPolicy
-from pebs.services.trial import Database, IdentityKeys, open_database
+from pebs.services.keys import IdentityKeys
+from pebs.services.trial import Database, open_database
 from pebs.store.engine import session_factory
 
-__all__ = ["SESSION_COOKIE", "ApiState", "build_state", "policy_from_settings"]
-
-SESSION_COOKIE = "pebs_session"
-CSRF_HEADER = "X-CSRF-Token"
+__all__ = ["AppState", "build_state", "https_only", "policy_from_settings"]
 
 
 @dataclass(frozen=True)
-class ApiState:
+class AppState:
     database: Database
     writers: sessionmaker[Session]
     readers: sessionmaker[Session]
@@ -29,9 +28,19 @@ class ApiState:
     keys: IdentityKeys
     policy: AuthPolicy
     cookie_secure: bool
+    """Cookies carry ``Secure`` (:func:`https_only`)."""
 
     def close(self) -> None:
         self.database.close()
+
+
+def https_only(settings: Settings) -> bool:
+    """Whether the site is served over HTTPS only: ``PEBS_COOKIE_SECURE`` if set, else whether
+    ``PEBS_ENVIRONMENT`` is ``production``. Cookies are then ``Secure`` and responses carry HSTS.
+    """
+    if settings.cookie_secure is None:
+        return settings.environment == "production"
+    return settings.cookie_secure
 
 
 def policy_from_settings(settings: Settings) -> AuthPolicy:
@@ -45,17 +54,14 @@ def policy_from_settings(settings: Settings) -> AuthPolicy:
     )
 
 
-def build_state(settings: Settings, policy: AuthPolicy | None = None) -> ApiState:
+def build_state(settings: Settings, policy: AuthPolicy | None = None) -> AppState:
     """Open the database (:class:`DatabaseNotReady` if not migrated) and build the keys."""
     database = open_database(settings.database_url)
-    secure = settings.cookie_secure
-    if secure is None:
-        secure = settings.environment == "production"
-    return ApiState(
+    return AppState(
         database=database,
         writers=database.sessions,
         readers=session_factory(database.engine, read_only=True),
         keys=IdentityKeys.from_settings_values(settings.identity_keys(), settings.hmac_key_bytes()),
         policy=policy or policy_from_settings(settings),
-        cookie_secure=secure,
+        cookie_secure=https_only(settings),
     )

@@ -1,0 +1,73 @@
+"""The readers of ``pebs risk assess`` and ``pebs risk gail`` files give the models' frozen inputs
+(:class:`pebs.risk.inputs.RiskInputs`, :class:`pebs.risk.gail.BcraInputs`); expected values are
+the documented spellings of :mod:`pebs.io.assessment_csv` and BCRA's codes."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pebs.io.assessment_csv import parse_assessment_table
+from pebs.io.csv_table import read_csv_chunks
+from pebs.io.errors import InputFormatError
+from pebs.io.gail_csv import INPUT_COLUMNS, bcra_inputs
+from pebs.risk.gail import BcraInputs
+from pebs.risk.inputs import RiskInputs
+
+ASSESS = (
+    "id,age,n_biopsies,atypical_hyperplasia,age_menarche,age_first_birth,"
+    "n_first_degree_relatives,density,prs_z\n"
+    "A,45,0,,13,25,0,b,0.5\n"
+    "B,52.5,1,No,12,nulliparous,1,C,\n"
+    "C,61,unknown,YES,n/a,31,2,?,-1\n"
+)
+
+
+def _table(text: str) -> pd.DataFrame:
+    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+
+
+def test_an_assessment_chunk_gives_risk_inputs():
+    inputs = parse_assessment_table(_table(ASSESS), Path("women.csv"), 2)
+    assert isinstance(inputs, RiskInputs)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        inputs.age = np.zeros(3)  # type: ignore[misc]
+    np.testing.assert_array_equal(inputs.age, [45, 52.5, 61])
+    np.testing.assert_array_equal(inputs.n_biopsies, [0, 1, np.nan])
+    np.testing.assert_array_equal(inputs.atypical_hyperplasia, [np.nan, 0, 1])
+    np.testing.assert_array_equal(inputs.age_at_menarche, [13, 12, np.nan])
+    np.testing.assert_array_equal(inputs.age_at_first_birth, [25, np.nan, 31])
+    np.testing.assert_array_equal(inputs.nulliparous, [False, True, False])
+    np.testing.assert_array_equal(inputs.n_relatives, [0, 1, 2])
+    assert list(inputs.density) == ["b", "c", ""]
+    np.testing.assert_array_equal(inputs.prs_z, [0.5, np.nan, -1])
+
+
+def test_without_a_prs_column_the_prs_is_unknown():
+    without = _table(ASSESS).drop(columns="prs_z")
+    inputs = parse_assessment_table(without, Path("w.csv"), 2)
+    assert inputs.prs_z is None
+    np.testing.assert_array_equal(inputs.checked().prs_z, [np.nan] * 3)
+
+
+def test_a_bad_spelling_names_the_line_and_column():
+    with pytest.raises(InputFormatError, match=r"line 3.*atypical_hyperplasia"):
+        parse_assessment_table(_table(ASSESS.replace("No,", "maybe,")), Path("w.csv"), 2)
+
+
+def test_a_gail_chunk_gives_bcra_inputs(tmp_path):
+    assert INPUT_COLUMNS == ("T1", "T2", "N_Biop", "HypPlas", "AgeMen", "Age1st", "N_Rels", "Race")
+    path = tmp_path / "in.csv"
+    path.write_text("id,T1,T2,N_Biop,HypPlas,AgeMen,Age1st,N_Rels,Race\n"
+                    "a,40,45,1,0,12,98,1,1\nb,55.5,90,99,99,99,22,2,6\n")  # fmt: skip
+    (chunk,) = read_csv_chunks(path, INPUT_COLUMNS)
+    inputs = bcra_inputs(chunk)
+    assert isinstance(inputs, BcraInputs)
+    np.testing.assert_array_equal(inputs.T1, [40, 55.5])
+    np.testing.assert_array_equal(inputs.Age1st, [98, 22])
+    np.testing.assert_array_equal(inputs.Race, [1, 6])
