@@ -208,3 +208,35 @@ def test_the_shared_http_layer_opens_the_database(tmp_path):
         "web.pages": "import arch.http.state\n",
     }
     _assert_kept(_check(tmp_path, NO_STORE, modules))
+
+
+# -- the trial names a risk model in the registry and uses the protocol, never a model package ---
+
+MODEL_PROTOCOL = (
+    "The trial uses a risk model through the protocol and the registry, never one model directly"
+)
+RISK_MODULES = {
+    "risk.personalised.model": "", "risk.gail.model": "", "risk.icare.model": "",
+    "risk.protocol": "", "risk.registry": "import arch.risk.personalised.model\n",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("importer", "imported"),
+    [("trial.rules", "arch.risk.personalised.model"), ("trial.rules", "arch.risk.gail.model"),
+     ("services.trial.assess", "arch.risk.personalised.model"),
+     ("services.trial.assess", "arch.risk.icare.model")],
+)  # fmt: skip
+def test_the_trial_imports_no_model_package(tmp_path, importer, imported):
+    other = "services.trial.other" if importer.startswith("trial") else "trial.other"
+    modules = {**RISK_MODULES, other: "", importer: f"import {imported}\n"}
+    _assert_broken(_check(tmp_path, MODEL_PROTOCOL, modules), (f"arch.{importer}", imported))
+
+
+def test_the_trial_may_use_the_registry_and_the_protocol(tmp_path):
+    modules = {
+        **RISK_MODULES,
+        "trial.rules": "import arch.risk.registry\n",
+        "services.trial.assess": "from arch.risk import protocol, registry\n",
+    }
+    _assert_kept(_check(tmp_path, MODEL_PROTOCOL, modules))

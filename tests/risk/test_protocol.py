@@ -124,6 +124,8 @@ def test_structural_problems_raise_naming_the_argument(change, message):
 def test_the_registry_gives_the_calibrated_model_and_refuses_other_ids():
     assert registry.model_ids() == ("pebs-personalised-5y",)
     assert registry.DEFAULT_MODEL == "pebs-personalised-5y"
+    for model_id in registry.model_ids():  # listed under the id it stores
+        assert registry.five_year_model(model_id, "FR").id == model_id
     assert registry.five_year_model("pebs-personalised-5y", "IT") is personalised.country_model(
         "IT"
     )

@@ -14,7 +14,6 @@ from types import ModuleType
 import numpy as np
 import pytest
 
-import pebs.risk.registry  # noqa: F401  (loads every module a five-year model uses)
 from pebs.risk import _arrays, gail, personalised
 from pebs.risk.inputs import RiskInputs
 from pebs.risk.reference_population import reference_population

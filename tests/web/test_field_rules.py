@@ -12,6 +12,7 @@ import pytest
 
 from pebs.api import OPENAPI_URL
 from pebs.services.auth.api_tokens import DEFAULT_DAYS, MAX_DAYS, NAME_CHARS
+from pebs.services.auth.passwords import MAX_LENGTH as MAX_PASSWORD_CHARS
 from pebs.services.field_rules import (
     AGE_AT_FIRST_BIRTH,
     AGE_AT_MENARCHE,
@@ -54,6 +55,7 @@ LENGTHS = [
     ("OutcomeIn", "m", TNM_CATEGORY_CHARS),
     ("QuestionnaireIn", "instrument", INSTRUMENT_CHARS),
     ("TokenIn", "name", NAME_CHARS),
+    ("LoginIn", "password", MAX_PASSWORD_CHARS),
 ]
 """(request model, field, its maximum length in characters)."""
 BOUNDS = [

@@ -40,10 +40,10 @@ class RiskInputs:
     """First-degree relatives (mother, sisters, daughters) with breast cancer; NaN = unknown."""
     nulliparous: ArrayLike = False
     """True for a woman with no live birth (overrides ``age_at_first_birth``)."""
-    density: ArrayLike = None
+    density: ArrayLike | None = None
     """BI-RADS letters "a".."d" or codes 0..3; empty, ``None``, NaN or -1 = unknown. Checked:
     int8 codes, -1 for unknown."""
-    prs_z: ArrayLike = None
+    prs_z: ArrayLike | None = None
     """Standardised PRS313 (z-score); NaN or ``None`` = unknown."""
 
     def checked(self) -> RiskInputs:

@@ -1,15 +1,16 @@
 """The five-year models a study file can name (``[risk_assessment] model = "..."``).
 
 A model is listed by its id (:attr:`pebs.risk.protocol.RiskModel.id`, the name stored with every
-assessment) with the function that gives it calibrated to a country. Only
+assessment) with the function that gives it calibrated to a country; the model's package is
+imported when a model is asked for, not when a study file is read. Only
 :class:`~pebs.risk.protocol.FiveYearModel` models can be listed: a trial's risk-based arm needs a
 five-year risk and its MyPeBS level from the platform's inputs, calibrated to the woman's
 country. The Gail model is not one (US rates, no density or polygenic score).
 
 >>> model_ids()
 ('pebs-personalised-5y',)
->>> five_year_model("pebs-personalised-5y", "FR").version == personalised.MODEL_VERSION
-True
+>>> five_year_model("pebs-personalised-5y", "FR").version
+'2.0'
 >>> five_year_model("gail", "FR")
 Traceback (most recent call last):
 ...
@@ -21,16 +22,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pebs.risk import personalised
 from pebs.risk.protocol import FiveYearModel
 
-DEFAULT_MODEL = personalised.MODEL_ID
+
+def _personalised(country: str) -> FiveYearModel:
+    from pebs.risk import personalised
+
+    return personalised.country_model(country)
+
+
+DEFAULT_MODEL = "pebs-personalised-5y"
 """The model of a study file without ``model``."""
 
-_MODELS: dict[str, Callable[[str], FiveYearModel]] = {
-    personalised.MODEL_ID: personalised.country_model,
-}
-"""Model id -> the model calibrated to a country code (``"FR"``); each call may be cached."""
+_MODELS: dict[str, Callable[[str], FiveYearModel]] = {DEFAULT_MODEL: _personalised}
+"""Model id (the model's own ``id``) -> the model calibrated to a country code (``"FR"``)."""
 
 
 class UnknownModelError(ValueError):
