@@ -45,6 +45,7 @@ __all__ = [
     "PRS_Z",
     "REASON_CHARS",
     "SITE_CODE_CHARS",
+    "STUDY_ID_CHARS",
     "STUDY_NAME_CHARS",
     "TNM_CATEGORY_CHARS",
     "Bounds",
@@ -63,6 +64,8 @@ class Bounds(NamedTuple):
 # A new participant (registration)
 STUDY_NAME_CHARS = 64
 SITE_CODE_CHARS = 16
+STUDY_ID_CHARS = 32
+"""A participant's pseudonymous study ID (``IT-TO-000001``) as a request may give it."""
 """A study-wide site code (``IT-TO``)."""
 PARTICIPANT_NAME_CHARS = 200
 NATIONAL_ID_CHARS = 64

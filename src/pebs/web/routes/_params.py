@@ -6,4 +6,8 @@ from typing import Annotated
 
 from fastapi import Path
 
-StudyId = Annotated[str, Path(min_length=1, max_length=32, description="Pseudonymous study ID")]
+from pebs.services.field_rules import STUDY_ID_CHARS
+
+StudyId = Annotated[
+    str, Path(min_length=1, max_length=STUDY_ID_CHARS, description="Pseudonymous study ID")
+]

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from pebs.http.deps import KeysDep, SessionMakerDep
 from pebs.services.actor import Action
 from pebs.services.auth import IDENTITY_ROLES
+from pebs.services.field_rules import STUDY_ID_CHARS
 from pebs.services.records import (
     can,
     get_identity,
@@ -34,7 +35,7 @@ def participant_list(
     request: Request,
     viewer: ViewerDep,
     sessions: SessionMakerDep,
-    q: Annotated[str | None, Query(max_length=32)] = None,
+    q: Annotated[str | None, Query(max_length=STUDY_ID_CHARS)] = None,
     status: Annotated[str | None, Query(max_length=32)] = None,
     after: Annotated[int, Query(ge=0, le=2**62)] = 0,
 ) -> HTMLResponse:

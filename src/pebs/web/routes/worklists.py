@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from pebs.http.deps import SessionMakerDep
 from pebs.services.errors import NotFound
+from pebs.services.field_rules import SITE_CODE_CHARS
 from pebs.services.records import study_zones, worklist_sites
 from pebs.services.trial import worklist
 from pebs.web.rendering import render
@@ -26,7 +27,7 @@ def worklist_page(
     request: Request,
     viewer: ViewerDep,
     sessions: SessionMakerDep,
-    site: Annotated[str | None, Query(max_length=16)] = None,
+    site: Annotated[str | None, Query(max_length=SITE_CODE_CHARS)] = None,
     on: date | None = None,
     overdue: bool = False,
     after_date: date | None = None,
