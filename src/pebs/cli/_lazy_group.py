@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import importlib
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any, ClassVar, NamedTuple
 
 import typer
@@ -58,7 +58,9 @@ class _Commands(MutableMapping[str, Command]):
     """A group's sub-commands by name, the lazy ones first; a lazy one is imported the first time
     it is looked up (names, ``in`` and ``len`` import nothing)."""
 
-    def __init__(self, group: TyperGroup, lazy: tuple[LazyCommand, ...], built: dict) -> None:
+    def __init__(
+        self, group: TyperGroup, lazy: tuple[LazyCommand, ...], built: Mapping[str, Command]
+    ) -> None:
         self._group = group
         self._lazy = {entry.name: entry for entry in lazy}
         self._built: dict[str, Command] = dict(built)
