@@ -15,8 +15,8 @@ import pytest
 
 from pebs.api.vocabularies import document_vocabularies
 from pebs.risk.levels import LEVELS
-from pebs.store.models import DEATH_CAUSES
 from pebs.trial import ARM_EVENTS, WITHDRAWAL_LEVELS, State
+from pebs.trial.vocabularies import DEATH_CAUSES
 
 Api = Any  # conftest.Api
 V1 = "/api/v1"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pebs.store.models import (
+from pebs.trial.vocabularies import (
     BEHAVIOURS,
     DETECTION_MODES,
     PARTICIPANT_STATES,

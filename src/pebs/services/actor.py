@@ -31,8 +31,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.services.errors import NotFound, PermissionDenied
 from pebs.services.storable_text import refuses_unstorable_text
-from pebs.store.models import COUNTRY_ROLES, ROLES, SITE_ROLES, User
+from pebs.store.models import User
 from pebs.store.repositories import Scope, get_user
+from pebs.trial.vocabularies import COUNTRY_ROLES, ROLES, SITE_ROLES
 
 __all__ = ["PERMISSIONS", "SYSTEM_ROLE", "Action", "Actor", "actor_for", "require"]
 

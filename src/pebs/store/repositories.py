@@ -16,8 +16,6 @@ from sqlalchemy import Row, Select, bindparam, insert, select, tuple_, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from pebs.store.models import (
-    COUNTRY_ROLES,
-    SITE_ROLES,
     Allocation,
     Country,
     Participant,
@@ -27,6 +25,7 @@ from pebs.store.models import (
     User,
     Visit,
 )
+from pebs.trial.vocabularies import COUNTRY_ROLES, SITE_ROLES
 
 __all__ = [
     "Scope",

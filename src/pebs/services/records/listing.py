@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from pebs.services.actor import Action, Actor, require
 from pebs.services.errors import InvalidInput, NotFound
 from pebs.services.storable_text import refuses_unstorable_text
-from pebs.store.models import PARTICIPANT_STATES, Allocation, Country, Participant, Site
+from pebs.store.models import Allocation, Country, Participant, Site
 from pebs.trial import ARM_EVENTS
+from pebs.trial.vocabularies import PARTICIPANT_STATES
 
 __all__ = ["MAX_LIMIT", "ParticipantPage", "ParticipantRow", "list_participants"]
 

@@ -31,7 +31,6 @@ from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.trial._dashboard_sql import in_study, latest_per_participant
 from pebs.services.trial.study_rules import design_of, study_named
 from pebs.store.models import (
-    WITHDRAWAL_LEVELS,
     Allocation,
     Consent,
     Death,
@@ -41,6 +40,7 @@ from pebs.store.models import (
     Visit,
 )
 from pebs.trial import AGE_CRITERION
+from pebs.trial.vocabularies import WITHDRAWAL_LEVELS
 
 __all__ = ["ArmFlow", "ConsortFlow", "ReasonCount", "consort_flow"]
 

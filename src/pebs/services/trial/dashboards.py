@@ -45,7 +45,8 @@ from pebs.services.trial._dashboard_sql import (
     roll_up,
 )
 from pebs.services.trial.study_rules import design_of, study_named
-from pebs.store.models import RISK_LEVELS, Allocation, Country, Participant, RiskAssessment, Site
+from pebs.store.models import Allocation, Country, Participant, RiskAssessment, Site
+from pebs.trial.vocabularies import RISK_LEVELS
 
 __all__ = [
     "ALLOCATION_BALANCE_ROLES",

@@ -15,8 +15,9 @@ from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.subject import find_participant
 from pebs.services.transaction import instant, local_date, transaction
 from pebs.store.audit import append_event
-from pebs.store.models import DEATH_CAUSES, Death
+from pebs.store.models import Death
 from pebs.trial import Event
+from pebs.trial.vocabularies import DEATH_CAUSES
 
 __all__ = ["DeathRecorded", "record_death"]
 

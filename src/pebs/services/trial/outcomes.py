@@ -19,8 +19,9 @@ from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.subject import find_participant
 from pebs.services.transaction import instant, local_date, transaction
 from pebs.store.audit import append_event
-from pebs.store.models import BEHAVIOURS, DETECTION_MODES, Outcome
+from pebs.store.models import Outcome
 from pebs.trial import COLLECTING, StagingError, State, anatomic_stage, parse_tnm
+from pebs.trial.vocabularies import BEHAVIOURS, DETECTION_MODES
 
 __all__ = ["OutcomeRecord", "OutcomeRecorded", "record_outcome"]
 

@@ -23,9 +23,10 @@ from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.subject import find_participant
 from pebs.services.transaction import instant, local_date, transaction
 from pebs.store.audit import append_event, canonical_json
-from pebs.store.models import QUESTIONNAIRE_TIMEPOINTS, QuestionnaireResponse, Study
+from pebs.store.models import QuestionnaireResponse, Study
 from pebs.trial import COLLECTING, State
 from pebs.trial.instruments import instruments_from_json
+from pebs.trial.vocabularies import QUESTIONNAIRE_TIMEPOINTS
 
 __all__ = ["QuestionnaireRecorded", "record_questionnaire"]
 

@@ -19,8 +19,9 @@ from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.subject import find_participant
 from pebs.services.transaction import instant, local_date, transaction
 from pebs.store.audit import append_event
-from pebs.store.models import HISTOLOGIES, MODALITIES, VISIT_TYPES, Visit
+from pebs.store.models import Visit
 from pebs.trial import COLLECTING, Event, State
+from pebs.trial.vocabularies import HISTOLOGIES, MODALITIES, VISIT_TYPES
 
 __all__ = ["VisitRecord", "VisitRecorded", "record_visit"]
 
