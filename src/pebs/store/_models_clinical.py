@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from pebs.store._base import Base, one_of, user_fk, utcnow
 from pebs.trial.vocabularies import (
     BEHAVIOURS,
+    BREAST_DENSITIES,
     DEATH_CAUSES,
     DETECTION_MODES,
     HISTOLOGIES,
@@ -106,6 +107,7 @@ class Visit(Base):
         one_of("visit_type", VISIT_TYPES, "visit_type"),
         one_of("modality", MODALITIES, "modality"),
         one_of("histology", HISTOLOGIES, "histology"),
+        one_of("density", BREAST_DENSITIES, "density"),
         CheckConstraint("birads BETWEEN 0 AND 6", name="birads"),
         CheckConstraint("window_start <= due_date AND due_date <= window_end", name="window"),
         Index(None, "participant_id", "due_date"),
@@ -126,6 +128,10 @@ class Visit(Base):
     biopsy: Mapped[bool | None] = mapped_column(Boolean)
     histology: Mapped[str | None] = mapped_column(String(32))
     histology_detail: Mapped[str | None] = mapped_column(Text)
+    density: Mapped[str | None] = mapped_column(String(1))
+    """BI-RADS breast density (a-d) read on this mammogram (her baseline one sets her risk)."""
+    density_reader: Mapped[str | None] = mapped_column(String(200))
+    """Who read the density (a radiologist's name, or an automated tool and its version)."""
     recorded_at: Mapped[datetime | None]
     recorded_by_id: Mapped[int | None] = user_fk()
 

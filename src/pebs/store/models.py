@@ -39,6 +39,14 @@ from pebs.store._models_clinical import (
     ScreeningPlan,
     Visit,
 )
+from pebs.store._models_samples import (
+    GENOTYPE_STATUSES,
+    GenotypeResult,
+    LabBatch,
+    RiskQuestionnaire,
+    Sample,
+    Shipment,
+)
 from pebs.trial.vocabularies import (
     ALLOCATION_METHODS,
     COUNTRY_ROLES,
@@ -50,6 +58,7 @@ from pebs.trial.vocabularies import (
 )
 
 __all__ = [
+    "GENOTYPE_STATUSES",
     "Allocation",
     "AllocationList",
     "AllocationSlot",
@@ -63,6 +72,8 @@ __all__ = [
     "Country",
     "Death",
     "EligibilityAssessment",
+    "GenotypeResult",
+    "LabBatch",
     "LoginThrottle",
     "Outcome",
     "Participant",
@@ -71,7 +82,10 @@ __all__ = [
     "ProtocolVersion",
     "QuestionnaireResponse",
     "RiskAssessment",
+    "RiskQuestionnaire",
+    "Sample",
     "ScreeningPlan",
+    "Shipment",
     "Site",
     "Study",
     "TotpUsage",

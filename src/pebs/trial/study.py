@@ -24,6 +24,11 @@ A study file (the shipped demo is ``pebs/trial/studies/mypebs-demo.toml``) has:
   allowed, marked provisional) and ``model`` (the five-year model's id, default the personalised
   model; :mod:`pebs.risk.registry`); see :mod:`pebs.trial.risk_inputs`. Without the section every
   input is required, no assessment is provisional and the model is the personalised one.
+- ``[samples]`` (optional): ``kit_prefix`` (1 to 6 digits or capitals), ``assign_at``
+  (``randomisation``: a kit for every woman randomised to the risk-based arm, or ``manual``) and
+  ``result_expected_weeks`` (a sample without a result after this long is overdue); and
+  ``[laboratory]`` (optional): ``score`` (a PGS Catalog score shipped with pebs),
+  ``min_call_rate`` (a proportion) and ``max_imputed`` (variants); see :mod:`pebs.trial.samples`.
 - ``[[instrument]]`` (optional): the questionnaires of the study, their items and the type of
   each answer (:mod:`pebs.trial.instruments`); a questionnaire response must name one of them.
 
@@ -51,6 +56,15 @@ from pebs.trial.eligibility import CriteriaSet, Criterion, EligibilityError
 from pebs.trial.instruments import Instrument, InstrumentError, parse_instruments
 from pebs.trial.pathway import ARM_EVENTS
 from pebs.trial.risk_inputs import DEFAULT_RULES, RiskInputRules, RiskRulesError, parse_rules
+from pebs.trial.samples import (
+    DEFAULT_LAB_RULES,
+    DEFAULT_SAMPLE_RULES,
+    LabRules,
+    SampleRules,
+    SampleRulesError,
+    parse_lab_rules,
+    parse_sample_rules,
+)
 from pebs.trial.strata import AgeBand, StrataDefinition, StratumError, all_strata
 
 COUNTRY_POLICY = "country"
@@ -62,7 +76,8 @@ _SITE_CODE = re.compile(r"^([A-Z]{2})-[A-Z0-9]{2,4}$")
 
 _KEYS = {
     None: {"name", "title", "notes", "source", "randomisation", "arm", "strata", "country",
-           "site", "protocol", "consent", "risk_assessment", "instrument"},
+           "site", "protocol", "consent", "risk_assessment", "instrument", "samples",
+           "laboratory"},
     "randomisation": {"block_sizes", "block_probabilities"},
     "arm": {"name", "ratio", "policy"},
     "strata": {"factors", "age_bands"},
@@ -143,6 +158,8 @@ class Study:
     risk_assessment: RiskInputRules = DEFAULT_RULES
     """Which risk-model inputs must be answered; whether a provisional assessment is allowed."""
     instruments: tuple[Instrument, ...] = ()
+    samples: SampleRules = DEFAULT_SAMPLE_RULES
+    laboratory: LabRules = DEFAULT_LAB_RULES
     """The questionnaires a response may name, with their items and answer types."""
 
     @property
@@ -511,6 +528,8 @@ def parse_study(text: str, source: str = "<study>") -> Study:
         path=source,
         risk_assessment=_risk_rules(reader, data),
         instruments=_instruments(reader, data),
+        samples=_sample_rules(reader, data),
+        laboratory=_lab_rules(reader, data),
     )
 
 
@@ -525,6 +544,20 @@ def _instruments(reader: _Reader, data: dict) -> tuple[Instrument, ...]:
     try:
         return parse_instruments(data.get("instrument"))
     except InstrumentError as exc:
+        raise reader.error("", str(exc)) from None
+
+
+def _sample_rules(reader: _Reader, data: dict) -> SampleRules:
+    try:
+        return parse_sample_rules(data.get("samples"))
+    except SampleRulesError as exc:
+        raise reader.error("", str(exc)) from None
+
+
+def _lab_rules(reader: _Reader, data: dict) -> LabRules:
+    try:
+        return parse_lab_rules(data.get("laboratory"))
+    except SampleRulesError as exc:
         raise reader.error("", str(exc)) from None
 
 

@@ -23,6 +23,7 @@ from pebs.trial.staging import STAGE_GROUPS as AJCC_STAGE_GROUPS
 __all__ = [
     "ALLOCATION_METHODS",
     "BEHAVIOURS",
+    "BREAST_DENSITIES",
     "COUNTRY_ROLES",
     "DEATH_CAUSES",
     "DETECTION_MODES",
@@ -41,7 +42,7 @@ __all__ = [
 
 ROLES = (
     "site_staff", "site_investigator", "country_coordinator", "data_manager", "statistician",
-    "monitor", "administrator",
+    "monitor", "administrator", "laboratory",
 )  # fmt: skip
 """The roles of the platform's users (one per account)."""
 SITE_ROLES = ("site_staff", "site_investigator")
@@ -72,3 +73,5 @@ BEHAVIOURS = ("invasive", "dcis")
 DEATH_CAUSES = ("breast_cancer", "other_cancer", "other", "unknown")
 QUESTIONNAIRE_TIMEPOINTS = (0, 3, 12, 48)
 """Months after randomisation at which the questionnaires are answered."""
+BREAST_DENSITIES = ("a", "b", "c", "d")
+"""BI-RADS 5th edition breast density categories, read on a mammogram."""

@@ -18,6 +18,7 @@ from pebs.risk.inputs import RiskInputs
 from pebs.risk.protocol import FiveYearModel, FiveYearResult
 from pebs.services.errors import InvalidFields
 from pebs.trial.risk_inputs import RISK_INPUTS, UNKNOWN
+from pebs.trial.vocabularies import BREAST_DENSITIES
 
 __all__ = [
     "DENSITIES",
@@ -31,7 +32,7 @@ __all__ = [
 
 NULLIPAROUS = "nulliparous"
 """The answer to "age at first live birth" of a woman who has had no live birth."""
-DENSITIES = ("a", "b", "c", "d")
+DENSITIES = BREAST_DENSITIES
 
 Unknown = Literal["unknown"]
 

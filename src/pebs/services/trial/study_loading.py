@@ -43,6 +43,7 @@ from pebs.store.models import (
 from pebs.trial import Study as StudyConfig
 from pebs.trial import StudyError, load_study
 from pebs.trial.instruments import instruments_json
+from pebs.trial.samples import DEFAULT_LAB_RULES, DEFAULT_SAMPLE_RULES
 
 __all__ = ["DEMO_USERS", "StudyLoadResult", "load_study_config"]
 
@@ -124,6 +125,12 @@ def config_json(config: StudyConfig) -> dict[str, Any]:
         "risk_assessment": config.risk_assessment.as_json(),
         "instruments": instruments_json(config.instruments),
     }
+    # Written only when the study file says something, so that a configuration stored before
+    # these sections existed reads, and compares, the same.
+    if config.samples != DEFAULT_SAMPLE_RULES:
+        document["samples"] = config.samples.as_json()
+    if config.laboratory != DEFAULT_LAB_RULES:
+        document["laboratory"] = config.laboratory.as_json()
     return json.loads(canonical_json(document))
 
 

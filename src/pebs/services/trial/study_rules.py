@@ -13,6 +13,7 @@ from pebs.services.errors import Conflict, InvalidInput, NotFound
 from pebs.store.models import Arm, ConsentDocument, ProtocolVersion, Study
 from pebs.store.repositories import get_study
 from pebs.trial import AGE_CRITERION, AgeBand, BlockDesign, CriteriaSet, Criterion, StrataDefinition
+from pebs.trial.samples import LabRules, SampleRules, lab_rules_from_json, sample_rules_from_json
 
 
 def study_named(session: Session, name: str) -> Study:
@@ -161,3 +162,13 @@ def arm_named(session: Session, study: Study, name: str) -> Arm:
         known = session.scalars(select(Arm.name).where(Arm.study_id == study.id)).all()
         raise InvalidInput(f"study {study.name!r} has no arm {name!r}; arms: {', '.join(known)}")
     return arm
+
+
+def sample_rules_of(study: Study) -> SampleRules:
+    """The study's kit rules (``[samples]`` of its file; the defaults when it has none)."""
+    return sample_rules_from_json(_config(study).get("samples"))
+
+
+def lab_rules_of(study: Study) -> LabRules:
+    """The study's laboratory rules (``[laboratory]`` of its file; the defaults when none)."""
+    return lab_rules_from_json(_config(study).get("laboratory"))
