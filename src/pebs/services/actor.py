@@ -11,7 +11,8 @@ Roles (``docs/security.md`` §1):
 =====================  ===========================================================================
 role                   may
 =====================  ===========================================================================
-site_staff             register, assess, consent, randomise, record data at her site
+site_staff             register, assess, consent, randomise, record data and saliva kits at her
+                       site
 site_investigator      the same as site staff
 country_coordinator    the same, for every site of her country
 data_manager           the same, for every site; manual allocation (override)
@@ -19,6 +20,8 @@ statistician           generate and verify allocation lists; mark a slot unusabl
                        pseudonymised data
 monitor                read (participants, worklists); no writes
 administrator          load study configurations, create users; no participant data
+laboratory             receive shipments, import genotype batches; sees kit IDs and samples, never
+                       a participant, her identity or her arm
 =====================  ===========================================================================
 """
 
@@ -35,8 +38,19 @@ from pebs.store.models import User
 from pebs.store.repositories import Scope, get_user
 from pebs.trial.vocabularies import COUNTRY_ROLES, ROLES, SITE_ROLES
 
-__all__ = ["PERMISSIONS", "SYSTEM_ROLE", "Action", "Actor", "actor_for", "require"]
+__all__ = [
+    "LABORATORY_ROLE",
+    "PERMISSIONS",
+    "SYSTEM_ROLE",
+    "Action",
+    "Actor",
+    "actor_for",
+    "require",
+]
 
+LABORATORY_ROLE = "laboratory"
+"""The central laboratory: sees kits and samples by kit ID, never a participant, her identity or
+her arm (its participant scope is empty)."""
 SYSTEM_ROLE = "administrator"
 """Role of :meth:`Actor.system` (operations run from the command line)."""
 
@@ -56,6 +70,11 @@ class Action(enum.StrEnum):
     RECORD_RISK = "record a risk assessment or screening plan"
     RECORD_FOLLOW_UP = "record visits, outcomes, deaths and questionnaires"
     READ_WORKLIST = "read visit worklists"
+    RECORD_SAMPLE = "assign, collect, ship or abandon saliva kits"
+    READ_SAMPLES = "read saliva kits and samples"
+    RECEIVE_SHIPMENT = "receive sample shipments at the laboratory"
+    IMPORT_GENOTYPES = "import genotype batches from the laboratory"
+    RESOLVE_GENOTYPES = "resolve conflicting genotype results"
 
 
 _RECORDERS = frozenset({"site_staff", "site_investigator", "country_coordinator", "data_manager"})
@@ -73,6 +92,11 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.RECORD_RISK: _RECORDERS,
     Action.RECORD_FOLLOW_UP: _RECORDERS,
     Action.READ_WORKLIST: _RECORDERS | {"monitor"},
+    Action.RECORD_SAMPLE: _RECORDERS,
+    Action.READ_SAMPLES: _RECORDERS | {"monitor", LABORATORY_ROLE},
+    Action.RECEIVE_SHIPMENT: frozenset({LABORATORY_ROLE, "data_manager"}),
+    Action.IMPORT_GENOTYPES: frozenset({LABORATORY_ROLE, "data_manager"}),
+    Action.RESOLVE_GENOTYPES: frozenset({"data_manager"}),
 }
 """Action -> roles allowed to do it. Scope (site, country) is applied on top, in the queries."""
 
@@ -124,6 +148,8 @@ class Actor:
             return Scope.for_sites(self.site_id)  # type: ignore[arg-type]
         if self.role in COUNTRY_ROLES:
             return Scope.for_countries(self.country_id)  # type: ignore[arg-type]
+        if self.role == LABORATORY_ROLE:
+            return Scope.nothing()
         return Scope.everything()
 
     def sees_site(self, site_id: int, country_id: int) -> bool:
@@ -132,7 +158,7 @@ class Actor:
             return site_id == self.site_id
         if self.role in COUNTRY_ROLES:
             return country_id == self.country_id
-        return True
+        return self.role != LABORATORY_ROLE
 
 
 def require(actor: Actor, action: Action, *, needs_account: bool = False) -> None:

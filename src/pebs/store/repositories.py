@@ -25,7 +25,7 @@ from pebs.store.models import (
     User,
     Visit,
 )
-from pebs.trial.vocabularies import COUNTRY_ROLES, SITE_ROLES
+from pebs.trial.vocabularies import COUNTRY_ROLES, PARTICIPANT_ROLES, SITE_ROLES
 
 __all__ = [
     "Scope",
@@ -73,7 +73,8 @@ class Scope:
 
     @classmethod
     def of_user(cls, user: User) -> Scope:
-        """Site roles see their site, country coordinators their country, central roles all.
+        """Site roles see their site, country coordinators their country, central roles all (the
+        laboratory: no participant).
 
         A disabled account, or a scoped role without its site/country, sees nothing.
         """
@@ -83,6 +84,8 @@ class Scope:
             return cls.nothing() if user.site_id is None else cls.for_sites(user.site_id)
         if user.role in COUNTRY_ROLES:
             return cls.nothing() if user.country_id is None else cls.for_countries(user.country_id)
+        if user.role not in PARTICIPANT_ROLES:
+            return cls.nothing()
         return cls.everything()
 
     def apply(

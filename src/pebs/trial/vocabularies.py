@@ -30,6 +30,7 @@ __all__ = [
     "ELIGIBILITY_RESULTS",
     "HISTOLOGIES",
     "MODALITIES",
+    "PARTICIPANT_ROLES",
     "PARTICIPANT_STATES",
     "QUESTIONNAIRE_TIMEPOINTS",
     "RISK_LEVELS",
@@ -45,6 +46,8 @@ ROLES = (
     "monitor", "administrator", "laboratory",
 )  # fmt: skip
 """The roles of the platform's users (one per account)."""
+PARTICIPANT_ROLES = tuple(role for role in ROLES if role != "laboratory")
+"""Roles whose accounts may be given participant data (the laboratory sees kits only)."""
 SITE_ROLES = ("site_staff", "site_investigator")
 """Roles tied to one site."""
 COUNTRY_ROLES = ("country_coordinator",)
