@@ -1,0 +1,1 @@
+"""Saliva kits and samples: assignment, collection, shipment to the laboratory, worklists."""
