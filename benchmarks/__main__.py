@@ -28,16 +28,28 @@ from benchmarks import cli_stream, gail_throughput, one_core, reference, report
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = ROOT / "benchmarks" / "results" / "latest.md"
 CLI_ROWS = {"full": 10_000_000, "quick": 1_000_000}
-SECTIONS = ("startup", "prs", "icare", "personalised", "screening", "trial", "web", "sim")
+SECTIONS = (
+    "startup",
+    "prs",
+    "icare",
+    "personalised",
+    "screening",
+    "trial",
+    "lab_import",
+    "web",
+    "sim",
+)
 """Benchmarks that print their own markdown section (``python -m benchmarks.<name>_bench``)."""
 QUICK_OPTIONS = {
     "startup": ["--repeats", "7"],
     "trial": ["--quick"],
+    "lab_import": ["--quick"],
     "web": ["--quick"],
     "sim": ["--quick"],
 }
 """Options passed to a section with ``--quick`` (start-up: 7 rounds instead of 20; the trial:
-5,000 women instead of 85,000; the simulator: no 10-million-woman run)."""
+5,000 women instead of 85,000; the laboratory import: 1,000 samples instead of 10,000; the
+simulator: no 10-million-woman run)."""
 
 
 def _progress(message: str) -> None:

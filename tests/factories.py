@@ -102,17 +102,21 @@ class DemoDatabase:
         return actor_for(self.sessions, DEMO_ACCOUNTS["data_manager"])
 
     def new_user(self, role: str, *, totp: bool = True) -> tuple[str, str, str | None]:
-        """A new account of ``role`` with the demo account's scope: (username, password, TOTP
-        secret, ``None`` without ``totp``)."""
+        """A new account of ``role`` with the demo account's scope (a role without a demo
+        account, the laboratory: no site, no country): (username, password, TOTP secret,
+        ``None`` without ``totp``)."""
         username = f"t-{role}-{next(self._numbers)}"
         password = f"pw-{username}-long"
         secret = new_secret() if totp else None
         with self.sessions.begin() as session:
-            model = session.scalar(select(User).where(User.username == DEMO_ACCOUNTS[role]))
-            assert model is not None
+            site_id = country_id = None
+            if role in DEMO_ACCOUNTS:
+                model = session.scalar(select(User).where(User.username == DEMO_ACCOUNTS[role]))
+                assert model is not None
+                site_id, country_id = model.site_id, model.country_id
             session.add(User(
-                username=username, full_name=username, role=role, site_id=model.site_id,
-                country_id=model.country_id, password_hash=hash_password(FAST_HASHER, password),
+                username=username, full_name=username, role=role, site_id=site_id,
+                country_id=country_id, password_hash=hash_password(FAST_HASHER, password),
                 totp_secret_enc=None if secret is None else self.keys.cipher.encrypt_text(secret),
             ))  # fmt: skip
         return username, password, secret

@@ -2,11 +2,15 @@
 
 Objects: a participant (or site) at the site roles' own site IT-TO, at another site of the same
 country (IT-MI: the country coordinator's), and at a site of another country (FR-PA); for the
-allocation-list routes, a list (or slot) of that site's stratum. Expected:
+allocation-list routes, a list (or slot) of that site's stratum; for the kit routes, a kit (or
+shipment) of a woman at that site. Expected:
 
 - the role may not use the route at all: 403, whatever the object;
 - the role may, but the object is outside her scope: 404 (as if it did not exist: no IDOR);
 - otherwise the route's success status.
+
+The laboratory never reaches a participant: 403, or 404 on the routes it may use for kits; it
+reaches every site's kits, shipments and manifests.
 
 The expected role sets are written here from the role table of ``docs/security.md``, not read
 from the code. A route of the app missing from :data:`CASES` fails
@@ -26,7 +30,7 @@ from pebs.api import create_app
 from pebs.config import Settings
 
 ALL = frozenset({"site_staff", "site_investigator", "country_coordinator", "data_manager",
-                 "statistician", "monitor", "administrator"})  # fmt: skip
+                 "statistician", "monitor", "administrator", "laboratory"})  # fmt: skip
 RECORDERS = frozenset({"site_staff", "site_investigator", "country_coordinator", "data_manager"})
 READERS = RECORDERS | {"statistician", "monitor"}
 WORKLIST_READERS = RECORDERS | {"monitor"}
@@ -35,11 +39,16 @@ BALANCE = frozenset({"statistician", "monitor"})  # never roles that randomise
 ADMIN = frozenset({"administrator"})
 LISTS = frozenset({"statistician"})  # allocation lists (generate, verify), unusable slots
 OVERRIDE = frozenset({"data_manager"})  # manual allocation
+SAMPLE_READERS = RECORDERS | {"monitor", "laboratory"}  # kits by their IDs, never her identity
+RECEIVERS = frozenset({"laboratory", "data_manager"})  # shipments arriving at the laboratory
+IMPORTERS = frozenset({"laboratory", "data_manager"})  # genotype batches
 OBJECTS = ("own", "same_country", "other_country")
 SITE_ROLES = {"site_staff", "site_investigator"}
 
 
 def in_scope(role: str, obj: str) -> bool:
+    if role == "laboratory":  # no participant, ever
+        return False
     if role in SITE_ROLES:
         return obj == "own"
     if role == "country_coordinator":
@@ -58,12 +67,15 @@ class Case:
     call: Call
     scoped: str = "participant"
     """``participant``: out-of-scope objects are 404; ``none``: the object does not matter;
-    ``owner``: only the caller's own object (API token) is found."""
+    ``owner``: only the caller's own object (API token) is found; ``kit``: as ``participant``,
+    but the laboratory reaches every site's kits."""
 
     def expected(self, role: str, obj: str) -> int:
         if role not in self.roles:
             return 403
         if self.scoped == "participant" and not in_scope(role, obj):
+            return 404
+        if self.scoped == "kit" and role != "laboratory" and not in_scope(role, obj):
             return 404
         if self.scoped == "owner" and obj != "own":
             return 404
@@ -223,6 +235,167 @@ def _unusable(api: Api, role: str, obj: str, allowed: bool) -> Any:
                            headers=api.bearer(role))  # fmt: skip
 
 
+SITE_OF = {"own": "IT-TO", "same_country": "IT-MI", "other_country": "FR-PA"}
+
+
+def _site_today() -> str:
+    """Today at the demo's Italian and French sites (Europe/Rome and Europe/Paris agree)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo("Europe/Rome")).date().isoformat()
+
+
+def _new_kit(api: Api, obj: str, state: str = "assigned") -> str:
+    """The kit of a new woman of the risk-based arm at the object's site, taken to ``state``
+    through the services (``failed_qc``: as the laboratory import leaves it)."""
+    from datetime import date as day
+
+    from sqlalchemy import update
+
+    from pebs.services.samples import record_collection, samples_of
+    from pebs.store.models import Sample
+
+    manager = api.db.manager
+    kit_id = samples_of(api.sessions, manager, api.participant(obj, "risk_based")).kits[0].kit_id
+    if state != "assigned":
+        record_collection(api.sessions, manager, kit_id, day.fromisoformat(_site_today()))
+    if state == "failed_qc":
+        with api.sessions.begin() as session:
+            session.execute(update(Sample).where(Sample.kit_id == kit_id).values(state=state))
+    return kit_id
+
+
+def _new_shipment(api: Api, obj: str) -> str:
+    from datetime import date as day
+
+    from pebs.services.samples import ship_samples
+
+    kit_id = _new_kit(api, obj, "collected")
+    return ship_samples(api.sessions, api.db.manager, api.STUDY, api.SITES[obj], [kit_id],
+                        day.fromisoformat(_site_today())).reference  # fmt: skip
+
+
+_kits: dict[tuple[int, str, str], str] = {}
+
+
+def _object(api: Api, obj: str, allowed: bool, kind: str) -> str:
+    """A fresh kit (``assigned``, ``collected``, ``failed_qc``) or ``shipment`` when the call
+    should change it, else the shared one of the object's site."""
+    make = (lambda: _new_shipment(api, obj)) if kind == "shipment" else (
+        lambda: _new_kit(api, obj, kind))  # fmt: skip
+    if allowed:
+        return make()
+    key = (id(api), obj, "shipment" if kind == "shipment" else "kit")
+    if key not in _kits:
+        _kits[key] = make()
+    return _kits[key]
+
+
+def _k(method: str, path: str, kind: str, body: Any = None) -> Call:
+    """A kit route: ``{kit}`` (or ``{reference}``) is replaced by a kit (shipment) of the
+    object's site."""
+
+    def call(api: Api, role: str, obj: str, allowed: bool) -> Any:
+        found = _object(api, obj, allowed, kind)
+        return api.client.request(method, path.format(kit=found, reference=found),
+                                  json=body() if callable(body) else body,
+                                  headers=api.bearer(role))  # fmt: skip
+
+    return call
+
+
+def _assign_kit(api: Api, role: str, obj: str, allowed: bool) -> Any:
+    """A woman of the risk-based arm whose kit was abandoned (a new one may be given)."""
+    from pebs.services.samples import abandon_sample
+
+    study_id = shared(api, obj)
+    if allowed:
+        kit_id = _new_kit(api, obj)
+        abandon_sample(api.sessions, api.db.manager, kit_id, reason="lost in the post")
+        study_id = _sample_owner(api, kit_id)
+    return api.client.post(f"/api/v1/participants/{study_id}/kits", json={},
+                           headers=api.bearer(role))  # fmt: skip
+
+
+def _sample_owner(api: Api, kit_id: str) -> str:
+    from pebs.services.samples import sample_by_kit
+
+    owner = sample_by_kit(api.sessions, api.db.manager, kit_id).study_id
+    assert owner is not None
+    return owner
+
+
+def _ship(api: Api, role: str, obj: str, allowed: bool) -> Any:
+    body = {"study": api.STUDY, "site": api.SITES[obj], "shipped_on": _site_today(),
+            "kit_ids": [_object(api, obj, allowed, "collected")]}  # fmt: skip
+    return api.client.post("/api/v1/shipments", json=body, headers=api.bearer(role))
+
+
+def _shipped_kit(api: Api, obj: str) -> str:
+    from datetime import date as day
+
+    from pebs.services.samples import ship_samples
+
+    kit_id = _new_kit(api, obj, "collected")
+    ship_samples(api.sessions, api.db.manager, api.STUDY, api.SITES[obj], [kit_id],
+                 day.fromisoformat(_site_today()))  # fmt: skip
+    return kit_id
+
+
+def _lab_import(api: Api, samples: dict) -> Any:
+    """A genotype batch imported by the data manager through the service."""
+    import tempfile
+    from pathlib import Path
+
+    from lab_factories import write_vcf
+    from pebs.services.laboratory import import_genotype_batch
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = write_vcf(Path(folder) / "batch.vcf", samples)
+        return import_genotype_batch(api.sessions, api.db.manager, api.db.keys, api.STUDY, path)
+
+
+def _upload(api: Api, role: str, obj: str, allowed: bool) -> Any:
+    """A batch of one kit unknown to the study: nothing to store (200)."""
+    import io
+
+    from lab_factories import VARIANTS
+    from pebs.trial.samples import new_kit_id
+
+    header = "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t" + new_kit_id("MP")
+    lines = [header] + [f"{v.chromosome}\t{v.position}\t.\t{v.other}\t{v.effect}\t.\tPASS\t."
+                        "\tGT\t0/1" for v in VARIANTS]  # fmt: skip
+    files = {"file": ("batch.vcf", io.BytesIO("\n".join(lines).encode()), "text/plain")}
+    return api.client.post("/api/v1/lab/batches", data={"study": api.STUDY}, files=files,
+                           headers=api.bearer(role))  # fmt: skip
+
+
+_batches: dict[int, str] = {}
+
+
+def _lab_batch(api: Api, role: str, obj: str, allowed: bool) -> Any:
+    from lab_factories import dosages
+
+    if id(api) not in _batches:
+        _batches[id(api)] = _lab_import(api, {_shipped_kit(api, "own"): dosages(0)}).reference
+    return api.client.get(f"/api/v1/lab/batches/{_batches[id(api)]}", headers=api.bearer(role))
+
+
+def _resolve_conflict(api: Api, role: str, obj: str, allowed: bool) -> Any:
+    """A fresh conflict (a genotyped kit, then a different result) when the call resolves it."""
+    from lab_factories import dosages
+
+    kit_id = "MP-00000000A"
+    if allowed:
+        kit_id = _shipped_kit(api, obj)
+        _lab_import(api, {kit_id: dosages(0)})
+        _lab_import(api, {kit_id: dosages(1)})
+    return api.client.post(f"/api/v1/lab/conflicts/{kit_id}/resolution",
+                           json={"keep": "stored", "reason": "first run kept"},
+                           headers=api.bearer(role))  # fmt: skip
+
+
 def _study(obj: str) -> dict:
     return {"study": "mypebs-demo"}
 
@@ -275,6 +448,10 @@ CASES: dict[tuple[str, str], Case] = {
         "POST", "/api/v1/participants/{id}/risk-assessment", "risk_based",
         {"n_biopsies": 0, "age_at_menarche": 13, "age_at_first_birth": "unknown",
          "n_relatives": 0, "density": "b", "prs_z": "unknown"})),
+    ("POST", "/api/v1/participants/{study_id}/risk-questionnaire"): Case(RECORDERS, 201, _p(
+        "POST", "/api/v1/participants/{id}/risk-questionnaire", "risk_based",
+        lambda obj: {"n_biopsies": 0, "age_at_menarche": 13, "age_at_first_birth": "unknown",
+                     "n_relatives": 0, "answered_on": yesterday()})),
     ("POST", "/api/v1/participants/{study_id}/screening-plan"): Case(RECORDERS, 201, _p(
         "POST", "/api/v1/participants/{id}/screening-plan", "standard", {})),
     ("POST", "/api/v1/participants/{study_id}/visits"): Case(RECORDERS, 201, _p(
@@ -302,9 +479,42 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/allocation-lists/{list_id}/verification"): Case(LISTS, 200, _verify,
                                                                       "none"),
     # worklists: the object is the site
+    ("GET", "/api/v1/worklists/risk-pending"): Case(WORKLIST_READERS, 200, _get(
+        "/api/v1/worklists/risk-pending", lambda obj: {"study": "mypebs-demo",
+                                                       "on": date.today().isoformat(),
+                                                       "site": SITE_OF[obj]})),
     ("GET", "/api/v1/worklists/{site}"): Case(WORKLIST_READERS, 200, _get(
         "/api/v1/worklists/{site}", lambda obj: {"study": "mypebs-demo",
                                                  "on": date.today().isoformat()})),
+    # saliva kits: the object is a kit (or shipment) of a woman at the object's site
+    ("GET", "/api/v1/participants/{study_id}/kits"): Case(SAMPLE_READERS, 200, _p(
+        "GET", "/api/v1/participants/{id}/kits")),
+    ("POST", "/api/v1/participants/{study_id}/kits"): Case(RECORDERS, 201, _assign_kit),
+    ("GET", "/api/v1/kits/{kit_id}"): Case(SAMPLE_READERS, 200, _k(
+        "GET", "/api/v1/kits/{kit}", "assigned"), "kit"),
+    ("POST", "/api/v1/kits/{kit_id}/collection"): Case(RECORDERS, 200, _k(
+        "POST", "/api/v1/kits/{kit}/collection", "assigned",
+        lambda: {"collected_on": _site_today()})),
+    ("POST", "/api/v1/kits/{kit_id}/abandonment"): Case(RECORDERS, 200, _k(
+        "POST", "/api/v1/kits/{kit}/abandonment", "assigned", {"reason": "tube broken"})),
+    ("POST", "/api/v1/kits/{kit_id}/recollection"): Case(RECORDERS, 201, _k(
+        "POST", "/api/v1/kits/{kit}/recollection", "failed_qc", {"reason": "call rate 0.8"})),
+    ("POST", "/api/v1/shipments"): Case(RECORDERS, 201, _ship),
+    ("GET", "/api/v1/shipments/{reference}"): Case(SAMPLE_READERS, 200, _k(
+        "GET", "/api/v1/shipments/{reference}", "shipment"), "kit"),
+    ("POST", "/api/v1/shipments/{reference}/receipt"): Case(RECEIVERS, 200, _k(
+        "POST", "/api/v1/shipments/{reference}/receipt", "shipment", {}), "kit"),
+    ("GET", "/api/v1/worklists/{site}/kits"): Case(WORKLIST_READERS, 200, _get(
+        "/api/v1/worklists/{site}/kits", lambda obj: {"study": "mypebs-demo",
+                                                      "on": date.today().isoformat()})),
+    ("GET", "/api/v1/manifests/{site}"): Case(SAMPLE_READERS, 200, _get(
+        "/api/v1/manifests/{site}", _study), "kit"),
+    # the laboratory's genotype batches (kit IDs only); conflicts are the data manager's
+    ("POST", "/api/v1/lab/batches"): Case(IMPORTERS, 200, _upload, "none"),
+    ("GET", "/api/v1/lab/batches/{reference}"): Case(IMPORTERS, 200, _lab_batch, "none"),
+    ("GET", "/api/v1/lab/conflicts"): Case(OVERRIDE, 200, _get("/api/v1/lab/conflicts"), "none"),
+    ("POST", "/api/v1/lab/conflicts/{kit_id}/resolution"): Case(OVERRIDE, 200, _resolve_conflict,
+                                                                "none"),
     # aggregates: scoped by the caller's sites inside, no object
     ("GET", "/api/v1/dashboards/recruitment"): Case(READERS, 200, _get(
         "/api/v1/dashboards/recruitment", _study), "none"),
@@ -340,7 +550,7 @@ def test_every_route_is_in_the_matrix(tmp_path) -> None:
         for method in operations
     }
     assert routes == set(CASES)
-    assert len(MATRIX) == len(CASES) * 7 * 3
+    assert len(MATRIX) == len(CASES) * 8 * 3
 
 
 @pytest.mark.parametrize(("route", "role", "obj"), MATRIX)

@@ -66,13 +66,22 @@ SEMANTIC_422 = {
     "classical factor known",
     "POST /api/v1/participants/{study_id}/screening-plan": "dates the planner takes",
     "POST /api/v1/participants/{study_id}/visits": "histology only after a biopsy, the visit's "
-    "dates",
+    "dates, a density with its reader on a mammogram",
+    "POST /api/v1/participants/{study_id}/risk-questionnaire": "the answers the study requires, "
+    "a day not in the future",
     "POST /api/v1/participants/{study_id}/outcomes": "a TNM combination that has a stage",
     "POST /api/v1/participants/{study_id}/death": "an ICD-10 code",
     "POST /api/v1/participants/{study_id}/questionnaires": "an instrument of the study and its "
     "items",
     "POST /api/v1/auth/totp/enrolment/confirm": "the code of the new secret",
     "POST /api/v1/users/{username}/disable": "another account than her own",
+    "POST /api/v1/kits/{kit_id}/collection": "a day from her randomisation to today",
+    "POST /api/v1/kits/{kit_id}/abandonment": "a reason that is not blank",
+    "POST /api/v1/kits/{kit_id}/recollection": "a reason that is not blank",
+    "POST /api/v1/shipments": "kit IDs given once, a day from the collections to today",
+    "POST /api/v1/shipments/{reference}/receipt": "a time from the shipping day to now",
+    "POST /api/v1/lab/batches": "a VCF file carrying the variants of the study's score",
+    "POST /api/v1/lab/conflicts/{kit_id}/resolution": "a reason that is not blank",
 }
 """Operation -> the rules beyond the schema for which valid data may be answered 422."""
 

@@ -27,11 +27,13 @@ from pebs.api.routers import (
     enrolment,
     exports,
     follow_up,
+    laboratory,
     models,
     overrides,
     participants,
     questionnaires,
     risk,
+    samples,
     users,
 )
 from pebs.config import Settings
@@ -48,7 +50,8 @@ OPENAPI_URL = f"{API_ROOT}/openapi.json"
 def _api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
     modules = (auth, participants, enrolment, allocation, overrides, allocation_lists, risk,
-               follow_up, deaths, questionnaires, dashboards, exports, users, models)  # fmt: skip
+               follow_up, deaths, questionnaires, samples, laboratory, dashboards, exports,
+               users, models)  # fmt: skip
     for module in modules:
         router.include_router(module.router)
     return router
@@ -81,6 +84,7 @@ def create_app(settings: Settings, *, auth_policy: AuthPolicy | None = None) -> 
         RequestLimits,
         max_body_bytes=settings.max_body_bytes,
         max_json_depth=settings.max_json_depth,
+        body_limits={API_PREFIX + laboratory.BATCHES_PATH: laboratory.MAX_UPLOAD_BYTES},
     )
     app.add_middleware(SecurityHeaders, hsts=https_only(settings))
     return app

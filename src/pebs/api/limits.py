@@ -4,9 +4,10 @@
 mounted on the API app, so both pass through it). It wraps the request's ``receive`` and, as the
 body is read by the route, refuses:
 
-- a body larger than ``max_body_bytes`` (``PEBS_MAX_BODY_BYTES``, default 1 MiB): **413**,
-  as soon as the declared ``Content-Length`` or the bytes received so far exceed it, so a large
-  body is never read into memory;
+- a body larger than ``max_body_bytes`` (``PEBS_MAX_BODY_BYTES``, default 1 MiB), or than the
+  route's own limit in ``body_limits`` (a file upload): **413**, as soon as the declared
+  ``Content-Length`` or the bytes received so far exceed it, so a large body is never read into
+  memory;
 - a JSON body nested deeper than ``max_json_depth`` arrays and objects
   (``PEBS_MAX_JSON_DEPTH``, default 32): **422**. Python's parser accepts nesting up to its
   recursion limit, but a value nested a few hundred levels deep can be stored and then never be
@@ -20,6 +21,7 @@ on the HTML side. Nothing is stored: the route never gets the body.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -78,25 +80,31 @@ class RequestLimits:
     """Refuses request bodies over ``max_body_bytes`` (413) and JSON bodies nested deeper than
     ``max_json_depth`` (422); see the module docstring."""
 
-    def __init__(self, app: Any, *, max_body_bytes: int, max_json_depth: int) -> None:
+    def __init__(
+        self,
+        app: Any,
+        *,
+        max_body_bytes: int,
+        max_json_depth: int,
+        body_limits: Mapping[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.max_json_depth = max_json_depth
+        self.body_limits = dict(body_limits or {})
+        """Path -> the body limit of that route (bytes), instead of ``max_body_bytes``."""
 
-    def _too_large(self) -> HTTPException:
-        return HTTPException(
-            413,
-            f"the request body is larger than the limit of {self.max_body_bytes:,} bytes",
-        )
+    @staticmethod
+    def _too_large(limit: int) -> HTTPException:
+        return HTTPException(413, f"the request body is larger than the limit of {limit:,} bytes")
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.body_limits.get(scope.get("path", ""), self.max_body_bytes)
         declared = _header(scope, b"content-length")
-        too_large = (
-            declared is not None and declared.isdigit() and (int(declared) > self.max_body_bytes)
-        )
+        too_large = declared is not None and declared.isdigit() and (int(declared) > limit)
         check_depth = _is_json(_header(scope, b"content-type"))
         received: list[bytes] = []
         size = 0
@@ -104,14 +112,14 @@ class RequestLimits:
         async def limited_receive() -> Any:
             nonlocal size
             if too_large:
-                raise self._too_large()
+                raise self._too_large(limit)
             message = await receive()
             if message["type"] != "http.request":
                 return message
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_body_bytes:
-                raise self._too_large()
+            if size > limit:
+                raise self._too_large(limit)
             if check_depth:
                 received.append(chunk)
                 if not message.get("more_body", False):

@@ -14,6 +14,7 @@ from typing import Any
 from pebs.io.exports import FORMATS
 from pebs.services.trial.dashboards import GROUPINGS, PERIODS
 from pebs.trial import ARM_EVENTS
+from pebs.trial.samples import SAMPLE_STATES
 from pebs.trial.vocabularies import (
     ALLOCATION_METHODS,
     BEHAVIOURS,
@@ -42,6 +43,7 @@ NEXT_STEPS = ("totp", "enrol_totp")
 """What a logged-in caller must do before anything else (``/auth/me``)."""
 
 _STATE = {"pathway_state": PARTICIPANT_STATES}
+_KIT_STATE = {"state": SAMPLE_STATES}
 
 FIELDS: dict[str, dict[str, tuple[str | int | bool, ...]]] = {
     "Allocated": {"arm": ARMS, "method": ALLOCATION_METHODS},
@@ -52,6 +54,10 @@ FIELDS: dict[str, dict[str, tuple[str | int | bool, ...]]] = {
     "DeathRecorded": {"cause": DEATH_CAUSES, **_STATE},
     "EligibilityOutcome": {"status": ELIGIBILITY_RESULTS, **_STATE},
     "ErrorBody": {"previous_level": RISK_LEVELS, "new_level": RISK_LEVELS},
+    "KitAssigned": _KIT_STATE,
+    "KitMoved": {"previous_state": SAMPLE_STATES, **_KIT_STATE},
+    "KitView": _KIT_STATE,
+    "KitWorklistEntry": _KIT_STATE,
     "Me": {"role": ROLES, "via": VIA, "next_step": NEXT_STEPS},
     "OutcomeIn": {"detection_mode": DETECTION_MODES, "behaviour": BEHAVIOURS},
     "OutcomeRecorded": {
@@ -60,6 +66,7 @@ FIELDS: dict[str, dict[str, tuple[str | int | bool, ...]]] = {
         "stage_group": STAGE_GROUPS,
     },
     "OverrideIn": {"arm": ARMS, "confirm": (True,)},
+    "ParticipantKit": _KIT_STATE,
     "ParticipantRow": {"status": PARTICIPANT_STATES, "arm": ARMS},
     "ParticipantSummary": {"status": PARTICIPANT_STATES, "arm": ARMS},
     "PlanCreated": {"arm": ARMS, **_STATE},
@@ -67,8 +74,11 @@ FIELDS: dict[str, dict[str, tuple[str | int | bool, ...]]] = {
     "QuestionnaireIn": {"timepoint_months": QUESTIONNAIRE_TIMEPOINTS},
     "QuestionnaireRecorded": {"timepoint_months": QUESTIONNAIRE_TIMEPOINTS},
     "Recruitment": {"by": GROUPINGS, "period": PERIODS},
+    "Recollection": {"failed_state": SAMPLE_STATES},
     "RiskLevels": {"arm": ARMS, "levels": RISK_LEVELS},
     "RiskRecorded": {"level": RISK_LEVELS, "previous_level": RISK_LEVELS, **_STATE},
+    "ShipmentKit": _KIT_STATE,
+    "UnchangedKit": _KIT_STATE,
     "VisitIn": {"modality": MODALITIES, "visit_type": VISIT_TYPES, "histology": HISTOLOGIES},
     "VisitRecorded": {"modality": MODALITIES, "visit_type": VISIT_TYPES, **_STATE},
     "Withdrawal": {"level": tuple(WITHDRAWAL_LEVELS), **_STATE},

@@ -48,7 +48,11 @@ COMMANDS = (
         "pebs.cli.serve:serve_command",
         "Serve the web site and the REST API (``/api/v1``; ``/api/openapi.json``) until Ctrl-C.",
     ),
-    LazyCommand("risk", "pebs.cli.risk:app", "Risk models: score files of women."),
+    LazyCommand(
+        "risk",
+        "pebs.cli.risk:app",
+        "Risk models: score files of women; trial women whose risk is pending.",
+    ),
     LazyCommand(
         "policy", "pebs.cli.screening:policy_app", "Screening policies: list, show, check."
     ),
@@ -57,6 +61,16 @@ COMMANDS = (
     LazyCommand("audit", "pebs.cli.audit:app", "The tamper-evident audit trail: verify."),
     LazyCommand("demo", "pebs.cli.demo:app", "Demo data: synthetic participants for trying pebs."),
     LazyCommand("export", "pebs.cli.export:app", "Exports: participant data and its dictionary."),
+    LazyCommand(
+        "lab",
+        "pebs.cli.lab:app",
+        "The central laboratory: genotype batch imports, conflicting results.",
+    ),
+    LazyCommand(
+        "kits",
+        "pebs.cli.kits:app",
+        "Saliva kits: assign, collect, ship, receive, worklists, manifests.",
+    ),
     LazyCommand(
         "user",
         "pebs.cli.user:app",

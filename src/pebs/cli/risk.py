@@ -38,11 +38,20 @@ COMMANDS = (
         "level,\nrr_classical, rr_prs, rr_density (empty where unknown), model, missing (every "
         "input scored\nas unknown) and error. A row with no classical factor known gets no level.",
     ),
+    LazyCommand(
+        "pending",
+        "pebs.cli.risk_pending:pending_command",
+        "Risk-based women whose final risk assessment is pending: what each one waits for\n"
+        "(questionnaire, baseline density, PRS with her kit's state), a provisional level, and an\n"
+        "automatic assessment held for a clinician.",
+    ),
 )
-"""Sub-commands imported when they run (their modules load the risk models)."""
+"""Sub-commands imported when they run (their modules load the risk models or the database)."""
 
 app = typer.Typer(
-    cls=lazy_group(*COMMANDS), help="Risk models: score files of women.", no_args_is_help=True
+    cls=lazy_group(*COMMANDS),
+    help="Risk models: score files of women; trial women whose risk is pending.",
+    no_args_is_help=True,
 )
 
 _INPUT_HELP = (

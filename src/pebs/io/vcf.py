@@ -319,6 +319,9 @@ class VcfReader:
     positions : collection of (chromosome, position), optional
         Only records at these positions are returned; chromosomes compared after
         :func:`~pebs.risk.prs.normalise_chromosome`. Default: every record.
+    repeated_samples : bool
+        Accept a sample name given more than once (the caller decides what a repeat means,
+        e.g. a laboratory batch refuses every copy); default: refused.
 
     Raises
     ------
@@ -329,9 +332,16 @@ class VcfReader:
         too few columns, a POS that is not a number... The message names the file and line.
     """
 
-    def __init__(self, path: Path | str, positions: Collection[tuple[str, int]] | None = None):
+    def __init__(
+        self,
+        path: Path | str,
+        positions: Collection[tuple[str, int]] | None = None,
+        *,
+        repeated_samples: bool = False,
+    ):
         self.path = Path(path)
         self._positions = None if positions is None else set(positions)
+        self._repeated_samples = repeated_samples
         self._raw: IO[bytes] | None = None
         self._stream: IO[bytes] | None = None
         self._line_number = 0
@@ -398,7 +408,8 @@ class VcfReader:
         if len(columns) < 10 or columns[8] != "FORMAT":
             raise self._fail("no samples: the header needs FORMAT and at least one sample column")
         samples = tuple(columns[9:])
-        repeated = sorted(name for name, n in Counter(samples).items() if n > 1)
+        counts = {} if self._repeated_samples else Counter(samples)
+        repeated = sorted(name for name, n in counts.items() if n > 1)
         if repeated or "" in samples:
             raise self._fail(f"sample names empty or repeated: {', '.join(repeated) or '(empty)'}")
         return samples

@@ -34,9 +34,14 @@ __all__ = [
     "CONTACT_CHARS",
     "DEFAULT_PLAN_YEARS",
     "DEFAULT_VISIT_TYPE",
+    "DENSITY_READER_CHARS",
     "DOCUMENT_VERSION_CHARS",
     "HISTOLOGY_DETAIL_CHARS",
     "INSTRUMENT_CHARS",
+    "KIT_ID_CHARS",
+    "LAB_BATCH_REFERENCE_CHARS",
+    "LAB_FILE_NAME_CHARS",
+    "MAX_KITS_PER_SHIPMENT",
     "MAX_PLAN_YEARS",
     "NATIONAL_ID_CHARS",
     "N_BIOPSIES",
@@ -44,6 +49,7 @@ __all__ = [
     "PARTICIPANT_NAME_CHARS",
     "PRS_Z",
     "REASON_CHARS",
+    "SHIPMENT_REFERENCE_CHARS",
     "SITE_CODE_CHARS",
     "STUDY_ID_CHARS",
     "STUDY_NAME_CHARS",
@@ -98,12 +104,28 @@ MAX_PLAN_YEARS = 30
 BIRADS = Bounds(0, 6)
 """BI-RADS assessment category."""
 HISTOLOGY_DETAIL_CHARS = 2000
+DENSITY_READER_CHARS = 200
+"""Who read a mammogram's breast density (a radiologist, or a tool and its version)."""
 DEFAULT_VISIT_TYPE = "recall"
 """The type of an unplanned visit when none is given."""
 
 # Follow-up
 INSTRUMENT_CHARS = 64
 """A questionnaire instrument's name (``EQ-5D-5L``)."""
+
+# Saliva kits and shipments
+KIT_ID_CHARS = 24
+"""A kit ID as a request may give it (``MP-7QX2K9ZDL``: prefix, hyphen, 8 + 1 characters)."""
+SHIPMENT_REFERENCE_CHARS = 32
+"""A shipment's reference (``FR-PA-S0001``: site code, ``-S``, the site's shipment number)."""
+MAX_KITS_PER_SHIPMENT = 500
+"""Kits one shipment may hold."""
+
+# Laboratory batches
+LAB_FILE_NAME_CHARS = 255
+"""The name of a genotype file as recorded with its batch."""
+LAB_BATCH_REFERENCE_CHARS = 32
+"""A batch's reference (``LB-20250303-7QX2K9``)."""
 
 # A breast cancer outcome
 TNM_CATEGORY_CHARS = 8

@@ -148,12 +148,15 @@ def score_vcf(
     normalisation: prs.Normalisation | None = None,
     block_variants: int = BLOCK_VARIANTS,
     on_progress: Callable[[int], None] | None = None,
+    repeated_samples: bool = False,
 ) -> PrsRun:
     """Score every sample of ``vcf_path``.
 
     ``normalisation`` defaults to the published constants for the score's name, if any
     (:data:`pebs.risk.prs.NORMALISATIONS`); without constants the z-scores are NaN.
     ``on_progress`` receives the number of file bytes read after each record used.
+    ``repeated_samples``: score a sample name given more than once (each copy on its own)
+    instead of refusing the file.
 
     Raises
     ------
@@ -166,7 +169,8 @@ def score_vcf(
     score = scoring.score
     if normalisation is None:
         normalisation = prs.NORMALISATIONS.get(score.name)
-    with VcfReader(vcf_path, positions=score.by_position.keys()) as vcf:
+    positions = score.by_position.keys()
+    with VcfReader(vcf_path, positions=positions, repeated_samples=repeated_samples) as vcf:
         tally = _Tally(score, len(vcf.samples), block_variants, vcf_path)
         for record in vcf:
             tally.add_record(record)

@@ -28,10 +28,12 @@ import enum
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 __all__ = [
     "ALPHABET",
+    "AWAITING_RESULT",
     "DEFAULT_LAB_RULES",
     "DEFAULT_SAMPLE_RULES",
     "KIT_ASSIGNMENT",
@@ -43,12 +45,14 @@ __all__ = [
     "SampleTransitionError",
     "check_character",
     "hybrid_check",
+    "is_overdue",
     "is_valid_kit_id",
     "lab_rules_from_json",
     "new_kit_id",
     "next_state",
     "parse_lab_rules",
     "parse_sample_rules",
+    "result_due",
     "sample_rules_from_json",
 ]
 
@@ -158,6 +162,29 @@ possible: it is final)
             f"a {current.value} sample cannot {happening.value} ({allowed})"
         )
     return new
+
+
+AWAITING_RESULT = (SampleState.COLLECTED, SampleState.SHIPPED, SampleState.RECEIVED)
+"""States of a sample given by her and still without a genotype result."""
+
+
+def result_due(collected_on: date | None, weeks: int) -> date | None:
+    """The day a sample's result is expected: ``weeks`` after its collection (``None`` before)."""
+    return None if collected_on is None else collected_on + timedelta(weeks=weeks)
+
+
+def is_overdue(state: str, collected_on: date | None, weeks: int, on: date) -> bool:
+    """Whether a sample waiting for its result is past :func:`result_due` on day ``on``.
+
+    >>> is_overdue("shipped", date(2026, 1, 5), 12, date(2026, 3, 30))
+    False
+    >>> is_overdue("shipped", date(2026, 1, 5), 12, date(2026, 3, 31))
+    True
+    >>> is_overdue("genotyped", date(2026, 1, 5), 12, date(2026, 6, 1))
+    False
+    """
+    due = result_due(collected_on, weeks)
+    return due is not None and on > due and SampleState(state) in AWAITING_RESULT
 
 
 class SampleRulesError(ValueError):

@@ -50,8 +50,12 @@ from pebs.store.models import (
     Participant,
     ParticipantIdentity,
     RiskAssessment,
+    RiskQuestionnaire,
+    Sample,
     ScreeningPlan,
+    Shipment,
     Site,
+    Visit,
 )
 
 KEYS = IdentityKeys.from_settings_values([IdentityCipher.generate_key()], b"h" * 32)
@@ -333,6 +337,68 @@ def mark_a_used_slot_free(connection: Connection) -> Expected:
     return Expected((("allocation_slots", f"allocation slot {slot_id}"),))
 
 
+def give_a_kit_to_another_woman(connection: Connection) -> Expected:
+    """A kit (the demo gives one to each woman randomised to the risk-based arm) is moved to
+    another woman: her genotype result would be read as someone else's."""
+    kit_id, owner = connection.execute(
+        select(Sample.kit_id, Sample.participant_id).order_by(Sample.id).limit(1)
+    ).one()
+    other = connection.execute(
+        select(func.min(Participant.id)).where(Participant.id != owner)
+    ).scalar_one()
+    connection.execute(update(Sample).where(Sample.kit_id == kit_id).values(participant_id=other))
+    return Expected((("samples", f"sample {kit_id}"),))
+
+
+def slip_a_kit_into_a_made_up_shipment(connection: Connection) -> Expected:
+    """A shipment row written by hand, and an assigned kit marked as shipped in it."""
+    kit_id, site_id = connection.execute(
+        select(Sample.kit_id, Participant.site_id)
+        .join(Participant, Participant.id == Sample.participant_id)
+        .where(Sample.state == "assigned")
+        .order_by(Sample.id)
+        .limit(1)
+    ).one()
+    site_code = connection.execute(select(Site.code).where(Site.id == site_id)).scalar_one()
+    reference = f"{site_code}-S9999"
+    shipment_id = connection.execute(
+        Shipment.__table__.insert()
+        .values(reference=reference, site_id=site_id, shipped_on=TODAY,
+                shipped_at=connection.execute(select(func.max(AuditEvent.at))).scalar_one())
+        .returning(Shipment.id)
+    ).scalar_one()  # fmt: skip
+    connection.execute(
+        update(Sample).where(Sample.kit_id == kit_id).values(state="shipped",
+                                                             shipment_id=shipment_id)
+    )  # fmt: skip
+    return Expected((("shipments", f"shipment {reference}"), ("samples", f"sample {kit_id}")))
+
+
+def slip_in_a_risk_questionnaire(connection: Connection) -> Expected:
+    """Risk answers written by hand for a woman: her risk would be computed from them."""
+    participant_id = connection.execute(select(func.min(Participant.id))).scalar_one()
+    new_id = connection.execute(
+        RiskQuestionnaire.__table__.insert()
+        .values(participant_id=participant_id, answered_on=TODAY,
+                answers={"n_biopsies": 2, "atypical_hyperplasia": True, "age_at_menarche": 10,
+                         "age_at_first_birth": "nulliparous", "n_relatives": 2},
+                recorded_at=connection.execute(select(func.max(AuditEvent.at))).scalar_one())
+        .returning(RiskQuestionnaire.id)
+    ).scalar_one()  # fmt: skip
+    return Expected((("risk_questionnaires", f"risk questionnaire {new_id}"),))
+
+
+def give_a_mammogram_a_density(connection: Connection) -> Expected:
+    """A denser reading written on a performed visit: her baseline density would change."""
+    visit_id = connection.execute(
+        select(func.min(Visit.id)).where(Visit.performed_date.is_not(None))
+    ).scalar_one()
+    connection.execute(
+        update(Visit).where(Visit.id == visit_id).values(density="d", density_reader="nobody")
+    )
+    return Expected((("visits", f"visit {visit_id}"),))
+
+
 TAMPERINGS: tuple[Callable[[Connection], Expected], ...] = (
     edit_allocation_arm,
     swap_two_allocations,
@@ -345,6 +411,10 @@ TAMPERINGS: tuple[Callable[[Connection], Expected], ...] = (
     truncate_the_chain,
     reorder_events,
     mark_a_used_slot_free,
+    give_a_kit_to_another_woman,
+    slip_a_kit_into_a_made_up_shipment,
+    slip_in_a_risk_questionnaire,
+    give_a_mammogram_a_density,
 )
 
 

@@ -1,8 +1,8 @@
-"""Follow-up: visit results and breast cancer outcomes."""
+"""Follow-up: visit results and breast cancer outcomes; visit and risk-pending worklists."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import Field
@@ -13,24 +13,30 @@ from pebs.api.routers._body import Body
 from pebs.api.routers._dates import IsoDate
 from pebs.api.routers._params import MAX_ID, SiteCode, StudyId
 from pebs.api.routers._text import Text
-from pebs.http.deps import SessionMakerDep
-from pebs.services.errors import Conflict
+from pebs.http.deps import KeysDep, SessionMakerDep
+from pebs.services.errors import Conflict, NotFound
 from pebs.services.field_rules import (
     BIRADS,
     DEFAULT_VISIT_TYPE,
+    DENSITY_READER_CHARS,
     HISTOLOGY_DETAIL_CHARS,
+    SITE_CODE_CHARS,
+    STUDY_ID_CHARS,
     TNM_CATEGORY_CHARS,
 )
 from pebs.services.trial import (
     OutcomeRecord,
     OutcomeRecorded,
+    RiskPendingPage,
     VisitRecord,
     VisitRecorded,
     WorklistPage,
     record_outcome,
     record_visit,
+    risk_pending,
     worklist,
 )
+from pebs.trial.vocabularies import BREAST_DENSITIES
 
 router = APIRouter(tags=["follow-up"])
 
@@ -50,6 +56,16 @@ class VisitIn(Body):
     histology_detail: Text | None = Field(default=None, max_length=HISTOLOGY_DETAIL_CHARS)
     modality: Text | None = Field(default=None, max_length=32)
     visit_type: Text = Field(default=DEFAULT_VISIT_TYPE, max_length=32)
+    density: Literal[BREAST_DENSITIES] | None = Field(
+        default=None,
+        description="BI-RADS breast density read on this mammogram (her baseline one sets her "
+        "risk)",
+    )
+    density_reader: Text | None = Field(
+        default=None, max_length=DENSITY_READER_CHARS,
+        description="Who read the density (a radiologist, or a tool and its version); needed "
+        "with a density",
+    )  # fmt: skip
 
 
 class OutcomeIn(Body):
@@ -65,10 +81,14 @@ class OutcomeIn(Body):
     "/participants/{study_id}/visits", response_model=VisitRecorded, status_code=201,
     responses=error_responses(Conflict),
 )  # fmt: skip
-def visits(study_id: StudyId, body: VisitIn, actor: CurrentActor, sessions: SessionMakerDep):
-    """Record the results of a visit."""
+def visits(
+    study_id: StudyId, body: VisitIn, actor: CurrentActor, sessions: SessionMakerDep,
+    keys: KeysDep,
+):  # fmt: skip
+    """Record the results of a visit (with a density: her risk and plan if her data is now
+    complete, ``risk_level``)."""
     record = VisitRecord(**body.model_dump(exclude={"visit_id"}))
-    return record_visit(sessions, actor, study_id, record, visit_id=body.visit_id)
+    return record_visit(sessions, actor, study_id, record, visit_id=body.visit_id, keys=keys)
 
 
 @router.post(
@@ -78,6 +98,25 @@ def visits(study_id: StudyId, body: VisitIn, actor: CurrentActor, sessions: Sess
 def outcomes(study_id: StudyId, body: OutcomeIn, actor: CurrentActor, sessions: SessionMakerDep):
     """Record a breast cancer diagnosis (TNM -> AJCC 8th stage group)."""
     return record_outcome(sessions, actor, study_id, OutcomeRecord(**body.model_dump()))
+
+
+@router.get(
+    "/worklists/risk-pending", response_model=RiskPendingPage, tags=["worklists"],
+    responses=error_responses(NotFound, notes={404: "No such study, or site (in your sites)"}),
+)  # fmt: skip
+def risk_pending_worklist(
+    actor: CurrentActor,
+    sessions: SessionMakerDep,
+    study: Annotated[Text, Query(min_length=1, max_length=64)],
+    on: IsoDate,
+    site: Annotated[Text | None, Query(min_length=1, max_length=SITE_CODE_CHARS)] = None,
+    after: Annotated[Text | None, Query(min_length=1, max_length=STUDY_ID_CHARS)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+):
+    """Risk-based women whose final risk assessment is pending on a date (of one site, or every
+    site in scope): what each waits for, her kit, a held automatic assessment (by study ID,
+    keyset-paged: ``after`` is the previous page's ``next_after``)."""
+    return risk_pending(sessions, actor, study, on=on, site=site, after=after, limit=limit)
 
 
 @router.get("/worklists/{site}", response_model=WorklistPage, tags=["worklists"])

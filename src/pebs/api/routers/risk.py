@@ -36,9 +36,11 @@ from pebs.services.field_rules import (
 from pebs.services.trial import (
     PlanCreated,
     RiskFactors,
+    RiskQuestionnaireRecorded,
     RiskRecorded,
     create_screening_plan,
     record_risk_assessment,
+    record_risk_questionnaire,
 )
 from pebs.services.trial.risk_assessment import DENSITIES
 
@@ -61,8 +63,8 @@ _ONE_FIRST_BIRTH_ANSWER = {
 """The schema of :meth:`RiskIn._one_first_birth_answer`."""
 
 
-class RiskIn(Body):
-    model_config = ConfigDict(json_schema_extra=_ONE_FIRST_BIRTH_ANSWER)
+class QuestionnaireAnswers(Body):
+    # The inputs she answers herself: the risk questionnaire's, and the start of an assessment.
     n_biopsies: Biopsies | Unknown | None = Field(
         default=None, description=f"Breast biopsies she has had. {_ANSWER}", examples=[0]
     )
@@ -78,15 +80,19 @@ class RiskIn(Body):
         description=f'Age at first live birth, years, or "nulliparous" (none). {_ANSWER}',
         examples=[28, "nulliparous"],
     )
-    nulliparous: bool | None = Field(
-        default=None,
-        json_schema_extra={"deprecated": True},
-        description='Deprecated: send "age_at_first_birth": "nulliparous" instead.',
-    )
     n_relatives: Relatives | Unknown | None = Field(
         default=None,
         description=f"Mother, sisters, daughters with breast cancer. {_ANSWER}",
         examples=[0],
+    )
+
+
+class RiskIn(QuestionnaireAnswers):
+    model_config = ConfigDict(json_schema_extra=_ONE_FIRST_BIRTH_ANSWER)
+    nulliparous: bool | None = Field(
+        default=None,
+        json_schema_extra={"deprecated": True},
+        description='Deprecated: send "age_at_first_birth": "nulliparous" instead.',
     )
     density: Literal[DENSITIES] | Unknown | None = Field(
         default=None, description=f"BI-RADS density a, b, c or d. {_ANSWER}"
@@ -125,6 +131,13 @@ class RiskIn(Body):
         )  # fmt: skip
 
 
+class RiskQuestionnaireIn(QuestionnaireAnswers):
+    answered_on: IsoDate = Field(description="The day she answered")
+
+    def factors(self) -> RiskFactors:
+        return RiskFactors(**self.model_dump(exclude={"answered_on"}))
+
+
 class PlanIn(Body):
     start: IsoDate | None = None
     last_screen: IsoDate | None = None
@@ -155,6 +168,25 @@ def risk_assessment(
         last_screen=body.last_screen, plan_years=body.plan_years,
         confirm_lower=body.confirm_lower, reason=body.reason,
     )  # fmt: skip
+
+
+@router.post(
+    "/risk-questionnaire",
+    response_model=RiskQuestionnaireRecorded,
+    status_code=201,
+    responses=error_responses(
+        Conflict, InvalidFields,
+        notes={409: "She is not in the risk-based arm", 422: "Also: required answers absent"},
+    ),
+)  # fmt: skip
+def risk_questionnaire(
+    study_id: StudyId, body: RiskQuestionnaireIn, actor: CurrentActor,
+    sessions: SessionMakerDep, keys: KeysDep,
+):  # fmt: skip
+    """Record her risk questionnaire; her risk and plan follow if her data is now complete
+    (``risk_level``), else ``missing`` says what her final assessment waits for."""
+    return record_risk_questionnaire(sessions, actor, keys, study_id, body.factors(),
+                                     answered_on=body.answered_on)  # fmt: skip
 
 
 @router.post(

@@ -37,6 +37,8 @@ from pebs.store.models import (
     Country,
     Death,
     EligibilityAssessment,
+    GenotypeResult,
+    LabBatch,
     Outcome,
     Participant,
     ParticipantIdentity,
@@ -44,7 +46,10 @@ from pebs.store.models import (
     ProtocolVersion,
     QuestionnaireResponse,
     RiskAssessment,
+    RiskQuestionnaire,
+    Sample,
     ScreeningPlan,
+    Shipment,
     Site,
     Study,
     User,
@@ -221,7 +226,7 @@ def _plans() -> Select:
 
 
 _VISIT_RESULTS = ("performed_date", "birads", "recall", "biopsy", "histology",
-                  "histology_detail", "recorded_at")  # fmt: skip
+                  "histology_detail", "density", "density_reader", "recorded_at")  # fmt: skip
 
 
 def _visits() -> Select:
@@ -255,6 +260,59 @@ def _questionnaires() -> Select:
         q.id.label("key"), _study_id(q.participant_id), q.instrument, q.timepoint_months,
         q.completed_on, q.answers, q.recorded_at,
     )  # fmt: skip
+
+
+def _risk_questionnaires() -> Select:
+    q = RiskQuestionnaire
+    return select(
+        q.id.label("key"), _study_id(q.participant_id), q.answers, q.answered_on, q.recorded_at,
+    )  # fmt: skip
+
+
+def _lab_batches() -> Select:
+    b = LabBatch
+    return select(
+        b.reference.label("key"), Study.name.label("study"), b.file_name, b.file_sha256,
+        b.score_id, b.score_version, b.report, b.imported_at,
+    ).join(Study, Study.id == b.study_pk)  # fmt: skip
+
+
+_GENOTYPE_VALUES = ("prs_z", "raw_score", "call_rate", "n_variants", "n_matched", "n_missing",
+                    "n_imputed", "qc_reason")  # fmt: skip
+"""A genotype result's values, as its kit's event records them (and its ``result_status``)."""
+
+
+def _genotype_results() -> Select:
+    r = GenotypeResult
+    return (
+        select(r.id.label("key"), Sample.kit_id, LabBatch.reference.label("batch"), r.status,
+               *(getattr(r, name) for name in _GENOTYPE_VALUES), r.recorded_at, r.resolved_at,
+               r.resolution_reason)
+        .join(Sample, Sample.id == r.sample_id)
+        .join(LabBatch, LabBatch.id == r.batch_id)
+    )  # fmt: skip
+
+
+_KIT_MOVES = ("collected_on", "shipment", "received_at", "abandoned_reason")
+"""A kit's fields set after its assignment (each by the event that moves it)."""
+
+
+def _samples() -> Select:
+    s, replaced = Sample, aliased(Sample)
+    return (
+        select(s.kit_id.label("key"), _study_id(s.participant_id), s.state,
+               replaced.kit_id.label("replaces"), s.assigned_at, s.collected_on,
+               Shipment.reference.label("shipment"), s.received_at, s.abandoned_reason)
+        .outerjoin(replaced, replaced.id == s.replaces_sample_id)
+        .outerjoin(Shipment, Shipment.id == s.shipment_id)
+    )  # fmt: skip
+
+
+def _shipments() -> Select:
+    return select(
+        Shipment.reference.label("key"), Site.code.label("site"), Shipment.shipped_on,
+        Shipment.shipped_at, Shipment.received_at,
+    ).join(Site, Site.id == Shipment.site_id)  # fmt: skip
 
 
 def _accounts() -> Select:
@@ -341,6 +399,30 @@ TABLES: tuple[AuditedTable, ...] = (
          "recorded_at"),
     ),
     AuditedTable(
+        "risk_questionnaires", "risk questionnaire", _risk_questionnaires,
+        ("participant", "answers", "answered_on", "recorded_at"),
+    ),
+    AuditedTable(
+        "lab_batches", "genotype batch", _lab_batches,
+        ("study", "file_name", "file_sha256", "score_id", "score_version", "report",
+         "imported_at"),
+    ),
+    AuditedTable(
+        "genotype_results", "genotype result", _genotype_results,
+        ("kit_id", "batch", "status", *_GENOTYPE_VALUES, "recorded_at", "resolved_at",
+         "resolution_reason"),
+        initial={"resolved_at": None, "resolution_reason": None},
+    ),
+    AuditedTable(
+        "samples", "sample", _samples,
+        ("participant", "state", "replaces", "assigned_at", *_KIT_MOVES),
+        initial={"replaces": None, **dict.fromkeys(_KIT_MOVES)},
+    ),
+    AuditedTable(
+        "shipments", "shipment", _shipments, ("site", "shipped_on", "shipped_at", "received_at"),
+        initial={"received_at": None},
+    ),
+    AuditedTable(
         "users", "account", _accounts,
         ("role", "site", "country", "is_active", "password_set", "totp_enrolled"),
         initial={"is_active": True, "password_set": False, "totp_enrolled": False},
@@ -384,7 +466,8 @@ RULES: tuple[Rule, ...] = (
          {"superseded_at": AT}),
     Rule("visit", ("record",), "visits", ENTITY_ID,
          {**_same("participant", "visit_type", "modality", "due_date", "performed_date",
-                  "birads", "recall", "biopsy", "histology", "histology_detail"),
+                  "birads", "recall", "biopsy", "histology", "histology_detail", "density",
+                  "density_reader"),
           **_RECORDED}),
     Rule("outcome", ("record",), "outcomes", ENTITY_ID,
          {**_same("participant", "diagnosis_date", "detection_mode", "behaviour", "t", "n",
@@ -394,6 +477,8 @@ RULES: tuple[Rule, ...] = (
     Rule("questionnaire_response", ("record",), "questionnaire_responses", ENTITY_ID,
          {**_same("participant", "instrument", "timepoint_months", "completed_on", "answers"),
           **_RECORDED}),
+    Rule("risk_questionnaire", ("record",), "risk_questionnaires", ENTITY_ID,
+         {**_same("participant", "answers", "answered_on"), **_RECORDED}),
     # Randomisation: lists, the slot each allocation takes, hand overrides.
     Rule("allocation_list", ("generate",), "allocation_lists", ENTITY_ID,
          {**_same("study", "version", "is_test", "algorithm", "algorithm_version", "sha256",
@@ -407,6 +492,26 @@ RULES: tuple[Rule, ...] = (
          sets_on_create={"allocated_at": AT}),
     Rule("allocation_slot", ("mark_unusable",), "allocation_slots", ENTITY_ID,
          _same("unusable_reason")),
+    # Laboratory: a batch, each result stored on its kit's event, and resolved conflicts.
+    Rule("lab_batch", ("import",), "lab_batches", ENTITY_ID,
+         {**_same("study", "file_name", "file_sha256", "score_id", "score_version", "report"),
+          "imported_at": AT}),
+    Rule("sample", ("genotype", "fail_qc", "conflicting_result"), "genotype_results",
+         new("result"), {**_same("kit_id", "batch", *_GENOTYPE_VALUES),
+                         "status": new("result_status"), **_RECORDED}),
+    Rule("genotype_result", ("resolve",), "genotype_results", ENTITY_ID,
+         {**_same("status"), "resolution_reason": REASON, "resolved_at": AT}),
+    # Saliva kits: assigned, then every event that moves a kit records its new state.
+    Rule("sample", ("kit_assigned",), "samples", ENTITY_ID,
+         {**_same("participant", "replaces"), "assigned_at": AT}),
+    Rule("sample", None, "samples", ENTITY_ID, _same("state")),
+    Rule("sample", ("collect",), "samples", ENTITY_ID, _same("collected_on")),
+    Rule("sample", ("ship",), "samples", ENTITY_ID, _same("shipment")),
+    Rule("sample", ("receive",), "samples", ENTITY_ID, _same("received_at")),
+    Rule("sample", ("abandon",), "samples", ENTITY_ID, {"abandoned_reason": REASON}),
+    Rule("shipment", ("ship",), "shipments", ENTITY_ID,
+         {**_same("site", "shipped_on"), "shipped_at": AT}),
+    Rule("shipment", ("receive",), "shipments", ENTITY_ID, _same("received_at")),
     # Accounts. Demo provisioning re-enables an account (pebs.services.auth.demo).
     Rule("user", ("create",), "users", ENTITY_ID, _same("role", "site", "country")),
     Rule("user", ("set_password",), "users", ENTITY_ID, _same("password_set")),

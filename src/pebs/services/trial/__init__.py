@@ -64,6 +64,11 @@ from pebs.services.trial.risk_assessment import (
     RiskRecorded,
     record_risk_assessment,
 )
+from pebs.services.trial.risk_pending import RiskPendingEntry, RiskPendingPage, risk_pending
+from pebs.services.trial.risk_questionnaire import (
+    RiskQuestionnaireRecorded,
+    record_risk_questionnaire,
+)
 from pebs.services.trial.screening_plan import PlanCreated, PlannedExamView, create_screening_plan
 from pebs.services.trial.study_loading import DEMO_USERS, StudyLoadResult, load_study_config
 from pebs.services.trial.visits import VisitRecord, VisitRecorded, record_visit
@@ -98,6 +103,9 @@ __all__ = [
     "Registered",
     "RiskFactors",
     "RiskLevels",
+    "RiskPendingEntry",
+    "RiskPendingPage",
+    "RiskQuestionnaireRecorded",
     "RiskRecorded",
     "SlotMarked",
     "StudyLoadResult",
@@ -127,10 +135,12 @@ __all__ = [
     "record_outcome",
     "record_questionnaire",
     "record_risk_assessment",
+    "record_risk_questionnaire",
     "record_visit",
     "recruitment",
     "register_participant",
     "risk_levels",
+    "risk_pending",
     "seed_demo_participants",
     "upgrade_database",
     "verify_allocation_list",

@@ -23,6 +23,7 @@ from pebs.trial.vocabularies import BREAST_DENSITIES
 __all__ = [
     "DENSITIES",
     "NULLIPAROUS",
+    "QUESTIONNAIRE_INPUTS",
     "UNKNOWN",
     "RiskFactors",
     "field_errors",
@@ -33,6 +34,8 @@ __all__ = [
 NULLIPAROUS = "nulliparous"
 """The answer to "age at first live birth" of a woman who has had no live birth."""
 DENSITIES = BREAST_DENSITIES
+QUESTIONNAIRE_INPUTS = tuple(name for name in RISK_INPUTS if name not in ("density", "prs_z"))
+"""The inputs she answers on the risk questionnaire (density and PRS are measured)."""
 
 Unknown = Literal["unknown"]
 

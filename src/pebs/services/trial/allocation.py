@@ -15,7 +15,10 @@ In one transaction:
    exactly one transaction; if the update finds it taken, the next one is tried);
 4. no slot left: :class:`~.errors.StratumExhausted`, nothing written (never a fallback);
 5. the allocation is stored, her strata fields are locked, the pathway moves to
-   ``randomised_<arm>``, and the audit event is written.
+   ``randomised_<arm>``, and the audit event is written;
+6. a woman of the risk-based arm whose study assigns saliva kits at randomisation
+   (``[samples] assign_at``) is given her kit (:mod:`pebs.services.samples.at_randomisation`),
+   audited just before the allocation, whose event names the kit.
 
 The result tells the arm; never the list, the slot position or the block.
 """
@@ -30,6 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pebs.services.actor import Action, Actor, require
 from pebs.services.errors import Conflict, NotFound, StratumExhausted
 from pebs.services.keys import IdentityKeys
+from pebs.services.samples.at_randomisation import current_kit_id, kit_at_randomisation
 from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.transaction import instant, local_date, transaction
 from pebs.services.trial._gate import GateFacts, open_gate, strata_fields
@@ -62,6 +66,8 @@ class Allocated:
     stratum: str | None
     allocated_at: datetime
     created: bool
+    kit_id: str | None = None
+    """Her saliva kit, when her arm and study give her one at randomisation."""
 
 
 @refuses_unstorable_text
@@ -91,8 +97,9 @@ def allocate(
             raise NotFound(f"no participant {study_id!r} (in your sites)")
         existing = existing_allocation(session, her.participant_id)
         if existing is not None:
+            kit_id = current_kit_id(session, arm=existing.arm, participant_id=her.participant_id)
             return Allocated(study_id, existing.arm, existing.method, her.stratum,
-                             existing.allocated_at, created=False)  # fmt: skip
+                             existing.allocated_at, created=False, kit_id=kit_id)  # fmt: skip
         if her.date_of_birth_enc is None:
             raise Conflict(f"{study_id} has no identity record (date of birth)")
         day = on_date or local_date(allocated_at, her.time_zone)
@@ -115,16 +122,22 @@ def allocate(
         )  # fmt: skip
         fields = strata_fields(gate, her.age_band, allocated_at)
         lock_strata(session, her.participant_id, status=new_state, **fields)
+        kit_id = kit_at_randomisation(
+            session, arm=arm, participant_id=her.participant_id, study_id=study_id,
+            study_pk=her.study_pk, config_sha256=her.config_sha256, actor=actor, at=allocated_at,
+        )  # fmt: skip
         append_event(
             session, actor=actor.username, action="allocate", entity="allocation",
             entity_id=allocation_id, reason="randomisation",
             old={"status": her.status},
             new={"participant": study_id, "arm": arm, "method": "list",
                  "allocation_slot_id": slot_id, "randomised_on": day, "status": new_state,
-                 **fields},
+                 **fields, **({} if kit_id is None else {"kit_id": kit_id})},
             at=allocated_at,
         )  # fmt: skip
-        return Allocated(study_id, arm, "list", gate.stratum, allocated_at, created=True)
+        return Allocated(
+            study_id, arm, "list", gate.stratum, allocated_at, created=True, kit_id=kit_id
+        )
 
 
 def _take_slot(

@@ -8,6 +8,9 @@ Both need a privileged role (:data:`~.actor.PERMISSIONS`), a reason and an expli
   locked, but no list slot is used. For a woman already randomised it corrects her arm, only
   while nothing arm-specific has happened yet (pathway still at ``randomised_<arm>``); the slot
   she used stays used.
+- Saliva kits follow the arm (:mod:`pebs.services.samples.at_randomisation`): a woman allocated
+  (or corrected) to the risk-based arm is given her kit when her study assigns kits at
+  randomisation; a correction out of that arm abandons her kits that have no result yet.
 - :func:`mark_slot_unusable` (statistician): takes an unused slot out of the list (for instance a
   slot revealed by accident); allocation skips it.
 """
@@ -22,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pebs.services.actor import Action, Actor, require
 from pebs.services.errors import Conflict, InvalidInput, NotFound
 from pebs.services.keys import IdentityKeys
+from pebs.services.samples.at_randomisation import abandon_kits_leaving_arm, kit_at_randomisation
 from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.subject import birth_date, find_participant
 from pebs.services.transaction import instant, local_date, transaction
@@ -111,15 +115,24 @@ def override_allocation(
             allocation.override_reason = reason
             participant.status = ARM_EVENTS[arm].value
             new = {"arm": arm, "method": "override", "status": participant.status}
+            abandon_kits_leaving_arm(
+                session, participant_id=participant.id, study_id=study_id, new_arm=arm,
+                actor=actor, at=overridden_at, reason=reason,
+            )  # fmt: skip
         session.flush()
+        kit_id = kit_at_randomisation(
+            session, arm=arm, participant_id=participant.id, study_id=study_id,
+            study_pk=study.id, config_sha256=study.config_sha256, actor=actor, at=overridden_at,
+        )  # fmt: skip
+        if kit_id is not None:
+            new["kit_id"] = kit_id
         append_event(
             session, actor=actor.username, action="override", entity="allocation",
             entity_id=allocation.id, reason=reason, old=old,
             new={"participant": study_id, **new}, at=overridden_at,
         )  # fmt: skip
-        return Allocated(
-            study_id, arm, "override", participant.stratum, allocation.allocated_at, created=True
-        )
+        return Allocated(study_id, arm, "override", participant.stratum,
+                         allocation.allocated_at, created=True, kit_id=kit_id)  # fmt: skip
 
 
 @refuses_unstorable_text

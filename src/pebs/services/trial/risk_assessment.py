@@ -24,11 +24,11 @@ the plan without moving the pathway.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.risk.protocol import FiveYearModel
@@ -38,8 +38,9 @@ from pebs.services.actor import Action, Actor, require
 from pebs.services.errors import Conflict, InvalidFields, LevelLowered
 from pebs.services.keys import IdentityKeys
 from pebs.services.storable_text import refuses_unstorable_text
-from pebs.services.subject import birth_date, find_participant
+from pebs.services.subject import Subject, birth_date, find_participant
 from pebs.services.transaction import instant, local_date, transaction
+from pebs.services.trial._latest_rows import first_per
 from pebs.services.trial._risk_factors import (
     DENSITIES,
     NULLIPAROUS,
@@ -53,9 +54,23 @@ from pebs.services.trial.screening_plan import DEFAULT_PLAN_YEARS, PlanCreated, 
 from pebs.store.audit import append_event
 from pebs.store.models import RiskAssessment, Study
 from pebs.trial import Event, State
-from pebs.trial.risk_inputs import RiskInputRules, is_lower, rules_from_json
+from pebs.trial.risk_inputs import RISK_INPUTS, RiskInputRules, is_lower, rules_from_json
 
-__all__ = ["NULLIPAROUS", "UNKNOWN", "RiskFactors", "RiskRecorded", "record_risk_assessment"]
+__all__ = [
+    "NULLIPAROUS",
+    "RISK_ARM_STATES",
+    "UNKNOWN",
+    "RiskEvaluation",
+    "RiskFactors",
+    "RiskRecorded",
+    "check_answers",
+    "evaluate_risk",
+    "latest_assessment",
+    "latest_assessments",
+    "record_risk_assessment",
+    "risk_rules",
+    "store_risk",
+]
 
 _ABSENT = 'not answered: give a value, or "unknown" if she does not know'
 
@@ -92,15 +107,19 @@ def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _rules(study: Study) -> RiskInputRules:
+def risk_rules(study: Study) -> RiskInputRules:
+    """The study's ``[risk_assessment]`` rules."""
     return rules_from_json((study.config or {}).get("risk_assessment"))
 
 
-def _check_answers(factors: RiskFactors, rules: RiskInputRules) -> bool:
-    """Refuse bad or absent required inputs (every one named); whether provisional."""
-    problems = factors.problems()
+def check_answers(
+    factors: RiskFactors, rules: RiskInputRules, inputs: tuple[str, ...] = RISK_INPUTS
+) -> bool:
+    """Refuse bad or absent required ``inputs`` (every one named); whether provisional."""
+    problems = {name: text for name, text in factors.problems().items() if name in inputs}
     answers = factors.answers()
-    absent = [name for name in rules.absent_required(answers) if name not in problems]
+    absent = [name for name in rules.absent_required(answers)
+              if name in inputs and name not in problems]  # fmt: skip
     if problems or absent:
         parts = [f"{name}: {message}" for name, message in problems.items()]
         if absent:
@@ -139,13 +158,6 @@ def _assess(model: FiveYearModel, age: int, factors: RiskFactors) -> dict[str, A
     }  # fmt: skip
 
 
-def _current_level(session: Session, participant_id: int) -> RiskAssessment | None:
-    return session.scalar(
-        select(RiskAssessment).where(RiskAssessment.participant_id == participant_id)
-        .order_by(RiskAssessment.assessed_at.desc(), RiskAssessment.id.desc()).limit(1)
-    )  # fmt: skip
-
-
 def _lowering(study_id: str, previous: str | None, level: str, confirm: bool,
               reason: str | None) -> str | None:  # fmt: skip
     """The reason of a confirmed lowering; :class:`LevelLowered` if it is not confirmed."""
@@ -159,6 +171,147 @@ def _lowering(study_id: str, previous: str | None, level: str, confirm: bool,
             "(and her screening); confirm it (confirm_lower) and give a reason", previous, level,
         )  # fmt: skip
     return given
+
+
+@dataclass(frozen=True)
+class RiskEvaluation:
+    """An assessment computed for her, not yet stored (:func:`evaluate_risk`)."""
+
+    model: FiveYearModel
+    factors: RiskFactors
+    inputs: dict[str, Any]
+    """Every input as stored: her answers, age (completed years), date and country."""
+    outputs: dict[str, Any]
+    provisional: bool
+    previous: RiskAssessment | None
+    """Her latest assessment, if any."""
+    born: date
+    day: date
+    """The assessment date (also the plan's start)."""
+
+    @property
+    def level(self) -> str:
+        return str(self.outputs["level"])
+
+    @property
+    def previous_level(self) -> str | None:
+        return None if self.previous is None else self.previous.level
+
+    @property
+    def lowers(self) -> bool:
+        """Whether the new level is below her current one."""
+        return is_lower(self.previous_level, self.level)
+
+
+RISK_ARM_STATES = (State.RANDOMISED_RISK_BASED, State.RISK_ASSESSED, State.PLAN_GIVEN,
+                   State.IN_FOLLOW_UP)  # fmt: skip
+"""Pathway states in which a risk assessment may be recorded (the risk-based arm)."""
+
+
+def latest_assessments(
+    session: Session, participant_ids: Iterable[int]
+) -> dict[int, RiskAssessment]:
+    """Each woman's latest risk assessment (the one that sets her level), by row id."""
+    return first_per(
+        session, RiskAssessment, RiskAssessment.participant_id, participant_ids,
+        (RiskAssessment.assessed_at.desc(), RiskAssessment.id.desc()),
+    )  # fmt: skip
+
+
+def latest_assessment(session: Session, participant_id: int) -> RiskAssessment | None:
+    """Her latest risk assessment, if any."""
+    return latest_assessments(session, [participant_id]).get(participant_id)
+
+
+def evaluate_risk(
+    session: Session, keys: IdentityKeys, subject: Subject, study: Study, factors: RiskFactors,
+    *, day: date,
+) -> RiskEvaluation:  # fmt: skip
+    """Her assessment on ``day`` from ``factors`` under the study's rules, not stored.
+
+    :class:`InvalidFields` for inputs absent though required, of the wrong kind, or rejected by
+    the model (each named); :class:`Conflict` for a study model without her country's
+    calibration.
+    """
+    rules = risk_rules(study)
+    provisional = check_answers(factors, rules)
+    model = _model(rules, subject.country.code)
+    born = birth_date(session, keys, subject.participant)
+    age = age_on(born, day)
+    outputs = {**_assess(model, age, factors), "provisional": provisional}
+    inputs = {**factors.answers(), "age": age, "assessed_on": day.isoformat(),
+              "country": subject.country.code}  # fmt: skip
+    previous = latest_assessment(session, subject.participant.id)
+    return RiskEvaluation(model, factors, inputs, outputs, provisional, previous, born, day)
+
+
+def store_risk(
+    session: Session,
+    actor: Actor,
+    subject: Subject,
+    study: Study,
+    evaluation: RiskEvaluation,
+    *,
+    last_screen: date | None,
+    plan_years: float,
+    at: datetime,
+    reason: str,
+    audit: Mapping[str, Any] | None = None,
+) -> RiskRecorded:
+    """Store ``evaluation``, give her the plan for its level and move her pathway, audited.
+
+    The caller holds her row lock and has decided about a lowered level (``audit`` adds its
+    record, and any other facts, to the assessment's audit event).
+    """
+    participant = subject.participant
+    model, outputs, level = evaluation.model, evaluation.outputs, evaluation.level
+    risk = outputs["risk_5y"]
+    previous = evaluation.previous
+    row = RiskAssessment(
+        participant_id=participant.id, model_name=model.id, model_version=model.version,
+        inputs=evaluation.inputs, outputs=outputs, level=level, assessed_at=at,
+        assessed_by_id=actor.user_id,
+    )  # fmt: skip
+    session.add(row)
+    session.flush()
+    old_state = participant.status
+    if subject.state is State.RANDOMISED_RISK_BASED:
+        subject.apply(Event.RISK_ASSESSED)
+    density = evaluation.factors.density
+    woman = Woman(
+        evaluation.born, arm="risk-based", level=level, risk_5y=risk,
+        density=density if density in DENSITIES else None, last_screen=last_screen,
+    )  # fmt: skip
+    plan, plan_audit = store_plan(
+        session, actor, subject, study, woman, start=evaluation.day, years=plan_years,
+        risk_assessment_id=row.id, at=at,
+    )  # fmt: skip
+    if subject.state is State.RISK_ASSESSED:
+        subject.apply(Event.PLAN_GIVEN)
+    new_state = participant.status
+    session.flush()
+    append_event(
+        session, actor=actor.username, action="assess", entity="risk_assessment",
+        entity_id=row.id, reason=reason,
+        old=None if previous is None else {"level": previous.level,
+                                           "risk_assessment": previous.id},
+        new={"participant": participant.study_id, "model": model.id,
+             "model_version": model.version, "inputs": row.inputs, "outputs": outputs,
+             "level": level, "provisional": evaluation.provisional,
+             "unknown_inputs": outputs["unknown_inputs"], **(audit or {})},
+        at=at,
+    )  # fmt: skip
+    append_event(
+        session, actor=actor.username, action="plan", entity="screening_plan",
+        entity_id=plan.plan_id, reason=f"screening plan for risk level {level}",
+        old={"status": old_state}, new={**plan_audit, "status": new_state}, at=at,
+    )  # fmt: skip
+    return RiskRecorded(
+        participant.study_id, row.id, model.id, model.version, risk, outputs["risk_5y_pct"],
+        level, outputs["rr_classical"], outputs["rr_prs"], outputs["rr_density"],
+        tuple(outputs["unknown_inputs"]), evaluation.provisional, evaluation.previous_level,
+        replace(plan, pathway_state=new_state), new_state,
+    )  # fmt: skip
 
 
 @refuses_unstorable_text
@@ -188,65 +341,16 @@ def record_risk_assessment(
     assessed_at = instant(at)
     with transaction(session_maker) as session:
         subject = find_participant(session, actor, study_id, for_update=True)
-        participant = subject.participant
-        allowed = (State.RANDOMISED_RISK_BASED, State.RISK_ASSESSED, State.PLAN_GIVEN,
-                   State.IN_FOLLOW_UP)  # fmt: skip
-        subject.require_state(allowed, "record a risk assessment (risk-based arm)")
+        subject.require_state(RISK_ARM_STATES, "record a risk assessment (risk-based arm)")
         study = subject.study(session)
-        rules = _rules(study)
-        provisional = _check_answers(factors, rules)
-        model = _model(rules, subject.country.code)
         day = on_date or local_date(assessed_at, subject.country.time_zone)
-        born = birth_date(session, keys, participant)
-        age = age_on(born, day)
-        outputs = {**_assess(model, age, factors), "provisional": provisional}
-        level, risk = outputs["level"], outputs["risk_5y"]
-        previous = _current_level(session, participant.id)
-        previous_level = None if previous is None else previous.level
-        lowered = _lowering(study_id, previous_level, level, confirm_lower, reason)
-        inputs = {**factors.answers(), "age": age, "assessed_on": day.isoformat(),
-                  "country": subject.country.code}  # fmt: skip
-        row = RiskAssessment(
-            participant_id=participant.id, model_name=model.id, model_version=model.version,
-            inputs=inputs, outputs=outputs, level=level, assessed_at=assessed_at,
-            assessed_by_id=actor.user_id,
-        )  # fmt: skip
-        session.add(row)
-        session.flush()
-        old_state = participant.status
-        if subject.state is State.RANDOMISED_RISK_BASED:
-            subject.apply(Event.RISK_ASSESSED)
-        density = factors.density if factors.density in DENSITIES else None
-        woman = Woman(born, arm="risk-based", level=level, risk_5y=risk, density=density,
-                      last_screen=last_screen)  # fmt: skip
-        plan, plan_audit = store_plan(
-            session, actor, subject, study, woman, start=day, years=plan_years,
-            risk_assessment_id=row.id, at=assessed_at,
-        )  # fmt: skip
-        if subject.state is State.RISK_ASSESSED:
-            subject.apply(Event.PLAN_GIVEN)
-        new_state = participant.status
-        session.flush()
+        evaluation = evaluate_risk(session, keys, subject, study, factors, day=day)
+        lowered = _lowering(study_id, evaluation.previous_level, evaluation.level,
+                            confirm_lower, reason)  # fmt: skip
         given = reason.strip() if isinstance(reason, str) and reason.strip() else None
-        append_event(
-            session, actor=actor.username, action="assess", entity="risk_assessment",
-            entity_id=row.id, reason=given or "risk assessment",
-            old=None if previous is None else {"level": previous.level,
-                                               "risk_assessment": previous.id},
-            new={"participant": study_id, "model": model.id, "model_version": model.version,
-                 "inputs": row.inputs, "outputs": outputs, "level": level,
-                 "provisional": provisional, "unknown_inputs": outputs["unknown_inputs"],
-                 **({"lowered_from": previous_level, "confirm_lower": True} if lowered else {})},
-            at=assessed_at,
+        return store_risk(
+            session, actor, subject, study, evaluation, last_screen=last_screen,
+            plan_years=plan_years, at=assessed_at, reason=given or "risk assessment",
+            audit={"lowered_from": evaluation.previous_level, "confirm_lower": True}
+            if lowered else None,
         )  # fmt: skip
-        append_event(
-            session, actor=actor.username, action="plan", entity="screening_plan",
-            entity_id=plan.plan_id, reason=f"screening plan for risk level {level}",
-            old={"status": old_state}, new={**plan_audit, "status": new_state}, at=assessed_at,
-        )  # fmt: skip
-    return RiskRecorded(
-        study_id, row.id, model.id, model.version, risk, outputs["risk_5y_pct"], level,
-        outputs["rr_classical"], outputs["rr_prs"], outputs["rr_density"],
-        tuple(outputs["unknown_inputs"]), provisional, previous_level,
-        replace(plan, pathway_state=new_state), new_state,
-    )  # fmt: skip

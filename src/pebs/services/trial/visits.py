@@ -1,8 +1,11 @@
 """Record a visit: an expected one from her plan, or an unplanned one (recall, diagnostic).
 
-Results: BI-RADS 0-6, recall, biopsy and histology (which needs a biopsy). The first visit of a
-woman whose plan is given (or of a standard-arm woman) starts her follow-up
-(``follow_up_started``).
+Results: BI-RADS 0-6, recall, biopsy and histology (which needs a biopsy), and on a mammogram
+(or tomosynthesis) the BI-RADS breast density a-d with who read it. The first visit of a woman
+whose plan is given (or of a standard-arm woman) starts her follow-up (``follow_up_started``).
+A density completes a risk-based woman's data when it is her baseline one: in the same
+transaction :func:`.risk_completion.complete_risk_in` computes her risk and plan if nothing else
+is missing.
 """
 
 from __future__ import annotations
@@ -14,14 +17,22 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.services.actor import Action, Actor, require
 from pebs.services.errors import Conflict, InvalidInput, NotFound
-from pebs.services.field_rules import BIRADS, DEFAULT_VISIT_TYPE, in_the_future, unknown_choice
+from pebs.services.field_rules import (
+    BIRADS,
+    DEFAULT_VISIT_TYPE,
+    DENSITY_READER_CHARS,
+    in_the_future,
+    unknown_choice,
+)
+from pebs.services.keys import IdentityKeys
 from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.subject import find_participant
 from pebs.services.transaction import instant, local_date, transaction
+from pebs.services.trial.risk_completion import DENSITY_MODALITIES, complete_risk_in
 from pebs.store.audit import append_event
 from pebs.store.models import Visit
 from pebs.trial import COLLECTING, Event, State
-from pebs.trial.vocabularies import HISTOLOGIES, MODALITIES, VISIT_TYPES
+from pebs.trial.vocabularies import BREAST_DENSITIES, HISTOLOGIES, MODALITIES, VISIT_TYPES
 
 __all__ = ["VisitRecord", "VisitRecorded", "record_visit"]
 
@@ -44,6 +55,10 @@ class VisitRecord:
     """For an unplanned visit (an expected one keeps its planned modality)."""
     visit_type: str = DEFAULT_VISIT_TYPE
     """For an unplanned visit: one of :data:`pebs.store.models.VISIT_TYPES`."""
+    density: str | None = None
+    """BI-RADS breast density a, b, c or d read on a mammogram (or tomosynthesis)."""
+    density_reader: str | None = None
+    """Who read the density (a radiologist, or a tool and its version); needed with it."""
 
 
 @dataclass(frozen=True)
@@ -57,9 +72,12 @@ class VisitRecorded:
     performed_date: date
     birads: int | None
     pathway_state: str
+    risk_level: str | None = None
+    """Her level if this visit's density completed her data and her risk was computed."""
 
 
-_RESULT_FIELDS = ("performed_date", "birads", "recall", "biopsy", "histology", "histology_detail")
+_RESULT_FIELDS = ("performed_date", "birads", "recall", "biopsy", "histology", "histology_detail",
+                  "density", "density_reader")  # fmt: skip
 
 
 def _check(record: VisitRecord, today: date) -> None:
@@ -85,6 +103,31 @@ def _check(record: VisitRecord, today: date) -> None:
         raise unknown_choice("modality", record.modality, MODALITIES)
     if record.visit_type not in VISIT_TYPES:
         raise unknown_choice("visit_type", record.visit_type, VISIT_TYPES)
+    _check_density(record)
+
+
+def _check_density(record: VisitRecord) -> None:
+    reader = record.density_reader
+    if record.density is None:
+        if reader is not None:
+            raise InvalidInput("a density reader needs a density", field="density_reader")
+        return
+    if record.density not in BREAST_DENSITIES:
+        raise unknown_choice("density", record.density, BREAST_DENSITIES)
+    if not isinstance(reader, str) or not reader.strip() or len(reader) > DENSITY_READER_CHARS:
+        raise InvalidInput(
+            f"give who read the density (at most {DENSITY_READER_CHARS} characters)",
+            field="density_reader",
+        )
+
+
+def _check_density_modality(record: VisitRecord, modality: str | None) -> None:
+    if record.density is not None and modality not in DENSITY_MODALITIES:
+        on = modality or "a visit without a modality"
+        raise InvalidInput(
+            f"a density is read on {' or '.join(DENSITY_MODALITIES)}, not on {on}",
+            field="density",
+        )
 
 
 @refuses_unstorable_text
@@ -95,12 +138,17 @@ def record_visit(
     record: VisitRecord,
     *,
     visit_id: int | None = None,
+    keys: IdentityKeys | None = None,
     at: datetime | None = None,
 ) -> VisitRecorded:
     """Record the results of expected visit ``visit_id`` (from her plan), or of a new unplanned
     visit when ``visit_id`` is ``None``. :class:`Conflict` for a visit already recorded (a
-    correction is a separate, reasoned change)."""
+    correction is a separate, reasoned change). A density needs ``keys`` (her age, for her
+    risk)."""
     require(actor, Action.RECORD_FOLLOW_UP)
+    if record.density is not None and keys is None:
+        raise InvalidInput("a density needs the identity keys (her age for her risk)",
+                           field="density")  # fmt: skip
     recorded_at = instant(at)
     with transaction(session_maker) as session:
         subject = find_participant(session, actor, study_id, for_update=True)
@@ -120,6 +168,7 @@ def record_visit(
                 raise NotFound(f"{study_id} has no visit {visit_id}")
             if visit.performed_date is not None:
                 raise Conflict(f"visit {visit_id} was already recorded ({visit.performed_date})")
+        _check_density_modality(record, visit.modality)
         for name in _RESULT_FIELDS:
             setattr(visit, name, getattr(record, name))
         visit.recorded_at = recorded_at
@@ -137,7 +186,13 @@ def record_visit(
                  **{name: getattr(record, name) for name in _RESULT_FIELDS}},
             at=recorded_at,
         )  # fmt: skip
+        level = None
+        if record.density is not None and keys is not None:
+            level = complete_risk_in(
+                session, participant_id=participant.id, actor=actor, keys=keys, at=recorded_at
+            )
+            new_state = participant.status
     return VisitRecorded(
         study_id, visit.id, visit_id is not None, visit.visit_type, visit.modality,
-        visit.due_date, record.performed_date, record.birads, new_state,
+        visit.due_date, record.performed_date, record.birads, new_state, level,
     )  # fmt: skip

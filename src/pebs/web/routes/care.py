@@ -15,6 +15,7 @@ from pebs.services.field_rules import (
     AGE_AT_MENARCHE,
     BIRADS,
     DEFAULT_VISIT_TYPE,
+    DENSITY_READER_CHARS,
     HISTOLOGY_DETAIL_CHARS,
     N_BIOPSIES,
     N_RELATIVES,
@@ -55,7 +56,7 @@ _WITH_UNKNOWN_BOX = ("n_biopsies", "age_at_menarche", "age_at_first_birth", "n_r
 _FORM_VALUES = (*_RISK_FIELDS, "nulliparous", *(f"{n}_unknown" for n in _WITH_UNKNOWN_BOX))
 """Posted values shown again when the form is refused (the boxes ticked stay ticked)."""
 _VISIT_FIELDS = ("performed_date", "birads", "recall", "biopsy", "histology", "histology_detail",
-                 "modality", "visit_type")  # fmt: skip
+                 "modality", "visit_type", "density", "density_reader")  # fmt: skip
 _OUTCOME_FIELDS = ("diagnosis_date", "detection_mode", "behaviour", "t", "n", "m")
 
 
@@ -172,7 +173,8 @@ def _visit_page(request, viewer, sessions, study_id, visit, *, values, errors, p
     return _form_page(request, viewer, sessions, study_id, "visit.html", values=values,
                       errors=errors, problem=problem, status=status, visit_id=visit,
                       histologies=HISTOLOGIES, modalities=MODALITIES,
-                      visit_types=VISIT_TYPES)  # fmt: skip
+                      visit_types=VISIT_TYPES, densities=DENSITIES,
+                      density_reader_chars=DENSITY_READER_CHARS)  # fmt: skip
 
 
 VisitQuery = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
@@ -188,9 +190,9 @@ def visit_page(request: Request, study_id: StudyId, viewer: ViewerDep, sessions:
 @router.post("/participants/{study_id}/visit")
 def visit_submit(
     request: Request, study_id: StudyId, viewer: ViewerDep, form: PostedForm,
-    sessions: SessionMakerDep, visit: VisitQuery = None,
+    sessions: SessionMakerDep, keys: KeysDep, visit: VisitQuery = None,
 ) -> Response:  # fmt: skip
-    """Record the visit's results."""
+    """Record the visit's results (a density: her risk and plan if her data is now complete)."""
     reader = FormReader(form)
     performed = reader.day("performed_date", required=True)
     birads = reader.integer("birads", *BIRADS)
@@ -199,13 +201,15 @@ def visit_submit(
     detail = reader.text("histology_detail", max_length=HISTOLOGY_DETAIL_CHARS)
     modality = reader.choice("modality", MODALITIES) if visit is None else None
     visit_type = reader.choice("visit_type", VISIT_TYPES) if visit is None else None
+    density = reader.choice("density", DENSITIES)
+    density_reader = reader.text("density_reader", max_length=DENSITY_READER_CHARS)
     problem = None
     if not reader.errors:
         assert performed is not None
         record = VisitRecord(performed, birads, recall, biopsy, histology, detail, modality,
-                             visit_type or DEFAULT_VISIT_TYPE)  # fmt: skip
+                             visit_type or DEFAULT_VISIT_TYPE, density, density_reader)  # fmt: skip
         try:
-            record_visit(sessions, viewer.actor, study_id, record, visit_id=visit)
+            record_visit(sessions, viewer.actor, study_id, record, visit_id=visit, keys=keys)
         except (InvalidInput, Conflict) as error:
             problem = place_refusal(reader, error, _VISIT_FIELDS, catalogue_for(request))
         else:

@@ -1,0 +1,275 @@
+"""Her risk and plan, computed as soon as everything her risk needs is present.
+
+A woman of the risk-based arm gives her inputs at different times: the risk questionnaire
+(:class:`~pebs.store.models.RiskQuestionnaire`, the latest counts), the breast density read on her
+baseline mammogram (the first performed screening visit with a density) and the polygenic score
+of her saliva sample (her latest *accepted* :class:`~pebs.store.models.GenotypeResult`). Whoever
+stores an input calls :func:`complete_risk_in` in the same transaction; when the study's
+``[risk_assessment]`` rules find nothing missing, her assessment is computed and stored, and her
+plan given, by the same functions as a clinician's assessment
+(:func:`.risk_assessment.evaluate_risk`, :func:`.risk_assessment.store_risk`). Without the PRS the
+assessment is provisional when the study allows it; the PRS, when it arrives, gives the final
+one.
+
+An assessment is computed when she has none yet or when an input differs from those of her latest
+assessment; never twice for the same inputs. An automatic assessment is never allowed to lower
+her level: one that would is *held* (not stored; a ``hold_risk`` audit event on her) and she
+appears on the risk-pending worklist (:mod:`.risk_pending`) until a clinician records her
+assessment by hand. Inputs the model rejects are held the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import String, and_, cast, func, select
+from sqlalchemy.orm import Session
+
+from pebs.services.actor import Actor
+from pebs.services.errors import Conflict, InvalidFields
+from pebs.services.keys import IdentityKeys
+from pebs.services.subject import Subject
+from pebs.services.transaction import instant, local_date
+from pebs.services.trial._latest_rows import first_per
+from pebs.services.trial._risk_factors import QUESTIONNAIRE_INPUTS, RiskFactors
+from pebs.services.trial.risk_assessment import (
+    RISK_ARM_STATES,
+    RiskEvaluation,
+    evaluate_risk,
+    latest_assessment,
+    risk_rules,
+    store_risk,
+)
+from pebs.services.trial.screening_plan import DEFAULT_PLAN_YEARS
+from pebs.store.audit import append_event
+from pebs.store.models import (
+    AuditEvent,
+    Country,
+    GenotypeResult,
+    Participant,
+    RiskAssessment,
+    RiskQuestionnaire,
+    Sample,
+    Site,
+    Visit,
+)
+from pebs.trial.risk_inputs import RISK_INPUTS, RiskInputRules
+
+__all__ = [
+    "DENSITY_MODALITIES",
+    "HOLD_ACTION",
+    "MISSING_KINDS",
+    "RiskInputsFound",
+    "complete_risk_in",
+    "inputs_for",
+    "inputs_of",
+    "pending_holds",
+]
+
+DENSITY_MODALITIES = ("mammography", "tomosynthesis")
+"""Examinations on which a breast density is read."""
+
+HOLD_ACTION = "hold_risk"
+"""Audit action (entity ``participant``) of an automatic assessment that was not stored."""
+
+MISSING_KINDS = ("questionnaire", "density", "prs")
+"""What can be missing for her risk: the questionnaire, the baseline density, the PRS."""
+
+_SOURCE_OF = {"density": "density", "prs_z": "prs"}
+"""The source of each input that does not come from the questionnaire."""
+
+
+@dataclass(frozen=True)
+class RiskInputsFound:
+    """What her records hold for her risk, and where each input comes from."""
+
+    questionnaire: RiskQuestionnaire | None
+    baseline: Visit | None
+    """Her baseline mammogram: the first performed screening visit with a density."""
+    genotype: GenotypeResult | None
+    """Her latest accepted genotype result."""
+
+    def factors(self) -> RiskFactors:
+        answers = self.questionnaire.answers if self.questionnaire is not None else {}
+        return RiskFactors(
+            **{name: answers.get(name) for name in QUESTIONNAIRE_INPUTS},
+            density=None if self.baseline is None else self.baseline.density,
+            prs_z=None if self.genotype is None else self.genotype.prs_z,
+        )  # fmt: skip
+
+    def missing(self, rules: RiskInputRules, *, final: bool = False) -> tuple[str, ...]:
+        """What is missing before her risk can be computed (:data:`MISSING_KINDS`, in order):
+        the questionnaire always (the model needs her classical factors), the others when the
+        study requires them; the PRS not when a provisional assessment is allowed, unless
+        ``final`` (what a final assessment waits for)."""
+        if final:
+            rules = replace(rules, allow_provisional=False)
+        absent = {_SOURCE_OF.get(name, "questionnaire")
+                  for name in rules.absent_required(self.factors().answers())}  # fmt: skip
+        if self.questionnaire is None:
+            absent.add("questionnaire")
+        return tuple(kind for kind in MISSING_KINDS if kind in absent)
+
+    def sources(self) -> dict[str, int]:
+        """The rows the inputs come from, by table."""
+        rows = {"risk_questionnaire": self.questionnaire, "visit": self.baseline,
+                "genotype_result": self.genotype}  # fmt: skip
+        return {name: row.id for name, row in rows.items() if row is not None}
+
+
+def inputs_for(session: Session, participant_ids: Iterable[int]) -> dict[int, RiskInputsFound]:
+    """Each woman's latest questionnaire, baseline density and latest accepted genotype result."""
+    ids = list(participant_ids)
+    questionnaires = first_per(
+        session, RiskQuestionnaire, RiskQuestionnaire.participant_id, ids,
+        (RiskQuestionnaire.answered_on.desc(), RiskQuestionnaire.recorded_at.desc(),
+         RiskQuestionnaire.id.desc()),
+    )  # fmt: skip
+    baselines = first_per(
+        session, Visit, Visit.participant_id, ids, (Visit.performed_date, Visit.id),
+        where=(Visit.visit_type == "screening", Visit.performed_date.is_not(None),
+               Visit.density.is_not(None)),
+    )  # fmt: skip
+    genotypes = first_per(
+        session, GenotypeResult, Sample.participant_id, ids,
+        (GenotypeResult.recorded_at.desc(), GenotypeResult.id.desc()),
+        join=(Sample, GenotypeResult.sample_id == Sample.id),
+        where=(GenotypeResult.status == "accepted",),
+    )  # fmt: skip
+    return {
+        i: RiskInputsFound(questionnaires.get(i), baselines.get(i), genotypes.get(i)) for i in ids
+    }
+
+
+def inputs_of(session: Session, participant_id: int) -> RiskInputsFound:
+    """Her latest questionnaire, baseline density and latest accepted genotype result."""
+    return inputs_for(session, [participant_id])[participant_id]
+
+
+def _changed(found: RiskInputsFound, factors: RiskFactors, latest: RiskAssessment) -> bool:
+    """Whether an input recorded since her latest assessment differs from its inputs (a
+    clinician's assessment by hand is not redone from older records)."""
+    inputs: Mapping[str, Any] = latest.inputs
+    if {name: inputs.get(name) for name in RISK_INPUTS} == factors.answers():
+        return False
+    return any(row.recorded_at is not None and row.recorded_at >= latest.assessed_at
+               for row in (found.questionnaire, found.baseline, found.genotype)
+               if row is not None)  # fmt: skip
+
+
+def pending_holds(session: Session, participants: Mapping[int, str]) -> dict[int, AuditEvent]:
+    """Each woman's held automatic assessment that no recorded assessment has followed yet, by
+    row id (``participants``: row id -> study ID)."""
+    owners = {study_id: row_id for row_id, study_id in participants.items()}
+    holds = first_per(
+        session, AuditEvent, AuditEvent.entity_id, owners, (AuditEvent.id.desc(),),
+        where=(AuditEvent.entity == "participant", AuditEvent.action == HOLD_ACTION),
+    )  # fmt: skip
+    if not holds:
+        return {}
+    assessed = dict(
+        session.execute(
+            select(RiskAssessment.participant_id, func.max(AuditEvent.id))
+            .join(AuditEvent, and_(
+                AuditEvent.entity == "risk_assessment", AuditEvent.action == "assess",
+                AuditEvent.entity_id == cast(RiskAssessment.id, String),
+            ))
+            .where(RiskAssessment.participant_id.in_([owners[s] for s in holds]))
+            .group_by(RiskAssessment.participant_id)
+        ).all()
+    )  # fmt: skip
+    return {owners[study_id]: hold for study_id, hold in holds.items()
+            if hold.id > assessed.get(owners[study_id], 0)}  # fmt: skip
+
+
+def _last_screen(session: Session, participant_id: int, day: date) -> date | None:
+    """Her latest screening mammogram on or before ``day`` (the plan counts from it)."""
+    return session.scalar(
+        select(Visit.performed_date).where(
+            Visit.participant_id == participant_id, Visit.visit_type == "screening",
+            Visit.modality.in_(DENSITY_MODALITIES), Visit.performed_date <= day,
+        ).order_by(Visit.performed_date.desc()).limit(1)
+    )  # fmt: skip
+
+
+def _subject(session: Session, participant_id: int) -> Subject:
+    participant = session.get(Participant, participant_id)
+    if participant is None:
+        raise Conflict(f"no participant with row id {participant_id}")
+    site = session.get(Site, participant.site_id)
+    assert site is not None  # a foreign key
+    country = session.get(Country, site.country_id)
+    assert country is not None  # a foreign key
+    return Subject(participant, site, country)
+
+
+def _hold(
+    session: Session, actor: Actor, subject: Subject, why: str, new: dict[str, Any],
+    at: datetime,
+) -> None:  # fmt: skip
+    participant = subject.participant
+    waiting = pending_holds(session, {participant.id: participant.study_id}).get(participant.id)
+    if waiting is not None and waiting.new == new:
+        return  # already waiting for a clinician with these inputs
+    append_event(
+        session, actor=actor.username, action=HOLD_ACTION, entity="participant",
+        entity_id=participant.study_id, reason=why, new=new, at=at,
+    )  # fmt: skip
+
+
+def complete_risk_in(
+    session: Session, *, participant_id: int, actor: Actor, keys: IdentityKeys, at: datetime
+) -> str | None:
+    """Compute and store her risk assessment and plan if her inputs are complete; her level.
+
+    Runs in the caller's transaction; the caller holds her row lock (or is the only writer) and
+    has just stored one of her inputs. Returns ``None`` when nothing was stored: she is not in
+    the risk-based arm, an input is missing, her inputs are those of her latest assessment, or
+    the assessment was held (it would lower her level, or the model rejects her inputs). The
+    assessment's actor is ``actor`` (whose action completed her data); ``keys`` decrypt her date
+    of birth (her age on the assessment date, ``at`` in her country).
+    """
+    when = instant(at)
+    subject = _subject(session, participant_id)
+    if subject.state not in RISK_ARM_STATES:
+        return None
+    study = subject.study(session)
+    rules = risk_rules(study)
+    found = inputs_of(session, participant_id)
+    if found.missing(rules):
+        return None
+    factors = found.factors()
+    latest = latest_assessment(session, participant_id)
+    if latest is not None and not _changed(found, factors, latest):
+        return None
+    day = local_date(when, subject.country.time_zone)
+    held = {"inputs": factors.answers(), "sources": found.sources()}
+    try:
+        evaluation = evaluate_risk(session, keys, subject, study, factors, day=day)
+    except (InvalidFields, Conflict) as error:
+        why = f"automatic risk assessment not possible: {error}"
+        _hold(session, actor, subject, why, {**held, "held": "rejected"}, when)
+        return None
+    if evaluation.lowers:
+        _hold(session, actor, subject, _lowering_reason(evaluation),
+              {**held, "held": "lowered", "level": evaluation.level,
+               "previous_level": evaluation.previous_level,
+               "risk_5y": evaluation.outputs["risk_5y"]}, when)  # fmt: skip
+        return None
+    recorded = store_risk(
+        session, actor, subject, study, evaluation,
+        last_screen=_last_screen(session, participant_id, day), plan_years=DEFAULT_PLAN_YEARS,
+        at=when, reason="automatic risk assessment: her data is complete",
+        audit={"automatic": True, "sources": held["sources"]},
+    )  # fmt: skip
+    return recorded.level
+
+
+def _lowering_reason(evaluation: RiskEvaluation) -> str:
+    return (
+        f"automatic risk assessment held: it would lower her level from "
+        f"{evaluation.previous_level} to {evaluation.level}; a clinician confirms it"
+    )
