@@ -73,6 +73,16 @@ def nav_items(role: str) -> list[tuple[str, str]]:
         items.append(("/participants/new", "nav.register"))
     if role in PERMISSIONS[Action.READ_WORKLIST]:
         items.append(("/worklists", "nav.worklists"))
+    if role in PERMISSIONS[Action.READ_WORKLIST] & PERMISSIONS[Action.READ_SAMPLES]:
+        items.append(("/samples", "nav.samples"))
+    if role in PERMISSIONS[Action.READ_WORKLIST]:
+        items.append(("/risk-pending", "nav.risk_pending"))
+    if role in PERMISSIONS[Action.RECEIVE_SHIPMENT]:
+        items.append(("/lab/shipments", "nav.shipments"))
+    if role in PERMISSIONS[Action.IMPORT_GENOTYPES]:
+        items.append(("/lab/batches", "nav.batches"))
+    if role in PERMISSIONS[Action.RESOLVE_GENOTYPES]:
+        items.append(("/lab/conflicts", "nav.conflicts"))
     if role in PERMISSIONS[Action.READ_PARTICIPANT]:
         items.append(("/dashboards", "nav.dashboards"))
     items.append(("/models", "nav.models"))  # model cards: every logged-in role

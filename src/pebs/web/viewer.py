@@ -30,6 +30,7 @@ __all__ = [
     "LOGIN_CSRF_COOKIE",
     "PendingDep",
     "PostedForm",
+    "PostedUpload",
     "Viewer",
     "ViewerDep",
     "login_form_token",
@@ -85,10 +86,11 @@ async def _form(request: Request) -> FormData:
     return await request.form(max_files=0, max_fields=200)
 
 
-async def checked_form(
-    request: Request, state: StateDep, form: Annotated[FormData, Depends(_form)]
-) -> FormData:
-    """The posted form of a logged-in user, after its CSRF token was checked."""
+async def _upload(request: Request) -> FormData:
+    return await request.form(max_files=1, max_fields=20)
+
+
+def _check_csrf(request: Request, state: StateDep, form: FormData) -> FormData:
     token = request.cookies.get(SESSION_COOKIE) or ""
     candidate = form.get(CSRF_FIELD)
     if not token or not isinstance(candidate, str):
@@ -98,8 +100,25 @@ async def checked_form(
     return form
 
 
+async def checked_form(
+    request: Request, state: StateDep, form: Annotated[FormData, Depends(_form)]
+) -> FormData:
+    """The posted form of a logged-in user, after its CSRF token was checked."""
+    return _check_csrf(request, state, form)
+
+
+async def checked_upload(
+    request: Request, state: StateDep, form: Annotated[FormData, Depends(_upload)]
+) -> FormData:
+    """A posted form with one file (``multipart/form-data``), after its CSRF token was
+    checked."""
+    return _check_csrf(request, state, form)
+
+
 PostedForm = Annotated[FormData, Depends(checked_form)]
 """Use with :data:`ViewerDep` or :data:`PendingDep` on every POST route of the pages."""
+PostedUpload = Annotated[FormData, Depends(checked_upload)]
+""":data:`PostedForm` for a form that uploads one file."""
 
 
 async def login_form(request: Request, form: Annotated[FormData, Depends(_form)]) -> FormData:

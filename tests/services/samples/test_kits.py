@@ -79,13 +79,28 @@ def test_a_kit_collected_twice_is_a_conflict_naming_what_is_possible(kits) -> No
                           at=kits.LATER)  # fmt: skip
 
 
-def test_no_collection_once_she_withdrew_from_data_collection(kits) -> None:
+@pytest.mark.parametrize("level", ["no_further_data_collection", "withdraw_data_use"])
+def test_her_open_kit_is_abandoned_when_she_withdraws_from_data_collection(kits, level) -> None:
     study_id, kit_id = kits.kit()
-    withdraw(kits.sessions, kits.actor("staff"), study_id, level="no_further_data_collection",
+    start = kits.last_event_id()
+    withdraw(kits.sessions, kits.actor("staff"), study_id, level=level,
              reason="moved abroad", at=kits.AT + timedelta(days=1))  # fmt: skip
-    with pytest.raises(Conflict, match="cannot give a saliva sample"):
+    (stored,) = kits.kits_of(study_id)
+    assert (stored.state, stored.abandoned_reason) == ("abandoned", f"withdrawn ({level})")
+    assert [(e.action, e.entity_id) for e in kits.events(start)] == [
+        ("withdraw", study_id), ("abandon", kit_id)]  # fmt: skip
+    with pytest.raises(Conflict):
         record_collection(kits.sessions, kits.actor("staff"), kit_id, kits.COLLECTED_ON,
                           at=kits.LATER)  # fmt: skip
+    assert kits.chain_ok()
+
+
+def test_her_kit_stays_when_she_only_declines_further_contact(kits) -> None:
+    study_id, kit_id = kits.kit()
+    withdraw(kits.sessions, kits.actor("staff"), study_id, level="no_further_contact",
+             reason="no more letters", at=kits.AT + timedelta(days=1))  # fmt: skip
+    (stored,) = kits.kits_of(study_id)
+    assert (stored.kit_id, stored.state) == (kit_id, "assigned")
 
 
 def test_a_kit_is_reached_only_through_her_site(kits) -> None:

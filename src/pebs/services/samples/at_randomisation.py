@@ -31,6 +31,7 @@ from pebs.trial.samples import (
 __all__ = [
     "KIT_ARM",
     "abandon_kits_leaving_arm",
+    "abandon_open_kits_in",
     "current_kit_id",
     "kit_at_randomisation",
     "sample_rules_by_digest",
@@ -111,11 +112,22 @@ def abandon_kits_leaving_arm(
     at: datetime,
     reason: str,
 ) -> tuple[str, ...]:
-    """Abandon her kits that may still be abandoned (:func:`pebs.trial.samples.next_state`:
-    every state before a result, and a failed one) when her arm is corrected to ``new_arm``;
-    their kit IDs. A genotyped kit stays; nothing changes when ``new_arm`` is :data:`KIT_ARM`."""
+    """Abandon her open kits when her arm is corrected to ``new_arm`` (nothing changes when
+    ``new_arm`` is :data:`KIT_ARM`); their kit IDs."""
     if new_arm == KIT_ARM:
         return ()
+    return abandon_open_kits_in(
+        session, participant_id=participant_id, study_id=study_id, actor=actor, at=at,
+        why=f"arm corrected to {new_arm}: {reason}",
+    )  # fmt: skip
+
+
+def abandon_open_kits_in(
+    session: Session, *, participant_id: int, study_id: str, actor: Actor, at: datetime, why: str
+) -> tuple[str, ...]:
+    """Abandon, with reason ``why``, her kits that may still be abandoned
+    (:func:`pebs.trial.samples.next_state`: every state before a result, and a failed one); their
+    kit IDs. A genotyped kit stays."""
     samples = session.scalars(
         select(Sample)
         .where(Sample.participant_id == participant_id)
@@ -123,7 +135,6 @@ def abandon_kits_leaving_arm(
         .with_for_update()
     ).all()
     abandoned = []
-    why = f"arm corrected to {new_arm}: {reason}"
     for sample in samples:
         if not _abandonable(sample.state):
             continue

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.services.actor import Action, Actor, require
 from pebs.services.errors import Conflict, InvalidInput
+from pebs.services.samples.at_randomisation import abandon_open_kits_in
 from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.subject import find_participant
 from pebs.services.transaction import instant, local_date, transaction
@@ -102,6 +103,11 @@ def record_consent(
     )
 
 
+KIT_ENDING_LEVELS = ("no_further_data_collection", "withdraw_data_use")
+"""Withdrawal levels after which her open saliva kits are abandoned (a woman who only declines
+further contact keeps her kit: her sample may still be analysed)."""
+
+
 @refuses_unstorable_text
 def withdraw(
     session_maker: sessionmaker[Session],
@@ -151,4 +157,9 @@ def withdraw(
             new={"withdrawal_level": level, "withdrawn_at": withdrawn_at, "status": new_state},
             at=withdrawn_at,
         )  # fmt: skip
+        if level in KIT_ENDING_LEVELS:  # no sample of hers is analysed any more
+            abandon_open_kits_in(
+                session, participant_id=subject.participant.id, study_id=study_id, actor=actor,
+                at=withdrawn_at, why=f"withdrawn ({level})",
+            )  # fmt: skip
     return Withdrawal(study_id, level, withdrawn_at, new_state)
