@@ -1,9 +1,13 @@
-"""`pebs demo seed` and `pebs export` on a SQLite file (what `make run` does first)."""
+"""`pebs demo seed`, `pebs demo lab-batch` and `pebs export` on a SQLite file (what `make run`
+does first, and the laboratory import it suggests)."""
 
 from __future__ import annotations
 
 import csv
+import gzip
 import io
+import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -40,12 +44,58 @@ def test_demo_seed_then_if_empty_keeps_the_data(database: Path, tmp_path: Path, 
     assert len({row["study_id"] for row in rows}) == 40
 
 
+@pytest.mark.slow
+def test_a_demo_lab_batch_imports_with_every_report_category(database: Path, tmp_path: Path,
+                                                             capsys) -> None:  # fmt: skip
+    assert main(["db", "upgrade"]) == 0
+    assert main(["demo", "seed", "-n", "40", "--today", "2025-03-03"]) == 0
+    assert "saliva kits: abandoned" in capsys.readouterr().out
+    with sqlite3.connect(database) as connection:
+        waiting = {kit for (kit,) in connection.execute(
+            "SELECT kit_id FROM samples WHERE state IN ('shipped', 'received')")}  # fmt: skip
+    assert len(waiting) >= 2  # a box on its way and a kit received (at least)
+    batch = tmp_path / "plate.vcf.gz"
+    assert main(["demo", "lab-batch", "--study", "mypebs-demo", "-o", str(batch)]) == 0
+    out = capsys.readouterr().out
+    assert f"pebs lab import {batch} --study mypebs-demo --as demo-laboratory" in out
+    with gzip.open(batch, "rt", encoding="utf-8") as stream:
+        header = next(line for line in stream if line.startswith("#CHROM"))
+    names = header.rstrip("\n").split("\t")[9:]
+    assert set(names[:-1]) == waiting
+    assert names[-1] not in waiting
+    assert main(["lab", "import", str(batch), "--study", "mypebs-demo", "--as", "demo-laboratory",
+                 "--json"]) == 0  # fmt: skip
+    report = json.loads(capsys.readouterr().out)
+    assert report["counts"] == {
+        "accepted": len(waiting) - 1, "failed_qc": 1, "unknown_kit": 1, "not_shipped": 0,
+        "duplicate": 0, "unchanged": 0, "conflict": 0, "already_failed": 0, "abandoned": 0,
+    }  # fmt: skip
+    assert report["kits"]["unknown_kit"] == [names[-1]]
+    assert report["reference"].startswith("LB-")
+    with sqlite3.connect(database) as connection:
+        states = dict(connection.execute(
+            f"SELECT kit_id, state FROM samples WHERE kit_id IN ({','.join('?' * len(names))})",
+            names,
+        ).fetchall())  # fmt: skip
+    assert sorted(states.values()) == sorted(["genotyped"] * (len(waiting) - 1)
+                                             + ["recollection_requested"])  # fmt: skip
+    # nothing is left to genotype: a clear refusal, no file
+    again = tmp_path / "again.vcf"
+    assert main(["demo", "lab-batch", "-o", str(again)]) == 65
+    assert "nothing to genotype" in capsys.readouterr().err
+    assert not again.exists()
+    assert main(["demo", "lab-batch", "-o", str(tmp_path / "plate.csv")]) == 65
+    assert "ending with .vcf or .vcf.gz" in capsys.readouterr().err
+
+
 def test_demo_seed_is_refused_in_production(database: Path, monkeypatch, capsys) -> None:
     monkeypatch.setenv("PEBS_ENVIRONMENT", "production")
     monkeypatch.setenv("PEBS_SECRET_KEY", "s" * 40)
     monkeypatch.setenv("PEBS_IDENTITY_KEY", IdentityCipher.generate_key())
     monkeypatch.setenv("PEBS_HMAC_KEY", "h" * 40)
     assert main(["demo", "seed"]) == 77
+    assert "never entered in production" in capsys.readouterr().err
+    assert main(["demo", "lab-batch", "-o", "plate.vcf"]) == 77
     assert "never entered in production" in capsys.readouterr().err
 
 

@@ -44,7 +44,7 @@ def test_study_load_creates_then_changes_nothing(database: Path, capsys) -> None
     out = capsys.readouterr().out
     assert "study mypebs-demo loaded" in out
     assert "16 site(s)" in out
-    assert "7 user(s)" in out
+    assert "8 user(s)" in out
     assert "6 country(s)" in out
     assert "demo-statistician" in out
     assert main(["study", "load", "mypebs-demo"]) == 0

@@ -40,10 +40,11 @@ def test_demo_logins_set_a_password_per_account_and_disable_ends_access(
     assert main(["user", "demo-logins"]) == 0
     out = capsys.readouterr().out
     rows = [line.split() for line in out.splitlines() if line.startswith("  demo-")]
-    # the study's 7 demo accounts and the second site's staff account, each with a password
-    # and a 32-character base32 TOTP secret
-    assert {row[0] for row in rows} >= {"demo-site-staff", "demo-site-staff-2", "demo-statistician"}
-    assert len(rows) == 8
+    # the study's 8 demo accounts (one per role) and the second site's staff account, each with
+    # a password and a 32-character base32 TOTP secret
+    assert {row[0] for row in rows} >= {"demo-site-staff", "demo-site-staff-2", "demo-statistician",
+                                        "demo-laboratory"}  # fmt: skip
+    assert len(rows) == 9
     assert all(len(row[-1]) == 32 and row[-1].isalnum() for row in rows)
     with sqlite3.connect(loaded) as connection:
         hashes = dict(connection.execute("SELECT username, password_hash FROM users"))

@@ -1,8 +1,10 @@
-"""``pebs demo seed``: fill a new database with synthetic demo participants."""
+"""``pebs demo seed``: fill a new database with synthetic demo participants; ``pebs demo
+lab-batch``: a synthetic genotype batch of their kits for trying ``pebs lab import``."""
 
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -14,6 +16,7 @@ app = typer.Typer(help="Demo data: synthetic participants for trying pebs.", no_
 DEMO_STUDY = "mypebs-demo"
 DEMO_ENTERER = "demo-data-manager"
 DEMO_STATISTICIAN = "demo-statistician"
+DEMO_LABORATORY = "demo-laboratory"
 
 
 def identity_keys(settings):
@@ -43,17 +46,16 @@ def seed_command(
     """Load the demo study (with one account per role) and enter synthetic participants.
 
     They go through the real use cases (registration to follow-up), entered by
-    demo-data-manager, with registrations over the past 18 months. Refused in production and
-    for a study that already has participants.
+    demo-data-manager, with registrations over the past 18 months; the saliva kits of the
+    risk-based arm are received and genotyped by demo-laboratory. Refused in production and for
+    a study that already has participants.
     """
     from pebs.services.actor import Actor, actor_for
-    from pebs.services.errors import InvalidInput, PermissionDenied
+    from pebs.services.errors import InvalidInput
     from pebs.services.trial import load_study_config, open_database, seed_demo_participants
     from pebs.services.trial.demo_data import DEFAULT_SEED, StudyNotEmpty
 
-    settings = load_settings()
-    if settings.environment == "production":
-        raise PermissionDenied("demo data is never entered in production (PEBS_ENVIRONMENT)")
+    settings = _not_production()
     try:
         day = None if today is None else date.fromisoformat(today)
     except ValueError:
@@ -66,6 +68,7 @@ def seed_command(
             identity_keys(settings), DEMO_STUDY, n=participants,
             seed=DEFAULT_SEED if seed is None else seed, today=day,
             statistician=actor_for(database.sessions, DEMO_STATISTICIAN),
+            laboratory=actor_for(database.sessions, DEMO_LABORATORY),
         )  # fmt: skip
     except StudyNotEmpty as error:
         if not if_empty:
@@ -86,3 +89,56 @@ def seed_command(
         f"cancers {seeded.n_cancers}, deaths {seeded.n_deaths}, withdrawals "
         f"{seeded.n_withdrawals}, questionnaires {seeded.n_questionnaires}"
     )
+    typer.echo("  saliva kits: " + ", ".join(f"{k} {v}" for k, v in seeded.by_kit_state.items()))
+    typer.echo(
+        f"  shipments {seeded.n_shipments}, laboratory batches {seeded.n_lab_batches}, risk "
+        f"questionnaires {seeded.n_risk_questionnaires}, risks computed when complete "
+        f"{seeded.n_automatic_risks}, by hand {seeded.n_risks_by_hand}"
+    )
+
+
+@app.command("lab-batch")
+def lab_batch_command(
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="The VCF to write (.vcf or .vcf.gz).")
+    ],
+    study: Annotated[str, typer.Option("--study", help="Study name.")] = DEMO_STUDY,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Random seed (default: a fixed demo seed).")
+    ] = None,
+) -> None:
+    """Write a synthetic genotype batch of the study's kits shipped or received without a result.
+
+    As the demo laboratory would return it: sample names are kit IDs, one sample fails quality
+    control and one is an unknown kit. Import it with ``pebs lab import``.
+    """
+    from pebs.services.actor import actor_for
+    from pebs.services.trial import open_database
+    from pebs.services.trial.demo_data import DEFAULT_SEED, write_demo_lab_batch
+
+    settings = _not_production()
+    database = open_database(settings.database_url)
+    try:
+        batch = write_demo_lab_batch(
+            database.sessions, actor_for(database.sessions, DEMO_LABORATORY), study, output,
+            seed=DEFAULT_SEED if seed is None else seed,
+        )  # fmt: skip
+    finally:
+        database.close()
+    typer.echo(
+        f"pebs: wrote {batch.path}: {len(batch.kit_ids) + 1:,} samples, the {len(batch.kit_ids):,} "
+        f"kit(s) of {batch.study} shipped or received without a result (kit {batch.failing or '-'} "
+        f"fails quality control) and unknown kit {batch.unknown}"
+    )
+    typer.echo(f"  import it: pebs lab import {batch.path} --study {batch.study} --as "
+               f"{DEMO_LABORATORY}")  # fmt: skip
+
+
+def _not_production():
+    """The settings, unless this is a production installation."""
+    from pebs.services.errors import PermissionDenied
+
+    settings = load_settings()
+    if settings.environment == "production":
+        raise PermissionDenied("demo data is never entered in production (PEBS_ENVIRONMENT)")
+    return settings

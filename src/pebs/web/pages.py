@@ -12,7 +12,18 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from pebs.web.errors import install_page_errors
-from pebs.web.routes import auth, care, dashboards, enrolment, models, participants, worklists
+from pebs.web.routes import (
+    auth,
+    care,
+    dashboards,
+    enrolment,
+    laboratory,
+    models,
+    participants,
+    risk_pending,
+    samples,
+    worklists,
+)
 
 __all__ = ["install_pages"]
 
@@ -23,5 +34,6 @@ def install_pages(app: FastAPI) -> None:
     install_page_errors(app)
     app.mount("/static", StaticFiles(packages=[("pebs.web", "static")]), name="static")
     # the registration form's path (/participants/new) before /participants/{study_id}
-    for module in (auth, enrolment, participants, care, worklists, dashboards, models):
+    for module in (auth, enrolment, participants, care, samples, risk_pending, laboratory,
+                   worklists, dashboards, models):  # fmt: skip
         app.include_router(module.router)

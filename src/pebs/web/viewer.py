@@ -13,6 +13,7 @@ form.
 from __future__ import annotations
 
 import secrets
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -86,8 +87,12 @@ async def _form(request: Request) -> FormData:
     return await request.form(max_files=0, max_fields=200)
 
 
-async def _upload(request: Request) -> FormData:
-    return await request.form(max_files=1, max_fields=20)
+async def _upload(request: Request) -> AsyncIterator[FormData]:
+    form = await request.form(max_files=1, max_fields=20)
+    try:
+        yield form
+    finally:
+        await form.close()  # the uploaded file's temporary copy
 
 
 def _check_csrf(request: Request, state: StateDep, form: FormData) -> FormData:

@@ -124,7 +124,7 @@ def test_demo_logins_cover_every_role_and_two_sites_in_two_countries(auth: Auth)
     roles = sorted(login.role for login in auth.logins.values())
     assert roles == sorted(["site_staff", "site_staff", "site_investigator",
                             "country_coordinator", "data_manager", "statistician", "monitor",
-                            "administrator"])  # fmt: skip
+                            "administrator", "laboratory"])  # fmt: skip
     staff = [x for x in auth.logins.values() if x.role == "site_staff"]
     assert len({x.site for x in staff}) == 2
     with auth.sessions() as session:

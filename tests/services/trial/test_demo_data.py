@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from pebs.services.actor import actor_for
 from pebs.services.errors import Conflict, InvalidInput
 from pebs.services.trial import seed_demo_participants
 from pebs.store.engine import create_engine_for, session_factory
@@ -15,10 +16,13 @@ from pebs.store.models import (
     Country,
     Death,
     EligibilityAssessment,
+    GenotypeResult,
     Outcome,
     Participant,
     ParticipantIdentity,
     QuestionnaireResponse,
+    RiskAssessment,
+    Sample,
     Site,
     Visit,
 )
@@ -35,6 +39,7 @@ def _seed(trial, n: int = N, seed: int = 11):
     return seed_demo_participants(
         trial.sessions, trial.actor("data_manager"), trial.keys, trial.STUDY, n=n, seed=seed,
         today=TODAY, statistician=trial.actor("statistician"),
+        laboratory=actor_for(trial.sessions, "demo-laboratory"),
     )  # fmt: skip
 
 
@@ -85,8 +90,9 @@ def test_the_demo_shows_every_stage_country_and_arm(trial) -> None:
 
 
 def test_the_same_seed_gives_the_same_demo(trial, tmp_path) -> None:
-    """A second, fresh SQLite database seeded alike holds the same participants and results."""
-    from pebs.services.actor import Actor, actor_for
+    """A second, fresh SQLite database seeded alike holds the same participants and results:
+    the same kit states and dates, PRS and risk levels (kit IDs are random by design)."""
+    from pebs.services.actor import Actor
     from pebs.services.trial import load_study_config
     from pebs.store import migrate
 
@@ -100,6 +106,16 @@ def test_the_same_seed_gives_the_same_demo(trial, tmp_path) -> None:
                 .outerjoin(Visit, Visit.participant_id == Participant.id)
                 .group_by(Participant.id, Allocation.arm)
                 .order_by(Participant.study_id)
+            ).all() + session.execute(
+                select(Participant.study_id, Sample.state, Sample.collected_on,
+                       Sample.abandoned_reason, GenotypeResult.status, GenotypeResult.prs_z)
+                .join(Sample, Sample.participant_id == Participant.id)
+                .outerjoin(GenotypeResult, GenotypeResult.sample_id == Sample.id)
+                .order_by(Participant.study_id, Sample.id)
+            ).all() + session.execute(
+                select(Participant.study_id, RiskAssessment.level, RiskAssessment.assessed_at)
+                .join(RiskAssessment, RiskAssessment.participant_id == Participant.id)
+                .order_by(Participant.study_id, RiskAssessment.id)
             ).all()  # fmt: skip
 
     _seed(trial, n=40, seed=5)
@@ -112,12 +128,13 @@ def test_the_same_seed_gives_the_same_demo(trial, tmp_path) -> None:
         seed_demo_participants(
             sessions, actor_for(sessions, "demo-data-manager"), trial.keys, trial.STUDY, n=40,
             seed=5, today=TODAY, statistician=actor_for(sessions, "demo-statistician"),
+            laboratory=actor_for(sessions, "demo-laboratory"),
         )  # fmt: skip
         second = snapshot(sessions)
     finally:
         engine.dispose()
     first = snapshot(trial.sessions)
-    assert len(first) == 40
+    assert len(first) > 40 + 10  # her row, and kits and risk assessments of the risk-based arm
     assert first == second
 
 

@@ -90,10 +90,11 @@ class DemoWoman:
     failure)."""
     step_days: tuple[int, int, int]
     """Days from registration to eligibility, from eligibility to consent, from allocation to
-    the plan (risk assessment in the risk-based arm)."""
-    factors: tuple[int, int, int | None, bool, int, str, float]
-    """(n_biopsies, age_at_menarche, age_at_first_birth, nulliparous, n_relatives, density,
-    prs_z) for the risk assessment."""
+    the plan (standard arm)."""
+    factors: tuple[int, int, int | None, bool, int, str]
+    """(n_biopsies, age_at_menarche, age_at_first_birth, nulliparous, n_relatives, density) for
+    her risk: the first five she answers on the risk questionnaire, the density is read on her
+    baseline mammogram (her PRS comes from the laboratory's synthetic genotypes)."""
 
     def at(self, day: date, hour: int = 9, minute: int = 0) -> datetime:
         """An instant on ``day`` (UTC office hours: the same calendar day in every study zone)."""
@@ -166,7 +167,7 @@ def demo_cohort(n: int, seed: int, sites: Sequence[DemoSite], today: date) -> li
         factors = (
             rng.choice((0, 0, 0, 1, 2)), rng.randint(10, 16),
             None if nulliparous else rng.randint(18, 38), nulliparous,
-            rng.choice((0, 0, 0, 0, 1, 2)), rng.choice("abcd"), round(rng.gauss(0.0, 1.0), 3),
+            rng.choice((0, 0, 0, 0, 1, 2)), rng.choice("abcd"),
         )  # fmt: skip
         women.append(
             DemoWoman(

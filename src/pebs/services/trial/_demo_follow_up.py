@@ -70,8 +70,12 @@ class Enrolled:
     consent_day: date
     plan_day: date | None
     planned_at: datetime
-    """When her plan is due to be made (risk assessment in the risk-based arm)."""
+    """When her plan is made: due (standard arm), or when her risk was assessed (risk-based
+    arm)."""
     woman: DemoWoman
+    allocated_at: datetime
+    kit_id: str | None
+    """Her saliva kit given at randomisation (risk-based arm, studies that assign it then)."""
     last_day: date | None = None
     has_cancer: bool = False
     left: bool = False

@@ -4,11 +4,13 @@
 them through the same use cases as the web pages and the API, each its own transaction with its
 audit event: register -> eligibility (screen failures with their reasons) -> consent
 (questionnaire at 0 months) -> allocation (lists generated first if the study has none, by a
-statistician) -> risk assessment and plan (risk-based arm: every input answered, a few with
-"unknown") or plan (standard arm); then, in
-:mod:`._demo_follow_up`, the visits the worklists show as due (BI-RADS results, recalls,
-biopsies, screen-detected cancers with TNM), a few interval cancers, questionnaires at 3 and 12
-months, withdrawals at each level and a death or two.
+statistician; a saliva kit for each woman of the risk-based arm) -> plan (standard arm); then, in
+:mod:`._demo_samples`, the risk-based arm as the trial runs it: risk questionnaire, baseline
+mammogram with its density, saliva kits collected, shipped by their site, received and genotyped
+by the laboratory (real imports of synthetic genotype batches), her risk and plan computed when
+her data is complete; then, in :mod:`._demo_follow_up`, the visits the worklists show as due
+(BI-RADS results, recalls, biopsies, screen-detected cancers with TNM), a few interval cancers,
+questionnaires at 3 and 12 months, withdrawals at each level and a death or two.
 
 Registration instants are spread over the ~18 months before ``today`` and every step happens at
 a plausible later instant (the use cases' ``at=``/``on_date=``), so dashboards show recruitment
@@ -20,7 +22,9 @@ from ``seed`` (reproducible, hence **not** concealed). It refuses a study that a
 participants (:class:`~.errors.Conflict`).
 
 The same ``seed``, ``today`` and study configuration give the same participants, arms and
-results in a fresh database.
+results in a fresh database (kit IDs and batch references are drawn from the system's secure
+random source, as always: they differ from one run to the next, the kits' states and results do
+not).
 """
 
 from __future__ import annotations
@@ -38,27 +42,31 @@ from pebs.screening import age_on
 from pebs.services.actor import Action, Actor, require
 from pebs.services.errors import Conflict, InvalidInput, StratumExhausted
 from pebs.services.keys import IdentityKeys
+from pebs.services.samples.at_randomisation import KIT_ARM
 from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.trial._demo_cohort import DemoSite, DemoWoman, demo_cohort
 from pebs.services.trial._demo_follow_up import Enrolled, FollowUpTally, follow_up
-from pebs.services.trial.allocation import allocate
+from pebs.services.trial._demo_lab_batch import DemoLabBatch, write_demo_lab_batch
+from pebs.services.trial._demo_samples import SamplesTally, samples_and_risk
+from pebs.services.trial.allocation import Allocated, allocate
 from pebs.services.trial.allocation_lists import generate_allocation_list
 from pebs.services.trial.consent import record_consent
 from pebs.services.trial.eligibility import assess_eligibility
 from pebs.services.trial.questionnaires import record_questionnaire
 from pebs.services.trial.registration import NewParticipant, register_participant
-from pebs.services.trial.risk_assessment import (
-    NULLIPAROUS,
-    UNKNOWN,
-    RiskFactors,
-    record_risk_assessment,
-)
 from pebs.services.trial.screening_plan import create_screening_plan
 from pebs.services.trial.study_rules import strata_of, study_named
-from pebs.store.models import AllocationList, Country, Participant, Site
+from pebs.store.models import AllocationList, Country, Participant, Sample, Site
 from pebs.trial import all_strata, stratum_label
 
-__all__ = ["DEFAULT_SEED", "DemoSeeded", "seed_demo_participants"]
+__all__ = [
+    "DEFAULT_SEED",
+    "DemoLabBatch",
+    "DemoSeeded",
+    "StudyNotEmpty",
+    "seed_demo_participants",
+    "write_demo_lab_batch",
+]
 
 DEFAULT_SEED = 20_240_901
 """Seed of ``pebs demo seed`` when none is given."""
@@ -92,6 +100,15 @@ class DemoSeeded:
     n_deaths: int
     n_withdrawals: int
     n_questionnaires: int
+    by_kit_state: Mapping[str, int]
+    """Saliva kit state -> kits."""
+    n_shipments: int
+    n_lab_batches: int
+    """Genotype batches imported by the laboratory."""
+    n_risk_questionnaires: int
+    n_automatic_risks: int
+    """Risk assessments computed when a woman's data became complete."""
+    n_risks_by_hand: int
 
 
 class StudyNotEmpty(Conflict):
@@ -100,13 +117,6 @@ class StudyNotEmpty(Conflict):
     def __init__(self, message: str, n_existing: int) -> None:
         super().__init__(message)
         self.n_existing = n_existing
-
-
-def _hyperplasia(n_biopsies: int, woman: DemoWoman) -> bool | str | None:
-    """Atypical hyperplasia, asked only after a biopsy; a third of those women do not know."""
-    if n_biopsies == 0:
-        return None
-    return UNKNOWN if woman.index % 3 == 0 else False
 
 
 def _sites(session_maker: sessionmaker[Session], actor: Actor, study: str) -> list[DemoSite]:
@@ -217,13 +227,12 @@ class _Seeder:
         )  # fmt: skip
         self.n_lists += 1
 
-    def allocate(self, study_id: str, day: date, at: datetime) -> str:
+    def allocate(self, study_id: str, day: date, at: datetime) -> Allocated:
         try:
-            done = allocate(self.sessions, self.actor, self.keys, study_id, on_date=day, at=at)
+            return allocate(self.sessions, self.actor, self.keys, study_id, on_date=day, at=at)
         except StratumExhausted as error:  # an extension list for that stratum, then again
             self._generate({error.stratum: 12}, [error.stratum])
-            done = allocate(self.sessions, self.actor, self.keys, study_id, on_date=day, at=at)
-        return done.arm
+            return allocate(self.sessions, self.actor, self.keys, study_id, on_date=day, at=at)
 
     def enrol(self, woman: DemoWoman, rng: random.Random) -> Enrolled | None:
         """Register her and take her as far as her fate; the randomised ones are returned."""
@@ -250,37 +259,23 @@ class _Seeder:
         if woman.fate == "consented":
             return None
         allocated_at = consented_at + timedelta(minutes=20)
-        arm = self.allocate(sid, allocated_at.date(), allocated_at)
-        planned_at = allocated_at + timedelta(days=d_plan if arm == "risk-based" else d_plan % 3,
-                                              hours=1)  # fmt: skip
-        return Enrolled(sid, woman.site.code, arm, consented_at.date(), None, planned_at, woman)
+        done = self.allocate(sid, allocated_at.date(), allocated_at)
+        planned_at = allocated_at + timedelta(days=d_plan % 3, hours=1)
+        return Enrolled(sid, woman.site.code, done.arm, consented_at.date(), None, planned_at,
+                        woman, allocated_at, done.kit_id)  # fmt: skip
 
     def plans(self, enrolled: list[Enrolled]) -> None:
-        """Plan every randomised woman, except the latest few of each arm (left waiting for
-        their plan, so that both ``randomised_*`` states show) and those due after today."""
-        pending: set[str] = set()
-        for arm in sorted({e.arm for e in enrolled}):
-            in_arm = sorted((e for e in enrolled if e.arm == arm), key=lambda e: e.planned_at)
-            pending |= {e.study_id for e in in_arm[-max(1, round(0.02 * len(in_arm))) :]}
-        for e in enrolled:
+        """Plan every woman of the standard arm, except the latest few (left waiting for their
+        plan, so that ``randomised_standard`` shows) and those due after today. The risk-based
+        arm's plans come with their risk (:mod:`._demo_samples`)."""
+        standard = sorted((e for e in enrolled if e.arm != KIT_ARM), key=lambda e: e.planned_at)
+        pending = {e.study_id for e in standard[-max(1, round(0.02 * len(standard))) :]}
+        for e in standard:
             if e.study_id in pending or e.planned_at >= self.cutoff:
                 continue
             day = e.planned_at.date()
-            s, actor, keys = self.sessions, self.actor, self.keys
-            if e.arm == "risk-based":
-                biopsies, menarche, first_birth, nulliparous, relatives, density, prs = (
-                    e.woman.factors
-                )
-                factors = RiskFactors(
-                    n_biopsies=biopsies, atypical_hyperplasia=_hyperplasia(biopsies, e.woman),
-                    age_at_menarche=UNKNOWN if e.woman.index % 11 == 4 else menarche,
-                    age_at_first_birth=NULLIPAROUS if nulliparous else first_birth,
-                    n_relatives=relatives, density=density, prs_z=prs,
-                )  # fmt: skip
-                record_risk_assessment(s, actor, keys, e.study_id, factors, on_date=day,
-                                       at=e.planned_at)  # fmt: skip
-            else:
-                create_screening_plan(s, actor, keys, e.study_id, start=day, at=e.planned_at)
+            create_screening_plan(self.sessions, self.actor, self.keys, e.study_id, start=day,
+                                  at=e.planned_at)  # fmt: skip
             e.plan_day = day
 
     def questionnaire(
@@ -306,6 +301,7 @@ def seed_demo_participants(
     seed: int = DEFAULT_SEED,
     today: date | None = None,
     statistician: Actor | None = None,
+    laboratory: Actor | None = None,
 ) -> DemoSeeded:
     """Enter ``n`` synthetic participants through the use cases (see the module docstring).
 
@@ -328,6 +324,9 @@ def seed_demo_participants(
     statistician
         Generates the allocation lists when the study has none (and an extension if a stratum
         runs out); :class:`Conflict` if needed but not given.
+    laboratory
+        The central laboratory's account: receives the shipments and imports the genotype
+        batches (default: ``actor`` if her role may; otherwise the kits stop when shipped).
     """
     require(actor, Action.REGISTER, needs_account=True)
     if isinstance(n, bool) or not isinstance(n, int) or not 40 <= n <= _MAX_N:
@@ -343,13 +342,16 @@ def seed_demo_participants(
     rng = random.Random(seed + 1)
     enrolled = [e for w in women if (e := seeder.enrol(w, rng)) is not None]
     seeder.plans(enrolled)
+    kits = samples_and_risk(session_maker, actor, laboratory, keys, study, enrolled,
+                            random.Random(seed + 3), seed=seed, today=today)  # fmt: skip
     tally = follow_up(seeder, enrolled, random.Random(seed + 2), n_target_cancers=max(2, n // 150))
-    return _summary(seeder, enrolled, tally, n, len(sites))
+    return _summary(seeder, enrolled, tally, kits, n, len(sites))
 
 
 def _summary(
-    seeder: _Seeder, enrolled: list[Enrolled], tally: FollowUpTally, n: int, n_sites: int
-) -> DemoSeeded:
+    seeder: _Seeder, enrolled: list[Enrolled], tally: FollowUpTally, kits: SamplesTally, n: int,
+    n_sites: int,
+) -> DemoSeeded:  # fmt: skip
     with seeder.sessions() as session, session.begin():
         study_id = study_named(session, seeder.study).id
         rows = session.execute(
@@ -359,6 +361,15 @@ def _summary(
             .where(Country.study_id == study_id)
             .group_by(Participant.status, Country.code)
         ).all()
+        by_kit_state = dict(session.execute(
+            select(Sample.state, func.count())
+            .join(Participant, Participant.id == Sample.participant_id)
+            .join(Site, Participant.site_id == Site.id)
+            .join(Country, Site.country_id == Country.id)
+            .where(Country.study_id == study_id)
+            .group_by(Sample.state)
+            .order_by(Sample.state)
+        ).all())  # fmt: skip
     by_status: Counter[str] = Counter()
     by_country: Counter[str] = Counter()
     for status, country, count in rows:
@@ -368,8 +379,12 @@ def _summary(
         study=seeder.study, seed=seeder.seed, today=seeder.today, n_participants=n,
         by_status=dict(sorted(by_status.items())), by_country=dict(sorted(by_country.items())),
         by_arm=dict(sorted(Counter(e.arm for e in enrolled).items())), n_sites=n_sites,
-        n_allocation_lists=seeder.n_lists, n_visits=tally.n_visits, n_recalls=tally.n_recalls,
+        n_allocation_lists=seeder.n_lists,
+        n_visits=tally.n_visits + kits.n_baseline_mammograms, n_recalls=tally.n_recalls,
         n_biopsies=tally.n_biopsies, n_cancers=tally.n_cancers, n_deaths=tally.n_deaths,
         n_withdrawals=tally.n_withdrawals,
         n_questionnaires=seeder.n_questionnaires + tally.n_questionnaires,
+        by_kit_state=by_kit_state, n_shipments=kits.n_shipments,
+        n_lab_batches=kits.n_lab_batches, n_risk_questionnaires=kits.n_risk_questionnaires,
+        n_automatic_risks=kits.n_automatic_risks, n_risks_by_hand=kits.n_risks_by_hand,
     )  # fmt: skip

@@ -55,9 +55,11 @@ DEMO_USERS: tuple[tuple[str, str, str], ...] = (
     ("demo-statistician", "statistician", ""),
     ("demo-monitor", "monitor", ""),
     ("demo-administrator", "administrator", ""),
+    ("demo-laboratory", "laboratory", ""),
 )
 """(username, role, scope) of the demo accounts: site roles at the study's first site, the
-coordinator in its country. They have no password: set one before they can log in."""
+coordinator in its country, the central laboratory (kits only, no participant). They have no
+password: set one before they can log in."""
 
 
 @dataclass(frozen=True)

@@ -84,8 +84,9 @@ def _risk_form(request, viewer, sessions, study_id, *, values, errors, problem=N
                       lowered=lowered)  # fmt: skip
 
 
-def _read_factors(reader: FormReader) -> RiskFactors:
-    """Each input: a value, "unknown" (its box ticked) or ``None`` (left empty: absent)."""
+def read_risk_factors(reader: FormReader) -> RiskFactors:
+    """Each input: a value, "unknown" (its box ticked) or ``None`` (left empty: absent); the
+    risk-factor form's and the risk questionnaire's."""
     birth = reader.or_unknown(
         "age_at_first_birth", reader.integer("age_at_first_birth", *AGE_AT_FIRST_BIRTH)
     )
@@ -106,7 +107,7 @@ def _read_factors(reader: FormReader) -> RiskFactors:
     )  # fmt: skip
 
 
-def _put_next_to_fields(reader: FormReader, error: InvalidFields) -> str | None:
+def place_risk_refusals(reader: FormReader, error: InvalidFields) -> str | None:
     """Each refused input's message next to its field; what names no field, for the page."""
     rest = []
     for name, message in error.fields.items():
@@ -126,7 +127,7 @@ def risk_submit(
 ) -> Response:  # fmt: skip
     """Assess her risk and give her the plan for her level (a lower level: confirm first)."""
     reader = FormReader(form)
-    factors = _read_factors(reader)
+    factors = read_risk_factors(reader)
     last_screen = reader.day("last_screen")
     confirm_lower = reader.flag("confirm_lower")
     reason = reader.text("reason", max_length=REASON_CHARS)
@@ -143,7 +144,7 @@ def risk_submit(
             if confirm_lower and reason is None:
                 reader.errors["reason"] = FieldError("error.required")
         except InvalidFields as error:
-            problem = _put_next_to_fields(reader, error)
+            problem = place_risk_refusals(reader, error)
         except (InvalidInput, Conflict) as error:
             problem = place_refusal(reader, error, _RISK_FIELDS, catalogue_for(request))
         else:

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from pebs.http.deps import KeysDep, SessionMakerDep
 from pebs.services.actor import Action
 from pebs.services.auth import IDENTITY_ROLES
-from pebs.services.field_rules import STUDY_ID_CHARS
+from pebs.services.field_rules import REASON_CHARS, STUDY_ID_CHARS
 from pebs.services.records import (
     can,
     get_identity,
@@ -23,6 +23,7 @@ from pebs.services.records import (
 from pebs.trial.vocabularies import PARTICIPANT_STATES
 from pebs.web.rendering import render
 from pebs.web.routes._params import StudyId
+from pebs.web.routes.samples import kits_panel
 from pebs.web.viewer import ViewerDep
 
 router = APIRouter(include_in_schema=False)
@@ -67,6 +68,7 @@ def participant_page(
         may_allocate=can(actor, Action.ALLOCATE),
         may_risk=can(actor, Action.RECORD_RISK),
         may_follow=can(actor, Action.RECORD_FOLLOW_UP),
+        kits=kits_panel(sessions, actor, record), reason_chars=REASON_CHARS,
     )  # fmt: skip
 
 

@@ -34,7 +34,6 @@ from pebs.services.records import (
     ParticipantRecord,
     SiteChoice,
     can,
-    participant_record,
     study_zones,
     worklist_sites,
 )
@@ -105,14 +104,17 @@ class KitsPanel:
 def kits_panel(
     sessions: sessionmaker[Session], actor: Actor, record: ParticipantRecord
 ) -> KitsPanel | None:
-    """Her kits for her page, or ``None`` for a role that does not read kits. A new kit is
-    offered to a woman of the risk-based arm with no kit yet, or whose latest kit was
-    abandoned (a failed kit is replaced with its own button)."""
+    """Her kits for her page; ``None`` for a role that does not read kits, and for a woman
+    without kits outside the risk-based arm's pathway. A new kit is offered to a woman of the
+    risk-based arm with no kit yet, or whose latest kit was abandoned (a failed kit is replaced
+    with its own button)."""
     if not can(actor, Action.READ_SAMPLES):
         return None
     kits = samples_of(sessions, actor, record.study_id).kits
     in_kit_pathway = record.arm == KIT_ARM and record.status in {s.value for s in
                                                                  KIT_PATHWAY_STATES}  # fmt: skip
+    if not kits and not in_kit_pathway:
+        return None
     latest_closed = not kits or kits[-1].state == SampleState.ABANDONED.value
     return KitsPanel(
         kits,
@@ -135,12 +137,13 @@ def assign_submit(
 
 
 def _kit_page(request: Request, viewer: Viewer, sessions: SessionMakerDep, kit_id: str, *,
-              values: dict, errors: dict, problem: str | None = None,
-              status: int = 200) -> HTMLResponse:  # fmt: skip
+              failed: str | None = None, values: dict | None = None, errors: dict | None = None,
+              problem: str | None = None, status: int = 200) -> HTMLResponse:  # fmt: skip
     kit = sample_by_kit(sessions, viewer.actor, kit_id)
     return render(request, "kit.html", viewer=viewer, kit=kit,
-                  events=_site_events(viewer.actor, kit.state), values=values, errors=errors,
-                  problem=problem, status=status, reason_chars=REASON_CHARS)  # fmt: skip
+                  events=_site_events(viewer.actor, kit.state), failed=failed,
+                  values=values or {}, errors=errors or {}, problem=problem, status=status,
+                  reason_chars=REASON_CHARS)  # fmt: skip
 
 
 @router.get("/kits/{kit_id}")
@@ -148,12 +151,12 @@ def kit_page(
     request: Request, kit_id: KitId, viewer: ViewerDep, sessions: SessionMakerDep
 ) -> HTMLResponse:
     """One kit: its state, dates, shipment, and what can be done with it."""
-    return _kit_page(request, viewer, sessions, kit_id, values={}, errors={})
+    return _kit_page(request, viewer, sessions, kit_id)
 
 
-def _kit_action(request, viewer, sessions, kit_id, form, reader, act, done) -> Response:
-    """Run ``act()`` once the form reads cleanly; back to her page, or the kit page with the
-    problems next to their fields."""
+def _kit_action(request, viewer, sessions, kit_id, form, reader, event, act) -> Response:
+    """Run ``act()`` (the kit's ``event``) once the form reads cleanly: back to her page, or
+    the kit page with the problems next to their fields."""
     problem = None
     if not reader.errors:
         try:
@@ -161,10 +164,10 @@ def _kit_action(request, viewer, sessions, kit_id, form, reader, act, done) -> R
         except (InvalidInput, Conflict) as error:
             problem = place_refusal(reader, error, _KIT_FIELDS, catalogue_for(request))
         else:
-            return _to_her_page(moved.study_id, done)
+            return _to_her_page(moved.study_id, f"kit_{event}")
     values = {name: form.get(name, "") for name in _KIT_FIELDS}
-    return _kit_page(request, viewer, sessions, kit_id, values=values, errors=reader.errors,
-                     problem=problem, status=422)  # fmt: skip
+    return _kit_page(request, viewer, sessions, kit_id, failed=event, values=values,
+                     errors=reader.errors, problem=problem, status=422)  # fmt: skip
 
 
 @router.post("/kits/{kit_id}/collection")
@@ -180,7 +183,7 @@ def collection_submit(
         assert day is not None
         return record_collection(sessions, viewer.actor, kit_id, day)
 
-    return _kit_action(request, viewer, sessions, kit_id, form, reader, act, "kit_collected")
+    return _kit_action(request, viewer, sessions, kit_id, form, reader, "collect", act)
 
 
 @router.post("/kits/{kit_id}/abandonment")
@@ -196,7 +199,7 @@ def abandonment_submit(
         assert reason is not None
         return abandon_sample(sessions, viewer.actor, kit_id, reason=reason)
 
-    return _kit_action(request, viewer, sessions, kit_id, form, reader, act, "kit_abandoned")
+    return _kit_action(request, viewer, sessions, kit_id, form, reader, "abandon", act)
 
 
 @router.post("/kits/{kit_id}/recollection")
@@ -212,7 +215,7 @@ def recollection_submit(
         assert reason is not None
         return request_recollection(sessions, viewer.actor, kit_id, reason=reason)
 
-    return _kit_action(request, viewer, sessions, kit_id, form, reader, act, "kit_replaced")
+    return _kit_action(request, viewer, sessions, kit_id, form, reader, "request_recollection", act)
 
 
 def _chosen_site(sessions: SessionMakerDep, actor: Actor, study: str | None,
@@ -242,7 +245,8 @@ def _samples_page(request: Request, viewer: Viewer, sessions: SessionMakerDep,
     lists = kit_worklists(sessions, viewer.actor, chosen.study, chosen.code, on=on or today)
     return render(request, "samples.html", viewer=viewer, sites=sites, site=chosen,
                   lists=lists, today=today, may_ship=can(viewer.actor, Action.RECORD_SAMPLE),
-                  values=values, errors=errors, problem=problem, status=status)  # fmt: skip
+                  values=values, errors=errors, problem=problem, status=status,
+                  reference_chars=SHIPMENT_REFERENCE_CHARS)  # fmt: skip
 
 
 @router.get("/samples")
@@ -302,7 +306,9 @@ def shipment_page(
     shipment = shipment_by_reference(sessions, viewer.actor, reference)
     sites = worklist_sites(sessions, viewer.actor)
     study = next((s.study for s in sites if s.code == shipment.site), None)
-    return render(request, "shipment.html", viewer=viewer, shipment=shipment, study=study)
+    return render(
+        request, "shipment.html", viewer=viewer, shipment=shipment, study=study, kit_links=True
+    )
 
 
 @router.get("/samples/manifest")
