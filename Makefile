@@ -21,6 +21,12 @@ run: $(STAMP)
 	$(BIN)/pebs db upgrade
 	$(BIN)/pebs demo seed --if-empty
 	$(BIN)/pebs user demo-logins
+	@echo "pebs: to try the laboratory import, write a synthetic genotype batch of the kits shipped"
+	@echo "  or received and not genotyped yet, then import it (or upload it at"
+	@echo "  http://127.0.0.1:$(PORT)/lab/batches, logged in as demo-laboratory with its password"
+	@echo "  and TOTP code above):"
+	@echo "  $(BIN)/pebs demo lab-batch --study mypebs-demo -o demo-batch.vcf.gz"
+	@echo "  $(BIN)/pebs lab import demo-batch.vcf.gz --study mypebs-demo --as demo-laboratory"
 	$(BIN)/pebs serve --host 127.0.0.1 --port $(PORT)
 
 ## test: lint, then the whole test suite (PostgreSQL and browser tests included)

@@ -66,8 +66,10 @@ DEMO_ACCOUNTS = {
     "statistician": "demo-statistician",
     "monitor": "demo-monitor",
     "administrator": "demo-administrator",
+    "laboratory": "demo-laboratory",
 }
-"""Role -> the demo account of that role (site roles work at IT-TO, the coordinator for IT)."""
+"""Role -> the demo account of that role (site roles work at IT-TO, the coordinator for IT, the
+laboratory with no site and no country)."""
 
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 """argon2id with cheap parameters (the production ones take ~0.3 s per hash): same algorithm and
@@ -103,8 +105,8 @@ class DemoDatabase:
 
     def new_user(self, role: str, *, totp: bool = True) -> tuple[str, str, str | None]:
         """A new account of ``role`` with the demo account's scope (a role without a demo
-        account, the laboratory: no site, no country): (username, password, TOTP secret,
-        ``None`` without ``totp``)."""
+        account: no site, no country): (username, password, TOTP secret, ``None`` without
+        ``totp``)."""
         username = f"t-{role}-{next(self._numbers)}"
         password = f"pw-{username}-long"
         secret = new_secret() if totp else None

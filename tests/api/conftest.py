@@ -57,13 +57,7 @@ class Api:
         return self.db.policy
 
     def bearer(self, role: str) -> dict[str, str]:
-        if role not in self.tokens:  # a role without a demo account (the laboratory)
-            csrf = self.login(*self.new_user(role))
-            response = self.client.post("/api/v1/auth/tokens", json={"name": "tests"},
-                                        headers=csrf)  # fmt: skip
-            assert response.status_code == 201, response.text
-            self.client.cookies.clear()
-            self.tokens[role] = response.json()["token"]
+        """The header of the demo account of ``role`` (every role has one)."""
         return {"Authorization": f"Bearer {self.tokens[role]}"}
 
     def participant(self, obj: str, state: str = "registered") -> str:

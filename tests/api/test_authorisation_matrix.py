@@ -500,6 +500,8 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/kits/{kit_id}/recollection"): Case(RECORDERS, 201, _k(
         "POST", "/api/v1/kits/{kit}/recollection", "failed_qc", {"reason": "call rate 0.8"})),
     ("POST", "/api/v1/shipments"): Case(RECORDERS, 201, _ship),
+    ("GET", "/api/v1/shipments"): Case(SAMPLE_READERS, 200, _get(
+        "/api/v1/shipments", lambda obj: {"study": "mypebs-demo", "site": SITE_OF[obj]}), "kit"),
     ("GET", "/api/v1/shipments/{reference}"): Case(SAMPLE_READERS, 200, _k(
         "GET", "/api/v1/shipments/{reference}", "shipment"), "kit"),
     ("POST", "/api/v1/shipments/{reference}/receipt"): Case(RECEIVERS, 200, _k(
@@ -511,6 +513,8 @@ CASES: dict[tuple[str, str], Case] = {
         "/api/v1/manifests/{site}", _study), "kit"),
     # the laboratory's genotype batches (kit IDs only); conflicts are the data manager's
     ("POST", "/api/v1/lab/batches"): Case(IMPORTERS, 200, _upload, "none"),
+    ("GET", "/api/v1/lab/batches"): Case(IMPORTERS, 200, _get("/api/v1/lab/batches", _study),
+                                         "none"),
     ("GET", "/api/v1/lab/batches/{reference}"): Case(IMPORTERS, 200, _lab_batch, "none"),
     ("GET", "/api/v1/lab/conflicts"): Case(OVERRIDE, 200, _get("/api/v1/lab/conflicts"), "none"),
     ("POST", "/api/v1/lab/conflicts/{kit_id}/resolution"): Case(OVERRIDE, 200, _resolve_conflict,

@@ -110,3 +110,31 @@ def test_conflicts_are_listed_and_resolved(api, lab: Lab) -> None:
                             json={"keep": "new", "reason": "again"},
                             headers=api.bearer("data_manager"))  # fmt: skip
     assert again.status_code == 404
+
+
+def test_stored_batches_are_listed_latest_first_with_their_counts(api, lab: Lab) -> None:
+    first, second = lab.shipped(2)
+    older = _upload(api, lab.file({first: dosages(0)}, name="run-a.vcf"))
+    newer = _upload(api, lab.file({second: dosages(2), "MP-NOTAKIT0": dosages(1)},
+                                  name="run-b.vcf"))  # fmt: skip
+    assert (older.status_code, newer.status_code) == (201, 201)
+    headers = api.bearer("laboratory")
+    page = api.client.get("/api/v1/lab/batches", params={"study": api.STUDY, "limit": 1},
+                          headers=headers)  # fmt: skip
+    assert page.status_code == 200, page.text
+    body = page.json()
+    assert [row["reference"] for row in body["rows"]] == [newer.json()["reference"]]
+    (row,) = body["rows"]
+    assert (row["file_name"], row["file_sha256"]) == ("run-b.vcf", newer.json()["file_sha256"])
+    assert row["counts"]["accepted"] == 1
+    assert row["counts"]["unknown_kit"] == 1
+    assert sum(row["counts"].values()) == 2
+    assert body["next_after"] == newer.json()["reference"]
+    following = api.client.get("/api/v1/lab/batches", params={
+        "study": api.STUDY, "limit": 1, "after": body["next_after"]},
+        headers=headers).json()  # fmt: skip
+    assert [r["reference"] for r in following["rows"]] == [older.json()["reference"]]
+    unknown = api.client.get("/api/v1/lab/batches", params={
+        "study": api.STUDY, "after": "LB-20250101-AAAAAA"}, headers=headers)  # fmt: skip
+    assert unknown.status_code == 422
+    assert [f["field"] for f in unknown.json()["fields"]] == ["after"]

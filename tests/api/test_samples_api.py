@@ -204,3 +204,35 @@ def test_kit_states_are_enumerated_in_the_schema(api: Api) -> None:
                                    "failed_qc", "recollection_requested", "abandoned"]  # fmt: skip
     allocated = schemas["Allocated"]["properties"]["kit_id"]
     assert {"type": "null"} in allocated["anyOf"]
+
+
+def test_shipments_are_listed_newest_first_in_the_callers_sites(api: Api) -> None:
+    boxes = []
+    for obj in ("own", "other_country", "own"):
+        _, kit_id = _collected(api, obj)
+        shipped = api.client.post(f"{V1}/shipments", json={
+            "study": STUDY, "site": api.SITES[obj], "kit_ids": [kit_id],
+            "shipped_on": _today()}, headers=api.bearer("data_manager"))  # fmt: skip
+        assert shipped.status_code == 201, shipped.text
+        boxes.append(shipped.json()["reference"])
+    lab = api.client.get(f"{V1}/shipments", params={"study": STUDY, "open_only": "true"},
+                         headers=api.bearer("laboratory"))  # fmt: skip
+    assert lab.status_code == 200, lab.text
+    listed = [row["reference"] for row in lab.json()["rows"]]
+    assert listed[:3] == boxes[::-1]  # all shipped today: the latest recorded first
+    row = lab.json()["rows"][0]
+    assert row == {"reference": boxes[2], "site": "IT-TO", "shipped_on": _today(),
+                   "received_at": None, "n_kits": 1}  # fmt: skip
+    staff = api.client.get(f"{V1}/shipments", params={"study": STUDY},
+                           headers=api.bearer("site_staff")).json()  # fmt: skip
+    assert {row["site"] for row in staff["rows"]} == {"IT-TO"}
+    assert boxes[1] not in {row["reference"] for row in staff["rows"]}
+    refused = api.client.get(f"{V1}/shipments", params={"study": STUDY, "site": "FR-PA"},
+                             headers=api.bearer("site_staff"))  # fmt: skip
+    assert refused.status_code == 404
+    received = api.client.post(f"{V1}/shipments/{boxes[2]}/receipt", json={},
+                               headers=api.bearer("laboratory"))  # fmt: skip
+    assert received.status_code == 200, received.text
+    still_open = api.client.get(f"{V1}/shipments", params={"study": STUDY, "open_only": "true"},
+                                headers=api.bearer("laboratory")).json()  # fmt: skip
+    assert boxes[2] not in {row["reference"] for row in still_open["rows"]}

@@ -49,7 +49,7 @@ RANDOM = os.environ.get("PEBS_SCHEMA_FUZZ_RANDOM") == "1"
 REQUEST_TIMEOUT_S = 120
 BACKENDS = tuple(os.environ.get("PEBS_SCHEMA_FUZZ_BACKENDS", "sqlite").split(","))
 ROLES = ("site_staff", "site_investigator", "country_coordinator", "data_manager",
-         "statistician", "monitor", "administrator")  # fmt: skip
+         "statistician", "monitor", "administrator", "laboratory")  # fmt: skip
 VALIDATION_MARK = "x-test-request-validation"
 """Set (by this module only) on the 422 answers of request validation."""
 
@@ -79,8 +79,10 @@ SEMANTIC_422 = {
     "POST /api/v1/kits/{kit_id}/abandonment": "a reason that is not blank",
     "POST /api/v1/kits/{kit_id}/recollection": "a reason that is not blank",
     "POST /api/v1/shipments": "kit IDs given once, a day from the collections to today",
+    "GET /api/v1/shipments": "an after that is a shipment of the list",
     "POST /api/v1/shipments/{reference}/receipt": "a time from the shipping day to now",
     "POST /api/v1/lab/batches": "a VCF file carrying the variants of the study's score",
+    "GET /api/v1/lab/batches": "an after that is a batch of the study",
     "POST /api/v1/lab/conflicts/{kit_id}/resolution": "a reason that is not blank",
 }
 """Operation -> the rules beyond the schema for which valid data may be answered 422."""

@@ -35,11 +35,11 @@ def test_backup_then_restore(loaded: Path, tmp_path: Path, capsys) -> None:
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("pebs: backed up sqlite:///")
     assert "backup.db" in out[0]
-    assert "  audit chain in the backup: ok, 43 events" in out
-    head = next(line.strip() for line in out if "pebs-audit-head id=43 " in line)
+    assert "  audit chain in the backup: ok, 44 events" in out
+    head = next(line.strip() for line in out if "pebs-audit-head id=44 " in line)
     digest = hashlib.sha256(backup.read_bytes()).hexdigest()
     assert f"  sha256: {digest}" in out
-    assert out[-1] == "  audit event 44: backup"
+    assert out[-1] == "  audit event 45: backup"
 
     assert main(["db", "backup", str(backup)]) == 74  # never overwrites
     assert "never overwrites" in capsys.readouterr().err
@@ -53,8 +53,8 @@ def test_backup_then_restore(loaded: Path, tmp_path: Path, capsys) -> None:
     assert main(["db", "restore", str(backup), "--force"]) == 0
     out = capsys.readouterr().out
     assert "sha256 ok" in out
-    assert f"audit chain ok: 43 events; matches {head}" in out
-    assert "audit event 44: restore" in out  # the backup's own event is not in the backup
+    assert f"audit chain ok: 44 events; matches {head}" in out
+    assert "audit event 45: restore" in out  # the backup's own event is not in the backup
     assert main(["audit", "verify", "--head", head]) == 0
 
 

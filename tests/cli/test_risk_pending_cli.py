@@ -36,6 +36,24 @@ def _unassessed(path: Path, site: str | None = None) -> set[str]:
     return {study_id for study_id, code in rows if site is None or code == site}
 
 
+def _missing(path: Path) -> dict[str, str]:
+    """What each risk-based woman without an assessment misses, read from the tables."""
+    with sqlite3.connect(path) as connection:
+        rows = connection.execute(
+            "SELECT p.study_id, "
+            "EXISTS (SELECT 1 FROM risk_questionnaires q WHERE q.participant_id = p.id), "
+            "EXISTS (SELECT 1 FROM visits v WHERE v.participant_id = p.id AND v.visit_type = "
+            "'screening' AND v.performed_date IS NOT NULL AND v.density IS NOT NULL), "
+            "EXISTS (SELECT 1 FROM genotype_results g JOIN samples k ON k.id = g.sample_id "
+            "WHERE k.participant_id = p.id AND g.status = 'accepted') "
+            "FROM participants p WHERE p.status = 'randomised_risk_based' AND NOT EXISTS "
+            "(SELECT 1 FROM risk_assessments r WHERE r.participant_id = p.id)"
+        ).fetchall()
+    names = ("questionnaire", "baseline density", "PRS")
+    return {study_id: "; ".join(name for name, has in zip(names, found, strict=True) if not has)
+            for study_id, *found in rows}  # fmt: skip
+
+
 def test_the_pending_women_are_listed_with_what_they_wait_for(database: Path, capsys) -> None:
     expected = _unassessed(database)
     assert expected, "the demo seed has risk-based women not assessed yet"
@@ -44,7 +62,11 @@ def test_the_pending_women_are_listed_with_what_they_wait_for(database: Path, ca
     assert lines[0] == f"pebs: {len(expected)} women with their risk pending on 2025-03-03"
     listed = {line.split()[0] for line in lines[1:]}
     assert listed == expected
-    assert all("missing: questionnaire; baseline density; PRS" in line for line in lines[1:])
+    missing = _missing(database)
+    for line in lines[1:]:  # the PRS is followed by where her kit is
+        assert f"missing: {missing[line.split()[0]]}" in line
+    kinds = {kind for text in missing.values() for kind in text.split("; ")}
+    assert kinds == {"questionnaire", "baseline density", "PRS"}  # the demo misses each input
 
     assert main(["risk", "pending", "-u", STAFF, "--site", "IT-TO", "--on", "2025-03-03"]) == 0
     lines = capsys.readouterr().out.splitlines()

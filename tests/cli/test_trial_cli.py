@@ -80,13 +80,13 @@ def test_an_unsupported_database_url_is_reported(monkeypatch, capsys) -> None:
 def test_audit_verify_prints_the_length_and_head(loaded: Path, capsys) -> None:
     assert main(["audit", "verify"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "pebs: audit chain ok: 43 events"
-    assert out[1].startswith("pebs-audit-head id=43 hash=")
+    assert out[0] == "pebs: audit chain ok: 44 events"
+    assert out[1].startswith("pebs-audit-head id=44 hash=")
     assert main(["audit", "verify", "--head", out[1]]) == 0
     digest = out[1].split("hash=")[1][:64]
-    forged = f"pebs-audit-head id=43 hash={'0' * 64 if digest != '0' * 64 else '1' * 64}"
+    forged = f"pebs-audit-head id=44 hash={'0' * 64 if digest != '0' * 64 else '1' * 64}"
     assert main(["audit", "verify", "--head", forged]) == 1
-    assert "BROKEN at event 43" in capsys.readouterr().out
+    assert "BROKEN at event 44" in capsys.readouterr().out
 
 
 def test_audit_verify_reports_the_first_broken_event(loaded: Path, capsys) -> None:
@@ -96,7 +96,7 @@ def test_audit_verify_reports_the_first_broken_event(loaded: Path, capsys) -> No
     assert main(["audit", "verify"]) == 1
     out = capsys.readouterr().out
     assert "audit chain BROKEN at event 7: content does not match its hash" in out
-    assert "(43 events stored)" in out
+    assert "(44 events stored)" in out
 
 
 def test_a_bad_head_line_is_a_data_error(loaded: Path, capsys) -> None:

@@ -118,7 +118,7 @@ def test_kit_collected_shipped_genotyped_gives_her_risk_and_plan(
     lab.get_by_role("button", name="Record the arrival now").click()
     expect(lab.get_by_text("Shipment received.")).to_be_visible()
     _nav(lab, "Genotype batches")
-    lab.get_by_label("Study").fill(STUDY)
+    lab.get_by_label("Study").select_option(STUDY)
     lab.get_by_label("Genotype file (VCF)").set_input_files(_genotype_file(tmp_path, kit_id))
     lab.get_by_role("button", name="Import the batch").click()
     expect(lab.get_by_text("Batch imported.")).to_be_visible()

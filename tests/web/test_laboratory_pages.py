@@ -134,9 +134,11 @@ def test_an_imported_batch_completes_her_risk_and_plan(site: Any, tmp_path: Path
     assert row is not None
     assert kit_id in row.group(0)
     assert re.search(r"Risks and plans completed</dt><dd>1</dd>", report)
-    found = site.client.get(f"/lab/batches?reference={reference.group(1)}")
-    assert found.status_code == 200
-    assert kit_id in found.text
+    listed = site.client.get("/lab/batches").text
+    row = re.search(rf'<a href="/lab/batches/{reference.group(1)}">.*?</tr>', listed, re.S)
+    assert row is not None  # the list links to the report
+    assert "batch.vcf" in row.group(0)
+    assert "accepted: 1" in row.group(0)
 
     site.login("site_staff")
     her_page = site.client.get(f"/participants/{study_id}").text
@@ -242,3 +244,65 @@ def test_other_roles_have_no_laboratory_pages(site: Any, role: str) -> None:
     site.login(role)
     for path in ("/lab/shipments", "/lab/batches", "/lab/conflicts"):
         assert site.client.get(path).status_code == 403, (role, path)
+
+
+def test_the_shipments_awaiting_receipt_are_listed_until_received(site: Any) -> None:
+    _, first, _ = _shipped(site, 2)
+    _, second, _ = _shipped(site, 1)
+    site.login("laboratory")
+    page = site.client.get("/lab/shipments").text
+    waiting = re.search(r'id="open-h".*?</section>', page, re.S)
+    assert waiting is not None
+    rows = re.findall(r'<tr>\s*<th scope="row"><a href="([^"]+)">([^<]+)</a></th>(.*?)</tr>',
+                      waiting.group(0), re.S)  # fmt: skip
+    listed = {reference: (html.unescape(link), cells) for link, reference, cells in rows}
+    assert [reference for _, reference, _ in rows][:2] == [second, first]  # newest first
+    link, cells = listed[first]
+    assert link == f"/lab/shipments?study={STUDY}&reference={first}#shipment-h"
+    assert re.findall(r"<td>([^<]*)</td>", cells) == ["IT-TO", _today().isoformat(), "2"]
+    opened = site.client.get(link)
+    assert opened.status_code == 200
+    assert f'action="/lab/shipments/{first}/receipt"' in opened.text
+    received = site.post_form(f"/lab/shipments/{first}/receipt", {}, page=link)
+    assert received.status_code == 303
+    after = site.client.get("/lab/shipments").text
+    waiting = re.search(r'id="open-h".*?</section>', after, re.S)
+    assert waiting is not None
+    assert f">{first}</a>" not in waiting.group(0)
+    assert f">{second}</a>" in waiting.group(0)
+    assert 'name="reference"' in after  # the form that opens a box by its reference stays
+
+
+@pytest.mark.parametrize("role", ["laboratory", "data_manager"])
+def test_the_upload_form_offers_the_loaded_studies(site: Any, role: str) -> None:
+    site.login(role)
+    page = site.client.get("/lab/batches").text
+    choice = re.search(r'<select id="f-study" name="study" required>(.*?)</select>', page, re.S)
+    assert choice is not None
+    assert re.findall(r'<option value="([^"]*)"', choice.group(0)) == [STUDY]  # no blank: one
+    assert f'<option value="{STUDY}" selected>' in choice.group(0)
+
+
+def test_the_upload_page_takes_a_file_over_the_general_body_limit(
+    site: Any, tmp_path: Path
+) -> None:
+    _, reference, (kit_id,) = _shipped(site)
+    vcf = write_vcf(tmp_path / "b.vcf", {kit_id: dosages(1)})
+    padded = tmp_path / "padded.vcf"
+    padding = f"##comment={'x' * 1013}\n" * 2048  # 2048 header lines of 1 KiB
+    padded.write_text(padding + vcf.read_text(encoding="utf-8"), encoding="utf-8")
+    assert padded.stat().st_size > 2 * 1024 * 1024 > site.db.settings.max_body_bytes
+    site.login("laboratory")
+    accepted = _upload(site, padded, dry_run=True)
+    assert accepted.status_code == 200, accepted.text[:500]
+    assert "Dry run: nothing was stored." in html.unescape(accepted.text)
+    assert kit_id in accepted.text
+    # every other page keeps the general limit: the same body to another form is refused
+    form = site.client.get(f"/lab/shipments?reference={reference}").text
+    with padded.open("rb") as file:
+        refused = site.client.post(f"/lab/shipments/{reference}/receipt",
+                                   data={"csrf_token": site.csrf(form)},
+                                   files={"file": (padded.name, file, "text/plain")})  # fmt: skip
+    assert refused.status_code == 413
+    assert refused.headers["content-type"].startswith("text/html")
+    assert _state(site, kit_id) == "shipped"

@@ -188,9 +188,16 @@ def test_the_site_ships_collected_kits_and_downloads_the_manifest(site: Any) -> 
     assert [(r["kit_id"], r["shipment"], r["site"]) for r in rows] == [
         (kit_id, reference, "IT-TO")]  # fmt: skip
     assert study_id not in manifest.text
-    found = site.client.get(f"/samples/shipments?reference={reference.lower()}")
-    assert found.status_code == 200
-    assert f"Shipment {reference}" in found.text
+    listed = site.client.get("/samples?site=IT-TO").text
+    row = re.search(rf'<a href="/samples/shipments/{reference}">.*?</tr>', listed, re.S)
+    assert row is not None  # the site's shipments link to each shipment and its manifest
+    assert f"<td>{_today().isoformat()}</td>" in row.group(0)
+    assert "<td>1</td>" in row.group(0)
+    assert "not received yet" in row.group(0)
+    manifest_link = re.search(r'href="(/samples/manifest\?[^"]+)"', row.group(0))
+    assert manifest_link is not None
+    assert html.unescape(manifest_link.group(1)) == (
+        f"/samples/manifest?study={STUDY}&site=IT-TO&shipment={reference}")  # fmt: skip
 
 
 def test_shipping_needs_a_ticked_kit_and_a_day(site: Any) -> None:

@@ -37,7 +37,7 @@ from pebs.api.routers import (
     users,
 )
 from pebs.config import Settings
-from pebs.http.paths import API_ROOT
+from pebs.http.paths import API_ROOT, BATCH_UPLOAD_PAGE
 from pebs.http.state import build_state, https_only
 from pebs.services.auth import AuthPolicy
 
@@ -84,7 +84,10 @@ def create_app(settings: Settings, *, auth_policy: AuthPolicy | None = None) -> 
         RequestLimits,
         max_body_bytes=settings.max_body_bytes,
         max_json_depth=settings.max_json_depth,
-        body_limits={API_PREFIX + laboratory.BATCHES_PATH: laboratory.MAX_UPLOAD_BYTES},
+        body_limits={  # genotype batches, uploaded through the API or the page
+            API_PREFIX + laboratory.BATCHES_PATH: laboratory.MAX_UPLOAD_BYTES,
+            BATCH_UPLOAD_PAGE: laboratory.MAX_UPLOAD_BYTES,
+        },
     )
     app.add_middleware(SecurityHeaders, hsts=https_only(settings))
     return app

@@ -5,9 +5,9 @@ mounted on the API app, so both pass through it). It wraps the request's ``recei
 body is read by the route, refuses:
 
 - a body larger than ``max_body_bytes`` (``PEBS_MAX_BODY_BYTES``, default 1 MiB), or than the
-  route's own limit in ``body_limits`` (a file upload): **413**, as soon as the declared
-  ``Content-Length`` or the bytes received so far exceed it, so a large body is never read into
-  memory;
+  path's own limit in ``body_limits`` (a file upload, by the API or a page): **413**, as soon
+  as the declared ``Content-Length`` or the bytes received so far exceed it, so a large body is
+  never read into memory;
 - a JSON body nested deeper than ``max_json_depth`` arrays and objects
   (``PEBS_MAX_JSON_DEPTH``, default 32): **422**. Python's parser accepts nesting up to its
   recursion limit, but a value nested a few hundred levels deep can be stored and then never be

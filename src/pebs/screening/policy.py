@@ -7,6 +7,7 @@ rules. Files ship in ``pebs/screening/policies/``; :func:`load_policy` reads one
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import tomllib
@@ -421,16 +422,30 @@ def policy_dir():
     return files("pebs.screening").joinpath("policies")
 
 
+@functools.cache
 def shipped_policies() -> tuple[str, ...]:
-    """Names of the policies shipped with pebs."""
+    """Names of the policies shipped with pebs (read once per process)."""
     return shipped_names(policy_dir())
 
 
 def load_policy(name_or_path: str | Path) -> Policy:
     """A shipped policy by name (``"fr"``) or a policy file by path.
 
-    Raises :class:`PolicyError` for an unknown name (listing the shipped ones), an unreadable
-    file, or an invalid policy.
+    A shipped policy is read once per process (shipped files do not change; a :class:`Policy`
+    is immutable); a file is read at each call. Raises :class:`PolicyError` for an unknown name
+    (listing the shipped ones), an unreadable file, or an invalid policy.
+
+    >>> load_policy("fr") is load_policy("fr")
+    True
     """
+    if isinstance(name_or_path, str) and name_or_path in shipped_policies():
+        return _shipped_policy(name_or_path)
+    return _read_policy(name_or_path)
+
+
+def _read_policy(name_or_path: str | Path) -> Policy:
     text, source = read_named(name_or_path, policy_dir(), what="policy", error=PolicyError)
     return parse_policy(text, source)
+
+
+_shipped_policy = functools.cache(_read_policy)

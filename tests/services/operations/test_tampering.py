@@ -133,6 +133,12 @@ def copy_url(url: str, seeded: str, backend: str, request: pytest.FixtureRequest
                     f'INSERT INTO "{target}"."{table.name}" SELECT * FROM "{source}"."{table.name}"'
                 )
             )
+            if "id" in table.c:  # a row a tampering adds takes the next id, as in the seeded one
+                copied = f'"{target}"."{table.name}"'
+                connection.execute(text(
+                    f"SELECT setval(pg_get_serial_sequence('{copied}', 'id'), "
+                    f"coalesce(max(id), 0) + 1, false) FROM {copied}"
+                ))  # fmt: skip
     return url
 
 
@@ -304,9 +310,9 @@ def truncate_the_chain(connection: Connection) -> Expected:
     ).all()
     connection.execute(AuditEvent.__table__.delete().where(AuditEvent.id > last - 3))
     tables = {"participant": "participants", "death": "deaths", "visit": "visits",
-              "questionnaire_response": "questionnaire_responses"}  # fmt: skip
+              "questionnaire_response": "questionnaire_responses", "sample": "samples"}  # fmt: skip
     labels = {"participant": "participant", "death": "death", "visit": "visit",
-              "questionnaire_response": "questionnaire"}  # fmt: skip
+              "questionnaire_response": "questionnaire", "sample": "sample"}  # fmt: skip
     return Expected(tuple((tables[e.entity], f"{labels[e.entity]} {e.entity_id}") for e in removed))
 
 

@@ -143,6 +143,7 @@ def test_the_plan_keeps_the_workflow_s_order_and_shows_every_stage() -> None:
         assert {"assigned", "collected", "shipped", "received", "genotyped",
                 "abandoned"} <= stages, (seed, stages)  # fmt: skip
         assert any(kit.fails for kit in plan.kits)
+        assert any(k.replaces is not None and k.collect is None for k in plan.kits)  # due
         assert {kit.owner.arm for kit in plan.kits} == {"risk-based"}
         batch_days = {kit.genotype for kit in plan.kits if kit.genotype is not None}
         assert all((day - plan.epoch).days % 42 == 0 for day in batch_days)

@@ -31,17 +31,19 @@ from pebs.services.trial import (
     record_visit,
     risk_pending,
 )
-from pebs.services.trial.risk_completion import complete_risk_in
+from pebs.services.trial.risk_completion import complete_risk_in, complete_risks_in
 from pebs.store.models import (
     AuditEvent,
     GenotypeResult,
     LabBatch,
     Participant,
+    PlannedExam,
     RiskAssessment,
     RiskQuestionnaire,
     Sample,
     ScreeningPlan,
     Study,
+    Visit,
 )
 
 QUESTIONNAIRE = RiskFactors(n_biopsies=1, atypical_hyperplasia=False, age_at_menarche=11,
@@ -100,6 +102,15 @@ def _sample(session, participant_id: int, *, state="genotyped", collected_on=Non
 
 def _prs(trial, study_id: str, z: float) -> str | None:
     """An accepted genotype result stored as the laboratory import stores it, then her risk."""
+    participant_id = _genotype(trial, study_id, z)
+    with trial.sessions.begin() as session:
+        return complete_risk_in(session, participant_id=participant_id,
+                                actor=trial.actor("data_manager"), keys=trial.keys,
+                                at=trial.AT)  # fmt: skip
+
+
+def _genotype(trial, study_id: str, z: float) -> int:
+    """An accepted genotype result stored as the laboratory import stores it; her row id."""
     participant_id = _pid(trial, study_id)
     with trial.sessions.begin() as session:
         sample = _sample(session, participant_id)
@@ -114,10 +125,7 @@ def _prs(trial, study_id: str, z: float) -> str | None:
             call_rate=0.99, n_variants=313, n_matched=310, n_missing=3, n_imputed=3,
             recorded_at=trial.AT,
         ))  # fmt: skip
-        session.flush()
-        return complete_risk_in(session, participant_id=participant_id,
-                                actor=trial.actor("data_manager"), keys=trial.keys,
-                                at=trial.AT)  # fmt: skip
+    return participant_id
 
 
 def _assessments(trial, study_id: str) -> list[RiskAssessment]:
@@ -437,3 +445,159 @@ def test_a_density_without_the_identity_keys_is_refused(trial) -> None:
     with pytest.raises(InvalidInput) as refused:
         record_visit(trial.sessions, trial.staff, study_id, record, at=trial.AT)
     assert refused.value.field == "density"
+
+
+def _scenario(trial, name: str) -> str:
+    """A woman whose data has just been completed (or not) in one of these ways; her study ID.
+
+    Her last input is stored without completing her risk: the completion under test does it.
+    """
+    site = "FR-PA" if name == "first_in_france" else "IT-TO"
+    study_id = trial.allocated("standard" if name == "standard_arm" else "risk-based", site=site)
+    if name == "standard_arm":
+        _density(trial, study_id)
+        return study_id
+    if name == "lowered":
+        record_risk_assessment(trial.sessions, trial.staff, trial.keys, study_id,
+                               replace(QUESTIONNAIRE, density="c", prs_z=1.0),
+                               at=trial.AT)  # fmt: skip
+    low = name == "lowered"
+    unknown = RiskFactors(n_biopsies="unknown", atypical_hyperplasia="unknown",
+                          age_at_menarche="unknown", age_at_first_birth="unknown",
+                          n_relatives="unknown")  # fmt: skip
+    answers = {"lowered": LOW_QUESTIONNAIRE, "rejected": unknown}.get(name, QUESTIONNAIRE)
+    if site == "IT-TO":
+        _questionnaire(trial, study_id, answers)
+    else:  # a staff member of her own site records it
+        record_risk_questionnaire(trial.sessions, trial.actor("data_manager"), trial.keys,
+                                  study_id, answers, answered_on=trial.TODAY,
+                                  at=trial.AT)  # fmt: skip
+    if site == "IT-TO":
+        _density(trial, study_id, "a" if low else "c")
+    else:
+        record = VisitRecord(performed_date=trial.TODAY, modality="mammography",
+                             visit_type="screening", birads=1, density="c",
+                             density_reader="Dr Radiologist")  # fmt: skip
+        record_visit(trial.sessions, trial.actor("data_manager"), study_id, record,
+                     keys=trial.keys, at=trial.AT)  # fmt: skip
+    if name in ("unchanged", "raised"):
+        assert _prs(trial, study_id, 1.0) == "high"
+    if name != "no_prs":
+        _genotype(trial, study_id, {"raised": 2.5, "lowered": -2.0}.get(name, 1.0))
+    return study_id
+
+
+SCENARIOS = ("first", "first_in_france", "standard_arm", "no_prs", "unchanged", "raised",
+             "lowered", "rejected")  # fmt: skip
+"""Every decision :func:`complete_risk_in` makes: store a first or a new assessment (in two
+countries), nothing (another arm, an input missing, inputs unchanged), hold (lowered,
+rejected)."""
+
+_ID_KEYS = {"plan_id": "screening_plans", "risk_assessment_id": "risk_assessments",
+            "risk_assessment": "risk_assessments",
+            "superseded_plans": "screening_plans"}  # fmt: skip
+"""Keys of the audit values that hold row ids, and their tables."""
+_LINKS = {"risk_assessments": {}, "screening_plans": {"risk_assessment_id": "risk_assessments"},
+          "planned_exams": {"screening_plan_id": "screening_plans"},
+          "visits": {"planned_exam_id": "planned_exams"}}  # fmt: skip
+"""The tables compared, and their columns that hold row ids of another compared table."""
+_ENTITIES = {"risk_assessment": "risk_assessments", "screening_plan": "screening_plans"}
+
+
+def _her_rows(session, participant_id: int) -> dict[str, list]:
+    """Her rows of the compared tables and of the tables her inputs come from, by id."""
+    rows = {}
+    for model in (RiskAssessment, ScreeningPlan, RiskQuestionnaire, Visit):
+        rows[model.__tablename__] = list(session.scalars(
+            select(model).where(model.participant_id == participant_id).order_by(model.id)
+        ))  # fmt: skip
+    rows["genotype_results"] = list(session.scalars(
+        select(GenotypeResult).join(Sample).where(Sample.participant_id == participant_id)
+        .order_by(GenotypeResult.id)
+    ))  # fmt: skip
+    rows["planned_exams"] = list(session.scalars(
+        select(PlannedExam).join(ScreeningPlan)
+        .where(ScreeningPlan.participant_id == participant_id).order_by(PlannedExam.id)
+    ))  # fmt: skip
+    return rows
+
+
+def _stored(trial, study_id: str, after_event: int) -> dict:
+    """Everything stored for her, each row id replaced by its rank among her rows of its table
+    and her study ID by ``"her"``; with her audit events after event ``after_event``."""
+    with trial.sessions() as session:
+        participant = session.scalar(select(Participant).where(Participant.study_id == study_id))
+        rows = _her_rows(session, participant.id)
+        ranks = {(table, row.id): i for table, listed in rows.items()
+                 for i, row in enumerate(listed)}  # fmt: skip
+
+        def rank(table: str, row_id):
+            return None if row_id is None else ranks[(table, row_id)]
+
+        def columns(row, table: str) -> dict:
+            values = {c.key: getattr(row, c.key) for c in row.__table__.columns}
+            values |= {key: rank(target, values[key]) for key, target in _LINKS[table].items()}
+            values["id"] = rank(table, row.id)
+            values.pop("participant_id", None)
+            return values
+
+        def normal(value, key=None):
+            if isinstance(value, dict) and key == "sources":
+                return {table: rank(table + "s", row_id) for table, row_id in value.items()}
+            if isinstance(value, dict):
+                return {k: normal(v, k) for k, v in value.items()}
+            if key in _ID_KEYS and isinstance(value, list):
+                return [rank(_ID_KEYS[key], v) for v in value]
+            if key in _ID_KEYS:
+                return rank(_ID_KEYS[key], value)
+            return "her" if value == study_id else value
+
+        events = []
+        for event in session.scalars(select(AuditEvent).where(AuditEvent.id > after_event)
+                                     .order_by(AuditEvent.id)):  # fmt: skip
+            if event.entity_id != study_id and (event.new or {}).get("participant") != study_id:
+                continue
+            entity_id = ("her" if event.entity_id == study_id
+                         else rank(_ENTITIES[event.entity], int(event.entity_id)))  # fmt: skip
+            events.append((event.actor, event.action, event.entity, entity_id, event.reason,
+                           event.at, normal(event.old), normal(event.new)))  # fmt: skip
+        return {
+            "status": participant.status,
+            **{table: [columns(row, table) for row in rows[table]] for table in _LINKS},
+            "events": events,
+        }
+
+
+def test_the_batch_form_stores_what_the_single_form_stores(trial) -> None:
+    alone = {name: _scenario(trial, name) for name in SCENARIOS}
+    together = {name: _scenario(trial, name) for name in SCENARIOS}
+    manager = trial.actor("data_manager")
+    later = trial.AT + timedelta(hours=2)
+    start = trial.db.events()[-1].id
+    levels = {}
+    for name, study_id in alone.items():
+        with trial.sessions.begin() as session:
+            levels[name] = complete_risk_in(session, participant_id=_pid(trial, study_id),
+                                            actor=manager, keys=trial.keys, at=later)  # fmt: skip
+    middle = trial.db.events()[-1].id
+    ids = {name: _pid(trial, study_id) for name, study_id in together.items()}
+    with trial.sessions.begin() as session:
+        batch = complete_risks_in(session, participant_ids=list(ids.values()), actor=manager,
+                                  keys=trial.keys, at=later)  # fmt: skip
+    assert batch == {ids[name]: level for name, level in levels.items()}
+    # The decisions themselves, from the scenarios (not from either form's output).
+    assert levels == {"first": "high", "first_in_france": levels["first_in_france"],
+                      "standard_arm": None, "no_prs": None, "unchanged": None,
+                      "raised": levels["raised"], "lowered": None, "rejected": None}  # fmt: skip
+    assert levels["first_in_france"] in ("average", "high", "very_high")
+    assert levels["raised"] in ("high", "very_high")
+    for name in SCENARIOS:
+        single, batched = _stored(trial, alone[name], start), _stored(trial, together[name], middle)
+        assert batched == single, name
+        n_events = {"first": 2, "first_in_france": 2, "raised": 2, "lowered": 1, "rejected": 1}
+        assert len(single["events"]) == n_events.get(name, 0), name
+    raised = _stored(trial, together["raised"], middle)
+    plan_event = raised["events"][1][-1]
+    assert plan_event["superseded_plans"] == [0]  # her first plan, by rank
+    assert plan_event["removed_expected_visits"] > 0
+    assert trial.db.chain_ok()

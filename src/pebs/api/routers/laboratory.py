@@ -1,10 +1,10 @@
-"""The central laboratory: genotype batch uploads and their reports, conflicting results.
+"""The central laboratory: genotype batch uploads, their list and reports, conflicting results.
 
 A batch is a VCF (``.vcf`` or ``.vcf.gz``) whose sample names are kit IDs, uploaded as
-``multipart/form-data``; its body may be up to :data:`MAX_UPLOAD_BYTES` (this route only: the
-rest of the API keeps ``PEBS_MAX_BODY_BYTES``). A 10,000-sample batch of the 313 PRS313 variants
-is about 1 MB gzipped with GT only, and about 35 MB uncompressed with GT and DS. The report names
-kit IDs only. Conflicts are for the data manager.
+``multipart/form-data``; its body may be up to :data:`MAX_UPLOAD_BYTES` (this route and the
+upload page only: the rest of the site keeps ``PEBS_MAX_BODY_BYTES``). A 10,000-sample batch of
+the 313 PRS313 variants is about 1 MB gzipped with GT only, and about 35 MB uncompressed with GT
+and DS. The report names kit IDs only. Conflicts are for the data manager.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path as FilePath
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, Path, Response, UploadFile
+from fastapi import APIRouter, File, Form, Path, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from pebs.api.deps import CurrentActor
@@ -32,11 +32,14 @@ from pebs.services.field_rules import (
     STUDY_NAME_CHARS,
 )
 from pebs.services.laboratory import (
+    MAX_BATCHES_PER_PAGE,
+    BatchPage,
     BatchReport,
     ConflictResolved,
     GenotypeConflict,
     genotype_batch,
     import_genotype_batch,
+    list_batches,
     open_genotype_conflicts,
     resolve_genotype_conflict,
 )
@@ -130,6 +133,24 @@ def import_batch(
     if not report.stored:
         response.status_code = 200
     return BatchReportOut.of(report)
+
+
+@router.get("/batches", response_model=BatchPage, responses=error_responses(NotFound))
+def batches(
+    actor: CurrentActor,
+    sessions: SessionMakerDep,
+    study: Annotated[Text, Query(min_length=1, max_length=STUDY_NAME_CHARS,
+                                 examples=["mypebs-demo"])],
+    limit: Annotated[int, Query(ge=1, le=MAX_BATCHES_PER_PAGE)] = 50,
+    after: Annotated[
+        Text | None,
+        Query(min_length=1, max_length=LAB_BATCH_REFERENCE_CHARS,
+              description="The previous page's next_after (the reference of its last batch)"),
+    ] = None,
+):  # fmt: skip
+    """One page of the study's stored batches, latest import first, each with its file, SHA-256
+    and samples per outcome (its report: ``GET /lab/batches/{reference}``)."""
+    return list_batches(sessions, actor, study, limit=limit, after=after)
 
 
 @router.get("/batches/{reference}", response_model=BatchReportOut)

@@ -1,5 +1,6 @@
 """Saliva kits and shipments: a woman's kits, a kit by its ID, collection, abandonment,
-replacement, shipments and their receipt, a site's kit worklists and a box's manifest (CSV).
+replacement, shipments (listed, read) and their receipt, a site's kit worklists and a box's
+manifest (CSV).
 
 The laboratory reads kits, shipments and manifests and receives shipments; it never finds a
 participant (her kits are under ``/participants/{study_id}/kits``: 404 for it).
@@ -31,12 +32,14 @@ from pebs.services.field_rules import (
     STUDY_NAME_CHARS,
 )
 from pebs.services.samples import (
+    MAX_SHIPMENTS_PER_PAGE,
     KitAssigned,
     KitMoved,
     KitView,
     KitWorklists,
     ReceivedShipment,
     Recollection,
+    ShipmentPage,
     ShipmentView,
     Shipped,
     WomanKits,
@@ -44,6 +47,7 @@ from pebs.services.samples import (
     assign_kit,
     kit_manifest,
     kit_worklists,
+    list_shipments,
     receive_shipment,
     record_collection,
     request_recollection,
@@ -164,6 +168,30 @@ def recollection(kit_id: KitId, body: ReasonIn, actor: CurrentActor, sessions: S
 def ship(body: ShipmentIn, actor: CurrentActor, sessions: SessionMakerDep):
     """Put collected kits of a site in a new shipment (all or none)."""
     return ship_samples(sessions, actor, body.study, body.site, body.kit_ids, body.shipped_on)
+
+
+@router.get("/shipments", response_model=ShipmentPage, responses=error_responses(NotFound))
+def shipments(
+    actor: CurrentActor,
+    sessions: SessionMakerDep,
+    study: StudyName,
+    site: Annotated[
+        Text | None,
+        Query(min_length=1, max_length=SITE_CODE_CHARS, description="One site (default: every "
+              "site you see)", examples=["IT-TO"]),
+    ] = None,
+    open_only: Annotated[bool, Query(description="Only shipments not received yet")] = False,
+    limit: Annotated[int, Query(ge=1, le=MAX_SHIPMENTS_PER_PAGE)] = 50,
+    after: Annotated[
+        Text | None,
+        Query(min_length=1, max_length=SHIPMENT_REFERENCE_CHARS,
+              description="The previous page's next_after (the reference of its last shipment)"),
+    ] = None,
+):  # fmt: skip
+    """One page of the study's shipments of your sites, newest first (by the day each box left
+    its site), each with its number of kits."""
+    return list_shipments(sessions, actor, study, site, open_only=open_only, limit=limit,
+                          after=after)  # fmt: skip
 
 
 @router.get("/shipments/{reference}", response_model=ShipmentView)

@@ -6,8 +6,9 @@ one :class:`~.report.Outcome`:
 
 - a kit of the study that was shipped (or received): ``accepted`` (result stored, sample
   ``genotyped``, and her risk and plan computed if her data is now complete:
-  :func:`pebs.services.trial.risk_completion.complete_risk_in`) or ``failed_qc`` (result stored
-  as failed, sample ``recollection_requested``, a new kit assigned that replaces it);
+  :func:`pebs.services.trial.risk_completion.complete_risks_in`, a chunk of women at a time)
+  or ``failed_qc`` (result stored as failed, sample ``recollection_requested``, a new kit
+  assigned that replaces it);
 - a genotyped kit: ``unchanged`` when the same result is stored, else ``conflict`` (stored for
   the data manager, :mod:`.conflicts`; nothing overwritten);
 - a kit that failed in an earlier batch: ``unchanged`` for the same failed result, else
@@ -60,7 +61,7 @@ from pebs.services.laboratory.report import STORED_OUTCOMES, BatchReport, Outcom
 from pebs.services.samples.kit_assignment import assign_kit_in
 from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.transaction import instant, transaction
-from pebs.services.trial.risk_completion import complete_risk_in
+from pebs.services.trial.risk_completion import complete_risks_in
 from pebs.services.trial.study_rules import lab_rules_of, sample_rules_of, study_named
 from pebs.store.audit import append_event
 from pebs.store.models import GenotypeResult, LabBatch, Sample
@@ -211,13 +212,11 @@ def _import(
     for part in chunks(planned):
         _store(session, actor, kit_rules, scored, qc, part, batch_id, reference, when)
         clock.lap("store")
-        for item in part:
-            if item.outcome is Outcome.ACCEPTED:
-                level = complete_risk_in(
-                    session, participant_id=item.kit.participant_id, actor=actor, keys=keys,
-                    at=when,
-                )  # fmt: skip
-                n_completed += level is not None
+        levels = complete_risks_in(
+            session, actor=actor, keys=keys, at=when,
+            participant_ids=[i.kit.participant_id for i in part if i.outcome is Outcome.ACCEPTED],
+        )  # fmt: skip
+        n_completed += sum(level is not None for level in levels.values())
         session.flush()
         session.expunge_all()  # bounded memory: the next chunk reads what it needs again
         clock.lap("risk_and_plan")

@@ -22,6 +22,12 @@ from pebs.services.samples.kits import (
     request_recollection,
 )
 from pebs.services.samples.manifest import MANIFEST_COLUMNS, Manifest, kit_manifest
+from pebs.services.samples.shipment_list import (
+    MAX_SHIPMENTS_PER_PAGE,
+    ShipmentPage,
+    ShipmentRow,
+    list_shipments,
+)
 from pebs.services.samples.shipments import (
     ReceivedShipment,
     Shipped,
@@ -46,6 +52,7 @@ __all__ = [
     "KIT_ARM",
     "KIT_PATHWAY_STATES",
     "MANIFEST_COLUMNS",
+    "MAX_SHIPMENTS_PER_PAGE",
     "KitAssigned",
     "KitMoved",
     "KitView",
@@ -56,6 +63,8 @@ __all__ = [
     "ReceivedShipment",
     "Recollection",
     "ShipmentKit",
+    "ShipmentPage",
+    "ShipmentRow",
     "ShipmentView",
     "Shipped",
     "UnchangedKit",
@@ -67,6 +76,7 @@ __all__ = [
     "kit_at_randomisation",
     "kit_manifest",
     "kit_worklists",
+    "list_shipments",
     "receive_shipment",
     "record_collection",
     "request_recollection",

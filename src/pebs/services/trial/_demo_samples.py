@@ -20,9 +20,10 @@ on one timeline, so that each step sees what happened before it:
   sample failed a new kit (she gives saliva again one to four weeks later) and computes the risk
   and plan of each woman whose data is then complete.
 
-So that a small demo shows every kit state, a kit stops early where no kit would rest otherwise:
-the latest randomised woman's stays assigned, the latest collected one is not packed, the latest
-shipment is not received, the latest received kit waits for the next batch.
+So that a small demo shows every kit state and worklist, a kit stops early where no kit would rest
+otherwise: the latest randomised woman's stays assigned, the latest collected one is not packed,
+the latest shipment is not received, the latest received kit waits for the next batch, the
+latest kit replacing a failed one is not collected yet.
 
 The kit and laboratory use cases are imported where they are called: they import
 :mod:`pebs.services.trial` (its study rules), whose package imports this module.
@@ -191,14 +192,17 @@ class _Plan:
         if kit.receive is not None:
             kit.genotype = self.next_batch(kit.receive + timedelta(days=LAB_WAIT_DAYS))
 
-    def woman(self, e: Enrolled, *, skip: set[str], declined: bool, leaked: bool) -> None:
+    def woman(self, e: Enrolled, *, answers: bool, mammogram: bool, declined: bool,
+              leaked: bool) -> None:  # fmt: skip
+        """Her days; ``answers``/``mammogram``: whether she answers her questionnaire and has
+        her baseline mammogram (when due by ``today``)."""
         randomised = e.allocated_at.date()
-        questionnaire = self.days(randomised, QUESTIONNAIRE_DAYS)
-        mammogram = self.days(randomised, MAMMOGRAM_DAYS)
+        answered_on = self.days(randomised, QUESTIONNAIRE_DAYS)
+        screened_on = self.days(randomised, MAMMOGRAM_DAYS)
         birads = self.rng.choice((1, 1, 1, 2, 2))
         collect = self.days(randomised, COLLECTION_DAYS)
-        woman = _Woman(e, None if f"q:{e.study_id}" in skip else questionnaire,
-                       None if f"m:{e.study_id}" in skip else mammogram, birads)  # fmt: skip
+        woman = _Woman(e, answered_on if answers else None, screened_on if mammogram else None,
+                       birads)  # fmt: skip
         self.women.append(woman)
         kit = _Kit(e, e.kit_id, by_hand_on=None if e.kit_id else randomised)
         self.kits.append(kit)
@@ -247,20 +251,26 @@ class _Plan:
             kit.genotype = None
 
     def failures(self) -> None:
-        """Samples failing quality control (at least one), and the kits replacing them."""
+        """Samples failing quality control (at least one), and the kits replacing them: the
+        latest is not collected yet if all the others are."""
         genotyped = sorted((k for k in self.kits if k.genotype is not None),
                            key=lambda k: (k.genotype, k.owner.study_id))  # fmt: skip
         for kit in genotyped:
             kit.fails = self.rng.random() < FAIL_QC
         if genotyped and not any(k.fails for k in genotyped):
             genotyped[0].fails = True
+        replacements = []
         for kit in genotyped:
             if kit.fails and kit.genotype is not None:
                 new = _Kit(kit.owner, None, replaces=kit)
                 new.collect = self.days(kit.genotype, RECOLLECTION_DAYS)
                 self.flow(new)
                 kit.replaced_by = new
-                self.kits.append(new)
+                replacements.append(new)
+        if replacements and all(k.collect is not None for k in replacements):
+            latest = replacements[-1]
+            latest.collect = latest.ship = latest.receive = latest.genotype = None
+        self.kits += replacements
 
 
 def plan_kits(
@@ -273,12 +283,14 @@ def plan_kits(
     if not women:
         return plan
     plan.epoch = min(e.allocated_at.date() for e in women)
-    skip = {f"q:{s}" for s in _few(rng, women)} | {f"m:{s}" for s in _few(rng, women)}
-    others = [e for e in women if f"q:{e.study_id}" not in skip and f"m:{e.study_id}" not in skip]
+    no_answers, no_mammogram = _few(rng, women), _few(rng, women)
+    others = [e for e in women if e.study_id not in no_answers | no_mammogram]
     declined = _few(rng, others)
     leaked = _few(rng, [e for e in others if e.study_id not in declined])
     for e in women:
-        plan.woman(e, skip=skip, declined=e.study_id in declined, leaked=e.study_id in leaked)
+        plan.woman(e, answers=e.study_id not in no_answers,
+                   mammogram=e.study_id not in no_mammogram, declined=e.study_id in declined,
+                   leaked=e.study_id in leaked)  # fmt: skip
     plan.hold_stages()
     plan.failures()
     return plan

@@ -19,19 +19,25 @@ both go into the audit event. In the same transaction her plan is made under the
 policy (:func:`.screening_plan.store_plan`) and the pathway moves ``randomised_risk_based`` ->
 ``risk_assessed`` -> ``plan_given``. A later re-assessment records a new assessment and supersedes
 the plan without moving the pathway.
+
+:func:`evaluate_risks` and :func:`store_risks` do the same for many women at once (one model call
+per country, the rows written in bulk, each woman's audit events as for her alone);
+:func:`evaluate_risk` and :func:`store_risk` are them for one woman.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from pebs.risk.protocol import FiveYearModel
+from pebs.risk.inputs import RiskInputs
+from pebs.risk.protocol import FiveYearModel, FiveYearResult
 from pebs.risk.registry import UnknownModelError, five_year_model
 from pebs.screening import Woman, age_on
 from pebs.services.actor import Action, Actor, require
@@ -50,9 +56,14 @@ from pebs.services.trial._risk_factors import (
     model_inputs,
     platform_names,
 )
-from pebs.services.trial.screening_plan import DEFAULT_PLAN_YEARS, PlanCreated, store_plan
+from pebs.services.trial.screening_plan import (
+    DEFAULT_PLAN_YEARS,
+    PlanCreated,
+    PlanRequest,
+    store_plans,
+)
 from pebs.store.audit import append_event
-from pebs.store.models import RiskAssessment, Study
+from pebs.store.models import Participant, ParticipantIdentity, RiskAssessment, Study
 from pebs.trial import Event, State
 from pebs.trial.risk_inputs import RISK_INPUTS, RiskInputRules, is_lower, rules_from_json
 
@@ -63,13 +74,16 @@ __all__ = [
     "RiskEvaluation",
     "RiskFactors",
     "RiskRecorded",
+    "RiskToStore",
+    "RiskWanted",
     "check_answers",
     "evaluate_risk",
-    "latest_assessment",
+    "evaluate_risks",
     "latest_assessments",
     "record_risk_assessment",
     "risk_rules",
     "store_risk",
+    "store_risks",
 ]
 
 _ABSENT = 'not answered: give a value, or "unknown" if she does not know'
@@ -143,19 +157,23 @@ def _model(rules: RiskInputRules, country: str) -> FiveYearModel:
         ) from None
 
 
-def _assess(model: FiveYearModel, age: int, factors: RiskFactors) -> dict[str, Any]:
-    result = model.assess(model_inputs(factors, age))
-    if not result.is_valid[0]:
-        raise field_errors(model, result)
-    risk = float(result.risk_5y[0])
-    unknown = platform_names(model, result.unknown_inputs(0))
+def _outputs(model: FiveYearModel, result: FiveYearResult, i: int) -> dict[str, Any]:
+    """Woman ``i``'s outputs as stored (``result.is_valid[i]``)."""
+    risk = float(result.risk_5y[i])
+    unknown = platform_names(model, result.unknown_inputs(i))
     return {
-        "risk_5y": risk, "risk_5y_pct": risk * 100.0, "level": str(result.level[0]),
-        "rr_classical": _finite(result.rr_classical[0]), "rr_prs": _finite(result.rr_prs[0]),
-        "rr_density": _finite(result.rr_density[0]), "unknown_inputs": list(unknown),
+        "risk_5y": risk, "risk_5y_pct": risk * 100.0, "level": str(result.level[i]),
+        "rr_classical": _finite(result.rr_classical[i]), "rr_prs": _finite(result.rr_prs[i]),
+        "rr_density": _finite(result.rr_density[i]), "unknown_inputs": list(unknown),
         "missing_prs": "prs_z" in unknown, "missing_density": "density" in unknown,
         "country": result.country, "model": model.name,
     }  # fmt: skip
+
+
+def _stacked(inputs: Sequence[RiskInputs]) -> RiskInputs:
+    """Several women's model inputs (one woman each) as one set of arrays."""
+    return RiskInputs(**{field.name: [value for one in inputs for value in getattr(one, field.name)]
+                         for field in fields(RiskInputs)})  # fmt: skip
 
 
 def _lowering(study_id: str, previous: str | None, level: str, confirm: bool,
@@ -218,11 +236,6 @@ def latest_assessments(
     )  # fmt: skip
 
 
-def latest_assessment(session: Session, participant_id: int) -> RiskAssessment | None:
-    """Her latest risk assessment, if any."""
-    return latest_assessments(session, [participant_id]).get(participant_id)
-
-
 def evaluate_risk(
     session: Session, keys: IdentityKeys, subject: Subject, study: Study, factors: RiskFactors,
     *, day: date,
@@ -233,16 +246,100 @@ def evaluate_risk(
     the model (each named); :class:`Conflict` for a study model without her country's
     calibration.
     """
+    [evaluation] = evaluate_risks(session, keys, study, [RiskWanted(subject, factors, day)])
+    if isinstance(evaluation, InvalidFields | Conflict):
+        raise evaluation
+    return evaluation
+
+
+@dataclass(frozen=True)
+class RiskWanted:
+    """A woman whose assessment is wanted (:func:`evaluate_risks`)."""
+
+    subject: Subject
+    factors: RiskFactors
+    day: date
+    """The assessment date."""
+
+
+def evaluate_risks(
+    session: Session, keys: IdentityKeys, study: Study, wanted: Sequence[RiskWanted], *,
+    previous: Mapping[int, RiskAssessment] | None = None,
+) -> list[RiskEvaluation | InvalidFields | Conflict]:  # fmt: skip
+    """:func:`evaluate_risk` for several women of ``study``, one model call per country; in
+    ``wanted`` order, each her evaluation or the error that refuses it.
+
+    ``previous``: each woman's latest assessment by row id, when the caller has read them (a
+    woman absent from it has none); otherwise they are read here.
+    """
     rules = risk_rules(study)
-    provisional = check_answers(factors, rules)
-    model = _model(rules, subject.country.code)
-    born = birth_date(session, keys, subject.participant)
-    age = age_on(born, day)
-    outputs = {**_assess(model, age, factors), "provisional": provisional}
-    inputs = {**factors.answers(), "age": age, "assessed_on": day.isoformat(),
-              "country": subject.country.code}  # fmt: skip
-    previous = latest_assessment(session, subject.participant.id)
-    return RiskEvaluation(model, factors, inputs, outputs, provisional, previous, born, day)
+    owners = [one.subject.participant.id for one in wanted]
+    if previous is None:
+        previous = latest_assessments(session, owners)
+    births = _birth_dates(session, keys, [one.subject.participant for one in wanted])
+    outcomes: list[RiskEvaluation | InvalidFields | Conflict | None] = [None] * len(wanted)
+    models: dict[str, FiveYearModel | Conflict] = {}
+    ready: dict[str, list[tuple[int, int, bool, date]]] = {}
+    for i, one in enumerate(wanted):
+        country = one.subject.country.code
+        try:
+            provisional = check_answers(one.factors, rules)
+            if country not in models:
+                models[country] = _model_or_refusal(rules, country)
+            if isinstance(models[country], Conflict):
+                raise models[country]
+            born = births[one.subject.participant.id]
+            if isinstance(born, Conflict):
+                raise born
+        except (InvalidFields, Conflict) as error:
+            outcomes[i] = error
+            continue
+        ready.setdefault(country, []).append((i, age_on(born, one.day), provisional, born))
+    for country, group in ready.items():
+        model = models[country]
+        assert not isinstance(model, Conflict)  # refused above
+        result = model.assess(_stacked([model_inputs(wanted[i].factors, age)
+                                        for i, age, _, _ in group]))  # fmt: skip
+        for j, (i, age, provisional, born) in enumerate(group):
+            if not result.is_valid[j]:
+                outcomes[i] = field_errors(model, result, j)
+                continue
+            one = wanted[i]
+            inputs = {**one.factors.answers(), "age": age, "assessed_on": one.day.isoformat(),
+                      "country": country}  # fmt: skip
+            outputs = {**_outputs(model, result, j), "provisional": provisional}
+            outcomes[i] = RiskEvaluation(
+                model, one.factors, inputs, outputs, provisional,
+                previous.get(one.subject.participant.id), born, one.day,
+            )  # fmt: skip
+    done = [outcome for outcome in outcomes if outcome is not None]
+    assert len(done) == len(wanted)  # each woman evaluated or refused
+    return done
+
+
+def _birth_dates(
+    session: Session, keys: IdentityKeys, participants: Sequence[Participant]
+) -> dict[int, date | Conflict]:
+    """Each woman's date of birth (:func:`birth_date`) or why she has none, by row id; the
+    identity records read in one query."""
+    identities = list(session.scalars(select(ParticipantIdentity).where(
+        ParticipantIdentity.participant_id.in_([participant.id for participant in participants])
+    )))  # fmt: skip
+    births: dict[int, date | Conflict] = {}
+    for participant in participants:
+        try:
+            births[participant.id] = birth_date(session, keys, participant)  # read above
+        except Conflict as missing:
+            births[participant.id] = missing
+    del identities  # held until here: the session keeps only weak references to them
+    return births
+
+
+def _model_or_refusal(rules: RiskInputRules, country: str) -> FiveYearModel | Conflict:
+    try:
+        return _model(rules, country)
+    except Conflict as refusal:
+        return refusal
 
 
 def store_risk(
@@ -263,42 +360,88 @@ def store_risk(
     The caller holds her row lock and has decided about a lowered level (``audit`` adds its
     record, and any other facts, to the assessment's audit event).
     """
-    participant = subject.participant
-    model, outputs, level = evaluation.model, evaluation.outputs, evaluation.level
-    risk = outputs["risk_5y"]
-    previous = evaluation.previous
-    row = RiskAssessment(
-        participant_id=participant.id, model_name=model.id, model_version=model.version,
-        inputs=evaluation.inputs, outputs=outputs, level=level, assessed_at=at,
-        assessed_by_id=actor.user_id,
-    )  # fmt: skip
-    session.add(row)
+    stored = RiskToStore(subject, evaluation, last_screen, audit)
+    [recorded] = store_risks(session, actor, study, [stored], plan_years=plan_years, at=at,
+                             reason=reason)  # fmt: skip
+    return recorded
+
+
+@dataclass(frozen=True)
+class RiskToStore:
+    """An evaluated assessment to store (:func:`store_risks`)."""
+
+    subject: Subject
+    evaluation: RiskEvaluation
+    last_screen: date | None
+    """Her latest mammogram, if any (the plan counts from it)."""
+    audit: Mapping[str, Any] | None = None
+    """Added to the assessment's audit event."""
+
+
+def store_risks(
+    session: Session, actor: Actor, study: Study, stored: Sequence[RiskToStore], *,
+    plan_years: float, at: datetime, reason: str,
+) -> list[RiskRecorded]:  # fmt: skip
+    """:func:`store_risk` for several women of ``study`` (a few hundred at most), the rows in
+    bulk; each woman's audit events as :func:`store_risk` writes them, in ``stored`` order."""
+    if not stored:
+        return []
+    ids = session.scalars(
+        insert(RiskAssessment).returning(RiskAssessment.id, sort_by_parameter_order=True),
+        [{"participant_id": one.subject.participant.id, "model_name": one.evaluation.model.id,
+          "model_version": one.evaluation.model.version, "inputs": one.evaluation.inputs,
+          "outputs": one.evaluation.outputs, "level": one.evaluation.level, "assessed_at": at,
+          "assessed_by_id": actor.user_id} for one in stored],
+    ).all()  # fmt: skip
+    old_states = []
+    for one in stored:
+        old_states.append(one.subject.participant.status)
+        if one.subject.state is State.RANDOMISED_RISK_BASED:
+            one.subject.apply(Event.RISK_ASSESSED)
+    plans = store_plans(session, actor, study, [
+        PlanRequest(one.subject, _woman(one), one.evaluation.day, row_id)
+        for one, row_id in zip(stored, ids, strict=True)
+    ], years=plan_years, at=at)  # fmt: skip
+    for one in stored:
+        if one.subject.state is State.RISK_ASSESSED:
+            one.subject.apply(Event.PLAN_GIVEN)
     session.flush()
-    old_state = participant.status
-    if subject.state is State.RANDOMISED_RISK_BASED:
-        subject.apply(Event.RISK_ASSESSED)
+    recorded = []
+    for one, row_id, old_state, (plan, plan_audit) in zip(stored, ids, old_states, plans,
+                                                           strict=True):  # fmt: skip
+        recorded.append(_audited(session, actor, one, row_id, old_state, plan, plan_audit, at,
+                                 reason))  # fmt: skip
+    return recorded
+
+
+def _woman(stored: RiskToStore) -> Woman:
+    """Her as the planner takes her, at the evaluated level."""
+    evaluation = stored.evaluation
     density = evaluation.factors.density
-    woman = Woman(
-        evaluation.born, arm="risk-based", level=level, risk_5y=risk,
-        density=density if density in DENSITIES else None, last_screen=last_screen,
+    return Woman(
+        evaluation.born, arm="risk-based", level=evaluation.level,
+        risk_5y=evaluation.outputs["risk_5y"], density=density if density in DENSITIES else None,
+        last_screen=stored.last_screen,
     )  # fmt: skip
-    plan, plan_audit = store_plan(
-        session, actor, subject, study, woman, start=evaluation.day, years=plan_years,
-        risk_assessment_id=row.id, at=at,
-    )  # fmt: skip
-    if subject.state is State.RISK_ASSESSED:
-        subject.apply(Event.PLAN_GIVEN)
-    new_state = participant.status
-    session.flush()
+
+
+def _audited(
+    session: Session, actor: Actor, stored: RiskToStore, row_id: int, old_state: str,
+    plan: PlanCreated, plan_audit: dict, at: datetime, reason: str,
+) -> RiskRecorded:  # fmt: skip
+    """Her assessment's and plan's audit events; what was recorded."""
+    participant, evaluation = stored.subject.participant, stored.evaluation
+    model, outputs, level = evaluation.model, evaluation.outputs, evaluation.level
+    previous, new_state = evaluation.previous, participant.status
     append_event(
         session, actor=actor.username, action="assess", entity="risk_assessment",
-        entity_id=row.id, reason=reason,
+        entity_id=row_id, reason=reason,
         old=None if previous is None else {"level": previous.level,
                                            "risk_assessment": previous.id},
         new={"participant": participant.study_id, "model": model.id,
-             "model_version": model.version, "inputs": row.inputs, "outputs": outputs,
+             "model_version": model.version, "inputs": evaluation.inputs, "outputs": outputs,
              "level": level, "provisional": evaluation.provisional,
-             "unknown_inputs": outputs["unknown_inputs"], **(audit or {})},
+             "unknown_inputs": outputs["unknown_inputs"], **(stored.audit or {})},
         at=at,
     )  # fmt: skip
     append_event(
@@ -307,10 +450,10 @@ def store_risk(
         old={"status": old_state}, new={**plan_audit, "status": new_state}, at=at,
     )  # fmt: skip
     return RiskRecorded(
-        participant.study_id, row.id, model.id, model.version, risk, outputs["risk_5y_pct"],
-        level, outputs["rr_classical"], outputs["rr_prs"], outputs["rr_density"],
-        tuple(outputs["unknown_inputs"]), evaluation.provisional, evaluation.previous_level,
-        replace(plan, pathway_state=new_state), new_state,
+        participant.study_id, row_id, model.id, model.version, outputs["risk_5y"],
+        outputs["risk_5y_pct"], level, outputs["rr_classical"], outputs["rr_prs"],
+        outputs["rr_density"], tuple(outputs["unknown_inputs"]), evaluation.provisional,
+        evaluation.previous_level, replace(plan, pathway_state=new_state), new_state,
     )  # fmt: skip
 
 

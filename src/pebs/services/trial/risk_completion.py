@@ -4,12 +4,13 @@ A woman of the risk-based arm gives her inputs at different times: the risk ques
 (:class:`~pebs.store.models.RiskQuestionnaire`, the latest counts), the breast density read on her
 baseline mammogram (the first performed screening visit with a density) and the polygenic score
 of her saliva sample (her latest *accepted* :class:`~pebs.store.models.GenotypeResult`). Whoever
-stores an input calls :func:`complete_risk_in` in the same transaction; when the study's
-``[risk_assessment]`` rules find nothing missing, her assessment is computed and stored, and her
-plan given, by the same functions as a clinician's assessment
-(:func:`.risk_assessment.evaluate_risk`, :func:`.risk_assessment.store_risk`). Without the PRS the
-assessment is provisional when the study allows it; the PRS, when it arrives, gives the final
-one.
+stores an input calls :func:`complete_risk_in` in the same transaction (a laboratory batch calls
+:func:`complete_risks_in` for many women at once: the same code, her inputs read and her rows
+written in bulk); when the study's ``[risk_assessment]`` rules find nothing missing, her
+assessment is computed and stored, and her plan given, by the same functions as a clinician's
+assessment (:func:`.risk_assessment.evaluate_risks`, :func:`.risk_assessment.store_risks`).
+Without the PRS the assessment is provisional when the study allows it; the PRS, when it
+arrives, gives the final one.
 
 An assessment is computed when she has none yet or when an input differs from those of her latest
 assessment; never twice for the same inputs. An automatic assessment is never allowed to lower
@@ -20,7 +21,7 @@ assessment by hand. Inputs the model rejects are held the same way.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -38,10 +39,12 @@ from pebs.services.trial._risk_factors import QUESTIONNAIRE_INPUTS, RiskFactors
 from pebs.services.trial.risk_assessment import (
     RISK_ARM_STATES,
     RiskEvaluation,
-    evaluate_risk,
-    latest_assessment,
+    RiskToStore,
+    RiskWanted,
+    evaluate_risks,
+    latest_assessments,
     risk_rules,
-    store_risk,
+    store_risks,
 )
 from pebs.services.trial.screening_plan import DEFAULT_PLAN_YEARS
 from pebs.store.audit import append_event
@@ -54,6 +57,7 @@ from pebs.store.models import (
     RiskQuestionnaire,
     Sample,
     Site,
+    Study,
     Visit,
 )
 from pebs.trial.risk_inputs import RISK_INPUTS, RiskInputRules
@@ -64,6 +68,7 @@ __all__ = [
     "MISSING_KINDS",
     "RiskInputsFound",
     "complete_risk_in",
+    "complete_risks_in",
     "inputs_for",
     "inputs_of",
     "pending_holds",
@@ -185,39 +190,66 @@ def pending_holds(session: Session, participants: Mapping[int, str]) -> dict[int
             if hold.id > assessed.get(owners[study_id], 0)}  # fmt: skip
 
 
-def _last_screen(session: Session, participant_id: int, day: date) -> date | None:
-    """Her latest screening mammogram on or before ``day`` (the plan counts from it)."""
-    return session.scalar(
-        select(Visit.performed_date).where(
-            Visit.participant_id == participant_id, Visit.visit_type == "screening",
-            Visit.modality.in_(DENSITY_MODALITIES), Visit.performed_date <= day,
-        ).order_by(Visit.performed_date.desc()).limit(1)
-    )  # fmt: skip
+def _last_screens(session: Session, days: Mapping[int, date]) -> dict[int, date]:
+    """Each woman's latest screening mammogram on or before her day (``days``: row id -> day;
+    her plan counts from it); women without one are absent."""
+    latest: dict[int, date] = {}
+    if not days:
+        return latest
+    for owner, performed in session.execute(
+        select(Visit.participant_id, Visit.performed_date).where(
+            Visit.participant_id.in_(list(days)), Visit.visit_type == "screening",
+            Visit.modality.in_(DENSITY_MODALITIES), Visit.performed_date.is_not(None),
+        )
+    ):  # fmt: skip
+        if performed <= days[owner] and performed > latest.get(owner, date.min):
+            latest[owner] = performed
+    return latest
 
 
-def _subject(session: Session, participant_id: int) -> Subject:
-    participant = session.get(Participant, participant_id)
-    if participant is None:
-        raise Conflict(f"no participant with row id {participant_id}")
-    site = session.get(Site, participant.site_id)
-    assert site is not None  # a foreign key
-    country = session.get(Country, site.country_id)
-    assert country is not None  # a foreign key
-    return Subject(participant, site, country)
+def _subjects(session: Session, participant_ids: Sequence[int]) -> dict[int, Subject]:
+    """The women with their site and country, in one query (:class:`Conflict` for a row id
+    without a participant)."""
+    subjects = {
+        participant.id: Subject(participant, site, country)
+        for participant, site, country in session.execute(
+            select(Participant, Site, Country)
+            .join(Site, Site.id == Participant.site_id)
+            .join(Country, Country.id == Site.country_id)
+            .where(Participant.id.in_(participant_ids))
+        )
+    }  # fmt: skip
+    for participant_id in participant_ids:
+        if participant_id not in subjects:
+            raise Conflict(f"no participant with row id {participant_id}")
+    return subjects
 
 
-def _hold(
-    session: Session, actor: Actor, subject: Subject, why: str, new: dict[str, Any],
-    at: datetime,
-) -> None:  # fmt: skip
-    participant = subject.participant
-    waiting = pending_holds(session, {participant.id: participant.study_id}).get(participant.id)
-    if waiting is not None and waiting.new == new:
-        return  # already waiting for a clinician with these inputs
-    append_event(
-        session, actor=actor.username, action=HOLD_ACTION, entity="participant",
-        entity_id=participant.study_id, reason=why, new=new, at=at,
-    )  # fmt: skip
+@dataclass(frozen=True)
+class _Held:
+    """An automatic assessment not stored: why, and the audit values."""
+
+    subject: Subject
+    why: str
+    new: dict[str, Any]
+
+
+def _hold(session: Session, actor: Actor, held: Sequence[_Held], at: datetime) -> None:
+    """A ``hold_risk`` event on each woman, unless she already waits with the same values."""
+    if not held:
+        return
+    waiting = pending_holds(
+        session, {one.subject.participant.id: one.subject.participant.study_id for one in held}
+    )
+    for one in held:
+        participant = one.subject.participant
+        hold = waiting.get(participant.id)
+        if hold is not None and hold.new == one.new:
+            continue  # already waiting for a clinician with these inputs
+        append_event(
+            session, actor=actor.username, action=HOLD_ACTION, entity="participant",
+            entity_id=participant.study_id, reason=one.why, new=one.new, at=at,
+        )  # fmt: skip
 
 
 def complete_risk_in(
@@ -232,40 +264,99 @@ def complete_risk_in(
     assessment's actor is ``actor`` (whose action completed her data); ``keys`` decrypt her date
     of birth (her age on the assessment date, ``at`` in her country).
     """
+    levels = complete_risks_in(
+        session, participant_ids=[participant_id], actor=actor, keys=keys, at=at
+    )
+    return levels[participant_id]
+
+
+def complete_risks_in(
+    session: Session, *, participant_ids: Iterable[int], actor: Actor, keys: IdentityKeys,
+    at: datetime,
+) -> dict[int, str | None]:  # fmt: skip
+    """:func:`complete_risk_in` for several women at once: each woman's level by row id
+    (``None`` when nothing was stored for her).
+
+    Her inputs and latest assessments are read for a few hundred women at a time in a few
+    queries, the model is called once per study and country, and the assessments and plans
+    are stored in bulk; each woman gets the rows and audit events that :func:`complete_risk_in`
+    gives her alone.
+    """
     when = instant(at)
-    subject = _subject(session, participant_id)
-    if subject.state not in RISK_ARM_STATES:
-        return None
-    study = subject.study(session)
-    rules = risk_rules(study)
-    found = inputs_of(session, participant_id)
-    if found.missing(rules):
-        return None
-    factors = found.factors()
-    latest = latest_assessment(session, participant_id)
-    if latest is not None and not _changed(found, factors, latest):
-        return None
-    day = local_date(when, subject.country.time_zone)
-    held = {"inputs": factors.answers(), "sources": found.sources()}
-    try:
-        evaluation = evaluate_risk(session, keys, subject, study, factors, day=day)
-    except (InvalidFields, Conflict) as error:
-        why = f"automatic risk assessment not possible: {error}"
-        _hold(session, actor, subject, why, {**held, "held": "rejected"}, when)
-        return None
-    if evaluation.lowers:
-        _hold(session, actor, subject, _lowering_reason(evaluation),
-              {**held, "held": "lowered", "level": evaluation.level,
-               "previous_level": evaluation.previous_level,
-               "risk_5y": evaluation.outputs["risk_5y"]}, when)  # fmt: skip
-        return None
-    recorded = store_risk(
-        session, actor, subject, study, evaluation,
-        last_screen=_last_screen(session, participant_id, day), plan_years=DEFAULT_PLAN_YEARS,
-        at=when, reason="automatic risk assessment: her data is complete",
-        audit={"automatic": True, "sources": held["sources"]},
+    wanted = list(dict.fromkeys(participant_ids))
+    levels: dict[int, str | None] = dict.fromkeys(wanted)
+    for start in range(0, len(wanted), _CHUNK):
+        levels.update(_complete(session, wanted[start : start + _CHUNK], actor, keys, when))
+    return levels
+
+
+_CHUNK = 500
+"""Women completed together (their row ids are bound parameters of each query)."""
+
+
+def _complete(
+    session: Session, participant_ids: Sequence[int], actor: Actor, keys: IdentityKeys,
+    when: datetime,
+) -> dict[int, str]:  # fmt: skip
+    """:func:`complete_risks_in` for a few hundred women: the levels stored, by row id."""
+    subjects = _subjects(session, participant_ids)
+    in_arm = [pid for pid in participant_ids if subjects[pid].state in RISK_ARM_STATES]
+    found = inputs_for(session, in_arm)
+    latest = latest_assessments(session, in_arm)
+    studies: dict[int, list[Subject]] = {}
+    for pid in in_arm:
+        studies.setdefault(subjects[pid].country.study_id, []).append(subjects[pid])
+    levels: dict[int, str] = {}
+    for women in studies.values():
+        study = women[0].study(session)
+        rules = risk_rules(study)
+        due = []
+        for subject in women:
+            her, previous = found[subject.participant.id], latest.get(subject.participant.id)
+            factors = her.factors()
+            if her.missing(rules) or (previous is not None
+                                      and not _changed(her, factors, previous)):  # fmt: skip
+                continue
+            due.append(RiskWanted(subject, factors, local_date(when, subject.country.time_zone)))
+        evaluations = evaluate_risks(session, keys, study, due, previous=latest)
+        levels |= _store_or_hold(session, actor, study, due, evaluations, found, when)
+    return levels
+
+
+def _store_or_hold(
+    session: Session, actor: Actor, study: Study, due: Sequence[RiskWanted],
+    evaluations: Sequence[RiskEvaluation | InvalidFields | Conflict],
+    found: Mapping[int, RiskInputsFound], when: datetime,
+) -> dict[int, str]:  # fmt: skip
+    """Store each evaluation, or hold it (refused, or lowering her level); the levels stored."""
+    held, stored = [], []
+    for one, evaluation in zip(due, evaluations, strict=True):
+        sources = found[one.subject.participant.id].sources()
+        values = {"inputs": one.factors.answers(), "sources": sources}
+        if isinstance(evaluation, InvalidFields | Conflict):
+            why = f"automatic risk assessment not possible: {evaluation}"
+            held.append(_Held(one.subject, why, {**values, "held": "rejected"}))
+        elif evaluation.lowers:
+            held.append(_Held(
+                one.subject, _lowering_reason(evaluation),
+                {**values, "held": "lowered", "level": evaluation.level,
+                 "previous_level": evaluation.previous_level,
+                 "risk_5y": evaluation.outputs["risk_5y"]},
+            ))  # fmt: skip
+        else:
+            audit = {"automatic": True, "sources": sources}
+            stored.append(RiskToStore(one.subject, evaluation, None, audit))
+    _hold(session, actor, held, when)
+    screens = _last_screens(session, {one.subject.participant.id: one.evaluation.day
+                                      for one in stored})  # fmt: skip
+    recorded = store_risks(
+        session, actor, study,
+        [replace(one, last_screen=screens.get(one.subject.participant.id)) for one in stored],
+        plan_years=DEFAULT_PLAN_YEARS, at=when,
+        reason="automatic risk assessment: her data is complete",
     )  # fmt: skip
-    return recorded.level
+    return {one.subject.participant.id: risk.level
+            for one, risk in zip(stored, recorded, strict=True)}  # fmt: skip
 
 
 def _lowering_reason(evaluation: RiskEvaluation) -> str:

@@ -14,16 +14,19 @@ Pathway: the standard arm starts follow-up with its plan (``randomised_standard`
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.screening import (
     DEFAULT_PLAN_YEARS,
     Plan,
     PlanError,
+    Policy,
     PolicyError,
     Woman,
     load_policy,
@@ -51,9 +54,11 @@ from pebs.trial.study import COUNTRY_POLICY
 __all__ = [
     "DEFAULT_PLAN_YEARS",
     "PlanCreated",
+    "PlanRequest",
     "PlannedExamView",
     "create_screening_plan",
     "store_plan",
+    "store_plans",
 ]
 # DEFAULT_PLAN_YEARS (from the planner): the plan length of the API, the pages and the CLI.
 
@@ -86,15 +91,28 @@ def policy_name(session: Session, study: Study, subject: Subject, arm: str) -> s
     return subject.country.standard_policy if name == COUNTRY_POLICY else name
 
 
-def _plan(policy: str, woman: Woman, start: date, years: float) -> Plan:
+def _policy(name: str) -> Policy:
     try:
-        loaded = load_policy(policy)
+        return load_policy(name)
     except PolicyError as error:
-        raise Conflict(f"the study's policy {policy!r} cannot be used: {error}") from None
+        raise Conflict(f"the study's policy {name!r} cannot be used: {error}") from None
+
+
+def _plan(loaded: Policy, woman: Woman, start: date, years: float) -> Plan:
     try:
         return plan(loaded, woman, start, years=None if loaded.study else years)
     except PlanError as error:
         raise InvalidInput(str(error)) from None
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    """A woman to plan (:func:`store_plans`)."""
+
+    subject: Subject
+    woman: Woman
+    start: date
+    risk_assessment_id: int | None
 
 
 def store_plan(
@@ -114,71 +132,89 @@ def store_plan(
     Returns the result and the audit values (the caller writes the event, after any state
     change, as the last write of its transaction).
     """
-    participant = subject.participant
-    policy = policy_name(session, study, subject, woman.arm)
-    result = _plan(policy, woman, start, years)
-    superseded = (
-        session.execute(
-            update(ScreeningPlan)
-            .where(
-                ScreeningPlan.participant_id == participant.id,
-                ScreeningPlan.superseded_at.is_(None),
-            )
-            .values(superseded_at=at)
-            .returning(ScreeningPlan.id)
-            .execution_options(synchronize_session=False)
-        )
-        .scalars()
-        .all()
-    )
-    n_removed = 0
-    if superseded:
-        old_exams = select(PlannedExam.id).where(PlannedExam.screening_plan_id.in_(superseded))
-        n_removed = session.execute(
+    request = PlanRequest(subject, woman, start, risk_assessment_id)
+    [stored] = store_plans(session, actor, study, [request], years=years, at=at)
+    return stored
+
+
+def store_plans(
+    session: Session, actor: Actor, study: Study, requests: Sequence[PlanRequest], *,
+    years: float, at: datetime,
+) -> list[tuple[PlanCreated, dict]]:  # fmt: skip
+    """:func:`store_plan` for several women of ``study`` at once, a few statements in all (at
+    most a few hundred women: their ids are bound parameters); in ``requests`` order."""
+    if not requests:
+        return []
+    policies: dict[tuple[str, str], Policy] = {}
+    results = []
+    for request in requests:
+        key = (request.woman.arm, request.subject.country.code)
+        if key not in policies:
+            name = policy_name(session, study, request.subject, request.woman.arm)
+            policies[key] = _policy(name)
+        results.append(_plan(policies[key], request.woman, request.start, years))
+    owners = [request.subject.participant.id for request in requests]
+    superseded: dict[int, list[int]] = {owner: [] for owner in owners}
+    for plan_id, owner in sorted(session.execute(
+        update(ScreeningPlan)
+        .where(ScreeningPlan.participant_id.in_(owners), ScreeningPlan.superseded_at.is_(None))
+        .values(superseded_at=at)
+        .returning(ScreeningPlan.id, ScreeningPlan.participant_id)
+        .execution_options(synchronize_session=False)
+    )):  # fmt: skip
+        superseded[owner].append(plan_id)
+    removed: Counter[int] = Counter()
+    old_plans = [plan_id for ids in superseded.values() for plan_id in ids]
+    if old_plans:
+        old_exams = select(PlannedExam.id).where(PlannedExam.screening_plan_id.in_(old_plans))
+        removed.update(session.scalars(
             delete(Visit)
             .where(Visit.planned_exam_id.in_(old_exams), Visit.performed_date.is_(None))
+            .returning(Visit.participant_id)
             .execution_options(synchronize_session=False)
-        ).rowcount
-    row = ScreeningPlan(
-        participant_id=participant.id, risk_assessment_id=risk_assessment_id, arm=woman.arm,
-        policy=result.policy, start_date=result.start, end_date=result.end,
-        notes=list(result.notes), created_at=at, created_by_id=actor.user_id,
-        exams=[
-            PlannedExam(due_date=e.due, window_start=e.window_start, window_end=e.window_end,
-                        modality=e.modality, reason=e.reason, rule=e.rule)
-            for e in result.exams
-        ],
-    )  # fmt: skip
-    session.add(row)
-    session.flush()
-    session.add_all(
-        Visit(
-            participant_id=participant.id,
-            planned_exam_id=exam.id,
-            visit_type="end_of_study" if exam.rule == "end-of-study" else "screening",
-            modality=exam.modality,
-            due_date=exam.due_date,
-            window_start=exam.window_start,
-            window_end=exam.window_end,
-        )
-        for exam in row.exams
-    )
-    exams = tuple(
-        PlannedExamView(e.due, e.window_start, e.window_end, e.modality, e.reason)
-        for e in result.exams
-    )
-    created = PlanCreated(
-        participant.study_id, row.id, woman.arm, result.policy, result.start, result.end,
-        exams, result.notes, participant.status,
-    )  # fmt: skip
-    audit = {
-        "participant": participant.study_id, "plan_id": row.id, "arm": woman.arm,
-        "risk_assessment_id": risk_assessment_id,
-        "policy": result.policy, "start": result.start, "end": result.end,
-        "n_exams": len(exams), "superseded_plans": list(superseded),
-        "removed_expected_visits": n_removed,
-    }  # fmt: skip
-    return created, audit
+        ))  # fmt: skip
+    plan_ids = session.scalars(
+        insert(ScreeningPlan).returning(ScreeningPlan.id, sort_by_parameter_order=True),
+        [{"participant_id": owner, "risk_assessment_id": request.risk_assessment_id,
+          "arm": request.woman.arm, "policy": result.policy, "start_date": result.start,
+          "end_date": result.end, "notes": list(result.notes), "created_at": at,
+          "created_by_id": actor.user_id}
+         for owner, request, result in zip(owners, requests, results, strict=True)],
+    ).all()  # fmt: skip
+    exams = [(owner, plan_id, exam) for owner, plan_id, result
+             in zip(owners, plan_ids, results, strict=True) for exam in result.exams]  # fmt: skip
+    if exams:
+        exam_ids = session.scalars(
+            insert(PlannedExam).returning(PlannedExam.id, sort_by_parameter_order=True),
+            [{"screening_plan_id": plan_id, "due_date": e.due, "window_start": e.window_start,
+              "window_end": e.window_end, "modality": e.modality, "reason": e.reason,
+              "rule": e.rule} for _, plan_id, e in exams],
+        ).all()  # fmt: skip
+        session.execute(insert(Visit), [
+            {"participant_id": owner, "planned_exam_id": exam_id,
+             "visit_type": "end_of_study" if e.rule == "end-of-study" else "screening",
+             "modality": e.modality, "due_date": e.due, "window_start": e.window_start,
+             "window_end": e.window_end}
+            for exam_id, (owner, _, e) in zip(exam_ids, exams, strict=True)
+        ])  # fmt: skip
+    stored = []
+    for owner, plan_id, request, result in zip(owners, plan_ids, requests, results, strict=True):
+        participant = request.subject.participant
+        views = tuple(PlannedExamView(e.due, e.window_start, e.window_end, e.modality, e.reason)
+                      for e in result.exams)  # fmt: skip
+        created = PlanCreated(
+            participant.study_id, plan_id, request.woman.arm, result.policy, result.start,
+            result.end, views, result.notes, participant.status,
+        )  # fmt: skip
+        audit = {
+            "participant": participant.study_id, "plan_id": plan_id, "arm": request.woman.arm,
+            "risk_assessment_id": request.risk_assessment_id,
+            "policy": result.policy, "start": result.start, "end": result.end,
+            "n_exams": len(views), "superseded_plans": superseded[owner],
+            "removed_expected_visits": removed[owner],
+        }  # fmt: skip
+        stored.append((created, audit))
+    return stored
 
 
 def _density(stored: object) -> str | None:

@@ -1,14 +1,16 @@
-"""Pages of the central laboratory and the data manager: receive a shipment, upload a genotype
-batch (or check it with a dry run) and read its report, resolve conflicting results.
+"""Pages of the central laboratory and the data manager: the shipments not received yet and the
+receipt of one, the stored genotype batches and the upload of a new one (or a dry run) and its
+report, resolve conflicting results.
 
 The laboratory sees kit IDs and shipments only: the services it calls never give a participant,
 her identity or her arm (:mod:`pebs.services.samples.views`, :mod:`pebs.services.laboratory`),
 and these pages show nothing else. Conflicts, which name her study ID, are the data manager's
 (:data:`~pebs.services.actor.Action.RESOLVE_GENOTYPES`).
 
-A batch is uploaded as ``multipart/form-data`` and is subject to the site's body limit
-(``PEBS_MAX_BODY_BYTES``); larger files go through the API's upload route or ``pebs lab
-import``.
+A batch is uploaded as ``multipart/form-data`` to :data:`~pebs.http.paths.BATCH_UPLOAD_PAGE`,
+whose body may be as large as the API upload's (the limits are set in
+:func:`pebs.api.create_app`); every other page keeps ``PEBS_MAX_BODY_BYTES``. The study of the
+lists and of an upload is chosen among :func:`~pebs.services.laboratory.laboratory_studies`.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from pebs.http.deps import KeysDep, SessionMakerDep
+from pebs.http.paths import BATCH_UPLOAD_PAGE
 from pebs.services.actor import Action, require
 from pebs.services.errors import Conflict, InvalidInput, NotFound
 from pebs.services.field_rules import (
@@ -39,10 +42,12 @@ from pebs.services.laboratory import (
     Outcome,
     genotype_batch,
     import_genotype_batch,
+    laboratory_studies,
+    list_batches,
     open_genotype_conflicts,
     resolve_genotype_conflict,
 )
-from pebs.services.samples import receive_shipment, shipment_by_reference
+from pebs.services.samples import list_shipments, receive_shipment, shipment_by_reference
 from pebs.web.forms import FieldError, FormReader, place_refusal, refusal_text
 from pebs.web.rendering import catalogue_for, render
 from pebs.web.viewer import PostedForm, PostedUpload, Viewer, ViewerDep
@@ -54,6 +59,10 @@ router = APIRouter(include_in_schema=False)
 BatchReference = Annotated[str, Path(min_length=1, max_length=LAB_BATCH_REFERENCE_CHARS)]
 ShipmentReference = Annotated[str, Path(min_length=1, max_length=SHIPMENT_REFERENCE_CHARS)]
 KitId = Annotated[str, Path(min_length=1, max_length=KIT_ID_CHARS)]
+StudyQuery = Annotated[str | None, Query(max_length=STUDY_NAME_CHARS)]
+
+PER_PAGE = 25
+"""Shipments, or batches, per page."""
 
 _UPLOAD_FIELDS = ("study", "file", "file_name", "dry_run")
 _RESOLUTION_FIELDS = ("keep", "reason")
@@ -65,28 +74,45 @@ def _see(path: str, done: str) -> RedirectResponse:
     return RedirectResponse(f"{path}{'&' if '?' in path else '?'}done={done}", status_code=303)
 
 
+def _studies(sessions: SessionMakerDep, viewer: Viewer,
+             study: str | None) -> tuple[tuple[str, ...], str | None]:  # fmt: skip
+    """The studies the viewer may choose among, and the one asked for (default: the first;
+    ``None`` when no study is loaded). A study that is not loaded is not found."""
+    studies = laboratory_studies(sessions, viewer.actor)
+    if study and study not in studies:
+        raise NotFound(f"no study {study!r} is loaded")
+    return studies, study or (studies[0] if studies else None)
+
+
 # --- shipments arriving at the laboratory -------------------------------------------------
 
 
 def _shipments_page(request: Request, viewer: Viewer, sessions: SessionMakerDep,
-                    reference: str | None, *, problem: str | None = None,
-                    status: int = 200) -> HTMLResponse:  # fmt: skip
+                    reference: str | None, *, study: str | None = None, after: str | None = None,
+                    problem: str | None = None, status: int = 200) -> HTMLResponse:  # fmt: skip
     shipment = None if reference is None else shipment_by_reference(sessions, viewer.actor,
                                                                      reference)  # fmt: skip
+    studies, chosen = _studies(sessions, viewer, study)
+    waiting = None if chosen is None else list_shipments(
+        sessions, viewer.actor, chosen, open_only=True, limit=PER_PAGE, after=after)  # fmt: skip
     return render(request, "lab_shipments.html", viewer=viewer, shipment=shipment,
-                  reference=reference or "", problem=problem, status=status,
+                  reference=reference or "", studies=studies, study=chosen or "",
+                  waiting=waiting, after=after or "", problem=problem, status=status,
                   reference_chars=SHIPMENT_REFERENCE_CHARS)  # fmt: skip
 
 
 @router.get("/lab/shipments")
 def shipments_page(
-    request: Request, viewer: ViewerDep, sessions: SessionMakerDep,
+    request: Request, viewer: ViewerDep, sessions: SessionMakerDep, study: StudyQuery = None,
     reference: Annotated[str | None, Query(max_length=SHIPMENT_REFERENCE_CHARS)] = None,
+    after: Annotated[str | None, Query(max_length=SHIPMENT_REFERENCE_CHARS)] = None,
 ) -> HTMLResponse:  # fmt: skip
-    """Find a shipment by the reference on its box; its kits, and the button that records its
-    arrival."""
+    """The shipments not received yet, newest first (``after``: the reference of the previous
+    page's last one), and the form that opens one by the reference on its box: its kits, and
+    the button that records its arrival."""
     require(viewer.actor, Action.RECEIVE_SHIPMENT)
-    return _shipments_page(request, viewer, sessions, (reference or "").strip() or None)
+    return _shipments_page(request, viewer, sessions, (reference or "").strip() or None,
+                           study=study or None, after=after or None)  # fmt: skip
 
 
 @router.post("/lab/shipments/{reference}/receipt")
@@ -107,27 +133,31 @@ def receipt_submit(
 # --- genotype batches -----------------------------------------------------------------------
 
 
-def _batches_page(request: Request, viewer: Viewer, *, values: dict | None = None,
-                  errors: dict | None = None, problem: str | None = None,
-                  status: int = 200) -> HTMLResponse:  # fmt: skip
-    return render(request, "lab_batches.html", viewer=viewer, values=values or {},
-                  errors=errors or {}, problem=problem, status=status,
-                  study_chars=STUDY_NAME_CHARS, batch_chars=LAB_BATCH_REFERENCE_CHARS)  # fmt: skip
+def _batches_page(request: Request, viewer: Viewer, sessions: SessionMakerDep, *,
+                  study: str | None = None, after: str | None = None,
+                  values: dict | None = None, errors: dict | None = None,
+                  problem: str | None = None, status: int = 200) -> HTMLResponse:  # fmt: skip
+    studies, chosen = _studies(sessions, viewer, study)
+    batches = None if chosen is None else list_batches(sessions, viewer.actor, chosen,
+                                                       limit=PER_PAGE, after=after)  # fmt: skip
+    return render(request, "lab_batches.html", viewer=viewer, studies=studies,
+                  study=chosen or "", batches=batches, after=after or "", outcomes=OUTCOMES,
+                  values=values or {"study": chosen or ""}, errors=errors or {},
+                  problem=problem, status=status, upload_page=BATCH_UPLOAD_PAGE)  # fmt: skip
 
 
-@router.get("/lab/batches")
+@router.get(BATCH_UPLOAD_PAGE)
 def batches_page(
-    request: Request, viewer: ViewerDep,
-    reference: Annotated[str | None, Query(max_length=LAB_BATCH_REFERENCE_CHARS)] = None,
+    request: Request, viewer: ViewerDep, sessions: SessionMakerDep, study: StudyQuery = None,
+    after: Annotated[str | None, Query(max_length=LAB_BATCH_REFERENCE_CHARS)] = None,
 ) -> Response:  # fmt: skip
-    """The upload form, and the form that opens a stored batch's report by its reference."""
+    """The study's stored batches, newest first (``after``: the reference of the previous page's
+    last one), each linked to its report; and the upload form."""
     require(viewer.actor, Action.IMPORT_GENOTYPES)
-    if reference and reference.strip():
-        return RedirectResponse(f"/lab/batches/{quote(reference.strip())}", status_code=303)
-    return _batches_page(request, viewer)
+    return _batches_page(request, viewer, sessions, study=study or None, after=after or None)
 
 
-@router.post("/lab/batches")
+@router.post(BATCH_UPLOAD_PAGE)
 def batch_submit(
     request: Request, viewer: ViewerDep, form: PostedUpload, sessions: SessionMakerDep,
     keys: KeysDep,
@@ -159,8 +189,8 @@ def batch_submit(
             return render(request, "lab_batch.html", viewer=viewer, report=report,
                           outcomes=OUTCOMES)  # fmt: skip
     values = {"study": form.get("study", ""), "dry_run": form.get("dry_run", "")}
-    return _batches_page(request, viewer, values=values, errors=reader.errors, problem=problem,
-                         status=422)  # fmt: skip
+    return _batches_page(request, viewer, sessions, values=values, errors=reader.errors,
+                         problem=problem, status=422)  # fmt: skip
 
 
 @router.get("/lab/batches/{reference}")

@@ -1,6 +1,6 @@
 """Pages of the saliva kits at a site: a woman's kits on her page (assign, collect, abandon,
 replace a failed kit), one kit's page, the site's kit worklists with the form that ships
-collected kits, a shipment and a box's manifest (CSV).
+collected kits and the site's shipments, a shipment and a box's manifest (CSV).
 
 Every page calls the services of :mod:`pebs.services.samples` with the viewer's actor: their
 scope applies (a kit or shipment of another site is "Not found"). The buttons a page shows
@@ -45,6 +45,7 @@ from pebs.services.samples import (
     assign_kit,
     kit_manifest,
     kit_worklists,
+    list_shipments,
     record_collection,
     request_recollection,
     sample_by_kit,
@@ -67,6 +68,8 @@ Reference = Annotated[str, Path(min_length=1, max_length=SHIPMENT_REFERENCE_CHAR
 SiteQuery = Annotated[str | None, Query(max_length=SITE_CODE_CHARS)]
 StudyQuery = Annotated[str | None, Query(max_length=STUDY_NAME_CHARS)]
 
+SHIPMENTS_PER_PAGE = 20
+"""The site's shipments listed at the end of its samples page."""
 _SITE_EVENTS = (SampleEvent.COLLECT, SampleEvent.ABANDON, SampleEvent.REQUEST_RECOLLECTION)
 """What site staff do to a kit (shipping is done on the site's samples page)."""
 _KIT_FIELDS = ("collected_on", "reason")
@@ -240,24 +243,29 @@ def _today_at(sessions: SessionMakerDep, site: SiteChoice) -> date:
 def _samples_page(request: Request, viewer: Viewer, sessions: SessionMakerDep,
                   sites: tuple[SiteChoice, ...], chosen: SiteChoice, on: date | None, *,
                   values: dict, errors: dict, problem: str | None = None,
-                  status: int = 200) -> HTMLResponse:  # fmt: skip
+                  after: str | None = None, status: int = 200) -> HTMLResponse:  # fmt: skip
     today = _today_at(sessions, chosen)
     lists = kit_worklists(sessions, viewer.actor, chosen.study, chosen.code, on=on or today)
+    shipments = list_shipments(sessions, viewer.actor, chosen.study, chosen.code,
+                               limit=SHIPMENTS_PER_PAGE, after=after)  # fmt: skip
     return render(request, "samples.html", viewer=viewer, sites=sites, site=chosen,
                   lists=lists, today=today, may_ship=can(viewer.actor, Action.RECORD_SAMPLE),
-                  values=values, errors=errors, problem=problem, status=status,
-                  reference_chars=SHIPMENT_REFERENCE_CHARS)  # fmt: skip
+                  shipments=shipments, after=after or "", values=values, errors=errors,
+                  problem=problem, status=status)  # fmt: skip
 
 
 @router.get("/samples")
 def samples_page(
     request: Request, viewer: ViewerDep, sessions: SessionMakerDep, site: SiteQuery = None,
     study: StudyQuery = None, on: date | None = None,
+    after: Annotated[str | None, Query(max_length=SHIPMENT_REFERENCE_CHARS)] = None,
 ) -> HTMLResponse:  # fmt: skip
     """A site's kit worklists on a day: kits to send (and the form that ships them), overdue
-    results, recollections due, kits not collected."""
+    results, recollections due, kits not collected; then the site's shipments, newest first
+    (``after``: the reference of the previous page's last one)."""
     sites, chosen = _chosen_site(sessions, viewer.actor, study, site)
-    return _samples_page(request, viewer, sessions, sites, chosen, on, values={}, errors={})
+    return _samples_page(request, viewer, sessions, sites, chosen, on, values={}, errors={},
+                         after=after or None)  # fmt: skip
 
 
 @router.post("/samples/shipments")
@@ -286,16 +294,6 @@ def ship_submit(
     values = {"shipped_on": form.get("shipped_on", ""), "kit_ids": kit_ids}
     return _samples_page(request, viewer, sessions, sites, chosen, None, values=values,
                          errors=reader.errors, problem=problem, status=422)  # fmt: skip
-
-
-@router.get("/samples/shipments")
-def find_shipment(
-    viewer: ViewerDep,
-    reference: Annotated[str, Query(min_length=1, max_length=SHIPMENT_REFERENCE_CHARS)],
-) -> RedirectResponse:
-    """The shipment whose reference was typed or scanned."""
-    return RedirectResponse(f"/samples/shipments/{quote(reference.strip().upper())}",
-                            status_code=303)  # fmt: skip
 
 
 @router.get("/samples/shipments/{reference}")
