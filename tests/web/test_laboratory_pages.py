@@ -281,6 +281,10 @@ def test_the_upload_form_offers_the_loaded_studies(site: Any, role: str) -> None
     assert choice is not None
     assert re.findall(r'<option value="([^"]*)"', choice.group(0)) == [STUDY]  # no blank: one
     assert f'<option value="{STUDY}" selected>' in choice.group(0)
+    assert site.client.get("/lab/batches?study=no-such-study").status_code == 404
+    refused = site.client.get("/lab/batches?after=LB-20250101-AAAAAA")
+    assert refused.status_code == 422
+    assert "is not a batch of study" in html.unescape(refused.text)
 
 
 def test_the_upload_page_takes_a_file_over_the_general_body_limit(
