@@ -59,7 +59,11 @@ COMMANDS = (
     LazyCommand("db", "pebs.cli.db:app", "The trial database: migrations, backup, restore."),
     LazyCommand("study", "pebs.cli.study:app", "Study configurations: load."),
     LazyCommand("audit", "pebs.cli.audit:app", "The tamper-evident audit trail: verify."),
-    LazyCommand("demo", "pebs.cli.demo:app", "Demo data: synthetic participants for trying pebs."),
+    LazyCommand(
+        "demo",
+        "pebs.cli.demo:app",
+        "Demo data: synthetic participants and genotype batches for trying pebs.",
+    ),
     LazyCommand("export", "pebs.cli.export:app", "Exports: participant data and its dictionary."),
     LazyCommand(
         "lab",

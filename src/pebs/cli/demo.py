@@ -11,7 +11,10 @@ import typer
 
 from pebs.cli.db import load_settings
 
-app = typer.Typer(help="Demo data: synthetic participants for trying pebs.", no_args_is_help=True)
+app = typer.Typer(
+    help="Demo data: synthetic participants and genotype batches for trying pebs.",
+    no_args_is_help=True,
+)
 
 DEMO_STUDY = "mypebs-demo"
 DEMO_ENTERER = "demo-data-manager"
