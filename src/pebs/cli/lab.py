@@ -20,7 +20,9 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-_AS = typer.Option("--as", help="Your account: the command is checked and audited under it.")
+_AS = typer.Option(
+    "--user", "-u", "--as", help="Your account: the command is checked and audited under it."
+)
 _JSON = typer.Option("--json", help="Print JSON instead of a table.")
 
 
