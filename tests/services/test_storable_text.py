@@ -70,13 +70,17 @@ def test_a_wrapped_use_case_does_not_run_on_unstorable_text() -> None:
     assert calls == ["other"]
 
 
+USE_CASE_PACKAGES = ("trial", "records", "auth", "samples", "laboratory")
+"""The service packages whose use cases the entry points call with text from a request."""
+
+
 def _use_cases() -> list[tuple[str, object]]:
-    """Public functions of the trial, records and auth services whose first argument is a
-    session factory: the use cases the entry points call."""
+    """Public functions of the :data:`USE_CASE_PACKAGES` whose first argument is a session
+    factory: the use cases the entry points call."""
     found = []
     for module_info in pkgutil.walk_packages(pebs.services.__path__, "pebs.services."):
         parts = module_info.name.split(".")
-        if parts[2] not in ("trial", "records", "auth") or any(p.startswith("_") for p in parts):
+        if parts[2] not in USE_CASE_PACKAGES or any(p.startswith("_") for p in parts):
             continue
         module = importlib.import_module(module_info.name)
         for name, value in vars(module).items():
