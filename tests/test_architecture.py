@@ -28,8 +28,8 @@ NO_FRAMEWORKS = "Services and adapters use no web or command-line framework"
 PRIVATE = "A service package's private modules are its own"
 NO_STORE = "API and pages reach the database through the services and pebs.http only"
 
-PACKAGES = ("cli", "server", "web", "api", "http", "services", "io", "store", "reports", "trial",
-            "sim", "screening", "risk", "stats", "config")  # fmt: skip
+PACKAGES = ("cli", "server", "web", "api", "http", "services", "io", "store", "reports", "letters",
+            "i18n", "trial", "sim", "screening", "risk", "stats", "config")  # fmt: skip
 FRAMEWORKS = ("fastapi", "starlette", "typer", "click", "rich", "jinja2")
 
 

@@ -75,6 +75,8 @@ class Action(enum.StrEnum):
     RECEIVE_SHIPMENT = "receive sample shipments at the laboratory"
     IMPORT_GENOTYPES = "import genotype batches from the laboratory"
     RESOLVE_GENOTYPES = "resolve conflicting genotype results"
+    ISSUE_LETTER = "render and issue letters to participants and their doctors"
+    RECORD_CONSULTATION = "record that a risk result was explained"
 
 
 _RECORDERS = frozenset({"site_staff", "site_investigator", "country_coordinator", "data_manager"})
@@ -97,6 +99,8 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.RECEIVE_SHIPMENT: frozenset({LABORATORY_ROLE, "data_manager"}),
     Action.IMPORT_GENOTYPES: frozenset({LABORATORY_ROLE, "data_manager"}),
     Action.RESOLVE_GENOTYPES: frozenset({"data_manager"}),
+    Action.ISSUE_LETTER: _RECORDERS,
+    Action.RECORD_CONSULTATION: _RECORDERS,
 }
 """Action -> roles allowed to do it. Scope (site, country) is applied on top, in the queries."""
 

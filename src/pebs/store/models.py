@@ -39,6 +39,7 @@ from pebs.store._models_clinical import (
     ScreeningPlan,
     Visit,
 )
+from pebs.store._models_letters import Consultation, IssuedLetter
 from pebs.store._models_samples import (
     GENOTYPE_STATUSES,
     GenotypeResult,
@@ -51,6 +52,7 @@ from pebs.trial.vocabularies import (
     ALLOCATION_METHODS,
     COUNTRY_ROLES,
     ELIGIBILITY_RESULTS,
+    LANGUAGES,
     PARTICIPANT_STATES,
     ROLES,
     SITE_ROLES,
@@ -69,10 +71,12 @@ __all__ = [
     "Base",
     "Consent",
     "ConsentDocument",
+    "Consultation",
     "Country",
     "Death",
     "EligibilityAssessment",
     "GenotypeResult",
+    "IssuedLetter",
     "LabBatch",
     "LoginThrottle",
     "Outcome",
@@ -265,6 +269,10 @@ class Participant(Base):
         CheckConstraint("age_at_entry BETWEEN 18 AND 110", name="age_at_entry"),
         one_of("status", PARTICIPANT_STATES, "status"),
         both_or_neither("strata_locked_at", "stratum", "strata_locked"),
+        CheckConstraint(
+            "language IS NULL OR language IN (" + ", ".join(f"'{c}'" for c in LANGUAGES) + ")",
+            name="language",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -282,6 +290,9 @@ class Participant(Base):
     """Stratum key, set when the strata fields are locked (at allocation)."""
     strata_locked_at: Mapped[datetime | None]
     is_test: Mapped[bool] = mapped_column(Boolean, default=False)
+    language: Mapped[str | None] = mapped_column(String(8))
+    """The language she reads her letters in (ISO 639-1); ``None``: her country's first
+    language."""
     registered_at: Mapped[datetime] = mapped_column(default=utcnow)
     registered_by_id: Mapped[int | None] = user_fk()
 

@@ -24,11 +24,15 @@ __all__ = [
     "ALLOCATION_METHODS",
     "BEHAVIOURS",
     "BREAST_DENSITIES",
+    "CONSULTATION_MODES",
     "COUNTRY_ROLES",
     "DEATH_CAUSES",
     "DETECTION_MODES",
     "ELIGIBILITY_RESULTS",
     "HISTOLOGIES",
+    "LANGUAGES",
+    "LETTER_KINDS",
+    "LETTER_RECIPIENTS",
     "MODALITIES",
     "PARTICIPANT_ROLES",
     "PARTICIPANT_STATES",
@@ -78,3 +82,14 @@ QUESTIONNAIRE_TIMEPOINTS = (0, 3, 12, 48)
 """Months after randomisation at which the questionnaires are answered."""
 BREAST_DENSITIES = ("a", "b", "c", "d")
 """BI-RADS 5th edition breast density categories, read on a mammogram."""
+LANGUAGES = ("en", "fr", "it", "nl", "he", "es")
+"""Languages of the pages and letters (ISO 639-1), in the order the language menu shows them."""
+LETTER_KINDS = ("risk_result", "standard_arm", "recollection", "end_of_study")
+"""Letters to a participant: her risk result and plan (risk-based arm), the information that she
+follows her national programme (standard arm), a request to give saliva again (failed sample),
+and the invitation to the end-of-study visit."""
+LETTER_RECIPIENTS = ("woman", "doctor")
+"""Whom a letter is written to: the participant, or her doctor (a copy of her risk result with
+the model's inputs, components, name and version)."""
+CONSULTATION_MODES = ("visit", "phone")
+"""How a risk result was explained to her: at a visit or by telephone."""
