@@ -37,11 +37,13 @@ test: lint browser unit
 test-fast: $(STAMP)
 	PEBS_TEST_BACKENDS=sqlite $(BIN)/python -m pytest -q -m "not slow"
 
-## browser: Debian's Chromium for the end-to-end tests (installed once)
+## browser: Debian's Chromium for the end-to-end tests and poppler-utils' pdftotext, the
+##          independent reader of the letters' PDF text (installed once)
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-		echo "installing Debian's chromium for the browser tests"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || { \
+		echo "installing Debian's chromium and poppler-utils for the browser and letter tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+			poppler-utils >/dev/null; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts

@@ -193,6 +193,20 @@ def _unlock(api: Api, role: str, obj: str, allowed: bool) -> Any:
     return api.client.post(f"/api/v1/users/{target}/unlock", headers=api.bearer(role))
 
 
+_new_accounts = iter(range(10**6))
+
+
+def _create_user(api: Api, role: str, obj: str, allowed: bool) -> Any:
+    body = {"username": f"matrix-{role}-{obj}-{next(_new_accounts)}", "role": "site_staff",
+            "site": "IT-TO"}  # fmt: skip
+    return api.client.post("/api/v1/users", json=body, headers=api.bearer(role))
+
+
+def _enable(api: Api, role: str, obj: str, allowed: bool) -> Any:
+    target, _, _ = api.new_user("monitor")
+    return api.client.post(f"/api/v1/users/{target}/enable", headers=api.bearer(role))
+
+
 def _export(api: Api, role: str, obj: str, allowed: bool) -> Any:
     response = api.client.get("/api/v1/exports/participants.csv", params={"study": api.STUDY},
                               headers=api.bearer(role))  # fmt: skip
@@ -532,6 +546,9 @@ CASES: dict[tuple[str, str], Case] = {
     # administration
     ("POST", "/api/v1/users/{username}/disable"): Case(ADMIN, 200, _disable, "none"),
     ("POST", "/api/v1/users/{username}/unlock"): Case(ADMIN, 200, _unlock, "none"),
+    ("GET", "/api/v1/users"): Case(ADMIN, 200, _get("/api/v1/users"), "none"),
+    ("POST", "/api/v1/users"): Case(ADMIN, 201, _create_user, "none"),
+    ("POST", "/api/v1/users/{username}/enable"): Case(ADMIN, 200, _enable, "none"),
     # model cards: every logged-in role, no participant data
     ("GET", "/api/v1/models"): Case(ALL, 200, _get("/api/v1/models"), "none"),
     ("GET", "/api/v1/models/{card_id}"): Case(ALL, 200, _get("/api/v1/models/personalised-IT"),

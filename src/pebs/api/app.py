@@ -28,6 +28,7 @@ from pebs.api.routers import (
     exports,
     follow_up,
     laboratory,
+    letters,
     models,
     overrides,
     participants,
@@ -51,7 +52,7 @@ def _api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
     modules = (auth, participants, enrolment, allocation, overrides, allocation_lists, risk,
                follow_up, deaths, questionnaires, samples, laboratory, dashboards, exports,
-               users, models)  # fmt: skip
+               users, models, letters)  # fmt: skip
     for module in modules:
         router.include_router(module.router)
     return router

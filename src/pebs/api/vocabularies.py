@@ -12,16 +12,21 @@ from __future__ import annotations
 from typing import Any
 
 from pebs.io.exports import FORMATS
+from pebs.services.letters import FORMATS as LETTER_FORMATS
 from pebs.services.trial.dashboards import GROUPINGS, PERIODS
 from pebs.trial import ARM_EVENTS
 from pebs.trial.samples import SAMPLE_STATES
 from pebs.trial.vocabularies import (
     ALLOCATION_METHODS,
     BEHAVIOURS,
+    CONSULTATION_MODES,
     DEATH_CAUSES,
     DETECTION_MODES,
     ELIGIBILITY_RESULTS,
     HISTOLOGIES,
+    LANGUAGES,
+    LETTER_KINDS,
+    LETTER_RECIPIENTS,
     MODALITIES,
     PARTICIPANT_STATES,
     QUESTIONNAIRE_TIMEPOINTS,
@@ -48,7 +53,16 @@ _KIT_STATE = {"state": SAMPLE_STATES}
 FIELDS: dict[str, dict[str, tuple[str | int | bool, ...]]] = {
     "Allocated": {"arm": ARMS, "method": ALLOCATION_METHODS},
     "ArmFlow": {"arm": ARMS},
-    "ConfirmedIn": {"confirm": (True,)},  # an override is confirmed explicitly
+    "ConfirmedIn": {"confirm": (True,)},
+    "ConsultationIn": {"mode": CONSULTATION_MODES},
+    "ConsultationView": {"mode": CONSULTATION_MODES},
+    "DueLetter": {"kind": LETTER_KINDS, "language": LANGUAGES},
+    "IssuedLetterView": {"kind": LETTER_KINDS, "recipient": LETTER_RECIPIENTS,
+                         "language": LANGUAGES},
+    "LanguageIn": {"language": LANGUAGES},
+    "LanguageSet": {"previous": LANGUAGES, "language": LANGUAGES},
+    "LetterIn": {"kind": LETTER_KINDS, "recipient": LETTER_RECIPIENTS, "language": LANGUAGES,
+                 "format": LETTER_FORMATS},  # an override is confirmed explicitly
     "ConsentRecorded": _STATE,
     "DeathIn": {"cause": DEATH_CAUSES},
     "DeathRecorded": {"cause": DEATH_CAUSES, **_STATE},
@@ -68,13 +82,15 @@ FIELDS: dict[str, dict[str, tuple[str | int | bool, ...]]] = {
     "OverrideIn": {"arm": ARMS, "confirm": (True,)},
     "ParticipantKit": _KIT_STATE,
     "ParticipantRow": {"status": PARTICIPANT_STATES, "arm": ARMS},
-    "ParticipantSummary": {"status": PARTICIPANT_STATES, "arm": ARMS},
+    "ParticipantSummary": {"status": PARTICIPANT_STATES, "arm": ARMS, "language": LANGUAGES},
     "PlanCreated": {"arm": ARMS, **_STATE},
     "PlannedExamView": {"modality": MODALITIES},
     "QuestionnaireIn": {"timepoint_months": QUESTIONNAIRE_TIMEPOINTS},
     "QuestionnaireRecorded": {"timepoint_months": QUESTIONNAIRE_TIMEPOINTS},
     "Recruitment": {"by": GROUPINGS, "period": PERIODS},
     "Recollection": {"failed_state": SAMPLE_STATES},
+    "RegisterIn": {"language": LANGUAGES},
+    "Registered": {"language": LANGUAGES},
     "RiskLevels": {"arm": ARMS, "levels": RISK_LEVELS},
     "RiskRecorded": {"level": RISK_LEVELS, "previous_level": RISK_LEVELS, **_STATE},
     "ShipmentKit": _KIT_STATE,

@@ -76,6 +76,11 @@ COMMANDS = (
         "Saliva kits: assign, collect, ship, receive, worklists, manifests.",
     ),
     LazyCommand(
+        "letters",
+        "pebs.cli.letters:app",
+        "Letters to participants and their doctors: render, batch; consultations.",
+    ),
+    LazyCommand(
         "user",
         "pebs.cli.user:app",
         "Accounts: passwords, TOTP reset, disablement, unlock, demo logins.",

@@ -13,8 +13,8 @@ import typer
 from pebs.cli.db import load_settings
 from pebs.cli.study import _operator
 
-app = typer.Typer(help="Accounts: passwords, TOTP reset, disablement, unlock, demo logins.",
-                  no_args_is_help=True)  # fmt: skip
+app = typer.Typer(help="Accounts: create, list, passwords, TOTP reset, disable and enable, "
+                  "unlock, demo logins.", no_args_is_help=True)  # fmt: skip
 
 
 def _context():
@@ -29,6 +29,83 @@ def _context():
     return settings, database, keys, policy
 
 
+def _password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+
+
+@app.command("create")
+def create_command(
+    username: str,
+    role: Annotated[str, typer.Option(help="The account's role (site_staff, statistician, ...).")],
+    site: Annotated[
+        str | None, typer.Option(help="Her site's code (site roles), e.g. IT-TO.")
+    ] = None,
+    country: Annotated[
+        str | None, typer.Option(help="Her country's code (country coordinators), e.g. IT.")
+    ] = None,
+    full_name: Annotated[str | None, typer.Option(help="Her full name.")] = None,
+    password_stdin: Annotated[
+        bool,
+        typer.Option("--password-stdin",
+                     help="Read her initial password from stdin (default: generate one and "
+                          "print it once)."),
+    ] = False,
+) -> None:  # fmt: skip
+    """Create an account; she enrols her authenticator app (TOTP) at her first login."""
+    from pebs.services.auth import create_account
+
+    password = _password(True) if password_stdin else None
+    _, database, _, policy = _context()
+    try:
+        created = create_account(database.sessions, _operator(), policy, username, role,
+                                 site=site, country=country, password=password,
+                                 full_name=full_name)  # fmt: skip
+    finally:
+        database.close()
+    where = created.site or created.country
+    typer.echo(f"pebs: account {created.username} created ({created.role}"
+               f"{'' if where is None else ', ' + where})")  # fmt: skip
+    if created.generated_password is not None:
+        typer.echo(f"  initial password (shown once, hand it to her): "
+                   f"{created.generated_password}")  # fmt: skip
+
+
+@app.command("enable")
+def enable_command(username: str) -> None:
+    """Enable a disabled account again (she logs in anew)."""
+    from pebs.services.auth import enable_account
+
+    _, database, _, _ = _context()
+    try:
+        changed = enable_account(database.sessions, _operator(), username)
+    finally:
+        database.close()
+    typer.echo(f"pebs: {username} enabled" if changed else f"pebs: {username} was already active")
+
+
+@app.command("list")
+def list_command() -> None:
+    """List the accounts: role, site or country, active, TOTP enrolled, locked."""
+    from pebs.services.auth import list_accounts
+
+    _, database, _, policy = _context()
+    try:
+        accounts = list_accounts(database.sessions, _operator(), policy)
+    finally:
+        database.close()
+    typer.echo(f"{'username':<28} {'role':<20} {'scope':<6} {'active':<6} {'totp':<4} locked")
+    for a in accounts:
+        scope = a.site or a.country or ""
+        typer.echo(f"{a.username:<28} {a.role:<20} {scope:<6} {_yes(a.is_active):<6} "
+                   f"{_yes(a.totp_enrolled):<4} {_yes(a.locked)}")  # fmt: skip
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
 @app.command("set-password")
 def set_password_command(
     username: str,
@@ -39,10 +116,7 @@ def set_password_command(
     """Set a user's password (argon2id); her open sessions end."""
     from pebs.services.auth import set_password
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    password = _password(password_stdin)
     _, database, _, policy = _context()
     try:
         set_password(database.sessions, _operator(), policy, username, password)

@@ -19,10 +19,19 @@ from datetime import date, datetime
 from functools import cache
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_time
 from babel.numbers import format_decimal, format_percent
 
-__all__ = ["decimal", "locale", "long_date", "medium_date", "percent", "short_date", "when"]
+__all__ = [
+    "day_and_time",
+    "decimal",
+    "locale",
+    "long_date",
+    "medium_date",
+    "percent",
+    "short_date",
+    "when",
+]
 
 _TERRITORY = {"en": "en_GB", "fr": "fr_FR", "it": "it_IT", "nl": "nl_BE", "he": "he_IL",
               "es": "es_ES"}  # fmt: skip
@@ -74,3 +83,17 @@ def short_date(day: date, language: str) -> str:
 def when(instant: datetime, language: str) -> str:
     """An instant (already in the wanted time zone) as a medium date and time."""
     return format_datetime(instant, format="medium", locale=locale(language))
+
+
+def day_and_time(instant: datetime, language: str) -> str:
+    """An instant (already in the wanted time zone) as a medium date and the hour and minute,
+    the form tables use.
+
+    >>> instant = datetime(2027, 3, 9, 9, 5)
+    >>> day_and_time(instant, "fr"), day_and_time(instant, "he")
+    ('9 mars 2027, 09:05', '9 במרץ 2027, 9:05')
+    """
+    place = locale(language)
+    day = format_date(instant, format="medium", locale=place)
+    time = format_time(instant, format="short", locale=place)
+    return place.datetime_formats["medium"].format(time, day)

@@ -54,9 +54,31 @@ __all__ = [
 
 
 class ServiceError(Exception):
-    """Base of every error a trial use case raises on purpose."""
+    """Base of every error a trial use case raises on purpose.
+
+    Every family may carry ``message_code`` (a key of the message catalogues, ``error.*``) and
+    its ``values``, so that a page says the same in its own language without parsing the
+    English text (``Conflict("...", message_code="error.visit_recorded", values={...})``).
+
+    >>> error = NotFound("no participant 'IT-TO-9' (in your sites)",
+    ...                  message_code="error.no_participant", values={"study_id": "IT-TO-9"})
+    >>> str(error), error.message_code, error.values
+    ("no participant 'IT-TO-9' (in your sites)", 'error.no_participant', {'study_id': 'IT-TO-9'})
+    """
 
     code = "service_error"
+    message_code: str | None = None
+    values: dict[str, Any] = {}  # noqa: RUF012 (replaced per instance, never changed)
+
+    def __init__(
+        self,
+        *args: Any,
+        message_code: str | None = None,
+        values: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(*args)
+        self.message_code = message_code
+        self.values = dict(values or {})
 
 
 class NotFound(ServiceError):  # noqa: N818 (the names the entry points map)
@@ -94,11 +116,12 @@ class InvalidInput(ServiceError, ValueError):  # noqa: N818 (the names the entry
         message_code: str | None = None,
         values: Mapping[str, Any] | None = None,
     ) -> None:
-        super().__init__(problem if field is None else f"{field}: {problem}")
+        super().__init__(
+            problem if field is None else f"{field}: {problem}",
+            message_code=message_code, values=values,
+        )  # fmt: skip
         self.field = field
         self.problem = problem
-        self.message_code = message_code
-        self.values = dict(values or {})
 
 
 class InvalidFields(InvalidInput):

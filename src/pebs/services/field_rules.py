@@ -36,6 +36,7 @@ __all__ = [
     "DEFAULT_VISIT_TYPE",
     "DENSITY_READER_CHARS",
     "DOCUMENT_VERSION_CHARS",
+    "FULL_NAME_CHARS",
     "HISTOLOGY_DETAIL_CHARS",
     "INSTRUMENT_CHARS",
     "KIT_ID_CHARS",
@@ -54,6 +55,7 @@ __all__ = [
     "STUDY_ID_CHARS",
     "STUDY_NAME_CHARS",
     "TNM_CATEGORY_CHARS",
+    "USERNAME_CHARS",
     "Bounds",
     "in_the_future",
     "unknown_choice",
@@ -130,6 +132,12 @@ LAB_BATCH_REFERENCE_CHARS = 32
 # A breast cancer outcome
 TNM_CATEGORY_CHARS = 8
 """One TNM category as written, with its prefix (``pT1c``)."""
+
+# Accounts
+USERNAME_CHARS = 64
+"""A username (letters, digits and ``.``, ``-``, ``_``, ``@``)."""
+FULL_NAME_CHARS = 200
+"""An account holder's full name."""
 
 
 def in_the_future(field: str, day: date) -> InvalidInput:

@@ -13,7 +13,8 @@ A study file (the shipped demo is ``pebs/trial/studies/mypebs-demo.toml``) has:
 - ``[[country]]``: ``code`` (two capital letters), ``name``, ``languages`` (ISO 639-1 codes),
   ``time_zone`` (IANA, checked with :mod:`zoneinfo`), ``standard_policy``, ``target``;
 - ``[[site]]``: ``code`` (``<country>-<2 to 4 capitals or digits>``, e.g. ``FR-PA``), ``name``,
-  ``country``, ``target``; the site targets of a country add up to its target;
+  ``country``, ``target``, and optionally the contact printed on letters to participants:
+  ``address``, ``phone``, ``email``; the site targets of a country add up to its target;
 - ``[[protocol]]``: ``version``, ``effective`` (a TOML date; strictly later for each version),
   ``min_age``, ``max_age`` and ``[[protocol.criterion]]`` tables (``id``, ``question``,
   ``expected``, ``failure_reason``), or ``criteria_from = "<earlier version>"`` to reuse them;
@@ -31,6 +32,11 @@ A study file (the shipped demo is ``pebs/trial/studies/mypebs-demo.toml``) has:
   ``min_call_rate`` (a proportion) and ``max_imputed`` (variants); see :mod:`pebs.trial.samples`.
 - ``[[instrument]]`` (optional): the questionnaires of the study, their items and the type of
   each answer (:mod:`pebs.trial.instruments`); a questionnaire response must name one of them.
+- ``[translations.<language>]`` (optional, one table per shipped language but English): the
+  study's own words in that language, the file's English being the fallback:
+  ``"criterion.<id>.question"``, ``"criterion.<id>.failure_reason"``,
+  ``"consent.<country>.<language>.<version>.title"`` and ``"instrument.<name>.title"``; a key
+  must name a criterion, consent document or instrument of the file (:func:`translation_keys`).
 
 Policy names must be policies shipped in ``pebs/screening/policies/``, checked to be for the right
 arm.
@@ -43,7 +49,8 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from importlib.resources import files
 from pathlib import Path
@@ -66,6 +73,7 @@ from pebs.trial.samples import (
     parse_sample_rules,
 )
 from pebs.trial.strata import AgeBand, StrataDefinition, StratumError, all_strata
+from pebs.trial.vocabularies import LANGUAGES
 
 COUNTRY_POLICY = "country"
 """Arm policy meaning "each country's ``standard_policy``"."""
@@ -77,12 +85,12 @@ _SITE_CODE = re.compile(r"^([A-Z]{2})-[A-Z0-9]{2,4}$")
 _KEYS = {
     None: {"name", "title", "notes", "source", "randomisation", "arm", "strata", "country",
            "site", "protocol", "consent", "risk_assessment", "instrument", "samples",
-           "laboratory"},
+           "laboratory", "translations"},
     "randomisation": {"block_sizes", "block_probabilities"},
     "arm": {"name", "ratio", "policy"},
     "strata": {"factors", "age_bands"},
     "country": {"code", "name", "languages", "time_zone", "standard_policy", "target"},
-    "site": {"code", "name", "country", "target"},
+    "site": {"code", "name", "country", "target", "address", "phone", "email"},
     "protocol": {"version", "effective", "min_age", "max_age", "criterion", "criteria_from"},
     "protocol.criterion": {"id", "question", "expected", "failure_reason"},
     "consent": {"country", "language", "version", "effective", "title"},
@@ -115,6 +123,10 @@ class Site:
     name: str
     country: str
     target: int
+    address: str | None = None
+    """Postal address for letters (optional)."""
+    phone: str | None = None
+    email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -161,6 +173,9 @@ class Study:
     samples: SampleRules = DEFAULT_SAMPLE_RULES
     laboratory: LabRules = DEFAULT_LAB_RULES
     """The questionnaires a response may name, with their items and answer types."""
+    translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Language -> key (``criterion.<id>.question``...) -> the study's text in that language
+    (``[translations.<language>]``; English is the file's own text)."""
 
     @property
     def target(self) -> int:
@@ -403,7 +418,9 @@ def _sites(reader: _Reader, data: dict, countries: tuple[Country, ...]) -> tuple
             )
         reader.unique(f"{key}.code", code, [s.code for s in sites], "site")
         name, target = reader.text(entry, key, "name"), reader.whole(entry, key, "target", 1)
-        sites.append(Site(code, name, country, target))
+        contact = [reader.text(entry, key, part, required=False) or None
+                   for part in ("address", "phone", "email")]  # fmt: skip
+        sites.append(Site(code, name, country, target, *contact))
     for country in countries:
         total = sum(s.target for s in sites if s.country == country.code)
         if total != country.target:
@@ -513,7 +530,7 @@ def parse_study(text: str, source: str = "<study>") -> Study:
         raise reader.error("name", f"is {name!r} but the file is named {stem!r}.toml")
     arms, design = _arms(reader, data)
     countries = _countries(reader, data)
-    return Study(
+    study = Study(
         name=name,
         title=reader.text(data, "", "title"),
         arms=arms,
@@ -530,7 +547,48 @@ def parse_study(text: str, source: str = "<study>") -> Study:
         instruments=_instruments(reader, data),
         samples=_sample_rules(reader, data),
         laboratory=_lab_rules(reader, data),
+        translations=_translations(reader, data),
     )
+    known = translation_keys(study)
+    for language, table in study.translations.items():
+        for key in table:
+            if key not in known:
+                raise reader.error(
+                    f"translations.{language}.{key}",
+                    "names no criterion, consent document or instrument of this study "
+                    "(criterion.<id>.question, criterion.<id>.failure_reason, "
+                    "consent.<country>.<language>.<version>.title, instrument.<name>.title)",
+                )
+    return study
+
+
+def translation_keys(study: Study) -> frozenset[str]:
+    """The keys a ``[translations.<language>]`` table of ``study`` may give."""
+    keys = {f"criterion.{c.id}.{part}" for p in study.protocols for c in p.eligibility.criteria
+            for part in ("question", "failure_reason")}  # fmt: skip
+    keys |= {f"consent.{c.country}.{c.language}.{c.version}.title" for c in study.consents}
+    keys |= {f"instrument.{i.name}.title" for i in study.instruments}
+    return frozenset(keys)
+
+
+def _translations(reader: _Reader, data: dict) -> dict[str, dict[str, str]]:
+    """``[translations.<language>]``: flat tables of texts; keys checked by :func:`parse_study`."""
+    tables = data.get("translations", {})
+    if not isinstance(tables, dict):
+        raise reader.error("translations", "must be a table of [translations.<language>] tables")
+    allowed = tuple(code for code in LANGUAGES if code != "en")
+    result: dict[str, dict[str, str]] = {}
+    for language, table in tables.items():
+        if language not in allowed:
+            raise reader.error(
+                f"translations.{language}", f"is not a language; allowed: {', '.join(allowed)}"
+            )
+        if not isinstance(table, dict):
+            raise reader.error(f"translations.{language}", "must be a table of texts")
+        result[language] = {
+            key: reader.text(table, f"translations.{language}", key) for key in table
+        }
+    return result
 
 
 def _risk_rules(reader: _Reader, data: dict) -> RiskInputRules:

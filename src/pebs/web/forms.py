@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from pebs.i18n import formats
 from pebs.services.errors import InvalidFields, InvalidInput, ServiceError
 from pebs.web.i18n import DEFAULT_LANGUAGE, Catalogue, catalogues
 
@@ -42,6 +43,7 @@ __all__ = [
     "refusal_error",
     "refusal_text",
     "service_field",
+    "shown_values",
 ]
 
 UNKNOWN = "unknown"
@@ -209,16 +211,32 @@ def refusal_text(error: ServiceError, catalogue: Catalogue) -> str:
     >>> refusal_text(InvalidInput("no"), catalogues()["fr"])
     'no'
     """
-    code = error.message_code if isinstance(error, InvalidInput) else None
+    code = error.message_code
     if code is None or not catalogue.has(code):
         return str(error)
-    assert isinstance(error, InvalidInput)
-    text = catalogue.text(code, **error.values)
-    if error.field is None:
+    text = catalogue.text(code, **shown_values(error.values, catalogue))
+    if not isinstance(error, InvalidInput) or error.field is None:
         return text
     label = f"field.{error.field}"
     name = catalogue.text(label) if catalogue.has(label) else error.field
     return catalogue.text("error.field_message", field=name, message=text)
+
+
+def shown_values(values: Mapping[str, Any], catalogue: Catalogue) -> dict[str, Any]:
+    """A refusal's values as the page shows them: dates in the page language's format, and a
+    pathway ``state`` by its name in that language.
+
+    >>> shown_values({"day": date(2031, 5, 2), "state": "eligible", "n": 3}, catalogues()["fr"])
+    {'day': '2 mai 2031', 'state': 'éligible', 'n': 3}
+    """
+    shown = {}
+    for name, value in values.items():
+        if isinstance(value, date):
+            value = formats.medium_date(value, catalogue.code)
+        elif name == "state" and catalogue.has(f"status.{value}"):
+            value = catalogue.text(f"status.{value}")
+        shown[name] = value
+    return shown
 
 
 def place_refusal(

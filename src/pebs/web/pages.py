@@ -13,15 +13,22 @@ from fastapi.staticfiles import StaticFiles
 
 from pebs.web.errors import install_page_errors
 from pebs.web.routes import (
+    accounts,
+    allocation_lists,
     auth,
     care,
     dashboards,
+    deaths,
     enrolment,
+    exports,
     laboratory,
+    letters,
     models,
     participants,
+    questionnaires,
     risk_pending,
     samples,
+    withdrawal,
     worklists,
 )
 
@@ -35,5 +42,6 @@ def install_pages(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(packages=[("pebs.web", "static")]), name="static")
     # the registration form's path (/participants/new) before /participants/{study_id}
     for module in (auth, enrolment, participants, care, samples, risk_pending, laboratory,
-                   worklists, dashboards, models):  # fmt: skip
+                   worklists, dashboards, models, withdrawal, deaths, questionnaires, accounts,
+                   allocation_lists, exports, letters):  # fmt: skip
         app.include_router(module.router)

@@ -1,25 +1,33 @@
 """Rendering pages: the Jinja2 environment (autoescaped), the page language, shared helpers.
 
 Every page gets ``t`` (the message catalogue of the page language), ``lang`` and ``dir`` for the
-``<html>`` element, the viewer and her CSRF token, and the navigation her role may use. Times are
+``<html>`` element, the viewer and her CSRF token, and the navigation her role may use; a plan's
+reasons and notes in the page language (``plan_reason``, ``plan_note``: :mod:`pebs.i18n.plans`).
+Numbers and dates go through filters in the page language (:mod:`pebs.i18n.formats`): ``day``
+(a date), ``num(digits)``, ``pct(digits)`` (a value in percent), ``prop_pct(digits)`` (a
+proportion) and ``local`` (an instant in a time zone). Times are
 stored in UTC and shown in the participant's (or the site's) country time zone with
 :func:`local_time`.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from functools import cache
+from datetime import UTC, date, datetime
+from functools import cache, partial
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
+
+from pebs.i18n import formats, plans
 
 from pebs.services.actor import PERMISSIONS, Action
-from pebs.web.i18n import LANGUAGES, Catalogue, catalogues, negotiate
+from pebs.services.auth.accounts import ADMIN_ROLE
+from pebs.web.i18n import DEFAULT_LANGUAGE, LANGUAGES, Catalogue, catalogues, negotiate
 from pebs.web.viewer import Viewer
 
 __all__ = ["LANGUAGE_COOKIE", "catalogue_for", "local_time", "nav_items", "render"]
@@ -36,10 +44,49 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["local"] = local_time
-    env.filters["pct"] = lambda v, digits=1: "—" if v is None else f"{v:.{digits}f}%"
+    env.filters["local"] = _local
+    env.filters["day"] = _day
+    env.filters["num"] = _number
+    env.filters["pct"] = _percent
+    env.filters["prop_pct"] = _proportion
     env.filters["urlq"] = lambda v: quote(str(v), safe="")
     return env
+
+
+# Numbers and dates in the page language (``lang`` of the page's context), via pebs.i18n.formats.
+# "—" stands for a missing value.
+
+
+@pass_context
+def _day(context: Context, value: date | None) -> str:
+    """A date as the page language writes it in tables (``9 mars 2027``)."""
+    return "—" if value is None else formats.medium_date(value, context["lang"])
+
+
+@pass_context
+def _number(context: Context, value: float | None, digits: int = 2) -> str:
+    """A number with ``digits`` decimals (``1,234.5`` / ``1 234,5``)."""
+    return "—" if value is None else formats.decimal(value, context["lang"], digits)
+
+
+@pass_context
+def _percent(context: Context, value_pct: float | None, digits: int = 1) -> str:
+    """A value in **percent** (2.56 for 2.56 %), shown with the page language's percent sign."""
+    return "—" if value_pct is None else formats.percent(value_pct / 100, context["lang"], digits)
+
+
+@pass_context
+def _proportion(context: Context, proportion: float | None, digits: int = 1) -> str:
+    """A **proportion** (0.0256 for 2.56 %), shown as a percent in the page language."""
+    return "—" if proportion is None else formats.percent(proportion, context["lang"], digits)
+
+
+@pass_context
+def _local(
+    context: Context, value: datetime | None, zone: str | None = None, with_zone: bool = True
+) -> str:
+    """:func:`local_time` in the page language."""
+    return local_time(value, zone, with_zone, language=context["lang"])
 
 
 def catalogue_for(request: Request) -> Catalogue:
@@ -48,19 +95,26 @@ def catalogue_for(request: Request) -> Catalogue:
     return catalogues()[code]
 
 
-def local_time(value: datetime | None, zone: str | None = None, with_zone: bool = True) -> str:
-    """An aware UTC instant as local time in ``zone`` (an IANA name), e.g. ``2025-03-01 14:05
-    (Europe/Rome)``; UTC when no zone is given.
+def local_time(
+    value: datetime | None,
+    zone: str | None = None,
+    with_zone: bool = True,
+    *,
+    language: str = DEFAULT_LANGUAGE,
+) -> str:
+    """An aware UTC instant as local time in ``zone`` (an IANA name), written as ``language``
+    writes dates and times, e.g. ``1 Mar 2025, 14:05 (Europe/Rome)``; UTC when no zone is given.
 
-    >>> local_time(datetime(2025, 3, 1, 13, 5, tzinfo=UTC), "Europe/Rome")
-    '2025-03-01 14:05 (Europe/Rome)'
+    >>> instant = datetime(2025, 3, 1, 13, 5, tzinfo=UTC)
+    >>> local_time(instant, "Europe/Rome"), local_time(instant, "Europe/Rome", language="fr")
+    ('1 Mar 2025, 14:05 (Europe/Rome)', '1 mars 2025, 14:05 (Europe/Rome)')
     """
     if value is None:
         return "—"
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     name = zone or "UTC"
-    text = value.astimezone(ZoneInfo(name)).strftime("%Y-%m-%d %H:%M")
+    text = formats.day_and_time(value.astimezone(ZoneInfo(name)), language)
     return f"{text} ({name})" if with_zone else text
 
 
@@ -77,6 +131,8 @@ def nav_items(role: str) -> list[tuple[str, str]]:
         items.append(("/samples", "nav.samples"))
     if role in PERMISSIONS[Action.READ_WORKLIST]:
         items.append(("/risk-pending", "nav.risk_pending"))
+    if role in PERMISSIONS[Action.ISSUE_LETTER]:
+        items.append(("/letters", "nav.letters"))
     if role in PERMISSIONS[Action.RECEIVE_SHIPMENT]:
         items.append(("/lab/shipments", "nav.shipments"))
     if role in PERMISSIONS[Action.IMPORT_GENOTYPES]:
@@ -85,6 +141,12 @@ def nav_items(role: str) -> list[tuple[str, str]]:
         items.append(("/lab/conflicts", "nav.conflicts"))
     if role in PERMISSIONS[Action.READ_PARTICIPANT]:
         items.append(("/dashboards", "nav.dashboards"))
+    if role in PERMISSIONS[Action.READ_PARTICIPANT]:
+        items.append(("/exports", "nav.exports"))
+    if role in PERMISSIONS[Action.GENERATE_LIST]:
+        items.append(("/allocation-lists", "nav.allocation_lists"))
+    if role == ADMIN_ROLE:
+        items.append(("/accounts", "nav.accounts"))
     items.append(("/models", "nav.models"))  # model cards: every logged-in role
     return items
 
@@ -103,6 +165,8 @@ def render(
     page = _environment().get_template(template).render(
         t=catalogue.text,
         has=catalogue.has,
+        plan_reason=partial(plans.exam_reason, catalogue),
+        plan_note=partial(plans.plan_note, catalogue),
         lang=catalogue.code,
         dir=catalogue.direction,
         languages=[(code, all_catalogues[code].name) for code in LANGUAGES],

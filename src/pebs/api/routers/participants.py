@@ -49,6 +49,11 @@ class RegisterIn(Body):
     national_id: Text | None = Field(default=None, min_length=1, max_length=NATIONAL_ID_CHARS)
     contact: Text | None = Field(default=None, max_length=CONTACT_CHARS)
     is_test: bool = False
+    language: Text | None = Field(
+        default=None, min_length=2, max_length=8, examples=["it"],
+        description="The language of her letters: one of her country's study languages "
+        "(default: its first)",
+    )  # fmt: skip
 
 
 @router.post(
@@ -59,7 +64,7 @@ def register(body: RegisterIn, actor: CurrentActor, sessions: SessionMakerDep, k
     """Register a woman at a site; returns her pseudonymous study ID."""
     new = NewParticipant(
         site=body.site, name=body.name, birth_date=body.birth_date, national_id=body.national_id,
-        contact=body.contact, is_test=body.is_test,
+        contact=body.contact, is_test=body.is_test, language=body.language,
     )  # fmt: skip
     return register_participant(sessions, actor, keys, body.study, new)
 

@@ -9,7 +9,8 @@
   :class:`Principal`, whose :attr:`~Principal.actor` is what the trial use cases take.
 - :func:`begin_totp_enrolment` / :func:`confirm_totp_enrolment` enrol an authenticator app.
 - :func:`create_api_token`, :func:`list_api_tokens`, :func:`revoke_api_token`: personal tokens.
-- :func:`set_password`, :func:`disable_account`, :func:`reset_totp`, :func:`unlock_logins`:
+- :func:`create_account`, :func:`list_accounts`, :func:`set_password`,
+  :func:`disable_account`, :func:`enable_account`, :func:`reset_totp`, :func:`unlock_logins`:
   administration.
 - :func:`provision_demo_accounts`: demo logins with printed passwords and TOTP secrets.
 
@@ -20,7 +21,17 @@ Each use case that changes something writes its audit event in the same transact
 
 from __future__ import annotations
 
-from pebs.services.auth.accounts import disable_account, reset_totp, set_password, unlock_logins
+from pebs.services.auth.accounts import (
+    AccountCreated,
+    AccountRow,
+    create_account,
+    disable_account,
+    enable_account,
+    list_accounts,
+    reset_totp,
+    set_password,
+    unlock_logins,
+)
 from pebs.services.auth.api_tokens import (
     ApiTokenInfo,
     create_api_token,
@@ -39,6 +50,8 @@ __all__ = [
     "IDENTITY_ROLES",
     "SECOND_SITE_STAFF",
     "TOTP_ROLES",
+    "AccountCreated",
+    "AccountRow",
     "ApiTokenInfo",
     "AuthPolicy",
     "DemoLogin",
@@ -48,10 +61,13 @@ __all__ = [
     "authenticate",
     "begin_totp_enrolment",
     "confirm_totp_enrolment",
+    "create_account",
     "create_api_token",
     "csrf_matches",
     "csrf_token",
     "disable_account",
+    "enable_account",
+    "list_accounts",
     "list_api_tokens",
     "login",
     "logout",

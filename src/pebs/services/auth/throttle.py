@@ -46,6 +46,7 @@ __all__ = [
     "ADDRESS_FACTOR",
     "delay",
     "keys_for",
+    "locked_usernames",
     "record_failure",
     "refuse_if_throttled",
     "reset",
@@ -145,3 +146,15 @@ def unlock(session: Session, username: str, address: str | None = None) -> int:
         delete(LoginThrottle).where(or_(*matches)).execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)
+
+
+def locked_usernames(session: Session, policy: AuthPolicy, now: datetime) -> frozenset[str]:
+    """The usernames (case-folded, as counted) that must wait before their next login from at
+    least one address: the accounts an administrator may want to unlock."""
+    waiting = set()
+    for row in session.scalars(select(LoginThrottle).where(LoginThrottle.key.startswith("user:"))):
+        if row.window_start <= now - policy.forget_after:
+            continue
+        if row.window_start + delay(policy, row.failures, policy.max_failures) > now:
+            waiting.add(row.key.removeprefix("user:").split(_SEPARATOR, 1)[0])
+    return frozenset(waiting)

@@ -34,10 +34,12 @@ from pebs.store.models import (
     AllocationSlot,
     Consent,
     ConsentDocument,
+    Consultation,
     Country,
     Death,
     EligibilityAssessment,
     GenotypeResult,
+    IssuedLetter,
     LabBatch,
     Outcome,
     Participant,
@@ -135,7 +137,7 @@ def _participants() -> Select:
         Participant.study_id.label("key"), Site.code.label("site"), Participant.age_at_entry,
         Participant.age_band, Participant.status, Participant.is_test,
         Participant.registered_at, Participant.stratum, Participant.strata,
-        Participant.strata_locked_at,
+        Participant.strata_locked_at, Participant.language,
     ).join(Site, Site.id == Participant.site_id)  # fmt: skip
 
 
@@ -308,6 +310,26 @@ def _samples() -> Select:
     )  # fmt: skip
 
 
+def _issued_letters() -> Select:
+    x = IssuedLetter
+    return select(
+        x.id.label("key"), _study_id(x.participant_id), x.kind, x.recipient, x.language,
+        x.basis, x.template_version, x.pdf_sha256, x.pdf_bytes, x.issued_at, x.issued_by,
+    )  # fmt: skip
+
+
+def _consultations() -> Select:
+    c = Consultation
+    return select(
+        c.id.label("key"), _study_id(c.participant_id), c.held_on, c.mode, c.held_by,
+        c.questions, c.recorded_at,
+    )  # fmt: skip
+
+
+_LETTER_FIELDS = ("participant", "kind", "recipient", "language", "basis", "template_version",
+                  "pdf_sha256", "pdf_bytes")  # fmt: skip
+
+
 def _shipments() -> Select:
     return select(
         Shipment.reference.label("key"), Site.code.label("site"), Shipment.shipped_on,
@@ -338,8 +360,8 @@ TABLES: tuple[AuditedTable, ...] = (
     AuditedTable(
         "participants", "participant", _participants,
         ("site", "age_at_entry", "age_band", "status", "is_test", "registered_at", "stratum",
-         "strata", "strata_locked_at"),
-        initial={"stratum": None, "strata": None, "strata_locked_at": None},
+         "strata", "strata_locked_at", "language"),
+        initial={"stratum": None, "strata": None, "strata_locked_at": None, "language": None},
     ),
     AuditedTable(
         "participant_identities", "identity of", _identities,
@@ -419,6 +441,14 @@ TABLES: tuple[AuditedTable, ...] = (
         initial={"replaces": None, **dict.fromkeys(_KIT_MOVES)},
     ),
     AuditedTable(
+        "issued_letters", "issued letter", _issued_letters,
+        (*_LETTER_FIELDS, "issued_at", "issued_by"),
+    ),
+    AuditedTable(
+        "consultations", "consultation", _consultations,
+        ("participant", "held_on", "mode", "held_by", "questions", "recorded_at"),
+    ),
+    AuditedTable(
         "shipments", "shipment", _shipments, ("site", "shipped_on", "shipped_at", "received_at"),
         initial={"received_at": None},
     ),
@@ -440,8 +470,9 @@ _RECORDED = {"recorded_at": AT}
 RULES: tuple[Rule, ...] = (
     # Participants: registration, then every event that moves her along the pathway.
     Rule("participant", ("register",), "participants", ENTITY_ID,
-         {**_same("age_at_entry", "age_band", "status", "is_test", "site"),
+         {**_same("age_at_entry", "age_band", "status", "is_test", "site", "language"),
           "registered_at": AT}),
+    Rule("participant", ("set_language",), "participants", ENTITY_ID, _same("language")),
     Rule("participant", ("register",), "participant_identities", ENTITY_ID,
          _same("identity_sha256", "has_national_id")),
     Rule(None, None, "participants", new("participant"), _same("status")),
@@ -479,6 +510,11 @@ RULES: tuple[Rule, ...] = (
           **_RECORDED}),
     Rule("risk_questionnaire", ("record",), "risk_questionnaires", ENTITY_ID,
          {**_same("participant", "answers", "answered_on"), **_RECORDED}),
+    # Letters (append-only: one event per letter issued) and consultations.
+    Rule("issued_letter", ("issue",), "issued_letters", ENTITY_ID,
+         {**_same(*_LETTER_FIELDS, "issued_by"), "issued_at": AT}),
+    Rule("consultation", ("record",), "consultations", ENTITY_ID,
+         {**_same("participant", "held_on", "mode", "held_by", "questions"), **_RECORDED}),
     # Randomisation: lists, the slot each allocation takes, hand overrides.
     Rule("allocation_list", ("generate",), "allocation_lists", ENTITY_ID,
          {**_same("study", "version", "is_test", "algorithm", "algorithm_version", "sha256",
@@ -515,7 +551,7 @@ RULES: tuple[Rule, ...] = (
     # Accounts. Demo provisioning re-enables an account (pebs.services.auth.demo).
     Rule("user", ("create",), "users", ENTITY_ID, _same("role", "site", "country")),
     Rule("user", ("set_password",), "users", ENTITY_ID, _same("password_set")),
-    Rule("user", ("disable",), "users", ENTITY_ID, _same("is_active")),
+    Rule("user", ("disable", "enable"), "users", ENTITY_ID, _same("is_active")),
     Rule("user", ("totp_enrol",), "users", ENTITY_ID, {"totp_enrolled": const(True)}),
     Rule("user", ("totp_reset",), "users", ENTITY_ID, {"totp_enrolled": const(False)}),
     Rule("user", ("provision_demo",), "users", ENTITY_ID,

@@ -20,6 +20,7 @@ from pebs.services.records.choices import (
     eligibility_questions,
     registration_sites,
     studies_for,
+    study_wording,
     study_zones,
     worklist_sites,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "participant_record",
     "registration_sites",
     "studies_for",
+    "study_wording",
     "study_zones",
     "worklist_sites",
 ]

@@ -1,5 +1,5 @@
 """What the forms offer: the eligibility questions in force, the sites in the caller's scope,
-the loaded studies, the countries' time zones; and whether a role may do something (to show or
+the loaded studies, the countries' time zones, a study's own words in each language; and whether a role may do something (to show or
 hide a form — the use cases check again)."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from pebs.i18n.study_text import StudyWording
 from pebs.services.actor import PERMISSIONS, Action, Actor, require
 from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.subject import find_participant
@@ -28,6 +29,7 @@ __all__ = [
     "eligibility_questions",
     "registration_sites",
     "studies_for",
+    "study_wording",
     "study_zones",
     "worklist_sites",
 ]
@@ -103,6 +105,15 @@ def studies_for(session_maker: sessionmaker[Session], actor: Actor) -> tuple[str
     require(actor, Action.READ_PARTICIPANT)
     with session_maker() as session:
         return tuple(session.scalars(select(Study.name).order_by(Study.name)))
+
+
+@refuses_unstorable_text
+def study_wording(session_maker: sessionmaker[Session], actor: Actor, study: str) -> StudyWording:
+    """The study's own words in every language it translates (an unknown study has none)."""
+    require(actor, Action.READ_PARTICIPANT)
+    with session_maker() as session:
+        config = session.scalar(select(Study.config).where(Study.name == study))
+    return StudyWording.from_config(config or {})
 
 
 @refuses_unstorable_text

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.services.actor import Action, Actor, require
@@ -37,6 +37,8 @@ class ParticipantPage:
     rows: tuple[ParticipantRow, ...]
     next_after: int | None
     """Give it as ``after`` for the next page; ``None`` on the last page."""
+    total: int
+    """The participants that match the filters (all pages)."""
 
 
 def _like_escaped(text: str) -> str:
@@ -76,7 +78,6 @@ def list_participants(
         .join(Site, Participant.site_id == Site.id)
         .join(Country, Site.country_id == Country.id)
         .outerjoin(Allocation, Allocation.participant_id == Participant.id)
-        .where(Participant.id > after)
     )
     with session_maker() as session:
         if site is not None:
@@ -91,12 +92,14 @@ def list_participants(
         if search:
             pattern = f"%{_like_escaped(search.strip().upper())}%"
             statement = statement.where(Participant.study_id.like(pattern, escape="\\"))
-        statement = actor.scope.apply(statement).order_by(Participant.id).limit(limit)
-        result = session.execute(statement).all()
+        statement = actor.scope.apply(statement)
+        total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+        page = statement.where(Participant.id > after).order_by(Participant.id).limit(limit)
+        result = session.execute(page).all()
     rows = tuple(
         ParticipantRow(p.study_id, site_code, country_code, p.status, p.age_band, arm_name,
                        p.is_test, p.registered_at)
         for p, site_code, country_code, arm_name in result
     )  # fmt: skip
     next_after = result[-1][0].id if len(result) == limit else None
-    return ParticipantPage(rows, next_after)
+    return ParticipantPage(rows, next_after, total)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pebs.services.actor import Action, Actor, require
 from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.subject import find_participant
+from pebs.services.trial.registration import participant_language
 from pebs.store.models import (
     Allocation,
     ConsentDocument,
@@ -85,6 +86,10 @@ class ExamView:
     window_end: date
     modality: str
     reason: str
+    """The policy's reason, in English as stored (the pages look up ``reason.<policy>.<rule>``)."""
+    rule: str | None = None
+    """The id of the policy rule that planned the exam (``end-of-study`` for the study's last
+    exam); ``None`` for exams stored before the rule was kept."""
 
 
 @dataclass(frozen=True)
@@ -131,6 +136,8 @@ class ParticipantRecord:
     time_zone: str
     languages: tuple[str, ...]
     """Her country's study languages (consent documents)."""
+    language: str
+    """The language her letters are written in (one of ``languages``, ISO 639-1)."""
     status: str
     age_at_entry: int | None
     age_band: str | None
@@ -171,7 +178,7 @@ def _risk(row: RiskAssessment) -> RiskView:
 def _plan(row: ScreeningPlan | None) -> PlanView | None:
     if row is None:
         return None
-    exams = tuple(ExamView(e.due_date, e.window_start, e.window_end, e.modality, e.reason)
+    exams = tuple(ExamView(e.due_date, e.window_start, e.window_end, e.modality, e.reason, e.rule)
                   for e in row.exams)  # fmt: skip
     return PlanView(row.arm, row.policy, row.start_date, row.end_date,
                     tuple(str(n) for n in row.notes), exams, row.created_at)  # fmt: skip
@@ -218,7 +225,9 @@ def participant_record(
         return ParticipantRecord(
             study_id=p.study_id, study=subject.study(session).name, site=subject.site.code,
             country=country.code, time_zone=country.time_zone,
-            languages=tuple(country.languages), status=p.status, age_at_entry=p.age_at_entry,
+            languages=tuple(country.languages),
+            language=p.language or participant_language(None, country.languages),
+            status=p.status, age_at_entry=p.age_at_entry,
             age_band=p.age_band, stratum=p.stratum, is_test=p.is_test,
             registered_at=p.registered_at,
             arm=None if allocation is None else allocation.arm,

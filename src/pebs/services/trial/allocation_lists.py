@@ -50,6 +50,8 @@ from pebs.trial import (
 
 __all__ = [
     "GeneratedList",
+    "StoredList",
+    "allocation_lists",
     "generate_allocation_list",
     "verify_allocation_list",
 ]
@@ -197,6 +199,42 @@ def generate_allocation_list(
         row.id, study, version, is_test, generated.algorithm, generated.algorithm_version,
         seed, generated.sha256, len(lengths), n_slots,
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class StoredList:
+    """A stored list as the statistician's list of lists shows it: what its generation
+    recorded, never its seed, slots, arms, blocks or how far it is used."""
+
+    list_id: int
+    version: int
+    is_test: bool
+    algorithm: str
+    algorithm_version: str
+    sha256: str
+    n_strata: int
+    n_slots: int
+    created_at: datetime
+
+
+@refuses_unstorable_text
+def allocation_lists(
+    session_maker: sessionmaker[Session], actor: Actor, study: str
+) -> tuple[StoredList, ...]:
+    """The lists of ``study`` (real ones first, then test lists; by version)."""
+    require(actor, Action.GENERATE_LIST)
+    with session_maker() as session, session.begin():
+        study_row = study_named(session, study)
+        rows = session.scalars(
+            select(ListRow)
+            .where(ListRow.study_id == study_row.id)
+            .order_by(ListRow.is_test, ListRow.version)
+        ).all()
+        return tuple(
+            StoredList(r.id, r.version, r.is_test, r.algorithm, r.algorithm_version, r.sha256,
+                       len((r.parameters or {}).get("lengths") or {}), r.n_slots, r.created_at)
+            for r in rows
+        )  # fmt: skip
 
 
 @refuses_unstorable_text

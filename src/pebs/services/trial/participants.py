@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pebs.services.actor import Action, Actor, require
 from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.subject import find_participant
+from pebs.services.trial.registration import participant_language
 from pebs.store.repositories import get_allocation
 
 __all__ = ["ParticipantSummary", "get_participant_summary"]
@@ -29,6 +30,8 @@ class ParticipantSummary:
     arm: str | None
     is_test: bool
     registered_at: datetime
+    language: str
+    """The language her letters are written in (ISO 639-1)."""
 
 
 @refuses_unstorable_text
@@ -48,4 +51,5 @@ def get_participant_summary(
             strata_locked=participant.is_locked,
             arm=None if allocation is None else allocation.arm, is_test=participant.is_test,
             registered_at=participant.registered_at,
+            language=participant.language or participant_language(None, subject.country.languages),
         )  # fmt: skip

@@ -25,10 +25,15 @@ from pebs.services.transaction import instant, local_date, transaction
 from pebs.store.audit import append_event, canonical_json
 from pebs.store.models import QuestionnaireResponse, Study
 from pebs.trial import COLLECTING, State
-from pebs.trial.instruments import instruments_from_json
+from pebs.trial.instruments import Instrument, instruments_from_json
 from pebs.trial.vocabularies import QUESTIONNAIRE_TIMEPOINTS
 
-__all__ = ["QuestionnaireRecorded", "record_questionnaire"]
+__all__ = [
+    "QuestionnaireForms",
+    "QuestionnaireRecorded",
+    "questionnaire_forms",
+    "record_questionnaire",
+]
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,38 @@ class QuestionnaireRecorded:
     instrument: str
     timepoint_months: int
     completed_on: date
+
+
+@dataclass(frozen=True)
+class QuestionnaireForms:
+    """What a questionnaire form needs: her study's instruments and what is recorded already."""
+
+    study_id: str
+    instruments: tuple[Instrument, ...]
+    recorded: frozenset[tuple[str, int]]
+    """(instrument, time point in months) already recorded for her."""
+
+
+@refuses_unstorable_text
+def questionnaire_forms(
+    session_maker: sessionmaker[Session], actor: Actor, study_id: str
+) -> QuestionnaireForms:
+    """Her study's instruments (``[[instrument]]`` of the study file) and the (instrument, time
+    point) pairs recorded for her; :class:`NotFound` outside the actor's scope."""
+    require(actor, Action.RECORD_FOLLOW_UP)
+    with session_maker() as session:
+        subject = find_participant(session, actor, study_id)
+        config = subject.study(session).config or {}
+        recorded = session.execute(
+            select(QuestionnaireResponse.instrument, QuestionnaireResponse.timepoint_months).where(
+                QuestionnaireResponse.participant_id == subject.participant.id
+            )
+        ).all()
+    return QuestionnaireForms(
+        study_id,
+        instruments_from_json(config.get("instruments")),
+        frozenset((name, months) for name, months in recorded),
+    )
 
 
 @refuses_unstorable_text

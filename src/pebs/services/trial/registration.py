@@ -5,14 +5,16 @@ the site's counter (:func:`pebs.store.repositories.next_participant_sequence`), 
 registrations at one site never get the same number. Identifying data (name, date of birth,
 contact, national ID) is encrypted with the identity key and kept apart from research data; the
 national ID is also hashed with the HMAC key (qualified by the site's country) to find a woman
-registered twice. The audit event records the study ID, site and age at entry, never identifying
+registered twice. Her language (the one her letters are written in) is one of her country's study
+languages, by default its first (:func:`participant_language`), and is stored explicitly. The
+audit event records the study ID, site, age at entry and language, never identifying
 data (the audit trail can never be erased); it pins the identity row with the SHA-256 of its
 ciphertexts and HMAC (:func:`identity_digest`), which reveals nothing about her.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -23,13 +25,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from pebs.screening import age_on
 from pebs.services.actor import Action, Actor, require
 from pebs.services.errors import DuplicateParticipant, InvalidInput, NotFound
-from pebs.services.field_rules import in_the_future
+from pebs.services.field_rules import in_the_future, unknown_choice
 from pebs.services.keys import IdentityKeys
 from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.transaction import instant, local_date, transaction
 from pebs.services.trial.study_rules import strata_by_digest, study_named
 from pebs.store.audit import append_event, values_digest
-from pebs.store.models import Participant
+from pebs.store.models import Country, Participant
 from pebs.store.repositories import (
     insert_participant,
     next_participant_sequence,
@@ -37,6 +39,7 @@ from pebs.store.repositories import (
     registration_site,
 )
 from pebs.trial import State, StratumError, age_band
+from pebs.trial.vocabularies import LANGUAGES
 
 __all__ = [
     "IDENTITY_COLUMNS",
@@ -44,6 +47,7 @@ __all__ = [
     "NewParticipant",
     "Registered",
     "identity_digest",
+    "participant_language",
     "register_participant",
 ]
 
@@ -80,6 +84,28 @@ class NewParticipant:
     contact: str | None = None
     is_test: bool = False
     """A test/training participant: randomised from the test lists only."""
+    language: str | None = None
+    """The language her letters are written in: one of her country's study languages (ISO
+    639-1); ``None``: her country's first."""
+
+
+def participant_language(language: str | None, country_languages: Sequence[str]) -> str:
+    """``language`` if it is one of her country's study languages that pebs writes letters in
+    (:data:`~pebs.trial.vocabularies.LANGUAGES`); the first of them for ``None``; else
+    :class:`InvalidInput` naming the field ``language`` and the allowed values. A country
+    without any of those languages gets English.
+
+    >>> participant_language(None, ["nl", "fr"]), participant_language("fr", ["nl", "fr"])
+    ('nl', 'fr')
+    >>> participant_language(None, ["ar", "he"]), participant_language(None, ["ar"])
+    ('he', 'en')
+    """
+    allowed = [str(code) for code in country_languages if code in LANGUAGES] or ["en"]
+    if language is None:
+        return allowed[0]
+    if language not in allowed:
+        raise unknown_choice("language", language, allowed)
+    return language
 
 
 @dataclass(frozen=True)
@@ -90,6 +116,7 @@ class Registered:
     age_at_entry: int
     registered_at: datetime
     is_test: bool
+    language: str
 
 
 def _check(new: NewParticipant) -> None:
@@ -135,6 +162,8 @@ def register_participant(
             raise NotFound(f"study {study!r} has no site {new.site!r}")
         if not actor.sees_site(site.site_id, site.country_id):
             raise NotFound(f"study {study!r} has no site {new.site!r} (in your sites)")
+        languages = session.scalar(select(Country.languages).where(Country.id == site.country_id))
+        language = participant_language(new.language, languages or ())
         today = local_date(registered_at, site.time_zone)
         if new.birth_date > today:
             raise in_the_future("birth_date", new.birth_date)
@@ -175,18 +204,19 @@ def register_participant(
         insert_participant(
             session, identity, study_id=study_id, site_id=site.site_id, status=status,
             age_at_entry=age, age_band=band, is_test=new.is_test, registered_at=registered_at,
-            registered_by_id=actor.user_id,
+            registered_by_id=actor.user_id, language=language,
         )  # fmt: skip
         append_event(
             session, actor=actor.username, action="register", entity="participant",
             entity_id=study_id, reason="registration",
             new={"study_id": study_id, "site": site.site_code, "age_at_entry": age,
                  "age_band": band, "status": status, "is_test": new.is_test,
-                 "has_national_id": hmac is not None,
+                 "has_national_id": hmac is not None, "language": language,
                  "identity_sha256": identity_digest(identity)},
             at=registered_at,
         )  # fmt: skip
-    return Registered(study_id, site.site_code, sequence, age, registered_at, new.is_test)
+    return Registered(study_id, site.site_code, sequence, age, registered_at, new.is_test,
+                      language)
 
 
 def _refuse_duplicate(session: Session, actor: Actor, hmac: str) -> None:

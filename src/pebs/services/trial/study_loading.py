@@ -103,7 +103,9 @@ def config_json(config: StudyConfig) -> dict[str, Any]:
             for c in config.countries
         ],
         "sites": [
-            {"code": s.code, "name": s.name, "country": s.country, "target": s.target}
+            {"code": s.code, "name": s.name, "country": s.country, "target": s.target,
+             **{part: getattr(s, part) for part in ("address", "phone", "email")
+                if getattr(s, part) is not None}}  # contact only when given: configs compare
             for s in config.sites
         ],
         "protocols": [
@@ -133,6 +135,9 @@ def config_json(config: StudyConfig) -> dict[str, Any]:
         document["samples"] = config.samples.as_json()
     if config.laboratory != DEFAULT_LAB_RULES:
         document["laboratory"] = config.laboratory.as_json()
+    if config.translations:
+        document["translations"] = {language: dict(table)
+                                    for language, table in config.translations.items()}  # fmt: skip
     return json.loads(canonical_json(document))
 
 

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from pebs.http.deps import SessionMakerDep
 from pebs.services.errors import NotFound
-from pebs.services.records import studies_for
+from pebs.services.records import studies_for, study_wording
 from pebs.services.trial import (
     ALLOCATION_BALANCE_ROLES,
     allocation_balance,
@@ -38,7 +38,7 @@ def _consort_chart(t, flow) -> object:
              (t("consort.eligible"), flow.eligible), (t("consort.consented"), flow.consented),
              (t("consort.randomised"), flow.randomised)]  # fmt: skip
     arms = [
-        [(a.arm, a.randomised), (t("consort.followed"), a.followed),
+        [(t(f"arm.{a.arm}"), a.randomised), (t("consort.followed"), a.followed),
          (t("consort.withdrawn"), sum(a.withdrawn.values())), (t("consort.died"), a.died),
          (t("consort.with_cancer"), a.with_cancer)]
         for a in flow.arms
@@ -71,10 +71,10 @@ def dashboards_page(
         balance = allocation_balance(sessions, actor, chosen)
         balance_chart = bar_chart(
             t("dash.balance"), t("dash.balance_desc"), [s.stratum for s in balance.strata],
-            [(arm, [s.counts[arm] for s in balance.strata]) for arm in balance.arms],
+            [(t(f"arm.{arm}"), [s.counts[arm] for s in balance.strata]) for arm in balance.arms],
         )  # fmt: skip
     levels_chart = bar_chart(
-        t("dash.risk_levels"), t("dash.risk_levels_desc"), list(levels.levels),
+        t("dash.risk_levels"), t("dash.risk_levels_desc"), [t(f"level.{v}") for v in levels.levels],
         [(t("dash.women"), [levels.total.counts[level] for level in levels.levels])],
     )  # fmt: skip
     return render(
@@ -82,4 +82,5 @@ def dashboards_page(
         period=period, data=data, flow=flow, levels=levels, balance=balance,
         recruitment_chart=_recruitment_chart(t, data), consort_chart=_consort_chart(t, flow),
         levels_chart=levels_chart, balance_chart=balance_chart,
+        wording=study_wording(sessions, actor, chosen),
     )  # fmt: skip

@@ -23,7 +23,12 @@ from pebs.services.field_rules import (
     NATIONAL_ID_CHARS,
     PARTICIPANT_NAME_CHARS,
 )
-from pebs.services.records import eligibility_questions, participant_record, registration_sites
+from pebs.services.records import (
+    eligibility_questions,
+    participant_record,
+    registration_sites,
+    study_wording,
+)
 from pebs.services.trial import (
     NewParticipant,
     allocate,
@@ -31,7 +36,8 @@ from pebs.services.trial import (
     record_consent,
     register_participant,
 )
-from pebs.web.forms import FieldError, FormReader, place_refusal, refusal_text
+from pebs.trial.vocabularies import LANGUAGES
+from pebs.web.forms import FieldError, FormReader, place_refusal, refusal_error, refusal_text
 from pebs.web.rendering import catalogue_for, render
 from pebs.web.routes._params import StudyId
 from pebs.web.viewer import PostedForm, ViewerDep
@@ -66,6 +72,7 @@ def register_submit(
     born = reader.day("birth_date", required=True)
     national_id = reader.text("national_id", max_length=NATIONAL_ID_CHARS)
     contact = reader.text("contact", max_length=CONTACT_CHARS)
+    language = reader.choice("her_language", LANGUAGES)
     problem = None
     if not reader.errors:
         assert choice is not None
@@ -73,20 +80,24 @@ def register_submit(
         assert born is not None
         study, site = choice.split("/", 1)
         new = NewParticipant(site=site, name=name, birth_date=born, national_id=national_id,
-                             contact=contact, is_test=reader.flag("is_test"))  # fmt: skip
+                             contact=contact, is_test=reader.flag("is_test"),
+                             language=language)  # fmt: skip
         try:
             registered = register_participant(sessions, viewer.actor, keys, study, new)
         except DuplicateParticipant as error:
             problem = str(error)
             reader.errors["national_id"] = FieldError("error.already_registered")
         except InvalidInput as error:
-            problem = place_refusal(reader, error, _REGISTER_FIELDS, catalogue_for(request))
+            if error.field == "language":  # her language: one of her site country's
+                reader.errors["her_language"] = refusal_error(error)
+            else:
+                problem = place_refusal(reader, error, _REGISTER_FIELDS, catalogue_for(request))
         else:
             return RedirectResponse(
                 f"/participants/{registered.study_id}/eligibility?done=registered",
                 status_code=303,
             )
-    values = {k: form.get(k, "") for k in (*_REGISTER_FIELDS, "is_test")}
+    values = {k: form.get(k, "") for k in (*_REGISTER_FIELDS, "is_test", "her_language")}
     return render(request, "register.html", viewer=viewer, sites=sites, values=values,
                   errors=reader.errors, problem=problem, status=422)  # fmt: skip
 
@@ -97,6 +108,7 @@ def _eligibility_page(request, viewer, sessions, study_id, *, answers, result=No
     version, min_age, max_age, questions = eligibility_questions(sessions, viewer.actor, study_id)
     return render(request, "eligibility.html", viewer=viewer, p=record, version=version,
                   min_age=min_age, max_age=max_age, questions=questions, answers=answers,
+                  wording=study_wording(sessions, viewer.actor, record.study),
                   result=result, problem=problem, status=status)  # fmt: skip
 
 

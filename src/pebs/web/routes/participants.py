@@ -18,11 +18,13 @@ from pebs.services.records import (
     list_participants,
     participant_audit_events,
     participant_record,
+    study_wording,
     study_zones,
 )
 from pebs.trial.vocabularies import PARTICIPANT_STATES
 from pebs.web.rendering import render
 from pebs.web.routes._params import StudyId
+from pebs.web.routes.letters import letters_panel
 from pebs.web.routes.samples import kits_panel
 from pebs.web.viewer import ViewerDep
 
@@ -68,7 +70,10 @@ def participant_page(
         may_allocate=can(actor, Action.ALLOCATE),
         may_risk=can(actor, Action.RECORD_RISK),
         may_follow=can(actor, Action.RECORD_FOLLOW_UP),
+        may_withdraw=can(actor, Action.RECORD_CONSENT),
         kits=kits_panel(sessions, actor, record), reason_chars=REASON_CHARS,
+        letters=letters_panel(sessions, actor, record),
+        wording=study_wording(sessions, actor, record.study),
     )  # fmt: skip
 
 

@@ -1,0 +1,157 @@
+"""A resolved letter as a PDF (fpdf2, A4, the bundled DejaVu Sans fonts).
+
+Right-to-left letters (Hebrew) are shaped by HarfBuzz (``set_text_shaping``) with a right-to-left
+paragraph direction: fpdf2 applies the Unicode bidirectional algorithm to each line, so numbers,
+percents and Latin kit IDs inside Hebrew sentences keep their reading order. Their text is aligned
+right and their tables' columns are mirrored (the first column on the right). Left-to-right
+letters are not shaped (DejaVu needs no shaping for Latin text, and shaping costs time).
+
+Lines are broken here, on spaces, with the font's advance widths (a word longer than a line is
+cut), rather than by fpdf2's ``multi_cell``, whose line breaking re-measures the line for every
+character; each line is then printed by ``cell``. The same :class:`~pebs.letters.content.LetterData`
+gives the same bytes: the creation date is the letter's ``issued_on``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+
+from fpdf import FPDF
+
+from pebs.letters import _fonts
+from pebs.letters.resolve import Heading, Paragraph, ResolvedLetter, Table
+
+__all__ = ["to_pdf"]
+
+_MARGIN = 20.0  # mm
+_BODY, _HEADING, _TITLE, _SMALL = 10.5, 12.0, 15.0, 9.0  # font sizes, pt
+_LEADING = 1.4  # line height / font size
+_PT = 25.4 / 72  # mm per point
+_PADDING = 1.5  # mm, inside table cells
+_SLACK = 0.995  # measured widths are unshaped: keep half a percent for shaping differences
+
+
+def _line_height(size: float) -> float:
+    return size * _PT * _LEADING
+
+
+def _width(text: str, size: float, bold: bool) -> float:
+    """Width in mm of ``text`` at ``size`` pt (unshaped advance widths)."""
+    table = _fonts.widths("B" if bold else "")
+    return sum(table.get(ord(char), 600) for char in text) * size / 1000 * _PT
+
+
+def _wrap(text: str, width: float, size: float, bold: bool) -> list[str]:
+    """``text`` broken into lines no wider than ``width`` mm (its own line breaks kept)."""
+    limit = width * _SLACK
+    space = _width(" ", size, bold)
+    lines: list[str] = []
+    for source in text.split("\n"):
+        line, used = "", 0.0
+        for word in source.split(" "):
+            wide = _width(word, size, bold)
+            while wide > limit:  # a word longer than a line: cut it
+                if line:
+                    lines.append(line)
+                    line, used = "", 0.0
+                cut = len(word)
+                while cut > 1 and _width(word[:cut], size, bold) > limit:
+                    cut -= 1
+                lines.append(word[:cut])
+                word = word[cut:]
+                wide = _width(word, size, bold)
+            if line and used + space + wide > limit:
+                lines.append(line)
+                line, used = word, wide
+            else:
+                line, used = (f"{line} {word}", used + space + wide) if line else (word, wide)
+        lines.append(line)
+    return lines
+
+
+class _Layout:
+    """Prints a resolved letter onto an fpdf2 document, one line at a time."""
+
+    def __init__(self, pdf: FPDF, letter: ResolvedLetter) -> None:
+        self.pdf = pdf
+        self.rtl = letter.direction == "rtl"
+        self.align = "R" if self.rtl else "L"
+        self.width = pdf.w - 2 * _MARGIN
+        self.bottom = pdf.h - _MARGIN
+
+    def room(self, height: float) -> None:
+        """Start a new page unless ``height`` mm fit above the bottom margin."""
+        if self.pdf.get_y() + height > self.bottom:
+            self.pdf.add_page()
+
+    def text(self, text: str, size: float, bold: bool = False, after: float = 0.0) -> None:
+        pdf = self.pdf
+        pdf.set_font(_fonts.FAMILY, "B" if bold else "", size)
+        height = _line_height(size)
+        for line in _wrap(text, self.width, size, bold):
+            self.room(height)
+            pdf.set_x(_MARGIN)
+            pdf.cell(self.width, height, line, align=self.align, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_y(pdf.get_y() + after)
+
+    def table(self, table: Table) -> None:
+        pdf = self.pdf
+        widths = [share * self.width for share in table.widths]
+        starts = [_MARGIN + sum(widths[:index]) for index in range(len(widths))]
+        if self.rtl:  # mirrored: the first column on the right
+            starts = [pdf.w - start - width for start, width in zip(starts, widths, strict=True)]
+        self.row(table.columns, starts, widths, bold=True)
+        for row in table.rows:
+            self.row(row, starts, widths, bold=False)
+        pdf.set_y(pdf.get_y() + 2.0)
+
+    def row(self, cells, starts: list[float], widths: list[float], bold: bool) -> None:
+        pdf = self.pdf
+        size = _SMALL
+        height = _line_height(size)
+        pdf.set_font(_fonts.FAMILY, "B" if bold else "", size)
+        wrapped = [_wrap(text, width - 2 * _PADDING, size, bold)
+                   for text, width in zip(cells, widths, strict=True)]  # fmt: skip
+        row_height = max(len(lines) for lines in wrapped) * height + _PADDING
+        self.room(row_height)
+        top = pdf.get_y()
+        for lines, start, width in zip(wrapped, starts, widths, strict=True):
+            for index, line in enumerate(lines):
+                pdf.set_xy(start + _PADDING, top + _PADDING / 2 + index * height)
+                pdf.cell(width - 2 * _PADDING, height, line, align=self.align)
+        pdf.set_draw_color(160 if bold else 210)
+        pdf.line(_MARGIN, top + row_height, _MARGIN + self.width, top + row_height)
+        pdf.set_y(top + row_height)
+
+
+def to_pdf(letter: ResolvedLetter) -> bytes:
+    """The PDF bytes of a resolved letter."""
+    pdf = FPDF(format="A4", unit="mm")
+    pdf.set_margins(_MARGIN, _MARGIN, _MARGIN)
+    pdf.set_auto_page_break(False)
+    pdf.set_creation_date(datetime.combine(letter.issued_on, time(), tzinfo=UTC))
+    pdf.set_title(letter.title)
+    pdf.set_lang(letter.language)
+    pdf.set_author(letter.sender[0])
+    pdf.set_subject(letter.reference)
+    pdf.set_creator("pebs")
+    _fonts.install(pdf)
+    if letter.direction == "rtl":
+        pdf.set_text_shaping(True, direction="rtl", script="hebr", language="heb")
+    pdf.add_page()
+    layout = _Layout(pdf, letter)
+    layout.text("\n".join(letter.sender), _SMALL, after=4.0)
+    if letter.recipient:
+        layout.text("\n".join(letter.recipient), _BODY, after=4.0)
+    layout.text(f"{letter.date}\n{letter.reference}", _SMALL, after=5.0)
+    layout.text(letter.title, _TITLE, bold=True, after=3.0)
+    for part in letter.parts:
+        if isinstance(part, Heading):
+            layout.room(_line_height(_HEADING) * 3)  # keep a heading with what follows
+            layout.text(part.text, _HEADING, bold=True, after=1.0)
+        elif isinstance(part, Paragraph):
+            layout.text(part.text, _BODY, after=2.5)
+        else:
+            layout.table(part)
+    _fonts.detach(pdf)
+    return bytes(pdf.output())
