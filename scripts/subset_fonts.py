@@ -9,7 +9,7 @@ files. Reproduce the subset from Debian's ``fonts-dejavu-core`` package::
 
 The subset keeps the OpenType layout tables (Hebrew marks are placed by HarfBuzz from them), the
 glyph names and every name record (the copyright and licence notices stay inside the files), and
-drops the TrueType hinting (the PDF viewer renders at its own resolution). The licence text is
+drops the TrueType hinting (the PDF viewer renders at its own resolution) and the MATH table. The licence text is
 copied next to the fonts as ``LICENSE-DejaVu.txt``.
 """
 
@@ -59,6 +59,7 @@ def subset_font(source: Path, target: Path) -> None:
     options.notdef_outline = True
     options.recommended_glyphs = True
     options.hinting = False
+    options.drop_tables += ["MATH"]  # mathematical layout: letters set no formulas
     font = subset.load_font(str(source), options)
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=unicodes())

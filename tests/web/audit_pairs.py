@@ -41,7 +41,8 @@ def literal_pairs() -> set[tuple[str, str]]:
     for path in sorted((SOURCE / "services").rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "append_event"):
+            called = getattr(node, "func", None)
+            if not (isinstance(node, ast.Call) and getattr(called, "id", None) == "append_event"):
                 continue
             args = {k.arg: k.value for k in node.keywords}
             if "entity" not in args or "action" not in args:

@@ -10,15 +10,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from pebs.services.auth import list_accounts
 from pebs.services.actor import Actor
+from pebs.services.auth import list_accounts
 from pebs.store.models import AuditEvent, User
 
 
 def _user(site: Any, username: str) -> User | None:
     with site.db.sessions(expire_on_commit=False) as session:
         return session.scalar(
-            select(User).options(joinedload(User.site)).where(User.username == username))
+            select(User).options(joinedload(User.site)).where(User.username == username)
+        )
 
 
 def _actions(site: Any, username: str) -> list[str]:
@@ -64,8 +65,9 @@ def test_a_refused_account_shows_each_problem_at_its_field_and_stores_nothing(si
     unknown = site.post_form("/accounts", {"username": "bad.site", "role": "site_staff",
                                            "site": "ZZ-00"})  # fmt: skip
     assert "no site has the code ZZ-00" in html.unescape(unknown.text)
-    short = site.post_form("/accounts", {"username": "short.pw", "role": "monitor",
-                                         "password_choice": "given", "password": "abc"})  # fmt: skip
+    short = site.post_form("/accounts", {
+        "username": "short.pw", "role": "monitor", "password_choice": "given",
+        "password": "abc"})  # fmt: skip
     assert short.status_code == 422
     assert re.search(r'id="f-password-error">give 12 to 256 characters<', html.unescape(short.text))
     assert 'value="abc"' not in short.text  # a password is never shown back

@@ -152,7 +152,8 @@ def test_death_bad_input_is_shown_next_to_each_field_and_nothing_is_stored(site:
     assert ahead.status_code == 422
     assert _field_error(ahead.text, "date_of_death") == f"{future} is in the future"
     code = site.post_form(f"/participants/{study_id}/death", {
-        "date_of_death": date.today().isoformat(), "cause": "other", "cause_icd10": "C5"})  # fmt: skip
+        "date_of_death": date.today().isoformat(), "cause": "other",
+        "cause_icd10": "C5"})  # fmt: skip
     assert code.status_code == 422
     assert "is not an ICD-10 code" in _field_error(code.text, "cause_icd10")
     assert _status(site, study_id) == "randomised_standard"
@@ -176,7 +177,8 @@ def test_questionnaire_forms_come_from_the_study_file(site: Any) -> None:
     site.login("site_staff")
     overview = html.unescape(site.client.get(f"/participants/{study_id}/questionnaires").text)
     # the demo study file's two instruments, at the four time points (0, 3, 12, 48 months)
-    assert "EQ-5D-5L" in overview and "STAI-6 demo" in overview
+    assert "EQ-5D-5L" in overview
+    assert "STAI-6 demo" in overview
     assert overview.count("Fill in") == 2 * 4
     stai = html.unescape(site.client.get(f"/participants/{study_id}/questionnaires",
                          params={"instrument": "STAI-6 demo", "timepoint": 3}).text)  # fmt: skip
@@ -186,7 +188,8 @@ def test_questionnaire_forms_come_from_the_study_file(site: Any) -> None:
     eq5d = html.unescape(site.client.get(f"/participants/{study_id}/questionnaires",
                          params={"instrument": "EQ-5D-5L", "timepoint": 0}).text)  # fmt: skip
     assert "Her health today, from 0 (the worst she can imagine) to 100 (the best)" in eq5d
-    assert "From 0 to 100" in eq5d and eq5d.count("From 1 to 5") == 5
+    assert "From 0 to 100" in eq5d
+    assert eq5d.count("From 1 to 5") == 5
 
 
 def test_a_questionnaire_is_recorded_once_and_bad_answers_are_shown_at_their_item(site: Any):

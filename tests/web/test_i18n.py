@@ -19,7 +19,8 @@ from pebs.trial.vocabularies import (
 )
 from pebs.web.i18n import LANGUAGES, catalogues, negotiate
 
-_SAME_IN_BOTH = {"risk.version", "allocation.title"}
+_SAME_IN_BOTH = {"risk.version", "allocation.title", "action.questionnaires", "qnr.title",
+                 "qnr.instrument"}
 """Words that are the same in English and French."""
 WEB = Path(str(resources.files("pebs.web")))
 _LITERAL_KEY = re.compile(r"""\bt\(\s*["']([A-Za-z0-9_.\-]+)["']""")

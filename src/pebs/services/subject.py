@@ -39,7 +39,9 @@ class Subject:
         try:
             new = transition(old, event)
         except TransitionError as error:
-            raise Conflict(f"{self.participant.study_id}: {error}") from None
+            raise Conflict(f"{self.participant.study_id}: {error}",
+                           message_code="error.wrong_state",
+                           values={"state": self.participant.status}) from None  # fmt: skip
         self.participant.status = new.value
         return old, new.value
 
@@ -47,8 +49,9 @@ class Subject:
         if self.state not in allowed:
             raise Conflict(
                 f"{self.participant.study_id} is {self.state.value!r}: cannot {doing} "
-                f"(possible when {', '.join(s.value for s in allowed)})"
-            )
+                f"(possible when {', '.join(s.value for s in allowed)})",
+                message_code="error.wrong_state", values={"state": self.state.value},
+            )  # fmt: skip
 
 
 def find_participant(
@@ -61,7 +64,8 @@ def find_participant(
     """
     row = participant_in_scope(session, actor.scope, study_id, for_update=for_update)
     if row is None:
-        raise NotFound(f"no participant {study_id!r} (in your sites)")
+        raise NotFound(f"no participant {study_id!r} (in your sites)",
+                       message_code="error.no_participant", values={"study_id": study_id})
     return Subject(*row)
 
 
@@ -69,5 +73,6 @@ def birth_date(session: Session, keys: IdentityKeys, participant: Participant) -
     """Her date of birth, decrypted from the identity record."""
     identity = session.get(ParticipantIdentity, participant.id)
     if identity is None:
-        raise Conflict(f"{participant.study_id} has no identity record (date of birth)")
+        raise Conflict(f"{participant.study_id} has no identity record (date of birth)",
+                       message_code="error.no_identity")
     return keys.cipher.decrypt_date(identity.date_of_birth_enc)

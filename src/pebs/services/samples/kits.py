@@ -88,9 +88,11 @@ class Recollection:
 
 def _reason(reason: str) -> str:
     if not isinstance(reason, str) or not reason.strip():
-        raise InvalidInput("give a reason (it is audited)", field="reason")
+        raise InvalidInput("give a reason (it is audited)", field="reason",
+                           message_code="error.required")
     if len(reason) > REASON_CHARS:
-        raise InvalidInput(f"at most {REASON_CHARS} characters, got {len(reason)}", field="reason")
+        raise InvalidInput(f"at most {REASON_CHARS} characters, got {len(reason)}", field="reason",
+                           message_code="error.too_long", values={"max": REASON_CHARS})
     return reason.strip()
 
 
@@ -100,7 +102,8 @@ def _require_kit_arm(session: Session, subject: Subject, doing: str) -> None:
     if allocation is None or allocation.arm != KIT_ARM:
         arm = "not randomised" if allocation is None else f"in the {allocation.arm} arm"
         raise Conflict(
-            f"{subject.participant.study_id} is {arm}: only women of the {KIT_ARM} arm {doing}"
+            f"{subject.participant.study_id} is {arm}: only women of the {KIT_ARM} arm {doing}",
+            message_code="error.kit_arm",
         )
     subject.require_state(KIT_PATHWAY_STATES, doing)
 
@@ -110,8 +113,9 @@ def _no_open_kit(session: Session, participant: Participant) -> None:
     if existing is not None:
         raise Conflict(
             f"{participant.study_id} already has kit {existing.kit_id} ({existing.state}); a new "
-            "kit is possible once it is abandoned, failed or replaced"
-        )
+            "kit is possible once it is abandoned, failed or replaced",
+            message_code="error.kit_exists", values={"kit_id": existing.kit_id},
+        )  # fmt: skip
 
 
 def _audit(
@@ -167,7 +171,8 @@ def record_collection(
     require(actor, Action.RECORD_SAMPLE)
     recorded_at = instant(at)
     if isinstance(collected_on, datetime) or not isinstance(collected_on, date):
-        raise InvalidInput(f"must be a date, got {collected_on!r}", field="collected_on")
+        raise InvalidInput(f"must be a date, got {collected_on!r}", field="collected_on",
+                           message_code="error.date")
     with transaction(session_maker) as session:
         found = find_kit(session, actor, canonical_kit_id(kit_id), for_update=True)
         subject = Subject(found.participant, found.site, found.country)
@@ -181,8 +186,9 @@ def record_collection(
         if randomised_on is not None and collected_on < randomised_on:
             raise InvalidInput(
                 f"{collected_on} is before her randomisation on {randomised_on}",
-                field="collected_on",
-            )
+                field="collected_on", message_code="error.before_randomisation",
+                values={"day": collected_on, "randomised": randomised_on},
+            )  # fmt: skip
         sample = found.sample
         old, new = move(sample, SampleEvent.COLLECT)
         sample.collected_on = collected_on

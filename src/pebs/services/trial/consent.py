@@ -80,8 +80,10 @@ def record_consent(
         if document_version is not None and document_version != document.version:
             raise Conflict(
                 f"consent document {country.code}/{language} version {document_version} is not "
-                f"the one in force on {day} (version {document.version}); use the current form"
-            )
+                f"the one in force on {day} (version {document.version}); use the current form",
+                message_code="error.consent_version",
+                values={"version": document_version, "current": document.version, "day": day},
+            )  # fmt: skip
         consent = Consent(
             participant_id=subject.participant.id, consent_document_id=document.id,
             consented_at=consented_at, taken_by_id=actor.user_id,
@@ -123,10 +125,12 @@ def withdraw(
     if level not in WITHDRAWAL_LEVELS:
         raise InvalidInput(
             f"{level!r} is not a withdrawal level; levels: {', '.join(WITHDRAWAL_LEVELS)}",
-            field="level",
-        )
+            field="level", message_code="error.choice",
+            values={"allowed": ", ".join(WITHDRAWAL_LEVELS)},
+        )  # fmt: skip
     if not reason or not reason.strip():
-        raise InvalidInput("say why she withdraws (or 'not given')", field="reason")
+        raise InvalidInput("say why she withdraws (or 'not given')", field="reason",
+                           message_code="error.withdrawal_reason")
     withdrawn_at = instant(at)
     with transaction(session_maker) as session:
         subject = find_participant(session, actor, study_id, for_update=True)
@@ -143,8 +147,9 @@ def withdraw(
             if withdrawn_at < consent.consented_at:
                 raise InvalidInput(
                     f"withdrawal {withdrawn_at} is before her consent {consent.consented_at}",
-                    field="at",
-                )
+                    field="at", message_code="error.withdrawal_before_consent",
+                    values={"day": consent.consented_at.date()},
+                )  # fmt: skip
             old["withdrawal_level"] = consent.withdrawal_level
             consent.withdrawal_level = level
             consent.withdrawn_at = withdrawn_at

@@ -66,8 +66,9 @@ def _stage(record: OutcomeRecord) -> tuple[tuple[str, str, str] | None, str | No
     if (record.behaviour == "dcis") != (tnm.t == "Tis" or tnm.t.startswith("Tis(")):
         raise InvalidInput(
             f"behaviour {record.behaviour!r} does not match T category {tnm.t} "
-            "(DCIS is Tis; an invasive cancer is not)"
-        )
+            "(DCIS is Tis; an invasive cancer is not)",
+            message_code="error.behaviour_tnm", values={"t": tnm.t},
+        )  # fmt: skip
     stored = (f"{tnm.t_prefix}{tnm.t}", f"{tnm.n_prefix}{tnm.n}", f"{tnm.m_prefix}{tnm.m}")
     return stored, stage
 

@@ -123,7 +123,8 @@ def _check(new: NewParticipant) -> None:
     if not isinstance(new.name, str) or not new.name.strip():
         raise InvalidInput("must be a non-empty text", field="name", message_code="error.required")
     if isinstance(new.birth_date, datetime) or not isinstance(new.birth_date, date):
-        raise InvalidInput(f"must be a date, got {new.birth_date!r}", field="birth_date")
+        raise InvalidInput(f"must be a date, got {new.birth_date!r}", field="birth_date",
+                           message_code="error.date")
     if new.national_id is not None and not new.national_id.strip():
         raise InvalidInput("give a national ID or None, not an empty text", field="national_id")
 
@@ -159,9 +160,11 @@ def register_participant(
         site = registration_site(session, study, new.site)
         if site is None:
             study_named(session, study)  # NotFound if the study itself is not loaded
-            raise NotFound(f"study {study!r} has no site {new.site!r}")
+            raise NotFound(f"study {study!r} has no site {new.site!r}",
+                           message_code="error.no_site", values={"site": new.site})
         if not actor.sees_site(site.site_id, site.country_id):
-            raise NotFound(f"study {study!r} has no site {new.site!r} (in your sites)")
+            raise NotFound(f"study {study!r} has no site {new.site!r} (in your sites)",
+                           message_code="error.no_site", values={"site": new.site})
         languages = session.scalar(select(Country.languages).where(Country.id == site.country_id))
         language = participant_language(new.language, languages or ())
         today = local_date(registered_at, site.time_zone)
@@ -184,7 +187,9 @@ def register_participant(
             _refuse_duplicate(session, actor, hmac)
         sequence = next_participant_sequence(session, site.site_id)
         if sequence > MAX_SEQUENCE:
-            raise InvalidInput(f"site {site.site_code} has used all {MAX_SEQUENCE:,} study IDs")
+            raise InvalidInput(f"site {site.site_code} has used all {MAX_SEQUENCE:,} study IDs",
+                               message_code="error.site_ids_used",
+                               values={"site": site.site_code})  # fmt: skip
         study_id = f"{site.site_code}-{sequence:06d}"
         strata = strata_by_digest(session, site.study_pk, site.config_sha256)
         try:

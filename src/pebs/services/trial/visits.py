@@ -82,7 +82,8 @@ _RESULT_FIELDS = ("performed_date", "birads", "recall", "biopsy", "histology", "
 
 def _check(record: VisitRecord, today: date) -> None:
     if isinstance(record.performed_date, datetime) or not isinstance(record.performed_date, date):
-        raise InvalidInput(f"must be a date, got {record.performed_date!r}", field="performed_date")
+        raise InvalidInput(f"must be a date, got {record.performed_date!r}", field="performed_date",
+                           message_code="error.date")
     if record.performed_date > today:
         raise in_the_future("performed_date", record.performed_date)
     low, high = BIRADS
@@ -110,15 +111,17 @@ def _check_density(record: VisitRecord) -> None:
     reader = record.density_reader
     if record.density is None:
         if reader is not None:
-            raise InvalidInput("a density reader needs a density", field="density_reader")
+            raise InvalidInput("a density reader needs a density", field="density_reader",
+                               message_code="error.reader_needs_density")
         return
     if record.density not in BREAST_DENSITIES:
         raise unknown_choice("density", record.density, BREAST_DENSITIES)
     if not isinstance(reader, str) or not reader.strip() or len(reader) > DENSITY_READER_CHARS:
         raise InvalidInput(
             f"give who read the density (at most {DENSITY_READER_CHARS} characters)",
-            field="density_reader",
-        )
+            field="density_reader", message_code="error.density_reader",
+            values={"max": DENSITY_READER_CHARS},
+        )  # fmt: skip
 
 
 def _check_density_modality(record: VisitRecord, modality: str | None) -> None:
@@ -126,7 +129,7 @@ def _check_density_modality(record: VisitRecord, modality: str | None) -> None:
         on = modality or "a visit without a modality"
         raise InvalidInput(
             f"a density is read on {' or '.join(DENSITY_MODALITIES)}, not on {on}",
-            field="density",
+            field="density", message_code="error.density_modality",
         )
 
 
@@ -165,9 +168,12 @@ def record_visit(
         else:
             visit = session.get(Visit, visit_id)
             if visit is None or visit.participant_id != participant.id:
-                raise NotFound(f"{study_id} has no visit {visit_id}")
+                raise NotFound(f"{study_id} has no visit {visit_id}",
+                               message_code="error.no_visit")
             if visit.performed_date is not None:
-                raise Conflict(f"visit {visit_id} was already recorded ({visit.performed_date})")
+                raise Conflict(f"visit {visit_id} was already recorded ({visit.performed_date})",
+                               message_code="error.visit_recorded",
+                               values={"day": visit.performed_date})  # fmt: skip
         _check_density_modality(record, visit.modality)
         for name in _RESULT_FIELDS:
             setattr(visit, name, getattr(record, name))
