@@ -38,6 +38,7 @@ SECTIONS = (
     "lab_import",
     "web",
     "sim",
+    "letters",
 )
 """Benchmarks that print their own markdown section (``python -m benchmarks.<name>_bench``)."""
 QUICK_OPTIONS = {
@@ -46,10 +47,11 @@ QUICK_OPTIONS = {
     "lab_import": ["--quick"],
     "web": ["--quick"],
     "sim": ["--quick"],
+    "letters": ["--quick"],
 }
 """Options passed to a section with ``--quick`` (start-up: 7 rounds instead of 20; the trial:
 5,000 women instead of 85,000; the laboratory import: 1,000 samples instead of 10,000; the
-simulator: no 10-million-woman run)."""
+simulator: no 10-million-woman run; the letters: 20 per language and a batch of 1,000)."""
 
 
 def _progress(message: str) -> None:

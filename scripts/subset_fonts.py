@@ -9,8 +9,8 @@ files. Reproduce the subset from Debian's ``fonts-dejavu-core`` package::
 
 The subset keeps the OpenType layout tables (Hebrew marks are placed by HarfBuzz from them), the
 glyph names and every name record (the copyright and licence notices stay inside the files), and
-drops the TrueType hinting (the PDF viewer renders at its own resolution) and the MATH table. The licence text is
-copied next to the fonts as ``LICENSE-DejaVu.txt``.
+drops the TrueType hinting (the PDF viewer renders at its own resolution) and the MATH table. The
+licence text is copied next to the fonts as ``LICENSE-DejaVu.txt``.
 """
 
 from __future__ import annotations

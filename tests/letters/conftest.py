@@ -1,4 +1,7 @@
-"""A letter's facts for the letter tests: ``letter(language, kind=..., recipient=..., **changes)``."""
+"""A letter's facts for the letter tests.
+
+``letter(language, kind=..., recipient=..., **changes)`` gives a complete ``LetterData``.
+"""
 
 from __future__ import annotations
 
@@ -16,17 +19,30 @@ SITE = SiteContact(
     email="etude@example.org",
 )
 EXAMS = (
-    ExamLine(date(2027, 4, 1), "mammography", "Centre Léon Bérard", "test-policy", "yearly",
-             "Yearly mammogram for high risk"),
-    ExamLine(date(2028, 4, 3), "ultrasound", "Centre Léon Bérard", "test-policy", "dense",
-             "Ultrasound for dense breasts"),
-)  # fmt: skip
+    ExamLine(
+        date(2027, 4, 1),
+        "mammography",
+        "Centre Léon Bérard",
+        "test-policy",
+        "yearly",
+        "Yearly mammogram for high risk",
+    ),
+    ExamLine(
+        date(2028, 4, 3),
+        "ultrasound",
+        "Centre Léon Bérard",
+        "test-policy",
+        "dense",
+        "Ultrasound for dense breasts",
+    ),
+)
 MODEL = ModelInfo("pebs-personalised", "1.2.0", "https://example.org/models/personalised/1.2.0")
 KIT_ID = "KIT-2027-0042"
 
 
-def make_letter(language: str, kind: str = "risk_result", recipient: str = "woman",
-                **changes: object) -> LetterData:  # fmt: skip
+def make_letter(
+    language: str, kind: str = "risk_result", recipient: str = "woman", **changes: object
+) -> LetterData:
     """A complete letter of ``kind`` in ``language`` with every field a kind may use."""
     data = LetterData(
         kind=kind,

@@ -51,8 +51,9 @@ def test_language_and_direction(letter, language: str, direction: str) -> None:
 
 def test_every_value_is_escaped(letter) -> None:
     name = '<script>alert("x")</script> & Co'
-    document = render_html(letter("en", full_name=name, kind="recollection",
-                                  kit_id='"><img src=x onerror=alert(1)>'))  # fmt: skip
+    document = render_html(
+        letter("en", full_name=name, kind="recollection", kit_id='"><img src=x onerror=alert(1)>')
+    )
     reader = _read(document)
     assert [tag for tag, _ in reader.tags if tag in ("script", "img")] == []
     text = "".join(reader.text)
@@ -66,5 +67,6 @@ def test_plan_is_a_table(letter) -> None:
     rows = [tag for tag, _ in reader.tags if tag == "tr"]
     assert len(rows) == 1 + len(data.exams)  # header and one row per exam
     text = " ".join(" ".join(reader.text).split())
-    assert "1 April 2027" in text and "Breast ultrasound scan" in text
+    assert "1 April 2027" in text
+    assert "Breast ultrasound scan" in text
     assert "About 3 in 100 women like you will get breast cancer in the next 5 years." in text

@@ -13,7 +13,7 @@ import pypdf
 import pytest
 
 from pebs.i18n import catalogues
-from pebs.letters import letter_title, render_pdf
+from pebs.letters import letter_title, render_html, render_pdf
 from pebs.letters.templates import templates
 
 BIDI_CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -28,8 +28,9 @@ def _pdftotext(pdf: bytes) -> str:
     program = shutil.which("pdftotext")
     if program is None:
         pytest.fail("pdftotext (Debian poppler-utils) is needed: make browser installs it")
-    done = subprocess.run([program, "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True,
-                          check=True)  # fmt: skip
+    done = subprocess.run(
+        [program, "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True, check=True
+    )
     return done.stdout.decode("utf-8")
 
 
@@ -51,16 +52,33 @@ def _letters_and_digits(text: str) -> str:
 @pytest.mark.parametrize(
     ("language", "kind", "recipient", "words"),
     [
-        ("fr", "risk_result", "woman", ["échantillon", "dépistage", "Référence", "fréquents",
-                                        "Zoë", "Müller-Françoise", "Léon", "Bérard"]),
-        ("es", "risk_result", "woman", ["años", "mamografía", "Aproximadamente", "Teléfono",
-                                        "electrónico"]),
+        (
+            "fr",
+            "risk_result",
+            "woman",
+            [
+                "échantillon",
+                "dépistage",
+                "Référence",
+                "fréquents",
+                "Zoë",
+                "Müller-Françoise",
+                "Léon",
+                "Bérard",
+            ],
+        ),
+        (
+            "es",
+            "risk_result",
+            "woman",
+            ["años", "mamografía", "Aproximadamente", "Teléfono", "electrónico"],
+        ),
         ("it", "risk_result", "woman", ["Perché", "più", "è", "età"]),
         ("nl", "risk_result", "woman", ["röntgenfoto"]),
         ("nl", "risk_result", "doctor", ["patiënte"]),
         ("fr", "risk_result", "doctor", ["consœur", "Évaluation"]),
     ],
-)  # fmt: skip
+)
 def test_latin_accents_survive(letter, language, kind, recipient, words) -> None:
     text = _flat(_pypdf_text(render_pdf(letter(language, kind, recipient))))
     assert [word for word in words if word not in text] == []
@@ -88,7 +106,8 @@ def test_result_letter_says_the_risk_both_ways(letter) -> None:
     low = _flat(_pypdf_text(render_pdf(letter("en", five_year_risk=0.004, level="low"))))
     # by hand: 0.004 is 0.4 in 100 (rounds to 0), 4 in 1,000
     assert "About 4 in 1,000 women like you" in low
-    assert "0.40%" in low and "Your result: low risk" in low
+    assert "0.40%" in low
+    assert "Your result: low risk" in low
     french = _flat(_pypdf_text(render_pdf(letter("fr", five_year_risk=0.0123))))
     assert "Environ 1 femme sur 100 comme vous aura un cancer du sein" in french
     assert "1,23 %" in french
@@ -101,43 +120,57 @@ def test_provisional_result_says_so(letter) -> None:
 
 
 def test_plan_lists_dates_exams_places_and_reasons(letter, monkeypatch) -> None:
-    monkeypatch.setitem(catalogues()["fr"].messages, "reason.test-policy.yearly",
-                        "Mammographie chaque année (risque élevé)")  # fmt: skip
+    monkeypatch.setitem(
+        catalogues()["fr"].messages,
+        "reason.test-policy.yearly",
+        "Mammographie chaque année (risque élevé)",
+    )
     text = _flat(_pypdf_text(render_pdf(letter("fr"))))
-    assert "1 avril 2027" in text and "3 avril 2028" in text
+    assert "1 avril 2027" in text
+    assert "3 avril 2028" in text
     assert "Mammographie chaque année (risque élevé)" in text  # the catalogue's wording
     assert "Ultrasound for dense breasts" in text  # no wording for this rule: the policy's own
     assert "Échographie des seins" in text
-    assert "Ce plan court jusqu’au 9 mars 2031." in text
+    assert "Ce plan court jusqu\u2019au 9 mars 2031." in text
     assert "Centre Léon Bérard" in text
     none = _flat(_pypdf_text(render_pdf(letter("fr", exams=(), plan_end=None))))
-    assert "Aucun examen n’est prévu pour vous pour le moment." in none
-    assert "Pourquoi" not in none and "jusqu’au" not in none
+    assert "Aucun examen n\u2019est prévu pour vous pour le moment." in none
+    assert "Pourquoi" not in none
+    assert "jusqu\u2019au" not in none
 
 
 def test_contact_block(letter) -> None:
     text = _flat(_pypdf_text(render_pdf(letter("en", kind="end_of_study"))))
     assert "Who to contact" in text
-    assert "Phone: +33 4 78 78 28 28" in text and "Email: etude@example.org" in text
+    assert "Phone: +33 4 78 78 28 28" in text
+    assert "Email: etude@example.org" in text
     assert "We invite you to a last visit on 1 February 2031 at Centre Léon Bérard." in text
 
 
 def test_doctor_copy_adds_the_model(letter) -> None:
     doctor = _flat(_pypdf_text(render_pdf(letter("en", recipient="doctor"))))
-    for expected in ["pebs-personalised, version 1.2.0",
-                     "https://example.org/models/personalised/1.2.0", "first_degree_relatives",
-                     "not known", "24.50", "rr_prs", "1.80", "Estimated 5-year risk of breast "
-                     "cancer: 2.56%."]:  # fmt: skip
+    for expected in [
+        "pebs-personalised, version 1.2.0",
+        "https://example.org/models/personalised/1.2.0",
+        "first_degree_relatives",
+        "not known",
+        "24.50",
+        "rr_prs",
+        "1.80",
+        "Estimated 5-year risk of breast cancer: 2.56%.",
+    ]:
         assert expected in doctor, expected
     woman = _flat(_pypdf_text(render_pdf(letter("en"))))
-    assert "pebs-personalised" not in woman and "rr_prs" not in woman
+    assert "pebs-personalised" not in woman
+    assert "rr_prs" not in woman
 
 
 def test_recollection_and_standard_arm(letter) -> None:
     recollection = _flat(_pypdf_text(render_pdf(letter("es", kind="recollection"))))
     assert "kit KIT-2027-0042" in recollection
     standard = _flat(_pypdf_text(render_pdf(letter("it", kind="standard_arm", exams=()))))
-    assert "programma nazionale" in standard and "rischio" not in standard
+    assert "programma nazionale" in standard
+    assert "rischio" not in standard
 
 
 def test_letters_a_kind_cannot_print_are_refused(letter) -> None:
@@ -147,13 +180,19 @@ def test_letters_a_kind_cannot_print_are_refused(letter) -> None:
         render_pdf(letter("en", level=None))
     with pytest.raises(ValueError, match="needs kit_id"):
         render_pdf(letter("en", kind="recollection", kit_id=None))
+    with pytest.raises(ValueError, match="level 'medium' is not one of: low, average"):
+        render_pdf(letter("en", level="medium"))
+    odd_exam = replace(letter("en").exams[0], modality="thermography")
+    with pytest.raises(ValueError, match="modality 'thermography' is not one of: mammography"):
+        render_html(letter("en", exams=(odd_exam,)))
 
 
 def test_long_words_and_many_exams_break_onto_lines_and_pages(letter) -> None:
     url = "https://example.org/" + "a" * 150 + "/card"
     exams = tuple(replace(letter("en").exams[0], due=date(2027 + i, 1, 5)) for i in range(40))
-    data = letter("en", recipient="doctor", exams=exams,
-                  model=replace(letter("en").model, card_url=url))  # fmt: skip
+    data = letter(
+        "en", recipient="doctor", exams=exams, model=replace(letter("en").model, card_url=url)
+    )
     pdf = render_pdf(data)
     reader = pypdf.PdfReader(io.BytesIO(pdf))
     assert len(reader.pages) >= 2
@@ -179,8 +218,15 @@ def test_hebrew_reads_in_logical_order(letter) -> None:
     assert "KIT-2027-0042" in _flat(poppler)  # not reversed to 2400-7202-TIK
     # pypdf gives each line's runs left to right; a Hebrew run still reads first letter first
     extracted = _flat(_pypdf_text(pdf))
-    for phrase in ["נבקש ממך דגימת רוק חדשה", "מה עלייך לעשות", "שלום רחל כהן,", "למי לפנות",
-                   "KIT-2027-0042", "+33 4 78 78 28 28", "28 rue Laennec, 69008 Lyon"]:  # fmt: skip
+    for phrase in [
+        "נבקש ממך דגימת רוק חדשה",
+        "מה עלייך לעשות",
+        "שלום רחל כהן,",
+        "למי לפנות",
+        "KIT-2027-0042",
+        "+33 4 78 78 28 28",
+        "28 rue Laennec, 69008 Lyon",
+    ]:
         assert phrase in extracted, phrase
 
 

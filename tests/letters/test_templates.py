@@ -63,7 +63,8 @@ def test_unknown_placeholder_names_the_file_and_the_key() -> None:
     message = str(raised.value)
     assert "templates/en.toml" in message
     assert "recollection.woman.blocks[1].text" in message
-    assert "{kit_number}" in message and "kit_id" in message
+    assert "{kit_number}" in message
+    assert "kit_id" in message
 
 
 @pytest.mark.parametrize(
@@ -72,7 +73,7 @@ def test_unknown_placeholder_names_the_file_and_the_key() -> None:
 def test_refuses_anything_but_plain_names(text: str) -> None:
     document = _english()
     document["end_of_study"]["woman"]["title"] = text
-    with pytest.raises(TemplateError, match="end_of_study.woman.title"):
+    with pytest.raises(TemplateError, match=r"end_of_study\.woman\.title"):
         parse(document, "en", "en.toml")
 
 
@@ -90,20 +91,30 @@ def test_a_placeholder_of_another_kind_is_refused() -> None:
         (lambda d: d["words"].pop("plan_due"), "words.plan_due is missing"),
         (lambda d: d["words"].update(plan_when="When"), "words.plan_when is not a known word"),
         (lambda d: d["standard_arm"].pop("woman"), r"\[standard_arm.woman\] is missing"),
-        (lambda d: d["standard_arm"].update(doctor=d["recollection"]["woman"]),
-         r"\[standard_arm.doctor\] has no letter"),
+        (
+            lambda d: d["standard_arm"].update(doctor=d["recollection"]["woman"]),
+            r"\[standard_arm.doctor\] has no letter",
+        ),
         (lambda d: d.update(reminder={}), r"\[reminder\] is not a letter kind"),
-        (lambda d: d["recollection"]["woman"]["blocks"].append({"type": "signature"}),
-         r"blocks\[7\]\.type: 'signature' is not one of"),
-        (lambda d: d["recollection"]["woman"]["blocks"].append({"type": "model"}),
-         "doctor's copy only"),
-        (lambda d: d["recollection"]["woman"]["blocks"][0].update(when="sometimes"),
-         r"blocks\[0\]\.when: 'sometimes'"),
-        (lambda d: d["recollection"]["woman"]["blocks"].append({"type": "contact", "text": "x"}),
-         "takes no text"),
+        (
+            lambda d: d["recollection"]["woman"]["blocks"].append({"type": "signature"}),
+            r"blocks\[7\]\.type: 'signature' is not one of",
+        ),
+        (
+            lambda d: d["recollection"]["woman"]["blocks"].append({"type": "model"}),
+            "doctor's copy only",
+        ),
+        (
+            lambda d: d["recollection"]["woman"]["blocks"][0].update(when="sometimes"),
+            r"blocks\[0\]\.when: 'sometimes'",
+        ),
+        (
+            lambda d: d["recollection"]["woman"]["blocks"].append({"type": "contact", "text": "x"}),
+            "takes no text",
+        ),
         (lambda d: d["recollection"]["woman"]["blocks"][0].pop("text"), "non-empty string"),
     ],
-)  # fmt: skip
+)
 def test_refuses_a_broken_file(change, expected: str) -> None:
     document = copy.deepcopy(_english())
     change(document)
@@ -120,4 +131,5 @@ def test_fill_replaces_names_only() -> None:
 
 def test_template_version_names_the_files() -> None:
     series, digest = TEMPLATE_VERSION.split("+")
-    assert series.isdigit() and re.fullmatch(r"[0-9a-f]{12}", digest)
+    assert series.isdigit()
+    assert re.fullmatch(r"[0-9a-f]{12}", digest)

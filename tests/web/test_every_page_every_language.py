@@ -136,7 +136,8 @@ class EnglishFinder:
     def __init__(self, language: str) -> None:
         own = catalogues()[language].messages
         english = catalogues()[DEFAULT_LANGUAGE].messages
-        own_text = "\n".join(own.values()).casefold()
+        study_own = load_study(STUDY).translations.get(language, {})
+        own_text = "\n".join([*own.values(), *study_own.values()]).casefold()
         self.whole: dict[str, str] = {}
         self.runs: dict[str, str] = {}
         for key, message in _english_texts():
@@ -144,7 +145,7 @@ class EnglishFinder:
                 continue  # the same words in this language
             for literal in _literal_runs(message):
                 words = literal.strip(" .,:;()—-").split()
-                if not words or literal.casefold() in own_text:
+                if not words or " ".join(words).casefold() in own_text:
                     continue
                 if len(words) < _MIN_RUN:
                     self.whole.setdefault(" ".join(words).casefold(), key)

@@ -28,10 +28,9 @@ def _lines(text: str) -> str:
 
 
 def _table(table: Table) -> str:
-    head = "".join(f"<th scope=\"col\">{escape(column)}</th>" for column in table.columns)
+    head = "".join(f'<th scope="col">{escape(column)}</th>' for column in table.columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>"
-        for row in table.rows
+        "<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>" for row in table.rows
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
@@ -46,8 +45,9 @@ def to_html(letter: ResolvedLetter) -> str:
             parts.append(f"<p>{_lines(part.text)}</p>")
         else:
             parts.append(_table(part))
-    recipient = (f"<address>{_lines(chr(10).join(letter.recipient))}</address>"
-                 if letter.recipient else "")  # fmt: skip
+    recipient = (
+        f"<address>{_lines(chr(10).join(letter.recipient))}</address>" if letter.recipient else ""
+    )
     return (
         "<!DOCTYPE html>\n"
         f'<html lang="{escape(letter.language)}" dir="{escape(letter.direction)}">\n'

@@ -110,8 +110,10 @@ class _Layout:
         size = _SMALL
         height = _line_height(size)
         pdf.set_font(_fonts.FAMILY, "B" if bold else "", size)
-        wrapped = [_wrap(text, width - 2 * _PADDING, size, bold)
-                   for text, width in zip(cells, widths, strict=True)]  # fmt: skip
+        wrapped = [
+            _wrap(text, width - 2 * _PADDING, size, bold)
+            for text, width in zip(cells, widths, strict=True)
+        ]
         row_height = max(len(lines) for lines in wrapped) * height + _PADDING
         self.room(row_height)
         top = pdf.get_y()

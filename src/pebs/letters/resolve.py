@@ -18,6 +18,7 @@ from pebs.i18n import catalogues, formats
 from pebs.letters.content import LetterData
 from pebs.letters.frequency import natural_frequency
 from pebs.letters.templates import Block, Templates, allowed_fields, fill, templates
+from pebs.trial.vocabularies import MODALITIES, RISK_LEVELS
 
 __all__ = ["Heading", "Paragraph", "ResolvedLetter", "Table", "letter_title", "resolve"]
 
@@ -90,8 +91,11 @@ def _marked(values: Iterable[str], rtl: bool) -> tuple[str, ...]:
 
 
 def _require(data: LetterData) -> None:
-    needed = {"risk_result": ("level", "five_year_risk"), "recollection": ("kit_id",),
-              "end_of_study": ("visit_due",)}.get(data.kind, ())  # fmt: skip
+    needed = {
+        "risk_result": ("level", "five_year_risk"),
+        "recollection": ("kit_id",),
+        "end_of_study": ("visit_due",),
+    }.get(data.kind, ())
     if data.recipient == "doctor":
         if data.kind != "risk_result":
             raise ValueError(f"a {data.kind} letter has no doctor's copy (risk_result only)")
@@ -99,6 +103,13 @@ def _require(data: LetterData) -> None:
     for name in needed:
         if getattr(data, name) is None:
             raise ValueError(f"a {data.kind} letter to the {data.recipient} needs {name}")
+    if data.level is not None and data.level not in RISK_LEVELS:
+        raise ValueError(f"level {data.level!r} is not one of: {', '.join(RISK_LEVELS)}")
+    for exam in data.exams:
+        if exam.modality not in MODALITIES:
+            raise ValueError(
+                f"exam modality {exam.modality!r} is not one of: {', '.join(MODALITIES)}"
+            )
 
 
 def _frequency(proportion: float, words: Mapping[str, str], language: str) -> str:
@@ -107,48 +118,74 @@ def _frequency(proportion: float, words: Mapping[str, str], language: str) -> st
         key = "frequency_fewer"
     else:
         key = f"frequency_{frequency.denominator}_{'one' if frequency.count == 1 else 'other'}"
-    return fill(words[key], {"count": formats.decimal(frequency.count, language, digits=0),
-                             "denominator": formats.decimal(frequency.denominator, language,
-                                                            digits=0)})  # fmt: skip
+    return fill(
+        words[key],
+        {
+            "count": formats.decimal(frequency.count, language, digits=0),
+            "denominator": formats.decimal(frequency.denominator, language, digits=0),
+        },
+    )
 
 
 def _fields(data: LetterData, words: Mapping[str, str]) -> dict[str, str]:
     """Every placeholder this letter may use, as text in its language."""
     language = data.language
-    values = {"full_name": data.full_name, "study_id": data.study_id,
-              "issued_on": formats.long_date(data.issued_on, language),
-              "site_name": data.site.name, "kit_id": data.kit_id or "",
-              "visit_place": data.site.name,
-              "plan_end": formats.long_date(data.plan_end, language) if data.plan_end else "",
-              "visit_due": formats.long_date(data.visit_due, language) if data.visit_due else ""}  # fmt: skip
+    values = {
+        "full_name": data.full_name,
+        "study_id": data.study_id,
+        "issued_on": formats.long_date(data.issued_on, language),
+        "site_name": data.site.name,
+        "kit_id": data.kit_id or "",
+        "visit_place": data.site.name,
+        "plan_end": formats.long_date(data.plan_end, language) if data.plan_end else "",
+        "visit_due": formats.long_date(data.visit_due, language) if data.visit_due else "",
+    }
     if data.level is not None:
-        values |= {"level": catalogues()[language].text(f"level.{data.level}"),
-                   "level_meaning": words[f"level_{data.level}_meaning"],
-                   "level_advice": words[f"level_{data.level}_advice"]}  # fmt: skip
+        values |= {
+            "level": catalogues()[language].text(f"level.{data.level}"),
+            "level_meaning": words[f"level_{data.level}_meaning"],
+            "level_advice": words[f"level_{data.level}_advice"],
+        }
     if data.five_year_risk is not None:
-        values |= {"risk_percent": formats.percent(data.five_year_risk, language, digits=2),
-                   "risk_frequency": _frequency(data.five_year_risk, words, language)}  # fmt: skip
+        values |= {
+            "risk_percent": formats.percent(data.five_year_risk, language, digits=2),
+            "risk_frequency": _frequency(data.five_year_risk, words, language),
+        }
     if data.model is not None:
-        values |= {"model_name": data.model.name, "model_version": data.model.version,
-                   "model_card_url": data.model.card_url}  # fmt: skip
+        values |= {
+            "model_name": data.model.name,
+            "model_version": data.model.version,
+            "model_card_url": data.model.card_url,
+        }
     names = allowed_fields(data.kind, data.recipient)
     return dict(zip(names, _marked((values[name] for name in names), _rtl(data)), strict=True))
 
 
 def _holds(when: str | None, data: LetterData) -> bool:
-    return {None: True, "provisional": data.provisional, "final": not data.provisional,
-            "exams": bool(data.exams), "no_exams": not data.exams,
-            "plan_end": data.plan_end is not None}[when]  # fmt: skip
+    return {
+        None: True,
+        "provisional": data.provisional,
+        "final": not data.provisional,
+        "exams": bool(data.exams),
+        "no_exams": not data.exams,
+        "plan_end": data.plan_end is not None,
+    }[when]
 
 
 def _plan(data: LetterData, words: Mapping[str, str]) -> Table:
     catalogue = catalogues()[data.language]
     rows = tuple(
-        _marked((formats.long_date(exam.due, data.language), words[f"exam_{exam.modality}"],
-                 exam.place, catalogue.get(f"reason.{exam.policy}.{exam.rule}", exam.reason)),
-                _rtl(data))
+        _marked(
+            (
+                formats.long_date(exam.due, data.language),
+                words[f"exam_{exam.modality}"],
+                exam.place,
+                catalogue.get(f"reason.{exam.policy}.{exam.rule}", exam.reason),
+            ),
+            _rtl(data),
+        )
         for exam in data.exams
-    )  # fmt: skip
+    )
     columns = (words["plan_due"], words["plan_exam"], words["plan_place"], words["plan_reason"])
     return Table(columns, rows, _PLAN_WIDTHS)
 
@@ -156,10 +193,14 @@ def _plan(data: LetterData, words: Mapping[str, str]) -> Table:
 def _contact(data: LetterData, words: Mapping[str, str]) -> list[Part]:
     site = data.site
     name, address, phone, email = _marked(
-        (site.name, site.address or "", site.phone or "", site.email or ""), _rtl(data))
+        (site.name, site.address or "", site.phone or "", site.email or ""), _rtl(data)
+    )
     lines = [name]
-    for label, value in (("contact_address", address), ("contact_phone", phone),
-                         ("contact_email", email)):  # fmt: skip
+    for label, value in (
+        ("contact_address", address),
+        ("contact_phone", phone),
+        ("contact_email", email),
+    ):
         if value:
             lines.append(f"{words[label]}: {value}")
     return [Heading(words["contact_heading"]), Paragraph("\n".join(lines))]
@@ -178,22 +219,32 @@ def _model(data: LetterData, words: Mapping[str, str], fields: Mapping[str, str]
     language = data.language
     parts: list[Part] = [
         Heading(words["model_heading"]),
-        Paragraph(fill(words["model_name_version"], fields) + "\n" + fill(words["model_card"], fields)),
-    ]  # fmt: skip
+        Paragraph(
+            fill(words["model_name_version"], fields) + "\n" + fill(words["model_card"], fields)
+        ),
+    ]
     if data.inputs:
-        rows = tuple(_marked((name, _value(value, language, words["unknown"])), _rtl(data))
-                     for name, value in data.inputs.items())  # fmt: skip
-        parts += [Heading(words["inputs_heading"]),
-                  Table((words["input_column"], words["value_column"]), rows, _TWO_COLUMNS)]  # fmt: skip
+        rows = tuple(
+            _marked((name, _value(value, language, words["unknown"])), _rtl(data))
+            for name, value in data.inputs.items()
+        )
+        parts += [
+            Heading(words["inputs_heading"]),
+            Table((words["input_column"], words["value_column"]), rows, _TWO_COLUMNS),
+        ]
     if data.components:
-        rows = tuple(_marked((name, formats.decimal(value, language, digits=2)), _rtl(data))
-                     for name, value in data.components.items())  # fmt: skip
+        rows = tuple(
+            _marked((name, formats.decimal(value, language, digits=2)), _rtl(data))
+            for name, value in data.components.items()
+        )
         columns = (words["component_column"], words["relative_risk_column"])
         parts += [Heading(words["components_heading"]), Table(columns, rows, _TWO_COLUMNS)]
     return parts
 
 
-def _parts(block: Block, data: LetterData, language: Templates, fields: dict[str, str]) -> list[Part]:
+def _parts(
+    block: Block, data: LetterData, language: Templates, fields: dict[str, str]
+) -> list[Part]:
     words = language.words
     if block.type == "heading":
         return [Heading(fill(block.text or "", fields))]
@@ -226,10 +277,19 @@ def resolve(data: LetterData) -> ResolvedLetter:
         for part in _parts(block, data, language, fields)
     ]
     site = data.site
-    sender = _marked((line for line in (site.name, *(site.address or "").splitlines(), site.phone,
-                                        site.email) if line), _rtl(data))  # fmt: skip
-    recipient = () if data.recipient == "doctor" else _marked(
-        (data.full_name, *(data.address or "").splitlines()), _rtl(data))  # fmt: skip
+    sender = _marked(
+        (
+            line
+            for line in (site.name, *(site.address or "").splitlines(), site.phone, site.email)
+            if line
+        ),
+        _rtl(data),
+    )
+    recipient = (
+        ()
+        if data.recipient == "doctor"
+        else _marked((data.full_name, *(data.address or "").splitlines()), _rtl(data))
+    )
     return ResolvedLetter(
         language=data.language,
         direction=catalogues()[data.language].direction,
@@ -247,5 +307,4 @@ def letter_title(data: LetterData) -> str:
     """The letter's title in its language (for file names and lists)."""
     language = templates()[data.language]
     _require(data)
-    return fill(language.letters[data.kind, data.recipient].title,
-                _fields(data, language.words))  # fmt: skip
+    return fill(language.letters[data.kind, data.recipient].title, _fields(data, language.words))

@@ -48,8 +48,13 @@ __all__ = [
     "templates",
 ]
 
-LETTERS = (("risk_result", "woman"), ("risk_result", "doctor"), ("standard_arm", "woman"),
-           ("recollection", "woman"), ("end_of_study", "woman"))  # fmt: skip
+LETTERS = (
+    ("risk_result", "woman"),
+    ("risk_result", "doctor"),
+    ("standard_arm", "woman"),
+    ("recollection", "woman"),
+    ("end_of_study", "woman"),
+)
 """Every (kind, recipient) that has a template: the doctor's copy exists for risk results only."""
 BLOCK_TYPES = ("heading", "paragraph", "plan", "contact", "model")
 """``plan``: the table of her exams; ``contact``: the site's contact; ``model``: the model's name,
@@ -59,28 +64,48 @@ CONDITIONS = ("provisional", "final", "exams", "no_exams", "plan_end")
 / none, if the plan has an end date."""
 _COMMON_FIELDS = ("full_name", "study_id", "issued_on", "site_name")
 _KIND_FIELDS = {
-    "risk_result": ("level", "level_meaning", "level_advice", "risk_percent", "risk_frequency",
-                    "plan_end"),
+    "risk_result": (
+        "level",
+        "level_meaning",
+        "level_advice",
+        "risk_percent",
+        "risk_frequency",
+        "plan_end",
+    ),
     "standard_arm": ("plan_end",),
     "recollection": ("kit_id",),
     "end_of_study": ("visit_due", "visit_place"),
-}  # fmt: skip
+}
 _DOCTOR_FIELDS = ("model_name", "model_version", "model_card_url")
 _FREQUENCY_FIELDS = ("count", "denominator")
 WORDS: dict[str, tuple[str, ...]] = {
     "reference": ("study_id",),
-    "plan_due": (), "plan_exam": (), "plan_place": (), "plan_reason": (),
-    "contact_heading": (), "contact_phone": (), "contact_email": (), "contact_address": (),
-    "model_heading": (), "model_name_version": ("model_name", "model_version"),
-    "model_card": ("model_card_url",), "inputs_heading": (), "input_column": (),
-    "value_column": (), "components_heading": (), "component_column": (),
-    "relative_risk_column": (), "unknown": (),
-    "frequency_100_one": _FREQUENCY_FIELDS, "frequency_100_other": _FREQUENCY_FIELDS,
-    "frequency_1000_one": _FREQUENCY_FIELDS, "frequency_1000_other": _FREQUENCY_FIELDS,
+    "plan_due": (),
+    "plan_exam": (),
+    "plan_place": (),
+    "plan_reason": (),
+    "contact_heading": (),
+    "contact_phone": (),
+    "contact_email": (),
+    "contact_address": (),
+    "model_heading": (),
+    "model_name_version": ("model_name", "model_version"),
+    "model_card": ("model_card_url",),
+    "inputs_heading": (),
+    "input_column": (),
+    "value_column": (),
+    "components_heading": (),
+    "component_column": (),
+    "relative_risk_column": (),
+    "unknown": (),
+    "frequency_100_one": _FREQUENCY_FIELDS,
+    "frequency_100_other": _FREQUENCY_FIELDS,
+    "frequency_1000_one": _FREQUENCY_FIELDS,
+    "frequency_1000_other": _FREQUENCY_FIELDS,
     "frequency_fewer": _FREQUENCY_FIELDS,
     **{f"level_{level}_{part}": () for level in RISK_LEVELS for part in ("meaning", "advice")},
     **{f"exam_{modality}": () for modality in MODALITIES},
-}  # fmt: skip
+}
 """Every word a language's ``[words]`` table gives, with the placeholders it may use."""
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 _VERSION_SERIES = "1"
@@ -149,7 +174,9 @@ def _block(raw: Any, kind: str, recipient: str, where: str) -> Block:
         raise TemplateError(f"{where}: must be a table")
     unknown = set(raw) - {"type", "text", "when"}
     if unknown:
-        raise TemplateError(f"{where}: unknown key {sorted(unknown)[0]!r}; allowed: type, text, when")
+        raise TemplateError(
+            f"{where}: unknown key {sorted(unknown)[0]!r}; allowed: type, text, when"
+        )
     block_type, when = raw.get("type"), raw.get("when")
     if block_type not in BLOCK_TYPES:
         raise TemplateError(f"{where}.type: {block_type!r} is not one of: {', '.join(BLOCK_TYPES)}")
