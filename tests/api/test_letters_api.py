@@ -32,8 +32,11 @@ def _recorded(api: Api) -> dict[int, str]:
 def test_a_letter_is_a_pdf_whose_sha256_header_is_the_one_recorded(api: Api) -> None:
     study_id = _standard(api)
     before = _recorded(api)
-    response = api.client.post(f"{V1}/participants/{study_id}/letters",
-                               json={"kind": "standard_arm"}, headers=api.bearer("site_staff"))
+    response = api.client.post(
+        f"{V1}/participants/{study_id}/letters",
+        json={"kind": "standard_arm"},
+        headers=api.bearer("site_staff"),
+    )
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/pdf"
     digest = hashlib.sha256(response.content).hexdigest()
@@ -44,7 +47,11 @@ def test_a_letter_is_a_pdf_whose_sha256_header_is_the_one_recorded(api: Api) -> 
     assert listed.status_code == 200
     [letter] = listed.json()
     assert (letter["kind"], letter["recipient"], letter["language"], letter["sha256"]) == (
-        "standard_arm", "woman", "it", digest)
+        "standard_arm",
+        "woman",
+        "it",
+        digest,
+    )
     html = api.client.post(f"{V1}/participants/{study_id}/letters",
                            json={"kind": "standard_arm", "format": "html", "language": "he"},
                            headers=api.bearer("site_staff"))  # fmt: skip
@@ -60,7 +67,8 @@ def test_bad_kinds_languages_and_formats_are_refused_naming_the_field(api: Api) 
                         ({"kind": "standard_arm", "language": "xx"}, "language"),
                         ({"kind": "standard_arm", "format": "docx"}, "format"),
                         ({"kind": "risk_result"}, "kind"),
-                        ({"kind": "standard_arm", "recipient": "doctor"}, "recipient")):  # fmt: skip
+                        ({"kind": "standard_arm", "recipient": "doctor"},
+                         "recipient")):  # fmt: skip
         response = api.client.post(f"{V1}/participants/{study_id}/letters", json=body,
                                    headers=api.bearer("site_staff"))  # fmt: skip
         assert response.status_code == 422, (body, response.text)
@@ -70,8 +78,11 @@ def test_bad_kinds_languages_and_formats_are_refused_naming_the_field(api: Api) 
 
 def test_another_site_s_woman_is_not_found_and_a_monitor_may_not_issue(api: Api) -> None:
     other = _standard(api, "other_country")
-    response = api.client.post(f"{V1}/participants/{other}/letters",
-                               json={"kind": "standard_arm"}, headers=api.bearer("site_staff"))
+    response = api.client.post(
+        f"{V1}/participants/{other}/letters",
+        json={"kind": "standard_arm"},
+        headers=api.bearer("site_staff"),
+    )
     assert response.status_code == 404
     own = _standard(api)
     response = api.client.post(f"{V1}/participants/{own}/letters", json={"kind": "standard_arm"},

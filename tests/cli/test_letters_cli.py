@@ -5,6 +5,7 @@ tests/services/letters)."""
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -105,8 +106,27 @@ def test_render_issues_a_pdf_and_prints_its_sha256(database: Path, tmp_path: Pat
     assert study_id in PdfReader(output).pages[0].extract_text()
 
     preview = tmp_path / "letter.html"
-    assert main(["letters", "render", "--participant", study_id, "--kind", "standard_arm",
-                 "--format", "html", "--language", "he", "-o", str(preview), "-u", STAFF]) == 0
+    assert (
+        main(
+            [
+                "letters",
+                "render",
+                "--participant",
+                study_id,
+                "--kind",
+                "standard_arm",
+                "--format",
+                "html",
+                "--language",
+                "he",
+                "-o",
+                str(preview),
+                "-u",
+                STAFF,
+            ]
+        )
+        == 0
+    )
     assert 'dir="rtl"' in preview.read_text("utf-8")
     assert len(_rows(database, IssuedLetter)) == 1
 
@@ -119,10 +139,27 @@ def test_render_refusals_are_one_line_with_their_exit_code(database: Path, tmp_p
                  "-o", str(output), "-u", STAFF])  # fmt: skip
     err = capsys.readouterr().err
     assert code == 65
-    assert "kind:" in err and "risk-based arm" in err and "Traceback" not in err
+    assert "kind:" in err
+    assert "risk-based arm" in err
+    assert "Traceback" not in err
     paris = _women(database, "FR-PA")[0]
-    assert main(["letters", "render", "--participant", paris, "--kind", "standard_arm",
-                 "-o", str(output), "-u", STAFF]) == 66  # another site: not found
+    assert (
+        main(
+            [
+                "letters",
+                "render",
+                "--participant",
+                paris,
+                "--kind",
+                "standard_arm",
+                "-o",
+                str(output),
+                "-u",
+                STAFF,
+            ]
+        )
+        == 66
+    )  # another site: not found
     assert main(["letters", "render", "--participant", study_id, "--kind", "standard_arm",
                  "-o", str(output), "-u", MONITOR]) == 77  # fmt: skip
     assert not output.exists()
@@ -136,7 +173,8 @@ def test_batch_writes_the_due_letters_once_and_prints_counts(database: Path, tmp
                  "-u", "demo-data-manager"]) == 0  # fmt: skip
     out = capsys.readouterr().out
     assert "issued 3 letter(s)" in out
-    assert "standard_arm   it        2" in out and "standard_arm   fr        1" in out
+    assert "standard_arm   it        2" in out
+    assert "standard_arm   fr        1" in out
     files = sorted(folder.glob("*.pdf"))
     recorded = {r["pdf_sha256"] for r in _rows(database, IssuedLetter)}
     assert len(files) == 3
@@ -148,7 +186,7 @@ def test_batch_writes_the_due_letters_once_and_prints_counts(database: Path, tmp
                  "-o", str(folder), "-u", STAFF]) == 65  # fmt: skip
 
 
-def test_consultation_and_language(database: Path, capsys) -> None:
+def test_consultation_language_and_the_deep_audit(database: Path, tmp_path: Path, capsys) -> None:
     study_id = _women(database, "IT-TO")[0]
     today = datetime.now(UTC).date().isoformat()
     assert main(["letters", "consultation", "--participant", study_id, "--on", today,
@@ -158,3 +196,11 @@ def test_consultation_and_language(database: Path, capsys) -> None:
     assert (row["mode"], row["held_by"]) == ("phone", "Dr Verdi")
     assert main(["letters", "language", "--participant", study_id, "fr", "-u", STAFF]) == 65
     assert "language: 'fr' is unknown; allowed: it" in capsys.readouterr().err
+    folder = tmp_path / "out"
+    assert main(["letters", "batch", "--study", "mypebs-demo", "-o", str(folder), "-u", STAFF]) == 0
+    capsys.readouterr()
+    # every letter and the consultation have their audit event: the deep verification agrees
+    assert main(["audit", "verify", "--deep"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"issued_letters\s+2\s+0\s+0", out), out
+    assert re.search(r"consultations\s+1\s+0\s+0", out), out

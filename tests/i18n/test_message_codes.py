@@ -62,11 +62,13 @@ def test_every_code_has_its_text_in_every_language(language: str) -> None:
 
 def test_a_conflict_is_shown_in_the_page_language_with_its_date() -> None:
     error = Conflict("visit 3 was already recorded (2027-03-09)",
-                     message_code="error.visit_recorded", values={"day": date(2027, 3, 9)})  # fmt: skip
+                     message_code="error.visit_recorded",
+                     values={"day": date(2027, 3, 9)})  # fmt: skip
     assert refusal_text(error, catalogues()["fr"]) == (
         "Cette visite a déjà été enregistrée (9 mars 2027)."
     )
-    assert refusal_text(error, catalogues()["en"]) == "This visit was already recorded (9 Mar 2027)."
+    english = refusal_text(error, catalogues()["en"])
+    assert english == "This visit was already recorded (9 Mar 2027)."
 
 
 def test_a_refusal_without_a_code_keeps_its_own_words() -> None:

@@ -60,7 +60,7 @@ def test_reasons_are_translated(language: str) -> None:
     own, english = catalogues()[language].messages, catalogues()[DEFAULT_LANGUAGE].messages
     same = [k for k in _expected_reasons() if own[k] == english[k]]
     assert not same, f"{language}: not translated {same}"
-    for key in NOTE_KEYS + ("plan_context.overdue", "plan_context.from_birthday"):
+    for key in (*NOTE_KEYS, "plan_context.overdue", "plan_context.from_birthday"):
         allowed = {f.removesuffix("_ordinal") + "_age" for f in _fields(english[key])}
         assert _fields(own[key]) <= _fields(english[key]) | allowed, (language, key)
 
@@ -95,7 +95,8 @@ def test_the_planners_notes_are_written_in_every_language(kind: str) -> None:
             continue
         assert shown != note, (language, kind)
         assert not re.search(r"\d{4}-\d{2}-\d{2}", shown), (language, shown)  # dates localised
-        assert "{" not in shown and "'" + policy + "'" not in shown
+        assert "{" not in shown
+        assert f"'{policy}'" not in shown
         numbers = set(re.findall(r"\d+", re.sub(r"\d{4}-\d{2}-\d{2}", "", note)))
         numbers -= {n for d in dates for n in d.split("-")}
         assert numbers <= set(re.findall(r"\d+", shown)) | {"1", "2", "3"}, (language, shown)

@@ -30,6 +30,8 @@ def _letter_characters() -> set[str]:
         for template in loaded.letters.values():
             texts += [template.title, *(block.text or "" for block in template.blocks)]
         texts += [catalogues()[language].text(f"level.{level}") for level in RISK_LEVELS]
+        messages = catalogues()[language].messages  # the plan reasons a letter prints
+        texts += [text for key, text in messages.items() if key.startswith("reason.")]
         texts += [formats.long_date(date(2027, month, 9), language) for month in range(1, 13)]
         texts += [formats.percent(0.0256, language), formats.decimal(1000, language, digits=0)]
         characters.update("".join(texts))

@@ -82,7 +82,7 @@ def test_risk_form_refused_in_the_standard_arm(site: Any) -> None:
     site.login("site_staff")
     response = site.post_form(f"/participants/{study_id}/risk", {"age_at_menarche": "12"})
     assert response.status_code == 422
-    assert "risk-based arm" in html.unescape(response.text)
+    assert "possible when she is: randomised: risk-based" in html.unescape(response.text)
 
 
 def test_standard_plan_visit_outcome_and_worklist(site: Any) -> None:

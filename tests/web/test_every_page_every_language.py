@@ -49,7 +49,8 @@ and is expected to fail until the translations land (then remove them from here)
 
 _ALLOWED = re.compile(
     r"^(?:[A-Z]{2}-[A-Z]{2}(?:-\d{6})?|MP-[0-9A-Z]+|LB-\d{8}-[0-9A-Z]{6}|SH-[0-9A-Z-]+"
-    r"|t-[a-z_]+-\d+|[A-Z]{2}|[\d\s.,:%/()\-–—+×<>=]*|pebs|MyPeBS|BI-RADS|TNM|PRS|TOTP|MRI)$"
+    r"|t-[a-z_]+-\d+|[A-Z]{2}|[\d\s.,:%/()\-\u2013\u2014+\u00d7<>=]*|pebs|MyPeBS|BI-RADS|TNM|PRS"
+    r"|TOTP|MRI)$"
 )
 """Texts that are the same in every language: study IDs, sites, kit, batch and shipment IDs,
 usernames, country codes, numbers and dates, and names of codes."""
@@ -220,8 +221,14 @@ def urls(site: Any, tmp_path_factory: pytest.TempPathFactory) -> list[str]:
         "/lab/batches/{reference}": {"reference": batch},
         "/samples/shipments/{reference}": {"reference": shipment.reference},
     }
-    default = {"study_id": risk_based, "kit_id": kit_id, "card_id": "gail",
-               "username": DEMO_ACCOUNTS["site_staff"], "site": "IT-TO", "study": STUDY}
+    default = {
+        "study_id": risk_based,
+        "kit_id": kit_id,
+        "card_id": "gail",
+        "username": DEMO_ACCOUNTS["site_staff"],
+        "site": "IT-TO",
+        "study": STUDY,
+    }
     found = []
     for route in _routes(site.client.app.routes):
         if not isinstance(route, APIRoute) or "GET" not in route.methods:
@@ -230,9 +237,14 @@ def urls(site: Any, tmp_path_factory: pytest.TempPathFactory) -> list[str]:
             continue  # the API's routes, and the language switch (a redirect)
         values = by_path.get(route.path, default)
         found.append(route.path.format(**values))
-    found += [f"/participants/{women['standard']}", f"/participants/{risk_based}/visit",
-              "/worklists?site=IT-TO", f"/samples?site=IT-TO&study={STUDY}",
-              f"/lab/shipments?reference={shipment.reference}", "/participants/XX-XX-999999"]
+    found += [
+        f"/participants/{women['standard']}",
+        f"/participants/{risk_based}/visit",
+        "/worklists?site=IT-TO",
+        f"/samples?site=IT-TO&study={STUDY}",
+        f"/lab/shipments?reference={shipment.reference}",
+        "/participants/XX-XX-999999",
+    ]
     return sorted(set(found))
 
 
@@ -248,7 +260,7 @@ Pages = dict[str, dict[tuple[str, str], str]]
 
 
 @pytest.fixture(scope="module")
-def pages(site: Any, urls: list[str]) -> Iterator[Pages]:
+def pages(site: Any, urls: list[str]) -> Pages:
     """Every page, as every role that has pages sees it (a refused page too: it is a page), in
     every language; redirects are not pages."""
     result: Pages = defaultdict(dict)
@@ -270,7 +282,7 @@ def pages(site: Any, urls: list[str]) -> Iterator[Pages]:
             assert response.status_code == 200, (who, path, response.status_code)
             result[language][(who, path)] = response.text
     site.client.cookies.clear()
-    yield result
+    return result
 
 
 def _log_in_part_way(site: Any, who: str) -> None:
@@ -311,13 +323,13 @@ def test_every_route_is_rendered_for_some_role(pages: Pages, urls: list[str]) ->
 def test_english_pages_are_all_english(pages: Pages, language: str) -> None:
     for (role, url), page in pages[language].items():
         _, attrs = visible_text(page, language)
-        assert attrs.get("lang") == "en" and attrs.get("dir") == "ltr", (role, url)
+        assert (attrs.get("lang"), attrs.get("dir")) == ("en", "ltr"), (role, url)
 
 
 def test_every_hebrew_page_is_right_to_left(pages: Pages) -> None:
     for where, page in pages["he"].items():
         _, attrs = visible_text(page, "he")
-        assert attrs.get("lang") == "he" and attrs.get("dir") == "rtl", where
+        assert (attrs.get("lang"), attrs.get("dir")) == ("he", "rtl"), where
 
 
 def _report(pages: Pages) -> None:
@@ -347,8 +359,9 @@ def test_completeness_report(pages: Pages) -> None:
 )  # fmt: skip
 def test_no_english_is_left_on_any_page(pages: Pages, language: str) -> None:
     leftovers = _leftovers(pages, language)
-    shown = [f"{role} {url}: {text!r} ({key})"
-             for (role, url), hits in sorted(leftovers.items()) for text, key in hits[:3]]  # fmt: skip
-    assert not leftovers, f"{language}: English on {len(leftovers)} pages:\n" + "\n".join(
-        shown[:60]
-    )
+    shown = [
+        f"{role} {url}: {text!r} ({key})"
+        for (role, url), hits in sorted(leftovers.items())
+        for text, key in hits[:3]
+    ]
+    assert not leftovers, f"{language}: English on {len(leftovers)} pages:\n" + "\n".join(shown)

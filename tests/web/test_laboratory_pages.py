@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from babel.dates import format_date
 from sqlalchemy import func, select
 
 from factories import STUDY
@@ -259,7 +260,8 @@ def test_the_shipments_awaiting_receipt_are_listed_until_received(site: Any) -> 
     assert [reference for _, reference, _ in rows][:2] == [second, first]  # newest first
     link, cells = listed[first]
     assert link == f"/lab/shipments?study={STUDY}&reference={first}#shipment-h"
-    assert re.findall(r"<td>([^<]*)</td>", cells) == ["IT-TO", _today().isoformat(), "2"]
+    shown_day = format_date(_today(), "medium", locale="en_GB")  # CLDR, as the pages write it
+    assert re.findall(r"<td>([^<]*)</td>", cells) == ["IT-TO", shown_day, "2"]
     opened = site.client.get(link)
     assert opened.status_code == 200
     assert f'action="/lab/shipments/{first}/receipt"' in opened.text

@@ -22,7 +22,6 @@ from pebs.services.trial import create_screening_plan
 from pebs.store.models import Consultation, IssuedLetter, Participant
 
 
-
 @contextmanager
 def _in_hebrew(site: Any) -> Iterator[None]:
     """The pages in Hebrew (the language menu's cookie), then back to English."""
@@ -84,7 +83,8 @@ def test_a_letter_that_does_not_apply_is_refused_next_to_its_field(site: Any) ->
         page=f"/participants/{study_id}/letters")  # fmt: skip
     assert refused.status_code == 422
     assert _field_error(refused.text, "f-letter_kind") == (
-        "she is not in the risk-based group: there is no risk result letter")
+        "she is not in the risk-based group: there is no risk result letter"
+    )
     assert _letters(site, study_id) == []
     with _in_hebrew(site):
         hebrew = site.client.post(f"/participants/{study_id}/letters", data={
@@ -92,7 +92,9 @@ def test_a_letter_that_does_not_apply_is_refused_next_to_its_field(site: Any) ->
             "letter_recipient": "doctor", "letter_format": "pdf"})  # fmt: skip
     assert hebrew.status_code == 422
     assert '<html lang="he" dir="rtl">' in hebrew.text
-    assert _field_error(hebrew.text, "f-letter_recipient") == "עותק לרופא קיים רק למכתב תוצאת הסיכון"
+    assert (
+        _field_error(hebrew.text, "f-letter_recipient") == "עותק לרופא קיים רק למכתב תוצאת הסיכון"
+    )
 
 
 def test_an_html_preview_is_not_recorded_as_issued(site: Any) -> None:
@@ -120,10 +122,13 @@ def test_a_consultation_is_recorded_from_her_page(site: Any) -> None:
                                  "consultation_mode": "phone", "consultation_held_by": "Dr Rossi",
                                  "consultation_questions": "Why not every year?"})  # fmt: skip
     assert done.status_code == 303
-    assert done.headers["location"] == f"/participants/{study_id}?done=consultation_recorded#letters"
+    assert (
+        done.headers["location"] == f"/participants/{study_id}?done=consultation_recorded#letters"
+    )
     page = site.client.get(done.headers["location"]).text
     assert "The consultation has been saved." in page
-    assert "Why not every year?" in page and "By phone" in page
+    assert "Why not every year?" in page
+    assert "By phone" in page
     with site.db.sessions() as session:
         assert session.scalar(select(Consultation.held_by)) == "Dr Rossi"
 
@@ -153,7 +158,8 @@ def test_the_letters_due_page_and_its_zip_for_the_roles_that_issue(site: Any) ->
     assert f'href="/participants/{study_id}#letters"' in page.text
     with _in_hebrew(site):
         hebrew = site.client.get("/letters")
-    assert '<html lang="he" dir="rtl">' in hebrew.text and "מכתבים לשליחה" in hebrew.text
+    assert '<html lang="he" dir="rtl">' in hebrew.text
+    assert "מכתבים לשליחה" in hebrew.text
 
     response = site.client.post("/letters/batch", data={"csrf_token": site.csrf(page.text),
                                                         "study": STUDY})  # fmt: skip

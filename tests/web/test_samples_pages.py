@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from babel.dates import format_date
 from sqlalchemy import select, update
 
 from factories import STUDY
@@ -35,6 +36,11 @@ NEW_ROUTES = ("samples.py", "laboratory.py", "risk_pending.py")
 def _today() -> date:
     """Today at the demo's Italian and French sites (Europe/Rome and Europe/Paris agree)."""
     return datetime.now(ZoneInfo("Europe/Rome")).date()
+
+
+def _shown(day: date) -> str:
+    """A date as the English pages write it (CLDR's medium British form, ``7 Dec 2026``)."""
+    return format_date(day, "medium", locale="en_GB")
 
 
 def _kit_of(site: Any, study_id: str) -> str:
@@ -103,7 +109,7 @@ def test_collection_is_recorded_from_her_page_and_a_future_day_refused(site: Any
     assert _state(site, kit_id) == "collected"
     page = site.client.get(done.headers["location"]).text
     assert "Collection recorded." in page
-    assert f"<td>{_today().isoformat()}</td>" in page
+    assert f"<td>{_shown(_today())}</td>" in page
 
 
 def test_an_abandoned_kit_is_followed_by_a_new_one(site: Any) -> None:
@@ -191,7 +197,7 @@ def test_the_site_ships_collected_kits_and_downloads_the_manifest(site: Any) -> 
     listed = site.client.get("/samples?site=IT-TO").text
     row = re.search(rf'<a href="/samples/shipments/{reference}">.*?</tr>', listed, re.S)
     assert row is not None  # the site's shipments link to each shipment and its manifest
-    assert f"<td>{_today().isoformat()}</td>" in row.group(0)
+    assert f"<td>{_shown(_today())}</td>" in row.group(0)
     assert "<td>1</td>" in row.group(0)
     assert "not received yet" in row.group(0)
     manifest_link = re.search(r'href="(/samples/manifest\?[^"]+)"', row.group(0))

@@ -28,6 +28,7 @@ _BODY, _HEADING, _TITLE, _SMALL = 10.5, 12.0, 15.0, 9.0  # font sizes, pt
 _LEADING = 1.4  # line height / font size
 _PT = 25.4 / 72  # mm per point
 _PADDING = 1.5  # mm, inside table cells
+_KEEP_TOGETHER = 4  # a paragraph of up to this many lines is not split across pages
 _SLACK = 0.995  # measured widths are unshaped: keep half a percent for shaping differences
 
 
@@ -88,7 +89,10 @@ class _Layout:
         pdf = self.pdf
         pdf.set_font(_fonts.FAMILY, "B" if bold else "", size)
         height = _line_height(size)
-        for line in _wrap(text, self.width, size, bold):
+        lines = _wrap(text, self.width, size, bold)
+        if len(lines) <= _KEEP_TOGETHER:
+            self.room(height * len(lines))
+        for line in lines:
             self.room(height)
             pdf.set_x(_MARGIN)
             pdf.cell(self.width, height, line, align=self.align, new_x="LMARGIN", new_y="NEXT")

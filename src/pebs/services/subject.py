@@ -50,7 +50,9 @@ class Subject:
             raise Conflict(
                 f"{self.participant.study_id} is {self.state.value!r}: cannot {doing} "
                 f"(possible when {', '.join(s.value for s in allowed)})",
-                message_code="error.wrong_state", values={"state": self.state.value},
+                message_code="error.wrong_state_for",
+                values={"state": self.state.value,
+                        "allowed_states": tuple(s.value for s in allowed)},
             )  # fmt: skip
 
 
@@ -64,8 +66,11 @@ def find_participant(
     """
     row = participant_in_scope(session, actor.scope, study_id, for_update=for_update)
     if row is None:
-        raise NotFound(f"no participant {study_id!r} (in your sites)",
-                       message_code="error.no_participant", values={"study_id": study_id})
+        raise NotFound(
+            f"no participant {study_id!r} (in your sites)",
+            message_code="error.no_participant",
+            values={"study_id": study_id},
+        )
     return Subject(*row)
 
 
@@ -73,6 +78,8 @@ def birth_date(session: Session, keys: IdentityKeys, participant: Participant) -
     """Her date of birth, decrypted from the identity record."""
     identity = session.get(ParticipantIdentity, participant.id)
     if identity is None:
-        raise Conflict(f"{participant.study_id} has no identity record (date of birth)",
-                       message_code="error.no_identity")
+        raise Conflict(
+            f"{participant.study_id} has no identity record (date of birth)",
+            message_code="error.no_identity",
+        )
     return keys.cipher.decrypt_date(identity.date_of_birth_enc)

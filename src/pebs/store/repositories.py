@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, insert, select, tuple_, update
+from sqlalchemy import Row, Select, bindparam, func, insert, select, tuple_, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from pebs.store.models import (
@@ -29,6 +29,7 @@ from pebs.trial.vocabularies import COUNTRY_ROLES, PARTICIPANT_ROLES, SITE_ROLES
 
 __all__ = [
     "Scope",
+    "count_due_visits",
     "due_visits",
     "get_allocation",
     "get_site",
@@ -217,6 +218,24 @@ def get_allocation(session: Session, participant_id: int) -> Allocation | None:
     return session.scalar(select(Allocation).where(Allocation.participant_id == participant_id))
 
 
+def _due_visits_statement(
+    scope: Scope, on: date, site_ids: Iterable[int] | None, overdue_only: bool, *columns: Any
+) -> Select:
+    """``columns`` of the visits :func:`due_visits` lists (every page): the one set of filters
+    that the list and its count share."""
+    statement = (
+        select(*columns)
+        .select_from(Visit)
+        .join(Participant, Visit.participant_id == Participant.id)
+        .where(Visit.performed_date.is_(None), Visit.window_start <= on)
+    )
+    if overdue_only:
+        statement = statement.where(Visit.window_end <= on)  # the window [start, end) closed
+    if site_ids is not None:
+        statement = statement.where(Participant.site_id.in_(sorted(set(site_ids))))
+    return scope.apply(statement)
+
+
 def due_visits(
     session: Session,
     scope: Scope,
@@ -232,16 +251,21 @@ def due_visits(
     Ordered by (due date, id); pass the last row's ``(due_date, id)`` as ``after`` for the next
     page.
     """
-    statement = (
-        select(Visit)
-        .join(Participant, Visit.participant_id == Participant.id)
-        .where(Visit.performed_date.is_(None), Visit.window_start <= on)
-    )
-    if overdue_only:
-        statement = statement.where(Visit.window_end <= on)  # the window [start, end) closed
-    if site_ids is not None:
-        statement = statement.where(Participant.site_id.in_(sorted(set(site_ids))))
+    statement = _due_visits_statement(scope, on, site_ids, overdue_only, Visit)
     if after is not None:
         statement = statement.where(tuple_(Visit.due_date, Visit.id) > tuple_(*after))
-    statement = scope.apply(statement).order_by(Visit.due_date, Visit.id).limit(limit)
+    statement = statement.order_by(Visit.due_date, Visit.id).limit(limit)
     return list(session.scalars(statement))
+
+
+def count_due_visits(
+    session: Session,
+    scope: Scope,
+    *,
+    on: date,
+    site_ids: Iterable[int] | None = None,
+    overdue_only: bool = False,
+) -> int:
+    """How many visits :func:`due_visits` lists with the same filters, over all its pages."""
+    statement = _due_visits_statement(scope, on, site_ids, overdue_only, func.count(Visit.id))
+    return session.scalar(statement) or 0

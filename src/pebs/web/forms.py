@@ -224,7 +224,7 @@ def refusal_text(error: ServiceError, catalogue: Catalogue) -> str:
 
 def shown_values(values: Mapping[str, Any], catalogue: Catalogue) -> dict[str, Any]:
     """A refusal's values as the page shows them: dates in the page language's format, and a
-    pathway ``state`` by its name in that language.
+    pathway ``state`` (or the ``allowed_states``) by its name in that language.
 
     >>> shown_values({"day": date(2031, 5, 2), "state": "eligible", "n": 3}, catalogues()["fr"])
     {'day': '2 mai 2031', 'state': 'éligible', 'n': 3}
@@ -235,6 +235,8 @@ def shown_values(values: Mapping[str, Any], catalogue: Catalogue) -> dict[str, A
             value = formats.medium_date(value, catalogue.code)
         elif name == "state" and catalogue.has(f"status.{value}"):
             value = catalogue.text(f"status.{value}")
+        elif name == "allowed_states":
+            value = ", ".join(catalogue.get(f"status.{state}", state) for state in value)
         shown[name] = value
     return shown
 

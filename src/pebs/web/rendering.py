@@ -24,7 +24,6 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, se
 from jinja2.runtime import Context
 
 from pebs.i18n import formats, plans
-
 from pebs.services.actor import PERMISSIONS, Action
 from pebs.services.auth.accounts import ADMIN_ROLE
 from pebs.web.i18n import DEFAULT_LANGUAGE, LANGUAGES, Catalogue, catalogues, negotiate

@@ -59,6 +59,7 @@ def test_latest_first_with_file_and_counts_a_page_at_a_time(lab: Lab) -> None:
     assert first_page.next_after == a
     last = list_batches(lab.sessions, lab.manager, lab.STUDY, limit=2, after=a)
     assert ([row.reference for row in last.rows], last.next_after) == ([c], None)
+    assert (page.total, first_page.total, last.total) == (3, 3, 3)  # a, b, c; the dry run: none
 
 
 def test_who_may_list_batches_and_what_is_refused(lab: Lab) -> None:

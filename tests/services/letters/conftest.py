@@ -78,7 +78,7 @@ def women_for(lab: Lab) -> Women:
     path = lab.file({kits[0]: dosages(0), kits[1]: dosages(1, no_calls=60)})
     report = import_genotype_batch(lab.sessions, lab.laboratory, lab.keys, lab.STUDY, path,
                                    at=lab.IMPORTED)  # fmt: skip
-    assert report.counts["accepted"] == 1 and report.counts["failed_qc"] == 1
+    assert (report.counts["accepted"], report.counts["failed_qc"]) == (1, 1)
     with lab.sessions() as session:
         owners = dict(session.execute(
             select(Sample.kit_id, Participant.study_id).join(Participant)

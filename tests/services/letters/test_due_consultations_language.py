@@ -30,7 +30,8 @@ from pebs.store.models import (
 def _plan_id(women, study_id: str) -> int:
     with women.sessions() as session:
         return session.scalar(
-            select(ScreeningPlan.id).join(Participant, Participant.id == ScreeningPlan.participant_id)
+            select(ScreeningPlan.id)
+            .join(Participant, Participant.id == ScreeningPlan.participant_id)
             .where(Participant.study_id == study_id, ScreeningPlan.superseded_at.is_(None))
         )  # fmt: skip
 
@@ -110,7 +111,10 @@ def test_a_consultation_is_recorded_audited_and_listed(women) -> None:
     with women.sessions() as session:
         event = session.scalar(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1))
     assert (event.entity, event.action, event.new["held_on"]) == (
-        "consultation", "record", "2025-05-30")
+        "consultation",
+        "record",
+        "2025-05-30",
+    )
     women.deep_ok()
 
 
@@ -122,8 +126,9 @@ def test_a_consultation_is_recorded_audited_and_listed(women) -> None:
      ({"held_by": "  "}, "held_by"),
      ({"questions": "x" * 4001}, "questions")],
 )  # fmt: skip
-def test_a_bad_consultation_is_refused_naming_its_field_and_stores_nothing(women, change,
-                                                                           field) -> None:  # fmt: skip
+def test_a_bad_consultation_is_refused_naming_its_field_and_stores_nothing(
+    women, change, field
+) -> None:
     values = {"held_on": date(2025, 5, 30), "mode": "visit", "held_by": "Dr Rossi",
               "questions": None, **change}  # fmt: skip
     with pytest.raises(InvalidInput) as refused:

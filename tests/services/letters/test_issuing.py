@@ -44,7 +44,11 @@ def test_an_issued_pdf_is_recorded_with_its_own_sha256_and_audited(women) -> Non
         row = session.scalar(select(IssuedLetter))
         event = session.scalar(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1))
     assert (row.pdf_sha256, row.pdf_bytes, row.language, row.issued_by) == (
-        hashlib.sha256(issued.pdf).hexdigest(), len(issued.pdf), "it", "demo-site-staff")
+        hashlib.sha256(issued.pdf).hexdigest(),
+        len(issued.pdf),
+        "it",
+        "demo-site-staff",
+    )
     assert (event.entity, event.action, event.entity_id) == ("issued_letter", "issue",
                                                              str(row.id))  # fmt: skip
     assert event.new["pdf_sha256"] == row.pdf_sha256
@@ -67,12 +71,16 @@ def test_the_doctor_copy_in_another_language_and_a_refused_one_stores_nothing(wo
 def test_an_html_preview_is_audited_but_not_issued(women) -> None:
     preview = preview_letter(women.sessions, women.lab.staff, women.lab.keys, women.failed,
                              "recollection", language="he", at=women.ISSUED)  # fmt: skip
-    assert 'dir="rtl"' in preview.html and women.new_kit in preview.html
+    assert 'dir="rtl"' in preview.html
+    assert women.new_kit in preview.html
     assert _count(women, IssuedLetter) == 0
     with women.sessions() as session:
         event = session.scalar(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1))
     assert (event.action, event.entity_id, event.new["format"]) == (
-        "preview_letter", women.failed, "html")
+        "preview_letter",
+        women.failed,
+        "html",
+    )
     women.deep_ok()
 
 

@@ -38,9 +38,14 @@ def test_a_risk_result_has_her_final_risk_as_a_proportion_and_her_plan_to_come(w
         plan = session.scalar(select(ScreeningPlan).where(
             ScreeningPlan.participant_id == her.scalar_subquery(),
             ScreeningPlan.superseded_at.is_(None)))  # fmt: skip
-        exams = session.scalars(select(PlannedExam).where(
-            PlannedExam.screening_plan_id == plan.id,
-            PlannedExam.due_date >= women.ISSUED.date()).order_by(PlannedExam.due_date)).all()
+        exams = session.scalars(
+            select(PlannedExam)
+            .where(
+                PlannedExam.screening_plan_id == plan.id,
+                PlannedExam.due_date >= women.ISSUED.date(),
+            )
+            .order_by(PlannedExam.due_date)
+        ).all()
         expected_exams = [(e.due_date, e.modality, e.rule) for e in exams]
         percent, level = assessment.outputs["risk_5y_pct"], assessment.level
     assert not assessment.outputs["provisional"]
@@ -56,8 +61,13 @@ def test_a_risk_result_has_her_final_risk_as_a_proportion_and_her_plan_to_come(w
     assert (data.full_name, data.study_id, data.language) == ("Test Woman", women.result, "it")
     turin = _demo_site("IT-TO")
     assert (data.site.name, data.site.phone, data.site.email, data.site.address) == (
-        turin["name"], turin["phone"], turin["email"], turin["address"])
-    assert data.model is not None and data.model.card_url == "/models/personalised-IT"
+        turin["name"],
+        turin["phone"],
+        turin["email"],
+        turin["address"],
+    )
+    assert data.model is not None
+    assert data.model.card_url == "/models/personalised-IT"
     assert cards.card("personalised-IT").id.casefold() == "personalised-it"
     assert set(data.components) == {"rr_classical", "rr_prs", "rr_density"}
     assert data.inputs["country"] == "IT"
@@ -68,7 +78,10 @@ def test_reading_the_facts_is_audited_as_a_view_of_her_identity(women) -> None:
     with women.sessions() as session:
         last = session.scalar(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1))
     assert (last.action, last.entity_id, last.actor) == (
-        "read_identity", women.result, "demo-site-staff")
+        "read_identity",
+        women.result,
+        "demo-site-staff",
+    )
 
 
 def test_a_recollection_names_the_new_kit_and_the_doctor_copy_only_a_risk_result(women) -> None:
@@ -77,7 +90,9 @@ def test_a_recollection_names_the_new_kit_and_the_doctor_copy_only_a_risk_result
     with pytest.raises(InvalidInput) as refused:
         _data(women, women.failed, "recollection", recipient="doctor")
     assert (refused.value.field, refused.value.message_code) == (
-        "recipient", "error.letter_doctor_copy")
+        "recipient",
+        "error.letter_doctor_copy",
+    )
     doctor = _data(women, women.result, "risk_result", recipient="doctor", language="en")
     assert (doctor.recipient, doctor.language) == ("doctor", "en")
 

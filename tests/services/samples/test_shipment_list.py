@@ -58,10 +58,16 @@ def test_newest_first_a_page_at_a_time_with_the_kits_counted(kits) -> None:
     assert _all_pages(kits, "data_manager", 2) == [newest_first[:2], newest_first[2:4],
                                                    newest_first[4:]]  # fmt: skip
     assert _all_pages(kits, "data_manager", 5) == [newest_first, []]  # a full last page
+    second = list_shipments(kits.sessions, kits.actor("data_manager"), kits.STUDY, limit=2,
+                            after=newest_first[1])  # fmt: skip
+    assert (page.total, len(second.rows), second.total) == (5, 2, 5)  # every page: all five
     open_boxes = [r for r in newest_first if r != "IT-TO-S0001"]
+    waiting = list_shipments(kits.sessions, kits.actor("laboratory"), kits.STUDY, limit=3,
+                             open_only=True)  # fmt: skip
+    assert (len(waiting.rows), waiting.total) == (3, 4)  # received boxes not counted
     assert _all_pages(kits, "laboratory", 3, open_only=True) == [open_boxes[:3], open_boxes[3:]]
     one_site = list_shipments(kits.sessions, kits.actor("monitor"), kits.STUDY, "IT-TO")
-    assert one_site.site == "IT-TO"
+    assert (one_site.site, one_site.total) == ("IT-TO", 3)
     assert [r.reference for r in one_site.rows] == ["IT-TO-S0002", "IT-TO-S0001", "IT-TO-S0003"]
 
 

@@ -193,3 +193,18 @@ def test_the_worklist_shows_due_and_overdue_visits_of_a_site_in_scope(trial) -> 
     with pytest.raises(NotFound):
         listing(france, on=date(2025, 3, 10))
     assert len(listing(trial.actor("coordinator"), site="IT-MI", on=date(2025, 3, 10)).entries)
+
+
+def test_the_worklist_total_counts_every_page_with_the_same_filters(trial) -> None:
+    turin = sorted(_planned(trial) for _ in range(3))  # each: first exam due 2025-03-03
+    _planned(trial, site="IT-MI")  # another site: never in IT-TO's list
+    first = worklist(trial.sessions, trial.staff, trial.STUDY, "IT-TO", on=date(2025, 3, 10),
+                     limit=2)  # fmt: skip
+    assert (len(first.entries), first.total) == (2, 3)
+    last = worklist(trial.sessions, trial.staff, trial.STUDY, "IT-TO", on=date(2025, 3, 10),
+                    limit=2, after=first.next_after)  # fmt: skip
+    assert (len(last.entries), last.total, last.next_after) == (1, 3, None)
+    assert sorted(e.study_id for e in first.entries + last.entries) == turin
+    none_overdue = worklist(trial.sessions, trial.staff, trial.STUDY, "IT-TO",
+                            on=date(2025, 3, 10), overdue_only=True, limit=2)  # fmt: skip
+    assert (none_overdue.entries, none_overdue.total) == ((), 0)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.services.actor import Action, Actor, require
@@ -44,6 +44,8 @@ class BatchPage:
     """Latest import first."""
     next_after: str | None
     """Give it as ``after`` for the next page; ``None`` on the last page."""
+    total: int
+    """The study's batches on every page (whatever ``after``)."""
 
 
 def _counts(stored: Mapping[str, int]) -> dict[str, int]:
@@ -79,6 +81,8 @@ def list_batches(
             LabBatch.reference, LabBatch.file_name, LabBatch.file_sha256, LabBatch.imported_at,
             LabBatch.report["counts"],
         ).where(LabBatch.study_pk == study_row.id)  # fmt: skip
+        n_batches = select(func.count(LabBatch.id)).where(LabBatch.study_pk == study_row.id)
+        total = session.scalar(n_batches) or 0
         if after is not None:
             last = session.execute(
                 select(LabBatch.imported_at, LabBatch.id).where(
@@ -99,7 +103,7 @@ def list_batches(
         for reference, file_name, sha256, imported_at, counts in found
     )
     next_after = rows[-1].reference if len(rows) == limit else None
-    return BatchPage(study_row.name, rows, next_after)
+    return BatchPage(study_row.name, rows, next_after, total)
 
 
 @refuses_unstorable_text

@@ -1,6 +1,6 @@
 """What the forms offer: the eligibility questions in force, the sites in the caller's scope,
-the loaded studies, the countries' time zones, a study's own words in each language; and whether a role may do something (to show or
-hide a form — the use cases check again)."""
+the loaded studies, the countries' time zones, a study's own words in each language; and whether
+a role may do something (to show or hide a form — the use cases check again)."""
 
 from __future__ import annotations
 

@@ -81,8 +81,11 @@ def find_kit(session: Session, actor: Actor, kit_id: str, *, for_update: bool = 
                 "and this one's check character does not match (a typing error?)",
                 message_code="error.kit_check", values={"kit_id": kit_id},
             )  # fmt: skip
-        raise NotFound(f"no kit {kit_id!r} (in your sites)", message_code="error.no_kit",
-                       values={"kit_id": kit_id})
+        raise NotFound(
+            f"no kit {kit_id!r} (in your sites)",
+            message_code="error.no_kit",
+            values={"kit_id": kit_id},
+        )
     return FoundKit(*row)
 
 

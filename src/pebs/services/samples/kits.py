@@ -88,11 +88,16 @@ class Recollection:
 
 def _reason(reason: str) -> str:
     if not isinstance(reason, str) or not reason.strip():
-        raise InvalidInput("give a reason (it is audited)", field="reason",
-                           message_code="error.required")
+        raise InvalidInput(
+            "give a reason (it is audited)", field="reason", message_code="error.required"
+        )
     if len(reason) > REASON_CHARS:
-        raise InvalidInput(f"at most {REASON_CHARS} characters, got {len(reason)}", field="reason",
-                           message_code="error.too_long", values={"max": REASON_CHARS})
+        raise InvalidInput(
+            f"at most {REASON_CHARS} characters, got {len(reason)}",
+            field="reason",
+            message_code="error.too_long",
+            values={"max": REASON_CHARS},
+        )
     return reason.strip()
 
 
@@ -171,8 +176,9 @@ def record_collection(
     require(actor, Action.RECORD_SAMPLE)
     recorded_at = instant(at)
     if isinstance(collected_on, datetime) or not isinstance(collected_on, date):
-        raise InvalidInput(f"must be a date, got {collected_on!r}", field="collected_on",
-                           message_code="error.date")
+        raise InvalidInput(
+            f"must be a date, got {collected_on!r}", field="collected_on", message_code="error.date"
+        )
     with transaction(session_maker) as session:
         found = find_kit(session, actor, canonical_kit_id(kit_id), for_update=True)
         subject = Subject(found.participant, found.site, found.country)

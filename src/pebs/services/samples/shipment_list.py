@@ -51,6 +51,8 @@ class ShipmentPage:
     """Newest first."""
     next_after: str | None
     """Give it as ``after`` for the next page; ``None`` on the last page."""
+    total: int
+    """The shipments of the list on every page (the same filters, whatever ``after``)."""
 
 
 def _limit(limit: object) -> int:
@@ -106,6 +108,7 @@ def list_shipments(
 
         statement = shipments(Shipment.id, Shipment.reference, Site.code, Shipment.shipped_on,
                               Shipment.received_at)  # fmt: skip
+        total = session.scalar(shipments(func.count(Shipment.id))) or 0
         if after is not None:
             last = session.execute(
                 shipments(Shipment.shipped_on, Shipment.id)
@@ -133,4 +136,4 @@ def list_shipments(
         for row in found
     )  # fmt: skip
     next_after = rows[-1].reference if len(rows) == limit else None
-    return ShipmentPage(study_row.name, site_code, rows, next_after)
+    return ShipmentPage(study_row.name, site_code, rows, next_after, total)

@@ -94,16 +94,21 @@ def allocate(
             session, actor.scope, study_id, projection=Projection.FACTS, for_update=True
         )
         if her is None:
-            raise NotFound(f"no participant {study_id!r} (in your sites)",
-                           message_code="error.no_participant", values={"study_id": study_id})
+            raise NotFound(
+                f"no participant {study_id!r} (in your sites)",
+                message_code="error.no_participant",
+                values={"study_id": study_id},
+            )
         existing = existing_allocation(session, her.participant_id)
         if existing is not None:
             kit_id = current_kit_id(session, arm=existing.arm, participant_id=her.participant_id)
             return Allocated(study_id, existing.arm, existing.method, her.stratum,
                              existing.allocated_at, created=False, kit_id=kit_id)  # fmt: skip
         if her.date_of_birth_enc is None:
-            raise Conflict(f"{study_id} has no identity record (date of birth)",
-                           message_code="error.no_identity")
+            raise Conflict(
+                f"{study_id} has no identity record (date of birth)",
+                message_code="error.no_identity",
+            )
         day = on_date or local_date(allocated_at, her.time_zone)
         facts = GateFacts(
             her.participant_id, study_id, her.status, her.study_pk, her.study_name,
@@ -164,5 +169,7 @@ def _take_slot(
             )
         if take_slot(session, slot.id, participant_id, at):
             return slot.id, slot.arm
-    raise Conflict(f"stratum {stratum}: every slot tried was taken at the same time; try again",
-                   message_code="error.try_again")
+    raise Conflict(
+        f"stratum {stratum}: every slot tried was taken at the same time; try again",
+        message_code="error.try_again",
+    )

@@ -129,8 +129,11 @@ def withdraw(
             values={"allowed": ", ".join(WITHDRAWAL_LEVELS)},
         )  # fmt: skip
     if not reason or not reason.strip():
-        raise InvalidInput("say why she withdraws (or 'not given')", field="reason",
-                           message_code="error.withdrawal_reason")
+        raise InvalidInput(
+            "say why she withdraws (or 'not given')",
+            field="reason",
+            message_code="error.withdrawal_reason",
+        )
     withdrawn_at = instant(at)
     with transaction(session_maker) as session:
         subject = find_participant(session, actor, study_id, for_update=True)

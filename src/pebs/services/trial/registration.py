@@ -123,8 +123,9 @@ def _check(new: NewParticipant) -> None:
     if not isinstance(new.name, str) or not new.name.strip():
         raise InvalidInput("must be a non-empty text", field="name", message_code="error.required")
     if isinstance(new.birth_date, datetime) or not isinstance(new.birth_date, date):
-        raise InvalidInput(f"must be a date, got {new.birth_date!r}", field="birth_date",
-                           message_code="error.date")
+        raise InvalidInput(
+            f"must be a date, got {new.birth_date!r}", field="birth_date", message_code="error.date"
+        )
     if new.national_id is not None and not new.national_id.strip():
         raise InvalidInput("give a national ID or None, not an empty text", field="national_id")
 
@@ -160,11 +161,17 @@ def register_participant(
         site = registration_site(session, study, new.site)
         if site is None:
             study_named(session, study)  # NotFound if the study itself is not loaded
-            raise NotFound(f"study {study!r} has no site {new.site!r}",
-                           message_code="error.no_site", values={"site": new.site})
+            raise NotFound(
+                f"study {study!r} has no site {new.site!r}",
+                message_code="error.no_site",
+                values={"site": new.site},
+            )
         if not actor.sees_site(site.site_id, site.country_id):
-            raise NotFound(f"study {study!r} has no site {new.site!r} (in your sites)",
-                           message_code="error.no_site", values={"site": new.site})
+            raise NotFound(
+                f"study {study!r} has no site {new.site!r} (in your sites)",
+                message_code="error.no_site",
+                values={"site": new.site},
+            )
         languages = session.scalar(select(Country.languages).where(Country.id == site.country_id))
         language = participant_language(new.language, languages or ())
         today = local_date(registered_at, site.time_zone)
@@ -220,8 +227,7 @@ def register_participant(
                  "identity_sha256": identity_digest(identity)},
             at=registered_at,
         )  # fmt: skip
-    return Registered(study_id, site.site_code, sequence, age, registered_at, new.is_test,
-                      language)
+    return Registered(study_id, site.site_code, sequence, age, registered_at, new.is_test, language)
 
 
 def _refuse_duplicate(session: Session, actor: Actor, hmac: str) -> None:

@@ -103,9 +103,17 @@ def config_json(config: StudyConfig) -> dict[str, Any]:
             for c in config.countries
         ],
         "sites": [
-            {"code": s.code, "name": s.name, "country": s.country, "target": s.target,
-             **{part: getattr(s, part) for part in ("address", "phone", "email")
-                if getattr(s, part) is not None}}  # contact only when given: configs compare
+            {
+                "code": s.code,
+                "name": s.name,
+                "country": s.country,
+                "target": s.target,
+                **{
+                    part: getattr(s, part)
+                    for part in ("address", "phone", "email")
+                    if getattr(s, part) is not None
+                },
+            }  # contact only when given: configs compare
             for s in config.sites
         ],
         "protocols": [

@@ -82,8 +82,11 @@ _RESULT_FIELDS = ("performed_date", "birads", "recall", "biopsy", "histology", "
 
 def _check(record: VisitRecord, today: date) -> None:
     if isinstance(record.performed_date, datetime) or not isinstance(record.performed_date, date):
-        raise InvalidInput(f"must be a date, got {record.performed_date!r}", field="performed_date",
-                           message_code="error.date")
+        raise InvalidInput(
+            f"must be a date, got {record.performed_date!r}",
+            field="performed_date",
+            message_code="error.date",
+        )
     if record.performed_date > today:
         raise in_the_future("performed_date", record.performed_date)
     low, high = BIRADS
@@ -111,8 +114,11 @@ def _check_density(record: VisitRecord) -> None:
     reader = record.density_reader
     if record.density is None:
         if reader is not None:
-            raise InvalidInput("a density reader needs a density", field="density_reader",
-                               message_code="error.reader_needs_density")
+            raise InvalidInput(
+                "a density reader needs a density",
+                field="density_reader",
+                message_code="error.reader_needs_density",
+            )
         return
     if record.density not in BREAST_DENSITIES:
         raise unknown_choice("density", record.density, BREAST_DENSITIES)
@@ -129,7 +135,8 @@ def _check_density_modality(record: VisitRecord, modality: str | None) -> None:
         on = modality or "a visit without a modality"
         raise InvalidInput(
             f"a density is read on {' or '.join(DENSITY_MODALITIES)}, not on {on}",
-            field="density", message_code="error.density_modality",
+            field="density",
+            message_code="error.density_modality",
         )
 
 
@@ -168,8 +175,7 @@ def record_visit(
         else:
             visit = session.get(Visit, visit_id)
             if visit is None or visit.participant_id != participant.id:
-                raise NotFound(f"{study_id} has no visit {visit_id}",
-                               message_code="error.no_visit")
+                raise NotFound(f"{study_id} has no visit {visit_id}", message_code="error.no_visit")
             if visit.performed_date is not None:
                 raise Conflict(f"visit {visit_id} was already recorded ({visit.performed_date})",
                                message_code="error.visit_recorded",

@@ -19,7 +19,7 @@ from pebs.services.errors import InvalidInput, NotFound
 from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.trial.study_rules import study_named
 from pebs.store.models import Participant
-from pebs.store.repositories import due_visits, get_site
+from pebs.store.repositories import count_due_visits, due_visits, get_site
 
 __all__ = ["WorklistEntry", "WorklistPage", "worklist"]
 
@@ -43,6 +43,8 @@ class WorklistPage:
     entries: tuple[WorklistEntry, ...]
     next_after: tuple[date, int] | None
     """Give it as ``after`` for the next page; ``None`` on the last page."""
+    total: int
+    """The visits of the list on every page (the same filters, whatever ``after``)."""
 
 
 @refuses_unstorable_text
@@ -70,6 +72,8 @@ def worklist(
             session, actor.scope, on=on, site_ids=[site_row.id], overdue_only=overdue_only,
             after=after, limit=limit,
         )  # fmt: skip
+        total = count_due_visits(session, actor.scope, on=on, site_ids=[site_row.id],
+                                 overdue_only=overdue_only)  # fmt: skip
         ids = {v.participant_id for v in visits}
         rows = session.execute(
             actor.scope.apply(
@@ -91,4 +95,5 @@ def worklist(
         for v in visits
     )
     last = entries[-1] if len(entries) == limit else None
-    return WorklistPage(site, on, entries, None if last is None else (last.due_date, last.visit_id))
+    next_after = None if last is None else (last.due_date, last.visit_id)
+    return WorklistPage(site, on, entries, next_after, total)
