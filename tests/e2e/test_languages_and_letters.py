@@ -75,8 +75,8 @@ VISIBLE_TEXT = """() => {
 @cache
 def _english_only(language: str) -> tuple[frozenset[str], tuple[re.Pattern[str], ...]]:
     """English messages that ``language`` words differently or lacks: the plain ones, and those
-    with fields as patterns (a field matches any text) when their own words are at least two
-    words long (so that "{n}" or "{a} — {b}" match nothing)."""
+    with fields as patterns (a field matches any text) when their own words have at least four
+    letters (so that "{n}" or "{a} — {b}" match nothing)."""
     english, other = catalogues()["en"].messages, catalogues()[language].messages
     plain, patterns = set(), []
     for key, message in english.items():
@@ -85,8 +85,7 @@ def _english_only(language: str) -> tuple[frozenset[str], tuple[re.Pattern[str],
         if "{" not in message:
             plain.add(" ".join(message.split()))
             continue
-        words = re.sub(r"\{[^}]*\}", " ", message)
-        if len(re.findall(r"[A-Za-z]{2,}", words)) >= 2:
+        if len(re.findall(r"[A-Za-z]", re.sub(r"\{[^}]*\}", "", message))) >= 4:
             parts = re.split(r"\{[^}]*\}", " ".join(message.split()))
             patterns.append(re.compile(".+?".join(re.escape(part) for part in parts)))
     return frozenset(plain), tuple(patterns)
@@ -164,6 +163,19 @@ def _one_line(text: str) -> str:
     return " ".join(BIDI_CONTROLS.sub("", text).split())
 
 
+def _words(text: str) -> list[str]:
+    """The words of ``text`` in the order it gives them (bidi controls and punctuation left out:
+    pdftotext puts a colon or a full stop between two right-to-left words on either side of the
+    space; the words themselves must come in the order they are written)."""
+    return re.findall(r"\w+", BIDI_CONTROLS.sub("", text))
+
+
+def _find(words: list[str], sentence: list[str]) -> int | None:
+    """Where ``sentence`` starts in ``words`` (each word in order, none between), or ``None``."""
+    n = len(sentence)
+    return next((i for i in range(len(words) - n + 1) if words[i : i + n] == sentence), None)
+
+
 def test_an_italian_coordinator_works_only_in_italian(
     browser: Any, server: Any, shots: Path
 ) -> None:
@@ -236,14 +248,17 @@ def test_a_hebrew_letter_reads_in_logical_order(
         [shutil.which(PDFTOTEXT) or PDFTOTEXT, "-enc", "UTF-8", str(tmp_path / "letter.pdf"),
          "-"], check=True, capture_output=True, text=True,
     ).stdout  # fmt: skip
-    text = _one_line(extracted)
+    words = _words(extracted)
     template = _template_words("he")
-    words = template["words"]
     blocks = {b["text"] for b in template["risk_result"]["woman"]["blocks"] if "text" in b}
-    assert "התוצאה שלך: {level}" in blocks
-    assert "{level_meaning} {level_advice}" in blocks
-    heading = f"התוצאה שלך: {he.text(f'level.{level}')}"  # "Your result: <her level>"
-    meaning = f"{words[f'level_{level}_meaning']} {words[f'level_{level}_advice']}"
-    assert heading in text, text
-    assert _one_line(meaning) in text, text
-    assert text.index(heading) < text.index(_one_line(meaning))  # in the order of the letter
+    assert "התוצאה שלך: {level}" in blocks  # the heading of her result
+    assert "{level_meaning} {level_advice}" in blocks  # the paragraph under "what it means"
+    heading = _words(f"התוצאה שלך: {he.text(f'level.{level}')}")  # "Your result: <level>"
+    meaning = _words(" ".join(template["words"][f"level_{level}_{part}"]
+                              for part in ("meaning", "advice")))  # fmt: skip
+    assert len(heading) == 4
+    assert len(meaning) > 20
+    at_heading, at_meaning = _find(words, heading), _find(words, meaning)
+    assert at_heading is not None, (heading, _one_line(extracted))
+    assert at_meaning is not None, (meaning, _one_line(extracted))
+    assert at_heading < at_meaning  # in the order of the letter

@@ -45,7 +45,7 @@ OVERFLOW = """() => ({
     window: window.innerWidth,
     wider: [...document.querySelectorAll('main *, header *')]
         .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5
-                     && !e.closest('.table-scroll'))
+                     && !e.parentElement.closest('.table-scroll'))
         .slice(0, 5).map(e => e.tagName + '.' + e.className),
 })"""
 """The page's width against the window's, and a few elements that stick out (to name them when

@@ -18,7 +18,6 @@ issued letter.
 
 from pebs.letters.content import ExamLine, LetterData, ModelInfo, SiteContact
 from pebs.letters.html_document import to_html
-from pebs.letters.pdf import to_pdf
 from pebs.letters.resolve import letter_title, resolve
 from pebs.letters.templates import TEMPLATE_VERSION
 
@@ -36,6 +35,8 @@ __all__ = [
 
 def render_pdf(data: LetterData) -> bytes:
     """The letter as PDF bytes (A4, fonts embedded)."""
+    from pebs.letters.pdf import to_pdf  # fpdf2 and fontTools load on the first PDF only
+
     return to_pdf(resolve(data))
 
 
