@@ -21,8 +21,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -214,6 +215,25 @@ def _export(api: Api, role: str, obj: str, allowed: bool) -> Any:
         header = response.text.splitlines()[0].split(",")
         assert header[:4] == ["study_id", "site", "country", "status"]
     return response
+
+
+def _letter(api: Api, role: str, obj: str, allowed: bool) -> Any:
+    """Her standard-arm letter (a woman with her plan when the call should issue it)."""
+    from pebs.services.trial import create_screening_plan
+
+    study_id = subject(api, obj, allowed, "standard")
+    if allowed:
+        create_screening_plan(api.sessions, api.db.manager, api.db.keys, study_id)
+    return api.client.post(f"/api/v1/participants/{study_id}/letters",
+                           json={"kind": "standard_arm"}, headers=api.bearer(role))  # fmt: skip
+
+
+def _batch(api: Api, role: str, obj: str, allowed: bool) -> Any:
+    return api.client.post("/api/v1/studies/mypebs-demo/letters/batch", headers=api.bearer(role))
+
+
+def _today_in_italy() -> str:
+    return datetime.now(ZoneInfo("Europe/Rome")).date().isoformat()
 
 
 def _generate(api: Api, role: str, obj: str, allowed: bool) -> Any:
@@ -543,6 +563,21 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/dashboards/risk-levels"): Case(READERS, 200, _get(
         "/api/v1/dashboards/risk-levels", _study), "none"),
     ("GET", "/api/v1/exports/participants.{format}"): Case(READERS, 200, _export, "none"),
+    # letters and consultations
+    ("POST", "/api/v1/participants/{study_id}/letters"): Case(RECORDERS, 200, _letter),
+    ("GET", "/api/v1/participants/{study_id}/letters"): Case(READERS, 200, _p(
+        "GET", "/api/v1/participants/{id}/letters")),
+    ("PUT", "/api/v1/participants/{study_id}/language"): Case(RECORDERS, 200, _p(
+        "PUT", "/api/v1/participants/{id}/language", "standard",
+        lambda obj: {"language": "fr" if obj == "other_country" else "it"})),
+    ("POST", "/api/v1/participants/{study_id}/consultations"): Case(RECORDERS, 201, _p(
+        "POST", "/api/v1/participants/{id}/consultations", "standard",
+        lambda obj: {"held_on": _today_in_italy(), "mode": "visit", "held_by": "Dr Neri"})),
+    ("GET", "/api/v1/participants/{study_id}/consultations"): Case(READERS, 200, _p(
+        "GET", "/api/v1/participants/{id}/consultations")),
+    ("GET", "/api/v1/studies/{study}/letters/due"): Case(RECORDERS, 200, _get(
+        "/api/v1/studies/mypebs-demo/letters/due"), "none"),
+    ("POST", "/api/v1/studies/{study}/letters/batch"): Case(RECORDERS, 200, _batch, "none"),
     # administration
     ("POST", "/api/v1/users/{username}/disable"): Case(ADMIN, 200, _disable, "none"),
     ("POST", "/api/v1/users/{username}/unlock"): Case(ADMIN, 200, _unlock, "none"),

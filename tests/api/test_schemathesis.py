@@ -86,6 +86,10 @@ SEMANTIC_422 = {
     "POST /api/v1/lab/batches": "a VCF file carrying the variants of the study's score",
     "GET /api/v1/lab/batches": "an after that is a batch of the study",
     "POST /api/v1/lab/conflicts/{kit_id}/resolution": "a reason that is not blank",
+    "POST /api/v1/participants/{study_id}/letters": "a letter that applies to her (her arm, her "
+    "final result, a kit waiting), the doctor's copy of a risk result only",
+    "PUT /api/v1/participants/{study_id}/language": "a language of her country in the study",
+    "POST /api/v1/participants/{study_id}/consultations": "a day from her randomisation to today",
 }
 """Operation -> the rules beyond the schema for which valid data may be answered 422."""
 

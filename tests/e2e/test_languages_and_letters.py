@@ -212,7 +212,8 @@ def test_an_italian_coordinator_works_only_in_italian(
     expect(page.locator("#letters tbody code")).to_have_text(sha256[:12])
     _assert_speaks(page, "it")
     page.screenshot(path=shots / "14-participant-it.png", full_page=True)
-    page.screenshot(path=DOCS_IMAGES / "web-participant-it.png", full_page=True)
+    page.locator("#letters").scroll_into_view_if_needed()
+    page.screenshot(path=DOCS_IMAGES / "web-participant-it.png")  # her letters, in Italian
 
     text = _one_line(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages))
     assert f"Il suo risultato: {it.text(f'level.{level}')}" in text  # her level, in Italian
