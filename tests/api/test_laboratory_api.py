@@ -134,6 +134,7 @@ def test_stored_batches_are_listed_latest_first_with_their_counts(api, lab: Lab)
         "study": api.STUDY, "limit": 1, "after": body["next_after"]},
         headers=headers).json()  # fmt: skip
     assert [r["reference"] for r in following["rows"]] == [older.json()["reference"]]
+    assert (body["total"], following["total"]) == (2, 2)  # both uploads, on every page
     unknown = api.client.get("/api/v1/lab/batches", params={
         "study": api.STUDY, "after": "LB-20250101-AAAAAA"}, headers=headers)  # fmt: skip
     assert unknown.status_code == 422

@@ -28,13 +28,13 @@ release) is shown as stored, in English: a reader never loses information.
 from __future__ import annotations
 
 import re
-import string
 from collections.abc import Mapping
 from datetime import date
 from functools import cache
 
 from pebs.i18n import formats
-from pebs.i18n.catalogue import DEFAULT_LANGUAGE, Catalogue, catalogues
+from pebs.i18n.catalogue import DEFAULT_LANGUAGE, Catalogue
+from pebs.i18n.read_back import read_back
 from pebs.screening.policy import Policy, PolicyError, load_policy, shipped_policies
 
 __all__ = ["NOTE_KEYS", "exam_reason", "no_screening_key", "plan_note", "reason_key"]
@@ -103,7 +103,7 @@ def plan_note(catalogue: Catalogue, policy: str, note: str) -> str:
             if entry.reason == note:
                 return catalogue.messages.get(no_screening_key(policy, number), note)
     for key in NOTE_KEYS:
-        values = _read_back(key, note)
+        values = read_back(key, note)
         if values is not None and key in catalogue.messages:
             return catalogue.text(key, **_localised(values, catalogue.code))
     return note
@@ -111,7 +111,7 @@ def plan_note(catalogue: Catalogue, policy: str, note: str) -> str:
 
 def _context(catalogue: Catalogue, context: str) -> str | None:
     for key in _CONTEXT_KEYS:
-        values = _read_back(key, context)
+        values = read_back(key, context)
         if values is not None and key in catalogue.messages:
             return catalogue.text(key, **_localised(values, catalogue.code))
     return None
@@ -134,26 +134,6 @@ def _english_reason(policy: str, rule: str) -> str | None:
     if rule == "end-of-study":
         return None if loaded.study is None else loaded.study.end_of_study_reason
     return next((r.reason for r in loaded.rules if r.id == rule), None)
-
-
-@cache
-def _pattern(key: str) -> re.Pattern[str]:
-    """The English message ``key`` as a pattern that reads its fields back (a field given twice
-    must have the same value both times)."""
-    english = catalogues()[DEFAULT_LANGUAGE].fallback[key]
-    parts, seen = [], set()
-    for literal, name, _, _ in string.Formatter().parse(english):
-        parts.append(re.escape(literal))
-        if name is None:
-            continue
-        parts.append(f"(?P={name})" if name in seen else f"(?P<{name}>.+?)")
-        seen.add(name)
-    return re.compile("".join(parts) + r"\Z", re.DOTALL)
-
-
-def _read_back(key: str, text: str) -> dict[str, str] | None:
-    found = _pattern(key).match(text)
-    return None if found is None else found.groupdict()
 
 
 def _localised(values: Mapping[str, str], language: str) -> dict[str, str]:

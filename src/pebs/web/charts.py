@@ -4,7 +4,9 @@ policy forbids them): colours and dash patterns come from classes in ``static/pe
 
 Each chart is an ``<svg role="img">`` labelled by its ``<title>`` and ``<desc>``; the pages put
 the same numbers in a table next to it, for screen readers and for copying. Series differ by dash
-pattern and marker as well as colour, so they can be told apart without colour vision.
+pattern and marker as well as colour, so they can be told apart without colour vision. Numbers
+(ticks, bar values, counts) are written in the page language (``language``, via
+:mod:`pebs.i18n.formats`).
 
 >>> nice_step(37.0), nice_step(0.0), nice_step(1200.0)
 (10.0, 1.0, 250.0)
@@ -21,6 +23,8 @@ from collections.abc import Sequence
 from html import escape
 
 from markupsafe import Markup
+
+from pebs.i18n import DEFAULT_LANGUAGE, formats
 
 __all__ = ["bar_chart", "consort_chart", "line_chart", "nice_step"]
 
@@ -41,8 +45,14 @@ def nice_step(maximum: float, ticks: int = 5) -> float:
     return 10.0 * power  # pragma: no cover - the loop always returns
 
 
-def _fmt(value: float) -> str:
-    return f"{value:g}" if abs(value) < 1e6 else f"{value:.3g}"
+def _fmt(value: float, language: str) -> str:
+    """A tick or a value in ``language``'s format, with the decimals it needs (at most 2).
+
+    >>> _fmt(2.5, "fr"), _fmt(12500.0, "en"), _fmt(1 / 3, "it")
+    ('2,5', '12,500', '0,33')
+    """
+    digits = next((d for d in range(3) if abs(value - round(value, d)) < 1e-9), 2)
+    return formats.decimal(value, language, digits)
 
 
 def _open(title: str, desc: str, height: int) -> tuple[str, list[str]]:
@@ -76,6 +86,7 @@ def line_chart(
     series: Sequence[tuple[str, Sequence[float]]],
     *,
     y_label: str = "",
+    language: str = DEFAULT_LANGUAGE,
 ) -> Markup:
     """Lines over the x ``labels`` (one value per label per series), y axis from 0."""
     left, right, top, bottom = 56.0, 16.0, 16.0, 48.0
@@ -98,7 +109,7 @@ def line_chart(
         y = y_of(k * step)
         parts.append(f'<line class="grid" x1="{left}" y1="{y:.1f}" x2="{_WIDTH - right}" '
                      f'y2="{y:.1f}"/><text class="tick" x="{left - 6}" y="{y + 4:.1f}" '
-                     f'text-anchor="end">{_fmt(k * step)}</text>')  # fmt: skip
+                     f'text-anchor="end">{_fmt(k * step, language)}</text>')  # fmt: skip
     every = max(1, math.ceil(len(labels) / 8))
     for i, label in enumerate(labels):
         last = len(labels) - 1
@@ -126,6 +137,7 @@ def bar_chart(
     series: Sequence[tuple[str, Sequence[float]]],
     *,
     unit: str = "",
+    language: str = DEFAULT_LANGUAGE,
 ) -> Markup:
     """Horizontal bars: one group per category, one bar per series, from 0 to the maximum."""
     left, right, top = 150.0, 56.0, 8.0
@@ -148,7 +160,7 @@ def bar_chart(
             parts.append(f'<rect class="bar series-{s % 6}" x="{left}" y="{y:.1f}" '
                          f'width="{width:.1f}" height="{bar_h - 2}"/>'
                          f'<text class="value" x="{left + width + 4:.1f}" y="{y + bar_h - 4:.1f}">'
-                         f"{_fmt(value)}{escape(unit)}</text>")  # fmt: skip
+                         f"{_fmt(value, language)}{escape(unit)}</text>")  # fmt: skip
     axis_y = top + group_h * len(categories)
     parts.append(f'<line class="axisline" x1="{left}" y1="{top}" x2="{left}" y2="{axis_y}"/>')
     if len(series) > 1:
@@ -162,6 +174,8 @@ def consort_chart(
     desc: str,
     steps: Sequence[tuple[str, int]],
     arms: Sequence[Sequence[tuple[str, int]]],
+    *,
+    language: str = DEFAULT_LANGUAGE,
 ) -> Markup:
     """The CONSORT flow: boxes of the common ``steps`` one under the other, then one column of
     boxes per arm (its lines, the first being the arm and its number randomised)."""
@@ -175,7 +189,7 @@ def consort_chart(
         y = 8 + i * (box_h + v_gap)
         parts.append(f'<rect class="box" x="{x0}" y="{y}" width="{box_w}" height="{box_h}" rx="4"/>'
                      f'<text class="boxtext" x="{_WIDTH / 2}" y="{y + 22}" text-anchor="middle">'
-                     f"{escape(label)}: {n}</text>")  # fmt: skip
+                     f"{escape(label)}: {_fmt(n, language)}</text>")  # fmt: skip
         if i < len(steps) - 1 or arms:
             parts.append(f'<line class="arrow" x1="{_WIDTH / 2}" y1="{y + box_h}" '
                          f'x2="{_WIDTH / 2}" y2="{y + box_h + v_gap}"/>')  # fmt: skip
@@ -189,6 +203,6 @@ def consort_chart(
             css = "boxhead" if k == 0 else "boxtext"
             y = y_arms + 20 + k * arm_line_h
             parts.append(f'<text class="{css}" x="{x + 14:.1f}" y="{y:.1f}">'
-                         f"{escape(label)}: {n}</text>")  # fmt: skip
+                         f"{escape(label)}: {_fmt(n, language)}</text>")  # fmt: skip
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -2,7 +2,8 @@
 
 Every page gets ``t`` (the message catalogue of the page language), ``lang`` and ``dir`` for the
 ``<html>`` element, the viewer and her CSRF token, and the navigation her role may use; a plan's
-reasons and notes in the page language (``plan_reason``, ``plan_note``: :mod:`pebs.i18n.plans`).
+reasons and notes in the page language (``plan_reason``, ``plan_note``: :mod:`pebs.i18n.plans`);
+an audit event's reason in the page language (filter ``audit_reason``).
 Numbers and dates go through filters in the page language (:mod:`pebs.i18n.formats`): ``day``
 (a date), ``num(digits)``, ``pct(digits)`` (a value in percent), ``prop_pct(digits)`` (a
 proportion) and ``local`` (an instant in a time zone). Times are
@@ -24,6 +25,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, se
 from jinja2.runtime import Context
 
 from pebs.i18n import formats, plans
+from pebs.i18n.audit_reasons import audit_reason
 from pebs.services.actor import PERMISSIONS, Action
 from pebs.services.auth.accounts import ADMIN_ROLE
 from pebs.web.i18n import DEFAULT_LANGUAGE, LANGUAGES, Catalogue, catalogues, negotiate
@@ -49,6 +51,7 @@ def _environment() -> Environment:
     env.filters["pct"] = _percent
     env.filters["prop_pct"] = _proportion
     env.filters["urlq"] = lambda v: quote(str(v), safe="")
+    env.filters["audit_reason"] = _audit_reason
     return env
 
 
@@ -86,6 +89,12 @@ def _local(
 ) -> str:
     """:func:`local_time` in the page language."""
     return local_time(value, zone, with_zone, language=context["lang"])
+
+
+@pass_context
+def _audit_reason(context: Context, stored: str | None) -> str:
+    """An audit event's reason in the page language (:mod:`pebs.i18n.audit_reasons`)."""
+    return audit_reason(catalogues()[context["lang"]], stored)
 
 
 def catalogue_for(request: Request) -> Catalogue:
