@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 
 import pypdf
 import pytest
+from fontTools.ttLib import TTFont
 
 from pebs.i18n import catalogues
 from pebs.letters import letter_title, render_html, render_pdf
@@ -201,6 +202,41 @@ def test_long_words_and_many_exams_break_onto_lines_and_pages(letter) -> None:
     assert all(f"5 January {2027 + i}" in _flat(text) for i in range(40))
 
 
+def _glyphs_drawn_for(pdf: bytes, character: str) -> set[str]:
+    """The names of the glyphs a PDF's fonts draw for ``character`` (page 1).
+
+    Read with pypdf and fontTools from what the PDF holds: each font's ``/ToUnicode`` map gives
+    the codes that stand for ``character``, its ``/CIDToGIDMap`` the glyph each code draws (two
+    bytes per code), and the embedded font file the glyph's name.
+    """
+    names = set()
+    fonts = pypdf.PdfReader(io.BytesIO(pdf)).pages[0]["/Resources"]["/Font"]
+    for font in (reference.get_object() for reference in fonts.values()):
+        wanted = f"<{ord(character):04X}>"
+        to_unicode = font["/ToUnicode"].get_object().get_data().decode("ascii")
+        codes = [
+            int(code[1:-1], 16)
+            for code, value in re.findall(r"(<[0-9A-F]{4}>) (<[0-9A-F]{4}>)", to_unicode)
+            if value == wanted
+        ]
+        descendant = font["/DescendantFonts"][0].get_object()
+        gids = descendant["/CIDToGIDMap"].get_object().get_data()
+        embedded = descendant["/FontDescriptor"]["/FontFile2"].get_object().get_data()
+        order = TTFont(io.BytesIO(embedded)).getGlyphOrder()
+        names.update(order[int.from_bytes(gids[2 * code : 2 * code + 2], "big")] for code in codes)
+    return names
+
+
+def test_brackets_are_drawn_mirrored_in_hebrew_only(letter) -> None:
+    """UAX #9 rule L4: in a right-to-left run "(" is drawn with the glyph of ")" and vice versa."""
+    hebrew = render_pdf(letter("he"))  # every bracket of this letter is inside Hebrew text
+    assert _glyphs_drawn_for(hebrew, "(") == {"parenright"}
+    assert _glyphs_drawn_for(hebrew, ")") == {"parenleft"}
+    french = render_pdf(letter("fr"))
+    assert _glyphs_drawn_for(french, "(") == {"parenleft"}
+    assert _glyphs_drawn_for(french, ")") == {"parenright"}
+
+
 def _hebrew_paragraph(data) -> str:
     """The recollection letter's first paragraph, filled in here from the template's text."""
     block = templates()["he"].letters["recollection", "woman"].blocks[1]
@@ -238,3 +274,27 @@ def test_hebrew_numbers_and_percent(letter) -> None:
     assert "2.56%" in poppler
     reader = pypdf.PdfReader(io.BytesIO(pdf))
     assert reader.trailer["/Root"]["/Lang"] == "he"
+
+
+def test_hebrew_brackets_read_the_right_way_round(letter) -> None:
+    """A bracket in a right-to-left run is drawn mirrored, but read back as the character written.
+
+    Drawing the mirror image by swapping "(" and ")" in the text would make both readers give
+    ")גוש" and "הפרשה(".
+    """
+    pdf = render_pdf(letter("he"))
+    blocks = templates()["he"].letters["risk_result", "woman"].blocks
+    sentence = next(block.text for block in blocks if block.text and "(גוש" in block.text)
+    aside = sentence[sentence.index("(") : sentence.index(")") + 1]
+    assert aside == "(גוש, שינוי בעור או בפטמה, הפרשה)"  # the template's wording, by eye
+    assert aside in _flat(_pypdf_text(pdf))
+    poppler = _flat(_pdftotext(pdf))  # poppler moves the commas: "(גוש ,שינוי"
+    assert "(גוש" in poppler
+    assert "הפרשה)" in poppler
+    assert ")גוש" not in poppler
+
+
+@pytest.mark.parametrize("kind", ["risk_result", "recollection"])
+def test_hebrew_letters_are_deterministic(letter, kind) -> None:
+    data = letter("he", kind=kind)
+    assert render_pdf(data) == render_pdf(data)

@@ -42,6 +42,15 @@ def _texts(node: ast.expr) -> list[str]:
     return []
 
 
+def _gives_a_reason(node: ast.AST) -> bool:
+    """``reason=...`` / ``why=...`` in a call, or ``reason = ...`` / ``why = ...``."""
+    if isinstance(node, ast.keyword):
+        return node.arg in ("reason", "why")
+    return isinstance(node, ast.Assign) and any(
+        isinstance(t, ast.Name) and t.id in ("reason", "why") for t in node.targets
+    )
+
+
 def _written_reasons() -> set[str]:
     """Every reason text in the services that write audit events: ``reason=``/``why=``
     arguments, values given to a ``reason``/``why`` variable and returned by a ``*_reason``
@@ -52,11 +61,7 @@ def _written_reasons() -> set[str]:
         if "append_event(" not in source:
             continue  # writes no audit event
         for node in ast.walk(ast.parse(source)):
-            if isinstance(node, ast.keyword) and node.arg in ("reason", "why"):
-                found.update(_texts(node.value))
-            elif isinstance(node, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id in ("reason", "why") for t in node.targets
-            ):
+            if _gives_a_reason(node):
                 found.update(_texts(node.value))
             elif isinstance(node, ast.FunctionDef) and node.name.endswith("_reason"):
                 for inner in ast.walk(node):
@@ -112,12 +117,15 @@ def test_a_reason_is_written_in_the_reader_language() -> None:
     assert audit_reason(french, "informed consent") == "consentement éclairé"
     assert audit_reason(hebrew, "visit results") == "תוצאות הביקור"
     assert audit_reason(french, "eligibility under protocol 2.1") == (
-        "éligibilité selon le protocole 2.1")
+        "éligibilité selon le protocole 2.1"
+    )
     # codes in words: the level and the arm as the pages name them
     assert audit_reason(catalogues()["es"], "screening plan for risk level very_high") == (
-        "plan de cribado para: riesgo muy alto")
+        "plan de cribado para: riesgo muy alto"
+    )
     assert audit_reason(french, "randomisation to the risk-based arm") == (
-        "tirage au sort dans le bras : selon le risque")
+        "tirage au sort dans le bras : selon le risque"
+    )
     # what a person typed stays as typed, even when it starts like a system reason
     assert audit_reason(french, "moved abroad") == "moved abroad"
     assert audit_reason(french, "informed consent given twice") == "informed consent given twice"

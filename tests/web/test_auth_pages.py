@@ -3,11 +3,14 @@ headers, redirects to the login page, languages, and the API beside the pages.""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pyotp
+
+from pebs.i18n import catalogues
 
 
 def _login_form(site: Any) -> str:
@@ -161,7 +164,10 @@ def test_language_choice_and_right_to_left(site: Any) -> None:
     hebrew = site.client.get("/login")
     assert '<html lang="he" dir="rtl">' in hebrew.text
     assert "כניסה" in hebrew.text
-    assert "Authenticator code" in hebrew.text  # not translated yet: English
+    totp_label = catalogues()["he"].messages["field.totp_code"]  # Hebrew's own, no fallback
+    assert totp_label != catalogues()["en"].messages["field.totp_code"]
+    assert totp_label in html.unescape(hebrew.text)
+    assert "Authenticator code" not in hebrew.text
     away = site.client.get("/language?lang=fr&next=//evil.example/", follow_redirects=False)
     assert away.headers["location"] == "/"
     site.client.cookies.delete("pebs_lang")

@@ -106,3 +106,16 @@ def test_period_labels_never_crowd_the_last_one() -> None:
     assert ticks[0].text == "2025-01"
     gaps = [b - a for a, b in itertools.pairwise(xs)]
     assert min(gaps) >= gaps[0] * 0.99  # the last label keeps at least one full step
+
+
+def test_numbers_are_written_in_the_page_language() -> None:
+    # French writes a decimal comma and groups thousands with a narrow no-break space (CLDR);
+    # the steps of a maximum of 12 are 2.5 apart (nice_step), so 2.5 is the first tick above 0.
+    root = _parse(line_chart("t", "d", ["a", "b"], [("A", [0.0, 12.0])], language="fr"))
+    ticks = [t.text for t in root.iter(f"{SVG}text") if t.get("class") == "tick"]
+    assert "2,5" in ticks
+    assert "2.5" not in ticks
+    bars = str(bar_chart("t", "d", ["x"], [("n", [12500])], language="fr"))
+    assert ">12\u202f500</text>" in bars
+    hebrew = str(consort_chart("c", "d", [("נרשמו", 1234)], [], language="he"))
+    assert "נרשמו: 1,234" in hebrew

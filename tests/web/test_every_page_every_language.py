@@ -43,10 +43,6 @@ from pebs.store.models import LabBatch
 from pebs.trial.study import load_study
 from pebs.trial.vocabularies import ROLES
 
-IN_PROGRESS = ("it", "nl", "he", "es")
-"""Languages whose page catalogues are being completed: their strict check runs and reports,
-and is expected to fail until the translations land (then remove them from here)."""
-
 _ALLOWED = re.compile(
     r"^(?:[A-Z]{2}-[A-Z]{2}(?:-\d{6})?|MP-[0-9A-Z]+|LB-\d{8}-[0-9A-Z]{6}|SH-[0-9A-Z-]+"
     r"|t-[a-z_]+-\d+|[A-Z]{2}|[\d\s.,:%/()\-\u2013\u2014+\u00d7<>=]*|pebs|MyPeBS|BI-RADS|TNM|PRS"
@@ -352,11 +348,7 @@ def test_completeness_report(pages: Pages) -> None:
     assert set(pages) == set(LANGUAGES)
 
 
-@pytest.mark.parametrize(
-    "language",
-    [pytest.param(code, marks=pytest.mark.xfail(reason="translations in progress", strict=False))
-     if code in IN_PROGRESS else code for code in LANGUAGES if code != DEFAULT_LANGUAGE],
-)  # fmt: skip
+@pytest.mark.parametrize("language", [code for code in LANGUAGES if code != DEFAULT_LANGUAGE])
 def test_no_english_is_left_on_any_page(pages: Pages, language: str) -> None:
     leftovers = _leftovers(pages, language)
     shown = [

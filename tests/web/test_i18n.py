@@ -28,7 +28,7 @@ from pebs.web.i18n import LANGUAGES, catalogues, negotiate
 OTHERS = [code for code in LANGUAGES if code != "en"]
 _SAME_AS_ENGLISH = {
     "fr": {"risk.version", "allocation.title", "action.questionnaires", "qnr.title",
-           "qnr.instrument", "letters_page.consultations_title"},
+           "qnr.instrument", "letters_page.consultations_title", "audit_reason.questionnaire"},
     "nl": {"page.protocol"},
     "es": {"pending.provisional"},
 }  # fmt: skip

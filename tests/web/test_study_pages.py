@@ -11,6 +11,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from factories import DEMO_ACCOUNTS, STUDY
+from pebs.services.actor import actor_for
+from pebs.services.trial import generate_allocation_list
 from pebs.store.models import AllocationList, AllocationSlot, AuditEvent
 
 
@@ -20,7 +23,21 @@ def _events(site: Any, entity: str, action: str) -> int:
             AuditEvent.entity == entity, AuditEvent.action == action))  # fmt: skip
 
 
+LONG_SEED = 7364019582736451029
+"""A seed of 19 digits: no time, date, count or hash prefix on the page can spell it by chance."""
+
+_TIMES_AND_DATES = re.compile(r"\d{1,2}:\d{2}|\d{4}-\d{2}-\d{2}|\d{1,2} [^\W\d]+\.? \d{4}")
+
+
+def _numbers_shown(page: str) -> set[str]:
+    """The whole numbers of a page (text and attributes), times and dates left out."""
+    return set(re.findall(r"(?<![\w.,])\d+(?![\w.,])", _TIMES_AND_DATES.sub(" ", page)))
+
+
 def test_lists_show_what_their_generation_recorded_never_a_slot(site: Any) -> None:
+    statistician = actor_for(site.db.sessions, DEMO_ACCOUNTS["statistician"])
+    generate_allocation_list(site.db.sessions, statistician, STUDY, slots_per_stratum=4,
+                             seed=LONG_SEED, strata=["IT-TO:50-59"], is_test=True)  # fmt: skip
     site.login("statistician")
     page = html.unescape(site.client.get("/allocation-lists").text)
     with site.db.sessions() as session:
@@ -30,8 +47,17 @@ def test_lists_show_what_their_generation_recorded_never_a_slot(site: Any) -> No
     assert f"{len(lists)} in all" in page
     for row in lists:
         assert row.sha256[:12] in page
-    assert not any(seed in page for seed in seeds)
+    assert str(LONG_SEED) in seeds
+    assert str(LONG_SEED) not in page
+    assert _numbers_shown(page).isdisjoint(seeds)  # the demo's short seed (11) too
     assert not any(f">{arm}<" in page for arm in arms)  # no arm of any slot
+
+
+def test_the_seed_check_sees_a_seed_but_not_a_time_or_a_date() -> None:
+    assert "11" in _numbers_shown('<td data-seed="11">list</td>')
+    assert "11" in _numbers_shown("<td>seed 11</td>")
+    assert "11" not in _numbers_shown("<td>7 Dec 2026, 11:05 (Europe/Rome)</td><td>2026-11-30</td>")
+    assert "11" not in _numbers_shown("<td>11 déc. 2026</td><td>a11b</td><td>1.11</td>")
 
 
 def test_a_new_list_shows_its_seed_once_and_verifies_against_it(site: Any) -> None:

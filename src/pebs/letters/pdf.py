@@ -1,10 +1,18 @@
 """A resolved letter as a PDF (fpdf2, A4, the bundled DejaVu Sans fonts).
 
-Right-to-left letters (Hebrew) are shaped by HarfBuzz (``set_text_shaping``) with a right-to-left
-paragraph direction: fpdf2 applies the Unicode bidirectional algorithm to each line, so numbers,
-percents and Latin kit IDs inside Hebrew sentences keep their reading order. Their text is aligned
-right and their tables' columns are mirrored (the first column on the right). Left-to-right
-letters are not shaped (DejaVu needs no shaping for Latin text, and shaping costs time).
+Right-to-left letters (Hebrew) are aligned right, their tables' columns mirrored (the first
+column on the right), and each line is put in visual order here (:func:`_visual`): the Unicode
+bidirectional algorithm (UAX #9, fpdf2's ``fpdf.bidi``) with a right-to-left paragraph direction,
+so that numbers, percents and Latin kit IDs inside Hebrew sentences keep their reading order, and
+the line's characters are then drawn left to right as they are seen. PDF readers (poppler's
+``pdftotext``, pypdf) give such right-to-left runs back in reading order. The visual order of a
+line is kept in a bounded cache: the templates' sentences repeat from one letter to the next.
+
+Lines are not shaped (HarfBuzz): DejaVu needs no contextual glyphs for Latin text nor for Hebrew
+without points (niqqud), and shaping every Hebrew line took more than half of a Hebrew letter's
+time. One exception: a Hebrew line with a mirrored character (a bracket: U+0028 is drawn as ")" in
+a right-to-left run, UAX #9 rule L4) is shaped by fpdf2 with HarfBuzz, which draws the mirror
+image while the PDF keeps the character the text has, so that a reader copies "(" and not ")".
 
 Lines are broken here, on spaces, with the font's advance widths (a word longer than a line is
 cut), rather than by fpdf2's ``multi_cell``, whose line breaking re-measures the line for every
@@ -14,9 +22,13 @@ gives the same bytes: the creation date is the letter's ``issued_on``.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime, time
+from functools import lru_cache
 
 from fpdf import FPDF
+from fpdf.bidi import BidiParagraph
+from fpdf.enums import TextDirection
 
 from pebs.letters import _fonts
 from pebs.letters.resolve import Heading, Paragraph, ResolvedLetter, Table
@@ -29,7 +41,9 @@ _LEADING = 1.4  # line height / font size
 _PT = 25.4 / 72  # mm per point
 _PADDING = 1.5  # mm, inside table cells
 _KEEP_TOGETHER = 4  # a paragraph of up to this many lines is not split across pages
-_SLACK = 0.995  # measured widths are unshaped: keep half a percent for shaping differences
+_SLACK = 0.995  # keep half a percent of the line free
+_BIDI_CONTROLS = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""Invisible marks that steer the bidirectional algorithm: not drawn once a line is ordered."""
 
 
 def _line_height(size: float) -> float:
@@ -40,6 +54,23 @@ def _width(text: str, size: float, bold: bool) -> float:
     """Width in mm of ``text`` at ``size`` pt (unshaped advance widths)."""
     table = _fonts.widths("B" if bold else "")
     return sum(table.get(ord(char), 600) for char in text) * size / 1000 * _PT
+
+
+@lru_cache(maxsize=4096)
+def _visual(line: str) -> str:
+    """A line of a right-to-left paragraph in visual order: its characters from left to right.
+
+    The levels of the bidirectional algorithm (UAX #9) are resolved with a right-to-left
+    paragraph direction, the runs reversed (rule L2) and the bidirectional marks dropped. A line
+    with a character to mirror (rule L4) is shaped instead (:func:`_mirrors`).
+    """
+    ordered = BidiParagraph(line, base_direction=TextDirection.RTL).get_reordered_characters()
+    return "".join(char.character for char in ordered if char.character not in _BIDI_CONTROLS)
+
+
+def _mirrors(line: str) -> bool:
+    """Whether ``line`` has a character drawn mirrored in a right-to-left run, such as a bracket."""
+    return any(unicodedata.mirrored(char) for char in line)
 
 
 def _wrap(text: str, width: float, size: float, bold: bool) -> list[str]:
@@ -76,9 +107,20 @@ class _Layout:
     def __init__(self, pdf: FPDF, letter: ResolvedLetter) -> None:
         self.pdf = pdf
         self.rtl = letter.direction == "rtl"
-        self.align = "R" if self.rtl else "L"
         self.width = pdf.w - 2 * _MARGIN
         self.bottom = pdf.h - _MARGIN
+
+    def line(self, width: float, height: float, line: str, **position: str) -> None:
+        """Print one line in a cell ``width`` mm wide at the current position."""
+        pdf = self.pdf
+        if not self.rtl:
+            pdf.cell(width, height, line, align="L", **position)
+        elif not _mirrors(line):
+            pdf.cell(width, height, _visual(line), align="R", **position)
+        else:  # HarfBuzz draws the mirror image and keeps the character for text extraction
+            pdf.set_text_shaping(True, direction="rtl", script="hebr", language="heb")
+            pdf.cell(width, height, line, align="R", **position)
+            pdf.set_text_shaping(False)
 
     def room(self, height: float) -> None:
         """Start a new page unless ``height`` mm fit above the bottom margin."""
@@ -95,7 +137,7 @@ class _Layout:
         for line in lines:
             self.room(height)
             pdf.set_x(_MARGIN)
-            pdf.cell(self.width, height, line, align=self.align, new_x="LMARGIN", new_y="NEXT")
+            self.line(self.width, height, line, new_x="LMARGIN", new_y="NEXT")
         pdf.set_y(pdf.get_y() + after)
 
     def table(self, table: Table) -> None:
@@ -124,7 +166,7 @@ class _Layout:
         for lines, start, width in zip(wrapped, starts, widths, strict=True):
             for index, line in enumerate(lines):
                 pdf.set_xy(start + _PADDING, top + _PADDING / 2 + index * height)
-                pdf.cell(width - 2 * _PADDING, height, line, align=self.align)
+                self.line(width - 2 * _PADDING, height, line)
         pdf.set_draw_color(160 if bold else 210)
         pdf.line(_MARGIN, top + row_height, _MARGIN + self.width, top + row_height)
         pdf.set_y(top + row_height)
@@ -142,8 +184,6 @@ def to_pdf(letter: ResolvedLetter) -> bytes:
     pdf.set_subject(letter.reference)
     pdf.set_creator("pebs")
     _fonts.install(pdf)
-    if letter.direction == "rtl":
-        pdf.set_text_shaping(True, direction="rtl", script="hebr", language="heb")
     pdf.add_page()
     layout = _Layout(pdf, letter)
     layout.text("\n".join(letter.sender), _SMALL, after=4.0)

@@ -126,9 +126,11 @@ def disable_account(
     """
     _require_admin(actor, "disable accounts")
     if not isinstance(reason, str) or not reason.strip():
-        raise InvalidInput("say why the account is disabled", field="reason")
+        raise InvalidInput("say why the account is disabled", field="reason",
+                           message_code="error.disable_reason")  # fmt: skip
     if username == actor.username:
-        raise InvalidInput("an administrator cannot disable her own account", field="username")
+        raise InvalidInput("an administrator cannot disable her own account", field="username",
+                           message_code="error.disable_self")  # fmt: skip
     now = instant(at)
     with sessions.begin() as session:
         user = _user(session, username)

@@ -79,24 +79,30 @@ def shipment_reference(site_code: str, number: int) -> str:
 
 def _kit_ids(kit_ids: list[str] | tuple[str, ...]) -> list[str]:
     if isinstance(kit_ids, str) or not isinstance(kit_ids, list | tuple):
-        raise InvalidInput(f"must be a list of kit IDs, got {kit_ids!r}", field="kit_ids")
+        raise InvalidInput(f"must be a list of kit IDs, got {kit_ids!r}", field="kit_ids",
+                           message_code="error.kit_list")  # fmt: skip
     if not 1 <= len(kit_ids) <= MAX_KITS_PER_SHIPMENT:
         raise InvalidInput(
             f"a shipment holds 1 to {MAX_KITS_PER_SHIPMENT} kits, got {len(kit_ids)}",
-            field="kit_ids",
-        )
+            field="kit_ids", message_code="error.kits_per_shipment",
+            values={"max": MAX_KITS_PER_SHIPMENT},
+        )  # fmt: skip
     canonical = [canonical_kit_id(k) if isinstance(k, str) else k for k in kit_ids]
     if any(not isinstance(k, str) or not k for k in canonical):
-        raise InvalidInput("every kit ID must be a non-blank text", field="kit_ids")
+        raise InvalidInput("every kit ID must be a non-blank text", field="kit_ids",
+                           message_code="error.kit_id_blank")  # fmt: skip
     repeated = sorted({k for k in canonical if canonical.count(k) > 1})
     if repeated:
-        raise InvalidInput(f"given more than once: {', '.join(repeated)}", field="kit_ids")
+        raise InvalidInput(f"given more than once: {', '.join(repeated)}", field="kit_ids",
+                           message_code="error.kits_repeated",
+                           values={"kit_ids": ", ".join(repeated)})  # fmt: skip
     return sorted(canonical)  # locked in one order: two shipments never wait for each other
 
 
 def _day(value: object, field: str) -> date:
     if isinstance(value, datetime) or not isinstance(value, date):
-        raise InvalidInput(f"must be a date, got {value!r}", field=field)
+        raise InvalidInput(f"must be a date, got {value!r}", field=field,
+                           message_code="error.date")  # fmt: skip
     return value
 
 
@@ -136,6 +142,9 @@ def ship_samples(
                 raise InvalidInput(
                     f"{day} is before kit {kit.sample.kit_id} was collected "
                     f"({kit.sample.collected_on})", field="shipped_on",
+                    message_code="error.shipped_before_collected",
+                    values={"day": day, "kit_id": kit.sample.kit_id,
+                            "collected": kit.sample.collected_on},
                 )  # fmt: skip
         earlier = select(func.count(Shipment.id)).where(Shipment.site_id == site_row.id)
         number = 1 + (session.scalar(earlier) or 0)
@@ -167,20 +176,24 @@ def _received_at(received_at: datetime | None, recorded_at: datetime) -> datetim
     if received_at is None:
         return recorded_at
     if not isinstance(received_at, datetime):
-        raise InvalidInput(f"must be an instant, got {received_at!r}", field="received_at")
+        raise InvalidInput(f"must be an instant, got {received_at!r}", field="received_at",
+                           message_code="error.instant")  # fmt: skip
     if received_at.tzinfo is None or received_at.utcoffset() is None:
         raise InvalidInput(
             f"naive datetime {received_at.isoformat()}; give a timezone-aware instant",
-            field="received_at",
-        )
+            field="received_at", message_code="error.instant",
+        )  # fmt: skip
     try:
         at = received_at.astimezone(UTC)
     except OverflowError:
         raise InvalidInput(
-            f"{received_at.isoformat()} is outside the years 1 to 9999 in UTC", field="received_at"
+            f"{received_at.isoformat()} is outside the years 1 to 9999 in UTC",
+            field="received_at",
+            message_code="error.instant",
         ) from None
     if at > recorded_at:
-        raise InvalidInput(f"{at.isoformat()} is in the future", field="received_at")
+        raise InvalidInput(f"{at.isoformat()} is in the future", field="received_at",
+                           message_code="error.time_in_future")  # fmt: skip
     return at
 
 
@@ -218,6 +231,8 @@ def receive_shipment(
             raise InvalidInput(
                 f"{arrived_at.isoformat()} is before the shipment was sent "
                 f"({shipment.shipped_on})", field="received_at",
+                message_code="error.received_before_shipped",
+                values={"day": shipment.shipped_on},
             )  # fmt: skip
         shipment.received_at = arrived_at
         shipment.received_by_id = actor.user_id

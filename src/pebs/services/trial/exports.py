@@ -100,7 +100,10 @@ class ExportFile:
 def _writer(format: str) -> Writer:
     if not isinstance(format, str) or format not in WRITERS:
         raise InvalidInput(
-            f"{format!r} is not an export format; allowed: {', '.join(FORMATS)}", field="format"
+            f"{format!r} is not an export format; allowed: {', '.join(FORMATS)}",
+            field="format",
+            message_code="error.choice",
+            values={"allowed": ", ".join(FORMATS)},
         )
     return WRITERS[format]
 
@@ -113,11 +116,16 @@ def _check(actor: Actor, include_identity: bool, keys: IdentityKeys | None, chun
             + ", ".join(sorted(IDENTITY_ROLES))
         )
     if include_identity and keys is None:
-        raise InvalidInput("keys: identifying data can only be exported with the identity keys")
+        raise InvalidInput("identifying data can only be exported with the identity keys",
+                           field="keys", message_code="error.export_keys")  # fmt: skip
     if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int):
-        raise InvalidInput(f"chunk_rows: give a whole number of rows, got {chunk_rows!r}")
+        raise InvalidInput(f"give a whole number of rows, got {chunk_rows!r}", field="chunk_rows",
+                           message_code="error.integer",
+                           values={"low": 1, "high": MAX_CHUNK_ROWS})  # fmt: skip
     if not 1 <= chunk_rows <= MAX_CHUNK_ROWS:
-        raise InvalidInput(f"chunk_rows: 1 to {MAX_CHUNK_ROWS:,} rows per chunk, got {chunk_rows}")
+        raise InvalidInput(f"1 to {MAX_CHUNK_ROWS:,} rows per chunk, got {chunk_rows}",
+                           field="chunk_rows", message_code="error.integer",
+                           values={"low": 1, "high": MAX_CHUNK_ROWS})  # fmt: skip
 
 
 def _scope(actor: Actor) -> dict[str, object]:

@@ -25,15 +25,15 @@ from pebs.web.viewer import ViewerDep
 router = APIRouter(include_in_schema=False)
 
 
-def _recruitment_chart(t, data) -> object:
+def _recruitment_chart(t, data, language: str) -> object:
     series = [
         (s.key, [100.0 * r / s.target for r in s.randomised]) for s in data.series if s.target
     ]
     return line_chart(t("dash.recruitment"), t("dash.recruitment_desc"), data.periods, series,
-                      y_label=t("dash.percent_of_target"))  # fmt: skip
+                      y_label=t("dash.percent_of_target"), language=language)  # fmt: skip
 
 
-def _consort_chart(t, flow) -> object:
+def _consort_chart(t, flow, language: str) -> object:
     steps = [(t("consort.registered"), flow.registered), (t("consort.assessed"), flow.assessed),
              (t("consort.eligible"), flow.eligible), (t("consort.consented"), flow.consented),
              (t("consort.randomised"), flow.randomised)]  # fmt: skip
@@ -43,7 +43,8 @@ def _consort_chart(t, flow) -> object:
          (t("consort.with_cancer"), a.with_cancer)]
         for a in flow.arms
     ]  # fmt: skip
-    return consort_chart(t("dash.consort"), t("dash.consort_desc"), steps, arms)
+    return consort_chart(t("dash.consort"), t("dash.consort_desc"), steps, arms,
+                         language=language)  # fmt: skip
 
 
 @router.get("/dashboards")
@@ -61,7 +62,8 @@ def dashboards_page(
     if not studies:
         raise NotFound("no study is loaded (pebs study load)")
     chosen = study or studies[0]
-    t = catalogue_for(request).text
+    catalogue = catalogue_for(request)
+    t, language = catalogue.text, catalogue.code
     data = recruitment(sessions, actor, chosen, by=by, period=period)
     flow = consort_flow(sessions, actor, chosen)
     levels = risk_levels(sessions, actor, chosen)
@@ -72,15 +74,18 @@ def dashboards_page(
         balance_chart = bar_chart(
             t("dash.balance"), t("dash.balance_desc"), [s.stratum for s in balance.strata],
             [(t(f"arm.{arm}"), [s.counts[arm] for s in balance.strata]) for arm in balance.arms],
+            language=language,
         )  # fmt: skip
     levels_chart = bar_chart(
         t("dash.risk_levels"), t("dash.risk_levels_desc"), [t(f"level.{v}") for v in levels.levels],
         [(t("dash.women"), [levels.total.counts[level] for level in levels.levels])],
+        language=language,
     )  # fmt: skip
     return render(
         request, "dashboards.html", viewer=viewer, studies=studies, study=chosen, by=by,
         period=period, data=data, flow=flow, levels=levels, balance=balance,
-        recruitment_chart=_recruitment_chart(t, data), consort_chart=_consort_chart(t, flow),
+        recruitment_chart=_recruitment_chart(t, data, language),
+        consort_chart=_consort_chart(t, flow, language),
         levels_chart=levels_chart, balance_chart=balance_chart,
         wording=study_wording(sessions, actor, chosen),
     )  # fmt: skip

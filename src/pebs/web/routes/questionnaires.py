@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from pebs.http.deps import SessionMakerDep
 from pebs.services.errors import Conflict, InvalidFields, InvalidInput, NotFound
 from pebs.services.field_rules import INSTRUMENT_CHARS
-from pebs.services.records import participant_record
+from pebs.services.records import participant_record, study_wording
 from pebs.services.trial.questionnaires import questionnaire_forms, record_questionnaire
 from pebs.trial.instruments import Instrument, Item
 from pebs.trial.vocabularies import QUESTIONNAIRE_TIMEPOINTS
@@ -90,7 +90,8 @@ def _page(request, viewer, sessions, study_id, *, instrument, timepoint, values,
     return render(request, "questionnaires.html", viewer=viewer, p=record, forms=forms,
                   timepoints=QUESTIONNAIRE_TIMEPOINTS, chosen=chosen, timepoint=timepoint,
                   labels=labels, field_name=field_name, values=values, errors=errors,
-                  problem=problem, status=status)  # fmt: skip
+                  problem=problem, status=status,
+                  wording=study_wording(sessions, viewer.actor, record.study))  # fmt: skip
 
 
 @router.get("/participants/{study_id}/questionnaires")
