@@ -83,7 +83,7 @@ COMMANDS = (
     LazyCommand(
         "user",
         "pebs.cli.user:app",
-        "Accounts: passwords, TOTP reset, disablement, unlock, demo logins.",
+        "Accounts: create, list, passwords, TOTP reset, disable and enable, unlock, demo logins.",
     ),
 )
 """Every top-level command, in the order ``pebs --help`` lists them: name, ``module:attribute``

@@ -69,12 +69,11 @@ def check_choice(kind: str, recipient: str, language: str | None) -> None:
     if language is not None and language not in LANGUAGES:
         raise unknown_choice("language", language, LANGUAGES)
     if recipient == "doctor" and kind != "risk_result":
-        raise _not_for_her("recipient", "the doctor's copy exists for a risk result only",
-                           "error.letter_doctor_copy")  # fmt: skip
-
-
-def _not_for_her(field: str, problem: str, code: str) -> InvalidInput:
-    return InvalidInput(problem, field=field, message_code=code)
+        raise InvalidInput(
+            "the doctor's copy exists for a risk result only",
+            field="recipient",
+            message_code="error.letter_doctor_copy",
+        )
 
 
 def site_contact(study: Study, subject: Subject) -> SiteContact:
@@ -128,15 +127,21 @@ def _arm(session: Session, participant_id: int) -> str | None:
 def _risk_result(session: Session, subject: Subject, today: date) -> tuple[dict[str, Any], str]:
     p = subject.participant
     if _arm(session, p.id) != RISK_ARM:
-        raise _not_for_her("kind", f"{p.study_id} is not in the risk-based arm: no risk result "
-                           "letter", "error.letter_not_risk_arm")  # fmt: skip
+        raise InvalidInput(
+            f"{p.study_id} is not in the risk-based arm: no risk result letter",
+            field="kind",
+            message_code="error.letter_not_risk_arm",
+        )
     plan = current_plan(session, p.id)
     assessment = None
     if plan is not None and plan.risk_assessment_id is not None:
         assessment = session.get(RiskAssessment, plan.risk_assessment_id)
     if plan is None or assessment is None or not is_final(assessment):
-        raise _not_for_her("kind", f"{p.study_id} has no final risk assessment with its plan yet",
-                           "error.letter_no_final_risk")  # fmt: skip
+        raise InvalidInput(
+            f"{p.study_id} has no final risk assessment with its plan yet",
+            field="kind",
+            message_code="error.letter_no_final_risk",
+        )
     out = assessment.outputs
     risk = float(out["risk_5y"])  # stored as a proportion (risk_5y_pct is the percent)
     facts = {
@@ -153,8 +158,11 @@ def _standard_arm(session: Session, subject: Subject, today: date) -> tuple[dict
     p = subject.participant
     plan = current_plan(session, p.id)
     if _arm(session, p.id) != STANDARD_ARM or plan is None:
-        raise _not_for_her("kind", f"{p.study_id} has no plan of the standard arm",
-                           "error.letter_not_standard_arm")  # fmt: skip
+        raise InvalidInput(
+            f"{p.study_id} has no plan of the standard arm",
+            field="kind",
+            message_code="error.letter_not_standard_arm",
+        )
     facts = {"exams": _exams(plan, subject.site.name, today), "plan_end": plan.end_date}
     return facts, f"plan:{plan.id}"
 
@@ -173,8 +181,11 @@ def recollection_kit(session: Session, participant_id: int) -> Sample | None:
 def _recollection(session: Session, subject: Subject, today: date) -> tuple[dict[str, Any], str]:
     kit = recollection_kit(session, subject.participant.id)
     if kit is None:
-        raise _not_for_her("kind", f"{subject.participant.study_id} has no new kit waiting for "
-                           "saliva", "error.letter_no_recollection")  # fmt: skip
+        raise InvalidInput(
+            f"{subject.participant.study_id} has no new kit waiting for saliva",
+            field="kind",
+            message_code="error.letter_no_recollection",
+        )
     return {"kit_id": kit.kit_id}, f"kit:{kit.kit_id}"
 
 
@@ -193,8 +204,11 @@ def end_of_study_visit(session: Session, participant_id: int) -> Visit | None:
 def _end_of_study(session: Session, subject: Subject, today: date) -> tuple[dict[str, Any], str]:
     visit = end_of_study_visit(session, subject.participant.id)
     if visit is None:
-        raise _not_for_her("kind", f"{subject.participant.study_id} has no end-of-study visit "
-                           "to come", "error.letter_no_end_visit")  # fmt: skip
+        raise InvalidInput(
+            f"{subject.participant.study_id} has no end-of-study visit to come",
+            field="kind",
+            message_code="error.letter_no_end_visit",
+        )
     return {"visit_due": visit.due_date}, f"visit:{visit.id}"
 
 
