@@ -75,8 +75,7 @@ SEMANTIC_422 = {
     "items",
     "POST /api/v1/auth/totp/enrolment/confirm": "the code of the new secret",
     "POST /api/v1/users/{username}/disable": "another account than her own",
-    "POST /api/v1/users": "a username, a role with its site or country, a password the rules "
-    "take",
+    "POST /api/v1/users": "a username, a role with its site or country, a password the rules take",
     "POST /api/v1/kits/{kit_id}/collection": "a day from her randomisation to today",
     "POST /api/v1/kits/{kit_id}/abandonment": "a reason that is not blank",
     "POST /api/v1/kits/{kit_id}/recollection": "a reason that is not blank",

@@ -57,12 +57,19 @@ FIELDS: dict[str, dict[str, tuple[str | int | bool, ...]]] = {
     "ConsultationIn": {"mode": CONSULTATION_MODES},
     "ConsultationView": {"mode": CONSULTATION_MODES},
     "DueLetter": {"kind": LETTER_KINDS, "language": LANGUAGES},
-    "IssuedLetterView": {"kind": LETTER_KINDS, "recipient": LETTER_RECIPIENTS,
-                         "language": LANGUAGES},
+    "IssuedLetterView": {
+        "kind": LETTER_KINDS,
+        "recipient": LETTER_RECIPIENTS,
+        "language": LANGUAGES,
+    },
     "LanguageIn": {"language": LANGUAGES},
     "LanguageSet": {"previous": LANGUAGES, "language": LANGUAGES},
-    "LetterIn": {"kind": LETTER_KINDS, "recipient": LETTER_RECIPIENTS, "language": LANGUAGES,
-                 "format": LETTER_FORMATS},  # an override is confirmed explicitly
+    "LetterIn": {
+        "kind": LETTER_KINDS,
+        "recipient": LETTER_RECIPIENTS,
+        "language": LANGUAGES,
+        "format": LETTER_FORMATS,
+    },  # an override is confirmed explicitly
     "ConsentRecorded": _STATE,
     "DeathIn": {"cause": DEATH_CAUSES},
     "DeathRecorded": {"cause": DEATH_CAUSES, **_STATE},
