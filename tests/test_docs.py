@@ -64,3 +64,29 @@ def test_every_command_has_help_and_is_documented(path, command):
     assert (command.help or command.short_help or "").strip(), f"pebs {' '.join(path)}: no help"
     name = "pebs " + " ".join(path)
     assert name in DOCS_TEXT, f"{name} is not named in README.md or docs/"
+
+
+def test_the_page_table_names_every_page_of_the_site():
+    """docs/web.md's "Every page" table names every GET page of the site (``/static`` aside)."""
+    from fastapi import FastAPI
+
+    from pebs.api.errors import install_error_handlers
+    from pebs.web.pages import install_pages
+
+    site = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    install_error_handlers(site)
+    install_pages(site)
+
+    def flattened(routes):
+        for route in routes:
+            included = getattr(route, "original_router", None)
+            yield from flattened(included.routes) if included is not None else (route,)
+
+    pages = {route.path for route in flattened(site.routes)
+             if "GET" in (getattr(route, "methods", None) or ())}  # fmt: skip
+    text = (ROOT / "docs" / "web.md").read_text(encoding="utf-8")
+    section = text.split("\n## Every page\n", 1)[1].split("\n## ", 1)[0]
+    named = {path for row in section.splitlines() if row.startswith("| `")
+             for path in re.findall(r"`(/[^`]*)`", row.split(" | ")[0])}  # fmt: skip
+    assert pages - named == set(), f"pages missing from docs/web.md: {sorted(pages - named)}"
+    assert named - pages == set(), f"docs/web.md names pages that do not exist: {named - pages}"
