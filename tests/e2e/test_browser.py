@@ -112,7 +112,7 @@ def test_enrol_randomise_risk_factors_plan_and_dashboard(
     expect(page.get_by_role("heading", name=re.compile("Tableaux de bord"))).to_be_visible()
     assert page.evaluate("document.documentElement.lang") == "fr"
     page.goto(f"{server.url}/participants/{study_id}")
-    expect(page.get_by_text("Évaluation du risque")).to_be_visible()
+    expect(page.get_by_role("heading", name="Évaluation du risque")).to_be_visible()
     page.screenshot(path=shots / "05-participant-fr.png", full_page=True)
     page.context.close()
 

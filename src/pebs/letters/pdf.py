@@ -41,7 +41,7 @@ _LEADING = 1.4  # line height / font size
 _PT = 25.4 / 72  # mm per point
 _PADDING = 1.5  # mm, inside table cells
 _KEEP_TOGETHER = 4  # a paragraph of up to this many lines is not split across pages
-_SLACK = 0.995  # keep half a percent of the line free
+_SLACK = 0.995  # measured widths are unshaped: keep half a percent for shaping differences
 _BIDI_CONTROLS = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 """Invisible marks that steer the bidirectional algorithm: not drawn once a line is ordered."""
 
@@ -69,7 +69,7 @@ def _visual(line: str) -> str:
 
 
 def _mirrors(line: str) -> bool:
-    """Whether ``line`` has a character drawn mirrored in a right-to-left run, such as a bracket."""
+    """Whether ``line`` has a character that a right-to-left run draws mirrored (a bracket)."""
     return any(unicodedata.mirrored(char) for char in line)
 
 
@@ -110,16 +110,16 @@ class _Layout:
         self.width = pdf.w - 2 * _MARGIN
         self.bottom = pdf.h - _MARGIN
 
-    def line(self, width: float, height: float, line: str, **position: str) -> None:
-        """Print one line in a cell ``width`` mm wide at the current position."""
+    def line(self, width: float, height: float, text: str, **position: str) -> None:
+        """Print one line of text in a cell ``width`` mm wide at the current position."""
         pdf = self.pdf
         if not self.rtl:
-            pdf.cell(width, height, line, align="L", **position)
-        elif not _mirrors(line):
-            pdf.cell(width, height, _visual(line), align="R", **position)
+            pdf.cell(width, height, text, align="L", **position)
+        elif not _mirrors(text):
+            pdf.cell(width, height, _visual(text), align="R", **position)
         else:  # HarfBuzz draws the mirror image and keeps the character for text extraction
             pdf.set_text_shaping(True, direction="rtl", script="hebr", language="heb")
-            pdf.cell(width, height, line, align="R", **position)
+            pdf.cell(width, height, text, align="R", **position)
             pdf.set_text_shaping(False)
 
     def room(self, height: float) -> None:
