@@ -111,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cli-rows", type=int, help="override the CLI file size")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--tmpdir", help="where to put the temporary CLI files (default: system)")
+    parser.add_argument(
+        "--bcra-source",
+        help="R BCRA source directory to time R against (or $PEBS_BENCH_BCRA_SOURCE)",
+    )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="report file")
     args = parser.parse_args(argv)
 
@@ -126,6 +130,15 @@ def main(argv: list[str] | None = None) -> int:
         memory = _run_worker("memory", common, gail_throughput.MALLOC_ENV)
         report.throughput(out, speed, memory)
         report.reference_check(out, reference.compare())
+        _progress("Gail: R BCRA on the same women, interleaved with pebs")
+        source = ["--bcra-source", args.bcra_source] if args.bcra_source else []
+        done = subprocess.run(
+            [sys.executable, "-m", "benchmarks.bcra_peer", "--seed", str(args.seed), *source],
+            cwd=ROOT, env=one_core.child_env(), capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        out.add("", done.stdout.rstrip())
+        if done.returncode != 0:
+            out.failures.append(f"R BCRA peer (exit {done.returncode}): {done.stderr[-2000:]}")
     if args.only in (None, "cli"):
         n_rows = args.cli_rows or CLI_ROWS["quick" if args.quick else "full"]
         available, reason = cli_stream.cli_available()

@@ -1,11 +1,15 @@
-"""Streaming benchmark of ``pebs risk gail INPUT.csv -o OUTPUT.csv`` on a large file.
+"""Streaming benchmark of ``pebs risk gail`` and ``pebs risk assess`` on a large file, against
+pyarrow's CSV reader and writer on the same file.
 
 Writes a synthetic BCRA-coded CSV (an ``id`` column, then the eight BCRA columns; half the rows
-5-year windows, half lifetime) chunk by chunk into a temporary directory, runs the CLI as a child
-process on one core, and reports wall time, rows per second and the child's peak resident set
-(``wait4`` resource usage of that child alone). Checks that the output has one line per row plus
-the header, and recomputes the first rows with :mod:`benchmarks.scalar_gail`. The temporary files
-are deleted afterwards.
+5-year windows, half lifetime) and the same women in the ``pebs risk assess`` columns, chunk by
+chunk into a temporary directory. Then, in interleaved rounds (gail, peer, assess, peer), runs
+each CLI and the peer (:data:`PEER_SCRIPT`: pyarrow's streaming CSV reader and its CSV writer
+copying the same file) as child processes on one core, and reports CPU seconds (``wait4``
+resource usage of that child alone), their ratio (medians), wall time, rows per second and the
+child's peak resident set, with the GOAL lines. Checks that the outputs have one line per row
+plus the header, and recomputes the first gail rows with :mod:`benchmarks.scalar_gail`. The
+temporary files are deleted afterwards.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import csv
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -22,6 +27,10 @@ from pathlib import Path
 from benchmarks import one_core
 
 CHUNK_ROWS = 500_000
+CPU_RATIO_GOAL = 2.0
+"""A command's CPU seconds over the pyarrow read + write peer's, on the same file: at most."""
+RSS_GOAL_MIB = 300.0
+"""Peak resident set of a command, at any file size: below."""
 N_SPOT_CHECK = 2_000
 OUTPUT_COLUMNS = ("abs_risk_pct", "avg_risk_pct", "rr_under_50", "rr_50_plus", "error")
 
@@ -63,6 +72,48 @@ def write_input(path: Path, n_rows: int, seed: int, chunk_rows: int = CHUNK_ROWS
             frame[column] = women[column].astype(np.int64)
         frame["T1"] = t1
         frame["T2"] = t2
+        frame.to_csv(path, mode="w" if start == 0 else "a", header=start == 0, index=False)
+
+
+def write_assess_input(path: Path, n_rows: int, seed: int, chunk_rows: int = CHUNK_ROWS) -> None:
+    """Write ``n_rows`` synthetic women in the ``pebs risk assess`` columns to ``path``.
+
+    The women of :func:`write_input` in the friendly spellings: unknown BCRA codes as
+    ``unknown`` or an empty field, ``nulliparous``, hyperplasia ``yes``/``no``, BI-RADS density
+    a-d (10 % unknown) and a PRS z-score in full precision (5 % unknown).
+    """
+    import numpy as np
+    import pandas as pd
+
+    from benchmarks import cohort
+
+    rng = np.random.default_rng(seed)
+    for start in range(0, n_rows, chunk_rows):
+        n = min(chunk_rows, n_rows - start)
+        women = cohort.generate(n, rng)
+
+        def spelled(column: str, unknown: str = "unknown", women=women) -> np.ndarray:
+            values = women[column].astype(np.int64).astype(str).astype(object)
+            return np.where(women[column] == 99, unknown, values)
+
+        first_birth = spelled("Age1st", "")
+        density = rng.choice(np.array(["a", "b", "c", "d", ""], dtype=object), n,
+                             p=[0.1, 0.4, 0.3, 0.1, 0.1])  # fmt: skip
+        prs = rng.standard_normal(n).astype(object)
+        prs[rng.random(n) < 0.05] = ""
+        frame = pd.DataFrame({
+            "id": [f"W{i:08d}" for i in range(start + 1, start + n + 1)],
+            "age": np.round(women["T1"], 2),
+            "n_biopsies": spelled("N_Biop"),
+            "atypical_hyperplasia": np.select(
+                [women["HypPlas"] == 1, women["HypPlas"] == 0], ["yes", "no"], ""
+            ),
+            "age_menarche": spelled("AgeMen"),
+            "age_first_birth": np.where(women["Age1st"] == 98, "nulliparous", first_birth),
+            "n_first_degree_relatives": spelled("N_Rels"),
+            "density": density,
+            "prs_z": prs,
+        })  # fmt: skip
         frame.to_csv(path, mode="w" if start == 0 else "a", header=start == 0, index=False)
 
 
@@ -108,9 +159,8 @@ def _spot_check(path: Path, n_rows: int) -> dict[str, object]:
     }
 
 
-def run_cli(input_path: Path, output_path: Path, log_path: Path) -> dict[str, float | int]:
-    """Run the CLI on one core; wall seconds, CPU seconds, peak RSS (MiB) and exit code."""
-    command = [str(pebs_executable()), "risk", "gail", str(input_path), "-o", str(output_path)]
+def run_child(command: list[str], log_path: Path) -> dict[str, float | int]:
+    """Run ``command`` on one core; wall seconds, CPU seconds, peak RSS (MiB) and exit code."""
     with open(log_path, "wb") as log:
         start = time.perf_counter()
         child = subprocess.Popen(
@@ -123,14 +173,44 @@ def run_cli(input_path: Path, output_path: Path, log_path: Path) -> dict[str, fl
         )
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - start
-    child.returncode = os.waitstatus_to_exitcode(status)
     return {
         "command": " ".join(command),
-        "exit_code": child.returncode,
+        "exit_code": os.waitstatus_to_exitcode(status),
         "wall_seconds": wall,
         "cpu_seconds": usage.ru_utime + usage.ru_stime,
         "peak_rss_mib": usage.ru_maxrss / 1024,  # Linux reports KiB
     }
+
+
+def run_cli(input_path: Path, output_path: Path, log_path: Path) -> dict[str, float | int]:
+    """``pebs risk gail`` on one core (:func:`run_child`)."""
+    command = [str(pebs_executable()), "risk", "gail", str(input_path), "-o", str(output_path)]
+    return run_child(command, log_path)
+
+
+PEER_SCRIPT = """
+import sys
+import pyarrow.csv as pa_csv
+reader = pa_csv.open_csv(sys.argv[1], read_options=pa_csv.ReadOptions(use_threads=False))
+with pa_csv.CSVWriter(sys.argv[2], reader.schema) as writer:
+    for batch in reader:
+        writer.write_batch(batch)
+"""
+"""The peer: pyarrow's streaming CSV reader (its own type inference) and CSV writer copying a
+file, in a fresh interpreter that imports nothing else."""
+
+
+def run_peer(input_path: Path, output_path: Path, log_path: Path) -> dict[str, float | int]:
+    """The pyarrow read + write peer on one core (:func:`run_child`)."""
+    return run_child([sys.executable, "-c", PEER_SCRIPT, str(input_path), str(output_path)],
+                     log_path)  # fmt: skip
+
+
+def run_assess(input_path: Path, output_path: Path, log_path: Path) -> dict[str, float | int]:
+    """``pebs risk assess --country FR`` on one core (:func:`run_child`)."""
+    command = [str(pebs_executable()), "risk", "assess", str(input_path), "--country", "FR",
+               "-o", str(output_path)]  # fmt: skip
+    return run_child(command, log_path)
 
 
 def _display(command: str, workdir: Path) -> str:
@@ -140,23 +220,85 @@ def _display(command: str, workdir: Path) -> str:
     return command.replace(root + os.sep, "") if command.startswith(root) else command
 
 
-def measure(n_rows: int, seed: int, tmp_root: str | None = None) -> dict[str, object]:
-    """Generate, run, check and clean up; return a JSON-ready dict."""
+def versus_peer(runs: dict[str, list[dict]], n_rows: int) -> list[str]:
+    """Markdown lines: each command's CPU seconds against the pyarrow peer on the same file
+    (medians of interleaved rounds), its peak RSS, and the GOAL lines."""
+    from benchmarks.report import goal_line
+
+    lines = [
+        f"Against a peer, interleaved ({len(runs['gail'])} rounds of gail, peer, assess, peer; "
+        "medians of CPU seconds of each child, one core): the peer reads and writes the same "
+        f"{n_rows:,}-row file with pyarrow's CSV reader and writer (`PEER_SCRIPT`).",
+        "",
+        "| command | CPU (s) | peer CPU (s) | ratio | peak RSS (max) | every round |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    goals = []
+    for name in ("gail", "assess"):
+        mine = [r["cpu_seconds"] for r in runs[name] if r["exit_code"] == 0]
+        peer = [r["cpu_seconds"] for r in runs[f"{name}_peer"] if r["exit_code"] == 0]
+        rss = max(r["peak_rss_mib"] for r in runs[name])
+        pairs = zip(runs[name], runs[f"{name}_peer"], strict=True)
+        rounds = ", ".join(f"{r['cpu_seconds']:.2f}/{p['cpu_seconds']:.2f}" for r, p in pairs)
+        if not mine or not peer:
+            lines.append(f"| `pebs risk {name}` | not run (a child failed) | | | | |")
+            continue
+        ratio = statistics.median(mine) / statistics.median(peer)
+        lines.append(
+            f"| `pebs risk {name}` | {statistics.median(mine):.2f} | "
+            f"{statistics.median(peer):.2f} | {ratio:.2f} | {rss:.0f} MiB | {rounds} |"
+        )
+        goals += [
+            goal_line(f"cli-{name}-cpu-over-pyarrow-csv-cpu", ratio, CPU_RATIO_GOAL, at_most=True),
+            goal_line(f"cli-{name}-peak-rss-mib", rss, RSS_GOAL_MIB, at_most=True),
+        ]
+    return [*lines, "", *goals]
+
+
+def measure(n_rows: int, seed: int, tmp_root: str | None = None, rounds: int = 3) -> dict:
+    """Generate, run (``rounds`` interleaved rounds against the peer), check and clean up;
+    return a JSON-ready dict (the gail figures of the round with the median CPU time)."""
     workdir = Path(tempfile.mkdtemp(prefix="pebs-bench-", dir=tmp_root))
     try:
         input_path, output_path = workdir / "in.csv", workdir / "out.csv"
+        assess_path = workdir / "assess.csv"
         log_path = workdir / "cli.log"
         start = time.perf_counter()
         write_input(input_path, n_rows, seed)
+        write_assess_input(assess_path, n_rows, seed)
         report: dict[str, object] = {
             "n_rows": n_rows,
             "input_mib": input_path.stat().st_size / 2**20,
             "generate_seconds": time.perf_counter() - start,
+            "load_average": os.getloadavg(),
         }
-        report.update(run_cli(input_path, output_path, log_path))
+        runs: dict[str, list[dict]] = {"gail": [], "gail_peer": [], "assess": [], "assess_peer": []}
+        peer_out, peer_log = workdir / "peer.csv", workdir / "peer.log"
+        for _ in range(rounds):
+            runs["gail"].append(run_cli(input_path, output_path, log_path))
+            runs["gail"][-1]["log"] = log_path.read_text(encoding="utf-8", errors="replace")
+            runs["gail_peer"].append(run_peer(input_path, peer_out, peer_log))
+            runs["assess"].append(run_assess(assess_path, workdir / "assessed.csv", peer_log))
+            runs["assess_peer"].append(run_peer(assess_path, peer_out, peer_log))
+        report["load_average_after"] = os.getloadavg()
+        by_cpu = sorted(runs["gail"], key=lambda r: r["cpu_seconds"])
+        report.update(by_cpu[len(by_cpu) // 2])
         report["command"] = _display(report["command"], workdir)
-        report["log"] = log_path.read_text(encoding="utf-8", errors="replace").strip()
+        report["log"] = report["log"].strip()
         report["rows_per_s"] = n_rows / report["wall_seconds"]
+        report["assess_lines"] = (
+            count_lines(workdir / "assessed.csv") if (workdir / "assessed.csv").exists() else None
+        )
+        report["versus_peer"] = [
+            *versus_peer(runs, n_rows),
+            "",
+            f"`pebs risk assess` output lines: {report['assess_lines'] or 0:,} (expected "
+            f"{n_rows + 1:,}). Load average (1, 5, 15 min) before: "
+            + ", ".join(f"{x:.2f}" for x in report["load_average"])
+            + "; after: "
+            + ", ".join(f"{x:.2f}" for x in report["load_average_after"])
+            + ".",
+        ]
         if report["exit_code"] == 0 and output_path.exists():
             report["output_mib"] = output_path.stat().st_size / 2**20
             report["output_lines"] = count_lines(output_path)

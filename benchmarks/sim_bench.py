@@ -12,14 +12,21 @@ headline figure simulates that one strategy; a second row adds the no-screening 
    variables = 1) runs :func:`pebs.sim.run` serially (chunks of 100,000) on 100,000 and
    1,000,000 women (best of ``--repeats``); wall and CPU seconds and the child's peak RSS
    (``os.wait4``). Peak RSS at 100,000 and 1,000,000 women shows whether memory is flat.
-2. **Two Dask workers**: a ``LocalCluster`` of 2 single-threaded worker processes, the same
-   1,000,000 women in chunks of 100,000; wall time of the run (cluster start reported apart),
-   speed-up over the one-core wall time, the largest worker peak RSS; the totals must be
-   bit-identical to the one-core run (checked).
-3. **SiMRiSC** (``benchmarks/simrisc_peer.py``): the packaged default configuration, the same
-   number of women, schedule ``biennial-50-74`` (its own default 13 rounds), attendance 0.8 as
-   configured, pinned to the same core; ratio of pebs's one-core throughput to SiMRiSC's
-   (goal: >= 5x).
+2. **Two workers against one core**: :func:`pebs.services.simulation.run_simulation` (what
+   ``pebs simulate`` calls; the CLI's scenario file, so with the no-screening reference; no
+   plots) in fresh child processes, without workers and with ``workers=2``, interleaved
+   (one core, 2 workers, one core, ...; ``--rounds``), on 10,000,000 women and on 1,000,000.
+   The time is the simulating only, as the service measures it; starting and closing the local
+   cluster are reported apart. Goal: the median one-core time over the median 2-worker time
+   >= 1.6 at 10,000,000 women (``GOAL sim-2-workers-10m``). At 1,000,000 women the work is
+   below :data:`~pebs.services.simulation.MIN_CLUSTER_WORK`, so ``workers=2`` stays in the
+   process and must say so. Every run's totals must be bit-identical to the first one-core
+   run's (checked).
+3. **SiMRiSC** (``benchmarks/simrisc_peer.py``, :func:`~benchmarks.simrisc_peer.compare`): the
+   packaged default configuration, the same number of women, schedule ``biennial-50-74`` (its
+   own default 13 rounds), attendance 0.8 in both simulators, rounds (at least 3) interleaved
+   with pebs rounds, each child pinned to the same core; ratio of women per CPU-second (the
+   children's rusage), medians (goal: >= 5x, ``GOAL sim-vs-simrisc-women-per-cpu-s``).
 4. **The CLI at 1,000,000 and 10,000,000 women** (10M not with ``--quick``): ``pebs simulate``
    (``--workers 2``, no plots) on a scenario file with the same population and strategy (so with
    the no-screening reference); wall time, exit code, and peak RSS of the CLI process, of the
@@ -32,6 +39,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -45,8 +53,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SEED = 20261128
 STRATEGY = "biennial-50-74"
 CHUNK = 100_000
-GOAL_RATIO = 5.0
 BIG_N = 10_000_000
+GOAL_TWO_WORKERS = 1.6
+"""Two workers against one core, simulating 10,000,000 women (CPU-bound work, 2 cores)."""
 SCENARIO_TOML = f"""# pebs benchmark: lifetime from 40, biennial 50-74 (as us-benchmark)
 name = "bench-biennial-50-74"
 [population]
@@ -98,35 +107,25 @@ def part_serial(n: int, with_reference: bool) -> dict:
     }
 
 
-def part_dask(n: int, workers: int) -> dict:
-    from pebs.sim import run
-    from pebs.sim.distributed import DaskChunkMap, dask_client
+def part_service(n: int, workers: int) -> dict:
+    """``run_simulation`` of the CLI's scenario file (``workers`` 0: without workers)."""
+    from pebs.services.simulation import SimulationOptions, run_simulation
 
-    scenario = _scenario(False)
-    start = time.perf_counter()
-    with dask_client(workers=workers) as client:
-        started = time.perf_counter() - start
-        client.run(_warm_up)  # import and cache the model on every worker (not timed)
-        wall = time.perf_counter()
-        result = run(
-            scenario, n_women=n, seed=SEED, chunk_size=CHUNK, map_chunks=DaskChunkMap(client)
-        )
-        wall = time.perf_counter() - wall
-        peaks = client.run(_worker_peak_rss_mib)
+    with tempfile.TemporaryDirectory(prefix="sim-bench-") as tmp:
+        scenario = Path(tmp) / "bench.toml"
+        scenario.write_text(SCENARIO_TOML, encoding="utf-8")
+        options = SimulationOptions(n_women=n, seed=SEED, workers=workers or None, plots=False)
+        done = run_simulation(scenario, Path(tmp) / "out", options)
     return {
         "n": n,
         "workers": workers,
-        "start": started,
-        "wall": wall,
-        "worker_peak_rss_mib": max(peaks.values()),
-        "values": result.values.tolist(),
+        "simulating": done.wall_seconds,
+        "start": done.cluster_start_seconds,
+        "close": done.cluster_close_seconds,
+        "engine": done.engine,
+        "threads": done.n_threads,
+        "values": done.result.values.tolist(),
     }
-
-
-def _warm_up() -> None:
-    from pebs.sim import simulate_chunk
-
-    simulate_chunk(_scenario(False), SEED, 0, 1000)
 
 
 # -- parent ---------------------------------------------------------------------------------------
@@ -212,6 +211,11 @@ def cli_run(n: int, workdir: Path) -> dict:
     if child.returncode == 0:
         summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
         result["run_wall"] = summary["run"]["wall_seconds"]
+        result["cluster"] = (
+            summary["run"]["cluster_start_seconds"],
+            summary["run"]["cluster_close_seconds"],
+        )
+        result["engine"] = summary["run"]["engine"]
         result["n_women_simulated"] = summary["replicate_totals"][STRATEGY]["n_women"][0]
     return result
 
@@ -221,16 +225,13 @@ def _best(args: list[str], repeats: int) -> tuple[dict, float]:
     return min(runs, key=lambda r: r[0]["wall"])
 
 
-def measure(quick: bool, n: int, repeats: int) -> dict:
+def measure(quick: bool, n: int, repeats: int, rounds: int) -> dict:
     from benchmarks import simrisc_peer
 
     _log(f"pebs one core: {n:,} women, best of {repeats}")
     small, small_rss = _best(["--part", "serial", "--n", str(n // 10)], repeats)
     one, one_rss = _best(["--part", "serial", "--n", str(n)], repeats)
     both, both_rss = _best(["--part", "serial", "--n", str(n), "--with-reference"], 1)
-    _log("pebs, 2 Dask workers")
-    load = os.getloadavg()[0]
-    dask, _ = _child(["--part", "dask", "--n", str(n), "--workers", "2"], pin=False)
     result = {
         "n": n,
         "one": one,
@@ -239,22 +240,14 @@ def measure(quick: bool, n: int, repeats: int) -> dict:
         "small_rss": small_rss,
         "both": both,
         "both_rss": both_rss,
-        "dask": dask,
-        "load": load,
         "cpu": one_core.cpu_model(),
+        "scale": {size: _interleaved(size, rounds) for size in (BIG_N, n)},
     }
-    _log(f"SiMRiSC: {n:,} women")
+    _log(f"SiMRiSC and pebs, interleaved, same attendance: {n:,} women")
     with tempfile.TemporaryDirectory(prefix="sim-bench-") as tmp:
-        try:
-            peers = [
-                simrisc_peer.run_simrisc(
-                    n, seed=SEED, schedule=STRATEGY, workdir=Path(tmp) / f"simrisc{i}"
-                )
-                for i in range(repeats)
-            ]
-            result["simrisc"] = min(peers, key=lambda p: p.wall_seconds)
-        except (simrisc_peer.SimriscUnavailableError, RuntimeError) as error:
-            result["simrisc_error"] = str(error)
+        result["simrisc"] = simrisc_peer.compare(
+            n, rounds=max(repeats, 3), seed=SEED, workdir=Path(tmp) / "simrisc"
+        )
         _log(f"pebs simulate --workers 2: {n:,} women")
         result["cli"] = [cli_run(n, Path(tmp))]
         if not quick:
@@ -263,14 +256,32 @@ def measure(quick: bool, n: int, repeats: int) -> dict:
     return result
 
 
+def _interleaved(n: int, rounds: int) -> dict:
+    """One core and 2 workers on ``n`` women, alternating, ``rounds`` times each."""
+    runs = {0: [], 2: []}
+    loads = [os.getloadavg()]
+    for r in range(rounds):
+        for workers in (0, 2):
+            _log(f"run_simulation, {n:,} women, workers={workers}, round {r + 1}/{rounds}")
+            args = ["--part", "service", "--n", str(n), "--workers", str(workers)]
+            runs[workers].append(_child(args, pin=False)[0])
+    loads.append(os.getloadavg())
+    return {"n": n, "one": runs[0], "two": runs[2], "loads": loads}
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
 def _log(message: str) -> None:
     print(f"[sim_bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def markdown(r: dict) -> str:
+    from benchmarks import simrisc_peer
+
     n = r["n"]
-    one, small, both, dask = r["one"], r["small"], r["both"], r["dask"]
-    rate = n / one["wall"]
+    one, small, both = r["one"], r["small"], r["both"]
     lines = [
         "## Screening microsimulation: throughput, scale-out, memory, vs SiMRiSC",
         "",
@@ -290,25 +301,8 @@ def markdown(r: dict) -> str:
             f"| {label} | {row['n']:,} | {len(row['strategies'])} | {row['wall']:.2f} "
             f"| {row['cpu']:.2f} | {row['n'] / row['wall']:,.0f} | {rss:.0f} MiB |"
         )
-    identical = dask["values"] == one["values"]
-    speedup = one["wall"] / dask["wall"]
-    lines.append(
-        f"| pebs, 2 Dask workers (LocalCluster) | {n:,} | 1 | {dask['wall']:.2f} | - "
-        f"| {n / dask['wall']:,.0f} | {dask['worker_peak_rss_mib']:.0f} MiB per worker |"
-    )
-    peer = r.get("simrisc")
-    if peer is not None:
-        lines.append(
-            f"| SiMRiSC {peer.version}, one core | {peer.n_women:,} | 1 "
-            f"| {peer.wall_seconds:.2f} | {peer.cpu_seconds:.2f} | {peer.women_per_second:,.0f} "
-            f"| {peer.peak_rss_mib:.0f} MiB |"
-        )
     lines += [
         "",
-        f"- **2 workers**: speed-up {speedup:.2f}x over one core (cluster start "
-        f"{dask['start']:.1f} s, not included; the 2 CPUs are shared with other work: load "
-        f"average {r['load']:.1f} just before); totals "
-        f"bit-identical to the one-core run: {'yes' if identical else '**NO**'}.",
         f"- **Memory**: one-core peak RSS {r['small_rss']:.0f} MiB at {small['n']:,} women and "
         f"{r['one_rss']:.0f} MiB at {n:,} (chunks of at most {CHUNK:,}): "
         + (
@@ -317,37 +311,81 @@ def markdown(r: dict) -> str:
             else "**grows** with the number of women."
         ),
     ]
-    if peer is not None:
-        ratio = rate / peer.women_per_second
-        cpu_ratio = (n / one["cpu"]) / peer.women_per_cpu_second
-        lines.append(
-            f"- **vs SiMRiSC** (packaged default configuration, attendance 0.8, women from birth; "
-            f"see `benchmarks/simrisc/README.md`): {ratio:.1f}x per core (wall; {cpu_ratio:.1f}x "
-            f"per CPU-second); goal >= {GOAL_RATIO:.0f}x: "
-            f"{'met' if ratio >= GOAL_RATIO else '**not met**'}."
-        )
-    else:
-        lines.append(f"- SiMRiSC not run: {r.get('simrisc_error')}")
+    lines += simrisc_peer.comparison_markdown(r["simrisc"])
+    lines += _scale_lines(r["scale"])
     lines += [
         "",
         "`pebs simulate` (the CLI; scenario file with the same population and strategy, so "
         "the no-screening reference is simulated too; `--workers 2`, no plots). Wall time "
-        "includes starting and closing the local cluster; RSS sampled from /proc every 0.2 s:",
+        "is the whole command; simulating, cluster start and close as the CLI reports them; RSS "
+        "sampled from /proc every 0.2 s:",
         "",
-        "| women | exit | wall s | simulating s | women/s | peak RSS: CLI | largest worker "
-        "| all together | check |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| women | exit | wall s | simulating s | women/s | cluster start / close s "
+        "| peak RSS: CLI | largest worker | all together | check |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for c in r["cli"]:
         ok = c["exit_code"] == 0 and c.get("n_women_simulated") == c["n"]
         run_wall = c.get("run_wall", float("nan"))
+        start, close = c.get("cluster", (float("nan"), float("nan")))
         lines.append(
             f"| {c['n']:,} | {c['exit_code']} | {c['wall']:.1f} | {run_wall:.1f} "
-            f"| {c['n'] / run_wall:,.0f} | {c['peak_cli_mib']:.0f} MiB "
+            f"| {c['n'] / run_wall:,.0f} | {start:.1f} / {close:.1f} | {c['peak_cli_mib']:.0f} MiB "
             f"| {c['peak_worker_mib']:.0f} MiB | {c['peak_total_mib']:.0f} MiB "
             f"| {'completed' if ok else '**FAILED**: ' + c['stderr']} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _scale_lines(scale: dict) -> list[str]:
+    from benchmarks.report import goal_line
+
+    lines = [
+        "",
+        "Two workers against one core: `run_simulation` (what `pebs simulate` runs; the CLI's "
+        "scenario file, 2 strategies per woman, no plots), fresh child processes, interleaved; "
+        "simulating time only (median; starting and closing the local cluster apart):",
+        "",
+        "| women | run | rounds | simulating s (median) | each round | cluster start s "
+        "| close s | engine | load average before / after |",
+        "|---:|---|---:|---:|---|---:|---:|---|---|",
+    ]
+    for case in scale.values():
+        loads = " / ".join(f"{load[0]:.1f}" for load in case["loads"])
+        for label, runs in (("one core", case["one"]), ("--workers 2", case["two"])):
+            times = [run["simulating"] for run in runs]
+            lines.append(
+                f"| {case['n']:,} | {label} | {len(runs)} | {_median(times):.2f} "
+                f"| {', '.join(f'{t:.2f}' for t in times)} "
+                f"| {_median([run['start'] for run in runs]):.2f} "
+                f"| {_median([run['close'] for run in runs]):.2f} | {runs[-1]['engine']} "
+                f"| {loads} |"
+            )
+    big = scale[BIG_N]
+    ratio = _median([x["simulating"] for x in big["one"]]) / _median(
+        [x["simulating"] for x in big["two"]]
+    )
+    small = min(scale)
+    in_process = all(x["threads"] == 1 and x["start"] == 0 for x in scale[small]["two"])
+    lines += [
+        "",
+        goal_line("sim-2-workers-10m", ratio, GOAL_TWO_WORKERS),
+        "",
+        f"- At {small:,} women `--workers 2` ran "
+        + (
+            "in this process (below the threshold), as it said."
+            if in_process
+            else "**on a cluster** (expected: in this process)."
+        )
+        + " Totals of every run bit-identical to the one-core run of the same size: "
+        + ("yes." if all(_same_totals(case) for case in scale.values()) else "**NO**."),
+    ]
+    return lines
+
+
+def _same_totals(case: dict) -> bool:
+    first = case["one"][0]["values"]
+    return all(run["values"] == first for run in (*case["one"], *case["two"]))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -356,19 +394,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="skip the 10,000,000-woman run")
     parser.add_argument("--n", type=int, default=1_000_000, help="women for the throughput runs")
     parser.add_argument("--repeats", type=int, default=2, help="one-core runs; the best is shown")
-    parser.add_argument("--part", choices=("serial", "dask"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--rounds", type=int, help="one core / 2 workers rounds (default 3; 1 with --quick)"
+    )
+    parser.add_argument("--part", choices=("serial", "service"), help=argparse.SUPPRESS)
     parser.add_argument("--with-reference", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--workers", type=int, default=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.part == "serial":
         print(json.dumps(part_serial(args.n, args.with_reference)))
         return 0
-    if args.part == "dask":
-        print(json.dumps(part_dask(args.n, args.workers)))
+    if args.part == "service":
+        print(json.dumps(part_service(args.n, args.workers)))
         return 0
-    result = measure(args.quick, args.n, args.repeats)
+    rounds = args.rounds or (1 if args.quick else 3)
+    result = measure(args.quick, args.n, args.repeats, rounds)
     print(markdown(result))
-    failed = result["dask"]["values"] != result["one"]["values"]
+    failed = not all(_same_totals(case) for case in result["scale"].values())
     for c in result["cli"]:
         failed |= c["exit_code"] != 0 or c.get("n_women_simulated") != c["n"]
     return 1 if failed else 0

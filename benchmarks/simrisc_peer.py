@@ -30,6 +30,15 @@ woman at most, no DCIS, no stage (diameter only), no risk factors but density, a
 tables. The work per woman (one life, 13 rounds) is comparable; the outcomes are not expected to
 match pebs's except in order of magnitude.
 
+**Like for like against pebs** (:func:`compare`, used by ``benchmarks/sim_bench.py``): the same
+number of women, the same schedule, and the **same attendance** in both (default 0.8, SiMRiSC's
+configured value: written explicitly as ``attendanceRate`` in SiMRiSC's analysis file and as the
+strategy's ``attendance`` in pebs's ``us-benchmark`` scenario, whose own value is 1.0); rounds
+interleaved (pebs, SiMRiSC, pebs, SiMRiSC, ...), each a fresh child process pinned to the same
+CPU; cost = the child's CPU seconds (user + system from ``os.wait4``, start-up included for both);
+ratio = pebs women per CPU-second / SiMRiSC's, medians of the rounds. pebs's realised attendance
+(visits / invitations) is reported as a check that the setting took.
+
 Throughput is measured on one core: the child is pinned to the lowest CPU this process may use
 (``os.sched_setaffinity`` before ``exec``), SiMRiSC is single-threaded, and wall and CPU seconds
 and peak RSS are the child's own (``os.wait4``).
@@ -39,6 +48,7 @@ Usage::
     python -m benchmarks.simrisc_peer                       # 100,000 and 1,000,000 women
     python -m benchmarks.simrisc_peer --sizes 100000 --with-data
     python -m benchmarks.simrisc_peer --repeats 3            # best of 3 per size
+    python -m benchmarks.simrisc_peer --compare --sizes 1000000 --repeats 3   # vs pebs
 """
 
 from __future__ import annotations
@@ -46,9 +56,11 @@ from __future__ import annotations
 import argparse
 import gzip
 import hashlib
+import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -62,6 +74,10 @@ PACKAGE = "simrisc"
 DEFAULT_CONFIG = Path("/usr/share/doc/simrisc/simrisc.gz")
 """The default configuration shipped by the Debian package (gzip)."""
 DEFAULT_SCHEDULE = "biennial-50-74"
+MATCHED_ATTENDANCE = 0.8
+"""Attendance set in both simulators for the comparison (SiMRiSC's configured value)."""
+GOAL_RATIO = 5.0
+"""pebs women per CPU-second over SiMRiSC's, same women, schedule and attendance (project goal)."""
 STEPS = {"annual": 1, "biennial": 2, "triennial": 3}
 SCHEDULE_PATTERN = re.compile(r"^(annual|biennial|triennial)-(\d{1,3})-(\d{1,3})$")
 
@@ -380,6 +396,110 @@ def _version(executable: Path) -> str:
     return done.stdout.strip() or "unknown"
 
 
+def pebs_part(n_women: int, seed: int, attendance: float) -> dict:
+    """In a child: ``pebs.sim.run`` on the ``biennial-50-74`` strategy at ``attendance``."""
+    import dataclasses
+
+    from benchmarks.sim_bench import CHUNK, _scenario
+    from pebs.sim import run
+    from pebs.sim.outcomes import OUTCOMES
+
+    scenario = _scenario(False)
+    strategies = tuple(dataclasses.replace(s, attendance=attendance) for s in scenario.strategies)
+    scenario = dataclasses.replace(scenario, strategies=strategies)
+    cpu = time.process_time()
+    result = run(scenario, n_women=n_women, seed=seed, chunk_size=min(CHUNK, n_women))
+    cpu = time.process_time() - cpu
+    totals = dict(zip(OUTCOMES, result.values.sum(axis=(0, 1)).tolist(), strict=True))
+    return {"run_cpu_seconds": cpu, "visits": totals["visits"],
+            "invitations": totals["invitations"]}  # fmt: skip
+
+
+def _pebs_child(n_women: int, seed: int, attendance: float) -> dict:
+    """One pebs round in a fresh child pinned to one CPU: its JSON, wall and CPU (rusage)."""
+    command = [sys.executable, "-m", "benchmarks.simrisc_peer", "--pebs-part", "--sizes",
+               str(n_women), "--seed", str(seed), "--attendance", str(attendance)]  # fmt: skip
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        start = time.perf_counter()
+        child = subprocess.Popen(
+            command, cwd=Path(__file__).resolve().parent.parent, env=one_core.child_env(),
+            stdin=subprocess.DEVNULL, stdout=out, stderr=err, preexec_fn=one_core.pin_to_one_core,
+        )  # fmt: skip
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - start
+        out.seek(0)
+        err.seek(0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise RuntimeError(f"pebs round failed:\n{err.read()[-2000:]}")
+        measured = json.loads(out.read().strip().splitlines()[-1])
+    return {**measured, "wall_seconds": wall, "cpu_seconds": usage.ru_utime + usage.ru_stime}
+
+
+def compare(
+    n_women: int, *, rounds: int, seed: int, workdir: Path,
+    attendance: float = MATCHED_ATTENDANCE, schedule: str = DEFAULT_SCHEDULE,
+) -> dict:  # fmt: skip
+    """pebs and SiMRiSC interleaved on the same women count, schedule and attendance.
+
+    Returns the rounds of each (CPU seconds of each child from its rusage) or, when SiMRiSC is
+    unavailable, ``{"error": reason}``.
+    """
+    pebs_rounds, peer_rounds = [], []
+    try:
+        for i in range(rounds):
+            pebs_rounds.append(_pebs_child(n_women, seed, attendance))
+            peer = run_simrisc(n_women, seed=seed, schedule=schedule, attendance=attendance,
+                               workdir=workdir / f"round{i}")  # fmt: skip
+            peer_rounds.append(peer)
+    except (SimriscUnavailableError, RuntimeError) as error:
+        return {"error": str(error)}
+    return {"n": n_women, "attendance": attendance, "schedule": schedule, "pebs": pebs_rounds,
+            "simrisc": peer_rounds, "load": os.getloadavg()}  # fmt: skip
+
+
+def comparison_markdown(c: dict) -> list[str]:
+    """Markdown lines for :func:`compare`: per-round table, medians, ratio and its GOAL line."""
+    from benchmarks.report import goal_line
+
+    if "error" in c:
+        return [f"- SiMRiSC not run: {c['error']}"]
+    n = c["n"]
+    pebs_cpu = statistics.median(r["cpu_seconds"] for r in c["pebs"])
+    peer_cpu = statistics.median(r.cpu_seconds for r in c["simrisc"])
+    ratio = (n / pebs_cpu) / (n / peer_cpu)
+    peer = c["simrisc"][0]
+    realised = c["pebs"][0]["visits"] / c["pebs"][0]["invitations"]
+    lines = [
+        "",
+        f"### pebs vs SiMRiSC, like for like: {n:,} women, schedule {c['schedule']}, attendance "
+        f"{c['attendance']} in both",
+        "",
+        f"Rounds interleaved (pebs, SiMRiSC, ...), each a fresh child pinned to one CPU; CPU "
+        f"seconds of the child (user + system from `os.wait4`, start-up included). {peer.version}"
+        f", packaged default configuration, women from birth; pebs: `us-benchmark` population "
+        f"from 40, realised attendance (visits / invitations) {realised:.3f}. Load average after "
+        + "/".join(f"{v:.2f}" for v in c["load"])
+        + ".",
+        "",
+        "| round | pebs child CPU s | pebs `run` CPU s | pebs wall s | SiMRiSC child CPU s "
+        "| SiMRiSC wall s |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for i, (mine, theirs) in enumerate(zip(c["pebs"], c["simrisc"], strict=True), start=1):
+        lines.append(
+            f"| {i} | {mine['cpu_seconds']:.2f} | {mine['run_cpu_seconds']:.2f} "
+            f"| {mine['wall_seconds']:.2f} | {theirs.cpu_seconds:.2f} | {theirs.wall_seconds:.2f} |"
+        )
+    lines += [
+        "",
+        f"Women per CPU-second (medians): pebs {n / pebs_cpu:,.0f}, SiMRiSC {n / peer_cpu:,.0f}; "
+        f"SiMRiSC screens {peer.per_1000(peer.screens):,.0f} per 1,000 women.",
+        "",
+        goal_line("sim-vs-simrisc-women-per-cpu-s", ratio, GOAL_RATIO),
+    ]
+    return lines
+
+
 def markdown_section(results: list[PeerResult]) -> str:
     """A markdown section for the benchmark report."""
     if not results:
@@ -419,7 +539,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--with-data", action="store_true", help="also write per-woman files")
     parser.add_argument("--repeats", type=int, default=1, help="runs per size; the best is shown")
     parser.add_argument("--workdir", type=Path, default=None, help="default: a temporary dir")
+    parser.add_argument(
+        "--compare", action="store_true", help="pebs and SiMRiSC interleaved, same attendance"
+    )
+    parser.add_argument("--pebs-part", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    attendance = MATCHED_ATTENDANCE if args.attendance is None else args.attendance
+    if args.pebs_part:
+        one_core.limit_threads()
+        print(json.dumps(pebs_part(args.sizes[0], args.seed, attendance)))
+        return 0
+    if args.compare:
+        with tempfile.TemporaryDirectory(prefix="simrisc-") as tmp:
+            for n in args.sizes:
+                c = compare(n, rounds=max(1, args.repeats), seed=args.seed,
+                            workdir=args.workdir or Path(tmp), attendance=attendance,
+                            schedule=args.schedule)  # fmt: skip
+                print("\n".join(comparison_markdown(c)))
+        return 0
     results = []
     with tempfile.TemporaryDirectory(prefix="simrisc-") as tmp:
         base = args.workdir or Path(tmp)
@@ -435,7 +572,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 for _ in range(max(1, args.repeats))
             ]
-            results.append(min(runs, key=lambda run: run.wall_seconds))
+            results.append(min(runs, key=lambda run: run.cpu_seconds))
             walls = ", ".join(f"{run.wall_seconds:.2f}" for run in runs)
             print(f"[simrisc] {n:,} women: {walls} s (wall)", file=sys.stderr)
     print(markdown_section(results))

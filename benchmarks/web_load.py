@@ -7,6 +7,9 @@ woman's flow -- register, eligibility, consent, allocation -- one request after 
 stopping a flow at its first unexpected status. :class:`RawConnection` speaks just enough
 HTTP/1.1 for JSON requests to uvicorn (measured ~0.2 ms of CPU per request);
 :class:`HttpxConnection` uses ``httpx.AsyncClient`` (~1.4 ms) for comparison.
+
+:func:`requests_main` sends single requests instead of flows (one route, back to back from each
+client), for :mod:`benchmarks.web_ceiling`.
 """
 
 from __future__ import annotations
@@ -180,3 +183,73 @@ def load_main(
 ) -> LoadResult:
     """Entry point of the load-generator process."""
     return asyncio.run(_drive(kind, port, token, women, clients, shift))
+
+
+@dataclass
+class RequestsResult:
+    wall_s: float = 0.0
+    client_cpu_s: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    """Seconds of each request that answered ``expected``."""
+    statuses: Counter = field(default_factory=Counter)
+    first_error: str | None = None
+
+    def per_s(self) -> float:
+        """Requests that answered as expected per second of the run's wall time."""
+        return len(self.latencies) / self.wall_s if self.wall_s else 0.0
+
+
+async def _requests(connection, queue: list, expected: int, result: RequestsResult) -> None:
+    while queue:
+        method, path, body = queue.pop()
+        start = time.perf_counter()
+        try:
+            status, data = await connection.request(method, path, body)
+        except Exception as error:  # a broken connection: an error
+            status, data = type(error).__name__, repr(error).encode()
+        elapsed = time.perf_counter() - start
+        result.statuses[status] += 1
+        if status == expected:
+            result.latencies.append(elapsed)
+        elif result.first_error is None:
+            text = data[:300].decode(errors="replace")
+            result.first_error = f"{method} {path} -> {status}: {text}"
+
+
+async def _drive_requests(
+    kind: str, port: int, token: str, requests: list, expected: int, clients: int
+) -> RequestsResult:
+    opener = RawConnection if kind == "raw" else HttpxConnection
+    connections = [opener("127.0.0.1", port, token) for _ in range(clients)]
+    for connection in connections:  # connected before the clock starts, as in a warm pool
+        if isinstance(connection, RawConnection):
+            connection.reader, connection.writer = await asyncio.open_connection(
+                connection.host, connection.port
+            )
+    queue = list(reversed(requests))
+    result = RequestsResult()
+    cpu, start = time.process_time(), time.perf_counter()
+    await asyncio.gather(*(_requests(c, queue, expected, result) for c in connections))
+    result.wall_s = time.perf_counter() - start
+    result.client_cpu_s = time.process_time() - cpu
+    for connection in connections:
+        await connection.close()
+    return result
+
+
+def requests_main(
+    kind: str,
+    port: int,
+    token: str,
+    requests: list[tuple[str, str, bytes]],
+    expected: int,
+    clients: int,
+) -> RequestsResult:
+    """Entry point of the load-generator process: ``requests`` (method, path, body) shared by
+    ``clients`` keep-alive connections, each sending its next request when the last answered."""
+    return asyncio.run(_drive_requests(kind, port, token, requests, expected, clients))
+
+
+def register_body(woman: Woman, shift: timedelta) -> bytes:
+    """The ``POST /participants`` body of ``woman`` (as in her enrolment flow)."""
+    return _payloads(woman, shift)[0]

@@ -9,6 +9,11 @@ HTTP (password + TOTP code) and creates a personal API token per account. The se
 With ``profile=`` the child is instead ``python -m benchmarks.web_server PORT OUT``: the same app
 under uvicorn (one process) with a sampling profiler (:class:`Sampler`), which writes where its
 threads spent their time to ``OUT`` (JSON) when the server stops.
+
+With ``peer=True`` the child is ``python -m benchmarks.web_server PORT --peer``: the site of
+``pebs serve`` (its factory, uvicorn options and one process) with one more route,
+:data:`PEER_PATH`, that exists only in this benchmark's app (:func:`site_with_peer`): the trivial
+endpoint the other routes are compared with, served by the same uvicorn, middleware and process.
 """
 
 from __future__ import annotations
@@ -34,6 +39,10 @@ from benchmarks.web_load import API
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = "pebs.api.app:from_environment"
+PEER_APP = "benchmarks.web_server:site_with_peer"
+PEER_PATH = "/api/v1/bench-trivial"
+"""The trivial endpoint (:func:`site_with_peer`): no authentication, no database, a constant
+answer."""
 
 
 def _free_port() -> int:
@@ -109,13 +118,48 @@ def _api_token(base: str, username: str, password: str, totp_secret: str) -> str
         return created.json()["token"]
 
 
+def site_with_peer():
+    """The site ``pebs serve`` runs, plus the trivial endpoint :data:`PEER_PATH`.
+
+    The peer is an ``async def`` route that returns a constant JSON object: it passes through the
+    same uvicorn, request limits, security headers and router as every other route. It is put
+    first in the routing table, so that it does not pay for matching the routes before it.
+    """
+    from pebs.server import from_environment
+
+    app = from_environment()
+
+    @app.get(PEER_PATH, include_in_schema=False)
+    async def trivial() -> dict[str, bool]:
+        return {"ok": True}
+
+    app.router.routes.insert(0, app.router.routes.pop())
+    return app
+
+
+def _serve_with_peer(port: int) -> None:
+    """Serve :func:`site_with_peer` with the uvicorn options of ``pebs serve`` (one process)."""
+    import uvicorn
+
+    from pebs.cli.serve import uvicorn_options
+
+    uvicorn.run(PEER_APP, factory=True, **uvicorn_options("127.0.0.1", port, 1, []))
+
+
 @contextlib.contextmanager
 def running_server(
-    url: str, fernet_key: str, workers: int, users: tuple[str, ...], profile: Path | None = None
+    url: str,
+    fernet_key: str,
+    workers: int,
+    users: tuple[str, ...],
+    profile: Path | None = None,
+    *,
+    peer: bool = False,
 ):
     """``pebs serve`` on a free loopback port over ``url``; API tokens of ``users``.
 
     ``profile``: run the sampled server instead (one process), its samples written there.
+    ``peer``: run :func:`site_with_peer` instead (one process).
     """
     secret = secrets.token_urlsafe(40)
     accounts = _provision(url, fernet_key, secret)
@@ -134,6 +178,8 @@ def running_server(
                    "--workers", str(workers)]  # fmt: skip
         if profile is not None:
             command = [sys.executable, "-m", "benchmarks.web_server", str(port), str(profile)]
+        elif peer:
+            command = [sys.executable, "-m", "benchmarks.web_server", str(port), "--peer"]
         process = subprocess.Popen(
             command,
             cwd=ROOT,
@@ -276,4 +322,7 @@ def sampled_server(port: int, out: Path) -> None:
 
 
 if __name__ == "__main__":
-    sampled_server(int(sys.argv[1]), Path(sys.argv[2]))
+    if sys.argv[2] == "--peer":
+        _serve_with_peer(int(sys.argv[1]))
+    else:
+        sampled_server(int(sys.argv[1]), Path(sys.argv[2]))

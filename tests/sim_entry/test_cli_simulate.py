@@ -136,6 +136,25 @@ def test_output_table_and_messages(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["summary.csv", "summary.json"]
 
 
+def test_workers_below_the_threshold_stay_in_this_process(us_run, tmp_path, sim_files, capsys):
+    out = tmp_path / "workers"
+    args = ["simulate", "us-benchmark", "-o", str(out), "--women", str(N_WOMEN),
+            "--replicates", str(REPLICATES), "--seed", str(SEED), "--workers", "2",
+            "--no-plots"]  # fmt: skip
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    # 400 women x 2 replicates x 4 strategies = 3,200, far below ten million
+    assert "serial (this process): 3,200 women x replicates x strategies, below the " in err
+    assert "10,000,000 from which --workers starts a cluster" in err
+    assert "cluster started" not in err
+    _, document = sim_files.read_summary(out)
+    assert document["run"]["threads"] == 1
+    assert document["run"]["cluster_start_seconds"] == 0
+    assert document["run"]["cluster_close_seconds"] == 0
+    _, reference = sim_files.read_summary(us_run)  # same run without --workers
+    assert document["replicate_totals"] == reference["replicate_totals"]
+
+
 def test_same_seed_same_results_for_other_chunk_sizes(tmp_path, sim_files):
     outputs = []
     for chunk in ("37", "1000"):

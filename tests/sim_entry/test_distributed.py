@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from pebs.cli import main
+from pebs.services import simulation
 from pebs.services.simulation import SimulationOptions, run_simulation
 from pebs.sim import ChunkTask, load_scenario, run, run_task
 from pebs.sim.distributed import ClusterError, DaskChunkMap, dask_client
@@ -77,8 +78,9 @@ def test_service_on_an_existing_scheduler_with_records(client, serial, tmp_path,
     done = run_simulation("us-benchmark", tmp_path, options,
                           on_progress=lambda n, total: progress.append((n, total)))  # fmt: skip
     assert np.array_equal(done.result.values, serial.values)
-    assert done.engine.startswith(f"Dask scheduler {address}")
+    assert done.engine.startswith(f"Dask scheduler {address}")  # used whatever the work
     assert done.n_threads == 2
+    assert done.cluster_start_seconds > 0  # connecting (and importing on the workers)
     assert progress[-1] == (N_WOMEN * REPLICATES, N_WOMEN * REPLICATES)
     assert [n for n, _ in progress] == sorted(n for n, _ in progress)
     assert progress[0] == (0, N_WOMEN * REPLICATES)
@@ -89,13 +91,21 @@ def test_service_on_an_existing_scheduler_with_records(client, serial, tmp_path,
     assert document["run"]["engine"] == done.engine
 
 
-def test_cli_workers_starts_a_local_cluster(tmp_path, serial, sim_files, capsys):
+def test_cli_workers_starts_a_local_cluster(tmp_path, serial, sim_files, capsys, monkeypatch):
+    # 700 women x 2 replicates x 4 strategies = 5,600: a cluster only once the threshold is lower
+    monkeypatch.setattr(simulation, "MIN_CLUSTER_WORK", 5_600)
     args = ["simulate", "us-benchmark", "-o", str(tmp_path), "--women", str(N_WOMEN),
             "--replicates", str(REPLICATES), "--seed", str(SEED), "--workers", "2",
             "--no-plots"]  # fmt: skip
     assert main(args) == 0
-    assert "Dask LocalCluster (2 worker processes)" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "Dask LocalCluster (2 worker processes)" in err
+    started = re.search(r"cluster started in (\d+\.\d) s and closed in (\d+\.\d) s", err)
+    assert started is not None, err
     _, document = sim_files.read_summary(tmp_path)
+    assert document["run"]["cluster_start_seconds"] > 0  # the workers' processes were started
+    assert f"{document['run']['cluster_start_seconds']:.1f}" == started.group(1)
+    assert f"{document['run']['cluster_close_seconds']:.1f}" == started.group(2)
     totals = document["replicate_totals"]
     for s, strategy in enumerate(serial.strategies):
         for k, outcome in enumerate(totals[strategy]):

@@ -5,6 +5,11 @@ A request is authenticated by ``Authorization: Bearer <API token>`` or by the se
 something (POST, PUT, PATCH, DELETE) must also send the session's CSRF token in
 :data:`CSRF_HEADER`; bearer tokens need none (browsers never send them by themselves). The state,
 database sessions and keys are the dependencies both sides share (:mod:`pebs.http.deps`).
+
+Authentication is one ``def`` dependency, :func:`get_principal` (the credential's lookup is
+blocking database I/O, so FastAPI runs it in the thread pool: one hop per request); what only
+reads values already in hand (:func:`get_actor`, and the state, sessions and keys) is an
+``async def`` and runs on the event loop without a hop.
 """
 
 from __future__ import annotations
@@ -52,7 +57,7 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 """Any authenticated caller, also one whose TOTP check is pending (for the TOTP routes)."""
 
 
-def get_actor(principal: PrincipalDep) -> Actor:
+async def get_actor(principal: PrincipalDep) -> Actor:
     """The caller's actor, once her second factor (if she needs one) has been checked."""
     return principal.require_mfa()
 

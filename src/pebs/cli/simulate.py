@@ -160,9 +160,14 @@ def simulate_command(
     _print_result(done, _stdout_console(len(done.result.strategies)))
     total = done.result.n_women * done.result.n_replicates
     console.print(
-        f"pebs: {total:,} women x {len(done.result.strategies)} strategies in "
+        f"pebs: {total:,} women x {len(done.result.strategies)} strategies simulated in "
         f"{done.wall_seconds:.1f} s ({done.women_per_second:,.0f} women/s; {done.engine})"
     )
+    if done.cluster_start_seconds or done.cluster_close_seconds:
+        console.print(
+            f"pebs: cluster started in {done.cluster_start_seconds:.1f} s and closed in "
+            f"{done.cluster_close_seconds:.1f} s (not counted in the simulation time)"
+        )
     console.print(f"pebs: wrote {len(done.files)} outputs to {directory}")
     for path in done.files:
         console.print(f"  {path.name}{'/' if path.is_dir() else ''}")

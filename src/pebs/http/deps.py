@@ -1,6 +1,9 @@
 """Annotated dependencies of both sides' routes: the app's state, database sessions, keys and
 the client's address. Who the caller is differs per side: :mod:`pebs.api.deps` (API token or
 session cookie with a CSRF header) and :mod:`pebs.web.viewer` (session cookie, CSRF form field).
+
+A dependency that does no blocking I/O is an ``async def``: FastAPI runs a plain ``def``
+dependency in the thread pool, a hop that costs more than these dependencies themselves.
 """
 
 from __future__ import annotations
@@ -16,18 +19,18 @@ from pebs.services.keys import IdentityKeys
 __all__ = ["KeysDep", "SessionMakerDep", "StateDep", "client_address"]
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
     return request.app.state.pebs
 
 
 StateDep = Annotated[AppState, Depends(get_state)]
 
 
-def get_session_maker(state: StateDep) -> sessionmaker[Session]:
+async def get_session_maker(state: StateDep) -> sessionmaker[Session]:
     return state.writers
 
 
-def get_keys(state: StateDep) -> IdentityKeys:
+async def get_keys(state: StateDep) -> IdentityKeys:
     return state.keys
 
 

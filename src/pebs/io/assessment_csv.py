@@ -23,12 +23,17 @@ its empty fields, see :func:`empty_fields`); the explicit spellings are always u
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from pebs.io.errors import column_error
 from pebs.risk.inputs import RiskInputs
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 REQUIRED_COLUMNS = (
     "id", "age", "n_biopsies", "atypical_hyperplasia", "age_menarche", "age_first_birth",
@@ -50,29 +55,56 @@ NO_SPELLINGS = ("no", "n", "0", "false")
 DENSITY_SPELLINGS = ("a", "b", "c", "d")
 
 
-def _normalised(column: pd.Series) -> pd.Series:
-    return column.str.strip().str.lower()
+def _arrow(table: pa.Table | pd.DataFrame) -> pa.Table:
+    """The columns as Arrow text (a pandas DataFrame of text is converted)."""
+    if isinstance(table, pa.Table):
+        return table
+    return pa.Table.from_pandas(table, preserve_index=False)
 
 
-def reject_column(
-    path: Path, first_line: int, name: str, column: pd.Series, bad: np.ndarray, allowed
-) -> None:
+def _normalised(column) -> pa.Array:
+    """Trimmed, lower-case text (Unicode whitespace and case, as Python's strip and lower)."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    return pc.utf8_lower(pc.utf8_trim_whitespace(column))
+
+
+def _is_in(text, spellings) -> np.ndarray:
+    """(n,) bool: ``text`` is one of ``spellings``."""
+    found = pc.is_in(text, value_set=pa.array(spellings, type=text.type))
+    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def reject_column(path: Path, first_line: int, name: str, column, bad: np.ndarray, allowed) -> None:
     """Raise :class:`~pebs.io.errors.InputFormatError` for the first ``bad`` value of ``column``
-    (line, value cut to a readable length, allowed spellings and how many such values the chunk
-    has)."""
+    (an Arrow or pandas column: line, value cut to a readable length, allowed spellings and how
+    many such values the chunk has)."""
     row = int(np.flatnonzero(bad)[0])
+    value = column.iloc[row] if hasattr(column, "iloc") else column[row].as_py()
     raise column_error(
-        path, first_line + row, name, column.iloc[row],
+        path, first_line + row, name, value,
         f"; allowed: {allowed} ({int(bad.sum())} such value(s) in lines {first_line}-"
         f"{first_line + len(column) - 1})",
     )  # fmt: skip
 
 
-def _numbers(table: pd.DataFrame, name: str, path: Path, first_line: int, extra=()) -> np.ndarray:
+def _parsed(text) -> np.ndarray:
+    """Normalised text as float64, NaN where it is not a number (as :func:`pandas.to_numeric`
+    with ``errors="coerce"``; Arrow's parser first)."""
+    try:
+        return pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        import pandas as pd
+
+        values = pd.to_numeric(pd.Series(text.to_pylist(), dtype=object), errors="coerce")
+        return values.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _numbers(table: pa.Table, name: str, path: Path, first_line: int, extra=()) -> np.ndarray:
     """Numbers with NaN for unknown; ``extra`` spellings also give NaN (the caller uses them)."""
     text = _normalised(table[name])
-    unknown = text.isin(UNKNOWN_SPELLINGS + tuple(extra)).to_numpy()
-    values = pd.to_numeric(text.where(~unknown, "nan"), errors="coerce").to_numpy(np.float64)
+    unknown = _is_in(text, UNKNOWN_SPELLINGS + tuple(extra))
+    values = _parsed(pc.if_else(pa.array(unknown), "nan", text))
     bad = np.isnan(values) & ~unknown | np.isinf(values)
     if bad.any():
         spelled = f"a number{', ' + ', '.join(extra) if extra else ''}, or unknown (empty)"
@@ -80,52 +112,61 @@ def _numbers(table: pd.DataFrame, name: str, path: Path, first_line: int, extra=
     return values
 
 
-def parse_assessment_table(table: pd.DataFrame, path: Path, first_line: int) -> RiskInputs:
-    """Convert one chunk of an assessment file into the model's inputs (``prs_z`` unknown when
-    the file has no such column).
+def parse_assessment_table(
+    table: pa.Table | pd.DataFrame, path: Path, first_line: int
+) -> RiskInputs:
+    """Convert one chunk of an assessment file (columns as text) into the model's inputs
+    (``prs_z`` unknown when the file has no such column).
 
     Raises :class:`InputFormatError` naming the line, column, value and the allowed spellings.
     """
+    table = _arrow(table)
     hyperplasia = _normalised(table["atypical_hyperplasia"])
-    known = hyperplasia.isin(YES_SPELLINGS + NO_SPELLINGS + UNKNOWN_SPELLINGS).to_numpy()
+    known = _is_in(hyperplasia, YES_SPELLINGS + NO_SPELLINGS + UNKNOWN_SPELLINGS)
     if not known.all():
         allowed = "yes, no (or 1, 0, true, false) or unknown (empty)"
         column = table["atypical_hyperplasia"]
         reject_column(path, first_line, "atypical_hyperplasia", column, ~known, allowed)
     density = _normalised(table["density"])
-    known = density.isin(DENSITY_SPELLINGS + UNKNOWN_SPELLINGS).to_numpy()
+    known = _is_in(density, DENSITY_SPELLINGS + UNKNOWN_SPELLINGS)
     if not known.all():
         allowed = "a, b, c, d or unknown"
         reject_column(path, first_line, "density", table["density"], ~known, allowed)
     first_birth = _normalised(table["age_first_birth"])
+    density_text = np.asarray(density.to_numpy(zero_copy_only=False), dtype=object)
     return RiskInputs(
         age=_numbers(table, "age", path, first_line),
         n_biopsies=_numbers(table, "n_biopsies", path, first_line),
         atypical_hyperplasia=np.select(
-            [hyperplasia.isin(YES_SPELLINGS), hyperplasia.isin(NO_SPELLINGS)], [1.0, 0.0], np.nan
+            [_is_in(hyperplasia, YES_SPELLINGS), _is_in(hyperplasia, NO_SPELLINGS)],
+            [1.0, 0.0],
+            np.nan,
         ),
         age_at_menarche=_numbers(table, "age_menarche", path, first_line),
         age_at_first_birth=_numbers(
             table, "age_first_birth", path, first_line, extra=NULLIPAROUS_SPELLINGS
         ),
-        nulliparous=first_birth.isin(NULLIPAROUS_SPELLINGS).to_numpy(),
+        nulliparous=_is_in(first_birth, NULLIPAROUS_SPELLINGS),
         n_relatives=_numbers(table, "n_first_degree_relatives", path, first_line),
-        density=np.where(density.isin(UNKNOWN_SPELLINGS), "", density).astype(object),
-        prs_z=_numbers(table, "prs_z", path, first_line) if "prs_z" in table.columns else None,
+        density=np.where(_is_in(density, UNKNOWN_SPELLINGS), "", density_text).astype(object),
+        prs_z=(
+            _numbers(table, "prs_z", path, first_line) if "prs_z" in table.column_names else None
+        ),
     )
 
 
-def empty_fields(table: pd.DataFrame) -> np.ndarray:
+def empty_fields(table: pa.Table | pd.DataFrame) -> np.ndarray:
     """(n_rows, len(:data:`INPUT_COLUMNS`)) True where that input's field is empty (blank).
 
     A column absent from the table (``prs_z`` is optional) is never empty. An empty
     ``atypical_hyperplasia`` is not counted for a woman with ``n_biopsies`` 0 (the question is
     asked only after a biopsy).
     """
-    empty = np.zeros((len(table), len(INPUT_COLUMNS)), dtype=bool)  # (n_rows, n_inputs)
+    table = _arrow(table)
+    empty = np.zeros((table.num_rows, len(INPUT_COLUMNS)), dtype=bool)  # (n_rows, n_inputs)
     for j, name in enumerate(INPUT_COLUMNS):
-        if name in table.columns:
-            empty[:, j] = (_normalised(table[name]) == "").to_numpy()
-    no_biopsy = (pd.to_numeric(table["n_biopsies"], errors="coerce") == 0).to_numpy()
+        if name in table.column_names:
+            empty[:, j] = _is_in(_normalised(table[name]), ("",))
+    no_biopsy = _parsed(_normalised(table["n_biopsies"])) == 0
     empty[:, INPUT_COLUMNS.index("atypical_hyperplasia")] &= ~no_biopsy
     return empty

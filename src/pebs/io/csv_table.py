@@ -1,16 +1,20 @@
 """Streaming CSV tables: read in chunks with named numeric columns, write atomically.
 
-Every column is read as text so that columns the caller does not use are written back exactly as
-they came; the numeric columns the caller asks for are converted to float64, and a value that is
-not a number stops the read with a message naming the file, line and column. A row with more
-fields than the header stops the read with its line and field count (it is never shifted into
-the wrong columns). Values are quoted in messages through :func:`pebs.io.errors.quoted`.
+Every column is read as text (Arrow strings, :func:`pyarrow.csv.open_csv`) so that columns the
+caller does not use are written back exactly as they came; the numeric columns the caller asks
+for are converted to float64, and a value that is not a number stops the read with a message
+naming the file, line and column. A row with more or fewer fields than the header stops the read
+with its line and field count (it is never shifted into the wrong columns, nor filled with empty
+fields). Values are quoted in messages through :func:`pebs.io.errors.quoted`. Numbers are parsed
+as Python's ``float`` parses them (Arrow's faster parser first; a value it refuses, such as
+``" 1.5"`` or ``"1_000"``, is given to ``float``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import os
 import re
 import sys
@@ -18,25 +22,31 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from pebs.io._files import open_binary
 from pebs.io.csv_writer import write_csv_rows
 from pebs.io.errors import FileAccessError, InputFormatError, column_error, cut
 
-_EXTRA = "\x00extra fields"  # a last column that only a row with too many fields fills
-_FIELD_COUNT = re.compile(r"Expected \d+ fields in line (\d+), saw (\d+)")
+if TYPE_CHECKING:  # pandas is imported only by a caller that asks for a DataFrame
+    import pandas as pd
+
+BLOCK_BYTES = 8 * 2**20
+"""Bytes that the reader parses at a time: the longest row it can read (memory grows with it)."""
+_ROW = re.compile(r"Row #(\d+)")
 
 
 @dataclass(frozen=True)
 class CsvChunk:
     """Consecutive rows of a CSV file."""
 
-    table: pd.DataFrame
-    """All columns, as the text found in the file."""
+    text: pa.Table
+    """All columns, as the text found in the file (Arrow strings)."""
     numbers: dict[str, np.ndarray]
     """The requested numeric columns as float64 arrays."""
     bytes_read: int
@@ -44,9 +54,16 @@ class CsvChunk:
     first_line: int = 2
     """Line number in the file of the chunk's first row (the header is line 1)."""
 
+    @functools.cached_property
+    def table(self) -> pd.DataFrame:
+        """All columns as text, as a pandas DataFrame (made when first asked for)."""
+        return self.text.to_pandas()
+
 
 def _to_numbers(column: pd.Series, name: str, path: Path, first_line: int) -> np.ndarray:
-    try:  # fast path: every value parses
+    import pandas as pd
+
+    try:  # every value parses as Python's float parses it
         values = column.to_numpy().astype(np.float64)
     except ValueError:  # find the first value that does not
         values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
@@ -61,10 +78,17 @@ def _to_numbers(column: pd.Series, name: str, path: Path, first_line: int) -> np
     return values
 
 
-def _refuse_extra_fields(extra: pd.Series, n_fields: int, path: Path, first_line: int) -> None:
-    filled = np.flatnonzero((extra != "").to_numpy())
-    if filled.size:
-        raise _field_count_error(path, first_line + int(filled[0]), n_fields + 1, n_fields)
+def _numbers(chunk_text: pa.Table, name: str, path: Path, first_line: int) -> np.ndarray:
+    """A numeric column as float64 (Arrow's parser; any refusal or NaN: :func:`_to_numbers`)."""
+    try:
+        column = chunk_text[name].combine_chunks()  # a ChunkedArray's to_numpy loads pandas
+        values = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        values = None
+    if values is None or np.isnan(values).any():
+        column = chunk_text.select([name]).to_pandas()[name]
+        values = _to_numbers(column, name, path, first_line)
+    return values
 
 
 def _field_count_error(path: Path, line: int, saw: int, n_fields: int) -> InputFormatError:
@@ -72,6 +96,63 @@ def _field_count_error(path: Path, line: int, saw: int, n_fields: int) -> InputF
         f"{path}: line {line} has {saw} fields but the header has {n_fields}; quote a field "
         "that contains a comma, or remove the extra field(s)"
     )
+
+
+def _batches(raw: IO[bytes], names: list[str], path: Path) -> Iterator[pa.RecordBatch]:
+    """The rows after the header, every column as text; errors name the line."""
+    ragged: list[tuple[int, int]] = []
+
+    def refuse_row(row) -> str:
+        ragged.append((row.number, row.actual_columns))
+        return "error"
+
+    try:
+        reader = pa_csv.open_csv(
+            raw,
+            read_options=pa_csv.ReadOptions(
+                column_names=names, skip_rows=1, use_threads=False, block_size=BLOCK_BYTES
+            ),
+            parse_options=pa_csv.ParseOptions(
+                newlines_in_values=True, invalid_row_handler=refuse_row
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={name: pa.string() for name in names}, strings_can_be_null=False
+            ),
+        )
+        yield from reader
+    except pa.ArrowInvalid as exc:
+        message = str(exc)
+        if ragged:
+            line, saw = ragged[0]
+            raise _field_count_error(path, line, saw, len(names)) from exc
+        row = _ROW.search(message)
+        if "UTF8" in message:
+            where = f" in line {row.group(1)}" if row else ""
+            raise InputFormatError(f"{path}: not UTF-8 text (invalid UTF-8 data{where})") from exc
+        raise InputFormatError(f"{path}: not a readable CSV file ({cut(message, 200)})") from exc
+    except OSError as exc:
+        raise FileAccessError(f"{path}: cannot be read ({exc.strerror})") from exc
+
+
+def _chunks(
+    batches: Iterator[pa.RecordBatch], names: list[str], chunk_rows: int
+) -> Iterator[pa.Table]:
+    """The rows of ``batches`` regrouped ``chunk_rows`` at a time (the last chunk may be
+    shorter; a file without rows gives one empty chunk)."""
+    pending: list[pa.RecordBatch] = []
+    n_pending, n_yielded = 0, 0
+    for batch in batches:
+        pending.append(batch)
+        n_pending += batch.num_rows
+        while n_pending >= chunk_rows:
+            table = pa.Table.from_batches(pending)
+            yield table.slice(0, chunk_rows)
+            n_yielded += 1
+            rest = table.slice(chunk_rows)
+            pending, n_pending = rest.to_batches(), rest.num_rows
+    if n_pending or not n_yielded:
+        schema = pa.schema([(name, pa.string()) for name in names])
+        yield pa.Table.from_batches(pending, schema=schema)
 
 
 def read_csv_chunks(
@@ -84,7 +165,8 @@ def read_csv_chunks(
     """Yield the rows of ``path`` in chunks of at most ``chunk_rows``.
 
     ``numeric_columns`` must exist and hold numbers (converted to float64 in
-    :attr:`CsvChunk.numbers`); ``text_columns`` must exist and are left to the caller.
+    :attr:`CsvChunk.numbers`); ``text_columns`` must exist and are left to the caller. A row
+    longer than :data:`BLOCK_BYTES` cannot be read.
 
     Raises
     ------
@@ -92,42 +174,21 @@ def read_csv_chunks(
         The file cannot be opened or read.
     InputFormatError
         The file is empty, is not valid CSV, lacks one of the named columns, repeats a column
-        name, or holds a non-numeric value in one of the ``numeric_columns``.
+        name, has a row with more or fewer fields than the header, or holds a non-numeric value
+        in one of the ``numeric_columns``.
     """
     path = Path(path)
     with open_binary(path, "a CSV file") as raw:
         header = _read_header(raw, path)
-        # pandas's names for header fields left empty; every name given explicitly, plus one
-        # more, so that a row with an extra field fills that one instead of being shifted
+        # pandas's names for header fields left empty
         names = [name or f"Unnamed: {i}" for i, name in enumerate(header)]
         _check_header(names, [*numeric_columns, *text_columns], path)
         raw.seek(0)
-        try:
-            reader = pd.read_csv(
-                raw, dtype=str, keep_default_na=False, na_filter=False, chunksize=chunk_rows,
-                encoding="utf-8-sig", header=None, skiprows=1, names=[*names, _EXTRA],
-                index_col=False,
-            )  # fmt: skip
-            next_line = 2  # line 1 is the header
-            for table in reader:
-                _refuse_extra_fields(table.pop(_EXTRA), len(names), path, next_line)
-                numbers = {c: _to_numbers(table[c], c, path, next_line) for c in numeric_columns}
-                yield CsvChunk(table, numbers, bytes_read=raw.tell(), first_line=next_line)
-                next_line += len(table)
-        except pd.errors.ParserError as exc:
-            counted = _FIELD_COUNT.search(str(exc))
-            if counted:
-                line, saw = int(counted.group(1)), int(counted.group(2))
-                raise _field_count_error(path, line, saw, len(names)) from exc
-            raise InputFormatError(
-                f"{path}: not a readable CSV file ({cut(str(exc).strip(), 200)})"
-            ) from exc
-        except UnicodeDecodeError as exc:
-            raise InputFormatError(
-                f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
-            ) from exc
-        except OSError as exc:
-            raise FileAccessError(f"{path}: cannot be read ({exc.strerror})") from exc
+        next_line = 2  # line 1 is the header
+        for text in _chunks(_batches(raw, names, path), names, chunk_rows):
+            numbers = {c: _numbers(text, c, path, next_line) for c in numeric_columns}
+            yield CsvChunk(text, numbers, bytes_read=raw.tell(), first_line=next_line)
+            next_line += text.num_rows
 
 
 def _read_header(raw: IO[bytes], path: Path) -> list[str]:
@@ -154,6 +215,24 @@ def _check_header(header: list[str], required: Sequence[str], path: Path) -> Non
             f"{path}: missing column(s) {', '.join(missing)}; the file has "
             f"{cut(', '.join(header), 200) or 'no columns'} and needs {', '.join(required)}"
         )
+
+
+@contextlib.contextmanager
+def returned_memory() -> Iterator[None]:
+    """Within the block, Arrow allocates from jemalloc where it has it: jemalloc hands freed
+    chunks back to the system, so streaming a file keeps a resident set of a few chunks (Arrow's
+    default pool keeps what it freed). Arrays made inside stay valid after the block."""
+    try:
+        pool = pa.jemalloc_memory_pool()
+    except NotImplementedError:  # an Arrow built without jemalloc
+        yield
+        return
+    previous = pa.default_memory_pool()
+    pa.set_memory_pool(pool)
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(previous)
 
 
 @contextlib.contextmanager

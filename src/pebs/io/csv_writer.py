@@ -1,4 +1,5 @@
-"""The one CSV writer: every CSV that pebs writes goes through :func:`write_csv_rows`.
+"""The one CSV writer: every CSV that pebs writes goes through :func:`write_csv_rows`, or, for
+whole columns at once, through :mod:`pebs.io.csv_columns`, which applies the same rules.
 
 A spreadsheet opening a CSV runs a cell that starts with ``=``, ``+``, ``-`` or ``@`` as a formula
 (``=HYPERLINK("http://x/","x")`` makes a link that sends data away; some programs also start a

@@ -100,7 +100,7 @@ def assess_csv(
     country: str,
     genotypes: Path | None = None,
     strict: bool = False,
-    chunk_rows: int = 100_000,
+    chunk_rows: int = 25_000,
     on_progress: Callable[[int], None] | None = None,
 ) -> AssessmentSummary:
     """Assess every row of an assessment file (columns in :mod:`pebs.io.assessment_csv`).
@@ -125,10 +125,11 @@ def assess_csv(
 
     def score(chunk: CsvChunk) -> dict[str, np.ndarray]:
         nonlocal n_matched
-        table = chunk.table
+        table = chunk.text
         inputs = parse_assessment_table(table, input_path, chunk.first_line)
         if scores is not None:
-            prs = table["id"].map(scores).to_numpy(dtype=np.float64, na_value=np.nan)
+            ids = table["id"].to_pylist()
+            prs = np.array([scores.get(i, np.nan) for i in ids], dtype=np.float64)
             n_matched += int(np.count_nonzero(~np.isnan(prs)))
             inputs = replace(inputs, prs_z=prs)
         result = model.assess(inputs)

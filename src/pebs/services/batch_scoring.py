@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-from pebs.io.csv_table import CsvChunk, atomic_text_output, read_csv_chunks, write_csv_chunk
+from pebs.io.csv_columns import write_columns
+from pebs.io.csv_table import CsvChunk, atomic_text_output, read_csv_chunks, returned_memory
 from pebs.io.errors import FileAccessError, InputFormatError
 
 
@@ -56,15 +56,17 @@ def map_csv(
     numeric_columns: Sequence[str] = (),
     text_columns: Sequence[str] = (),
     chunk_rows: int,
-    check_columns: Callable[[pd.Index], None] | None = None,
+    check_columns: Callable[[Sequence[str]], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> None:
     """Write ``input_path`` with the ``output_columns`` that ``score(chunk)`` returns.
 
     ``numeric_columns`` and ``text_columns`` must exist (:func:`~pebs.io.csv_table.
-    read_csv_chunks`); ``check_columns`` may refuse the header further. ``output_path`` appears
-    only when the whole file has been scored (``None``: standard output). ``on_progress``
-    receives the number of input bytes read so far after each chunk.
+    read_csv_chunks`); ``check_columns`` may refuse the header (its column names) further. The
+    input's columns are written back as they came, the added ones after them
+    (:func:`~pebs.io.csv_columns.write_columns`: floats in shortest round-trip form).
+    ``output_path`` appears only when the whole file has been scored (``None``: standard
+    output). ``on_progress`` receives the number of input bytes read so far after each chunk.
 
     Raises
     ------
@@ -75,18 +77,20 @@ def map_csv(
     input_path = Path(input_path)
     refuse_overwrite(input_path, output_path)
     chunks = read_csv_chunks(input_path, numeric_columns, chunk_rows, text_columns=text_columns)
-    with atomic_text_output(output_path) as stream:
+    with returned_memory(), atomic_text_output(output_path) as stream:
         for i, chunk in enumerate(chunks):
+            names = chunk.text.column_names
             if i == 0:
-                clashing = [c for c in output_columns if c in chunk.table.columns]
+                clashing = [c for c in output_columns if c in names]
                 if clashing:
                     raise InputFormatError(
                         f"{input_path}: already has output column(s) {', '.join(clashing)}; "
                         "rename or remove them first"
                     )
                 if check_columns is not None:
-                    check_columns(chunk.table.columns)
-            columns = score(chunk)
-            write_csv_chunk(chunk.table.assign(**columns), stream, header=i == 0)
+                    check_columns(names)
+            columns = {name: chunk.text[name] for name in names}
+            columns.update(score(chunk))
+            write_columns(stream, columns, header=i == 0)
             if on_progress is not None:
                 on_progress(chunk.bytes_read)

@@ -1,8 +1,10 @@
 """Use case: run a simulation scenario and write its outputs (summary, records, plots).
 
 :func:`run_simulation` loads a scenario (shipped name or path), simulates it serially in this
-process or on a Dask cluster (``workers`` starts a local one, ``scheduler`` uses a running one),
-reports progress in women simulated, and writes into the output directory:
+process or on a Dask cluster (``workers`` starts a local one for runs of at least
+:data:`MIN_CLUSTER_WORK`, ``scheduler`` uses a running one), reports progress in women simulated
+and times starting and closing a cluster apart from simulating, and writes into the output
+directory:
 
 - ``summary.csv``: one row per (strategy, outcome): mean, 2.5th/97.5th percentiles and standard
   error over replicates, of the total and per 1,000 women (:mod:`pebs.io.sim_outputs`);
@@ -51,6 +53,12 @@ MAX_CHUNK = 100_000
 """Largest default chunk (women): about 60 MB above the ~110 MB of an idle process (measured:
 4 strategies, lifetime from 40); memory grows with the chunk, not with the number of women."""
 MIN_DISTRIBUTED_CHUNK = 5_000
+MIN_CLUSTER_WORK = 10_000_000
+"""Least work (women x replicates x strategies) for which ``workers`` starts a local cluster;
+below it the run stays in this process. Starting and closing a local cluster of 2 workers takes
+about 3 s of wall time and one core simulates about a million woman-strategies per second
+(``benchmarks/sim_bench.py``): 2 workers break even at about 2 x 3 s of work, some 6 million,
+and the threshold leaves a margin for the workers' own overhead."""
 RECORDS_DIR = "women"
 
 
@@ -94,10 +102,14 @@ class SimulationRun:
     engine: str
     n_threads: int
     wall_seconds: float
+    """Simulating (and writing the records), without starting or closing a local cluster."""
+    cluster_start_seconds: float = 0.0
+    """Starting the local cluster or connecting to the scheduler (0 in this process)."""
+    cluster_close_seconds: float = 0.0
 
     @property
     def women_per_second(self) -> float:
-        """Women simulated per wall second (all replicates)."""
+        """Women simulated per wall second of simulating (all replicates)."""
         return self.result.n_women * self.result.n_replicates / max(self.wall_seconds, 1e-9)
 
 
@@ -152,29 +164,57 @@ def _with_records(map_chunks, directory: Path):
     return wrapped
 
 
-def _simulate(scenario, options, n_women, records_dir, on_done):
-    """(result, engine description, threads): serial, or on a Dask cluster."""
+@dataclass(frozen=True)
+class _Engine:
+    result: SimulationResult
+    description: str
+    threads: int
+    simulate_seconds: float
+    start_seconds: float = 0.0
+    close_seconds: float = 0.0
+
+
+def _run_chunks(scenario, options, n_women, chunk, mapper, records_dir) -> SimulationResult:
+    if records_dir is not None:
+        mapper = _with_records(mapper, records_dir)
+    return run(scenario, n_women=n_women, seed=options.seed, replicates=options.replicates,
+               chunk_size=chunk, map_chunks=mapper)  # fmt: skip
+
+
+def _in_process(scenario, options, n_women, records_dir, on_done, description) -> _Engine:
+    chunk = _chunk_size(options, n_women, 1, serial=True)
+    start = time.perf_counter()
+    result = _run_chunks(scenario, options, n_women, chunk, _serial_map(on_done), records_dir)
+    return _Engine(result, description, 1, time.perf_counter() - start)
+
+
+def _simulate(scenario, options, n_women, records_dir, on_done) -> _Engine:
+    """Serially in this process, or on a Dask cluster; cluster start and close timed apart."""
     if options.workers is None and options.scheduler is None:
-        chunk = _chunk_size(options, n_women, 1, serial=True)
-        mapper = _serial_map(on_done)
-        if records_dir is not None:
-            mapper = _with_records(mapper, records_dir)
-        result = run(scenario, n_women=n_women, seed=options.seed, replicates=options.replicates,
-                     chunk_size=chunk, map_chunks=mapper)  # fmt: skip
-        return result, "serial (this process)", 1
+        return _in_process(scenario, options, n_women, records_dir, on_done,
+                           "serial (this process)")  # fmt: skip
+    work = n_women * options.replicates * len(scenario.strategies)
+    if options.workers is not None and work < MIN_CLUSTER_WORK:
+        description = (
+            f"serial (this process): {work:,} women x replicates x strategies, below the "
+            f"{MIN_CLUSTER_WORK:,} from which --workers starts a cluster"
+        )
+        return _in_process(scenario, options, n_women, records_dir, on_done, description)
     from pebs.sim.distributed import DaskChunkMap, dask_client, n_worker_threads
 
+    begin = time.perf_counter()
     with dask_client(workers=options.workers, scheduler=options.scheduler) as client:
+        started = time.perf_counter()
         threads = n_worker_threads(client)
         chunk = _chunk_size(options, n_women, threads, serial=False)
         mapper = DaskChunkMap(client, on_done=on_done)
-        if records_dir is not None:
-            mapper = _with_records(mapper, records_dir)
-        result = run(scenario, n_women=n_women, seed=options.seed, replicates=options.replicates,
-                     chunk_size=chunk, map_chunks=mapper)  # fmt: skip
+        result = _run_chunks(scenario, options, n_women, chunk, mapper, records_dir)
+        simulated = time.perf_counter()
+    closed = time.perf_counter()
     where = (f"Dask LocalCluster ({options.workers} worker processes)" if options.workers
              else f"Dask scheduler {options.scheduler}")  # fmt: skip
-    return result, f"{where}, {threads} thread(s)", threads
+    return _Engine(result, f"{where}, {threads} thread(s)", threads, simulated - started,
+                   started - begin, closed - simulated)  # fmt: skip
 
 
 def _document(run_info: dict, result: SimulationResult, trial: TrialSummary | None) -> dict:
@@ -255,21 +295,22 @@ def run_simulation(
         shutil.rmtree(records_dir)
     if on_progress is not None:
         on_progress(0, total)
-    start = time.perf_counter()
     try:
-        result, engine, threads = _simulate(loaded, options, n_women, records_dir, on_done)
+        engine = _simulate(loaded, options, n_women, records_dir, on_done)
         if records_dir is not None:
             _publish_records(records_dir, directory / RECORDS_DIR)
     except BaseException:
         if records_dir is not None and records_dir.exists():
             shutil.rmtree(records_dir, ignore_errors=True)
         raise
-    seconds = time.perf_counter() - start
+    result, seconds = engine.result, engine.simulate_seconds
     trial = trial_summary(result, loaded) if loaded.trial is not None else None
     run_info = {
         "scenario": loaded.name, "title": loaded.title, "source": loaded.source,
-        "pebs_version": __version__, "engine": engine, "threads": threads,
+        "pebs_version": __version__, "engine": engine.description, "threads": engine.threads,
         "wall_seconds": seconds, "women_per_second": total / max(seconds, 1e-9),
+        "cluster_start_seconds": engine.start_seconds,
+        "cluster_close_seconds": engine.close_seconds,
         "records": RECORDS_DIR if options.records else None,
     }  # fmt: skip
     files = [
@@ -287,4 +328,5 @@ def run_simulation(
             files.extend(write_plots(result, directory))
         except OSError as error:
             raise FileAccessError(f"{directory}: cannot write the plots ({error})") from None
-    return SimulationRun(loaded, result, trial, tuple(files), engine, threads, seconds)
+    return SimulationRun(loaded, result, trial, tuple(files), engine.description, engine.threads,
+                         seconds, engine.start_seconds, engine.close_seconds)  # fmt: skip

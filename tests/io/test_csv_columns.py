@@ -1,0 +1,124 @@
+"""Whole columns to CSV (:mod:`pebs.io.csv_columns`) write what the one CSV writer
+(:func:`pebs.io.csv_writer.write_csv_rows`, Python's ``csv`` module) writes for the same cells:
+floats as Python's ``repr`` (which parses back to the same double), text made safe for
+spreadsheets, quotes where a cell needs them. The references are Python's own ``repr``, ``float``
+and ``csv`` reader, never this module's output."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import math
+import struct
+
+import numpy as np
+import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pebs.io.csv_columns import float_text, write_columns
+from pebs.io.csv_writer import write_csv_rows
+
+EDGES = [
+    0.0, -0.0, 1.0, -1.0, 0.1, 1e-4, 9.999999999999999e-05, 1e-5, 1e16, 9999999999999998.0,
+    1e10, 9999999999.999998, 1.2232021006715552e11, 5e-324, 2.2250738585072014e-308,
+    1.7976931348623157e308, math.inf, -math.inf, 100.0, 12345678.0, 0.30000000000000004,
+]  # fmt: skip
+
+
+def _python_text(value: float) -> str | None:
+    return None if math.isnan(value) else repr(value)
+
+
+def test_edge_floats_are_written_as_python_repr():
+    values = np.array([*EDGES, math.nan])
+    assert float_text(values).to_pylist() == [_python_text(v) for v in values.tolist()]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=1, max_size=50))
+def test_any_double_is_written_as_python_repr_and_parses_back(values):
+    text = float_text(np.array(values, dtype=np.float64)).to_pylist()
+    assert text == [_python_text(v) for v in values]
+    for value, written in zip(values, text, strict=True):
+        if written is not None:
+            assert struct.pack("<d", float(written)) == struct.pack("<d", value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=0, max_value=2**64 - 1))
+def test_any_bit_pattern_is_written_as_python_repr(bits):
+    (value,) = struct.unpack("<d", bits.to_bytes(8, "little"))
+    assert float_text(np.array([value])).to_pylist() == [_python_text(value)]
+
+
+CELL_TEXT = st.text(
+    alphabet=st.sampled_from(list("ab1-+=@\t\r\n,\"' .e\x01\x02\x03\x04é٣")), max_size=8
+)
+
+
+def _reference(header, rows) -> str:
+    stream = io.StringIO()
+    write_csv_rows(stream, rows, header=header)
+    return stream.getvalue()
+
+
+def _columns_text(columns: dict, chunks: int = 1) -> str:
+    stream = io.StringIO()
+    n = len(next(iter(columns.values())))
+    bounds = np.linspace(0, n, chunks + 1).astype(int)
+    for i, (start, stop) in enumerate(itertools.pairwise(bounds)):
+        part = {name: values[start:stop] for name, values in columns.items()}
+        write_columns(stream, part, header=i == 0)
+    return stream.getvalue()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(CELL_TEXT, st.floats(allow_nan=True), CELL_TEXT), min_size=1, max_size=30),
+    st.integers(min_value=1, max_value=3),
+)
+def test_text_and_floats_are_written_as_the_one_csv_writer_writes_them(rows, chunks):
+    names, floats, notes = (list(column) for column in zip(*rows, strict=True))
+    columns = {
+        "name": pa.array(names, type=pa.string()),
+        "x": np.array(floats, dtype=np.float64),
+        "note": np.array(notes, dtype=object),
+    }
+    expected_rows = [
+        (name, None if math.isnan(x) else x, note)
+        for name, x, note in zip(names, floats, notes, strict=True)
+    ]
+    written = _columns_text(columns, chunks=min(chunks, len(rows)))
+    assert written == _reference(["name", "x", "note"], expected_rows)
+    parsed = list(csv.reader(io.StringIO(written, newline="")))
+    assert len(parsed) == len(rows) + 1
+
+
+def test_formulas_get_a_quote_and_plain_numbers_do_not():
+    cells = ["=1+1", "-0.5", "+3", "-1e-05", "-inf", "@SUM(1)", "\tx", "-٣", "", "a,b", 'say "hi"']
+    written = _columns_text({"cell": pa.array(cells)})
+    parsed = [row[0] for row in csv.reader(io.StringIO(written, newline=""))]
+    assert parsed == [
+        "cell", "'=1+1", "-0.5", "+3", "-1e-05", "'-inf", "'@SUM(1)", "'\tx", "-٣", "", "a,b",
+        'say "hi"',
+    ]  # fmt: skip
+
+
+def test_nulls_and_nan_are_empty_fields():
+    written = _columns_text(
+        {"a": pa.array(["x", None]), "b": np.array([math.nan, 2.0]), "c": np.array([1.5, 0.0])}
+    )
+    assert written == "a,b,c\nx,,1.5\n,2.0,0.0\n"
+
+
+def test_a_million_doubles_of_every_magnitude_are_written_as_python_repr():
+    rng = np.random.default_rng(20261207)
+    magnitudes = 10.0 ** rng.uniform(-6, 12, 500_000)
+    whole = np.round(rng.uniform(-1e11, 1e11, 500_000))
+    values = np.concatenate([magnitudes * rng.choice([-1.0, 1.0], magnitudes.size), whole])
+    written = float_text(values).to_pylist()
+    expected = [repr(v) for v in values.tolist()]
+    mismatched = [(w, e) for w, e in zip(written, expected, strict=True) if w != e]
+    assert mismatched == []

@@ -1,0 +1,59 @@
+"""The streaming CSV reader (:func:`pebs.io.csv_table.read_csv_chunks`): text carried as it is,
+numbers parsed as Python's ``float`` parses them, chunks numbered by line, and every malformed
+row refused with its line."""
+
+from __future__ import annotations
+
+import pytest
+
+from pebs.io.csv_table import read_csv_chunks
+from pebs.io.errors import InputFormatError
+
+
+def _write(tmp_path, data: bytes):
+    path = tmp_path / "in.csv"
+    path.write_bytes(data)
+    return path
+
+
+def test_chunks_carry_text_as_written_and_number_their_lines(tmp_path):
+    path = _write(
+        tmp_path,
+        '\ufeffid,x,note\n a ,1.5,"two\nlines"\nb,-2, =x\n\nc,3e2,"q""q"\n'.encode(),
+    )
+    chunks = list(read_csv_chunks(path, ["x"], chunk_rows=2))
+    assert [chunk.first_line for chunk in chunks] == [2, 4]
+    assert [chunk.text.num_rows for chunk in chunks] == [2, 1]
+    assert chunks[0].text.column_names == ["id", "x", "note"]
+    assert chunks[0].text["id"].to_pylist() == [" a ", "b"]
+    assert chunks[0].text["note"].to_pylist() == ["two\nlines", " =x"]
+    assert chunks[1].text["note"].to_pylist() == ['q"q']
+    assert [list(chunk.numbers["x"]) for chunk in chunks] == [[1.5, -2.0], [300.0]]
+    assert list(chunks[0].table["id"]) == [" a ", "b"]
+
+
+def test_numbers_are_parsed_as_python_float_parses_them(tmp_path):
+    spellings = [" 1.5", "1_000", "+.5", "1e-3", "٣"]
+    path = _write(tmp_path, ("x\n" + "\n".join(spellings) + "\n").encode())
+    (chunk,) = read_csv_chunks(path, ["x"])
+    assert list(chunk.numbers["x"]) == [float(s) for s in spellings]
+
+
+def test_a_file_with_a_header_only_gives_one_empty_chunk(tmp_path):
+    (chunk,) = read_csv_chunks(_write(tmp_path, b"id,x\n"), ["x"])
+    assert chunk.text.num_rows == 0
+    assert chunk.text.column_names == ["id", "x"]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"id,x\na,1\nb\n", "line 3 has 1 fields but the header has 2"),
+        (b"id,x\na,1\nb,2,3\n", "line 3 has 3 fields but the header has 2"),
+        (b"id,x\na,1\nb,2\nc,\xff\n", r"not UTF-8 text \(invalid UTF-8 data in line 4\)"),
+        (b"id,x\na,1\nb,nan\n", "line 3: column 'x' has 'nan', which is not a number"),
+    ],
+)
+def test_malformed_rows_are_refused_with_their_line(tmp_path, data, message):
+    with pytest.raises(InputFormatError, match=message):
+        list(read_csv_chunks(_write(tmp_path, data), ["x"], chunk_rows=1))
