@@ -57,3 +57,20 @@ def test_a_file_with_a_header_only_gives_one_empty_chunk(tmp_path):
 def test_malformed_rows_are_refused_with_their_line(tmp_path, data, message):
     with pytest.raises(InputFormatError, match=message):
         list(read_csv_chunks(_write(tmp_path, data), ["x"], chunk_rows=1))
+
+
+@pytest.mark.parametrize("data", [
+    b'id,x\na,1\nb,"2\nc,3\nd,4\n',  # an opening quote never closed: c and d would vanish into b
+    b'id,x\na,1\nb,"2',
+    b'id,note\na,"one ""two"" three\nb,x\n',
+])  # fmt: skip
+def test_a_quote_never_closed_is_refused_not_read_as_one_value(tmp_path, data):
+    path = _write(tmp_path, data)
+    with pytest.raises(InputFormatError, match="never closed"):
+        list(read_csv_chunks(path, [] if b"note" in data else ["x"]))
+
+
+def test_quotes_that_pair_up_are_read(tmp_path):
+    path = _write(tmp_path, b'id,note\na,"one ""two"" three"\nb,"x\ny"\n')
+    (chunk,) = read_csv_chunks(path, [])
+    assert chunk.text["note"].to_pylist() == ['one "two" three', "x\ny"]

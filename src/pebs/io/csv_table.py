@@ -8,6 +8,11 @@ with its line and field count (it is never shifted into the wrong columns, nor f
 fields). Values are quoted in messages through :func:`pebs.io.errors.quoted`. Numbers are parsed
 as Python's ``float`` parses them (Arrow's faster parser first; a value it refuses, such as
 ``" 1.5"`` or ``"1_000"``, is given to ``float``).
+
+A file whose quote characters do not pair up is refused before anything is read: a quoted field
+that is never closed would otherwise swallow every row after it into one value, and those rows
+would be lost without a word. (A quote inside an unquoted field, ``ab"c``, which CSV does not
+allow, may be refused the same way; quote the field and double the quote: ``"ab""c"``.)
 """
 
 from __future__ import annotations
@@ -98,6 +103,17 @@ def _field_count_error(path: Path, line: int, saw: int, n_fields: int) -> InputF
     )
 
 
+def _check_quotes_pair_up(raw: IO[bytes], path: Path) -> None:
+    """Refuse a file with an odd number of quote characters (a quoted field never closed)."""
+    count = sum(block.count(b'"') for block in iter(lambda: raw.read(BLOCK_BYTES), b""))
+    raw.seek(0)
+    if count % 2:
+        raise InputFormatError(
+            f'{path}: a quote (") is never closed, so every row after it would be read as one '
+            'value; close the quoted field, or write a quote inside a quoted field as two ("")'
+        )
+
+
 def _batches(raw: IO[bytes], names: list[str], path: Path) -> Iterator[pa.RecordBatch]:
     """The rows after the header, every column as text; errors name the line."""
     ragged: list[tuple[int, int]] = []
@@ -184,6 +200,7 @@ def read_csv_chunks(
         names = [name or f"Unnamed: {i}" for i, name in enumerate(header)]
         _check_header(names, [*numeric_columns, *text_columns], path)
         raw.seek(0)
+        _check_quotes_pair_up(raw, path)
         next_line = 2  # line 1 is the header
         for text in _chunks(_batches(raw, names, path), names, chunk_rows):
             numbers = {c: _numbers(text, c, path, next_line) for c in numeric_columns}
