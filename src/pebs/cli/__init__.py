@@ -58,6 +58,9 @@ COMMANDS = (
     ),
     LazyCommand("db", "pebs.cli.db:app", "The trial database: migrations, backup, restore."),
     LazyCommand("study", "pebs.cli.study:app", "Study configurations: load."),
+    LazyCommand(
+        "participants", "pebs.cli.participants:app", "Participants: import an enrolment file."
+    ),
     LazyCommand("audit", "pebs.cli.audit:app", "The tamper-evident audit trail: verify."),
     LazyCommand(
         "demo",
