@@ -67,3 +67,36 @@ def test_an_unusable_file_is_one_line_and_exit_65(database, tmp_path, capsys) ->
     assert code == 65
     assert "unknown columns shoe_size" in err
     assert "Traceback" not in err
+
+
+def test_lists_from_the_command_line_let_the_import_allocate_and_plan(
+    database, tmp_path, capsys
+) -> None:
+    assert main(["study", "lists", "mypebs-demo", "--slots", "4", "--stratum", "IT-TO:50-59",
+                 "-u", "demo-statistician"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "allocation list 1 of mypebs-demo" in out
+    assert "seed (for the sealed record only)" in out
+    at = "2025-03-03T10:00:00+01:00"
+    source = tmp_path / "women.csv"
+    with source.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([*HEADER, "allocated_at", "n_biopsies", "age_at_menarche",
+                         "age_at_first_birth", "n_relatives", "density", "prs_z"])  # fmt: skip
+        for _ in range(3):
+            writer.writerow(["IT-TO", "Anna Example", "1972-05-10", at, *ANSWERS, at, at,
+                             "0", "13", "nulliparous", "0", "b", "-0.2"])  # fmt: skip
+    outcomes = tmp_path / "outcomes.csv"
+    assert main(["participants", "import", str(source), "--study", "mypebs-demo",
+                 "--user", MANAGER, "-o", str(outcomes)]) == 0  # fmt: skip
+    with outcomes.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["reached"] for r in rows] == ["plan"] * 3
+    for row in rows:
+        assert (row["risk_level"] != "") == (row["arm"] == "risk-based")
+
+
+def test_lists_need_a_statistician(database, capsys) -> None:
+    code = main(["study", "lists", "mypebs-demo", "--slots", "4", "-u", MANAGER])
+    assert code == 77
+    assert "Traceback" not in capsys.readouterr().err

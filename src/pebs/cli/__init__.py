@@ -57,7 +57,7 @@ COMMANDS = (
         "policy", "pebs.cli.screening:policy_app", "Screening policies: list, show, check."
     ),
     LazyCommand("db", "pebs.cli.db:app", "The trial database: migrations, backup, restore."),
-    LazyCommand("study", "pebs.cli.study:app", "Study configurations: load."),
+    LazyCommand("study", "pebs.cli.study:app", "Study configurations: load; allocation lists."),
     LazyCommand(
         "participants", "pebs.cli.participants:app", "Participants: import an enrolment file."
     ),

@@ -1,4 +1,5 @@
-"""``pebs study load FILE|NAME``: load a study configuration into the trial database."""
+"""``pebs study load FILE|NAME``: load a study configuration into the trial database; ``pebs study
+lists``: generate its allocation lists."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import typer
 
 from pebs.cli.db import load_settings
 
-app = typer.Typer(help="Study configurations: load.", no_args_is_help=True)
+app = typer.Typer(help="Study configurations: load; allocation lists.", no_args_is_help=True)
 
 
 def _operator():
@@ -58,3 +59,45 @@ def load_command(
         typer.echo(f"  demo accounts (no password yet): {', '.join(result.demo_users)}")
     for entry in result.not_in_file:
         typer.echo(f"  note: {entry} is in the database but not in the file (kept)")
+
+
+@app.command("lists")
+def lists_command(
+    study: Annotated[str, typer.Argument(help="Study name (mypebs-demo).")],
+    slots: Annotated[
+        int, typer.Option("--slots", min=1, help="At least this many slots per stratum.")
+    ],
+    user: Annotated[
+        str, typer.Option("--user", "-u", help="Your account (a statistician; audited).")
+    ],
+    stratum: Annotated[
+        list[str] | None,
+        typer.Option("--stratum", help="Only this stratum (SITE:AGE, e.g. IT-TO:50-59); repeat."),
+    ] = None,
+    test: Annotated[
+        bool, typer.Option("--test", help="A test list, used only by test participants.")
+    ] = False,
+) -> None:
+    """Generate the next allocation list (or an extension) for every stratum of STUDY.
+
+    The seed comes from the operating system and is shown once, for the statistician's sealed
+    record; it is stored nowhere else readable.
+    """
+    from pebs.services.actor import actor_for
+    from pebs.services.trial import generate_allocation_list, open_database
+
+    database = open_database(load_settings().database_url)
+    try:
+        made = generate_allocation_list(
+            database.sessions, actor_for(database.sessions, user), study,
+            slots_per_stratum=slots, strata=stratum or None, is_test=test,
+        )  # fmt: skip
+    finally:
+        database.close()
+    kind = "test list" if made.is_test else "list"
+    typer.echo(
+        f"pebs: allocation {kind} {made.version} of {made.study}: {made.n_slots:,} slots in "
+        f"{made.n_strata:,} strata ({made.algorithm} {made.algorithm_version}), SHA-256 "
+        f"{made.sha256}"
+    )
+    typer.echo(f"  seed (for the sealed record only): {made.seed}")
