@@ -29,7 +29,6 @@ TODAY = date(2025, 3, 3)
 HMAC_KEY = b"b" * 32
 SEED = 20250303
 ACTOR = "demo-data-manager"
-GOAL_PAIRS_PER_S = 1_000
 GOAL_TRIAL_S = 180.0
 WORKERS = 8
 ELIGIBLE = {
