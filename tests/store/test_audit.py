@@ -144,6 +144,36 @@ def test_several_appends_in_one_transaction(session_maker: sessionmaker[Session]
         assert verify_chain(session).n_events == 3
 
 
+def test_an_append_after_a_rolled_back_savepoint_links_to_what_is_kept(
+    session_maker: sessionmaker[Session],
+) -> None:
+    with session_maker.begin() as session:
+        kept = append_event(session, actor="dm", action="create", entity="visit", entity_id=1)
+        with pytest.raises(ZeroDivisionError), session.begin_nested():  # noqa: PT012
+            append_event(session, actor="dm", action="create", entity="visit", entity_id=2)
+            raise ZeroDivisionError
+        after = append_event(session, actor="dm", action="create", entity="visit", entity_id=3)
+    assert after.id == kept.id + 1
+    with session_maker() as session:
+        assert session.get(AuditEvent, after.id).prev_hash == kept.hash
+        assert verify_chain(session).ok
+
+
+def test_a_new_transaction_reads_the_head_others_moved(
+    session_maker: sessionmaker[Session],
+) -> None:
+    with session_maker() as mine, session_maker() as theirs:
+        with mine.begin():
+            append_event(mine, actor="dm", action="create", entity="visit", entity_id=1)
+        with theirs.begin():
+            append_event(theirs, actor="dm", action="create", entity="visit", entity_id=2)
+        with mine.begin():
+            third = append_event(mine, actor="dm", action="create", entity="visit", entity_id=3)
+    assert third.id == 3
+    with session_maker() as session:
+        assert verify_chain(session).ok
+
+
 def test_read_only_session_cannot_append(engine: Engine) -> None:
     with session_factory(engine, read_only=True)() as session, pytest.raises(RuntimeError):
         append_event(session, actor="dm", action="x", entity="y")

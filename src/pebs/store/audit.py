@@ -28,7 +28,7 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, Text, cast, insert, select, text
+from sqlalchemy import Connection, Text, cast, event, insert, select, text
 from sqlalchemy.orm import Session
 
 from pebs.store._base import utcnow
@@ -180,14 +180,39 @@ def append_event(
     }
     if session.new or session.dirty or session.deleted:
         session.flush()  # the change being recorded goes first (and fails first)
-    connection = _lock_chain(session)
-    head = connection.execute(_HEAD).first()
-    head_id, head_hash = (0, GENESIS_HASH) if head is None else (head.id, head.hash)
+    transaction = session.get_transaction()
+    known = session.info.get(_KNOWN_HEAD)
+    if known is not None and known[0] is transaction:
+        connection = session.connection()  # the chain lock is held since that append
+        head_id, head_hash = known[1], known[2]
+    else:
+        connection = _lock_chain(session)
+        head = connection.execute(_HEAD).first()
+        head_id, head_hash = (0, GENESIS_HASH) if head is None else (head.id, head.hash)
     values["id"] = head_id + 1
     values["prev_hash"] = head_hash
     values["hash"] = event_hash(head_hash, {key: values[key] for key in _DOCUMENT_KEYS})
     connection.execute(_INSERT, values)
+    session.info[_KNOWN_HEAD] = (transaction, values["id"], values["hash"])
     return ChainHead(values["id"], values["hash"], when)
+
+
+_KNOWN_HEAD = "pebs.audit.known_head"
+"""``session.info`` key: (root transaction, id, hash) of the event this session appended last.
+
+While that transaction lasts, nobody else can append (SQLite: its writer lock; PostgreSQL: the
+chain's advisory lock, held until the transaction ends), so the next append in it needs no read
+of the head. Any rollback, even of a savepoint, and the end of the transaction forget it."""
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_head_on_rollback(session: Session, _previous: Any) -> None:
+    session.info.pop(_KNOWN_HEAD, None)
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_head_on_commit(session: Session) -> None:
+    session.info.pop(_KNOWN_HEAD, None)
 
 
 _HEAD = (

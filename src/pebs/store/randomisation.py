@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Row, bindparam, insert, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Row, bindparam, exists, insert, select, text, update
+from sqlalchemy.orm import Session, aliased
 
 from pebs.store.models import (
     Allocation,
@@ -28,7 +28,11 @@ from pebs.store.models import (
 )
 
 __all__ = [
-    "existing_allocation",
+    "Eligibility",
+    "GateRecords",
+    "ProtocolInForce",
+    "StoredAllocation",
+    "allocation_records",
     "gate_records",
     "insert_allocation",
     "lock_strata",
@@ -40,56 +44,109 @@ __all__ = [
 _STRATUM_LOCK_CLASS = 0x7065_6273  # "pebs": first key of the two-key advisory locks on strata
 
 
-_ALLOCATION = select(Allocation.arm, Allocation.method, Allocation.allocated_at).where(
-    Allocation.participant_id == bindparam("participant_id")
-)
+class StoredAllocation(NamedTuple):
+    """Her allocation as stored."""
+
+    arm: str
+    method: str
+    allocated_at: datetime
 
 
-def existing_allocation(session: Session, participant_id: int) -> Row[Any] | None:
-    """(arm, method, allocated_at) of her allocation, if she has one."""
-    values = {"participant_id": participant_id}
-    return session.connection().execute(_ALLOCATION, values).first()
+class Eligibility(NamedTuple):
+    """Her latest eligibility assessment: its result and the protocol version it was made under."""
+
+    result: str
+    protocol_version_id: int
+    protocol_version: str
+    """The version label of that protocol (for messages)."""
 
 
-_LATEST_ELIGIBILITY = (
-    select(EligibilityAssessment.result, EligibilityAssessment.protocol_version_id)
-    .where(EligibilityAssessment.participant_id == bindparam("participant_id"))
-    .order_by(EligibilityAssessment.assessed_at.desc(), EligibilityAssessment.id.desc())
+class ProtocolInForce(NamedTuple):
+    """The protocol version in force on a day."""
+
+    id: int
+    version: str
+
+
+class GateRecords(NamedTuple):
+    """The stored facts the allocation gate needs."""
+
+    eligibility: Eligibility | None
+    consented: bool
+    """A consent on record that is not withdrawn."""
+    in_force: ProtocolInForce | None
+    """The protocol version in force on the day, if any."""
+
+
+_ASSESSMENT = aliased(EligibilityAssessment)
+_LATEST_ASSESSMENT = (
+    select(_ASSESSMENT.id)
+    .where(_ASSESSMENT.participant_id == bindparam("participant_id"))
+    .order_by(_ASSESSMENT.assessed_at.desc(), _ASSESSMENT.id.desc())
     .limit(1)
+    .scalar_subquery()
 )
-_ACTIVE_CONSENT = (
-    select(Consent.id)
-    .where(Consent.participant_id == bindparam("participant_id"), Consent.withdrawn_at.is_(None))
-    .limit(1)
-)
-_PROTOCOL_IN_FORCE = (
-    select(ProtocolVersion.id, ProtocolVersion.version)
+_IN_FORCE = (
+    select(ProtocolVersion.id)
     .where(
         ProtocolVersion.study_id == bindparam("study_pk"),
         ProtocolVersion.effective_from <= bindparam("day"),
     )
     .order_by(ProtocolVersion.effective_from.desc())
     .limit(1)
+    .scalar_subquery()
 )
-_PROTOCOL_VERSION = select(ProtocolVersion.version).where(ProtocolVersion.id == bindparam("id"))
+_ASSESSED_UNDER, _PROTOCOL = aliased(ProtocolVersion), aliased(ProtocolVersion)
+_RECORDS = (  # one row (her participant row anchors it): every part is a lookup by index
+    select(
+        Allocation.arm,
+        Allocation.method,
+        Allocation.allocated_at,
+        EligibilityAssessment.result,
+        EligibilityAssessment.protocol_version_id,
+        _ASSESSED_UNDER.version.label("assessed_under"),
+        exists()
+        .where(
+            Consent.participant_id == bindparam("participant_id"), Consent.withdrawn_at.is_(None)
+        )
+        .label("consented"),
+        _PROTOCOL.id.label("in_force_id"),
+        _PROTOCOL.version.label("in_force_version"),
+    )
+    .select_from(Participant)
+    .outerjoin(Allocation, Allocation.participant_id == Participant.id)
+    .outerjoin(EligibilityAssessment, EligibilityAssessment.id == _LATEST_ASSESSMENT)
+    .outerjoin(_ASSESSED_UNDER, _ASSESSED_UNDER.id == EligibilityAssessment.protocol_version_id)
+    .outerjoin(_PROTOCOL, _PROTOCOL.id == _IN_FORCE)
+    .where(Participant.id == bindparam("participant_id"))
+)
 
 
-def gate_records(
+def allocation_records(
     session: Session, participant_id: int, study_pk: int, day: date
-) -> tuple[Row[Any] | None, bool, Row[Any] | None]:
-    """(latest eligibility (result, protocol_version_id), consent on record, protocol in force
-    (id, version)) — the stored facts the allocation gate needs."""
-    connection = session.connection()
-    who = {"participant_id": participant_id}
-    eligibility = connection.execute(_LATEST_ELIGIBILITY, who).first()
-    consented = connection.execute(_ACTIVE_CONSENT, who).first() is not None
-    protocol = connection.execute(_PROTOCOL_IN_FORCE, {"study_pk": study_pk, "day": day}).first()
-    return eligibility, consented, protocol
+) -> tuple[StoredAllocation | None, GateRecords]:
+    """(her allocation if she has one, the gate's records on ``day``), read in one statement:
+    what randomisation reads once her row is locked."""
+    values = {"participant_id": participant_id, "study_pk": study_pk, "day": day}
+    row = session.connection().execute(_RECORDS, values).one()
+    allocation = (
+        None if row.arm is None else StoredAllocation(row.arm, row.method, row.allocated_at)
+    )
+    eligibility = (
+        None
+        if row.result is None
+        else Eligibility(row.result, row.protocol_version_id, row.assessed_under)
+    )
+    in_force = (
+        None if row.in_force_id is None else ProtocolInForce(row.in_force_id, row.in_force_version)
+    )
+    return allocation, GateRecords(eligibility, bool(row.consented), in_force)
 
 
-def protocol_version_label(session: Session, protocol_version_id: int) -> str | None:
-    """The version label of a stored protocol version (for messages)."""
-    return session.connection().execute(_PROTOCOL_VERSION, {"id": protocol_version_id}).scalar()
+def gate_records(session: Session, participant_id: int, study_pk: int, day: date) -> GateRecords:
+    """The stored facts the allocation gate needs (:func:`allocation_records` without her
+    allocation)."""
+    return allocation_records(session, participant_id, study_pk, day)[1]
 
 
 def lock_stratum(session: Session, study_pk: int, stratum: str, *, is_test: bool = False) -> None:
@@ -109,18 +166,27 @@ def lock_stratum(session: Session, study_pk: int, stratum: str, *, is_test: bool
 
 
 _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:class, :key)")
-_LIST_IDS = (
+_ANY_FREE = aliased(AllocationSlot)
+_FIRST_LIST_WITH_A_FREE_SLOT = (  # a few lists per study, each probed with the index below
     select(AllocationList.id)
     .where(
         AllocationList.study_id == bindparam("study_pk"),
         AllocationList.is_test == bindparam("is_test"),
+        exists().where(
+            _ANY_FREE.allocation_list_id == AllocationList.id,
+            _ANY_FREE.stratum == bindparam("stratum"),
+            _ANY_FREE.used_by_participant_id.is_(None),
+            _ANY_FREE.unusable_reason.is_(None),
+        ),
     )
     .order_by(AllocationList.version)
+    .limit(1)
+    .scalar_subquery()
 )
 _FREE_SLOT = (  # uses ix_allocation_slots_free
     select(AllocationSlot.id, AllocationSlot.arm)
     .where(
-        AllocationSlot.allocation_list_id == bindparam("list_id"),
+        AllocationSlot.allocation_list_id == _FIRST_LIST_WITH_A_FREE_SLOT,
         AllocationSlot.stratum == bindparam("stratum"),
         AllocationSlot.used_by_participant_id.is_(None),
         AllocationSlot.unusable_reason.is_(None),
@@ -135,13 +201,8 @@ def next_free_slot(
 ) -> Row[Any] | None:
     """(id, arm) of the stratum's first unused, usable slot in (list version, position) order;
     ``None`` when every list of the study is exhausted for this stratum."""
-    connection = session.connection()
-    list_ids = connection.execute(_LIST_IDS, {"study_pk": study_pk, "is_test": is_test}).scalars()
-    for list_id in list_ids.all():  # a few lists at most
-        slot = connection.execute(_FREE_SLOT, {"list_id": list_id, "stratum": stratum}).first()
-        if slot is not None:
-            return slot
-    return None
+    values = {"study_pk": study_pk, "is_test": is_test, "stratum": stratum}
+    return session.connection().execute(_FREE_SLOT, values).first()
 
 
 _TAKE_SLOT = (

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from pebs.services.actor import LABORATORY_ROLE, Actor
@@ -89,14 +89,17 @@ def find_kit(session: Session, actor: Actor, kit_id: str, *, for_update: bool = 
     return FoundKit(*row)
 
 
+_OPEN_KIT = (  # built once: randomisation to the kit arm reads it
+    select(Sample)
+    .where(Sample.participant_id == bindparam("participant_id"), Sample.state.not_in(CLOSED_STATES))
+    .order_by(Sample.id.desc())
+    .limit(1)
+)
+
+
 def open_kit(session: Session, participant_id: int) -> Sample | None:
     """Her kit that still counts (not in :data:`CLOSED_STATES`), if any."""
-    return session.scalar(
-        select(Sample)
-        .where(Sample.participant_id == participant_id, Sample.state.not_in(CLOSED_STATES))
-        .order_by(Sample.id.desc())
-        .limit(1)
-    )
+    return session.scalar(_OPEN_KIT, {"participant_id": participant_id})
 
 
 def move(sample: Sample, event: SampleEvent) -> tuple[str, str]:

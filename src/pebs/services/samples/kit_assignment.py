@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from pebs.services.errors import Conflict
@@ -22,6 +22,7 @@ __all__ = ["KIT_ATTEMPTS", "assign_kit_in"]
 
 KIT_ATTEMPTS = 8
 """New random kit IDs tried before giving up (a clash among 36**8 IDs is very rare)."""
+_KIT_ID_TAKEN = select(Sample.id).where(Sample.kit_id == bindparam("kit_id"))  # built once
 
 
 def assign_kit_in(
@@ -42,7 +43,7 @@ def assign_kit_in(
     """
     for _ in range(KIT_ATTEMPTS):
         kit_id = new_kit_id(rules.kit_prefix)
-        if session.scalar(select(Sample.id).where(Sample.kit_id == kit_id)) is None:
+        if session.scalar(_KIT_ID_TAKEN, {"kit_id": kit_id}) is None:
             break
     else:
         raise Conflict(f"no unused kit ID found after {KIT_ATTEMPTS} tries; try again")

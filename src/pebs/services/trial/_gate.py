@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from pebs.screening import age_on
 from pebs.services.errors import AllocationRefused, Conflict
-from pebs.store.randomisation import gate_records, protocol_version_label
+from pebs.store.randomisation import GateRecords, gate_records
 from pebs.trial import StrataDefinition, allocation_gate, stratum_values
 
 __all__ = ["GateFacts", "OpenGate", "open_gate", "strata_fields"]
@@ -39,22 +39,30 @@ class OpenGate:
     strata: StrataDefinition
 
 
-def open_gate(session: Session, facts: GateFacts, strata: StrataDefinition, day: date) -> OpenGate:
+def open_gate(
+    session: Session,
+    facts: GateFacts,
+    strata: StrataDefinition,
+    day: date,
+    records: GateRecords | None = None,
+) -> OpenGate:
     """Check the gate (eligible under the protocol in force, consent, strata values) on ``day``.
 
+    ``records``: her stored gate records on ``day`` when the caller has already read them
+    (:func:`pebs.store.randomisation.allocation_records`); read here otherwise.
     :class:`AllocationRefused` lists every unmet condition at once.
     """
     age = age_on(facts.birth_date, day)
-    eligibility, consented, in_force = gate_records(session, facts.participant_id, facts.study_pk,
-                                                    day)  # fmt: skip
+    if records is None:
+        records = gate_records(session, facts.participant_id, facts.study_pk, day)
+    eligibility, consented, in_force = records
     if in_force is None:
         raise Conflict(f"study {facts.study_name!r}: no protocol version is in force on {day}")
     extra: list[str] = []
     eligible = eligibility is not None and eligibility.result == "eligible"
     if eligible and eligibility.protocol_version_id != in_force.id:
-        assessed = protocol_version_label(session, eligibility.protocol_version_id)
         extra.append(
-            f"eligibility was assessed under protocol {assessed or '?'}, but protocol "
+            f"eligibility was assessed under protocol {eligibility.protocol_version}, but protocol "
             f"{in_force.version} is in force on {day}: assess her again"
         )
         eligible = False

@@ -41,7 +41,7 @@ from pebs.services.trial.study_rules import strata_by_digest
 from pebs.store.audit import append_event
 from pebs.store.participant_lookup import Projection, participant_in_scope
 from pebs.store.randomisation import (
-    existing_allocation,
+    allocation_records,
     insert_allocation,
     lock_strata,
     lock_stratum,
@@ -99,7 +99,8 @@ def allocate(
                 message_code="error.no_participant",
                 values={"study_id": study_id},
             )
-        existing = existing_allocation(session, her.participant_id)
+        day = on_date or local_date(allocated_at, her.time_zone)
+        existing, records = allocation_records(session, her.participant_id, her.study_pk, day)
         if existing is not None:
             kit_id = current_kit_id(session, arm=existing.arm, participant_id=her.participant_id)
             return Allocated(study_id, existing.arm, existing.method, her.stratum,
@@ -109,13 +110,12 @@ def allocate(
                 f"{study_id} has no identity record (date of birth)",
                 message_code="error.no_identity",
             )
-        day = on_date or local_date(allocated_at, her.time_zone)
         facts = GateFacts(
             her.participant_id, study_id, her.status, her.study_pk, her.study_name,
             her.site_code, her.country_code, keys.cipher.decrypt_date(her.date_of_birth_enc),
         )  # fmt: skip
-        gate = open_gate(session, facts, strata_by_digest(session, her.study_pk,
-                                                          her.config_sha256), day)  # fmt: skip
+        strata = strata_by_digest(session, her.study_pk, her.config_sha256)
+        gate = open_gate(session, facts, strata, day, records)
         lock_stratum(session, her.study_pk, gate.stratum, is_test=her.is_test)
         slot_id, arm = _take_slot(session, her.study_pk, gate.stratum, her.participant_id,
                                   allocated_at, is_test=her.is_test)  # fmt: skip

@@ -21,8 +21,9 @@ policy (:func:`.screening_plan.store_plan`) and the pathway moves ``randomised_r
 the plan without moving the pathway.
 
 :func:`evaluate_risks` and :func:`store_risks` do the same for many women at once (one model call
-per country, the rows written in bulk, each woman's audit events as for her alone);
-:func:`evaluate_risk` and :func:`store_risk` are them for one woman.
+per country, each kind of row written by one multi-row statement, each woman's audit events as
+for her alone); :func:`evaluate_risk` and :func:`store_risk` are them for one woman. The study's
+rules and its arms' policies are read once per configuration digest (``config_sha256``).
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ from pebs.services.keys import IdentityKeys
 from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.subject import Subject, birth_date, find_participant
 from pebs.services.transaction import instant, local_date, transaction
-from pebs.services.trial._latest_rows import first_per
+from pebs.services.trial._latest_rows import FirstPer
+from pebs.services.trial._returned_ids import ids_in_order
 from pebs.services.trial._risk_factors import (
     DENSITIES,
     NULLIPAROUS,
@@ -56,6 +58,7 @@ from pebs.services.trial._risk_factors import (
     model_inputs,
     platform_names,
 )
+from pebs.services.trial._study_version import StudyVersion, study_config, study_version
 from pebs.services.trial.screening_plan import (
     DEFAULT_PLAN_YEARS,
     PlanCreated,
@@ -121,9 +124,21 @@ def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def risk_rules(study: Study) -> RiskInputRules:
-    """The study's ``[risk_assessment]`` rules."""
-    return rules_from_json((study.config or {}).get("risk_assessment"))
+_RULES: dict[tuple[int, str | None], RiskInputRules] = {}
+"""(study key, configuration digest) -> the study's rules."""
+
+
+def risk_rules(session: Session, study: Study | StudyVersion) -> RiskInputRules:
+    """The study's ``[risk_assessment]`` rules, read once per configuration digest."""
+    key = (study.id, study.config_sha256)
+    rules = _RULES.get(key)
+    if rules is None:
+        rules = rules_from_json(study_config(session, study).get("risk_assessment"))
+        if study.config_sha256 is not None:  # a study stored without a digest is read each time
+            if len(_RULES) > 64:  # a handful of studies and their versions per installation
+                _RULES.clear()
+            _RULES[key] = rules
+    return rules
 
 
 def check_answers(
@@ -226,19 +241,20 @@ RISK_ARM_STATES = (State.RANDOMISED_RISK_BASED, State.RISK_ASSESSED, State.PLAN_
 """Pathway states in which a risk assessment may be recorded (the risk-based arm)."""
 
 
+_LATEST = FirstPer(RiskAssessment, RiskAssessment.participant_id,
+                   (RiskAssessment.assessed_at.desc(), RiskAssessment.id.desc()))  # fmt: skip
+
+
 def latest_assessments(
     session: Session, participant_ids: Iterable[int]
 ) -> dict[int, RiskAssessment]:
     """Each woman's latest risk assessment (the one that sets her level), by row id."""
-    return first_per(
-        session, RiskAssessment, RiskAssessment.participant_id, participant_ids,
-        (RiskAssessment.assessed_at.desc(), RiskAssessment.id.desc()),
-    )  # fmt: skip
+    return _LATEST(session, participant_ids)
 
 
 def evaluate_risk(
-    session: Session, keys: IdentityKeys, subject: Subject, study: Study, factors: RiskFactors,
-    *, day: date,
+    session: Session, keys: IdentityKeys, subject: Subject, study: Study | StudyVersion,
+    factors: RiskFactors, *, day: date,
 ) -> RiskEvaluation:  # fmt: skip
     """Her assessment on ``day`` from ``factors`` under the study's rules, not stored.
 
@@ -263,16 +279,21 @@ class RiskWanted:
 
 
 def evaluate_risks(
-    session: Session, keys: IdentityKeys, study: Study, wanted: Sequence[RiskWanted], *,
-    previous: Mapping[int, RiskAssessment] | None = None,
+    session: Session, keys: IdentityKeys, study: Study | StudyVersion,
+    wanted: Sequence[RiskWanted], *, previous: Mapping[int, RiskAssessment] | None = None,
 ) -> list[RiskEvaluation | InvalidFields | Conflict]:  # fmt: skip
     """:func:`evaluate_risk` for several women of ``study``, one model call per country; in
     ``wanted`` order, each her evaluation or the error that refuses it.
 
-    ``previous``: each woman's latest assessment by row id, when the caller has read them (a
-    woman absent from it has none); otherwise they are read here.
+    A fixed number of queries whatever the number of women (their latest assessments and their
+    identity records, each read in one). Nothing is written. The caller holds the transaction
+    in which it stores the evaluations (:func:`store_risks`) and each woman's row lock, so that
+    her latest assessment cannot change in between; it checks her pathway state
+    (:data:`RISK_ARM_STATES`). At most a few hundred women per call (their ids are bound
+    parameters). ``previous``: each woman's latest assessment by row id, when the caller has
+    read them (a woman absent from it has none); otherwise they are read here.
     """
-    rules = risk_rules(study)
+    rules = risk_rules(session, study)
     owners = [one.subject.participant.id for one in wanted]
     if previous is None:
         previous = latest_assessments(session, owners)
@@ -321,10 +342,12 @@ def _birth_dates(
     session: Session, keys: IdentityKeys, participants: Sequence[Participant]
 ) -> dict[int, date | Conflict]:
     """Each woman's date of birth (:func:`birth_date`) or why she has none, by row id; the
-    identity records read in one query."""
-    identities = list(session.scalars(select(ParticipantIdentity).where(
-        ParticipantIdentity.participant_id.in_([participant.id for participant in participants])
-    )))  # fmt: skip
+    identity records of several women read in one query."""
+    identities = [] if len(participants) < 2 else list(session.scalars(
+        select(ParticipantIdentity).where(ParticipantIdentity.participant_id.in_(
+            [participant.id for participant in participants]
+        ))
+    ))  # fmt: skip
     births: dict[int, date | Conflict] = {}
     for participant in participants:
         try:
@@ -346,7 +369,7 @@ def store_risk(
     session: Session,
     actor: Actor,
     subject: Subject,
-    study: Study,
+    study: Study | StudyVersion,
     evaluation: RiskEvaluation,
     *,
     last_screen: date | None,
@@ -379,29 +402,41 @@ class RiskToStore:
 
 
 def store_risks(
-    session: Session, actor: Actor, study: Study, stored: Sequence[RiskToStore], *,
+    session: Session, actor: Actor, study: Study | StudyVersion, stored: Sequence[RiskToStore], *,
     plan_years: float, at: datetime, reason: str,
 ) -> list[RiskRecorded]:  # fmt: skip
-    """:func:`store_risk` for several women of ``study`` (a few hundred at most), the rows in
-    bulk; each woman's audit events as :func:`store_risk` writes them, in ``stored`` order."""
+    """:func:`store_risk` for several women of ``study``: the assessments, plans, exams and
+    visits each written by one multi-row statement (per backend page) whatever their number;
+    each woman's audit events as :func:`store_risk` writes them, in ``stored`` order.
+
+    The caller holds the transaction and each woman's row lock, has checked that each is in a
+    state of :data:`RISK_ARM_STATES` and evaluated her in this transaction (:func:`evaluate_risks`:
+    her ``previous`` assessment is still her latest), and has decided about lowered levels. Each
+    woman appears once (``ValueError`` otherwise); at most a few hundred women per call (their
+    ids are bound parameters). Her pathway moves as for :func:`store_risk`.
+    """
     if not stored:
         return []
-    ids = session.scalars(
-        insert(RiskAssessment).returning(RiskAssessment.id, sort_by_parameter_order=True),
-        [{"participant_id": one.subject.participant.id, "model_name": one.evaluation.model.id,
-          "model_version": one.evaluation.model.version, "inputs": one.evaluation.inputs,
-          "outputs": one.evaluation.outputs, "level": one.evaluation.level, "assessed_at": at,
-          "assessed_by_id": actor.user_id} for one in stored],
-    ).all()  # fmt: skip
+    owners = [one.subject.participant.id for one in stored]
+    if len(set(owners)) != len(owners):
+        raise ValueError("risk assessments: a woman may be assessed once per call")
+    rows = session.connection().execute(_INSERT_ASSESSMENT, [
+        {"participant_id": owner, "model_name": one.evaluation.model.id,
+         "model_version": one.evaluation.model.version, "inputs": one.evaluation.inputs,
+         "outputs": one.evaluation.outputs, "level": one.evaluation.level, "assessed_at": at,
+         "assessed_by_id": actor.user_id} for owner, one in zip(owners, stored, strict=True)
+    ])  # fmt: skip
+    ids = ids_in_order(rows, [(owner,) for owner in owners])
     old_states = []
     for one in stored:
         old_states.append(one.subject.participant.status)
         if one.subject.state is State.RANDOMISED_RISK_BASED:
             one.subject.apply(Event.RISK_ASSESSED)
-    plans = store_plans(session, actor, study, [
-        PlanRequest(one.subject, _woman(one), one.evaluation.day, row_id)
-        for one, row_id in zip(stored, ids, strict=True)
-    ], years=plan_years, at=at)  # fmt: skip
+    with session.no_autoflush:  # her state is written once, after the plan
+        plans = store_plans(session, actor, study, [
+            PlanRequest(one.subject, _woman(one), one.evaluation.day, row_id)
+            for one, row_id in zip(stored, ids, strict=True)
+        ], years=plan_years, at=at)  # fmt: skip
     for one in stored:
         if one.subject.state is State.RISK_ASSESSED:
             one.subject.apply(Event.PLAN_GIVEN)
@@ -412,6 +447,11 @@ def store_risks(
         recorded.append(_audited(session, actor, one, row_id, old_state, plan, plan_audit, at,
                                  reason))  # fmt: skip
     return recorded
+
+
+_INSERT_ASSESSMENT = insert(RiskAssessment.__table__).returning(
+    RiskAssessment.id, RiskAssessment.participant_id
+)
 
 
 def _woman(stored: RiskToStore) -> Woman:
@@ -485,7 +525,7 @@ def record_risk_assessment(
     with transaction(session_maker) as session:
         subject = find_participant(session, actor, study_id, for_update=True)
         subject.require_state(RISK_ARM_STATES, "record a risk assessment (risk-based arm)")
-        study = subject.study(session)
+        study = study_version(session, subject.country.study_id)
         day = on_date or local_date(assessed_at, subject.country.time_zone)
         evaluation = evaluate_risk(session, keys, subject, study, factors, day=day)
         lowered = _lowering(study_id, evaluation.previous_level, evaluation.level,

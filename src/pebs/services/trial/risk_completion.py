@@ -34,7 +34,7 @@ from pebs.services.errors import Conflict, InvalidFields
 from pebs.services.keys import IdentityKeys
 from pebs.services.subject import Subject
 from pebs.services.transaction import instant, local_date
-from pebs.services.trial._latest_rows import first_per
+from pebs.services.trial._latest_rows import FirstPer
 from pebs.services.trial._risk_factors import QUESTIONNAIRE_INPUTS, RiskFactors
 from pebs.services.trial.risk_assessment import (
     RISK_ARM_STATES,
@@ -125,25 +125,30 @@ class RiskInputsFound:
         return {name: row.id for name, row in rows.items() if row is not None}
 
 
+_LATEST_QUESTIONNAIRE = FirstPer(
+    RiskQuestionnaire, RiskQuestionnaire.participant_id,
+    (RiskQuestionnaire.answered_on.desc(), RiskQuestionnaire.recorded_at.desc(),
+     RiskQuestionnaire.id.desc()),
+)  # fmt: skip
+_BASELINE = FirstPer(
+    Visit, Visit.participant_id, (Visit.performed_date, Visit.id),
+    where=(Visit.visit_type == "screening", Visit.performed_date.is_not(None),
+           Visit.density.is_not(None)),
+)  # fmt: skip
+_LATEST_GENOTYPE = FirstPer(
+    GenotypeResult, Sample.participant_id,
+    (GenotypeResult.recorded_at.desc(), GenotypeResult.id.desc()),
+    join=(Sample, GenotypeResult.sample_id == Sample.id),
+    where=(GenotypeResult.status == "accepted",),
+)  # fmt: skip
+
+
 def inputs_for(session: Session, participant_ids: Iterable[int]) -> dict[int, RiskInputsFound]:
     """Each woman's latest questionnaire, baseline density and latest accepted genotype result."""
     ids = list(participant_ids)
-    questionnaires = first_per(
-        session, RiskQuestionnaire, RiskQuestionnaire.participant_id, ids,
-        (RiskQuestionnaire.answered_on.desc(), RiskQuestionnaire.recorded_at.desc(),
-         RiskQuestionnaire.id.desc()),
-    )  # fmt: skip
-    baselines = first_per(
-        session, Visit, Visit.participant_id, ids, (Visit.performed_date, Visit.id),
-        where=(Visit.visit_type == "screening", Visit.performed_date.is_not(None),
-               Visit.density.is_not(None)),
-    )  # fmt: skip
-    genotypes = first_per(
-        session, GenotypeResult, Sample.participant_id, ids,
-        (GenotypeResult.recorded_at.desc(), GenotypeResult.id.desc()),
-        join=(Sample, GenotypeResult.sample_id == Sample.id),
-        where=(GenotypeResult.status == "accepted",),
-    )  # fmt: skip
+    questionnaires = _LATEST_QUESTIONNAIRE(session, ids)
+    baselines = _BASELINE(session, ids)
+    genotypes = _LATEST_GENOTYPE(session, ids)
     return {
         i: RiskInputsFound(questionnaires.get(i), baselines.get(i), genotypes.get(i)) for i in ids
     }
@@ -165,14 +170,17 @@ def _changed(found: RiskInputsFound, factors: RiskFactors, latest: RiskAssessmen
                if row is not None)  # fmt: skip
 
 
+_LATEST_HOLD = FirstPer(
+    AuditEvent, AuditEvent.entity_id, (AuditEvent.id.desc(),),
+    where=(AuditEvent.entity == "participant", AuditEvent.action == HOLD_ACTION),
+)  # fmt: skip
+
+
 def pending_holds(session: Session, participants: Mapping[int, str]) -> dict[int, AuditEvent]:
     """Each woman's held automatic assessment that no recorded assessment has followed yet, by
     row id (``participants``: row id -> study ID)."""
     owners = {study_id: row_id for row_id, study_id in participants.items()}
-    holds = first_per(
-        session, AuditEvent, AuditEvent.entity_id, owners, (AuditEvent.id.desc(),),
-        where=(AuditEvent.entity == "participant", AuditEvent.action == HOLD_ACTION),
-    )  # fmt: skip
+    holds = _LATEST_HOLD(session, owners)
     if not holds:
         return {}
     assessed = dict(
@@ -309,7 +317,7 @@ def _complete(
     levels: dict[int, str] = {}
     for women in studies.values():
         study = women[0].study(session)
-        rules = risk_rules(study)
+        rules = risk_rules(session, study)
         due = []
         for subject in women:
             her, previous = found[subject.participant.id], latest.get(subject.participant.id)

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pebs.services.actor import Action, Actor, require
 from pebs.services.errors import InvalidInput, NotFound
 from pebs.services.storable_text import refuses_unstorable_text
-from pebs.services.trial._latest_rows import first_per
+from pebs.services.trial._latest_rows import FirstPer
 from pebs.services.trial.risk_assessment import RISK_ARM_STATES, latest_assessments, risk_rules
 from pebs.services.trial.risk_completion import HOLD_ACTION, inputs_for, pending_holds
 from pebs.services.trial.study_rules import sample_rules_of, study_named
@@ -126,11 +126,14 @@ def _candidates(study_pk: int) -> Select:
     )
 
 
+_LATEST_SAMPLE = FirstPer(Sample, Sample.participant_id,
+                          (Sample.assigned_at.desc(), Sample.id.desc()))  # fmt: skip
+
+
 def _kits(
     session: Session, participant_ids: Iterable[int], weeks: int, on: date
 ) -> dict[int, KitProgress]:
-    samples = first_per(session, Sample, Sample.participant_id, participant_ids,
-                        (Sample.assigned_at.desc(), Sample.id.desc()))  # fmt: skip
+    samples = _LATEST_SAMPLE(session, participant_ids)
     shipments = {
         row.id: row.shipped_on
         for row in session.execute(
@@ -175,7 +178,7 @@ def risk_pending(
     entries: list[RiskPendingEntry] = []
     with session_maker() as session, session.begin():
         study_row = study_named(session, study)
-        rules = risk_rules(study_row)
+        rules = risk_rules(session, study_row)
         weeks = sample_rules_of(study_row).result_expected_weeks
         statement = actor.scope.apply(_candidates(study_row.id))
         if site is not None:

@@ -86,7 +86,7 @@ def record_risk_questionnaire(
         if answered_on > local_date(recorded_at, subject.country.time_zone):
             raise in_the_future("answered_on", answered_on)
         study = subject.study(session)
-        check_answers(factors, risk_rules(study), QUESTIONNAIRE_INPUTS)
+        check_answers(factors, risk_rules(session, study), QUESTIONNAIRE_INPUTS)
         answers = {name: getattr(factors, name) for name in QUESTIONNAIRE_INPUTS}
         participant_id = subject.participant.id
         row = RiskQuestionnaire(
@@ -104,5 +104,5 @@ def record_risk_questionnaire(
         level = complete_risk_in(
             session, participant_id=participant_id, actor=actor, keys=keys, at=recorded_at
         )
-        missing = inputs_of(session, participant_id).missing(risk_rules(study), final=True)
+        missing = inputs_of(session, participant_id).missing(risk_rules(session, study), final=True)
     return RiskQuestionnaireRecorded(study_id, row.id, answered_on, level, missing)

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.screening import (
@@ -38,6 +38,8 @@ from pebs.services.keys import IdentityKeys
 from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.subject import Subject, birth_date, find_participant
 from pebs.services.transaction import instant, local_date, transaction
+from pebs.services.trial._returned_ids import ids_in_order
+from pebs.services.trial._study_version import StudyVersion, study_version
 from pebs.services.trial.study_rules import arm_named
 from pebs.store.audit import append_event
 from pebs.store.models import (
@@ -85,9 +87,29 @@ class PlanCreated:
     pathway_state: str
 
 
-def policy_name(session: Session, study: Study, subject: Subject, arm: str) -> str:
+_ARM_POLICIES: dict[tuple[int, str | None, str], str] = {}
+"""(study key, configuration digest, arm) -> the arm's policy as stored."""
+
+
+def _arm_policy(session: Session, study: Study | StudyVersion, arm: str) -> str:
+    """The policy stored for the study's ``arm``, read once per configuration digest (the loader
+    writes a study's arms and its digest in one transaction: a new digest is a new key)."""
+    key = (study.id, study.config_sha256, arm)
+    policy = _ARM_POLICIES.get(key)
+    if policy is None:
+        row = study if isinstance(study, Study) else session.get(Study, study.id)
+        assert row is not None  # read by the caller in this transaction
+        policy = arm_named(session, row, arm).policy
+        if study.config_sha256 is not None:  # a study stored without a digest is read each time
+            if len(_ARM_POLICIES) > 256:  # arms of a handful of studies and their versions
+                _ARM_POLICIES.clear()
+            _ARM_POLICIES[key] = policy
+    return policy
+
+
+def policy_name(session: Session, study: Study | StudyVersion, subject: Subject, arm: str) -> str:
     """The screening policy of ``arm`` for her country."""
-    name = arm_named(session, study, arm).policy
+    name = _arm_policy(session, study, arm)
     return subject.country.standard_policy if name == COUNTRY_POLICY else name
 
 
@@ -119,7 +141,7 @@ def store_plan(
     session: Session,
     actor: Actor,
     subject: Subject,
-    study: Study,
+    study: Study | StudyVersion,
     woman: Woman,
     *,
     start: date,
@@ -138,13 +160,25 @@ def store_plan(
 
 
 def store_plans(
-    session: Session, actor: Actor, study: Study, requests: Sequence[PlanRequest], *,
+    session: Session, actor: Actor, study: Study | StudyVersion, requests: Sequence[PlanRequest], *,
     years: float, at: datetime,
 ) -> list[tuple[PlanCreated, dict]]:  # fmt: skip
-    """:func:`store_plan` for several women of ``study`` at once, a few statements in all (at
-    most a few hundred women: their ids are bound parameters); in ``requests`` order."""
+    """:func:`store_plan` for several women of ``study`` at once; in ``requests`` order.
+
+    A fixed number of statements whatever the number of women (each insert one multi-row
+    statement per backend page): the plans of each arm and country are computed with the policy
+    read once. The caller holds the transaction, each woman's row lock and her pathway state
+    (this moves no state); each woman appears once (``ValueError`` otherwise: two current plans
+    would be made); at most a few hundred women per call (their ids are bound parameters). The
+    caller writes the audit events.
+    """
     if not requests:
         return []
+    owners = [request.subject.participant.id for request in requests]
+    if len(set(owners)) != len(owners):
+        repeated = sorted({r.subject.participant.study_id for r in requests
+                           if owners.count(r.subject.participant.id) > 1})  # fmt: skip
+        raise ValueError(f"plans: a woman may be planned once per call ({', '.join(repeated)})")
     policies: dict[tuple[str, str], Policy] = {}
     results = []
     for request in requests:
@@ -153,44 +187,33 @@ def store_plans(
             name = policy_name(session, study, request.subject, request.woman.arm)
             policies[key] = _policy(name)
         results.append(_plan(policies[key], request.woman, request.start, years))
-    owners = [request.subject.participant.id for request in requests]
+    connection = session.connection()  # the rows are written as they are (no ORM objects)
     superseded: dict[int, list[int]] = {owner: [] for owner in owners}
-    for plan_id, owner in sorted(session.execute(
-        update(ScreeningPlan)
-        .where(ScreeningPlan.participant_id.in_(owners), ScreeningPlan.superseded_at.is_(None))
-        .values(superseded_at=at)
-        .returning(ScreeningPlan.id, ScreeningPlan.participant_id)
-        .execution_options(synchronize_session=False)
+    for plan_id, owner in sorted(connection.execute(
+        _SUPERSEDE, {"owners": owners, "at": at}
     )):  # fmt: skip
         superseded[owner].append(plan_id)
     removed: Counter[int] = Counter()
     old_plans = [plan_id for ids in superseded.values() for plan_id in ids]
     if old_plans:
-        old_exams = select(PlannedExam.id).where(PlannedExam.screening_plan_id.in_(old_plans))
-        removed.update(session.scalars(
-            delete(Visit)
-            .where(Visit.planned_exam_id.in_(old_exams), Visit.performed_date.is_(None))
-            .returning(Visit.participant_id)
-            .execution_options(synchronize_session=False)
-        ))  # fmt: skip
-    plan_ids = session.scalars(
-        insert(ScreeningPlan).returning(ScreeningPlan.id, sort_by_parameter_order=True),
-        [{"participant_id": owner, "risk_assessment_id": request.risk_assessment_id,
-          "arm": request.woman.arm, "policy": result.policy, "start_date": result.start,
-          "end_date": result.end, "notes": list(result.notes), "created_at": at,
-          "created_by_id": actor.user_id}
-         for owner, request, result in zip(owners, requests, results, strict=True)],
-    ).all()  # fmt: skip
+        removed.update(connection.execute(_REMOVE_EXPECTED, {"plans": old_plans}).scalars())
+    rows = connection.execute(_INSERT_PLAN, [
+        {"participant_id": owner, "risk_assessment_id": request.risk_assessment_id,
+         "arm": request.woman.arm, "policy": result.policy, "start_date": result.start,
+         "end_date": result.end, "notes": list(result.notes), "created_at": at,
+         "created_by_id": actor.user_id}
+        for owner, request, result in zip(owners, requests, results, strict=True)
+    ])  # fmt: skip
+    plan_ids = ids_in_order(rows, [(owner,) for owner in owners])
     exams = [(owner, plan_id, exam) for owner, plan_id, result
              in zip(owners, plan_ids, results, strict=True) for exam in result.exams]  # fmt: skip
     if exams:
-        exam_ids = session.scalars(
-            insert(PlannedExam).returning(PlannedExam.id, sort_by_parameter_order=True),
-            [{"screening_plan_id": plan_id, "due_date": e.due, "window_start": e.window_start,
-              "window_end": e.window_end, "modality": e.modality, "reason": e.reason,
-              "rule": e.rule} for _, plan_id, e in exams],
-        ).all()  # fmt: skip
-        session.execute(insert(Visit), [
+        values = [(plan_id, e.due, e.window_start, e.window_end, e.modality, e.reason, e.rule)
+                  for _, plan_id, e in exams]  # fmt: skip
+        rows = connection.execute(_INSERT_EXAM, [dict(zip(_EXAM_COLUMNS, one, strict=True))
+                                              for one in values])  # fmt: skip
+        exam_ids = ids_in_order(rows, values)
+        connection.execute(_INSERT_VISIT, [
             {"participant_id": owner, "planned_exam_id": exam_id,
              "visit_type": "end_of_study" if e.rule == "end-of-study" else "screening",
              "modality": e.modality, "due_date": e.due, "window_start": e.window_start,
@@ -217,9 +240,46 @@ def store_plans(
     return stored
 
 
+_SUPERSEDE = (
+    update(ScreeningPlan.__table__)
+    .where(ScreeningPlan.participant_id.in_(bindparam("owners", expanding=True)),
+           ScreeningPlan.superseded_at.is_(None))
+    .values(superseded_at=bindparam("at"))
+    .returning(ScreeningPlan.id, ScreeningPlan.participant_id)
+)  # fmt: skip
+_REMOVE_EXPECTED = (
+    delete(Visit.__table__)
+    .where(Visit.planned_exam_id.in_(select(PlannedExam.id).where(
+               PlannedExam.screening_plan_id.in_(bindparam("plans", expanding=True)))),
+           Visit.performed_date.is_(None))
+    .returning(Visit.participant_id)
+)  # fmt: skip
+_INSERT_PLAN = insert(ScreeningPlan.__table__).returning(
+    ScreeningPlan.id, ScreeningPlan.participant_id
+)
+_INSERT_VISIT = insert(Visit.__table__)
+_EXAM_COLUMNS = ("screening_plan_id", "due_date", "window_start", "window_end", "modality",
+                 "reason", "rule")  # fmt: skip
+_INSERT_EXAM = insert(PlannedExam.__table__).returning(
+    PlannedExam.id, *(PlannedExam.__table__.c[name] for name in _EXAM_COLUMNS)
+)
+
+
 def _density(stored: object) -> str | None:
     """A stored density input as the planner takes it (``"unknown"`` or absent: ``None``)."""
     return str(stored) if stored in ("a", "b", "c", "d") else None
+
+
+_ARM = select(Allocation.arm).where(Allocation.participant_id == bindparam("participant_id"))
+_LATEST_RISK = (
+    select(RiskAssessment.id, RiskAssessment.level, RiskAssessment.inputs, RiskAssessment.outputs)
+    .where(RiskAssessment.participant_id == bindparam("participant_id"))
+    .order_by(RiskAssessment.assessed_at.desc(), RiskAssessment.id.desc())
+    .limit(1)
+)
+_PLANNED = (State.RANDOMISED_STANDARD, State.RANDOMISED_RISK_BASED, State.RISK_ASSESSED,
+            State.PLAN_GIVEN, State.IN_FOLLOW_UP)  # fmt: skip
+"""Pathway states in which her plan may be made."""
 
 
 @refuses_unstorable_text
@@ -246,24 +306,15 @@ def create_screening_plan(
     with transaction(session_maker) as session:
         subject = find_participant(session, actor, study_id, for_update=True)
         participant = subject.participant
-        allocation = session.scalar(
-            select(Allocation).where(Allocation.participant_id == participant.id)
-        )
-        planned = (State.RANDOMISED_STANDARD, State.RANDOMISED_RISK_BASED, State.RISK_ASSESSED,
-                   State.PLAN_GIVEN, State.IN_FOLLOW_UP)  # fmt: skip
-        subject.require_state(planned, "plan her screening")
-        assert allocation is not None  # every planned state follows an allocation
+        subject.require_state(_PLANNED, "plan her screening")
+        connection = session.connection()
+        arm = connection.execute(_ARM, {"participant_id": participant.id}).scalar()
+        assert arm is not None  # every planned state follows an allocation
         day = start or local_date(created_at, subject.country.time_zone)
-        woman = Woman(birth_date(session, keys, participant), arm=allocation.arm,
-                      last_screen=last_screen)  # fmt: skip
+        woman = Woman(birth_date(session, keys, participant), arm=arm, last_screen=last_screen)
         risk = None
-        if allocation.arm == "risk-based":
-            risk = session.scalar(
-                select(RiskAssessment)
-                .where(RiskAssessment.participant_id == participant.id)
-                .order_by(RiskAssessment.assessed_at.desc(), RiskAssessment.id.desc())
-                .limit(1)
-            )
+        if arm == "risk-based":
+            risk = connection.execute(_LATEST_RISK, {"participant_id": participant.id}).first()
             if risk is None:
                 raise Conflict(
                     f"{study_id} has no risk assessment: record one (which also gives her plan)"
@@ -273,7 +324,8 @@ def create_screening_plan(
                           density=_density(risk.inputs.get("density")),
                           last_screen=last_screen)  # fmt: skip
         created, audit = store_plan(
-            session, actor, subject, subject.study(session), woman, start=day, years=years,
+            session, actor, subject, study_version(session, subject.country.study_id), woman,
+            start=day, years=years,
             risk_assessment_id=None if risk is None else risk.id, at=created_at,
         )  # fmt: skip
         old_state = new_state = participant.status
