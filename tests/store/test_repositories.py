@@ -374,3 +374,30 @@ def test_concurrent_registrations_get_distinct_sequence_numbers(
         thread.join()
     assert errors == []
     assert sorted(numbers) == list(range(1, 61))
+
+
+def test_registration_site_carries_its_country(
+    session_maker: sessionmaker[Session], people: Any
+) -> None:
+    with session_maker() as session:
+        site = repo.registration_site(session, "demo", "IT-MI")
+        assert (site.study_pk, site.site_id, site.site_code) == (
+            people.study,
+            people.it_mi,
+            "IT-MI",
+        )
+        assert (site.country_code, site.languages) == ("IT", ["it"])
+        assert repo.registration_site(session, "demo", "IT-PA") is None
+        assert repo.registration_site(session, "nope", "IT-MI") is None
+
+
+def test_set_participant_status_writes_only_her_state(
+    session_maker: sessionmaker[Session], people: Any
+) -> None:
+    with session_maker.begin() as session:
+        ids = {p.study_id: p.id for p in session.scalars(select(Participant))}
+        repo.set_participant_status(session, ids["FR-GR-000002"], "eligible")
+    with session_maker() as session:
+        rows = session.execute(select(Participant.study_id, Participant.status)).all()
+        changed = {study_id: status for study_id, status in rows if status != "registered"}
+    assert changed == {"FR-GR-000002": "eligible"}

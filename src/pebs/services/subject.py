@@ -1,18 +1,24 @@
 """The participant a use case works on: found through the caller's scope, with her site,
-country and study, moved along the pathway by :meth:`Subject.apply`."""
+country and study, moved along the pathway by :meth:`Subject.apply`; or, for a use case that
+writes with single statements, one flat row of facts (:func:`participant_facts`) moved by
+:func:`advance`. Both share the rules here: her state checks, transitions and date of birth."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from pebs.services.actor import Actor
 from pebs.services.errors import Conflict, NotFound
 from pebs.services.keys import IdentityKeys
 from pebs.store.models import Country, Participant, ParticipantIdentity, Site, Study
-from pebs.store.participant_lookup import participant_in_scope
+from pebs.store.participant_lookup import Projection, participant_in_scope
+from pebs.store.repositories import set_participant_status
 from pebs.trial import Event, State, TransitionError, transition
 
 
@@ -36,24 +42,49 @@ class Subject:
     def apply(self, event: Event) -> tuple[str, str]:
         """Move her along the pathway; returns (old, new) state, :class:`Conflict` if illegal."""
         old = self.participant.status
-        try:
-            new = transition(old, event)
-        except TransitionError as error:
-            raise Conflict(f"{self.participant.study_id}: {error}",
-                           message_code="error.wrong_state",
-                           values={"state": self.participant.status}) from None  # fmt: skip
-        self.participant.status = new.value
-        return old, new.value
+        new = next_state(self.participant.study_id, old, event)
+        self.participant.status = new
+        return old, new
 
     def require_state(self, allowed: tuple[State, ...], doing: str) -> None:
-        if self.state not in allowed:
-            raise Conflict(
-                f"{self.participant.study_id} is {self.state.value!r}: cannot {doing} "
-                f"(possible when {', '.join(s.value for s in allowed)})",
-                message_code="error.wrong_state_for",
-                values={"state": self.state.value,
-                        "allowed_states": tuple(s.value for s in allowed)},
-            )  # fmt: skip
+        require_state(self.participant.study_id, self.participant.status, allowed, doing)
+
+
+def next_state(study_id: str, status: str, event: Event) -> str:
+    """Her pathway state after ``event`` from ``status``; :class:`Conflict` if illegal."""
+    try:
+        return transition(status, event).value
+    except TransitionError as error:
+        raise Conflict(f"{study_id}: {error}", message_code="error.wrong_state",
+                       values={"state": status}) from None  # fmt: skip
+
+
+def require_state(study_id: str, status: str, allowed: tuple[State, ...], doing: str) -> None:
+    """:class:`Conflict` unless her pathway state ``status`` is one of ``allowed``."""
+    state = State(status)
+    if state not in allowed:
+        raise Conflict(
+            f"{study_id} is {state.value!r}: cannot {doing} "
+            f"(possible when {', '.join(s.value for s in allowed)})",
+            message_code="error.wrong_state_for",
+            values={"state": state.value, "allowed_states": tuple(s.value for s in allowed)},
+        )
+
+
+def advance(session: Session, her: Row[Any], event: Event) -> tuple[str, str]:
+    """Move her (a :func:`participant_facts` row) along the pathway, written at once by one
+    UPDATE of her row; returns (old, new) state, :class:`Conflict` if illegal."""
+    new = next_state(her.study_id, her.status, event)
+    set_participant_status(session, her.participant_id, new)
+    return her.status, new
+
+
+def _not_found(study_id: str) -> NotFound:
+    return NotFound(
+        f"no participant {study_id!r} (in your sites)",
+        message_code="error.no_participant",
+        values={"study_id": study_id},
+    )
 
 
 def find_participant(
@@ -66,20 +97,51 @@ def find_participant(
     """
     row = participant_in_scope(session, actor.scope, study_id, for_update=for_update)
     if row is None:
-        raise NotFound(
-            f"no participant {study_id!r} (in your sites)",
-            message_code="error.no_participant",
-            values={"study_id": study_id},
-        )
+        raise _not_found(study_id)
     return Subject(*row)
 
 
+def participant_facts(
+    session: Session, actor: Actor, study_id: str, *, for_update: bool = False
+) -> Row[Any]:
+    """:func:`find_participant` as one flat row of facts about her, without ORM objects
+    (:attr:`~pebs.store.participant_lookup.Projection.FACTS`: her ``participant_id``,
+    ``status``, country ``time_zone`` and ``country_code``, ``study_pk``, encrypted
+    ``date_of_birth_enc``, ...), for use cases that write with single statements."""
+    row = participant_in_scope(
+        session, actor.scope, study_id, projection=Projection.FACTS, for_update=for_update
+    )
+    if row is None:
+        raise _not_found(study_id)
+    return row
+
+
+_DATE_OF_BIRTH = select(ParticipantIdentity.date_of_birth_enc).where(
+    ParticipantIdentity.participant_id == bindparam("participant_id")
+)
+
+
 def birth_date(session: Session, keys: IdentityKeys, participant: Participant) -> date:
-    """Her date of birth, decrypted from the identity record."""
-    identity = session.get(ParticipantIdentity, participant.id)
-    if identity is None:
+    """Her date of birth, decrypted from the identity record.
+
+    An identity record the session already holds is used as it stands (with any change not yet
+    flushed); otherwise only the encrypted date is read.
+    """
+    identity = session.identity_map.get(identity_key(ParticipantIdentity, participant.id))
+    if identity is not None:
+        encrypted = identity.date_of_birth_enc
+    else:
+        parameters = {"participant_id": participant.id}
+        encrypted = session.connection().execute(_DATE_OF_BIRTH, parameters).scalar()
+    return decrypt_birth_date(keys, participant.study_id, encrypted)
+
+
+def decrypt_birth_date(keys: IdentityKeys, study_id: str, encrypted: bytes | None) -> date:
+    """Her date of birth from its stored ciphertext; :class:`Conflict` when she has no
+    identity record (``None``)."""
+    if encrypted is None:
         raise Conflict(
-            f"{participant.study_id} has no identity record (date of birth)",
+            f"{study_id} has no identity record (date of birth)",
             message_code="error.no_identity",
         )
-    return keys.cipher.decrypt_date(identity.date_of_birth_enc)
+    return keys.cipher.decrypt_date(encrypted)

@@ -40,6 +40,7 @@ __all__ = [
     "next_participant_sequence",
     "participant_with_hmac",
     "registration_site",
+    "set_participant_status",
 ]
 
 
@@ -131,6 +132,7 @@ _REGISTRATION_SITE = (
         Country.id.label("country_id"),
         Country.code.label("country_code"),
         Country.time_zone,
+        Country.languages,
     )
     .join(Country, Country.study_id == Study.id)
     .join(Site, Site.country_id == Country.id)
@@ -139,7 +141,8 @@ _REGISTRATION_SITE = (
 
 
 def registration_site(session: Session, study: str, site_code: str) -> Row[Any] | None:
-    """The site ``site_code`` of ``study`` with its country and study keys, for registration.
+    """The site ``site_code`` of ``study`` with its country (keys, time zone, languages) and
+    study keys, for registration.
 
     ``None`` if there is no such site; :func:`get_study` tells whether the study exists.
     """
@@ -180,6 +183,19 @@ def insert_participant(session: Session, identity: dict[str, Any], **values: Any
     participant_id = int(connection.execute(_INSERT_PARTICIPANT, values).scalar_one())
     connection.execute(_INSERT_IDENTITY, {"participant_id": participant_id, **identity})
     return participant_id
+
+
+_SET_STATUS = (
+    update(Participant)
+    .where(Participant.id == bindparam("participant_id"))
+    .values(status=bindparam("new_status"))
+)
+
+
+def set_participant_status(session: Session, participant_id: int, status: str) -> None:
+    """Write her pathway state (already checked by the caller) with one UPDATE."""
+    parameters = {"participant_id": participant_id, "new_status": status}
+    session.connection().execute(_SET_STATUS, parameters)
 
 
 def list_participants(

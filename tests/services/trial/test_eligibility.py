@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from pebs.services.errors import Conflict, InvalidInput
 from pebs.services.trial import assess_eligibility
-from pebs.store.models import EligibilityAssessment, Participant
+from pebs.store.models import EligibilityAssessment, Participant, ParticipantIdentity
 
 
 def _assess(trial, study_id, answers=None, **kwargs):
@@ -91,3 +91,24 @@ def test_eligibility_is_settled_once_she_consented(trial) -> None:
     study_id = trial.consented()
     with pytest.raises(Conflict, match="'consented': cannot assess eligibility"):
         _assess(trial, study_id)
+
+
+def test_no_protocol_in_force_on_the_date_writes_nothing(trial) -> None:
+    study_id = trial.register()  # the demo study's first protocol is in force from 2018-07-01
+    before = trial.db.rows()
+    with pytest.raises(Conflict, match="'mypebs-demo': no protocol version is in force on 2018-"):
+        _assess(trial, study_id, on_date=date(2018, 6, 30))
+    assert trial.db.rows() == before
+    assert _status(trial, study_id) == "registered"
+
+
+def test_a_woman_without_an_identity_record_is_refused(trial) -> None:
+    study_id = trial.register()
+    with trial.sessions.begin() as session:
+        session.execute(delete(ParticipantIdentity))
+    before = trial.db.rows()
+    with pytest.raises(Conflict, match="has no identity record") as refused:
+        _assess(trial, study_id)
+    assert refused.value.message_code == "error.no_identity"
+    assert trial.db.rows() == before
+    assert _status(trial, study_id) == "registered"

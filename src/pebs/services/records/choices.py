@@ -51,7 +51,7 @@ def eligibility_questions(
     with session_maker() as session, session.begin():
         subject = find_participant(session, actor, study_id)
         today = datetime.now(UTC).astimezone(ZoneInfo(subject.country.time_zone)).date()
-        criteria = criteria_of(protocol_in_force(session, subject.study(session), today))
+        criteria = criteria_of(protocol_in_force(session, subject.country.study_id, today))
     questions = tuple(Criterion(c.id, c.question, c.expected) for c in criteria.criteria)
     return criteria.protocol_version, criteria.min_age, criteria.max_age, questions
 

@@ -12,21 +12,39 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.services.actor import Action, Actor, require
 from pebs.services.errors import Conflict, InvalidInput
 from pebs.services.samples.at_randomisation import abandon_open_kits_in
 from pebs.services.storable_text import refuses_unstorable_text
-from pebs.services.subject import find_participant
+from pebs.services.subject import advance, participant_facts, require_state
 from pebs.services.transaction import instant, local_date, transaction
-from pebs.services.trial.study_rules import consent_document_in_force
+from pebs.services.trial.study_rules import consent_document_of, consent_terms
 from pebs.store.audit import append_event
 from pebs.store.models import Consent
 from pebs.trial import WITHDRAWAL_LEVELS, Event, State
 
 __all__ = ["ConsentRecorded", "Withdrawal", "record_consent", "withdraw"]
+
+_INSERT_CONSENT = insert(Consent).returning(Consent.id)
+_LATEST_CONSENT = (
+    select(Consent.id, Consent.consented_at, Consent.withdrawal_level)
+    .where(Consent.participant_id == bindparam("participant_id"))
+    .order_by(Consent.consented_at.desc(), Consent.id.desc())
+    .limit(1)
+)
+_RECORD_WITHDRAWAL = (
+    update(Consent)
+    .where(Consent.id == bindparam("consent_id"))
+    .values(
+        withdrawal_level=bindparam("level"),
+        withdrawn_at=bindparam("withdrawn_at"),
+        withdrawal_reason=bindparam("reason"),
+        withdrawal_recorded_by_id=bindparam("recorded_by_id"),
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -66,43 +84,40 @@ def record_consent(
     require(actor, Action.RECORD_CONSENT, needs_account=True)
     consented_at = instant(at)
     with transaction(session_maker) as session:
-        subject = find_participant(session, actor, study_id, for_update=True)
-        country = subject.country
-        if language not in country.languages:
-            languages = ", ".join(country.languages)
+        her = participant_facts(session, actor, study_id, for_update=True)
+        day = local_date(consented_at, her.time_zone)
+        terms = consent_terms(session, her.study_pk, her.country_code, language, day)
+        if language not in terms.languages:
+            languages = ", ".join(terms.languages)
             raise InvalidInput(
-                f"{language!r} is not a study language of {country.code}; languages: {languages}",
-                field="language", message_code="error.choice", values={"allowed": languages},
+                f"{language!r} is not a study language of {her.country_code}; languages: "
+                f"{languages}", field="language", message_code="error.choice",
+                values={"allowed": languages},
             )  # fmt: skip
-        subject.require_state((State.ELIGIBLE,), "record consent")
-        day = local_date(consented_at, country.time_zone)
-        document = consent_document_in_force(session, country.id, country.code, language, day)
-        if document_version is not None and document_version != document.version:
+        require_state(study_id, her.status, (State.ELIGIBLE,), "record consent")
+        document_id, version = consent_document_of(terms, her.country_code, language, day)
+        if document_version is not None and document_version != version:
             raise Conflict(
-                f"consent document {country.code}/{language} version {document_version} is not "
-                f"the one in force on {day} (version {document.version}); use the current form",
+                f"consent document {her.country_code}/{language} version {document_version} is "
+                f"not the one in force on {day} (version {version}); use the current form",
                 message_code="error.consent_version",
-                values={"version": document_version, "current": document.version, "day": day},
+                values={"version": document_version, "current": version, "day": day},
             )  # fmt: skip
-        consent = Consent(
-            participant_id=subject.participant.id, consent_document_id=document.id,
-            consented_at=consented_at, taken_by_id=actor.user_id,
-        )  # fmt: skip
-        session.add(consent)
-        old_state, new_state = subject.apply(Event.CONSENT_RECORDED)
-        session.flush()
+        consent_id = session.connection().execute(_INSERT_CONSENT, {
+            "participant_id": her.participant_id, "consent_document_id": document_id,
+            "consented_at": consented_at, "taken_by_id": actor.user_id,
+        }).scalar_one()  # fmt: skip
+        old_state, new_state = advance(session, her, Event.CONSENT_RECORDED)
         append_event(
             session, actor=actor.username, action="consent", entity="consent",
-            entity_id=consent.id, reason="informed consent",
+            entity_id=consent_id, reason="informed consent",
             old={"status": old_state},
-            new={"participant": study_id, "document": f"{country.code}/{language}",
-                 "document_version": document.version, "consented_at": consented_at,
+            new={"participant": study_id, "document": f"{her.country_code}/{language}",
+                 "document_version": version, "consented_at": consented_at,
                  "status": new_state},
             at=consented_at,
         )  # fmt: skip
-    return ConsentRecorded(
-        study_id, country.code, language, document.version, consented_at, new_state
-    )
+    return ConsentRecorded(study_id, her.country_code, language, version, consented_at, new_state)
 
 
 KIT_ENDING_LEVELS = ("no_further_data_collection", "withdraw_data_use")
@@ -136,14 +151,13 @@ def withdraw(
         )
     withdrawn_at = instant(at)
     with transaction(session_maker) as session:
-        subject = find_participant(session, actor, study_id, for_update=True)
+        her = participant_facts(session, actor, study_id, for_update=True)
         event, _ = WITHDRAWAL_LEVELS[level]
-        old_state, new_state = subject.apply(event)
-        consent = session.scalar(
-            select(Consent)
-            .where(Consent.participant_id == subject.participant.id)
-            .order_by(Consent.consented_at.desc(), Consent.id.desc())
-            .limit(1)
+        old_state, new_state = advance(session, her, event)  # undone with the rest on error
+        consent = (
+            session.connection()
+            .execute(_LATEST_CONSENT, {"participant_id": her.participant_id})
+            .first()
         )
         old: dict[str, object] = {"status": old_state}
         if consent is not None:
@@ -154,11 +168,10 @@ def withdraw(
                     values={"day": consent.consented_at.date()},
                 )  # fmt: skip
             old["withdrawal_level"] = consent.withdrawal_level
-            consent.withdrawal_level = level
-            consent.withdrawn_at = withdrawn_at
-            consent.withdrawal_reason = reason.strip()
-            consent.withdrawal_recorded_by_id = actor.user_id
-        session.flush()
+            session.connection().execute(_RECORD_WITHDRAWAL, {
+                "consent_id": consent.id, "level": level, "withdrawn_at": withdrawn_at,
+                "reason": reason.strip(), "recorded_by_id": actor.user_id,
+            })  # fmt: skip
         append_event(
             session, actor=actor.username, action="withdraw", entity="participant",
             entity_id=study_id, reason=reason.strip(), old=old,
@@ -167,7 +180,7 @@ def withdraw(
         )  # fmt: skip
         if level in KIT_ENDING_LEVELS:  # no sample of hers is analysed any more
             abandon_open_kits_in(
-                session, participant_id=subject.participant.id, study_id=study_id, actor=actor,
+                session, participant_id=her.participant_id, study_id=study_id, actor=actor,
                 at=withdrawn_at, why=f"withdrawn ({level})",
             )  # fmt: skip
     return Withdrawal(study_id, level, withdrawn_at, new_state)

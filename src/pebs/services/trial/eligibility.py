@@ -12,13 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.services.actor import Action, Actor, require
 from pebs.services.errors import InvalidInput
 from pebs.services.keys import IdentityKeys
 from pebs.services.storable_text import refuses_unstorable_text
-from pebs.services.subject import birth_date, find_participant
+from pebs.services.subject import advance, decrypt_birth_date, participant_facts, require_state
 from pebs.services.transaction import instant, local_date, transaction
 from pebs.services.trial.study_rules import criteria_of, protocol_in_force
 from pebs.store.audit import append_event
@@ -28,6 +29,7 @@ from pebs.trial import EligibilityError, Event, State, assess
 __all__ = ["EligibilityOutcome", "assess_eligibility"]
 
 _ASSESSABLE = (State.REGISTERED, State.ELIGIBLE, State.SCREEN_FAILURE)
+_INSERT_ASSESSMENT = insert(EligibilityAssessment).returning(EligibilityAssessment.id)
 
 
 @dataclass(frozen=True)
@@ -64,31 +66,29 @@ def assess_eligibility(
     require(actor, Action.ASSESS_ELIGIBILITY)
     assessed_at = instant(at)
     with transaction(session_maker) as session:
-        subject = find_participant(session, actor, study_id, for_update=True)
-        subject.require_state(_ASSESSABLE, "assess eligibility")
-        day = on_date or local_date(assessed_at, subject.country.time_zone)
-        protocol = protocol_in_force(session, subject.study(session), day)
+        her = participant_facts(session, actor, study_id, for_update=True)
+        require_state(study_id, her.status, _ASSESSABLE, "assess eligibility")
+        day = on_date or local_date(assessed_at, her.time_zone)
+        protocol = protocol_in_force(session, her.study_pk, day)
+        criteria = criteria_of(protocol)
+        born = decrypt_birth_date(keys, study_id, her.date_of_birth_enc)
         try:
-            result = assess(
-                criteria_of(protocol), answers, birth_date(session, keys, subject.participant), day
-            )
+            result = assess(criteria, answers, born, day)
         except EligibilityError as error:
             raise InvalidInput(str(error)) from None
         reasons = [{"criterion": f.criterion, "reason": f.reason} for f in result.failed]
-        row = EligibilityAssessment(
-            participant_id=subject.participant.id, protocol_version_id=protocol.id,
-            answers=dict(answers), result=result.status, reasons=reasons,
-            assessed_at=assessed_at, assessed_by_id=actor.user_id,
-        )  # fmt: skip
-        session.add(row)
-        old_state = new_state = subject.participant.status
+        assessment_id = session.connection().execute(_INSERT_ASSESSMENT, {
+            "participant_id": her.participant_id, "protocol_version_id": protocol.id,
+            "answers": dict(answers), "result": result.status, "reasons": reasons,
+            "assessed_at": assessed_at, "assessed_by_id": actor.user_id,
+        }).scalar_one()  # fmt: skip
+        old_state = new_state = her.status
         if result.status != "incomplete":
             event = Event.ASSESSED_ELIGIBLE if result.eligible else Event.ASSESSED_INELIGIBLE
-            old_state, new_state = subject.apply(event)
-        session.flush()
+            old_state, new_state = advance(session, her, event)
         append_event(
             session, actor=actor.username, action="assess", entity="eligibility_assessment",
-            entity_id=row.id, reason=f"eligibility under protocol {protocol.version}",
+            entity_id=assessment_id, reason=f"eligibility under protocol {protocol.version}",
             old={"status": old_state},
             new={"participant": study_id, "protocol_version": protocol.version,
                  "assessed_on": day, "answers": dict(answers), "result": result.status,

@@ -31,7 +31,7 @@ from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.transaction import instant, local_date, transaction
 from pebs.services.trial.study_rules import strata_by_digest, study_named
 from pebs.store.audit import append_event, values_digest
-from pebs.store.models import Country, Participant
+from pebs.store.models import Participant
 from pebs.store.repositories import (
     insert_participant,
     next_participant_sequence,
@@ -172,8 +172,7 @@ def register_participant(
                 message_code="error.no_site",
                 values={"site": new.site},
             )
-        languages = session.scalar(select(Country.languages).where(Country.id == site.country_id))
-        language = participant_language(new.language, languages or ())
+        language = participant_language(new.language, site.languages or ())
         today = local_date(registered_at, site.time_zone)
         if new.birth_date > today:
             raise in_the_future("birth_date", new.birth_date)

@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from pebs.services.errors import Conflict, InvalidInput, NotFound
-from pebs.store.models import Arm, ConsentDocument, ProtocolVersion, Study
+from pebs.store.models import Arm, ConsentDocument, Country, ProtocolVersion, Study
 from pebs.store.repositories import get_study
 from pebs.trial import AGE_CRITERION, AgeBand, BlockDesign, CriteriaSet, Criterion, StrataDefinition
 from pebs.trial.samples import LabRules, SampleRules, lab_rules_from_json, sample_rules_from_json
@@ -112,8 +112,9 @@ def criteria_json(criteria: CriteriaSet) -> list[dict[str, Any]]:
     ]
 
 
-def criteria_of(protocol: ProtocolVersion) -> CriteriaSet:
-    """The :class:`~pebs.trial.CriteriaSet` stored with a protocol version."""
+def criteria_of(protocol: ProtocolVersion | Row[Any]) -> CriteriaSet:
+    """The :class:`~pebs.trial.CriteriaSet` stored with a protocol version (its row or the row
+    :func:`protocol_in_force` reads)."""
     entries = protocol.eligibility_criteria
     age = next(e for e in entries if e["id"] == AGE_CRITERION)
     criteria = tuple(
@@ -124,36 +125,70 @@ def criteria_of(protocol: ProtocolVersion) -> CriteriaSet:
     return CriteriaSet(protocol.version, age["min"], age["max"], criteria)
 
 
-def protocol_in_force(session: Session, study: Study, day: date) -> ProtocolVersion:
-    """The protocol version in force on ``day`` (latest effective on or before it)."""
-    protocol = session.scalar(
-        select(ProtocolVersion)
-        .where(ProtocolVersion.study_id == study.id, ProtocolVersion.effective_from <= day)
-        .order_by(ProtocolVersion.effective_from.desc())
-        .limit(1)
+_PROTOCOL_IN_FORCE = (
+    select(ProtocolVersion.id, ProtocolVersion.version, ProtocolVersion.eligibility_criteria)
+    .where(
+        ProtocolVersion.study_id == bindparam("study_pk"),
+        ProtocolVersion.effective_from <= bindparam("day"),
     )
+    .order_by(ProtocolVersion.effective_from.desc())
+    .limit(1)
+)
+
+
+def protocol_in_force(session: Session, study_pk: int, day: date) -> Row[Any]:
+    """The protocol version in force on ``day`` (latest effective on or before it) of the study
+    with key ``study_pk``: its ``id``, ``version`` and ``eligibility_criteria``."""
+    connection = session.connection()
+    protocol = connection.execute(_PROTOCOL_IN_FORCE, {"study_pk": study_pk, "day": day}).first()
     if protocol is None:
-        raise Conflict(f"study {study.name!r}: no protocol version is in force on {day}")
+        name = connection.execute(select(Study.name).where(Study.id == study_pk)).scalar()
+        raise Conflict(f"study {name!r}: no protocol version is in force on {day}")
     return protocol
 
 
-def consent_document_in_force(
-    session: Session, country_id: int, country_code: str, language: str, day: date
-) -> ConsentDocument:
-    """The consent document of a country and language in force on ``day``."""
-    document = session.scalar(
-        select(ConsentDocument)
-        .where(
-            ConsentDocument.country_id == country_id,
-            ConsentDocument.language == language,
-            ConsentDocument.effective_from <= day,
-        )
-        .order_by(ConsentDocument.effective_from.desc(), ConsentDocument.id.desc())
-        .limit(1)
+_CONSENT_TERMS = (
+    select(
+        Country.languages,
+        ConsentDocument.id.label("document_id"),
+        ConsentDocument.version.label("document_version"),
     )
-    if document is None:
+    .outerjoin(
+        ConsentDocument,
+        (ConsentDocument.country_id == Country.id)
+        & (ConsentDocument.language == bindparam("language"))
+        & (ConsentDocument.effective_from <= bindparam("day")),
+    )
+    .where(Country.study_id == bindparam("study_pk"), Country.code == bindparam("country_code"))
+    .order_by(ConsentDocument.effective_from.desc(), ConsentDocument.id.desc())
+    .limit(1)
+)
+
+
+def consent_terms(
+    session: Session, study_pk: int, country_code: str, language: str, day: date
+) -> Row[Any]:
+    """In one query: the study ``languages`` of a country of the study with key ``study_pk``,
+    and its consent document in ``language`` in force on ``day`` (``document_id``,
+    ``document_version``; ``None`` when there is none, which :func:`consent_document_of`
+    refuses)."""
+    parameters = {
+        "study_pk": study_pk, "country_code": country_code, "language": language, "day": day
+    }  # fmt: skip
+    terms = session.connection().execute(_CONSENT_TERMS, parameters).first()
+    if terms is None:
+        raise LookupError(f"study id {study_pk} has no country {country_code!r}")
+    return terms
+
+
+def consent_document_of(
+    terms: Row[Any], country_code: str, language: str, day: date
+) -> tuple[int, str]:
+    """(id, version) of the consent document in :func:`consent_terms`; :class:`Conflict` when
+    none of the country and language is in force on ``day``."""
+    if terms.document_id is None:
         raise Conflict(f"no consent document for {country_code}/{language} is in force on {day}")
-    return document
+    return int(terms.document_id), str(terms.document_version)
 
 
 def arm_named(session: Session, study: Study, name: str) -> Arm:
