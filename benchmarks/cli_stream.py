@@ -6,15 +6,22 @@ Writes a synthetic BCRA-coded CSV (an ``id`` column, then the eight BCRA columns
 chunk into a temporary directory. Then, in interleaved rounds (gail, peer, assess, peer), runs
 each CLI and the peer (:data:`PEER_SCRIPT`: pyarrow's streaming CSV reader and its CSV writer
 copying the same file) as child processes on one core, and reports CPU seconds (``wait4``
-resource usage of that child alone), their ratio (medians), wall time, rows per second and the
-child's peak resident set, with the GOAL lines. Checks that the outputs have one line per row
-plus the header, and recomputes the first gail rows with :mod:`benchmarks.scalar_gail`. The
-temporary files are deleted afterwards.
+resource usage of that child alone, started by :data:`LAUNCHER`), their ratio (medians), wall
+time, rows per second and the child's peak resident set, with the GOAL lines. Checks that the
+outputs have one line per row plus the header, and recomputes the first gail rows with
+:mod:`benchmarks.scalar_gail`. The temporary files are deleted afterwards.
+
+Run alone (a smaller run than ``python -m benchmarks --only cli``; prints the comparison with
+the peer and the GOAL lines)::
+
+    python -m benchmarks.cli_stream --rows 1000000 --rounds 3
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
+import json
 import os
 import shutil
 import statistics
@@ -159,26 +166,45 @@ def _spot_check(path: Path, n_rows: int) -> dict[str, object]:
     }
 
 
+LAUNCHER = """
+import json, os, sys
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as out:
+    json.dump({"status": status, "cpu": usage.ru_utime + usage.ru_stime,
+               "maxrss_kib": usage.ru_maxrss}, out)
+"""
+"""Runs a command as its own child and writes that child's resource usage to a file: a child
+forked straight from this process would count this process's pages (the generated data) in its
+peak resident set until it execs."""
+
+
 def run_child(command: list[str], log_path: Path) -> dict[str, float | int]:
-    """Run ``command`` on one core; wall seconds, CPU seconds, peak RSS (MiB) and exit code."""
+    """Run ``command`` on one core; wall seconds, CPU seconds, peak RSS (MiB) and exit code (of
+    the command alone: started by :data:`LAUNCHER`, a small interpreter)."""
+    usage_path = log_path.with_suffix(".usage.json")
     with open(log_path, "wb") as log:
         start = time.perf_counter()
-        child = subprocess.Popen(
-            command,
+        launcher = subprocess.Popen(
+            [sys.executable, "-c", LAUNCHER, str(usage_path), *command],
             env=one_core.child_env(),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
             preexec_fn=one_core.pin_to_one_core,  # this process runs no threads
         )
-        _, status, usage = os.wait4(child.pid, 0)
+        launcher.wait()
         wall = time.perf_counter() - start
+    usage = json.loads(usage_path.read_text(encoding="utf-8"))
+    usage_path.unlink()
     return {
         "command": " ".join(command),
-        "exit_code": os.waitstatus_to_exitcode(status),
+        "exit_code": os.waitstatus_to_exitcode(usage["status"]),
         "wall_seconds": wall,
-        "cpu_seconds": usage.ru_utime + usage.ru_stime,
-        "peak_rss_mib": usage.ru_maxrss / 1024,  # Linux reports KiB
+        "cpu_seconds": usage["cpu"],
+        "peak_rss_mib": usage["maxrss_kib"] / 1024,  # Linux reports KiB
     }
 
 
@@ -308,3 +334,33 @@ def measure(n_rows: int, seed: int, tmp_root: str | None = None, rounds: int = 3
         return report
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure ``--rows`` rows in ``--rounds`` interleaved rounds; print the comparison with the
+    peer. Exit code 1 if a command failed or wrote the wrong number of lines."""
+    one_core.limit_threads()  # before numpy is imported in this process
+    from benchmarks.cohort import DEFAULT_SEED
+
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.cli_stream",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows of each input file")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--tmpdir", help="where to put the temporary files (default: system)")
+    args = parser.parse_args(argv)
+    available, reason = cli_available()
+    if not available:
+        print(f"pebs CLI not available: {reason}", file=sys.stderr)
+        return 1
+    report = measure(args.rows, args.seed, args.tmpdir, rounds=args.rounds)
+    print("\n".join(report["versus_peer"]))
+    expected = args.rows + 1
+    return 0 if report["output_lines"] == expected and report["assess_lines"] == expected else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

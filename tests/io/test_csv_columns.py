@@ -122,3 +122,11 @@ def test_a_million_doubles_of_every_magnitude_are_written_as_python_repr():
     expected = [repr(v) for v in values.tolist()]
     mismatched = [(w, e) for w, e in zip(written, expected, strict=True) if w != e]
     assert mismatched == []
+
+
+def test_a_column_of_repeated_doubles_is_written_as_python_repr():
+    # a few distinct values repeated over many rows (relative risks) are formatted once each:
+    # the result must still be every value's repr, nulls where NaN
+    rng = np.random.default_rng(7)
+    values = rng.choice(np.array([*EDGES, math.nan, 1.82, 2.88]), 20_000)
+    assert float_text(values).to_pylist() == [_python_text(v) for v in values.tolist()]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from pebs.io.csv_table import read_csv_chunks
+from pebs.io.csv_table import BLOCK_BYTES, SHORT_ROWS_BLOCK_BYTES, _block_size, read_csv_chunks
 from pebs.io.errors import InputFormatError
 
 
@@ -37,6 +37,36 @@ def test_numbers_are_parsed_as_python_float_parses_them(tmp_path):
     path = _write(tmp_path, ("x\n" + "\n".join(spellings) + "\n").encode())
     (chunk,) = read_csv_chunks(path, ["x"])
     assert list(chunk.numbers["x"]) == [float(s) for s in spellings]
+
+
+def test_rows_up_to_a_block_are_read_and_a_longer_one_is_refused_by_name(tmp_path):
+    near = "x" * (BLOCK_BYTES // 2)
+    path = _write(tmp_path, f'x,note\n1,a\n2,{near}\n3,"{near}\n"\n4,b\n'.encode())
+    (chunk,) = read_csv_chunks(path, ["x"])
+    assert chunk.text["note"].to_pylist() == ["a", near, f"{near}\n", "b"]
+    longer = "x" * (2 * BLOCK_BYTES)
+    path = _write(tmp_path, f"x,note\n1,a\n2,{longer}\n3,b\n".encode())
+    with pytest.raises(InputFormatError, match=rf"a row is longer than {BLOCK_BYTES // 2**20} MiB"):
+        list(read_csv_chunks(path, ["x"]))
+
+
+@pytest.mark.parametrize(
+    ("body", "n_rows", "block"),
+    [
+        ("1,a\n" * 300_000, 300_000, SHORT_ROWS_BLOCK_BYTES),  # 1.2 MB of short rows
+        ("1,a\n" * 300_000 + "2," + "b" * 600_000, 300_001, SHORT_ROWS_BLOCK_BYTES),  # long last
+        ("1,a\n2," + "b" * 1_100_000 + "\n3,c\n", 3, BLOCK_BYTES),  # a row longer than 1 MiB
+        ('1,"' + "b\n" * 550_000 + '"\n3,c\n', 2, BLOCK_BYTES),  # a quoted value of 1.1 MB
+        ('1,"' + "b\n" * 100 + '"\n' + "3,c\n" * 300_000, 300_001, SHORT_ROWS_BLOCK_BYTES),
+    ],
+)
+def test_the_reader_parses_small_blocks_unless_a_row_is_long(tmp_path, body, n_rows, block):
+    # the reader reads up to 32 blocks ahead: small blocks keep memory small
+    path = _write(tmp_path, f"x,note\n{body}".encode())
+    with open(path, "rb") as raw:
+        assert _block_size(raw, path) == block
+        assert raw.tell() == 0
+    assert sum(chunk.text.num_rows for chunk in read_csv_chunks(path, ["x"])) == n_rows
 
 
 def test_a_file_with_a_header_only_gives_one_empty_chunk(tmp_path):

@@ -10,9 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from pebs.io.assessment_csv import parse_assessment_table
+from pebs.io.assessment_csv import _normalised, parse_assessment_table
 from pebs.io.csv_table import read_csv_chunks
 from pebs.io.errors import InputFormatError
 from pebs.io.gail_csv import INPUT_COLUMNS, bcra_inputs
@@ -44,7 +47,7 @@ def test_an_assessment_chunk_gives_risk_inputs():
     np.testing.assert_array_equal(inputs.age_at_first_birth, [25, np.nan, 31])
     np.testing.assert_array_equal(inputs.nulliparous, [False, True, False])
     np.testing.assert_array_equal(inputs.n_relatives, [0, 1, 2])
-    assert list(inputs.density) == ["b", "c", ""]
+    np.testing.assert_array_equal(inputs.density, [1, 2, -1])  # BI-RADS b, c; unknown
     np.testing.assert_array_equal(inputs.prs_z, [0.5, np.nan, -1])
 
 
@@ -71,3 +74,11 @@ def test_a_gail_chunk_gives_bcra_inputs(tmp_path):
     np.testing.assert_array_equal(inputs.T1, [40, 55.5])
     np.testing.assert_array_equal(inputs.Age1st, [98, 22])
     np.testing.assert_array_equal(inputs.Race, [1, 6])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=" \t\x0b\x1c\x1faAzZ09?/éÉ\u00a0", max_size=6), max_size=20))
+def test_spellings_are_trimmed_and_lowered_as_python_does(values):
+    # plain ASCII takes a faster path than other text; both must agree with str.strip().lower()
+    column = pa.array(values, type=pa.string())
+    assert _normalised(column).to_pylist() == [v.strip().lower() for v in values]

@@ -22,6 +22,7 @@ its empty fields, see :func:`empty_fields`); the explicit spellings are always u
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,7 +30,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pebs.io.arrow_arrays import bools, floats, from_bools, from_texts
 from pebs.io.errors import column_error
+from pebs.risk.density import MISSING as DENSITY_UNKNOWN
 from pebs.risk.inputs import RiskInputs
 
 if TYPE_CHECKING:
@@ -62,17 +65,32 @@ def _arrow(table: pa.Table | pd.DataFrame) -> pa.Table:
     return pa.Table.from_pandas(table, preserve_index=False)
 
 
+_SEPARATORS = tuple(bytes([byte]) for byte in range(0x1C, 0x20))
+"""ASCII control characters that Python's strip (and Arrow's utf8 trim) count as whitespace."""
+
+
 def _normalised(column) -> pa.Array:
     """Trimmed, lower-case text (Unicode whitespace and case, as Python's strip and lower)."""
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
+    _, offsets, data = column.buffers()
+    ends = np.frombuffer(offsets, dtype=np.int32)[[column.offset, column.offset + len(column)]]
+    start, end = int(ends[0]), int(ends[1])
+    text = data.slice(start, end - start).to_pybytes() if data is not None else b""
+    if text.isascii() and not any(separator in text for separator in _SEPARATORS):
+        # the same as the Unicode functions on such text, several times faster
+        return pc.ascii_lower(pc.ascii_trim_whitespace(column))
     return pc.utf8_lower(pc.utf8_trim_whitespace(column))
+
+
+@functools.cache
+def _value_set(spellings: tuple[str, ...]) -> pa.Array:
+    return from_texts(spellings)
 
 
 def _is_in(text, spellings) -> np.ndarray:
     """(n,) bool: ``text`` is one of ``spellings``."""
-    found = pc.is_in(text, value_set=pa.array(spellings, type=text.type))
-    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
+    return bools(pc.is_in(text, value_set=_value_set(tuple(spellings))))
 
 
 def reject_column(path: Path, first_line: int, name: str, column, bad: np.ndarray, allowed) -> None:
@@ -92,7 +110,7 @@ def _parsed(text) -> np.ndarray:
     """Normalised text as float64, NaN where it is not a number (as :func:`pandas.to_numeric`
     with ``errors="coerce"``; Arrow's parser first)."""
     try:
-        return pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False)
+        return floats(pc.cast(text, pa.float64()))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         import pandas as pd
 
@@ -104,7 +122,8 @@ def _numbers(table: pa.Table, name: str, path: Path, first_line: int, extra=()) 
     """Numbers with NaN for unknown; ``extra`` spellings also give NaN (the caller uses them)."""
     text = _normalised(table[name])
     unknown = _is_in(text, UNKNOWN_SPELLINGS + tuple(extra))
-    values = _parsed(pc.if_else(pa.array(unknown), "nan", text))
+    values = np.full(len(text), np.nan)
+    values[~unknown] = _parsed(text.filter(from_bools(~unknown)) if unknown.any() else text)
     bad = np.isnan(values) & ~unknown | np.isinf(values)
     if bad.any():
         spelled = f"a number{', ' + ', '.join(extra) if extra else ''}, or unknown (empty)"
@@ -116,7 +135,8 @@ def parse_assessment_table(
     table: pa.Table | pd.DataFrame, path: Path, first_line: int
 ) -> RiskInputs:
     """Convert one chunk of an assessment file (columns as text) into the model's inputs
-    (``prs_z`` unknown when the file has no such column).
+    (density as BI-RADS codes 0-3 for a-d, :data:`pebs.risk.density.MISSING` when unknown;
+    ``prs_z`` unknown when the file has no such column).
 
     Raises :class:`InputFormatError` naming the line, column, value and the allowed spellings.
     """
@@ -133,7 +153,9 @@ def parse_assessment_table(
         allowed = "a, b, c, d or unknown"
         reject_column(path, first_line, "density", table["density"], ~known, allowed)
     first_birth = _normalised(table["age_first_birth"])
-    density_text = np.asarray(density.to_numpy(zero_copy_only=False), dtype=object)
+    density_codes = np.full(table.num_rows, DENSITY_UNKNOWN, dtype=np.int8)  # a-d: 0-3
+    for code, letter in enumerate(DENSITY_SPELLINGS):
+        density_codes[_is_in(density, (letter,))] = code
     return RiskInputs(
         age=_numbers(table, "age", path, first_line),
         n_biopsies=_numbers(table, "n_biopsies", path, first_line),
@@ -148,7 +170,7 @@ def parse_assessment_table(
         ),
         nulliparous=_is_in(first_birth, NULLIPAROUS_SPELLINGS),
         n_relatives=_numbers(table, "n_first_degree_relatives", path, first_line),
-        density=np.where(_is_in(density, UNKNOWN_SPELLINGS), "", density_text).astype(object),
+        density=density_codes,
         prs_z=(
             _numbers(table, "prs_z", path, first_line) if "prs_z" in table.column_names else None
         ),

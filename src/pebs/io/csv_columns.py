@@ -15,7 +15,9 @@ same cells (the tests compare the two):
 Floats are formatted by Arrow (shortest round-trip digits, as Python) and brought to Python's
 notation: Arrow writes ``1`` and ``1.5e+11`` where Python writes ``1.0`` and ``150000000000.0``;
 values outside Arrow's and Python's common positional range (1e-4 <= |x| < 1e10) are rare in a
-risk file and are formatted by ``repr`` one by one.
+risk file and are formatted by ``repr`` one by one. A column whose values repeat (relative risks:
+a few hundred distinct products of factors) has each distinct value formatted once. Arrays are
+converted with :mod:`pebs.io.arrow_arrays` (pandas is never loaded).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
+from pebs.io.arrow_arrays import bools, floats, from_bools, from_floats, from_texts, text_scalar
 from pebs.io.csv_writer import FORMULA_STARTS, safe_cell, write_csv_rows
 
 __all__ = ["float_text", "safe_text", "text_column", "write_columns"]
@@ -47,26 +50,53 @@ _REVEAL[list(_STAND_INS)] = list(_STRUCTURAL)
 _PLAIN_ASCII_NUMBER = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
 """:func:`~pebs.io.csv_writer.is_plain_number` for ASCII digits: a cell it matches is plain (the
 others, which may hold other Unicode digits, are decided by the rule itself)."""
+_SAMPLE = 2048
+"""Leading values looked at to decide whether a float column repeats its values."""
+_EMPTY, _QUOTE, _COMMA, _NEWLINE, _DOT_ZERO = (text_scalar(t) for t in ("", '"', ",", "\n", ".0"))
+
+
+def _repeats(numbers: pa.Array) -> bool:
+    """Whether the first :data:`_SAMPLE` values hold at most a quarter as many distinct ones."""
+    if len(numbers) < 4 * _SAMPLE:
+        return False
+    return len(pc.unique(numbers.slice(0, _SAMPLE))) <= _SAMPLE // 4
 
 
 def float_text(values: np.ndarray) -> pa.Array:
-    """(n,) float64 -> Arrow strings in Python's ``repr`` form; NaN -> null (an empty field)."""
+    """(n,) float64 -> Arrow strings in Python's ``repr`` form; NaN -> null (an empty field).
+
+    A column that repeats its values (:func:`_repeats`) has each distinct value formatted once.
+    """
     values = np.asarray(values, dtype=np.float64)
-    text = pc.cast(pa.array(values, from_pandas=True), pa.string())  # NaN -> null
+    numbers = from_floats(values)  # NaN -> null
+    if _repeats(numbers):
+        encoded = pc.dictionary_encode(numbers)  # nulls stay in the indices
+        return _repr_text(floats(encoded.dictionary), encoded.dictionary).take(encoded.indices)
+    return _repr_text(values, numbers)
+
+
+def _repr_text(values: np.ndarray, numbers: pa.Array) -> pa.Array:
+    """``values`` (``numbers`` as Arrow floats) in ``repr`` form: Arrow's cast, then brought to
+    Python's notation."""
+    text = pc.cast(numbers, pa.string())
     magnitudes = np.abs(values)
     with np.errstate(invalid="ignore"):
         positional = (magnitudes >= _POSITIONAL[0]) & (magnitudes < _POSITIONAL[1]) | (values == 0)
         whole = positional & (values == np.trunc(values))  # Arrow: "12", Python: "12.0"
     if whole.any():
-        text = _replace(text, whole, pc.binary_join_element_wise(text.filter(whole), ".0", ""))
+        mask = from_bools(whole)
+        with_dot = pc.binary_join_element_wise(text.filter(mask), _DOT_ZERO, _EMPTY)
+        text = _replace(text, mask, with_dot)
     other = ~positional & ~np.isnan(values)  # tiny, huge or infinite: rare
     if other.any():
-        text = _replace(text, other, pa.array([repr(v) for v in values[other].tolist()]))
+        exact = from_texts([repr(v) for v in values[other].tolist()])
+        text = _replace(text, from_bools(other), exact)
     return text
 
 
-def _replace(text: pa.Array, mask: np.ndarray, replacements: pa.Array) -> pa.Array:
-    return pc.replace_with_mask(text, pa.array(mask), replacements.cast(pa.string()))
+def _replace(text: pa.Array, mask: pa.Array, replacements: pa.Array) -> pa.Array:
+    """``text`` with the values where ``mask`` (Arrow booleans) is true replaced, in order."""
+    return pc.replace_with_mask(text, mask, replacements.cast(pa.string()))
 
 
 def _first_bytes(text: pa.Array) -> np.ndarray:
@@ -91,16 +121,17 @@ def safe_text(text: pa.Array) -> pa.Array:
     if not maybe_formula.any():
         return text
     if text.null_count:
-        maybe_formula &= text.is_valid().to_numpy(zero_copy_only=False)
+        maybe_formula &= bools(text.is_valid())
     rows = np.flatnonzero(maybe_formula)
-    plain = pc.match_substring_regex(text.take(rows), _PLAIN_ASCII_NUMBER)
-    rows = rows[~plain.to_numpy(zero_copy_only=False)]  # "-0.5" stays; "=1+1" does not
+    plain = pc.match_substring_regex(text.filter(from_bools(maybe_formula)), _PLAIN_ASCII_NUMBER)
+    rows = rows[~bools(plain)]  # "-0.5" stays; "=1+1" does not
     if not rows.size:
         return text
-    cells = text.take(rows).to_pylist()
     mask = np.zeros(len(text), dtype=bool)
     mask[rows] = True
-    return _replace(text, mask, pa.array([safe_cell(cell) for cell in cells]))
+    mask = from_bools(mask)
+    cells = text.filter(mask).to_pylist()
+    return _replace(text, mask, from_texts([safe_cell(cell) for cell in cells]))
 
 
 def text_column(values) -> pa.Array:
@@ -112,6 +143,8 @@ def text_column(values) -> pa.Array:
     values = np.asarray(values)
     if values.dtype.kind == "f":
         return float_text(values)
+    if values.dtype.kind in "OU":
+        return safe_text(from_texts(values))
     return safe_text(pa.array(values, type=pa.string(), from_pandas=True))
 
 
@@ -127,32 +160,25 @@ def _values(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _rows_to_quote(text: pa.Array, *, alone: bool = False) -> tuple[np.ndarray, bool]:
-    """The rows whose value holds a comma, quote or line break (``alone``: the only column, also
-    the empty values, written ``""`` as Python's csv module writes them), and whether any value
-    holds one of the stand-in bytes."""
+    """(n,) bool, true at the values that hold a comma, quote or line break (``alone``: the only
+    column, also at the empty values, written ``""`` as Python's csv module writes them), and
+    whether any value holds one of the stand-in bytes."""
     offsets, data = _values(text)
     values = data[offsets[0] : offsets[-1]]
     found = values.tobytes()  # one copy; then a byte search for each special byte
+    to_quote = np.zeros(len(text), dtype=bool)
     if alone or any(bytes([byte]) in found for byte in _STRUCTURAL):
-        kinds = _BYTE_KIND[values]
-        positions = np.flatnonzero(kinds == 1) + offsets[0]
-    else:
-        positions = np.zeros(0, dtype=np.int64)
-    has_stand_ins = any(bytes([byte]) in found for byte in _STAND_INS)
-    rows = np.searchsorted(offsets, positions, side="right") - 1
+        positions = np.flatnonzero(_BYTE_KIND[values] == 1) + offsets[0]
+        to_quote[np.searchsorted(offsets, positions, side="right") - 1] = True
     if alone:
-        rows = np.concatenate([rows, np.flatnonzero(np.diff(offsets) == 0)])
-    return np.unique(rows), has_stand_ins
-
-
-def _with_rows(text: pa.Array, rows: np.ndarray, replacements: pa.Array) -> pa.Array:
-    mask = np.zeros(len(text), dtype=bool)
-    mask[rows] = True
-    return _replace(text, mask, replacements)
+        to_quote |= np.diff(offsets) == 0
+    return to_quote, any(bytes([byte]) in found for byte in _STAND_INS)
 
 
 def _quote(cells: pa.Array) -> pa.Array:
-    return pc.binary_join_element_wise('"', pc.replace_substring(cells, '"', '""'), '"', "")
+    return pc.binary_join_element_wise(
+        _QUOTE, pc.replace_substring(cells, '"', '""'), _QUOTE, _EMPTY
+    )
 
 
 def _hide(cells: pa.Array) -> pa.Array:
@@ -166,10 +192,15 @@ def _joined_rows(columns: Sequence[pa.Array]) -> pa.Buffer:
     stand-in bytes itself."""
     quoted = []
     for column in columns:
-        rows, _ = _rows_to_quote(column, alone=len(columns) == 1)
-        quoted.append(_with_rows(column, rows, _quote(column.take(rows))) if rows.size else column)
-    lines = pc.binary_join_element_wise(*quoted, ",", null_handling="replace", null_replacement="")
-    lines = pc.binary_join_element_wise(lines, "", "\n")
+        to_quote, _ = _rows_to_quote(column, alone=len(columns) == 1)
+        if to_quote.any():
+            mask = from_bools(to_quote)
+            column = _replace(column, mask, _quote(column.filter(mask)))
+        quoted.append(column)
+    lines = pc.binary_join_element_wise(
+        *quoted, _COMMA, null_handling="replace", null_replacement=""
+    )
+    lines = pc.binary_join_element_wise(lines, _EMPTY, _NEWLINE)
     offsets, data = _values(lines)
     return pa.py_buffer(data[offsets[0] : offsets[-1]].tobytes())
 
@@ -183,14 +214,15 @@ def _csv_bytes(columns: Sequence[pa.Array]) -> pa.Buffer:
     is joined by :func:`_joined_rows` instead).
     """
     if len(columns) == 1:  # a row of one empty field is not an empty line
-        columns = [pc.fill_null(columns[0], "")]
+        columns = [pc.fill_null(columns[0], _EMPTY)]
     prepared, has_hidden, has_stand_ins = [], False, False
     for column in columns:
-        rows, stand_ins = _rows_to_quote(column, alone=len(columns) == 1)
+        to_quote, stand_ins = _rows_to_quote(column, alone=len(columns) == 1)
         has_stand_ins |= stand_ins
-        if rows.size:
+        if to_quote.any():
             has_hidden = True
-            column = _with_rows(column, rows, _hide(_quote(column.take(rows))))
+            mask = from_bools(to_quote)
+            column = _replace(column, mask, _hide(_quote(column.filter(mask))))
         prepared.append(column)
     if has_hidden and has_stand_ins:
         return _joined_rows(columns)
@@ -203,7 +235,7 @@ def _csv_bytes(columns: Sequence[pa.Array]) -> pa.Buffer:
         return written
     revealed = bytearray(written)
     view = np.frombuffer(revealed, dtype=np.uint8)
-    at = np.flatnonzero(view - np.uint8(1) < len(_STAND_INS))  # the bytes 1 to 4
+    at = np.flatnonzero(view <= max(_STAND_INS))  # the bytes 1 to 4 (and 0, which stays 0)
     view[at] = _REVEAL[view[at]]
     return pa.py_buffer(revealed)
 

@@ -35,6 +35,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from pebs.io._files import open_binary
+from pebs.io.arrow_arrays import floats
 from pebs.io.csv_writer import write_csv_rows
 from pebs.io.errors import FileAccessError, InputFormatError, column_error, cut
 
@@ -43,6 +44,8 @@ if TYPE_CHECKING:  # pandas is imported only by a caller that asks for a DataFra
 
 BLOCK_BYTES = 8 * 2**20
 """Bytes that the reader parses at a time: the longest row it can read (memory grows with it)."""
+SHORT_ROWS_BLOCK_BYTES = 2**20
+"""The block for a file whose rows are all shorter than this (:func:`_block_size`)."""
 _ROW = re.compile(r"Row #(\d+)")
 
 
@@ -86,8 +89,7 @@ def _to_numbers(column: pd.Series, name: str, path: Path, first_line: int) -> np
 def _numbers(chunk_text: pa.Table, name: str, path: Path, first_line: int) -> np.ndarray:
     """A numeric column as float64 (Arrow's parser; any refusal or NaN: :func:`_to_numbers`)."""
     try:
-        column = chunk_text[name].combine_chunks()  # a ChunkedArray's to_numpy loads pandas
-        values = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
+        values = floats(pc.cast(chunk_text[name].combine_chunks(), pa.float64()))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         values = None
     if values is None or np.isnan(values).any():
@@ -103,18 +105,49 @@ def _field_count_error(path: Path, line: int, saw: int, n_fields: int) -> InputF
     )
 
 
-def _check_quotes_pair_up(raw: IO[bytes], path: Path) -> None:
-    """Refuse a file with an odd number of quote characters (a quoted field never closed)."""
-    count = sum(block.count(b'"') for block in iter(lambda: raw.read(BLOCK_BYTES), b""))
+def _block_size(raw: IO[bytes], path: Path) -> int:
+    """Read the file once: refuse it if its quote characters do not pair up (a quoted field
+    never closed); return the block the reader should parse at a time.
+
+    Arrow's streaming reader reads up to 32 blocks ahead of the rows it hands over, so the block
+    is :data:`SHORT_ROWS_BLOCK_BYTES` when every row is shorter than that (known when each
+    aligned window of half of it, but the file's last, holds the end of a row: a newline after
+    an even number of quotes), else :data:`BLOCK_BYTES`.
+    """
+    window = SHORT_ROWS_BLOCK_BYTES // 2
+    block = bytearray(BLOCK_BYTES)  # one buffer, filled again and again; a multiple of window
+    quotes, short_rows, previous_has_row_end = 0, True, True
+    while size := raw.readinto(block):
+        for start in range(0, size, window):
+            end = min(start + window, size)
+            if short_rows:
+                short_rows = previous_has_row_end  # a window without one before this one
+                previous_has_row_end = _has_row_end(block, start, end, quotes % 2)
+            quotes += block.count(b'"', start, end)
     raw.seek(0)
-    if count % 2:
+    if quotes % 2:
         raise InputFormatError(
             f'{path}: a quote (") is never closed, so every row after it would be read as one '
             'value; close the quoted field, or write a quote inside a quoted field as two ("")'
         )
+    return SHORT_ROWS_BLOCK_BYTES if short_rows else BLOCK_BYTES
 
 
-def _batches(raw: IO[bytes], names: list[str], path: Path) -> Iterator[pa.RecordBatch]:
+def _has_row_end(block: bytearray, start: int, end: int, odd_quotes_before: int) -> bool:
+    """Whether ``block[start:end]`` holds a newline outside quotes (the first few looked at)."""
+    newline = block.find(b"\n", start, end)
+    for _ in range(8):  # newlines inside a quoted value: a few, then assume a long row
+        if newline < 0:
+            return False
+        if (odd_quotes_before + block.count(b'"', start, newline)) % 2 == 0:
+            return True
+        newline = block.find(b"\n", newline + 1, end)
+    return False
+
+
+def _batches(
+    raw: IO[bytes], names: list[str], path: Path, block_size: int
+) -> Iterator[pa.RecordBatch]:
     """The rows after the header, every column as text; errors name the line."""
     ragged: list[tuple[int, int]] = []
 
@@ -126,7 +159,7 @@ def _batches(raw: IO[bytes], names: list[str], path: Path) -> Iterator[pa.Record
         reader = pa_csv.open_csv(
             raw,
             read_options=pa_csv.ReadOptions(
-                column_names=names, skip_rows=1, use_threads=False, block_size=BLOCK_BYTES
+                column_names=names, skip_rows=1, use_threads=False, block_size=block_size
             ),
             parse_options=pa_csv.ParseOptions(
                 newlines_in_values=True, invalid_row_handler=refuse_row
@@ -145,6 +178,11 @@ def _batches(raw: IO[bytes], names: list[str], path: Path) -> Iterator[pa.Record
         if "UTF8" in message:
             where = f" in line {row.group(1)}" if row else ""
             raise InputFormatError(f"{path}: not UTF-8 text (invalid UTF-8 data{where})") from exc
+        if "straddl" in message:  # Arrow: a row (or quoted value) longer than a block
+            raise InputFormatError(
+                f"{path}: a row is longer than {BLOCK_BYTES // 2**20} MiB, the longest row that "
+                "can be read; check for a quote that opens a value running over many lines"
+            ) from exc
         raise InputFormatError(f"{path}: not a readable CSV file ({cut(message, 200)})") from exc
     except OSError as exc:
         raise FileAccessError(f"{path}: cannot be read ({exc.strerror})") from exc
@@ -189,9 +227,9 @@ def read_csv_chunks(
     FileAccessError
         The file cannot be opened or read.
     InputFormatError
-        The file is empty, is not valid CSV, lacks one of the named columns, repeats a column
-        name, has a row with more or fewer fields than the header, or holds a non-numeric value
-        in one of the ``numeric_columns``.
+        The file is empty, is not valid CSV, has a row longer than :data:`BLOCK_BYTES`, lacks
+        one of the named columns, repeats a column name, has a row with more or fewer fields
+        than the header, or holds a non-numeric value in one of the ``numeric_columns``.
     """
     path = Path(path)
     with open_binary(path, "a CSV file") as raw:
@@ -200,9 +238,9 @@ def read_csv_chunks(
         names = [name or f"Unnamed: {i}" for i, name in enumerate(header)]
         _check_header(names, [*numeric_columns, *text_columns], path)
         raw.seek(0)
-        _check_quotes_pair_up(raw, path)
+        block_size = _block_size(raw, path)
         next_line = 2  # line 1 is the header
-        for text in _chunks(_batches(raw, names, path), names, chunk_rows):
+        for text in _chunks(_batches(raw, names, path, block_size), names, chunk_rows):
             numbers = {c: _numbers(text, c, path, next_line) for c in numeric_columns}
             yield CsvChunk(text, numbers, bytes_read=raw.tell(), first_line=next_line)
             next_line += text.num_rows

@@ -19,7 +19,6 @@ from pebs.io.assessment_csv import (
 from pebs.io.csv_table import CsvChunk
 from pebs.io.errors import InputFormatError
 from pebs.risk import personalised
-from pebs.services import prs_scoring
 from pebs.services.batch_scoring import RowCounts, map_csv, refuse_overwrite
 
 OUTPUT_COLUMNS = (
@@ -77,8 +76,9 @@ class AssessmentSummary(RowCounts):
         assessed = result.is_valid & ~refused
         self.count(~assessed, result.error, personalised.model.REASONS)
         self.add_reason(STRICT_REASON, int(np.count_nonzero(refused)))
+        unknown = result.unknown  # (n, 7), computed on each access
         for j, name in enumerate(personalised.INPUTS):
-            count = int(np.count_nonzero(result.unknown[:, j] & assessed))
+            count = int(np.count_nonzero(unknown[:, j] & assessed))
             if count:
                 self.unknown_by_input[name] = self.unknown_by_input.get(name, 0) + count
         names, counts = np.unique(result.level[assessed].astype(str), return_counts=True)
@@ -88,6 +88,8 @@ class AssessmentSummary(RowCounts):
 
 def genotype_scores(vcf_path: Path) -> dict[str, float]:
     """PRS313 z-score per VCF sample (PGS000004, CanRisk European normalisation)."""
+    from pebs.services import prs_scoring  # loads pandas: only with --genotypes
+
     run = prs_scoring.score_vcf(Path(vcf_path), prs_scoring.load_score("PGS000004"))
     names = run.result.sample_names
     return dict(zip(names, run.result.z_scores.tolist(), strict=True))
@@ -163,10 +165,11 @@ def _columns(
     n = result.error.size
     absent = np.zeros((n, len(INPUT_COLUMNS)), dtype=bool) if absent is None else absent
     refused = absent.any(axis=1)
-    reasons = result.reasons()
-    strict = np.where(refused, "absent (empty with --strict): " + _joined(absent), "")
-    both = refused & (reasons != "")
-    error = np.where(both, strict + "; " + reasons, np.where(refused, strict, reasons))
+    error = reasons = result.reasons()
+    if refused.any():
+        strict = np.where(refused, "absent (empty with --strict): " + _joined(absent), "")
+        both = refused & (reasons != "")
+        error = np.where(both, strict + "; " + reasons, np.where(refused, strict, reasons))
     kept = np.where(refused, np.nan, 1.0)  # NaN where --strict refused the row
     return {
         "risk_5y": result.risk_5y * kept,
