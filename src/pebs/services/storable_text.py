@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 
 from pebs.services.errors import InvalidFields
 
-__all__ = ["refuses_unstorable_text", "text_problems", "unstorable"]
+__all__ = ["refuse_unstorable", "refuses_unstorable_text", "text_problems", "unstorable"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -91,6 +91,16 @@ def text_problems(values: Mapping[str, Any]) -> dict[str, str]:
     return dict(sorted(problems.items()))
 
 
+def refuse_unstorable(values: Mapping[str, Any]) -> None:
+    """:class:`InvalidFields` naming every text in ``values`` that cannot be stored (see
+    :func:`text_problems`); for use cases that take a list of requests, each checked alone."""
+    problems = text_problems(values)
+    if problems:
+        raise InvalidFields(
+            "; ".join(f"{path}: {message}" for path, message in problems.items()), problems
+        )
+
+
 def refuses_unstorable_text(function: F) -> F:
     """Wrap a use case: :class:`InvalidFields` before it runs if any text it is given cannot be
     stored (see the module docstring); otherwise call it unchanged."""
@@ -102,11 +112,7 @@ def refuses_unstorable_text(function: F) -> F:
             arguments = signature.bind(*args, **kwargs).arguments
         except TypeError:
             return function(*args, **kwargs)  # let the call fail as it would without the check
-        problems = text_problems(arguments)
-        if problems:
-            raise InvalidFields(
-                "; ".join(f"{path}: {message}" for path, message in problems.items()), problems
-            )
+        refuse_unstorable(arguments)
         return function(*args, **kwargs)
 
     checked.refuses_unstorable_text = True  # type: ignore[attr-defined]

@@ -33,9 +33,9 @@ from pebs.screening import (
     plan,
 )
 from pebs.services.actor import Action, Actor, require
-from pebs.services.errors import Conflict, InvalidInput
+from pebs.services.errors import Conflict, InvalidInput, ServiceError
 from pebs.services.keys import IdentityKeys
-from pebs.services.storable_text import refuses_unstorable_text
+from pebs.services.storable_text import refuse_unstorable, refuses_unstorable_text
 from pebs.services.subject import Subject, birth_date, find_participant
 from pebs.services.transaction import instant, local_date, transaction
 from pebs.services.trial._returned_ids import ids_in_order
@@ -57,8 +57,10 @@ __all__ = [
     "DEFAULT_PLAN_YEARS",
     "PlanCreated",
     "PlanRequest",
+    "PlanWanted",
     "PlannedExamView",
     "create_screening_plan",
+    "create_screening_plan_in",
     "store_plan",
     "store_plans",
 ]
@@ -301,42 +303,97 @@ def create_screening_plan(
     :func:`~.risk_assessment.record_risk_assessment`, which also plans). Re-planning supersedes
     the current plan.
     """
-    require(actor, Action.RECORD_RISK)
-    created_at = instant(at)
+    wanted = PlanWanted(study_id, start=start, last_screen=last_screen, at=at)
     with transaction(session_maker) as session:
-        subject = find_participant(session, actor, study_id, for_update=True)
-        participant = subject.participant
-        subject.require_state(_PLANNED, "plan her screening")
-        connection = session.connection()
-        arm = connection.execute(_ARM, {"participant_id": participant.id}).scalar()
-        assert arm is not None  # every planned state follows an allocation
-        day = start or local_date(created_at, subject.country.time_zone)
-        woman = Woman(birth_date(session, keys, participant), arm=arm, last_screen=last_screen)
-        risk = None
-        if arm == "risk-based":
-            risk = connection.execute(_LATEST_RISK, {"participant_id": participant.id}).first()
-            if risk is None:
-                raise Conflict(
-                    f"{study_id} has no risk assessment: record one (which also gives her plan)"
-                )
-            woman = Woman(woman.birth_date, arm="risk-based", level=risk.level,
-                          risk_5y=risk.outputs.get("risk_5y"),
-                          density=_density(risk.inputs.get("density")),
-                          last_screen=last_screen)  # fmt: skip
-        created, audit = store_plan(
-            session, actor, subject, study_version(session, subject.country.study_id), woman,
-            start=day, years=years,
-            risk_assessment_id=None if risk is None else risk.id, at=created_at,
-        )  # fmt: skip
-        old_state = new_state = participant.status
-        if subject.state is State.RANDOMISED_STANDARD:
-            old_state, new_state = subject.apply(Event.FOLLOW_UP_STARTED)
-        elif subject.state is State.RISK_ASSESSED:
-            old_state, new_state = subject.apply(Event.PLAN_GIVEN)
+        [outcome] = create_screening_plan_in(session, actor, keys, [wanted], years=years)
+    if isinstance(outcome, ServiceError):
+        raise outcome
+    return outcome
+
+
+@dataclass(frozen=True)
+class PlanWanted:
+    """A woman to plan (:func:`create_screening_plan_in`)."""
+
+    study_id: str
+    start: date | None = None
+    last_screen: date | None = None
+    at: datetime | None = None
+
+
+def create_screening_plan_in(
+    session: Session, actor: Actor, keys: IdentityKeys, wanted: Sequence[PlanWanted], *,
+    years: float = DEFAULT_PLAN_YEARS,
+) -> list[PlanCreated | ServiceError]:  # fmt: skip
+    """:func:`create_screening_plan` for several women in the caller's transaction; in
+    ``wanted`` order, each her plan or the error that refuses it (nothing is written for her).
+
+    The plans of the women planned at the same instant are stored together
+    (:func:`store_plans`). A woman may appear once; at most a few hundred women per call. An
+    error that is not a refusal (the database's) propagates: the caller rolls back.
+    """
+    require(actor, Action.RECORD_RISK)
+    outcomes: list[PlanCreated | ServiceError | None] = [None] * len(wanted)
+    ready: dict[datetime, list[tuple[int, PlanRequest]]] = {}
+    studies: dict[int, StudyVersion] = {}
+    for i, one in enumerate(wanted):
+        try:
+            refuse_unstorable({"study_id": one.study_id})
+            created_at = instant(one.at)
+            subject = find_participant(session, actor, one.study_id, for_update=True)
+            request = _plan_request(session, keys, subject, one, created_at)
+        except ServiceError as error:
+            outcomes[i] = error
+            continue
+        ready.setdefault(created_at, []).append((i, request))
+    for created_at, group in ready.items():
+        key = group[0][1].subject.country.study_id
+        if key not in studies:
+            studies[key] = study_version(session, key)
+        stored = store_plans(session, actor, studies[key], [r for _, r in group],
+                             years=years, at=created_at)  # fmt: skip
+        moves = []
+        for (i, request), (created, audit) in zip(group, stored, strict=True):
+            subject = request.subject
+            old_state = new_state = subject.participant.status
+            if subject.state is State.RANDOMISED_STANDARD:
+                old_state, new_state = subject.apply(Event.FOLLOW_UP_STARTED)
+            elif subject.state is State.RISK_ASSESSED:
+                old_state, new_state = subject.apply(Event.PLAN_GIVEN)
+            moves.append((i, created, audit, old_state, new_state))
         session.flush()
-        append_event(
-            session, actor=actor.username, action="plan", entity="screening_plan",
-            entity_id=created.plan_id, reason="screening plan", old={"status": old_state},
-            new={**audit, "status": new_state}, at=created_at,
-        )  # fmt: skip
-    return replace(created, pathway_state=new_state)
+        for i, created, audit, old_state, new_state in moves:
+            append_event(
+                session, actor=actor.username, action="plan", entity="screening_plan",
+                entity_id=created.plan_id, reason="screening plan", old={"status": old_state},
+                new={**audit, "status": new_state}, at=created_at,
+            )  # fmt: skip
+            outcomes[i] = replace(created, pathway_state=new_state)
+    done = [outcome for outcome in outcomes if outcome is not None]
+    assert len(done) == len(wanted)  # each woman planned or refused
+    return done
+
+
+def _plan_request(
+    session: Session, keys: IdentityKeys, subject: Subject, one: PlanWanted, created_at: datetime
+) -> PlanRequest:
+    """Her plan request; :class:`Conflict` for her state or a missing risk assessment."""
+    participant = subject.participant
+    subject.require_state(_PLANNED, "plan her screening")
+    connection = session.connection()
+    arm = connection.execute(_ARM, {"participant_id": participant.id}).scalar()
+    assert arm is not None  # every planned state follows an allocation
+    day = one.start or local_date(created_at, subject.country.time_zone)
+    woman = Woman(birth_date(session, keys, participant), arm=arm, last_screen=one.last_screen)
+    risk = None
+    if arm == "risk-based":
+        risk = connection.execute(_LATEST_RISK, {"participant_id": participant.id}).first()
+        if risk is None:
+            raise Conflict(
+                f"{one.study_id} has no risk assessment: record one (which also gives her plan)"
+            )
+        woman = Woman(woman.birth_date, arm="risk-based", level=risk.level,
+                      risk_5y=risk.outputs.get("risk_5y"),
+                      density=_density(risk.inputs.get("density")),
+                      last_screen=one.last_screen)  # fmt: skip
+    return PlanRequest(subject, woman, day, None if risk is None else risk.id)
