@@ -73,7 +73,7 @@ def import_command(
     rate = summary.rows / summary.seconds if summary.seconds else 0.0
     console.print(
         f"pebs: {summary.rows:,} rows in {summary.seconds:,.1f} s ({rate:,.0f} women/s): "
-        f"{summary.use_cases:,} steps in {summary.commits:,} commits"
+        f"{sum(summary.steps.values()):,} steps in {summary.commits:,} commits"
     )
     for step, count in summary.reached.most_common():
         console.print(f"  {count:>10,}  reached {step}")

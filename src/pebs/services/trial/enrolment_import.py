@@ -20,24 +20,38 @@ duplicate through her national ID; without national IDs, import only the rows no
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.services.actor import Actor
 from pebs.services.errors import InvalidFields, ServiceError
 from pebs.services.keys import IdentityKeys
-from pebs.services.trial.allocation import allocate
+from pebs.services.storable_text import refuses_unstorable_text
+from pebs.services.trial.allocation import Allocated, allocate
 from pebs.services.trial.consent import record_consent
 from pebs.services.trial.eligibility import assess_eligibility
 from pebs.services.trial.enrolment_file import Enrolment, RowRefused
-from pebs.services.trial.registration import register_participant
-from pebs.services.trial.risk_assessment import record_risk_assessment
-from pebs.services.trial.screening_plan import create_screening_plan
+from pebs.services.trial.registration import Registered, register_participant
+from pebs.services.trial.risk_assessment import (
+    AssessmentWanted,
+    RiskRecorded,
+    record_risk_assessment,
+    record_risk_assessment_in,
+)
+from pebs.services.trial.screening_plan import (
+    PlanWanted,
+    create_screening_plan,
+    create_screening_plan_in,
+)
 from pebs.store.group_commit import GroupCommit, GroupCommitError
+from pebs.trial import ARM_EVENTS, transition
 
 __all__ = ["STEPS", "EnrolmentOutcome", "ImportSummary", "import_enrolments"]
 
@@ -71,7 +85,8 @@ class ImportSummary:
     """Women per last step done."""
     refused: Counter[str] = field(default_factory=Counter)
     """Refusals per ``step: field``."""
-    use_cases: int = 0
+    steps: Counter[str] = field(default_factory=Counter)
+    """Women per step tried (done or refused)."""
     commits: int = 0
     largest_group: int = 0
     seconds: float = 0.0
@@ -79,6 +94,7 @@ class ImportSummary:
     """Why the import stopped before the end (a failed commit), else ``None``."""
 
 
+@refuses_unstorable_text
 def import_enrolments(
     sessions: sessionmaker[Session],
     actor: Actor,
@@ -89,6 +105,7 @@ def import_enrolments(
     on_outcome: Callable[[EnrolmentOutcome], None] | None = None,
     max_delay_s: float = 0.05,
     max_batch: int = 600,
+    chunk_size: int = 200,
 ) -> ImportSummary:
     """Take every row as far as it goes; report each outcome to ``on_outcome``, in the file's
     order, once the commit that stored it is done."""
@@ -112,9 +129,9 @@ def import_enrolments(
 
     try:
         with group.batch():
-            for row in rows:
-                summary.rows += 1
-                unreported.append(_enrol(group, actor, keys, study, row))
+            for chunk in _chunks(rows, chunk_size):
+                summary.rows += len(chunk)
+                unreported.extend(_enrol_chunk(group, actor, keys, study, chunk, summary.steps))
                 if len(unreported) >= max_batch:
                     settle()
             settle()
@@ -129,54 +146,134 @@ def import_enrolments(
                 "before importing her again")))  # fmt: skip
     finally:
         group.close()
-    summary.use_cases = group.stats.stored + group.stats.rolled_back
     summary.commits = group.stats.commits
     summary.largest_group = group.stats.largest_group
     summary.seconds = time.perf_counter() - started
     return summary
 
 
-def _enrol(
-    group: GroupCommit, actor: Actor, keys: IdentityKeys, study: str, row: Enrolment | RowRefused
-) -> EnrolmentOutcome:
-    if isinstance(row, RowRefused):
-        return EnrolmentOutcome(row.line, None, None, refused_step="read",
-                                refused_field=row.field, message=row.message)  # fmt: skip
+def _chunks(rows: Iterable[Any], size: int) -> Iterable[list[Any]]:
+    iterator = iter(rows)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+def _enrol_chunk(
+    group: GroupCommit, actor: Actor, keys: IdentityKeys, study: str,
+    rows: Sequence[Enrolment | RowRefused], steps: Counter[str],
+) -> list[EnrolmentOutcome]:  # fmt: skip
+    """The rows of one chunk, step by step: each step for all the women who reached it."""
+    progress = [_Progress(row.line) for row in rows]
+    for done, row in zip(progress, rows, strict=True):
+        if isinstance(row, RowRefused):
+            done.refusal = ("read", row.field, row.message)
+    for step in _STEPS:
+        items = [
+            (done, row, request)
+            for done, row in zip(progress, rows, strict=True)
+            if not isinstance(row, RowRefused) and done.refusal is None
+            and (request := step.request(done, row, study)) is not None
+        ]  # fmt: skip
+        if items:
+            steps[step.name] += len(items)
+            results = _run_step(group, actor, keys, step, [request for _, _, request in items])
+            for (done, _, _), result in zip(items, results, strict=True):
+                done.record(step, result)
+    return [done.outcome() for done in progress]
+
+
+def _run_step(
+    group: GroupCommit, actor: Actor, keys: IdentityKeys, step: _Step, requests: list[Any]
+) -> list[object]:
+    """The step for every request: its list form in one savepoint of the group; if that fails
+    as a whole (not a refusal of one woman), or the step has no list form, each request alone
+    in its own savepoint."""
+    if step.many is not None:
+        try:
+            with group.begin() as session:
+                return step.many(session, actor, keys, requests)
+        except ServiceError as error:  # refuses the whole list (the account's role)
+            return [error] * len(requests)
+        except SQLAlchemyError:  # its savepoint rolled back: nothing of the step is stored
+            pass
     sessions: sessionmaker[Session] = group  # type: ignore[assignment]  # it stands in for one
-    done = _Progress(row.line)
-    registered = done.step("register", lambda: register_participant(
-        sessions, actor, keys, study, row.new, at=row.registered_at))  # fmt: skip
-    if registered is None:
-        return done.outcome()
-    done.study_id = registered.study_id
-    done.status = "registered"
-    if row.answers is None:
-        return done.outcome()
-    assessed_at = row.assessed_at or row.registered_at
-    assessed = done.step("eligibility", lambda: assess_eligibility(
-        sessions, actor, keys, registered.study_id, row.answers or {}, at=assessed_at))  # fmt: skip
-    if assessed is None or row.consented_at is None:
-        return done.outcome()
-    language = row.consent_language or registered.language
-    consented = done.step("consent", lambda: record_consent(
-        sessions, actor, registered.study_id, language=language, at=row.consented_at))  # fmt: skip
-    if consented is None or row.allocated_at is None:
-        return done.outcome()
-    allocated = done.step("allocate", lambda: allocate(
-        sessions, actor, keys, registered.study_id, at=row.allocated_at))  # fmt: skip
-    if allocated is None:
-        return done.outcome()
-    done.arm = allocated.arm
-    risk_at = row.risk_at or row.allocated_at
-    if allocated.arm == "risk-based":
-        recorded = done.step("plan", lambda: record_risk_assessment(
-            sessions, actor, keys, registered.study_id, row.factors, at=risk_at))  # fmt: skip
-        if recorded is not None:
-            done.risk_level = recorded.level
-    else:
-        done.step("plan", lambda: create_screening_plan(
-            sessions, actor, keys, registered.study_id, at=risk_at))  # fmt: skip
-    return done.outcome()
+    results: list[object] = []
+    for request in requests:
+        try:
+            results.append(step.one(sessions, actor, keys, request))
+        except ServiceError as error:
+            results.append(error)
+    return results
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One step of the pathway: who goes on to it, and its use case for one and for a list."""
+
+    name: str
+    request: Callable[[_Progress, Enrolment, str], Any]
+    """Her request for this step, or ``None`` if her row stops before it."""
+    one: Callable[[sessionmaker[Session], Actor, IdentityKeys, Any], Any]
+    many: Callable[[Session, Actor, IdentityKeys, list[Any]], list[Any]] | None
+
+
+def _plan_request(done: _Progress, row: Enrolment, _study: str) -> Any:
+    if done.arm is None:
+        return None
+    at = row.risk_at or row.allocated_at
+    if done.arm == "risk-based":
+        return AssessmentWanted(done.study_id or "", row.factors, at=at)
+    return PlanWanted(done.study_id or "", at=at)
+
+
+def _plan_one(sessions: sessionmaker[Session], actor: Actor, keys: IdentityKeys, one: Any) -> Any:
+    if isinstance(one, AssessmentWanted):
+        return record_risk_assessment(sessions, actor, keys, one.study_id, one.factors, at=one.at)
+    return create_screening_plan(sessions, actor, keys, one.study_id, at=one.at)
+
+
+def _plan_many(session: Session, actor: Actor, keys: IdentityKeys, wanted: list[Any]) -> list:
+    """Risk-based women assessed (and planned), the others planned; in ``wanted`` order."""
+    risk = [i for i, one in enumerate(wanted) if isinstance(one, AssessmentWanted)]
+    plan = [i for i, one in enumerate(wanted) if not isinstance(one, AssessmentWanted)]
+    results: list[Any] = [None] * len(wanted)
+    assessed = record_risk_assessment_in(session, actor, keys, [wanted[i] for i in risk])
+    planned = create_screening_plan_in(session, actor, keys, [wanted[i] for i in plan])
+    for i, result in zip(risk + plan, assessed + planned, strict=True):
+        results[i] = result
+    return results
+
+
+_STEPS: tuple[_Step, ...] = (
+    _Step(
+        "register",
+        lambda done, row, study: (study, row.new, row.registered_at),
+        lambda s, a, k, r: register_participant(s, a, k, r[0], r[1], at=r[2]),
+        None,
+    ),
+    _Step(
+        "eligibility",
+        lambda done, row, study: None if row.answers is None else (
+            done.study_id, row.answers, row.assessed_at or row.registered_at),
+        lambda s, a, k, r: assess_eligibility(s, a, k, r[0], r[1], at=r[2]),
+        None,
+    ),
+    _Step(
+        "consent",
+        lambda done, row, study: None if row.consented_at is None else (
+            done.study_id, row.consent_language or done.language, row.consented_at),
+        lambda s, a, k, r: record_consent(s, a, r[0], language=r[1], at=r[2]),
+        None,
+    ),
+    _Step(
+        "allocate",
+        lambda done, row, study: None if row.allocated_at is None else (
+            done.study_id, row.allocated_at),
+        lambda s, a, k, r: allocate(s, a, k, r[0], at=r[1]),
+        None,
+    ),
+    _Step("plan", _plan_request, _plan_one, _plan_many),
+)  # fmt: skip
 
 
 @dataclass
@@ -185,21 +282,27 @@ class _Progress:
 
     line: int
     study_id: str | None = None
+    language: str | None = None
     reached: str | None = None
     status: str | None = None
     arm: str | None = None
     risk_level: str | None = None
     refusal: tuple[str, str | None, str] | None = None
 
-    def step(self, name: str, call: Callable[[], object]) -> object | None:
-        try:
-            result = call()
-        except ServiceError as error:
-            self.refusal = (name, _field_of(error), str(error))
-            return None
-        self.reached = name
+    def record(self, step: _Step, result: object) -> None:
+        if isinstance(result, ServiceError):
+            self.refusal = (step.name, _field_of(result), str(result))
+            return
+        self.reached = step.name
+        if isinstance(result, Registered):
+            self.study_id, self.language, self.status = (
+                result.study_id, result.language, "registered")  # fmt: skip
+        if isinstance(result, Allocated):
+            self.arm = result.arm
+            self.status = transition(self.status or "", ARM_EVENTS[result.arm]).value
+        if isinstance(result, RiskRecorded):
+            self.risk_level = result.level
         self.status = getattr(result, "pathway_state", None) or self.status
-        return result
 
     def outcome(self) -> EnrolmentOutcome:
         step, field_name, message = self.refusal or (None, None, None)

@@ -42,9 +42,9 @@ from pebs.risk.protocol import FiveYearModel, FiveYearResult
 from pebs.risk.registry import UnknownModelError, five_year_model
 from pebs.screening import Woman, age_on
 from pebs.services.actor import Action, Actor, require
-from pebs.services.errors import Conflict, InvalidFields, LevelLowered
+from pebs.services.errors import Conflict, InvalidFields, LevelLowered, ServiceError
 from pebs.services.keys import IdentityKeys
-from pebs.services.storable_text import refuses_unstorable_text
+from pebs.services.storable_text import refuse_unstorable, refuses_unstorable_text
 from pebs.services.subject import Subject, birth_date, find_participant
 from pebs.services.transaction import instant, local_date, transaction
 from pebs.services.trial._latest_rows import FirstPer
@@ -74,6 +74,7 @@ __all__ = [
     "NULLIPAROUS",
     "RISK_ARM_STATES",
     "UNKNOWN",
+    "AssessmentWanted",
     "RiskEvaluation",
     "RiskFactors",
     "RiskRecorded",
@@ -84,6 +85,7 @@ __all__ = [
     "evaluate_risks",
     "latest_assessments",
     "record_risk_assessment",
+    "record_risk_assessment_in",
     "risk_rules",
     "store_risk",
     "store_risks",
@@ -520,20 +522,89 @@ def record_risk_assessment(
     of the wrong kind, or that the model rejects (each named); :class:`LevelLowered` for a level
     below her current one without ``confirm_lower=True`` and a ``reason`` (nothing is stored).
     """
-    require(actor, Action.RECORD_RISK)
-    assessed_at = instant(at)
+    wanted = AssessmentWanted(study_id, factors, on_date=on_date, last_screen=last_screen,
+                              confirm_lower=confirm_lower, reason=reason, at=at)  # fmt: skip
     with transaction(session_maker) as session:
-        subject = find_participant(session, actor, study_id, for_update=True)
-        subject.require_state(RISK_ARM_STATES, "record a risk assessment (risk-based arm)")
-        study = study_version(session, subject.country.study_id)
-        day = on_date or local_date(assessed_at, subject.country.time_zone)
-        evaluation = evaluate_risk(session, keys, subject, study, factors, day=day)
-        lowered = _lowering(study_id, evaluation.previous_level, evaluation.level,
-                            confirm_lower, reason)  # fmt: skip
-        given = reason.strip() if isinstance(reason, str) and reason.strip() else None
-        return store_risk(
-            session, actor, subject, study, evaluation, last_screen=last_screen,
-            plan_years=plan_years, at=assessed_at, reason=given or "risk assessment",
-            audit={"lowered_from": evaluation.previous_level, "confirm_lower": True}
-            if lowered else None,
-        )  # fmt: skip
+        [outcome] = record_risk_assessment_in(session, actor, keys, [wanted],
+                                              plan_years=plan_years)  # fmt: skip
+    if isinstance(outcome, ServiceError):
+        raise outcome
+    return outcome
+
+
+@dataclass(frozen=True)
+class AssessmentWanted:
+    """A woman to assess (:func:`record_risk_assessment_in`)."""
+
+    study_id: str
+    factors: RiskFactors
+    on_date: date | None = None
+    last_screen: date | None = None
+    confirm_lower: bool = False
+    reason: str | None = None
+    at: datetime | None = None
+
+
+def record_risk_assessment_in(
+    session: Session, actor: Actor, keys: IdentityKeys, wanted: Sequence[AssessmentWanted], *,
+    plan_years: float = DEFAULT_PLAN_YEARS,
+) -> list[RiskRecorded | ServiceError]:  # fmt: skip
+    """:func:`record_risk_assessment` for several women in the caller's transaction; in
+    ``wanted`` order, each her result or the error that refuses it (nothing is written for her).
+
+    One model evaluation per country (:func:`evaluate_risks`); the women assessed at the same
+    instant for the same reason are stored together (:func:`store_risks`). A woman may appear
+    once; at most a few hundred women per call. An error that is not a refusal (the database's)
+    propagates: the caller rolls back.
+    """
+    require(actor, Action.RECORD_RISK)
+    outcomes: list[RiskRecorded | ServiceError | None] = [None] * len(wanted)
+    found: list[tuple[int, Subject, datetime]] = []
+    for i, one in enumerate(wanted):
+        try:
+            refuse_unstorable({"study_id": one.study_id, "factors": one.factors,
+                               "reason": one.reason})  # fmt: skip
+            assessed_at = instant(one.at)
+            subject = find_participant(session, actor, one.study_id, for_update=True)
+            subject.require_state(RISK_ARM_STATES, "record a risk assessment (risk-based arm)")
+        except ServiceError as error:
+            outcomes[i] = error
+            continue
+        found.append((i, subject, assessed_at))
+    by_study: dict[int, list[tuple[int, Subject, datetime]]] = {}
+    for item in found:
+        by_study.setdefault(item[1].country.study_id, []).append(item)
+    for study_key, group in by_study.items():
+        study = study_version(session, study_key)
+        evaluations = evaluate_risks(session, keys, study, [
+            RiskWanted(subject, wanted[i].factors,
+                       wanted[i].on_date or local_date(assessed_at, subject.country.time_zone))
+            for i, subject, assessed_at in group
+        ])  # fmt: skip
+        to_store: dict[tuple[datetime, str], list[tuple[int, RiskToStore]]] = {}
+        for (i, subject, assessed_at), evaluation in zip(group, evaluations, strict=True):
+            one = wanted[i]
+            try:
+                if isinstance(evaluation, ServiceError):
+                    raise evaluation
+                lowered = _lowering(one.study_id, evaluation.previous_level, evaluation.level,
+                                    one.confirm_lower, one.reason)  # fmt: skip
+            except ServiceError as error:
+                outcomes[i] = error
+                continue
+            given = (
+                one.reason.strip() if isinstance(one.reason, str) and one.reason.strip() else None
+            )
+            audit = {"lowered_from": evaluation.previous_level, "confirm_lower": True}
+            stored = RiskToStore(subject, evaluation, one.last_screen, audit if lowered else None)
+            to_store.setdefault((assessed_at, given or "risk assessment"), []).append((i, stored))
+        for (assessed_at, reason), items in to_store.items():
+            recorded = store_risks(
+                session, actor, study, [s for _, s in items], plan_years=plan_years,
+                at=assessed_at, reason=reason,
+            )  # fmt: skip
+            for (i, _), result in zip(items, recorded, strict=True):
+                outcomes[i] = result
+    done = [outcome for outcome in outcomes if outcome is not None]
+    assert len(done) == len(wanted)  # each woman assessed or refused
+    return done
