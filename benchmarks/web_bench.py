@@ -61,15 +61,8 @@ from pathlib import Path
 
 from benchmarks import one_core
 from benchmarks.report import goal_line
-from benchmarks.trial_bench import (
-    POSTGRES_URL,
-    SEED,
-    TODAY,
-    _load,
-    _postgres_reachable,
-    cohort,
-    fresh_database,
-)
+from benchmarks.trial_bench import _load, _postgres_reachable
+from benchmarks.trial_bench_data import POSTGRES_URL, SEED, TODAY, cohort, fresh_database
 from benchmarks.web_ceiling import ceiling_section
 from benchmarks.web_list import list_rows
 from benchmarks.web_load import EXPECTED, STEPS, LoadResult, load_main, percentile_ms

@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass, field
 
 from benchmarks.report import goal_line
-from benchmarks.trial_bench import SEED, cohort, fresh_database
+from benchmarks.trial_bench_data import SEED, cohort, fresh_database
 from benchmarks.web_load import (
     API,
     RequestsResult,
@@ -143,7 +143,9 @@ def ceiling_section(
         f"`GET {PEER_PATH}` (async, no authentication, no database, constant answer), that "
         "exists only in this benchmark's app: the trivial endpoint. list = `GET "
         f"{API}/participants?limit=50` (a full page), register = `POST {API}/participants` (a new "
-        "woman each). req/s: median over rounds of the requests answered as expected per second "
+        "woman each); the server remembers an accepted API token for a few seconds "
+        "(`docs/security.md` §3), so nearly every request skips the token's lookup. req/s: "
+        "median over rounds of the requests answered as expected per second "
         "of the round's wall time; ratio: to the trivial endpoint's median with the same "
         "clients; latency over all rounds; server CPU: median over rounds; CPU ratio: the "
         "trivial endpoint's server CPU per request / this request's.",

@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
-from benchmarks.trial_bench import HMAC_KEY, SEED, STUDY, fresh_database
+from benchmarks.trial_bench_data import HMAC_KEY, SEED, STUDY, fresh_database
 from benchmarks.web_load import API, percentile_ms
 from benchmarks.web_server import running_server
 

@@ -22,7 +22,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from benchmarks.trial_bench import ELIGIBLE, LANGUAGE, STUDY, Woman
+from benchmarks.trial_bench_data import ELIGIBLE, LANGUAGE, STUDY, Woman
 
 API = "/api/v1"
 STEPS = ("register", "eligibility", "consent", "allocate")

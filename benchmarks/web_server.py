@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks import one_core
-from benchmarks.trial_bench import HMAC_KEY, STUDY
+from benchmarks.trial_bench_data import HMAC_KEY, STUDY
 from benchmarks.web_load import API
 
 ROOT = Path(__file__).resolve().parent.parent

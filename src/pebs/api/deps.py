@@ -6,10 +6,11 @@ something (POST, PUT, PATCH, DELETE) must also send the session's CSRF token in
 :data:`CSRF_HEADER`; bearer tokens need none (browsers never send them by themselves). The state,
 database sessions and keys are the dependencies both sides share (:mod:`pebs.http.deps`).
 
-Authentication is one ``def`` dependency, :func:`get_principal` (the credential's lookup is
-blocking database I/O, so FastAPI runs it in the thread pool: one hop per request); what only
-reads values already in hand (:func:`get_actor`, and the state, sessions and keys) is an
-``async def`` and runs on the event loop without a hop.
+Authentication is :func:`get_principal`, an ``async def``: an API token accepted within the last
+few seconds is answered from memory (:func:`~pebs.services.auth.remembered_principal`, no I/O);
+any other credential is looked up in the database in the thread pool (one hop). What only reads
+values already in hand (:func:`get_actor`, and the state, sessions and keys) is an ``async def``
+too and runs on the event loop without a hop.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from pebs.http.deps import StateDep
 from pebs.http.session_cookie import SESSION_COOKIE
 from pebs.services.actor import Actor
-from pebs.services.auth import Principal, authenticate, csrf_matches
+from pebs.services.auth import Principal, authenticate, csrf_matches, remembered_principal
 from pebs.services.errors import NotAuthenticated, PermissionDenied
 
 __all__ = ["CSRF_HEADER", "CurrentActor", "PrincipalDep"]
@@ -34,7 +36,7 @@ _bearer = HTTPBearer(auto_error=False, description="A personal API token (pebs_t
 _cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, description="Session cookie")
 
 
-def get_principal(
+async def get_principal(
     request: Request,
     state: StateDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -42,9 +44,16 @@ def get_principal(
 ) -> Principal:
     """The caller, from her API token or session cookie (:class:`NotAuthenticated` if none)."""
     if bearer is not None:
-        return authenticate(state.readers, state.writers, state.policy, bearer.credentials)
+        remembered = remembered_principal(state.readers, bearer.credentials)
+        if remembered is not None:
+            return remembered
+        return await run_in_threadpool(
+            authenticate, state.readers, state.writers, state.policy, bearer.credentials
+        )
     if cookie:
-        principal = authenticate(state.readers, state.writers, state.policy, cookie)
+        principal = await run_in_threadpool(
+            authenticate, state.readers, state.writers, state.policy, cookie
+        )
         if request.method not in _SAFE_METHODS and not csrf_matches(
             state.policy.secret, cookie, request.headers.get(CSRF_HEADER)
         ):

@@ -6,7 +6,9 @@
   server-side session; :func:`verify_second_factor` finishes a pending TOTP check;
   :func:`logout` revokes the session.
 - :func:`authenticate` turns a session token (cookie) or API token (bearer) into a
-  :class:`Principal`, whose :attr:`~Principal.actor` is what the trial use cases take.
+  :class:`Principal`, whose :attr:`~Principal.actor` is what the trial use cases take; an API
+  token it accepted is remembered for a few seconds (:func:`remembered_principal`,
+  :mod:`.principal_cache`).
 - :func:`begin_totp_enrolment` / :func:`confirm_totp_enrolment` enrol an authenticator app.
 - :func:`create_api_token`, :func:`list_api_tokens`, :func:`revoke_api_token`: personal tokens.
 - :func:`create_account`, :func:`list_accounts`, :func:`set_password`,
@@ -43,7 +45,7 @@ from pebs.services.auth.enrolment import TotpEnrolment, begin_totp_enrolment, co
 from pebs.services.auth.logins import LoginResult, login, logout, verify_second_factor
 from pebs.services.auth.policy import IDENTITY_ROLES, TOTP_ROLES, AuthPolicy
 from pebs.services.auth.principal import Principal
-from pebs.services.auth.resolution import authenticate
+from pebs.services.auth.resolution import authenticate, remembered_principal
 from pebs.services.auth.tokens import csrf_matches, csrf_token
 
 __all__ = [
@@ -72,6 +74,7 @@ __all__ = [
     "login",
     "logout",
     "provision_demo_accounts",
+    "remembered_principal",
     "reset_totp",
     "revoke_api_token",
     "set_password",

@@ -27,6 +27,7 @@ from pebs.services.actor import Actor
 from pebs.services.auth import throttle
 from pebs.services.auth.passwords import check_new_password, hash_password
 from pebs.services.auth.policy import AuthPolicy
+from pebs.services.auth.principal_cache import forget_after_commit
 from pebs.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from pebs.services.field_rules import FULL_NAME_CHARS, USERNAME_CHARS, unknown_choice
 from pebs.services.storable_text import refuses_unstorable_text
@@ -68,7 +69,12 @@ def _user(session: Session, username: str) -> User:
 def revoke_credentials(
     session: Session, user_id: int, reason: str, now: datetime, *, tokens: bool
 ) -> int:
-    """Revoke the user's open sessions (and API tokens); the number of sessions revoked."""
+    """Revoke the user's open sessions (and API tokens); the number of sessions revoked.
+
+    Every change to an account's password, TOTP, status (or role or scope) comes through here:
+    the tokens this process remembers for her are forgotten when the transaction commits.
+    """
+    forget_after_commit(session, user_id)
     revoked = session.execute(
         update(AuthSession)
         .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))

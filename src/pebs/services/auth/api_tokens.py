@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.services.auth.principal import Principal
+from pebs.services.auth.principal_cache import forget_after_commit
 from pebs.services.auth.tokens import API_TOKEN_PREFIX, new_token, token_sha256
 from pebs.services.errors import InvalidInput, NotFound, PermissionDenied
 from pebs.services.storable_text import refuses_unstorable_text
@@ -123,6 +124,7 @@ def revoke_api_token(
             raise NotFound(f"you have no API token {token_id}")
         if row.revoked_at is None:
             row.revoked_at = now
+            forget_after_commit(session, row.user_id)
             append_event(
                 session, actor=actor.username, action="revoke", entity="api_token",
                 entity_id=row.id, reason="API token revoked",

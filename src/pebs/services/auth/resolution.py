@@ -4,7 +4,8 @@ One indexed query joins the credential (by the SHA-256 of the token) to its user
 (revoked, idle or absolute expiry, disabled account) run on that row. ``last_seen_at`` /
 ``last_used_at`` are written only when older than :attr:`~.policy.AuthPolicy.touch_every`, so
 most requests only read (on SQLite, through a read-only session that never takes the writer
-lock).
+lock). An accepted API token is remembered for a few seconds (:mod:`.principal_cache`):
+:func:`remembered_principal` answers without the database; :func:`authenticate` asks it first.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from pebs.services.actor import Actor
 from pebs.services.auth.policy import AuthPolicy
 from pebs.services.auth.principal import Principal
+from pebs.services.auth.principal_cache import cache_for
 from pebs.services.auth.tokens import API_TOKEN_PREFIX, SESSION_PREFIX, token_sha256
 from pebs.services.errors import NotAuthenticated
 from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.transaction import instant
 from pebs.store.models import ApiToken, AuthSession, User
 
-__all__ = ["authenticate"]
+__all__ = ["authenticate", "remembered_principal"]
 
 _ENDED = "the session has ended (logged out, timed out or revoked): log in again"
 
@@ -49,6 +51,17 @@ def authenticate(
     if token.startswith(API_TOKEN_PREFIX + "_"):
         return _api_token(readers, writers, policy, token, now)
     raise NotAuthenticated("not a pebs session or API token")
+
+
+@refuses_unstorable_text
+def remembered_principal(
+    readers: sessionmaker[Session], token: str, *, at: datetime | None = None
+) -> Principal | None:
+    """The principal of an API token accepted within the last few seconds, without I/O; None
+    when not remembered (then :func:`authenticate` decides)."""
+    if not token.startswith(API_TOKEN_PREFIX + "_"):
+        return None
+    return cache_for(readers.kw["bind"]).get(token_sha256(token), instant(at))
 
 
 def _session(
@@ -90,11 +103,17 @@ def _api_token(
     token: str,
     now: datetime,
 ) -> Principal:
+    cache = cache_for(readers.kw["bind"])
+    digest = token_sha256(token)
+    remembered = cache.get(digest, now)
+    if remembered is not None:
+        return remembered
+    generation = cache.generation
     with readers() as session:
         row = session.execute(
             select(ApiToken, User)
             .join(User, ApiToken.user_id == User.id)
-            .where(ApiToken.token_sha256 == token_sha256(token))
+            .where(ApiToken.token_sha256 == digest)
         ).first()
     if row is None:
         raise NotAuthenticated("unknown API token")
@@ -110,4 +129,7 @@ def _api_token(
                 update(ApiToken).where(ApiToken.id == api_token.id).values(last_used_at=now)
             )
     enrolled = user.totp_secret_enc is not None
-    return Principal(Actor.from_user(user), "token", api_token.id, True, enrolled)
+    principal = Principal(Actor.from_user(user), "token", api_token.id, True, enrolled)
+    cache.put(digest, principal, user_id=user.id, token_expires_at=api_token.expires_at,
+              since=generation)  # fmt: skip
+    return principal

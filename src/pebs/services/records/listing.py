@@ -41,6 +41,10 @@ class ParticipantPage:
     """The participants that match the filters (all pages)."""
 
 
+_COLUMNS = (Participant.id, Participant.study_id, Participant.status, Participant.age_band,
+            Participant.is_test, Participant.registered_at)  # fmt: skip
+
+
 def _like_escaped(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -73,8 +77,8 @@ def list_participants(
         )
     if arm is not None and arm not in ARM_EVENTS:
         raise InvalidInput(f"{arm!r} is unknown; arms: {', '.join(ARM_EVENTS)}", field="arm")
-    statement = (
-        select(Participant, Site.code, Country.code, Allocation.arm)
+    statement = (  # columns, not entities: no ORM object per row
+        select(*_COLUMNS, Site.code, Country.code, Allocation.arm)
         .join(Site, Participant.site_id == Site.id)
         .join(Country, Site.country_id == Country.id)
         .outerjoin(Allocation, Allocation.participant_id == Participant.id)
@@ -97,9 +101,10 @@ def list_participants(
         page = statement.where(Participant.id > after).order_by(Participant.id).limit(limit)
         result = session.execute(page).all()
     rows = tuple(
-        ParticipantRow(p.study_id, site_code, country_code, p.status, p.age_band, arm_name,
-                       p.is_test, p.registered_at)
-        for p, site_code, country_code, arm_name in result
+        ParticipantRow(study_id, site_code, country_code, status_, age_band, arm_name, is_test,
+                       registered_at)
+        for _, study_id, status_, age_band, is_test, registered_at, site_code, country_code,
+        arm_name in result
     )  # fmt: skip
-    next_after = result[-1][0].id if len(result) == limit else None
+    next_after = result[-1][0] if len(result) == limit else None
     return ParticipantPage(rows, next_after, total)
