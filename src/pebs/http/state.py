@@ -15,6 +15,7 @@ from pebs.services.auth import AuthPolicy
 from pebs.services.keys import IdentityKeys
 from pebs.services.trial import Database, open_database
 from pebs.store.engine import session_factory
+from pebs.store.group_commit import GroupCommit
 
 __all__ = ["AppState", "build_state", "https_only", "policy_from_settings"]
 
@@ -23,6 +24,9 @@ __all__ = ["AppState", "build_state", "https_only", "policy_from_settings"]
 class AppState:
     database: Database
     writers: sessionmaker[Session]
+    """Writing use cases. On SQLite a :class:`GroupCommit`: concurrent requests' use cases are
+    savepoints of a shared transaction and share its durable commit (each answered after it);
+    PostgreSQL groups concurrent commits itself (``commit_delay``)."""
     readers: sessionmaker[Session]
     """Read-only sessions (SQLite: no writer lock) for authentication lookups."""
     keys: IdentityKeys
@@ -57,9 +61,12 @@ def policy_from_settings(settings: Settings) -> AuthPolicy:
 def build_state(settings: Settings, policy: AuthPolicy | None = None) -> AppState:
     """Open the database (:class:`DatabaseNotReady` if not migrated) and build the keys."""
     database = open_database(settings.database_url)
+    writers: sessionmaker[Session] = database.sessions
+    if database.engine.dialect.name == "sqlite":
+        writers = GroupCommit(database.sessions)  # type: ignore[assignment]  # stands in for one
     return AppState(
         database=database,
-        writers=database.sessions,
+        writers=writers,
         readers=session_factory(database.engine, read_only=True),
         keys=IdentityKeys.from_settings_values(settings.identity_keys(), settings.hmac_key_bytes()),
         policy=policy or policy_from_settings(settings),

@@ -34,7 +34,13 @@ from typing import Any, TypeVar
 
 from pebs.services.errors import InvalidFields
 
-__all__ = ["refuse_unstorable", "refuses_unstorable_text", "text_problems", "unstorable"]
+__all__ = [
+    "refuse_unstorable",
+    "refuses_unstorable_text",
+    "text_problems",
+    "unstorable",
+    "unstorable_refusal",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -94,11 +100,21 @@ def text_problems(values: Mapping[str, Any]) -> dict[str, str]:
 def refuse_unstorable(values: Mapping[str, Any]) -> None:
     """:class:`InvalidFields` naming every text in ``values`` that cannot be stored (see
     :func:`text_problems`); for use cases that take a list of requests, each checked alone."""
+    refusal = unstorable_refusal(values)
+    if refusal is not None:
+        raise refusal
+
+
+def unstorable_refusal(values: Mapping[str, Any]) -> InvalidFields | None:
+    """The :class:`InvalidFields` naming every text in ``values`` that cannot be stored
+    (:func:`text_problems`), or ``None``: what a list form of a use case gives a woman whose
+    request :func:`refuses_unstorable_text` would refuse."""
     problems = text_problems(values)
-    if problems:
-        raise InvalidFields(
-            "; ".join(f"{path}: {message}" for path, message in problems.items()), problems
-        )
+    if not problems:
+        return None
+    return InvalidFields(
+        "; ".join(f"{path}: {message}" for path, message in problems.items()), problems
+    )
 
 
 def refuses_unstorable_text(function: F) -> F:

@@ -5,7 +5,8 @@ writes with single statements, one flat row of facts (:func:`participant_facts`)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -17,8 +18,12 @@ from pebs.services.actor import Actor
 from pebs.services.errors import Conflict, NotFound
 from pebs.services.keys import IdentityKeys
 from pebs.store.models import Country, Participant, ParticipantIdentity, Site, Study
-from pebs.store.participant_lookup import Projection, participant_in_scope
-from pebs.store.repositories import set_participant_status
+from pebs.store.participant_lookup import (
+    Projection,
+    participant_in_scope,
+    participants_in_scope,
+)
+from pebs.store.repositories import set_participant_status, set_participant_statuses
 from pebs.trial import Event, State, TransitionError, transition
 
 
@@ -79,7 +84,34 @@ def advance(session: Session, her: Row[Any], event: Event) -> tuple[str, str]:
     return her.status, new
 
 
-def _not_found(study_id: str) -> NotFound:
+@dataclass
+class Moves:
+    """The pathway states of several women (:func:`participants_facts` rows) moved one after
+    the other in memory, then written in one statement (:meth:`write`): the list form of
+    :func:`advance`."""
+
+    states: dict[int, str] = field(default_factory=dict)
+    """Her state after the moves so far, by participant id (only the women moved)."""
+
+    def status(self, her: Row[Any]) -> str:
+        """Her state now: as read, or after the moves so far."""
+        return self.states.get(her.participant_id, her.status)
+
+    def advance(self, her: Row[Any], event: Event) -> tuple[str, str]:
+        """Move her along the pathway; returns (old, new) state, :class:`Conflict` if illegal
+        (and she is not moved)."""
+        old = self.status(her)
+        new = next_state(her.study_id, old, event)
+        self.states[her.participant_id] = new
+        return old, new
+
+    def write(self, session: Session) -> None:
+        """Write every moved woman's state."""
+        set_participant_statuses(session, self.states.items())
+
+
+def not_found(study_id: str) -> NotFound:
+    """The error for a study ID that is not a participant in the caller's scope."""
     return NotFound(
         f"no participant {study_id!r} (in your sites)",
         message_code="error.no_participant",
@@ -97,7 +129,7 @@ def find_participant(
     """
     row = participant_in_scope(session, actor.scope, study_id, for_update=for_update)
     if row is None:
-        raise _not_found(study_id)
+        raise not_found(study_id)
     return Subject(*row)
 
 
@@ -112,8 +144,17 @@ def participant_facts(
         session, actor.scope, study_id, projection=Projection.FACTS, for_update=for_update
     )
     if row is None:
-        raise _not_found(study_id)
+        raise not_found(study_id)
     return row
+
+
+def participants_facts(
+    session: Session, actor: Actor, study_ids: Sequence[str], *, for_update: bool = False
+) -> dict[str, Row[Any]]:
+    """:func:`participant_facts` for several women in one statement: the rows found, by study
+    ID (:func:`not_found` is the error for the others); ``for_update`` locks them in id
+    order."""
+    return participants_in_scope(session, actor.scope, study_ids, for_update=for_update)
 
 
 _DATE_OF_BIRTH = select(ParticipantIdentity.date_of_birth_enc).where(

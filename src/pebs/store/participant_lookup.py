@@ -9,6 +9,9 @@ projections of the same query exist, both built once per scope and cached:
 - :attr:`Projection.FACTS`: one flat row of the columns randomisation needs (her status, stratum,
   site, country, study and encrypted date of birth), read without building ORM objects.
 
+:func:`participants_in_scope` finds several women by their study IDs in one statement (list
+forms of the use cases).
+
 ``for_update`` locks her row until the transaction ends (``SELECT ... FOR UPDATE`` on
 PostgreSQL; SQLite's writer lock already serialises every writing transaction), so two requests
 about the same woman run one after the other and the second sees what the first committed.
@@ -17,6 +20,7 @@ about the same woman run one after the other and the second sees what the first 
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -26,7 +30,7 @@ from sqlalchemy.orm import Session
 from pebs.store.models import Country, Participant, ParticipantIdentity, Site, Study
 from pebs.store.repositories import Scope
 
-__all__ = ["Projection", "participant_in_scope"]
+__all__ = ["Projection", "participant_in_scope", "participants_in_scope"]
 
 
 class Projection(enum.Enum):
@@ -45,11 +49,25 @@ def participant_in_scope(
     for_update: bool = False,
 ) -> Row[Any] | None:
     """The participant with pseudonymous ``study_id`` if she is in ``scope``, else ``None``."""
-    statement = _statement(scope, projection, for_update)
+    statement = _statement(scope, projection, for_update, many=False)
     parameters = {"study_id": study_id}
     if projection is Projection.RECORDS:
         return session.execute(statement, parameters).first()
     return session.connection().execute(statement, parameters).first()
+
+
+def participants_in_scope(
+    session: Session, scope: Scope, study_ids: Sequence[str], *, for_update: bool = False
+) -> dict[str, Row[Any]]:
+    """:func:`participant_in_scope` for several study IDs in one statement, projected as
+    :attr:`Projection.FACTS`: the women found, by study ID (an ID not found, or outside
+    ``scope``, is absent). ``for_update`` locks their rows in row id order (concurrent lists
+    then wait for each other instead of deadlocking)."""
+    if not study_ids:
+        return {}
+    statement = _statement(scope, Projection.FACTS, for_update, many=True)
+    parameters = {"study_ids": list(dict.fromkeys(study_ids))}
+    return {row.study_id: row for row in session.connection().execute(statement, parameters)}
 
 
 def _columns(projection: Projection) -> Select:
@@ -73,7 +91,7 @@ def _columns(projection: Projection) -> Select:
 
 
 @lru_cache(maxsize=512)
-def _statement(scope: Scope, projection: Projection, for_update: bool) -> Select:
+def _statement(scope: Scope, projection: Projection, for_update: bool, *, many: bool) -> Select:
     statement = (
         _columns(projection)
         .join(Site, Participant.site_id == Site.id)
@@ -83,5 +101,10 @@ def _statement(scope: Scope, projection: Projection, for_update: bool) -> Select
         statement = statement.join(Study, Country.study_id == Study.id).outerjoin(
             ParticipantIdentity, ParticipantIdentity.participant_id == Participant.id
         )
-    statement = scope.apply(statement.where(Participant.study_id == bindparam("study_id")))
+    if many:
+        wanted = Participant.study_id.in_(bindparam("study_ids", expanding=True))
+        statement = statement.where(wanted).order_by(Participant.id)
+    else:
+        statement = statement.where(Participant.study_id == bindparam("study_id"))
+    statement = scope.apply(statement)
     return statement.with_for_update(of=Participant) if for_update else statement

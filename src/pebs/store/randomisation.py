@@ -11,6 +11,8 @@ her row locked, the stratum locked, the stratum's first free slot taken by a con
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_right
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
@@ -31,14 +33,21 @@ __all__ = [
     "Eligibility",
     "GateRecords",
     "ProtocolInForce",
+    "RecordsWanted",
+    "SlotTaken",
     "StoredAllocation",
     "allocation_records",
+    "allocation_records_of",
     "gate_records",
     "insert_allocation",
+    "insert_allocations",
     "lock_strata",
+    "lock_strata_of",
     "lock_stratum",
     "next_free_slot",
+    "next_free_slots",
     "take_slot",
+    "take_slots",
 ]
 
 _STRATUM_LOCK_CLASS = 0x7065_6273  # "pebs": first key of the two-key advisory locks on strata
@@ -79,26 +88,17 @@ class GateRecords(NamedTuple):
 
 
 _ASSESSMENT = aliased(EligibilityAssessment)
-_LATEST_ASSESSMENT = (
+_LATEST_ASSESSMENT = (  # correlated with her participant row
     select(_ASSESSMENT.id)
-    .where(_ASSESSMENT.participant_id == bindparam("participant_id"))
+    .where(_ASSESSMENT.participant_id == Participant.id)
     .order_by(_ASSESSMENT.assessed_at.desc(), _ASSESSMENT.id.desc())
     .limit(1)
     .scalar_subquery()
 )
-_IN_FORCE = (
-    select(ProtocolVersion.id)
-    .where(
-        ProtocolVersion.study_id == bindparam("study_pk"),
-        ProtocolVersion.effective_from <= bindparam("day"),
-    )
-    .order_by(ProtocolVersion.effective_from.desc())
-    .limit(1)
-    .scalar_subquery()
-)
-_ASSESSED_UNDER, _PROTOCOL = aliased(ProtocolVersion), aliased(ProtocolVersion)
-_RECORDS = (  # one row (her participant row anchors it): every part is a lookup by index
+_ASSESSED_UNDER = aliased(ProtocolVersion)
+_RECORDS = (  # one row per woman: every part is a lookup by index
     select(
+        Participant.id,
         Allocation.arm,
         Allocation.method,
         Allocation.allocated_at,
@@ -106,29 +106,55 @@ _RECORDS = (  # one row (her participant row anchors it): every part is a lookup
         EligibilityAssessment.protocol_version_id,
         _ASSESSED_UNDER.version.label("assessed_under"),
         exists()
-        .where(
-            Consent.participant_id == bindparam("participant_id"), Consent.withdrawn_at.is_(None)
-        )
+        .where(Consent.participant_id == Participant.id, Consent.withdrawn_at.is_(None))
         .label("consented"),
-        _PROTOCOL.id.label("in_force_id"),
-        _PROTOCOL.version.label("in_force_version"),
     )
     .select_from(Participant)
     .outerjoin(Allocation, Allocation.participant_id == Participant.id)
     .outerjoin(EligibilityAssessment, EligibilityAssessment.id == _LATEST_ASSESSMENT)
     .outerjoin(_ASSESSED_UNDER, _ASSESSED_UNDER.id == EligibilityAssessment.protocol_version_id)
-    .outerjoin(_PROTOCOL, _PROTOCOL.id == _IN_FORCE)
-    .where(Participant.id == bindparam("participant_id"))
+    .where(Participant.id.in_(bindparam("participant_ids", expanding=True)))
+)
+_PROTOCOLS = (
+    select(
+        ProtocolVersion.study_id,
+        ProtocolVersion.effective_from,
+        ProtocolVersion.id,
+        ProtocolVersion.version,
+    )
+    .where(ProtocolVersion.study_id.in_(bindparam("study_pks", expanding=True)))
+    .order_by(ProtocolVersion.study_id, ProtocolVersion.effective_from, ProtocolVersion.id)
 )
 
 
-def allocation_records(
-    session: Session, participant_id: int, study_pk: int, day: date
+class RecordsWanted(NamedTuple):
+    """A woman whose allocation records are wanted, on the randomisation day."""
+
+    participant_id: int
+    study_pk: int
+    day: date
+
+
+def allocation_records_of(
+    session: Session, wanted: Sequence[RecordsWanted]
+) -> list[tuple[StoredAllocation | None, GateRecords]]:
+    """:func:`allocation_records` of several women, in ``wanted`` order, read in two statements
+    (their records; the protocol versions of their studies) whatever their number."""
+    if not wanted:
+        return []
+    connection = session.connection()
+    ids = list(dict.fromkeys(one.participant_id for one in wanted))
+    rows = {row.id: row for row in connection.execute(_RECORDS, {"participant_ids": ids})}
+    study_pks = list(dict.fromkeys(one.study_pk for one in wanted))
+    protocols: dict[int, list[Row[Any]]] = {pk: [] for pk in study_pks}
+    for protocol in connection.execute(_PROTOCOLS, {"study_pks": study_pks}):
+        protocols[protocol.study_id].append(protocol)
+    return [_records(rows[one.participant_id], protocols[one.study_pk], one.day) for one in wanted]
+
+
+def _records(
+    row: Row[Any], protocols: Sequence[Row[Any]], day: date
 ) -> tuple[StoredAllocation | None, GateRecords]:
-    """(her allocation if she has one, the gate's records on ``day``), read in one statement:
-    what randomisation reads once her row is locked."""
-    values = {"participant_id": participant_id, "study_pk": study_pk, "day": day}
-    row = session.connection().execute(_RECORDS, values).one()
     allocation = (
         None if row.arm is None else StoredAllocation(row.arm, row.method, row.allocated_at)
     )
@@ -137,10 +163,24 @@ def allocation_records(
         if row.result is None
         else Eligibility(row.result, row.protocol_version_id, row.assessed_under)
     )
-    in_force = (
-        None if row.in_force_id is None else ProtocolInForce(row.in_force_id, row.in_force_version)
-    )
-    return allocation, GateRecords(eligibility, bool(row.consented), in_force)
+    return allocation, GateRecords(eligibility, bool(row.consented), _in_force(protocols, day))
+
+
+def _in_force(protocols: Sequence[Row[Any]], day: date) -> ProtocolInForce | None:
+    """The version in force on ``day``: the latest to take effect on or before it
+    (``protocols`` in order of taking effect)."""
+    days = [protocol.effective_from for protocol in protocols]
+    i = bisect_right(days, day)
+    return None if i == 0 else ProtocolInForce(protocols[i - 1].id, protocols[i - 1].version)
+
+
+def allocation_records(
+    session: Session, participant_id: int, study_pk: int, day: date
+) -> tuple[StoredAllocation | None, GateRecords]:
+    """(her allocation if she has one, the gate's records on ``day``): what randomisation reads
+    once her row is locked."""
+    [records] = allocation_records_of(session, [RecordsWanted(participant_id, study_pk, day)])
+    return records
 
 
 def gate_records(session: Session, participant_id: int, study_pk: int, day: date) -> GateRecords:
@@ -192,7 +232,7 @@ _FREE_SLOT = (  # uses ix_allocation_slots_free
         AllocationSlot.unusable_reason.is_(None),
     )
     .order_by(AllocationSlot.position)
-    .limit(1)
+    .limit(bindparam("count"))
 )
 
 
@@ -201,8 +241,18 @@ def next_free_slot(
 ) -> Row[Any] | None:
     """(id, arm) of the stratum's first unused, usable slot in (list version, position) order;
     ``None`` when every list of the study is exhausted for this stratum."""
-    values = {"study_pk": study_pk, "is_test": is_test, "stratum": stratum}
-    return session.connection().execute(_FREE_SLOT, values).first()
+    free = next_free_slots(session, study_pk, stratum, 1, is_test=is_test)
+    return free[0] if free else None
+
+
+def next_free_slots(
+    session: Session, study_pk: int, stratum: str, count: int, *, is_test: bool = False
+) -> list[Row[Any]]:
+    """(id, arm) of the stratum's next ``count`` unused, usable slots in position order, all from
+    the first list (in version order) that has any: fewer when that list has fewer left (take
+    them, then ask again for the next list); empty when every list is exhausted."""
+    values = {"study_pk": study_pk, "is_test": is_test, "stratum": stratum, "count": count}
+    return list(session.connection().execute(_FREE_SLOT, values))
 
 
 _TAKE_SLOT = (
@@ -216,18 +266,55 @@ _TAKE_SLOT = (
 )
 
 
+class SlotTaken(NamedTuple):
+    """A slot to be marked used by a woman at an instant."""
+
+    slot_id: int
+    participant_id: int
+    used_at: datetime
+
+
 def take_slot(session: Session, slot_id: int, participant_id: int, at: datetime) -> bool:
     """Mark the slot used by her if it is still free; False if another transaction took it."""
-    values = {"slot_id": slot_id, "participant_id": participant_id, "used_at": at}
-    return session.connection().execute(_TAKE_SLOT, values).rowcount == 1
+    return take_slots(session, [SlotTaken(slot_id, participant_id, at)]) == {slot_id}
 
 
-_INSERT_ALLOCATION = insert(Allocation).returning(Allocation.id)
+_SLOTS_USED_BY = select(AllocationSlot.id, AllocationSlot.used_by_participant_id).where(
+    AllocationSlot.id.in_(bindparam("slot_ids", expanding=True))
+)
+
+
+def take_slots(session: Session, takes: Sequence[SlotTaken]) -> set[int]:
+    """Mark each slot used by its woman if it is still free (the conditional update of
+    :func:`take_slot`, one statement for all); the ids of the slots taken. A slot that another
+    transaction took meanwhile is not (its woman must try another)."""
+    if not takes:
+        return set()
+    connection = session.connection()
+    rows = [{"slot_id": one.slot_id, "participant_id": one.participant_id,
+             "used_at": one.used_at} for one in takes]  # fmt: skip
+    if connection.execute(_TAKE_SLOT, rows).rowcount == len(takes):
+        return {one.slot_id for one in takes}
+    ours = {(one.slot_id, one.participant_id) for one in takes}
+    used = connection.execute(_SLOTS_USED_BY, {"slot_ids": [one.slot_id for one in takes]})
+    return {slot_id for slot_id, owner in used if (slot_id, owner) in ours}
+
+
+_INSERT_ALLOCATION = insert(Allocation).returning(Allocation.id, Allocation.participant_id)
 
 
 def insert_allocation(session: Session, **values: Any) -> int:
     """Store an allocation row; returns its id."""
-    return int(session.connection().execute(_INSERT_ALLOCATION, values).scalar_one())
+    return insert_allocations(session, [values])[0]
+
+
+def insert_allocations(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Store allocation rows (one per woman) in one statement; their ids, in ``rows`` order."""
+    if not rows:
+        return []
+    returned = session.connection().execute(_INSERT_ALLOCATION, list(rows))
+    ids = {owner: row_id for row_id, owner in returned}  # she has one allocation at most
+    return [ids[row["participant_id"]] for row in rows]
 
 
 _LOCK_STRATA = (
@@ -245,4 +332,11 @@ _LOCK_STRATA = (
 
 def lock_strata(session: Session, participant_id: int, **values: Any) -> None:
     """Write her new pathway status and lock her stratification fields."""
-    session.connection().execute(_LOCK_STRATA, {"participant_id": participant_id, **values})
+    lock_strata_of(session, [{"participant_id": participant_id, **values}])
+
+
+def lock_strata_of(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """:func:`lock_strata` for several women (each row: ``participant_id`` and the values), in
+    one statement."""
+    if rows:
+        session.connection().execute(_LOCK_STRATA, list(rows))

@@ -36,11 +36,17 @@ __all__ = [
     "get_study",
     "get_user",
     "insert_participant",
+    "insert_participants",
     "list_participants",
     "next_participant_sequence",
     "participant_with_hmac",
+    "participants_with_hmacs",
     "registration_site",
+    "registration_sites_of",
     "set_participant_status",
+    "set_participant_statuses",
+    "set_site_sequences",
+    "site_sequences",
 ]
 
 
@@ -123,7 +129,7 @@ def get_user(session: Session, username: str) -> User | None:
 # --- participants --------------------------------------------------------------------------
 
 
-_REGISTRATION_SITE = (
+_REGISTRATION_SITES = (
     select(
         Study.id.label("study_pk"),
         Study.config_sha256,
@@ -136,7 +142,7 @@ _REGISTRATION_SITE = (
     )
     .join(Country, Country.study_id == Study.id)
     .join(Site, Site.country_id == Country.id)
-    .where(Study.name == bindparam("study"), Site.code == bindparam("site"))
+    .where(Study.name == bindparam("study"), Site.code.in_(bindparam("sites", expanding=True)))
 )
 
 
@@ -146,43 +152,87 @@ def registration_site(session: Session, study: str, site_code: str) -> Row[Any] 
 
     ``None`` if there is no such site; :func:`get_study` tells whether the study exists.
     """
-    return (
-        session.connection()
-        .execute(_REGISTRATION_SITE, {"study": study, "site": site_code})
-        .first()
-    )
+    return registration_sites_of(session, study, [site_code]).get(site_code)
 
 
-_NEXT_SEQUENCE = (
-    update(Site)
-    .where(Site.id == bindparam("site_id"))
-    .values(last_sequence=Site.last_sequence + 1)
-    .returning(Site.last_sequence)
+def registration_sites_of(
+    session: Session, study: str, site_codes: Iterable[str]
+) -> dict[str, Row[Any]]:
+    """:func:`registration_site` for several site codes in one query: the rows found, by code."""
+    codes = sorted(set(site_codes))
+    if not codes:
+        return {}
+    rows = session.connection().execute(_REGISTRATION_SITES, {"study": study, "sites": codes})
+    return {row.site_code: row for row in rows}
+
+
+_SITE_SEQUENCES = (
+    select(Site.id, Site.last_sequence)
+    .where(Site.id.in_(bindparam("site_ids", expanding=True)))
+    .order_by(Site.id)
+    .with_for_update()
+)
+_SET_SEQUENCE = (
+    update(Site).where(Site.id == bindparam("site_id")).values(last_sequence=bindparam("last"))
 )
 
 
+def site_sequences(session: Session, site_ids: Iterable[int]) -> dict[int, int]:
+    """The last participant sequence used at each site, by site id, read in one query that locks
+    the sites' rows (in id order) until the transaction ends: the caller counts up from them and
+    writes the new values with :func:`set_site_sequences`."""
+    wanted = sorted(set(site_ids))
+    if not wanted:
+        return {}
+    rows = session.connection().execute(_SITE_SEQUENCES, {"site_ids": wanted})
+    return {row.id: int(row.last_sequence) for row in rows}
+
+
 def next_participant_sequence(session: Session, site_id: int) -> int:
-    """Atomically increment and return the site's participant sequence (1, 2, ...).
-
-    The UPDATE locks the site row (PostgreSQL) or runs under the writer lock (SQLite), so two
-    concurrent registrations at one site never get the same number.
-    """
-    sequence = session.connection().execute(_NEXT_SEQUENCE, {"site_id": site_id}).scalar()
-    if sequence is None:
+    """Take and return the site's next participant sequence (1, 2, ...): :func:`site_sequences`
+    and :func:`set_site_sequences` for one woman. The site's row stays locked (PostgreSQL) or
+    the writer lock held (SQLite) until the transaction ends, so two concurrent registrations at
+    one site never get the same number."""
+    last = site_sequences(session, [site_id]).get(site_id)
+    if last is None:
         raise LookupError(f"site id {site_id} does not exist")
-    return int(sequence)
+    set_site_sequences(session, {site_id: last + 1})
+    return last + 1
 
 
-_INSERT_PARTICIPANT = insert(Participant).returning(Participant.id)
+def set_site_sequences(session: Session, last: dict[int, int]) -> None:
+    """Write the last sequence used at each site (site id -> sequence) in one statement."""
+    if last:
+        session.connection().execute(
+            _SET_SEQUENCE, [{"site_id": site_id, "last": value} for site_id, value in last.items()]
+        )
+
+
+_INSERT_PARTICIPANT = insert(Participant).returning(Participant.id, Participant.study_id)
 _INSERT_IDENTITY = insert(ParticipantIdentity)
 
 
 def insert_participant(session: Session, identity: dict[str, Any], **values: Any) -> int:
     """Store a participant row and her (already encrypted) identity row; returns her id."""
+    return insert_participants(session, [(identity, values)])[0]
+
+
+def insert_participants(
+    session: Session, women: list[tuple[dict[str, Any], dict[str, Any]]]
+) -> list[int]:
+    """:func:`insert_participant` for several women ((identity, participant values) each, every
+    one with the same keys): one multi-row statement per table; their ids, in ``women`` order."""
+    if not women:
+        return []
     connection = session.connection()
-    participant_id = int(connection.execute(_INSERT_PARTICIPANT, values).scalar_one())
-    connection.execute(_INSERT_IDENTITY, {"participant_id": participant_id, **identity})
-    return participant_id
+    rows = connection.execute(_INSERT_PARTICIPANT, [values for _, values in women])
+    ids = {study_id: int(row_id) for row_id, study_id in rows}  # study IDs are unique
+    participant_ids = [ids[values["study_id"]] for _, values in women]
+    connection.execute(_INSERT_IDENTITY, [
+        {"participant_id": participant_id, **identity}
+        for participant_id, (identity, _) in zip(participant_ids, women, strict=True)
+    ])  # fmt: skip
+    return participant_ids
 
 
 _SET_STATUS = (
@@ -194,8 +244,15 @@ _SET_STATUS = (
 
 def set_participant_status(session: Session, participant_id: int, status: str) -> None:
     """Write her pathway state (already checked by the caller) with one UPDATE."""
-    parameters = {"participant_id": participant_id, "new_status": status}
-    session.connection().execute(_SET_STATUS, parameters)
+    set_participant_statuses(session, [(participant_id, status)])
+
+
+def set_participant_statuses(session: Session, states: Iterable[tuple[int, str]]) -> None:
+    """Write several women's pathway states ((participant id, state) each, already checked by
+    the caller) with one statement; a woman given twice ends with her last state."""
+    parameters = [{"participant_id": pid, "new_status": status} for pid, status in states]
+    if parameters:
+        session.connection().execute(_SET_STATUS, parameters)
 
 
 def list_participants(
@@ -214,9 +271,9 @@ def list_participants(
     return list(session.scalars(statement))
 
 
-_HMAC_OWNER = select(ParticipantIdentity.participant_id).where(
-    ParticipantIdentity.national_id_hmac == bindparam("hmac")
-)
+_HMAC_OWNERS = select(
+    ParticipantIdentity.national_id_hmac, ParticipantIdentity.participant_id
+).where(ParticipantIdentity.national_id_hmac.in_(bindparam("hmacs", expanding=True)))
 
 
 def participant_with_hmac(session: Session, national_id_hmac: str) -> int | None:
@@ -224,7 +281,16 @@ def participant_with_hmac(session: Session, national_id_hmac: str) -> int | None
 
     Deliberately unscoped: the service decides what to reveal (e.g. "already registered").
     """
-    return session.connection().execute(_HMAC_OWNER, {"hmac": national_id_hmac}).scalar()
+    return participants_with_hmacs(session, [national_id_hmac]).get(national_id_hmac)
+
+
+def participants_with_hmacs(session: Session, hmacs: Iterable[str]) -> dict[str, int]:
+    """:func:`participant_with_hmac` for several HMACs in one query: the owners found, by HMAC."""
+    wanted = sorted(set(hmacs))
+    if not wanted:
+        return {}
+    rows = session.connection().execute(_HMAC_OWNERS, {"hmacs": wanted})
+    return {hmac: int(owner) for hmac, owner in rows}
 
 
 # --- randomisation -------------------------------------------------------------------------

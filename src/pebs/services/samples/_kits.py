@@ -8,6 +8,7 @@ it every site, and the views it reads (:mod:`.views`) never carry a participant.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
@@ -100,6 +101,25 @@ _OPEN_KIT = (  # built once: randomisation to the kit arm reads it
 def open_kit(session: Session, participant_id: int) -> Sample | None:
     """Her kit that still counts (not in :data:`CLOSED_STATES`), if any."""
     return session.scalar(_OPEN_KIT, {"participant_id": participant_id})
+
+
+_OPEN_KITS = (
+    select(Sample.participant_id, Sample.kit_id)
+    .where(
+        Sample.participant_id.in_(bindparam("participant_ids", expanding=True)),
+        Sample.state.not_in(CLOSED_STATES),
+    )
+    .order_by(Sample.id)
+)
+
+
+def open_kit_ids(session: Session, participant_ids: Sequence[int]) -> dict[int, str]:
+    """The kit ID of each woman's :func:`open_kit`, by her row id (a woman without one is
+    absent), read in one statement."""
+    if not participant_ids:
+        return {}
+    rows = session.execute(_OPEN_KITS, {"participant_ids": list(participant_ids)})
+    return {participant_id: kit_id for participant_id, kit_id in rows}  # the latest wins
 
 
 def move(sample: Sample, event: SampleEvent) -> tuple[str, str]:

@@ -9,6 +9,8 @@ the kit and its audit event are written, or nothing is.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, select
@@ -16,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from pebs.services.actor import Actor
 from pebs.services.errors import Conflict
-from pebs.services.samples._kits import move, open_kit
-from pebs.services.samples.kit_assignment import assign_kit_in
+from pebs.services.samples._kits import move, open_kit, open_kit_ids
+from pebs.services.samples.kit_assignment import NewKit, audit_kit, store_kits
 from pebs.store.audit import append_event
 from pebs.store.models import Sample, Study
 from pebs.trial.samples import (
@@ -30,10 +32,13 @@ from pebs.trial.samples import (
 
 __all__ = [
     "KIT_ARM",
+    "KitAtRandomisation",
+    "Randomised",
     "abandon_kits_leaving_arm",
     "abandon_open_kits_in",
     "current_kit_id",
     "kit_at_randomisation",
+    "kits_at_randomisation",
     "sample_rules_by_digest",
 ]
 
@@ -77,20 +82,75 @@ def kit_at_randomisation(
 ) -> str | None:
     """Her new kit ID when she was just allocated :data:`KIT_ARM` and her study assigns kits at
     randomisation (her open kit, if she already has one); else ``None``."""
-    if arm != KIT_ARM:
+    woman = Randomised(participant_id, study_id, study_pk, config_sha256, arm, at)
+    [kit] = kits_at_randomisation(session, [woman], user_id=actor.user_id)
+    if kit is None:
         return None
-    rules = sample_rules_by_digest(session, study_pk, config_sha256)
-    if rules.assign_at != AT_RANDOMISATION:
-        return None
-    existing = open_kit(session, participant_id)
-    if existing is not None:
-        return existing.kit_id
-    sample = assign_kit_in(
-        session, participant_id=participant_id, study_id=study_id, rules=rules,
-        actor=actor.username, user_id=actor.user_id, at=at,
-        reason=f"randomisation to the {KIT_ARM} arm",
-    )  # fmt: skip
-    return sample.kit_id
+    kit.audit(session, actor)
+    return kit.kit_id
+
+
+@dataclass(frozen=True)
+class Randomised:
+    """A woman just allocated ``arm`` (:func:`kits_at_randomisation`)."""
+
+    participant_id: int
+    study_id: str
+    study_pk: int
+    config_sha256: str | None
+    arm: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class KitAtRandomisation:
+    """Her kit: a new one stored (``new`` set: its event is still to be written), or her open
+    kit."""
+
+    kit_id: str
+    new: NewKit | None
+
+    def audit(self, session: Session, actor: Actor) -> None:
+        """Write the new kit's audit event (nothing for a kit she already had)."""
+        if self.new is not None:
+            audit_kit(session, self.new, self.kit_id, actor=actor.username)
+
+
+def kits_at_randomisation(
+    session: Session, women: Sequence[Randomised], *, user_id: int | None
+) -> list[KitAtRandomisation | None]:
+    """:func:`kit_at_randomisation` for several women (each once), in ``women`` order, the new
+    kits stored in one statement per study; their audit events are the caller's to write
+    (:meth:`KitAtRandomisation.audit`), each in its woman's place."""
+    given: list[KitAtRandomisation | None] = [None] * len(women)
+    wanted: dict[int, list[int]] = {}
+    for i, woman in enumerate(women):
+        if woman.arm != KIT_ARM:
+            continue
+        rules = sample_rules_by_digest(session, woman.study_pk, woman.config_sha256)
+        if rules.assign_at == AT_RANDOMISATION:
+            wanted.setdefault(woman.study_pk, []).append(i)
+    if not wanted:
+        return given
+    opened = open_kit_ids(session, [women[i].participant_id for ids in wanted.values()
+                                    for i in ids])  # fmt: skip
+    for ids in wanted.values():
+        new: list[tuple[int, NewKit]] = []
+        for i in ids:
+            woman = women[i]
+            if woman.participant_id in opened:
+                given[i] = KitAtRandomisation(opened[woman.participant_id], None)
+            else:
+                new.append((i, NewKit(woman.participant_id, woman.study_id, woman.at,
+                                      reason=f"randomisation to the {KIT_ARM} arm")))  # fmt: skip
+        if not new:
+            continue
+        first = women[new[0][0]]
+        rules = sample_rules_by_digest(session, first.study_pk, first.config_sha256)
+        kit_ids = store_kits(session, [kit for _, kit in new], rules=rules, user_id=user_id)
+        for (i, kit), kit_id in zip(new, kit_ids, strict=True):
+            given[i] = KitAtRandomisation(kit_id, kit)
+    return given
 
 
 def current_kit_id(session: Session, *, arm: str, participant_id: int) -> str | None:

@@ -21,36 +21,51 @@ In one transaction:
    audited just before the allocation, whose event names the kit.
 
 The result tells the arm; never the list, the slot position or the block.
+
+:func:`allocate_in` randomises a list of women in the caller's transaction (the enrolment
+import) as if they came one after the other: their rows are locked in one statement, each
+stratum once, and each stratum's next slots are taken for its women in list order by one query
+and one conditional update (:func:`allocate` is that list form called with one woman).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.services.actor import Action, Actor, require
-from pebs.services.errors import Conflict, NotFound, StratumExhausted
+from pebs.services.errors import Conflict, NotFound, ServiceError, StratumExhausted
 from pebs.services.keys import IdentityKeys
-from pebs.services.samples.at_randomisation import current_kit_id, kit_at_randomisation
-from pebs.services.storable_text import refuses_unstorable_text
+from pebs.services.samples.at_randomisation import (
+    Randomised,
+    current_kit_id,
+    kits_at_randomisation,
+)
+from pebs.services.storable_text import refuse_unstorable, refuses_unstorable_text
 from pebs.services.transaction import instant, local_date, transaction
-from pebs.services.trial._gate import GateFacts, open_gate, strata_fields
+from pebs.services.trial._gate import GateFacts, OpenGate, open_gate, strata_fields
 from pebs.services.trial.study_rules import strata_by_digest
 from pebs.store.audit import append_event
-from pebs.store.participant_lookup import Projection, participant_in_scope
+from pebs.store.participant_lookup import participants_in_scope
 from pebs.store.randomisation import (
-    allocation_records,
-    insert_allocation,
-    lock_strata,
+    GateRecords,
+    RecordsWanted,
+    SlotTaken,
+    allocation_records_of,
+    insert_allocations,
+    lock_strata_of,
     lock_stratum,
-    next_free_slot,
-    take_slot,
+    next_free_slots,
+    take_slots,
 )
 from pebs.trial import ARM_EVENTS, TransitionError, transition
 
-__all__ = ["Allocated", "allocate"]
+__all__ = ["Allocated", "AllocationRequest", "allocate", "allocate_in"]
 
 _ATTEMPTS = 5  # slots tried if a conditional update finds its slot taken (locks make this rare)
 
@@ -68,6 +83,17 @@ class Allocated:
     created: bool
     kit_id: str | None = None
     """Her saliva kit, when her arm and study give her one at randomisation."""
+
+
+@dataclass(frozen=True)
+class AllocationRequest:
+    """A woman to randomise (:func:`allocate_in`)."""
+
+    study_id: str
+    on_date: date | None = None
+    """The randomisation date (default: the day of ``at`` in her country)."""
+    at: datetime | None = None
+    """The instant of her allocation (default: now)."""
 
 
 @refuses_unstorable_text
@@ -88,88 +114,232 @@ def allocate(
     the actor's scope) or :class:`~.errors.PermissionDenied`.
     """
     require(actor, Action.ALLOCATE, needs_account=True)
-    allocated_at = instant(at)
+    request = AllocationRequest(study_id, on_date, at)
     with transaction(session_maker) as session:
-        her = participant_in_scope(
-            session, actor.scope, study_id, projection=Projection.FACTS, for_update=True
-        )
+        [outcome] = allocate_in(session, actor, keys, [request])
+        if isinstance(outcome, ServiceError):
+            raise outcome
+        return outcome
+
+
+def allocate_in(
+    session: Session,
+    actor: Actor,
+    keys: IdentityKeys,
+    requests: Sequence[AllocationRequest],
+) -> list[Allocated | ServiceError]:
+    """:func:`allocate` for each of ``requests`` in the caller's writing transaction (never
+    committed here), as if they came one after the other; in ``requests`` order, her allocation
+    or the error that refuses her (nothing is written for a woman refused).
+
+    A fixed number of statements per list and stratum, plus each woman's audit event (and her
+    kit, when she is given one). :class:`~.errors.PermissionDenied` is raised for the whole
+    list; a database error propagates (the caller rolls back).
+    """
+    require(actor, Action.ALLOCATE, needs_account=True)
+    outcomes: list[Allocated | ServiceError] = []
+    for run in _runs_without_repeats(requests):
+        outcomes.extend(_allocate_run(session, actor, keys, run))
+    return outcomes
+
+
+def _runs_without_repeats(
+    requests: Sequence[AllocationRequest],
+) -> Iterator[Sequence[AllocationRequest]]:
+    """``requests`` cut into consecutive runs in which no woman appears twice (a repeated
+    request must see the allocation that the one before it made)."""
+    start, seen = 0, set()
+    for i, request in enumerate(requests):
+        if request.study_id in seen:
+            yield requests[start:i]
+            start, seen = i, set()
+        seen.add(request.study_id)
+    if start < len(requests):
+        yield requests[start:]
+
+
+@dataclass
+class _Woman:
+    """A woman of the list who passed the gate, on her way to a slot."""
+
+    index: int
+    """Her place in the list."""
+    her: Row[Any]
+    day: date
+    at: datetime
+    gate: OpenGate
+    attempts: int = 0
+    """Slots tried that another transaction had taken."""
+
+
+_Placed = tuple[_Woman, int, str]
+"""A woman with the id and arm of the slot she took."""
+
+
+def _allocate_run(
+    session: Session, actor: Actor, keys: IdentityKeys, requests: Sequence[AllocationRequest]
+) -> list[Allocated | ServiceError]:
+    outcomes: list[Allocated | ServiceError | None] = [None] * len(requests)
+    instants: dict[int, datetime] = {}
+    for i, request in enumerate(requests):
+        try:
+            refuse_unstorable({"study_id": request.study_id})
+            instants[i] = instant(request.at)
+        except ServiceError as refusal:
+            outcomes[i] = refusal
+    found = participants_in_scope(
+        session, actor.scope, [requests[i].study_id for i in instants], for_update=True
+    )
+    located: list[tuple[int, Row[Any], date]] = []
+    for i in instants:
+        study_id = requests[i].study_id
+        her = found.get(study_id)
         if her is None:
-            raise NotFound(
+            outcomes[i] = NotFound(
                 f"no participant {study_id!r} (in your sites)",
                 message_code="error.no_participant",
                 values={"study_id": study_id},
             )
-        day = on_date or local_date(allocated_at, her.time_zone)
-        existing, records = allocation_records(session, her.participant_id, her.study_pk, day)
+            continue
+        located.append((i, her, requests[i].on_date or local_date(instants[i], her.time_zone)))
+    records = allocation_records_of(session, [
+        RecordsWanted(her.participant_id, her.study_pk, day) for _, her, day in located
+    ])  # fmt: skip
+    women: list[_Woman] = []
+    for (i, her, day), (existing, gate_records) in zip(located, records, strict=True):
         if existing is not None:
             kit_id = current_kit_id(session, arm=existing.arm, participant_id=her.participant_id)
-            return Allocated(study_id, existing.arm, existing.method, her.stratum,
-                             existing.allocated_at, created=False, kit_id=kit_id)  # fmt: skip
-        if her.date_of_birth_enc is None:
-            raise Conflict(
-                f"{study_id} has no identity record (date of birth)",
-                message_code="error.no_identity",
-            )
-        facts = GateFacts(
-            her.participant_id, study_id, her.status, her.study_pk, her.study_name,
-            her.site_code, her.country_code, keys.cipher.decrypt_date(her.date_of_birth_enc),
-        )  # fmt: skip
-        strata = strata_by_digest(session, her.study_pk, her.config_sha256)
-        gate = open_gate(session, facts, strata, day, records)
-        lock_stratum(session, her.study_pk, gate.stratum, is_test=her.is_test)
-        slot_id, arm = _take_slot(session, her.study_pk, gate.stratum, her.participant_id,
-                                  allocated_at, is_test=her.is_test)  # fmt: skip
+            outcomes[i] = Allocated(
+                her.study_id, existing.arm, existing.method, her.stratum, existing.allocated_at,
+                created=False, kit_id=kit_id,
+            )  # fmt: skip
+            continue
         try:
-            new_state = transition(her.status, ARM_EVENTS[arm]).value
+            gate = _open_gate(session, keys, her, day, gate_records)
+        except ServiceError as refusal:
+            outcomes[i] = refusal
+            continue
+        women.append(_Woman(i, her, day, instants[i], gate))
+    placed, refused = _take_slots(session, women)
+    for woman, refusal in refused:
+        outcomes[woman.index] = refusal
+    for (woman, _, _), allocated in zip(placed, _store(session, actor, placed), strict=True):
+        outcomes[woman.index] = allocated
+    done = [outcome for outcome in outcomes if outcome is not None]
+    assert len(done) == len(requests)  # each woman allocated or refused
+    return done
+
+
+def _open_gate(
+    session: Session, keys: IdentityKeys, her: Row[Any], day: date, records: GateRecords
+) -> OpenGate:
+    """The gate opened for her (:func:`~pebs.services.trial._gate.open_gate`) or its refusal."""
+    if her.date_of_birth_enc is None:
+        raise Conflict(
+            f"{her.study_id} has no identity record (date of birth)",
+            message_code="error.no_identity",
+        )
+    facts = GateFacts(
+        her.participant_id, her.study_id, her.status, her.study_pk, her.study_name,
+        her.site_code, her.country_code, keys.cipher.decrypt_date(her.date_of_birth_enc),
+    )  # fmt: skip
+    strata = strata_by_digest(session, her.study_pk, her.config_sha256)
+    return open_gate(session, facts, strata, day, records)
+
+
+def _take_slots(
+    session: Session, women: Sequence[_Woman]
+) -> tuple[list[_Placed], list[tuple[_Woman, ServiceError]]]:
+    """Give each woman the next free slot of her stratum, in list order: (the women placed, in
+    list order, with their slot id and arm; the women refused, with why).
+
+    Each stratum is locked once (in a fixed order: concurrent lists wait instead of
+    deadlocking), its next slots read by one query and taken by one conditional update; a slot
+    found taken by another transaction is retried for its woman."""
+    strata: dict[tuple[int, str, bool], list[_Woman]] = {}
+    for woman in women:
+        key = (woman.her.study_pk, woman.gate.stratum, bool(woman.her.is_test))
+        strata.setdefault(key, []).append(woman)
+    placed: list[_Placed] = []
+    refused: list[tuple[_Woman, ServiceError]] = []
+    for (study_pk, stratum, is_test), pending in sorted(strata.items()):
+        lock_stratum(session, study_pk, stratum, is_test=is_test)
+        while pending:
+            free = next_free_slots(session, study_pk, stratum, len(pending), is_test=is_test)
+            if not free:
+                refused.extend((woman, _exhausted(stratum, is_test=is_test)) for woman in pending)
+                break
+            served = pending[: len(free)]
+            taken = take_slots(session, [
+                SlotTaken(slot.id, woman.her.participant_id, woman.at)
+                for slot, woman in zip(free, served, strict=False)
+            ])  # fmt: skip
+            retried = []
+            for slot, woman in zip(free, served, strict=False):
+                if slot.id in taken:
+                    placed.append((woman, slot.id, slot.arm))
+                    continue
+                woman.attempts += 1
+                if woman.attempts < _ATTEMPTS:
+                    retried.append(woman)
+                else:
+                    refused.append((woman, Conflict(
+                        f"stratum {stratum}: every slot tried was taken at the same time; "
+                        "try again", message_code="error.try_again",
+                    )))  # fmt: skip
+            pending = retried + pending[len(free) :]
+    placed.sort(key=lambda one: one[0].index)
+    return placed, refused
+
+
+def _exhausted(stratum: str, *, is_test: bool) -> StratumExhausted:
+    kind = "test allocation lists" if is_test else "allocation lists"
+    return StratumExhausted(
+        f"stratum {stratum} has no unused slot left in the study's {kind}; the statistician "
+        "must generate an extension list before anyone else in this stratum can be randomised",
+        stratum,
+    )
+
+
+def _store(session: Session, actor: Actor, placed: Sequence[_Placed]) -> list[Allocated]:
+    """Store the allocations of the women ``placed`` (in list order), lock their strata, move
+    their pathways, give their kits; each woman's audit events in list order."""
+    states, fields = [], []
+    for woman, _, arm in placed:
+        try:
+            states.append(transition(woman.her.status, ARM_EVENTS[arm]).value)
         except TransitionError as error:  # the gate checked the state: a bug if reached
-            raise Conflict(f"{study_id}: {error}") from None
-        allocation_id = insert_allocation(
-            session, participant_id=her.participant_id, allocation_slot_id=slot_id, arm=arm,
-            method="list", allocated_at=allocated_at, allocated_by_id=actor.user_id,
-        )  # fmt: skip
-        fields = strata_fields(gate, her.age_band, allocated_at)
-        lock_strata(session, her.participant_id, status=new_state, **fields)
-        kit_id = kit_at_randomisation(
-            session, arm=arm, participant_id=her.participant_id, study_id=study_id,
-            study_pk=her.study_pk, config_sha256=her.config_sha256, actor=actor, at=allocated_at,
-        )  # fmt: skip
+            raise Conflict(f"{woman.her.study_id}: {error}") from None
+        fields.append(strata_fields(woman.gate, woman.her.age_band, woman.at))
+    ids = insert_allocations(session, [
+        {"participant_id": woman.her.participant_id, "allocation_slot_id": slot_id, "arm": arm,
+         "method": "list", "allocated_at": woman.at, "allocated_by_id": actor.user_id}
+        for woman, slot_id, arm in placed
+    ])  # fmt: skip
+    lock_strata_of(session, [
+        {"participant_id": woman.her.participant_id, "status": state, **locked}
+        for (woman, _, _), state, locked in zip(placed, states, fields, strict=True)
+    ])  # fmt: skip
+    kits = kits_at_randomisation(session, [
+        Randomised(woman.her.participant_id, woman.her.study_id, woman.her.study_pk,
+                   woman.her.config_sha256, arm, woman.at) for woman, _, arm in placed
+    ], user_id=actor.user_id)  # fmt: skip
+    allocated = []
+    for (woman, slot_id, arm), allocation_id, state, locked, kit in zip(
+        placed, ids, states, fields, kits, strict=True
+    ):
+        her, kit_id = woman.her, None if kit is None else kit.kit_id
+        if kit is not None:
+            kit.audit(session, actor)
         append_event(
             session, actor=actor.username, action="allocate", entity="allocation",
             entity_id=allocation_id, reason="randomisation",
             old={"status": her.status},
-            new={"participant": study_id, "arm": arm, "method": "list",
-                 "allocation_slot_id": slot_id, "randomised_on": day, "status": new_state,
-                 **fields, **({} if kit_id is None else {"kit_id": kit_id})},
-            at=allocated_at,
+            new={"participant": her.study_id, "arm": arm, "method": "list",
+                 "allocation_slot_id": slot_id, "randomised_on": woman.day, "status": state,
+                 **locked, **({} if kit_id is None else {"kit_id": kit_id})},
+            at=woman.at,
         )  # fmt: skip
-        return Allocated(
-            study_id, arm, "list", gate.stratum, allocated_at, created=True, kit_id=kit_id
-        )
-
-
-def _take_slot(
-    session: Session,
-    study_pk: int,
-    stratum: str,
-    participant_id: int,
-    at: datetime,
-    *,
-    is_test: bool,
-) -> tuple[int, str]:
-    """Take the stratum's next free slot with a conditional UPDATE; (slot id, arm)."""
-    for _ in range(_ATTEMPTS):
-        slot = next_free_slot(session, study_pk, stratum, is_test=is_test)
-        if slot is None:
-            kind = "test allocation lists" if is_test else "allocation lists"
-            raise StratumExhausted(
-                f"stratum {stratum} has no unused slot left in the study's {kind}; the "
-                "statistician must generate an extension list before anyone else in this "
-                "stratum can be randomised",
-                stratum,
-            )
-        if take_slot(session, slot.id, participant_id, at):
-            return slot.id, slot.arm
-    raise Conflict(
-        f"stratum {stratum}: every slot tried was taken at the same time; try again",
-        message_code="error.try_again",
-    )
+        allocated.append(Allocated(her.study_id, arm, "list", woman.gate.stratum, woman.at,
+                                   created=True, kit_id=kit_id))  # fmt: skip
+    return allocated

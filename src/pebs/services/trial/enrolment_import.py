@@ -34,11 +34,20 @@ from pebs.services.actor import Actor
 from pebs.services.errors import InvalidFields, ServiceError
 from pebs.services.keys import IdentityKeys
 from pebs.services.storable_text import refuses_unstorable_text
-from pebs.services.trial.allocation import Allocated, allocate
-from pebs.services.trial.consent import record_consent
-from pebs.services.trial.eligibility import assess_eligibility
+from pebs.services.trial.allocation import Allocated, AllocationRequest, allocate, allocate_in
+from pebs.services.trial.consent import ConsentRequest, record_consent, record_consent_in
+from pebs.services.trial.eligibility import (
+    EligibilityRequest,
+    assess_eligibility,
+    assess_eligibility_in,
+)
 from pebs.services.trial.enrolment_file import Enrolment, RowRefused
-from pebs.services.trial.registration import Registered, register_participant
+from pebs.services.trial.registration import (
+    Registered,
+    Registration,
+    register_participant,
+    register_participants_in,
+)
 from pebs.services.trial.risk_assessment import (
     AssessmentWanted,
     RiskRecorded,
@@ -192,10 +201,8 @@ def _run_step(
         try:
             with group.begin() as session:
                 return step.many(session, actor, keys, requests)
-        except ServiceError as error:  # refuses the whole list (the account's role)
-            return [error] * len(requests)
-        except SQLAlchemyError:  # its savepoint rolled back: nothing of the step is stored
-            pass
+        except (ServiceError, SQLAlchemyError):  # its savepoint rolled back: nothing stored
+            pass  # each woman alone says what refuses her (the account's role, a clash...)
     sessions: sessionmaker[Session] = group  # type: ignore[assignment]  # it stands in for one
     results: list[object] = []
     for request in requests:
@@ -244,33 +251,50 @@ def _plan_many(session: Session, actor: Actor, keys: IdentityKeys, wanted: list[
     return results
 
 
+def _register(done: _Progress, row: Enrolment, study: str) -> tuple[str, Registration]:
+    return study, Registration(row.new, row.registered_at)
+
+
+def _assess(done: _Progress, row: Enrolment, _study: str) -> EligibilityRequest | None:
+    if row.answers is None:
+        return None
+    at = row.assessed_at or row.registered_at
+    return EligibilityRequest(done.study_id or "", row.answers, at=at)
+
+
+def _consent(done: _Progress, row: Enrolment, _study: str) -> ConsentRequest | None:
+    if row.consented_at is None:
+        return None
+    language = row.consent_language or done.language or ""
+    return ConsentRequest(done.study_id or "", language, at=row.consented_at)
+
+
+def _allocate(done: _Progress, row: Enrolment, _study: str) -> AllocationRequest | None:
+    if row.allocated_at is None:
+        return None
+    return AllocationRequest(done.study_id or "", at=row.allocated_at)
+
+
 _STEPS: tuple[_Step, ...] = (
     _Step(
-        "register",
-        lambda done, row, study: (study, row.new, row.registered_at),
-        lambda s, a, k, r: register_participant(s, a, k, r[0], r[1], at=r[2]),
-        None,
+        "register", _register,
+        lambda s, a, k, r: register_participant(s, a, k, r[0], r[1].new, at=r[1].at),
+        lambda s, a, k, rs: register_participants_in(s, a, k, rs[0][0], [r for _, r in rs]),
     ),
     _Step(
-        "eligibility",
-        lambda done, row, study: None if row.answers is None else (
-            done.study_id, row.answers, row.assessed_at or row.registered_at),
-        lambda s, a, k, r: assess_eligibility(s, a, k, r[0], r[1], at=r[2]),
-        None,
+        "eligibility", _assess,
+        lambda s, a, k, r: assess_eligibility(s, a, k, r.study_id, r.answers, at=r.at),
+        assess_eligibility_in,
     ),
     _Step(
-        "consent",
-        lambda done, row, study: None if row.consented_at is None else (
-            done.study_id, row.consent_language or done.language, row.consented_at),
-        lambda s, a, k, r: record_consent(s, a, r[0], language=r[1], at=r[2]),
-        None,
+        "consent", _consent,
+        lambda s, a, k, r: record_consent(s, a, r.study_id, language=r.language, at=r.at),
+        lambda s, a, k, rs: record_consent_in(s, a, rs),
     ),
     _Step(
-        "allocate",
-        lambda done, row, study: None if row.allocated_at is None else (
-            done.study_id, row.allocated_at),
-        lambda s, a, k, r: allocate(s, a, k, r[0], at=r[1]),
-        None,
+        "allocate", _allocate,
+        lambda s, a, k, r: allocate(s, a, k, r.study_id, at=r.at),
+        allocate_in,
     ),
     _Step("plan", _plan_request, _plan_one, _plan_many),
 )  # fmt: skip

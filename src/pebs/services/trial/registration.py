@@ -1,11 +1,12 @@
 """Register a participant: pseudonymous study ID, encrypted identity, duplicate detection.
 
-The study ID is ``<site code>-<sequence>`` (``FR-PA-000123``), the sequence taken atomically from
-the site's counter (:func:`pebs.store.repositories.next_participant_sequence`), so two
-registrations at one site never get the same number. Identifying data (name, date of birth,
-contact, national ID) is encrypted with the identity key and kept apart from research data; the
-national ID is also hashed with the HMAC key (qualified by the site's country) to find a woman
-registered twice. Her language (the one her letters are written in) is one of her country's study
+The study ID is ``<site code>-<sequence>`` (``FR-PA-000123``), the sequence counted up from the
+site's counter (:func:`pebs.store.repositories.site_sequences` locks it until the transaction
+ends), so two registrations at one site never get the same number. Identifying data (name, date
+of birth, contact, national ID) is encrypted with the identity key and kept apart from research
+data; the national ID is also hashed with the HMAC key (qualified by the site's country) to find
+a woman registered twice (:func:`register_participants_in` registers a list of women as if one
+after the other). Her language (the one her letters are written in) is one of her country's study
 languages, by default its first (:func:`participant_language`), and is stored explicitly. The
 audit event records the study ID, site, age at entry and language, never identifying
 data (the audit trail can never be erased); it pins the identity row with the SHA-256 of its
@@ -14,7 +15,7 @@ ciphertexts and HMAC (:func:`identity_digest`), which reveals nothing about her.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -24,19 +25,25 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.screening import age_on
 from pebs.services.actor import Action, Actor, require
-from pebs.services.errors import DuplicateParticipant, InvalidInput, NotFound
+from pebs.services.errors import (
+    DuplicateParticipant,
+    InvalidInput,
+    NotFound,
+    ServiceError,
+)
 from pebs.services.field_rules import in_the_future, unknown_choice
 from pebs.services.keys import IdentityKeys
-from pebs.services.storable_text import refuses_unstorable_text
+from pebs.services.storable_text import refuses_unstorable_text, unstorable_refusal
 from pebs.services.transaction import instant, local_date, transaction
 from pebs.services.trial.study_rules import strata_by_digest, study_named
 from pebs.store.audit import append_event, values_digest
 from pebs.store.models import Participant
 from pebs.store.repositories import (
-    insert_participant,
-    next_participant_sequence,
-    participant_with_hmac,
-    registration_site,
+    insert_participants,
+    participants_with_hmacs,
+    registration_sites_of,
+    set_site_sequences,
+    site_sequences,
 )
 from pebs.trial import State, StratumError, age_band
 from pebs.trial.vocabularies import LANGUAGES
@@ -46,9 +53,11 @@ __all__ = [
     "MAX_SEQUENCE",
     "NewParticipant",
     "Registered",
+    "Registration",
     "identity_digest",
     "participant_language",
     "register_participant",
+    "register_participants_in",
 ]
 
 MAX_SEQUENCE = 999_999
@@ -130,6 +139,15 @@ def _check(new: NewParticipant) -> None:
         raise InvalidInput("give a national ID or None, not an empty text", field="national_id")
 
 
+@dataclass(frozen=True)
+class Registration:
+    """One woman to register (:func:`register_participants_in`): what is known about her, and
+    when (``None``: now)."""
+
+    new: NewParticipant
+    at: datetime | None = None
+
+
 @refuses_unstorable_text
 def register_participant(
     session_maker: sessionmaker[Session],
@@ -155,93 +173,200 @@ def register_participant(
         A missing name, a date of birth in the future or an implausible age.
     """
     require(actor, Action.REGISTER)
-    _check(new)
-    registered_at = instant(at)
     with transaction(session_maker) as session:
-        site = registration_site(session, study, new.site)
-        if site is None:
-            study_named(session, study)  # NotFound if the study itself is not loaded
-            raise NotFound(
-                f"study {study!r} has no site {new.site!r}",
-                message_code="error.no_site",
-                values={"site": new.site},
-            )
-        if not actor.sees_site(site.site_id, site.country_id):
-            raise NotFound(
-                f"study {study!r} has no site {new.site!r} (in your sites)",
-                message_code="error.no_site",
-                values={"site": new.site},
-            )
-        language = participant_language(new.language, site.languages or ())
-        today = local_date(registered_at, site.time_zone)
-        if new.birth_date > today:
-            raise in_the_future("birth_date", new.birth_date)
-        age = age_on(new.birth_date, today)
-        if not _AGE_LIMITS[0] <= age <= _AGE_LIMITS[1]:
-            low, high = _AGE_LIMITS
-            raise InvalidInput(
-                f"{new.birth_date} gives age {age}; expected {low} to {high}", field="birth_date",
-                message_code="error.age_at_entry",
-                values={"day": new.birth_date.isoformat(), "age": age, "low": low, "high": high},
-            )  # fmt: skip
-        hmac = None
-        if new.national_id is not None:
-            try:
-                hmac = keys.national_id_hmac(new.national_id, site.country_code)
-            except ValueError as error:
-                raise InvalidInput(str(error), field="national_id") from None
-            _refuse_duplicate(session, actor, hmac)
-        sequence = next_participant_sequence(session, site.site_id)
-        if sequence > MAX_SEQUENCE:
-            raise InvalidInput(f"site {site.site_code} has used all {MAX_SEQUENCE:,} study IDs",
-                               message_code="error.site_ids_used",
-                               values={"site": site.site_code})  # fmt: skip
-        study_id = f"{site.site_code}-{sequence:06d}"
-        strata = strata_by_digest(session, site.study_pk, site.config_sha256)
+        requests = [Registration(new, at)]  # its texts checked by @refuses_unstorable_text
+        (result,) = _register(session, actor, keys, study, requests, check_texts=False)
+        if isinstance(result, ServiceError):
+            raise result
+    return result
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """A woman whose own data passed every check: what registering her takes."""
+
+    index: int
+    new: NewParticipant
+    site: Any  # her registration_sites_of row
+    registered_at: datetime
+    language: str
+    age: int
+    hmac: str | None
+
+
+def register_participants_in(
+    session: Session,
+    actor: Actor,
+    keys: IdentityKeys,
+    study: str,
+    requests: Sequence[Registration],
+) -> list[Registered | ServiceError]:
+    """:func:`register_participant` for a list of women, in the caller's transaction (never
+    committed here): each woman's :class:`Registered`, or the error that refuses her (and
+    nothing is written for her), in ``requests`` order.
+
+    The women are registered as if one after the other in list order (study IDs counted up per
+    site; a national ID given twice is refused the second time). The sites, the national-ID
+    owners and the site counters are each read in one query (the counters' rows locked), the
+    participants and identities each written in one statement; each woman gets her own audit
+    event.
+    """
+    refusal = unstorable_refusal({"study": study})
+    if refusal is not None:
+        raise refusal
+    return _register(session, actor, keys, study, requests, check_texts=True)
+
+
+def _register(
+    session: Session, actor: Actor, keys: IdentityKeys, study: str,
+    requests: Sequence[Registration], *, check_texts: bool,
+) -> list[Registered | ServiceError]:  # fmt: skip
+    """:func:`register_participants_in`, checking each woman's texts if ``check_texts``."""
+    require(actor, Action.REGISTER)
+    results: list[Registered | ServiceError | None] = [None] * len(requests)
+    sites = registration_sites_of(
+        session, study, {r.new.site for r in requests if isinstance(r.new.site, str)}
+    )
+    study_known: list[bool] = []  # asked once, when a site is missing
+    checked: list[_Checked] = []
+    for index, request in enumerate(requests):
         try:
-            band = age_band(age, strata.age_bands).label
+            checked.append(_check_one(session, actor, keys, study, sites, study_known, index,
+                                      request, check_texts))  # fmt: skip
+        except ServiceError as error:
+            results[index] = error
+    owners = participants_with_hmacs(session, (c.hmac for c in checked if c.hmac is not None))
+    visible = _visible_study_ids(session, actor, owners.values())
+    counters = site_sequences(session, (c.site.site_id for c in checked))
+    used: dict[int, int] = {}
+    taken: dict[str, str] = {}  # national-ID HMAC -> study ID, registered by this list
+    rows: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    events: list[tuple[_Checked, Registered, dict[str, Any], str | None]] = []
+    cipher = keys.cipher
+    for one in checked:
+        try:
+            if one.hmac is not None and one.hmac in owners:
+                raise _duplicate(visible.get(owners[one.hmac]))
+            if one.hmac is not None and one.hmac in taken:
+                raise _duplicate(taken[one.hmac])
+            site = one.site
+            sequence = used.get(site.site_id, counters[site.site_id]) + 1
+            if sequence > MAX_SEQUENCE:
+                raise InvalidInput(f"site {site.site_code} has used all {MAX_SEQUENCE:,} study IDs",
+                                   message_code="error.site_ids_used",
+                                   values={"site": site.site_code})  # fmt: skip
+            strata = strata_by_digest(session, site.study_pk, site.config_sha256)
+        except ServiceError as error:
+            results[one.index] = error
+            continue
+        used[site.site_id] = sequence
+        study_id = f"{site.site_code}-{sequence:06d}"
+        if one.hmac is not None:
+            taken[one.hmac] = study_id
+        try:
+            band: str | None = age_band(one.age, strata.age_bands).label
         except StratumError:
             band = None  # outside the strata bands: she will not be eligible
-        cipher = keys.cipher
+        new = one.new
         identity = {
             "name_enc": cipher.encrypt_text(new.name.strip()),
             "date_of_birth_enc": cipher.encrypt_date(new.birth_date),
             "contact_enc": cipher.encrypt_optional(new.contact),
             "national_id_enc": cipher.encrypt_optional(new.national_id),
-            "national_id_hmac": hmac,
-            "updated_at": registered_at,
+            "national_id_hmac": one.hmac,
+            "updated_at": one.registered_at,
         }
-        status = State.REGISTERED.value
-        insert_participant(
-            session, identity, study_id=study_id, site_id=site.site_id, status=status,
-            age_at_entry=age, age_band=band, is_test=new.is_test, registered_at=registered_at,
-            registered_by_id=actor.user_id, language=language,
-        )  # fmt: skip
+        rows.append((identity, {
+            "study_id": study_id, "site_id": site.site_id, "status": State.REGISTERED.value,
+            "age_at_entry": one.age, "age_band": band, "is_test": new.is_test,
+            "registered_at": one.registered_at, "registered_by_id": actor.user_id,
+            "language": one.language,
+        }))  # fmt: skip
+        registered = Registered(study_id, site.site_code, sequence, one.age, one.registered_at,
+                                new.is_test, one.language)  # fmt: skip
+        events.append((one, registered, identity, band))
+        results[one.index] = registered
+    insert_participants(session, rows)
+    set_site_sequences(session, used)
+    for one, registered, identity, band in events:
         append_event(
             session, actor=actor.username, action="register", entity="participant",
-            entity_id=study_id, reason="registration",
-            new={"study_id": study_id, "site": site.site_code, "age_at_entry": age,
-                 "age_band": band, "status": status, "is_test": new.is_test,
-                 "has_national_id": hmac is not None, "language": language,
-                 "identity_sha256": identity_digest(identity)},
-            at=registered_at,
+            entity_id=registered.study_id, reason="registration",
+            new={"study_id": registered.study_id, "site": registered.site,
+                 "age_at_entry": one.age, "age_band": band, "status": State.REGISTERED.value,
+                 "is_test": one.new.is_test, "has_national_id": one.hmac is not None,
+                 "language": one.language, "identity_sha256": identity_digest(identity)},
+            at=one.registered_at,
         )  # fmt: skip
-    return Registered(study_id, site.site_code, sequence, age, registered_at, new.is_test, language)
+    return [result for result in results if result is not None]
 
 
-def _refuse_duplicate(session: Session, actor: Actor, hmac: str) -> None:
-    existing = participant_with_hmac(session, hmac)
-    if existing is None:
-        return
-    # The existing participant is named only if the caller could read her anyway (scoped query).
-    visible = session.scalar(
-        actor.scope.apply(select(Participant.study_id).where(Participant.id == existing))
-    )
+def _check_one(
+    session: Session, actor: Actor, keys: IdentityKeys, study: str, sites: dict[str, Any],
+    study_known: list[bool], index: int, request: Registration, check_texts: bool,
+) -> _Checked:  # fmt: skip
+    """Her own checks (everything but duplicates and the site's numbers); the error refusing
+    her is raised."""
+    new = request.new
+    refusal = unstorable_refusal({"new": new}) if check_texts else None
+    if refusal is not None:
+        raise refusal
+    _check(new)
+    registered_at = instant(request.at)
+    site = sites.get(new.site)
+    if site is None:
+        if not study_known:
+            study_named(session, study)  # NotFound if the study itself is not loaded
+            study_known.append(True)
+        raise NotFound(
+            f"study {study!r} has no site {new.site!r}",
+            message_code="error.no_site",
+            values={"site": new.site},
+        )
+    if not actor.sees_site(site.site_id, site.country_id):
+        raise NotFound(
+            f"study {study!r} has no site {new.site!r} (in your sites)",
+            message_code="error.no_site",
+            values={"site": new.site},
+        )
+    language = participant_language(new.language, site.languages or ())
+    today = local_date(registered_at, site.time_zone)
+    if new.birth_date > today:
+        raise in_the_future("birth_date", new.birth_date)
+    age = age_on(new.birth_date, today)
+    if not _AGE_LIMITS[0] <= age <= _AGE_LIMITS[1]:
+        low, high = _AGE_LIMITS
+        raise InvalidInput(
+            f"{new.birth_date} gives age {age}; expected {low} to {high}", field="birth_date",
+            message_code="error.age_at_entry",
+            values={"day": new.birth_date.isoformat(), "age": age, "low": low, "high": high},
+        )  # fmt: skip
+    hmac = None
+    if new.national_id is not None:
+        try:
+            hmac = keys.national_id_hmac(new.national_id, site.country_code)
+        except ValueError as error:
+            raise InvalidInput(str(error), field="national_id") from None
+    return _Checked(index, new, site, registered_at, language, age, hmac)
+
+
+def _visible_study_ids(session: Session, actor: Actor, owners: Iterable[int]) -> dict[int, str]:
+    """The study IDs of those ``owners`` (participant ids) that the actor may read (scoped)."""
+    wanted = sorted(set(owners))
+    if not wanted:
+        return {}
+    statement = select(Participant.id, Participant.study_id).where(Participant.id.in_(wanted))
+    return {pid: study_id for pid, study_id in session.execute(actor.scope.apply(statement))}
+
+
+def _duplicate(visible: str | None) -> DuplicateParticipant:
+    """The refusal of a national ID already registered, naming the existing participant only if
+    the caller could read her anyway (``visible``: her study ID)."""
     if visible is not None:
-        raise DuplicateParticipant(
+        return DuplicateParticipant(
             f"a woman with this national ID is already registered as {visible}", visible
         )
-    raise DuplicateParticipant(
+    return DuplicateParticipant(
         "a woman with this national ID is already registered at another site; ask the central "
         "data manager before registering her again"
     )

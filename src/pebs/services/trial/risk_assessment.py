@@ -597,7 +597,8 @@ def record_risk_assessment_in(
             )
             audit = {"lowered_from": evaluation.previous_level, "confirm_lower": True}
             stored = RiskToStore(subject, evaluation, one.last_screen, audit if lowered else None)
-            to_store.setdefault((assessed_at, given or "risk assessment"), []).append((i, stored))
+            reason = given or "risk assessment"
+            to_store.setdefault((assessed_at, reason), []).append((i, stored))
         for (assessed_at, reason), items in to_store.items():
             recorded = store_risks(
                 session, actor, study, [s for _, s in items], plan_years=plan_years,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
@@ -125,66 +125,116 @@ def criteria_of(protocol: ProtocolVersion | Row[Any]) -> CriteriaSet:
     return CriteriaSet(protocol.version, age["min"], age["max"], criteria)
 
 
-_PROTOCOL_IN_FORCE = (
-    select(ProtocolVersion.id, ProtocolVersion.version, ProtocolVersion.eligibility_criteria)
-    .where(
-        ProtocolVersion.study_id == bindparam("study_pk"),
-        ProtocolVersion.effective_from <= bindparam("day"),
+_PROTOCOL_VERSIONS = (
+    select(
+        ProtocolVersion.study_id,
+        ProtocolVersion.id,
+        ProtocolVersion.version,
+        ProtocolVersion.eligibility_criteria,
+        ProtocolVersion.effective_from,
     )
-    .order_by(ProtocolVersion.effective_from.desc())
-    .limit(1)
+    .where(ProtocolVersion.study_id.in_(bindparam("study_pks", expanding=True)))
+    .order_by(ProtocolVersion.effective_from.desc(), ProtocolVersion.id.desc())
 )
 
 
 def protocol_in_force(session: Session, study_pk: int, day: date) -> Row[Any]:
     """The protocol version in force on ``day`` (latest effective on or before it) of the study
     with key ``study_pk``: its ``id``, ``version`` and ``eligibility_criteria``."""
-    connection = session.connection()
-    protocol = connection.execute(_PROTOCOL_IN_FORCE, {"study_pk": study_pk, "day": day}).first()
-    if protocol is None:
-        name = connection.execute(select(Study.name).where(Study.id == study_pk)).scalar()
-        raise Conflict(f"study {name!r}: no protocol version is in force on {day}")
+    protocol = protocols_in_force(session, [(study_pk, day)])[study_pk, day]
+    if isinstance(protocol, Conflict):
+        raise protocol
     return protocol
 
 
-_CONSENT_TERMS = (
+def protocols_in_force(
+    session: Session, wanted: Iterable[tuple[int, date]]
+) -> dict[tuple[int, date], Row[Any] | Conflict]:
+    """:func:`protocol_in_force` for several (study key, day) pairs, read in one query: each
+    pair's protocol version, or the :class:`Conflict` saying none is in force that day."""
+    pairs = set(wanted)
+    if not pairs:
+        return {}
+    connection = session.connection()
+    versions: dict[int, list[Row[Any]]] = {}
+    rows = connection.execute(_PROTOCOL_VERSIONS, {"study_pks": sorted({s for s, _ in pairs})})
+    for row in rows:  # latest first
+        versions.setdefault(row.study_id, []).append(row)
+    found: dict[tuple[int, date], Row[Any] | Conflict] = {}
+    for study_pk, day in pairs:
+        protocol = next((v for v in versions.get(study_pk, ()) if v.effective_from <= day), None)
+        if protocol is None:
+            name = connection.execute(select(Study.name).where(Study.id == study_pk)).scalar()
+            found[study_pk, day] = Conflict(
+                f"study {name!r}: no protocol version is in force on {day}"
+            )
+        else:
+            found[study_pk, day] = protocol
+    return found
+
+
+class ConsentTerms(NamedTuple):
+    """A country's study languages and its consent document in one language in force on a day
+    (``None`` when there is none, which :func:`consent_document_of` refuses)."""
+
+    languages: list[str]
+    document_id: int | None
+    document_version: str | None
+
+
+_COUNTRY_DOCUMENTS = (
     select(
+        Country.study_id,
+        Country.code,
         Country.languages,
         ConsentDocument.id.label("document_id"),
-        ConsentDocument.version.label("document_version"),
+        ConsentDocument.language,
+        ConsentDocument.version,
+        ConsentDocument.effective_from,
     )
-    .outerjoin(
-        ConsentDocument,
-        (ConsentDocument.country_id == Country.id)
-        & (ConsentDocument.language == bindparam("language"))
-        & (ConsentDocument.effective_from <= bindparam("day")),
+    .outerjoin(ConsentDocument, ConsentDocument.country_id == Country.id)
+    .where(
+        Country.study_id.in_(bindparam("study_pks", expanding=True)),
+        Country.code.in_(bindparam("country_codes", expanding=True)),
     )
-    .where(Country.study_id == bindparam("study_pk"), Country.code == bindparam("country_code"))
     .order_by(ConsentDocument.effective_from.desc(), ConsentDocument.id.desc())
-    .limit(1)
 )
 
 
-def consent_terms(
-    session: Session, study_pk: int, country_code: str, language: str, day: date
-) -> Row[Any]:
-    """In one query: the study ``languages`` of a country of the study with key ``study_pk``,
-    and its consent document in ``language`` in force on ``day`` (``document_id``,
-    ``document_version``; ``None`` when there is none, which :func:`consent_document_of`
-    refuses)."""
+def consent_terms_of(
+    session: Session, wanted: Iterable[tuple[int, str, str, date]]
+) -> dict[tuple[int, str, str, date], ConsentTerms]:
+    """For each (study key, country code, language, day), read in one query: the country's study
+    languages and its consent document in that language in force on that day (latest effective
+    on or before it); :class:`LookupError` for a country the study does not have."""
+    keys = set(wanted)
+    if not keys:
+        return {}
     parameters = {
-        "study_pk": study_pk, "country_code": country_code, "language": language, "day": day
+        "study_pks": sorted({k[0] for k in keys}), "country_codes": sorted({k[1] for k in keys})
     }  # fmt: skip
-    terms = session.connection().execute(_CONSENT_TERMS, parameters).first()
-    if terms is None:
-        raise LookupError(f"study id {study_pk} has no country {country_code!r}")
+    countries: dict[tuple[int, str], list[Row[Any]]] = {}
+    for row in session.connection().execute(_COUNTRY_DOCUMENTS, parameters):  # latest first
+        countries.setdefault((row.study_id, row.code), []).append(row)
+    terms = {}
+    for study_pk, country_code, language, day in keys:
+        rows = countries.get((study_pk, country_code))
+        if rows is None:
+            raise LookupError(f"study id {study_pk} has no country {country_code!r}")
+        document = next((r for r in rows if r.document_id is not None and r.language == language
+                         and r.effective_from <= day), None)  # fmt: skip
+        terms[study_pk, country_code, language, day] = ConsentTerms(
+            list(rows[0].languages or ()),
+            None if document is None else document.document_id,
+            None if document is None else document.version,
+        )
     return terms
 
 
 def consent_document_of(
-    terms: Row[Any], country_code: str, language: str, day: date
+    terms: ConsentTerms, country_code: str, language: str, day: date
 ) -> tuple[int, str]:
-    """(id, version) of the consent document in :func:`consent_terms`; :class:`Conflict` when
+    """(id, version) of the consent document in :func:`consent_terms_of`; :class:`Conflict` when
     none of the country and language is in force on ``day``."""
     if terms.document_id is None:
         raise Conflict(f"no consent document for {country_code}/{language} is in force on {day}")
