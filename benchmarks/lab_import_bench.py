@@ -121,7 +121,8 @@ def _place(session) -> _Place:
     from sqlalchemy import select
 
     from pebs.services.trial.study_rules import (
-        consent_document_in_force,
+        consent_document_of,
+        consent_terms_of,
         protocol_in_force,
         sample_rules_of,
         strata_of,
@@ -134,11 +135,12 @@ def _place(session) -> _Place:
         select(Site, Country).join(Country, Country.id == Site.country_id)
         .where(Country.study_id == study.id, Site.code == SITE)
     ).one()  # fmt: skip
-    document = consent_document_in_force(session, country.id, country.code, "it", TODAY)
+    wanted = (study.id, country.code, "it", TODAY)
+    document_id, _ = consent_document_of(consent_terms_of(session, [wanted])[wanted], *wanted[1:])
     users = {name: pk for name, pk in session.execute(select(User.username, User.id))}
     return _Place(
         site, country, strata_of(study), sample_rules_of(study).kit_prefix,
-        protocol_in_force(session, study, TODAY).id, document.id, users[MANAGER],
+        protocol_in_force(session, study.id, TODAY).id, document_id, users[MANAGER],
         users["demo-site-staff"],
     )  # fmt: skip
 

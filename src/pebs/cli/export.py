@@ -2,37 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from pebs.cli.db import load_settings
+from pebs.io.atomic import write_bytes_atomically
 from pebs.io.exports import FORMATS
 
 app = typer.Typer(help="Exports: participant data and its dictionary.", no_args_is_help=True)
 
 _FORMAT_HELP = f"File format: {', '.join(FORMATS)}."
-
-
-def _write_atomically(path: Path, chunks) -> None:
-    """Write the byte ``chunks`` to ``path`` through a ``.part`` file renamed at the end (an
-    interrupted export leaves no file that looks complete)."""
-    from pebs.io.errors import FileAccessError
-
-    partial = path.with_name(path.name + ".part")
-    try:
-        with partial.open("wb") as handle:
-            for chunk in chunks:
-                handle.write(chunk)
-        os.replace(partial, path)
-    except OSError as error:
-        partial.unlink(missing_ok=True)
-        raise FileAccessError(f"{path}: cannot write the export ({error.strerror})") from None
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
 
 
 @app.command("participants")
@@ -62,7 +43,7 @@ def participants_command(
             database.sessions, actor, study, format=format, include_identity=identity,
             chunk_rows=chunk_rows, keys=identity_keys(settings) if identity else None,
         )  # fmt: skip
-        _write_atomically(output, export.chunks)
+        write_bytes_atomically(output, export.chunks)
     finally:
         database.close()
     n_rows = export.summary.n_rows if export.summary else 0
@@ -80,6 +61,6 @@ def dictionary_command(
     """Write the data dictionary of the participant export (column, type, unit, description)."""
     from pebs.services.trial.exports import data_dictionary, export_dictionary
 
-    _write_atomically(output, export_dictionary(format, include_identity=identity).chunks)
+    write_bytes_atomically(output, export_dictionary(format, include_identity=identity).chunks)
     n_columns = len(data_dictionary(include_identity=identity))
     typer.echo(f"pebs: {n_columns} columns described in {output}")

@@ -252,10 +252,10 @@ def manifest_command(
     ] = None,
 ) -> None:
     """Write a box's manifest (kit ID, collection day, shipment, site; no participant) as CSV."""
-    from pebs.cli.export import _write_atomically
+    from pebs.io.atomic import write_bytes_atomically
     from pebs.services.samples import kit_manifest
 
     with _acting(user) as (sessions, actor):
         manifest = kit_manifest(sessions, actor, study, site, shipment=shipment)
-    _write_atomically(output, [manifest.content])
+    write_bytes_atomically(output, [manifest.content])
     typer.echo(f"pebs: {manifest.n_kits} kits in the manifest {output}")

@@ -8,7 +8,6 @@ letter issued, consultation recorded or language changed is audited under its na
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -18,6 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from pebs.cli.db import load_settings
+from pebs.io.atomic import write_bytes_atomically
 
 app = typer.Typer(
     help="Letters to participants and their doctors: render, batch; consultations.",
@@ -56,19 +56,6 @@ def _day(text: str | None, option: str) -> date | None:
         raise InvalidInput(f"{text!r} is not a date YYYY-MM-DD", field=option) from None
 
 
-def _write(path: Path, content: bytes) -> None:
-    """Write ``content`` to ``path`` whole or not at all (a temporary file, then renamed)."""
-    from pebs.io.errors import FileAccessError
-
-    partial = path.with_name(path.name + ".part")
-    try:
-        partial.write_bytes(content)
-        os.replace(partial, path)
-    except OSError as error:
-        partial.unlink(missing_ok=True)
-        raise FileAccessError(f"cannot write {path}: {error.strerror or error}") from None
-
-
 @app.command("render")
 def render_command(
     participant: Participant,
@@ -91,11 +78,11 @@ def render_command(
     with _acting(user) as (sessions, actor, keys):
         made = render_letter(sessions, actor, keys, participant, kind, to, language, file_format)
     if isinstance(made, LetterPreview):
-        _write(output, made.html.encode("utf-8"))
+        write_bytes_atomically(output, [made.html.encode("utf-8")])
         typer.echo(f"pebs: wrote {output} ({made.kind} to the {made.recipient}, "
                    f"{made.language}; a preview, not issued)")  # fmt: skip
         return
-    _write(output, made.pdf)
+    write_bytes_atomically(output, [made.pdf])
     typer.echo(
         f"pebs: issued {made.kind} to the {made.recipient} ({made.language}) for "
         f"{made.study_id}: {output}, {len(made.pdf):,} bytes, SHA-256 {made.sha256}"
@@ -128,7 +115,7 @@ def batch_command(
     counts = BatchCounts()
     with _acting(user) as (sessions, actor, keys):
         for issued in issue_batch(sessions, actor, keys, study, day, counts=counts):
-            _write(output / issued.file_name, issued.pdf)
+            write_bytes_atomically(output / issued.file_name, [issued.pdf])
     typer.echo(f"pebs: issued {counts.n_issued:,} letter(s) into {output}")
     for (kind, language), n in sorted(counts.issued.items()):
         typer.echo(f"  {kind:<14} {language}  {n:>7,}")

@@ -42,7 +42,7 @@ def import_command(
     """
     from pebs.cli._console import stderr_console
     from pebs.cli.demo import identity_keys
-    from pebs.io.csv_table import atomic_text_output
+    from pebs.io.atomic import atomic_output
     from pebs.io.csv_writer import write_csv_rows
     from pebs.services.actor import actor_for
     from pebs.services.trial import open_database
@@ -59,7 +59,7 @@ def import_command(
         if outcomes is None:
             summary = import_enrolments(database.sessions, actor, keys, study, rows)
         else:
-            with atomic_text_output(outcomes) as stream:
+            with atomic_output(outcomes) as stream:
                 write_csv_rows(stream, [], header=OUTCOME_COLUMNS)
 
                 def write(outcome) -> None:

@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 from pebs.io.assessment_csv import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, reject_column
-from pebs.io.csv_table import atomic_text_output, write_csv_chunk
+from pebs.io.atomic import atomic_output
+from pebs.io.csv_table import write_csv_chunk
 from pebs.io.errors import InputFormatError
 
 FOLLOW_UP_COLUMNS = ("follow_up_years", "event")
@@ -78,6 +79,6 @@ def write_cohort_csv(path: Path, columns: Mapping[str, np.ndarray]) -> Path:
     first = [*REQUIRED_COLUMNS, *(c for c in OPTIONAL_COLUMNS if c in columns), *FOLLOW_UP_COLUMNS]
     order = first + [name for name in columns if name not in first]
     table = pd.DataFrame({name: columns[name] for name in order})
-    with atomic_text_output(Path(path)) as stream:
+    with atomic_output(Path(path)) as stream:
         write_csv_chunk(table, stream, header=True)
     return Path(path)

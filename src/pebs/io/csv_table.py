@@ -20,10 +20,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import functools
-import os
 import re
-import sys
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -288,34 +285,6 @@ def returned_memory() -> Iterator[None]:
         yield
     finally:
         pa.set_memory_pool(previous)
-
-
-@contextlib.contextmanager
-def atomic_text_output(path: Path | None) -> Iterator[IO[str]]:
-    """Open ``path`` for writing so that it appears only if the block completes.
-
-    Writes go to a temporary file in the same folder, renamed over ``path`` at the end; on any
-    exception (including KeyboardInterrupt) the temporary file is removed. ``None`` means
-    standard output (which cannot be taken back).
-    """
-    if path is None:
-        yield sys.stdout
-        sys.stdout.flush()
-        return
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
-    except OSError as exc:
-        raise FileAccessError(f"{path}: cannot be written ({exc.strerror})") from exc
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            yield stream
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
 
 
 def _cells(column: pd.Series) -> list:

@@ -17,13 +17,13 @@ leaves no file that looks complete.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from pebs.io.atomic import write_atomically
 from pebs.io.csv_writer import write_csv_rows
 from pebs.io.errors import FileAccessError
 from pebs.sim import ChunkTask, ChunkTotals, chunk_records
@@ -34,22 +34,6 @@ SUMMARY_COLUMNS = (
     "per_1000_mean", "per_1000_low", "per_1000_high", "per_1000_se",
 )  # fmt: skip
 """Columns of the summary CSV (``low``/``high``: 2.5th/97.5th percentiles over replicates)."""
-
-
-def _write_text(path: Path, write: Callable) -> Path:
-    path = Path(path)
-    partial = path.with_name(path.name + ".part")
-    try:
-        with partial.open("w", encoding="utf-8", newline="") as handle:
-            write(handle)
-        os.replace(partial, path)
-    except OSError as error:
-        partial.unlink(missing_ok=True)
-        raise FileAccessError(f"{path}: cannot be written ({error.strerror})") from None
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    return path
 
 
 def write_rows_csv(
@@ -73,7 +57,7 @@ def write_rows_csv(
     def write(handle):
         write_csv_rows(handle, ([row[c] for c in columns] for row in rows), header=columns)
 
-    return _write_text(path, write)
+    return write_atomically(path, write)
 
 
 def write_summary_csv(path: Path, rows: Sequence[Mapping[str, object]]) -> Path:
@@ -95,7 +79,7 @@ def _json_default(value):
 
 def write_json(path: Path, document: Mapping) -> Path:
     """Write ``document`` as indented JSON (NaN as ``NaN``, as Python's json does); return it."""
-    return _write_text(
+    return write_atomically(
         path, lambda handle: json.dump(document, handle, indent=2, default=_json_default)
     )
 
@@ -128,18 +112,14 @@ def write_records(path: Path, records: Mapping[str, np.ndarray], countries: Sequ
     import pyarrow.parquet as pq
 
     path = Path(path)
-    partial = path.with_name(path.name + ".part")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(records_table(records, countries), partial, compression="zstd")
-        os.replace(partial, path)
     except OSError as error:
-        partial.unlink(missing_ok=True)
         raise FileAccessError(f"{path}: cannot be written ({error.strerror})") from None
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    return path
+    table = records_table(records, countries)
+    return write_atomically(
+        path, lambda stream: pq.write_table(table, stream, compression="zstd"), binary=True
+    )
 
 
 @dataclass(frozen=True)

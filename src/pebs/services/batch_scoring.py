@@ -14,8 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
+from pebs.io.atomic import atomic_output
 from pebs.io.csv_columns import write_columns
-from pebs.io.csv_table import CsvChunk, atomic_text_output, read_csv_chunks, returned_memory
+from pebs.io.csv_table import CsvChunk, read_csv_chunks, returned_memory
 from pebs.io.errors import FileAccessError, InputFormatError
 
 
@@ -77,7 +78,7 @@ def map_csv(
     input_path = Path(input_path)
     refuse_overwrite(input_path, output_path)
     chunks = read_csv_chunks(input_path, numeric_columns, chunk_rows, text_columns=text_columns)
-    with returned_memory(), atomic_text_output(output_path) as stream:
+    with returned_memory(), atomic_output(output_path) as stream:
         for i, chunk in enumerate(chunks):
             names = chunk.text.column_names
             if i == 0:

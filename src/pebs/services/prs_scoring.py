@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from pebs.io import pgs_catalog
-from pebs.io.csv_table import atomic_text_output, write_csv_chunk
+from pebs.io.atomic import atomic_output
+from pebs.io.csv_table import write_csv_chunk
 from pebs.io.errors import FileAccessError, InputFormatError
 from pebs.io.pgs_catalog import ScoringFile
 from pebs.io.vcf import VcfReader, VcfRecord
@@ -239,6 +240,6 @@ def score_vcf_to_csv(
         vcf_path, scoring, impute_missing=impute_missing, normalisation=normalisation,
         on_progress=on_progress,
     )  # fmt: skip
-    with atomic_text_output(output_path) as stream:
+    with atomic_output(output_path) as stream:
         write_csv_chunk(output_table(run), stream, header=True)
     return run
