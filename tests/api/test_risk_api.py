@@ -7,6 +7,7 @@ order is low < average < high < very_high (MyPeBS, NCT03672331).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -71,6 +72,23 @@ def test_no_classical_factor_known_is_refused(api: Any) -> None:
     assert response.status_code == 422, response.text
     assert sorted(f["field"] for f in response.json()["fields"]) == sorted(CLASSICAL)
     assert "no classical risk factor is known" in response.json()["detail"]
+    for message in [f["message"] for f in response.json()["fields"]] + [response.json()["detail"]]:
+        # The four named as this API names them, not as the model's CSV columns are.
+        assert all(re.search(rf"\b{name}\b", message) for name in CLASSICAL), message
+        assert not re.search(r"\b(age_menarche|age_first_birth|n_first_degree_relatives)\b",
+                             message), message  # fmt: skip
+    assert _n_assessments(api, study_id) == 0
+
+
+def test_a_model_refusal_names_the_inputs_as_the_api_does(api: Any) -> None:
+    study_id = api.participant("own", "risk_based")
+    # A first birth before her first period: both within their own bounds, refused by the model.
+    response = _post(api, study_id, {**HIGH, "age_at_menarche": 14, "age_at_first_birth": 12})
+    assert response.status_code == 422, response.text
+    [refused] = response.json()["fields"]
+    assert refused["field"] == "age_at_first_birth"
+    assert "age_at_first_birth must be between age_at_menarche and age" in refused["message"]
+    assert "age_at_first_birth must be between age_at_menarche" in response.json()["detail"]
     assert _n_assessments(api, study_id) == 0
 
 

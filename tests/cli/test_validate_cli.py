@@ -58,6 +58,18 @@ def test_tables_and_files_with_compare(tmp_path, capsys):
     assert summary["comparison"]["reference"] == "gail"
 
 
+def test_a_progress_bar_only_on_a_terminal(tmp_path, capsys, monkeypatch):
+    source = write(tmp_path, f"{HEADER}\n{ROWS}")
+    assert main(["validate", str(source), "--country", "FR"]) == 0
+    assert "validating" not in capsys.readouterr().err  # not a terminal: no bar
+    monkeypatch.setenv("FORCE_COLOR", "1")  # rich: behave as on a terminal
+    assert main(["validate", str(source), "--country", "FR", "--chunk-rows", "2"]) == 0
+    err = capsys.readouterr().err
+    assert "validating" in err
+    size = source.stat().st_size
+    assert f"{size}/{size} bytes" in err  # the bar reached the whole file
+
+
 def test_json_on_standard_output_without_files(tmp_path, capsys):
     source = write(tmp_path, f"{HEADER}\n{ROWS}")
     assert main(["validate", str(source), "-c", "FR", "--model", "gail", "--json"]) == 0

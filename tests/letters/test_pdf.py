@@ -166,6 +166,14 @@ def test_doctor_copy_adds_the_model(letter) -> None:
     assert "rr_prs" not in woman
 
 
+def test_an_unknown_component_is_printed_as_not_known(letter) -> None:
+    unknown = {"rr_classical": 1.31, "rr_prs": None, "rr_density": None}
+    doctor = _flat(_pypdf_text(render_pdf(letter("en", recipient="doctor", components=unknown))))
+    assert "rr_prs not known" in doctor
+    assert "rr_density not known" in doctor
+    assert "rr_classical 1.31" in doctor
+
+
 def test_recollection_and_standard_arm(letter) -> None:
     recollection = _flat(_pypdf_text(render_pdf(letter("es", kind="recollection"))))
     assert "kit KIT-2027-0042" in recollection

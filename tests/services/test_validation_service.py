@@ -89,6 +89,15 @@ def test_personalised_expected_observed_and_rejected_rows(tmp_path):
     assert list(v.levels.values()) == np.bincount(levels, minlength=4).tolist()
 
 
+def test_progress_is_reported_per_chunk_up_to_the_whole_file(tmp_path):
+    path = _cohort(tmp_path)
+    seen: list[int] = []
+    validate_cohort(path, country="FR", chunk_rows=2, on_progress=seen.append)
+    assert len(seen) == 3  # six rows, two per chunk
+    assert seen == sorted(seen)
+    assert seen[-1] == path.stat().st_size
+
+
 def test_gail_uses_its_own_window_and_the_comparison_uses_women_scored_by_both(tmp_path):
     report = validate_cohort(_cohort(tmp_path), country="FR", model="gail", compare="personalised")
     g, p = report.models

@@ -66,14 +66,14 @@ def test_risk_form_messages(site: Any) -> None:
     assert 'value="two"' in text
     assert _latest_risk(site, study_id) is None
     # a rule of the model (first birth before menarche), reported by the service next to the
-    # field it is about
+    # field it is about, naming the inputs as the platform does
     response = site.post_form(f"/participants/{study_id}/risk", {
         "age_at_menarche": "14", "age_at_first_birth": "12", "n_relatives": "0",
         "n_biopsies": "0", "density": "b", "prs_z": "0.1"})  # fmt: skip
     assert response.status_code == 422
     error = re.search(r'id="f-age_at_first_birth-error">([^<]*)<', html.unescape(response.text))
     assert error is not None
-    assert error.group(1).startswith("age_first_birth must be between age_menarche and age")
+    assert error.group(1).startswith("age_at_first_birth must be between age_at_menarche and age")
     assert _latest_risk(site, study_id) is None
 
 

@@ -60,6 +60,36 @@ def test_empty_fields_are_errors_next_to_each_field_in_every_language(site: Any)
     assert _assessments(site, study_id) == []
 
 
+NO_CLASSICAL = {
+    "en": "no classical risk factor is known: give a value for at least one of the four",
+    "fr": "aucun facteur de risque classique n'est connu : donnez une valeur à au moins une des",
+}
+
+
+def test_no_classical_factor_known_is_refused_next_to_the_four_in_her_language(site: Any) -> None:
+    study_id = site.db.participant(state="risk-based")
+    site.login("site_staff")
+    form = {"n_biopsies_unknown": "on", "age_at_menarche_unknown": "on",
+            "age_at_first_birth_unknown": "on", "n_relatives_unknown": "on",
+            "atypical_hyperplasia": "unknown", "density": "b", "prs_z": "0.2"}  # fmt: skip
+    for language, message in NO_CLASSICAL.items():
+        site.client.cookies.set("pebs_lang", language)
+        response = site.post_form(f"/participants/{study_id}/risk", form)
+        assert response.status_code == 422, language
+        refused = dict(re.findall(r'id="f-([a-z_]+)-error">([^<]*)<', html.unescape(response.text)))
+        assert set(refused) == {"n_biopsies", "age_at_menarche", "age_at_first_birth",
+                                "n_relatives"}, language  # fmt: skip
+        assert all(text.startswith(message) for text in refused.values()), (language, refused)
+    site.client.cookies.delete("pebs_lang")
+    # One factor known is enough (nulliparous is an answer).
+    answered = {k: v for k, v in form.items() if k != "age_at_first_birth_unknown"}
+    response = site.post_form(f"/participants/{study_id}/risk",
+                              {**answered, "nulliparous": "on"})  # fmt: skip
+    assert response.status_code == 303, html.unescape(response.text)[:3000]
+    [stored] = _assessments(site, study_id)
+    assert stored.inputs["age_at_first_birth"] == "nulliparous"
+
+
 def test_a_value_and_unknown_together_is_an_error(site: Any) -> None:
     study_id = site.db.participant(state="risk-based")
     site.login("site_staff")

@@ -83,8 +83,9 @@ class LetterData:
     model: ModelInfo | None = None
     inputs: Mapping[str, object] = field(default_factory=dict)
     """The model's inputs as stored (``"unknown"`` for an input she did not know)."""
-    components: Mapping[str, float] = field(default_factory=dict)
-    """Relative-risk components as stored (``rr_classical``, ``rr_prs``, ``rr_density``...)."""
+    components: Mapping[str, float | None] = field(default_factory=dict)
+    """Relative-risk components as stored (``rr_classical``, ``rr_prs``, ``rr_density``...);
+    ``None`` for a component that is unknown (printed as unknown, never as 1)."""
     kit_id: str | None = None
     visit_due: date | None = None
 

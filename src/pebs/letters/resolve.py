@@ -215,6 +215,11 @@ def _value(value: object, language: str, unknown: str) -> str:
     return formats.decimal(value, language, digits=0 if whole else 2)
 
 
+def _component(value: float | None, language: str, unknown: str) -> str:
+    """A relative-risk component, or ``unknown`` for one that is not known (never 1)."""
+    return unknown if value is None else formats.decimal(value, language, digits=2)
+
+
 def _model(data: LetterData, words: Mapping[str, str], fields: Mapping[str, str]) -> list[Part]:
     language = data.language
     parts: list[Part] = [
@@ -234,7 +239,7 @@ def _model(data: LetterData, words: Mapping[str, str], fields: Mapping[str, str]
         ]
     if data.components:
         rows = tuple(
-            _marked((name, formats.decimal(value, language, digits=2)), _rtl(data))
+            _marked((name, _component(value, language, words["unknown"])), _rtl(data))
             for name, value in data.components.items()
         )
         columns = (words["component_column"], words["relative_risk_column"])

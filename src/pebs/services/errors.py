@@ -126,10 +126,18 @@ class InvalidInput(ServiceError, ValueError):  # noqa: N818 (the names the entry
 
 class InvalidFields(InvalidInput):
     """Several fields of the request cannot be used; ``fields`` maps each to its message, and
-    ``absent`` names those refused only because they were not answered."""
+    ``absent`` names those refused only because they were not answered. ``message_code``, when
+    given, is the catalogue key of the one message that applies to every field named."""
 
-    def __init__(self, message: str, fields: dict[str, str], absent: tuple[str, ...] = ()) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str,
+        fields: dict[str, str],
+        absent: tuple[str, ...] = (),
+        *,
+        message_code: str | None = None,
+    ) -> None:
+        super().__init__(message, message_code=message_code)
         self.fields = dict(fields)
         self.absent = tuple(absent)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from datetime import timedelta
 from importlib.resources import files
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from pebs.risk import cards
 from pebs.services.errors import Conflict, InvalidInput, NotFound
 from pebs.services.letters import letter_data
-from pebs.services.trial import withdraw
+from pebs.services.trial import RiskFactors, record_risk_assessment, withdraw
 from pebs.store.models import AuditEvent, Participant, PlannedExam, RiskAssessment, ScreeningPlan
 
 TURIN = "Turin demo breast centre (fictional)"
@@ -71,6 +72,24 @@ def test_a_risk_result_has_her_final_risk_as_a_proportion_and_her_plan_to_come(w
     assert cards.card("personalised-IT").id.casefold() == "personalised-it"
     assert set(data.components) == {"rr_classical", "rr_prs", "rr_density"}
     assert data.inputs["country"] == "IT"
+
+
+def test_an_unknown_component_reaches_the_letter_as_unknown_not_as_one(women) -> None:
+    with women.sessions() as session:
+        her = select(Participant.id).where(Participant.study_id == women.result)
+        answers = session.scalar(select(RiskAssessment.inputs).where(
+            RiskAssessment.participant_id == her.scalar_subquery()
+        ).order_by(RiskAssessment.id.desc()))  # fmt: skip
+    factors = RiskFactors(**{name: answers[name] for name in (
+        "n_biopsies", "atypical_hyperplasia", "age_at_menarche", "age_at_first_birth",
+        "n_relatives", "prs_z")}, density="unknown")  # fmt: skip
+    record_risk_assessment(women.sessions, women.lab.staff, women.lab.keys, women.result,
+                           factors, confirm_lower=True, reason="density not readable",
+                           at=women.ISSUED - timedelta(days=1))  # fmt: skip
+    data = _data(women, women.result, "risk_result")
+    assert data.components["rr_density"] is None
+    assert data.components["rr_classical"] is not None
+    assert data.inputs["density"] == "unknown"
 
 
 def test_reading_the_facts_is_audited_as_a_view_of_her_identity(women) -> None:

@@ -99,7 +99,7 @@ def test_risk_assessment_is_for_the_risk_based_arm_only(trial) -> None:
         create_screening_plan(trial.sessions, trial.staff, trial.keys, risk_based, at=trial.AT)
     with pytest.raises(InvalidInput, match="density"):
         _record(trial, risk_based, RiskFactors(density="x"))
-    with pytest.raises(InvalidInput, match="age_menarche must be"):
+    with pytest.raises(InvalidInput, match="age_at_menarche must be"):
         _record(trial, risk_based, replace(HIGH, age_at_menarche=60))
     assert trial.db.rows()["risk_assessments"] == before["risk_assessments"]
 

@@ -148,8 +148,8 @@ def _risk_result(session: Session, subject: Subject, today: date) -> tuple[dict[
         "level": assessment.level, "five_year_risk": risk, "provisional": False,
         "exams": _exams(plan, subject.site.name, today), "plan_end": plan.end_date,
         "model": model_info(assessment), "inputs": dict(assessment.inputs),
-        "components": {name: float(out[name]) for name in _COMPONENTS
-                       if out.get(name) is not None},
+        "components": {name: None if out[name] is None else float(out[name])
+                       for name in _COMPONENTS if name in out},  # None: unknown
     }  # fmt: skip
     return facts, f"plan:{plan.id}"
 

@@ -11,13 +11,14 @@ scored, and recorded, as unknown. ``age_at_first_birth`` is a number of years,
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 from pebs.risk.inputs import RiskInputs
 from pebs.risk.protocol import FiveYearModel, FiveYearResult
 from pebs.services.errors import InvalidFields
-from pebs.trial.risk_inputs import RISK_INPUTS, UNKNOWN
+from pebs.trial.risk_inputs import CLASSICAL_INPUTS, RISK_INPUTS, UNKNOWN
 from pebs.trial.vocabularies import BREAST_DENSITIES
 
 __all__ = [
@@ -28,7 +29,9 @@ __all__ = [
     "RiskFactors",
     "field_errors",
     "model_inputs",
+    "no_classical_known",
     "platform_names",
+    "platform_text",
 ]
 
 NULLIPAROUS = "nulliparous"
@@ -41,6 +44,13 @@ Unknown = Literal["unknown"]
 
 _UNNAMED = "risk_factors"
 """The field of a rejection about no single input."""
+
+NO_CLASSICAL = (
+    'no classical risk factor is known: give a value (not "unknown") for at least one of '
+    + ", ".join(CLASSICAL_INPUTS)
+)
+"""Why an assessment with every questionnaire factor unknown is refused (the model would give
+no risk)."""
 
 
 @dataclass(frozen=True)
@@ -133,15 +143,43 @@ def platform_names(model: FiveYearModel, names: tuple[str, ...] | list[str]) -> 
     return tuple(platform.get(name, name) for name in names)
 
 
+def platform_text(model: FiveYearModel, text: str) -> str:
+    """A model's message with its input names spelt as the platform's (whole words only).
+
+    The model's reasons name its own inputs (``age_menarche must be > 0 and <= age``); the API
+    and the pages name the platform's (``age_at_menarche``).
+    """
+    renamed = {ours: theirs for ours, theirs in zip(model.inputs, RISK_INPUTS, strict=True)
+               if ours != theirs}  # fmt: skip
+    if not renamed:
+        return text
+    pattern = r"\b(" + "|".join(map(re.escape, renamed)) + r")\b"
+    return re.sub(pattern, lambda found: renamed[found.group(1)], text)
+
+
+def no_classical_known(factors: RiskFactors) -> InvalidFields | None:
+    """The refusal of an assessment in which every classical factor is unknown or absent
+    (``nulliparous`` is an answer), naming the four; ``None`` when one of them is known."""
+    answers = factors.answers()
+    if any(answers[name] not in (None, UNKNOWN) for name in CLASSICAL_INPUTS):
+        return None
+    return InvalidFields(
+        f"risk factors: {NO_CLASSICAL}", dict.fromkeys(CLASSICAL_INPUTS, NO_CLASSICAL),
+        message_code="error.risk_no_classical",
+    )  # fmt: skip
+
+
 def field_errors(model: FiveYearModel, result: FiveYearResult, i: int = 0) -> InvalidFields:
-    """Why ``model`` gave woman ``i`` no risk, as an error naming each input."""
+    """Why ``model`` gave woman ``i`` no risk, as an error naming each input (the platform's
+    names, in the field list and in the messages)."""
     messages: dict[str, str] = {}
     unnamed: list[str] = []
     for rejection in result.rejections(i):
+        reason = platform_text(model, rejection.reason)
         for name in platform_names(model, rejection.inputs):
-            messages.setdefault(name, rejection.reason)
+            messages.setdefault(name, reason)
         if not rejection.inputs:
-            unnamed.append(rejection.reason)
+            unnamed.append(reason)
     if unnamed:
         messages.setdefault(_UNNAMED, "; ".join(unnamed))
-    return InvalidFields(f"risk factors: {result.reasons()[i]}", messages)
+    return InvalidFields(f"risk factors: {platform_text(model, result.reasons()[i])}", messages)

@@ -8,7 +8,8 @@ country; age is her completed years on the assessment date. Each input is a valu
 (:class:`pebs.trial.RiskInputRules`) say which inputs must be answered: an absent required input
 is refused (:class:`InvalidFields` naming each), never scored as unknown or as the lowest
 category; without the PRS an assessment is *provisional*, allowed only if the study says so. A
-woman with no classical factor known is refused (the model gives no risk).
+woman with no classical factor known is refused before the model is asked (it would give no risk),
+the four factors named.
 
 Stored: the model's id and version, every input (value, ``"unknown"`` or ``null``, with the country
 of calibration), the outputs (five-year risk as a proportion and in percent, the relative-risk
@@ -56,6 +57,7 @@ from pebs.services.trial._risk_factors import (
     RiskFactors,
     field_errors,
     model_inputs,
+    no_classical_known,
     platform_names,
 )
 from pebs.services.trial._study_version import StudyVersion, study_config, study_version
@@ -307,6 +309,9 @@ def evaluate_risks(
         country = one.subject.country.code
         try:
             provisional = check_answers(one.factors, rules)
+            refused = no_classical_known(one.factors)
+            if refused is not None:
+                raise refused
             if country not in models:
                 models[country] = _model_or_refusal(rules, country)
             if isinstance(models[country], Conflict):

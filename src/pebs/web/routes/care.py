@@ -115,6 +115,8 @@ def place_risk_refusals(reader: FormReader, error: InvalidFields) -> str | None:
             rest.append(f"{name}: {message}")
         elif name in error.absent:
             reader.errors.setdefault(name, FieldError("error.risk_required"))
+        elif error.message_code is not None:  # one message for every field it names
+            reader.errors.setdefault(name, FieldError(error.message_code, error.values))
         else:
             reader.errors.setdefault(name, FieldError("error.service", {"message": message}))
     return "; ".join(rest) or None
