@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from factories import SECRET_KEY
 from pebs.api import create_app
 from pebs.config import Settings
+from pebs.services.storable_text import unstorable
 from pebs.store.models import Base
 
 Api = Any  # conftest.Api
@@ -82,6 +83,8 @@ def test_text_that_cannot_be_stored_is_refused_with_its_field(api_on_each_databa
             response = _post_json(api, path, body, staff)
             assert _refused(response) == [field], (path, bad)
             assert response.json()["detail"].startswith(f"{field}: ")
+            # the use case's words, whether the use case or the request's model refused it
+            assert response.json()["fields"][0]["message"].endswith(unstorable(bad)), (path, bad)
         assert _rows(api) == before  # nothing stored, no audit event
     # the same requests with storable text are accepted (the refusals were about the text)
     death = {"date_of_death": _day(), "cause": "other"}

@@ -41,9 +41,14 @@ def test_a_complete_block_replaces_the_file(tmp_path):
 def test_a_failed_block_leaves_the_old_file_and_no_temporary(tmp_path):
     target = tmp_path / "out.csv"
     target.write_text("old\n")
-    with pytest.raises(RuntimeError), atomic_output(target) as stream:
-        stream.write("half")
-        raise RuntimeError("interrupted")
+
+    def interrupted() -> None:
+        with atomic_output(target) as stream:
+            stream.write("half")
+            raise RuntimeError("interrupted")
+
+    with pytest.raises(RuntimeError):
+        interrupted()
     assert target.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
 
@@ -55,7 +60,7 @@ def test_the_written_file_is_private_to_its_owner(tmp_path):
 
 
 def test_an_unwritable_folder_names_the_file(tmp_path):
-    with pytest.raises(FileAccessError, match="missing/out.csv"):
+    with pytest.raises(FileAccessError, match=r"missing/out\.csv"):
         write_bytes_atomically(tmp_path / "missing" / "out.csv", [b"x"])
 
 
@@ -90,5 +95,6 @@ def test_the_command_line_writes_to_a_pipe_without_replacing_it(tmp_path):
     assert main(["risk", "gail", str(source), "-o", str(fifo)]) == 0
     reader.join(timeout=10)
     lines = received[0].decode("utf-8").splitlines()
-    assert lines[0].startswith(GAIL_HEADER) and len(lines) == 2
+    assert lines[0].startswith(GAIL_HEADER)
+    assert len(lines) == 2
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)

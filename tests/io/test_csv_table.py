@@ -78,8 +78,12 @@ def test_a_file_with_a_header_only_gives_one_empty_chunk(tmp_path):
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (b"id,x\na,1\nb\n", "line 3 has 1 fields but the header has 2"),
-        (b"id,x\na,1\nb,2,3\n", "line 3 has 3 fields but the header has 2"),
+        (b"id,x\na,1\nb\n", "line 3 has 1 fields but the header has 2; add the missing field"),
+        (
+            b"id,x\na,1\nb,2,3\n",
+            "line 3 has 3 fields but the header has 2; quote a field that "
+            "contains a comma, or remove the extra field",
+        ),
         (b"id,x\na,1\nb,2\nc,\xff\n", r"not UTF-8 text \(invalid UTF-8 data in line 4\)"),
         (b"id,x\na,1\nb,nan\n", "line 3: column 'x' has 'nan', which is not a number"),
     ],

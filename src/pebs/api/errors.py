@@ -39,6 +39,7 @@ from pebs.services.errors import (
     StratumExhausted,
     TooManyAttempts,
 )
+from pebs.services.storable_text import unstorable
 
 __all__ = [
     "ErrorBody",
@@ -132,10 +133,20 @@ def _field(location: tuple[Any, ...]) -> str:
     return ".".join(parts) or str(location[0] if location else "request")
 
 
+def _message(item: dict[str, Any]) -> str:
+    """The message of one validation problem. Text that no database can store (a lone surrogate,
+    which the models' length checks refuse before the use case sees it) is described in the use
+    case's words (:func:`~pebs.services.storable_text.unstorable`), whichever refuses it."""
+    value = item.get("input")
+    if item.get("type") == "string_unicode" and isinstance(value, str):
+        return unstorable(value) or str(item.get("msg", ""))
+    return str(item.get("msg", ""))
+
+
 async def _validation_error(_: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, RequestValidationError)
     fields = [
-        {"field": _field(tuple(item.get("loc", ()))), "message": str(item.get("msg", ""))}
+        {"field": _field(tuple(item.get("loc", ()))), "message": _message(item)}
         for item in error.errors()
     ]
     detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields) or "invalid request"

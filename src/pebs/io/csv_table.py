@@ -96,9 +96,13 @@ def _numbers(chunk_text: pa.Table, name: str, path: Path, first_line: int) -> np
 
 
 def _field_count_error(path: Path, line: int, saw: int, n_fields: int) -> InputFormatError:
+    advice = (
+        "quote a field that contains a comma, or remove the extra field(s)"
+        if saw > n_fields
+        else "add the missing field(s), one per column of the header"
+    )
     return InputFormatError(
-        f"{path}: line {line} has {saw} fields but the header has {n_fields}; quote a field "
-        "that contains a comma, or remove the extra field(s)"
+        f"{path}: line {line} has {saw} fields but the header has {n_fields}; {advice}"
     )
 
 

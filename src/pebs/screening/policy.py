@@ -10,12 +10,12 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-import tomllib
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
 from pebs._named_files import read_named, shipped_names
+from pebs._toml_text import parse_toml
 
 MODALITIES = ("mammography", "tomosynthesis", "mri", "ultrasound", "clinical_examination")
 KINDS = ("national-programme", "trial-arm", "guideline")
@@ -286,10 +286,7 @@ def _conditions(entry: dict, levels: tuple[str, ...], where, table, index) -> Co
 def parse_policy(text: str, path: str = "<policy>") -> Policy:
     """Read and validate a policy from TOML text; raise :class:`PolicyError` on any problem."""
     where = _Where(text, path)
-    try:
-        data = tomllib.loads(text)
-    except ValueError as exc:  # TOMLDecodeError, or an integer too long to read
-        raise PolicyError(f"{path}: not valid TOML ({str(exc)[:200]})") from exc
+    data = parse_toml(text, path, PolicyError)
     _unknown_keys(data, _TOP_KEYS, where, None, None)
     name = _text(data.get("name"), where, None, None, "name")
     stem = Path(path).stem

@@ -31,12 +31,12 @@ cancer (or non-progressive lesion) was found before entry are excluded and count
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
 from pebs._named_files import read_named, shipped_names
+from pebs._toml_text import parse_toml
 from pebs.risk.country import COUNTRIES
 from pebs.screening import Policy, load_policy, parse_policy
 from pebs.screening.policy import PolicyError
@@ -176,10 +176,7 @@ def _strategy(entry: dict, countries: tuple[str, ...], where: str) -> Strategy:
 
 def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     """A scenario from the text of a scenario file (see the module docstring)."""
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{source}: not valid TOML ({exc})") from exc
+    raw = parse_toml(text, source, ScenarioError)
     population = raw.get("population", {})
     weights = population.get("countries")
     if not isinstance(weights, dict) or not weights:

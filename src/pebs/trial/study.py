@@ -48,7 +48,6 @@ arm.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -57,6 +56,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pebs._named_files import read_named, shipped_names
+from pebs._toml_text import parse_toml
 from pebs.screening import PolicyError, load_policy, shipped_policies
 from pebs.trial.allocation_list import AllocationListError, BlockDesign
 from pebs.trial.eligibility import CriteriaSet, Criterion, EligibilityError
@@ -519,10 +519,7 @@ def _consents(reader: _Reader, data: dict, countries: tuple[Country, ...]):
 def parse_study(text: str, source: str = "<study>") -> Study:
     """Read and validate a study from TOML text; :class:`StudyError` names the key at fault."""
     reader = _Reader(source)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise StudyError(f"{source}: not valid TOML ({exc})") from exc
+    data = parse_toml(text, source, StudyError)
     reader.table(data, "", None)
     name = reader.text(data, "", "name")
     stem = Path(source).stem
