@@ -6,10 +6,11 @@ strategy is applied to her (common random numbers).
 
 Per woman (ages in years):
 
-- country (scenario weights), entry age (uniform on the scenario's range), Gail categories
-  (country shares), PRS z ~ N(0, 1), a density quantile ``u`` (her BI-RADS category at age ``t`` is
-  the category of quantile ``u`` in the country's prevalence at ``t``: she moves to less dense
-  categories as the population does), relative risk at entry (:mod:`pebs.sim.risk_model`);
+- country (scenario weights), entry age (uniform on the scenario's range), the four Gail
+  categories (country shares; all four kept, ``gail_categories``), PRS z ~ N(0, 1), a density
+  quantile ``u`` (her BI-RADS category at age ``t`` is the category of quantile ``u`` in the
+  country's prevalence at ``t``: she moves to less dense categories as the population does),
+  relative risk at entry (:mod:`pebs.sim.risk_model`);
 - other-cause death: all-cause mortality of her country from entry (breast-cancer deaths are
   included in the all-cause table, so competing mortality is slightly overstated);
 - progressive cancer: age at clinical (symptomatic) diagnosis ``clinical`` with hazard
@@ -47,7 +48,7 @@ class Cohort:
     country: np.ndarray  # int8 index in scenario.countries
     entry: np.ndarray  # age at entry
     exit: np.ndarray  # age at which follow-up ends (death aside)
-    relatives: np.ndarray  # int8 Gail NR category
+    gail_categories: np.ndarray  # int8 (4, n): Gail categories in risk_model.FACTORS order
     prs_z: np.ndarray
     density_quantile: np.ndarray
     density_entry: np.ndarray  # int8 0..3
@@ -67,6 +68,11 @@ class Cohort:
 
     def __len__(self) -> int:
         return int(self.women.size)
+
+    @property
+    def relatives(self) -> np.ndarray:
+        """Gail NR category (int8, a view of ``gail_categories``)."""
+        return self.gail_categories[FACTORS.index("relatives")]
 
 
 def scenario_onset_model(scenario: Scenario, params: Parameters) -> OnsetModel:
@@ -186,7 +192,7 @@ def draw_cohort(
     if scenario.trial is not None:
         arm = (pair("arm")[0] < 0.5).astype(np.int8)
     return Cohort(
-        women=women, country=country, entry=entry, exit=exit_age, relatives=categories[3],
+        women=women, country=country, entry=entry, exit=exit_age, gail_categories=categories,
         prs_z=prs_z, density_quantile=quantile, density_entry=density_entry, rr=rr, table=table,
         death_other=death_other, clinical=clinical, onset=onset, sojourn=sojourn,
         np_onset=np_onset, stage_u=stage_u, lethal_u=lethal_u, death_delay=death_delay,
