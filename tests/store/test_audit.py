@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import multiprocessing
 import threading
@@ -11,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,6 +20,7 @@ from pebs.store.audit import (
     GENESIS_HASH,
     ChainHead,
     append_event,
+    audit_batch,
     canonical_json,
     chain_head,
     event_hash,
@@ -157,6 +159,70 @@ def test_an_append_after_a_rolled_back_savepoint_links_to_what_is_kept(
     with session_maker() as session:
         assert session.get(AuditEvent, after.id).prev_hash == kept.hash
         assert verify_chain(session).ok
+
+
+def _events(session_maker: sessionmaker[Session]) -> list[tuple[Any, ...]]:
+    with session_maker() as session:
+        rows = session.execute(
+            select(AuditEvent.id, AuditEvent.prev_hash, AuditEvent.hash, AuditEvent.new)
+            .order_by(AuditEvent.id)
+        ).all()  # fmt: skip
+    return [tuple(row) for row in rows]
+
+
+def _append_visits(session: Session, ids: range) -> None:
+    for i in ids:
+        append_event(session, actor="dm", action="create", entity="visit", entity_id=i,
+                     new={"birads": i % 7, "on": date(2025, 1, 1)}, at=AT)  # fmt: skip
+
+
+def test_a_batch_stores_the_chain_appends_one_by_one_would(
+    session_maker: sessionmaker[Session],
+) -> None:
+    with session_maker.begin() as session:
+        _append_visits(session, range(2))
+    with session_maker.begin() as session, audit_batch(session):
+        _append_visits(session, range(2, 7))
+        with audit_batch(session):  # nested: one batch
+            _append_visits(session, range(7, 9))
+        # nothing inserted before the batch ends
+        assert session.scalar(select(func.count()).select_from(AuditEvent)) == 2
+    with session_maker.begin() as session:
+        _append_visits(session, range(9, 10))
+    events = _events(session_maker)
+    assert [e[0] for e in events] == list(range(1, 11))  # in append order, no gap
+    assert [e[3]["birads"] for e in events] == [i % 7 for i in range(10)]
+    assert all(e[1] == before[2] for before, e in itertools.pairwise(events))
+    with session_maker() as session:  # every hash recomputed from the stored event
+        assert verify_chain(session).ok
+
+
+def test_a_failed_batch_inserts_nothing_and_the_next_append_links_to_the_stored_head(
+    session_maker: sessionmaker[Session],
+) -> None:
+    with session_maker.begin() as session:
+        _append_visits(session, range(2))
+        with pytest.raises(ZeroDivisionError), audit_batch(session):  # noqa: PT012
+            _append_visits(session, range(2, 5))
+            raise ZeroDivisionError
+        _append_visits(session, range(5, 6))  # the caller went on without rolling back
+    events = _events(session_maker)
+    assert [e[0] for e in events] == [1, 2, 3]
+    assert events[2][1] == events[1][2]
+    with session_maker() as session:
+        assert verify_chain(session).ok
+
+
+def test_a_rollback_inside_a_batch_is_refused(session_maker: sessionmaker[Session]) -> None:
+    with session_maker.begin() as session:
+        _append_visits(session, range(1))
+        batch = audit_batch(session)
+        with pytest.raises(RuntimeError, match="rollback inside the batch"), batch:  # noqa: PT012
+            _append_visits(session, range(1, 3))
+            with pytest.raises(ZeroDivisionError), session.begin_nested():  # noqa: PT012
+                _append_visits(session, range(3, 4))
+                raise ZeroDivisionError
+    assert [e[0] for e in _events(session_maker)] == [1]
 
 
 def test_a_new_transaction_reads_the_head_others_moved(

@@ -133,6 +133,17 @@ def find_participant(
     return Subject(*row)
 
 
+def find_participants(
+    session: Session, actor: Actor, study_ids: Sequence[str], *, for_update: bool = False
+) -> dict[str, Subject]:
+    """:func:`find_participant` for several women in one statement: those found, by study ID
+    (:func:`not_found` is the error for the others); ``for_update`` locks them in id order."""
+    rows = participants_in_scope(
+        session, actor.scope, study_ids, projection=Projection.RECORDS, for_update=for_update
+    )
+    return {study_id: Subject(*row) for study_id, row in rows.items()}
+
+
 def participant_facts(
     session: Session, actor: Actor, study_id: str, *, for_update: bool = False
 ) -> Row[Any]:

@@ -9,8 +9,8 @@ projections of the same query exist, both built once per scope and cached:
 - :attr:`Projection.FACTS`: one flat row of the columns randomisation needs (her status, stratum,
   site, country, study and encrypted date of birth), read without building ORM objects.
 
-:func:`participants_in_scope` finds several women by their study IDs in one statement (list
-forms of the use cases).
+:func:`participants_in_scope` finds several women by their study IDs in one statement, in either
+projection (list forms of the use cases).
 
 ``for_update`` locks her row until the transaction ends (``SELECT ... FOR UPDATE`` on
 PostgreSQL; SQLite's writer lock already serialises every writing transaction), so two requests
@@ -57,16 +57,22 @@ def participant_in_scope(
 
 
 def participants_in_scope(
-    session: Session, scope: Scope, study_ids: Sequence[str], *, for_update: bool = False
+    session: Session,
+    scope: Scope,
+    study_ids: Sequence[str],
+    *,
+    projection: Projection = Projection.FACTS,
+    for_update: bool = False,
 ) -> dict[str, Row[Any]]:
-    """:func:`participant_in_scope` for several study IDs in one statement, projected as
-    :attr:`Projection.FACTS`: the women found, by study ID (an ID not found, or outside
-    ``scope``, is absent). ``for_update`` locks their rows in row id order (concurrent lists
-    then wait for each other instead of deadlocking)."""
+    """:func:`participant_in_scope` for several study IDs in one statement: the women found, by
+    study ID (an ID not found, or outside ``scope``, is absent). ``for_update`` locks their rows
+    in row id order (concurrent lists then wait for each other instead of deadlocking)."""
     if not study_ids:
         return {}
-    statement = _statement(scope, Projection.FACTS, for_update, many=True)
+    statement = _statement(scope, projection, for_update, many=True)
     parameters = {"study_ids": list(dict.fromkeys(study_ids))}
+    if projection is Projection.RECORDS:
+        return {row[0].study_id: row for row in session.execute(statement, parameters)}
     return {row.study_id: row for row in session.connection().execute(statement, parameters)}
 
 

@@ -59,6 +59,7 @@ from pebs.services.trial.screening_plan import (
     create_screening_plan,
     create_screening_plan_in,
 )
+from pebs.store.audit import audit_batch
 from pebs.store.group_commit import GroupCommit, GroupCommitError
 from pebs.trial import ARM_EVENTS, transition
 
@@ -199,7 +200,7 @@ def _run_step(
     in its own savepoint."""
     if step.many is not None:
         try:
-            with group.begin() as session:
+            with group.begin() as session, audit_batch(session):
                 return step.many(session, actor, keys, requests)
         except (ServiceError, SQLAlchemyError):  # its savepoint rolled back: nothing stored
             pass  # each woman alone says what refuses her (the account's role, a clash...)

@@ -46,7 +46,12 @@ from pebs.services.actor import Action, Actor, require
 from pebs.services.errors import Conflict, InvalidFields, LevelLowered, ServiceError
 from pebs.services.keys import IdentityKeys
 from pebs.services.storable_text import refuse_unstorable, refuses_unstorable_text
-from pebs.services.subject import Subject, birth_date, find_participant
+from pebs.services.subject import (
+    Subject,
+    birth_date,
+    find_participants,
+    not_found,
+)
 from pebs.services.transaction import instant, local_date, transaction
 from pebs.services.trial._latest_rows import FirstPer
 from pebs.services.trial._returned_ids import ids_in_order
@@ -564,13 +569,23 @@ def record_risk_assessment_in(
     """
     require(actor, Action.RECORD_RISK)
     outcomes: list[RiskRecorded | ServiceError | None] = [None] * len(wanted)
-    found: list[tuple[int, Subject, datetime]] = []
+    checked: list[tuple[int, datetime]] = []
     for i, one in enumerate(wanted):
         try:
             refuse_unstorable({"study_id": one.study_id, "factors": one.factors,
                                "reason": one.reason})  # fmt: skip
-            assessed_at = instant(one.at)
-            subject = find_participant(session, actor, one.study_id, for_update=True)
+            checked.append((i, instant(one.at)))
+        except ServiceError as error:
+            outcomes[i] = error
+    subjects = find_participants(
+        session, actor, [wanted[i].study_id for i, _ in checked], for_update=True
+    )
+    found: list[tuple[int, Subject, datetime]] = []
+    for i, assessed_at in checked:
+        try:
+            subject = subjects.get(wanted[i].study_id)
+            if subject is None:
+                raise not_found(wanted[i].study_id)
             subject.require_state(RISK_ARM_STATES, "record a risk assessment (risk-based arm)")
         except ServiceError as error:
             outcomes[i] = error

@@ -36,7 +36,7 @@ from pebs.services.actor import Action, Actor, require
 from pebs.services.errors import Conflict, InvalidInput, ServiceError
 from pebs.services.keys import IdentityKeys
 from pebs.services.storable_text import refuse_unstorable, refuses_unstorable_text
-from pebs.services.subject import Subject, birth_date, find_participant
+from pebs.services.subject import Subject, birth_date, find_participants, not_found
 from pebs.services.transaction import instant, local_date, transaction
 from pebs.services.trial._returned_ids import ids_in_order
 from pebs.services.trial._study_version import StudyVersion, study_version
@@ -336,12 +336,22 @@ def create_screening_plan_in(
     outcomes: list[PlanCreated | ServiceError | None] = [None] * len(wanted)
     ready: dict[datetime, list[tuple[int, PlanRequest]]] = {}
     studies: dict[int, StudyVersion] = {}
+    checked: list[tuple[int, datetime]] = []
     for i, one in enumerate(wanted):
         try:
             refuse_unstorable({"study_id": one.study_id})
-            created_at = instant(one.at)
-            subject = find_participant(session, actor, one.study_id, for_update=True)
-            request = _plan_request(session, keys, subject, one, created_at)
+            checked.append((i, instant(one.at)))
+        except ServiceError as error:
+            outcomes[i] = error
+    subjects = find_participants(
+        session, actor, [wanted[i].study_id for i, _ in checked], for_update=True
+    )
+    for i, created_at in checked:
+        try:
+            subject = subjects.get(wanted[i].study_id)
+            if subject is None:
+                raise not_found(wanted[i].study_id)
+            request = _plan_request(session, keys, subject, wanted[i], created_at)
         except ServiceError as error:
             outcomes[i] = error
             continue
