@@ -8,13 +8,25 @@ vocabularies, the HTTP semantics for the statuses, JSON's own types for the bodi
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
 import pytest
+from cryptography.fernet import Fernet
+from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.testclient import TestClient
 
+from factories import SECRET_KEY
+from pebs.api import create_app
 from pebs.api.vocabularies import document_vocabularies
+from pebs.config import Settings
+from pebs.http.deps import get_keys
 from pebs.risk.levels import LEVELS
+from pebs.services.auth.totp import code_at
 from pebs.trial import ARM_EVENTS, WITHDRAWAL_LEVELS, State
 from pebs.trial.vocabularies import DEATH_CAUSES
 
@@ -63,7 +75,7 @@ def test_every_error_response_is_the_error_body(schema: dict[str, Any]) -> None:
     }  # fmt: skip
     for operation, item in _operations(schema).items():
         for status, response in item["responses"].items():
-            if status.startswith("4"):
+            if status[0] in "45":
                 documented = _json_schema(response)
                 assert documented.get("$ref") == ERROR_BODY or documented["allOf"] == [
                     {"$ref": ERROR_BODY}
@@ -271,3 +283,68 @@ def test_a_nul_in_a_query_text_is_refused_on_every_database(
     response = api.client.get(f"{V1}{path}", params=params, headers=api.bearer("data_manager"))
     assert response.status_code == 422, response.text
     assert [f["field"] for f in response.json()["fields"]] == [field]
+
+
+def _takes(dependant: Any, dependency: Any) -> bool:
+    return any(sub.call is dependency or _takes(sub, dependency) for sub in dependant.dependencies)
+
+
+def _operations_taking_the_keys(api: Api) -> Iterator[str]:
+    for route in iter_route_contexts(api.client.app.routes):
+        if isinstance(route.original_route, APIRoute) and _takes(route.dependant, get_keys):
+            yield from (f"{method} {route.path_format}" for method in route.methods)
+
+
+def test_every_operation_that_takes_the_identity_keys_documents_503(
+    schema: dict[str, Any], api: Api
+) -> None:
+    """A wrong identity key is answered 503 by whatever route decrypts; the schema says so on
+    every operation that takes the keys, and on no other."""
+    taking = set(_operations_taking_the_keys(api))
+    assert {
+        f"GET {V1}/participants/{{study_id}}/identity",  # decrypts her identity
+        f"GET {V1}/exports/participants.{{format}}",  # with identifying columns
+        f"POST {V1}/participants/{{study_id}}/allocation",  # her age from her date of birth
+        f"POST {V1}/auth/login",  # her TOTP secret
+        f"POST {V1}/auth/totp/verify",
+    } <= taking
+    for name, operation in _operations(schema).items():
+        responses = operation["responses"]
+        if name not in taking:
+            assert "503" not in responses, name
+            continue
+        assert "503" in responses, name
+        documented = _json_schema(responses["503"])
+        assert documented["allOf"] == [{"$ref": ERROR_BODY}], name
+        assert documented["properties"]["error"]["enum"] == ["identity_key_mismatch"], name
+    # The keys reach a route only through the dependency, never through the app's state.
+    api_source = Path(__file__).resolve().parents[2] / "src" / "pebs" / "api"
+    for module in api_source.rglob("*.py"):
+        text = module.read_text(encoding="utf-8")
+        assert not re.search(r"\bstate\.keys\b", text), module
+
+
+def test_a_wrong_identity_key_is_answered_as_documented(schema: dict[str, Any], api: Api) -> None:
+    study_id = api.participant("own", "registered")
+    username, password, secret = api.new_user("site_staff")
+    assert secret is not None
+    other_key = Fernet.generate_key().decode()
+    settings = Settings(database_url=api.settings.database_url, secret_key=SECRET_KEY,
+                        identity_key=other_key, cookie_secure=False)  # fmt: skip
+    with TestClient(create_app(settings, auth_policy=api.policy)) as client:
+        identity = client.get(
+            f"{V1}/participants/{study_id}/identity", headers=api.bearer("site_staff")
+        )
+        login = client.post(f"{V1}/auth/login", json={
+            "username": username, "password": password,
+            "totp_code": code_at(secret, datetime.now(UTC)),
+        })  # fmt: skip
+    answers = {
+        f"GET {V1}/participants/{{study_id}}/identity": identity,
+        f"POST {V1}/auth/login": login,  # her TOTP secret is encrypted with the identity key
+    }
+    for operation, response in answers.items():
+        assert response.status_code == 503, (operation, response.text)
+        assert response.json()["error"] == "identity_key_mismatch"
+        assert other_key not in response.text
+        _conforms(schema, operation, 503, response.json())

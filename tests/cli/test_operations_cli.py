@@ -8,13 +8,22 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sqlite3
 from contextlib import closing
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
+from factories import born_aged
 from pebs.cli import main
+from pebs.cli.db import load_settings
+from pebs.cli.demo import identity_keys
+from pebs.services.actor import actor_for
+from pebs.services.trial import NewParticipant, open_database, register_participant
+
+IDENTITY_KEYS = "identity keys open stored data"
 
 
 @pytest.fixture
@@ -101,3 +110,43 @@ def test_check_reports_refused_settings_as_a_failed_check(loaded: Path, monkeypa
     settings = next(c for c in report["checks"] if c["name"] == "settings")
     assert "PEBS_IDENTITY_KEY is required in production" in settings["detail"]
     assert "s" * 40 not in json.dumps(report)
+
+
+def _register_one_woman() -> None:
+    """One woman, registered with the keys of the current settings."""
+    settings = load_settings()
+    database = open_database(settings.database_url)
+    try:
+        manager = actor_for(database.sessions, "demo-data-manager")
+        new = NewParticipant(site="IT-TO", name="Anna Example", birth_date=born_aged(55),
+                             national_id="RSSNNA70A55L219X")  # fmt: skip
+        register_participant(database.sessions, manager, identity_keys(settings), "mypebs-demo",
+                             new)  # fmt: skip
+    finally:
+        database.close()
+
+
+def test_check_fails_when_the_identity_key_does_not_open_the_identities(
+    loaded: Path, monkeypatch, capsys
+) -> None:
+    assert main(["check", "--json"]) == 0
+    checks = {c["name"]: c for c in json.loads(capsys.readouterr().out)["checks"]}
+    assert checks[IDENTITY_KEYS]["status"] == "pass"
+    assert checks[IDENTITY_KEYS]["detail"] == "no identities stored yet"
+    _register_one_woman()
+    assert main(["check"]) == 0
+    assert re.search(rf"^  PASS  {IDENTITY_KEYS} +the identity key opens the 1 identity tried",
+                     capsys.readouterr().out, re.M)  # fmt: skip
+
+    other_key = Fernet.generate_key().decode()
+    monkeypatch.setenv("PEBS_IDENTITY_KEY", other_key)
+    assert main(["check"]) == 1
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    assert re.search(rf"^  FAIL  {IDENTITY_KEYS} +the identity key does not open the stored "
+                     r"identities: 1 of 1 tried \(PEBS_IDENTITY_KEY [^\n]*$", captured.out,
+                     re.M)  # fmt: skip
+    assert captured.out.rstrip().endswith(f"required checks did not pass: {IDENTITY_KEYS}")
+    assert other_key not in captured.out
+    assert main(["check", "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["failed"] == [IDENTITY_KEYS]

@@ -8,12 +8,14 @@ the caller may see, ``stratum`` for an exhausted one, ``previous_level`` and ``n
 lowered risk level). Routes never build error responses; they declare the service errors they
 may answer with :func:`error_responses`, and :func:`document_errors` adds those that every
 operation of its shape may answer (401 and 403 when it needs credentials, 404 when it has path
-parameters, 422 when it has inputs, 400 and 413 when it has a body).
+parameters, 422 when it has inputs, 400 and 413 when it has a body) and those of the
+dependencies it takes (503 when it takes the identity keys, :mod:`pebs.api.dependency_errors`).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -202,6 +204,8 @@ _MEANING = {
     413: "The request body is larger than PEBS_MAX_BODY_BYTES",
     422: "An input is absent or wrong (fields names each); nothing was changed",
     429: "Too many failed attempts: wait Retry-After seconds",
+    503: "The installation's identity key does not open the stored identifying data: an "
+    "operator must configure the key it was encrypted with",
 }
 _HEADERS = {
     401: {"WWW-Authenticate": 'The scheme to use: Bearer realm="pebs"'},
@@ -277,25 +281,32 @@ def _implied(operation: dict[str, Any]) -> dict[int, set[str]]:
     return implied
 
 
-def document_errors(openapi: dict[str, Any]) -> None:
+def document_errors(
+    openapi: dict[str, Any], by_dependency: Mapping[str, dict[int, set[str]]] | None = None
+) -> None:
     """Document :class:`ErrorBody` for every error status of every operation of ``openapi``
-    (in place): the statuses routes declared, and those :func:`_implied` by their shape.
-    FastAPI's own 422 (``HTTPValidationError``, a body this API never sends) is replaced."""
+    (in place): the statuses routes declared, those :func:`_implied` by their shape, and those
+    ``by_dependency`` gives the operation (``"METHOD /path"`` -> status -> codes, from
+    :func:`~pebs.api.dependency_errors.dependency_errors`). FastAPI's own 422
+    (``HTTPValidationError``, a body this API never sends) is replaced."""
     schemas = openapi.setdefault("components", {}).setdefault("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
     error_schema = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas.update(error_schema.pop("$defs", {}))
     schemas["ErrorBody"] = error_schema
-    for path_item in openapi.get("paths", {}).values():
-        for operation in path_item.values():
+    for path, path_item in openapi.get("paths", {}).items():
+        for method, operation in path_item.items():
             responses = operation.setdefault("responses", {})
             for key, response in list(responses.items()):
                 if key[0] in "45" and _codes(response) is None:
                     if key != "422":
                         raise ValueError(f"{key} of {operation['operationId']}: not ErrorBody")
                     del responses[key]  # FastAPI's default 422
-            for status, codes in _implied(operation).items():
+            implied = _implied(operation)
+            for status, codes in (by_dependency or {}).get(f"{method.upper()} {path}", {}).items():
+                implied.setdefault(status, set()).update(codes)
+            for status, codes in implied.items():
                 note = None
                 declared = responses.get(str(status))
                 if declared is not None:  # merge: the codes of both, the route's note

@@ -2,7 +2,8 @@
 
 :func:`install_openapi` makes ``app.openapi()`` return the generated document with
 
-- the error responses of :func:`~pebs.api.errors.document_errors` (one body, every status);
+- the error responses of :func:`~pebs.api.errors.document_errors` (one body, every status,
+  those of the dependencies each route takes included: :mod:`pebs.api.dependency_errors`);
 - the vocabularies of :mod:`pebs.api.vocabularies` (``enum`` on enumerated fields);
 - the security of session-only operations (marked :data:`SESSION_ONLY`): the session cookie
   alone, since an API token is refused there;
@@ -16,6 +17,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from pebs.api.dependency_errors import dependency_errors
 from pebs.api.errors import document_errors
 from pebs.api.vocabularies import document_vocabularies
 
@@ -88,9 +90,13 @@ def _links(openapi: dict[str, Any]) -> None:
             raise ValueError(f"{source}: no operation takes the path parameter {parameter!r}")
 
 
-def refine(openapi: dict[str, Any]) -> None:
-    """Apply the refinements of the module docstring to a generated document (in place)."""
-    document_errors(openapi)
+def refine(
+    openapi: dict[str, Any], by_dependency: dict[str, dict[int, set[str]]] | None = None
+) -> None:
+    """Apply the refinements of the module docstring to a generated document (in place);
+    ``by_dependency``: the errors each operation's dependencies bring (``"METHOD /path"`` ->
+    status -> codes)."""
+    document_errors(openapi, by_dependency)
     document_vocabularies(openapi)
     _session_only(openapi)
     _links(openapi)
@@ -103,7 +109,7 @@ def install_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             try:
-                refine(generate())
+                refine(generate(), dependency_errors(app.routes))
             except Exception:
                 app.openapi_schema = None
                 raise

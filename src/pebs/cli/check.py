@@ -18,16 +18,22 @@ def check_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Installation qualification: versions, settings, database reachable and migrated, audit
-    chain intact, tables matching the audit trail, allocation lists, file permissions (exit 1
-    if a required check fails)."""
-    from pebs.services.operations import run_checks  # imported when used
+    chain intact, tables matching the audit trail, allocation lists, identity keys opening the
+    stored identities, file permissions (exit 1 if a required check fails)."""
+    from pebs.cli.demo import identity_keys  # imported when used
+    from pebs.services.operations import run_checks
 
     try:
         settings = load_settings()
     except SettingsError as error:
-        report = run_checks(database_url=None, environment=None, settings_problem=str(error))
+        report = run_checks(
+            database_url=None, environment=None, keys=None, settings_problem=str(error)
+        )
     else:
-        report = run_checks(database_url=settings.database_url, environment=settings.environment)
+        report = run_checks(
+            database_url=settings.database_url, environment=settings.environment,
+            keys=identity_keys(settings),
+        )  # fmt: skip
     if as_json:
         typer.echo(json.dumps(report.as_dict(), indent=2))
     else:

@@ -4,19 +4,25 @@ session cookie with a CSRF header) and :mod:`pebs.web.viewer` (session cookie, C
 
 A dependency that does no blocking I/O is an ``async def``: FastAPI runs a plain ``def``
 dependency in the thread pool, a hop that costs more than these dependencies themselves.
+
+A route that takes a dependency of :data:`DEPENDENCY_ERRORS` may answer its error whatever the
+route itself refuses; the API documents it on every operation that takes one (directly or through
+another dependency), so no route declares it by hand.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.http.state import AppState
+from pebs.http.status import KEY_MISMATCH
 from pebs.services.keys import IdentityKeys
 
-__all__ = ["KeysDep", "SessionMakerDep", "StateDep", "client_address"]
+__all__ = ["DEPENDENCY_ERRORS", "KeysDep", "SessionMakerDep", "StateDep", "client_address"]
 
 
 async def get_state(request: Request) -> AppState:
@@ -31,11 +37,17 @@ async def get_session_maker(state: StateDep) -> sessionmaker[Session]:
 
 
 async def get_keys(state: StateDep) -> IdentityKeys:
+    """The identity keys: a route that takes them may decrypt identifying data (or a TOTP
+    secret), which the store refuses with :class:`~pebs.http.status.DecryptionError` when the
+    installation's key does not open it (:data:`~pebs.http.status.KEY_MISMATCH`)."""
     return state.keys
 
 
 SessionMakerDep = Annotated[sessionmaker[Session], Depends(get_session_maker)]
 KeysDep = Annotated[IdentityKeys, Depends(get_keys)]
+
+DEPENDENCY_ERRORS: Mapping[Callable[..., Any], tuple[int, str]] = {get_keys: KEY_MISMATCH}
+"""Dependency -> the (status, error code) that a route taking it may answer."""
 
 
 def client_address(request: Request) -> str | None:

@@ -13,11 +13,18 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
+from factories import born_aged
 from pebs.services.actor import actor_for
+from pebs.services.keys import IdentityKeys
 from pebs.services.operations import run_checks
-from pebs.services.trial import generate_allocation_list
-from pebs.store import migrate
+from pebs.services.trial import NewParticipant, generate_allocation_list, register_participant
+from pebs.store import IdentityCipher, migrate
 from pebs.store.engine import create_engine_for, session_factory
+
+IDENTITY_KEY = IdentityCipher.generate_key()
+HMAC_KEY = b"national id hmac key of the tests"
+KEYS = IdentityKeys.from_settings_values([IDENTITY_KEY], HMAC_KEY)
+IDENTITY_KEYS = "identity keys open stored data"
 
 REQUIRED_DATABASE_CHECKS = (
     "settings",
@@ -27,8 +34,12 @@ REQUIRED_DATABASE_CHECKS = (
 )
 
 
-def _check(database_url: str | None, **extra):
-    return run_checks(database_url=database_url, environment="development", **extra)
+def _check(database_url: str | None, keys: IdentityKeys = KEYS):
+    return run_checks(database_url=database_url, environment="development", keys=keys)
+
+
+def _detail(report, name: str) -> str:
+    return next(check.detail for check in report.checks if check.name == name)
 
 
 def test_a_fresh_upgraded_database_qualifies(url: str, backend: str) -> None:
@@ -42,6 +53,8 @@ def test_a_fresh_upgraded_database_qualifies(url: str, backend: str) -> None:
     assert statuses["python"] == "pass"
     assert statuses["dependency sqlalchemy"] == "pass"
     assert statuses["study loaded"] == "info"  # none yet: a fact, not a failure
+    assert statuses[IDENTITY_KEYS] == "pass"
+    assert _detail(report, IDENTITY_KEYS) == "no identities stored yet"
     if backend == "sqlite":
         assert statuses["database file permissions"] == "pass"
     payload = report.as_dict()
@@ -100,8 +113,9 @@ def test_a_world_readable_database_file_fails(url: str) -> None:
 
 def test_refused_settings_and_a_missing_database_fail_without_creating_it(tmp_path: Path) -> None:
     report = run_checks(
-        database_url=None, environment=None, settings_problem="PEBS_HMAC_KEY is required"
-    )
+        database_url=None, environment=None, keys=None,
+        settings_problem="PEBS_HMAC_KEY is required",
+    )  # fmt: skip
     assert report.failed == ("settings", "database reachable")
     missing = tmp_path / "missing.db"
     report = _check(f"sqlite:///{missing}")
@@ -134,3 +148,62 @@ def test_an_altered_allocation_list_fails_the_check(url: str, demo_loader) -> No
     # Both the list's own check (regenerated from its seed) and the deep verification (its
     # slots against the SHA-256 audited at generation) see it.
     assert report.failed == ("tables match the audit trail", "allocation lists verify")
+
+
+def _register(database_url: str, keys: IdentityKeys, numbers: range) -> None:
+    """Women registered with ``keys``, each with a national ID (the demo's data manager)."""
+    engine = create_engine_for(database_url)
+    try:
+        sessions = session_factory(engine)
+        manager = actor_for(sessions, "demo-data-manager")
+        for number in numbers:
+            new = NewParticipant(site="IT-TO", name=f"Woman {number}", birth_date=born_aged(55),
+                                 national_id=f"RSSMRA70A41L219{number}")  # fmt: skip
+            register_participant(sessions, manager, keys, "mypebs-demo", new)
+    finally:
+        engine.dispose()
+
+
+def test_identities_the_configured_keys_do_not_open_fail_the_check(
+    url: str, backend: str, demo_loader
+) -> None:
+    if backend == "sqlite":
+        os.chmod(make_url(url).database, 0o600)
+    demo_loader(url, demo_users=True)
+    _register(url, KEYS, range(4))
+    report = _check(url)
+    assert report.ok, report.failed
+    assert _detail(report, IDENTITY_KEYS) == (
+        "the identity key opens the 4 identities tried (every one stored); "
+        "the HMAC key reproduces the 4 national-ID hashes tried"
+    )
+
+    other_key = IdentityCipher.generate_key()
+    report = _check(url, IdentityKeys.from_settings_values([other_key], HMAC_KEY))
+    assert report.failed == (IDENTITY_KEYS,)
+    detail = _detail(report, IDENTITY_KEYS)
+    assert detail.startswith("the identity key does not open the stored identities: 4 of 4 tried")
+    assert "\n" not in detail
+    assert other_key not in detail
+
+    report = _check(url, IdentityKeys.from_settings_values([IDENTITY_KEY], b"x" * 32))
+    assert report.failed == (IDENTITY_KEYS,)
+    assert _detail(report, IDENTITY_KEYS).startswith(
+        "the HMAC key does not reproduce the stored national-ID hashes: 4 of 4 tried"
+    )
+
+    # A key changed once: the newest are under the new key, the oldest under the old one.
+    new_keys = IdentityKeys.from_settings_values([other_key], HMAC_KEY)
+    _register(url, new_keys, range(4, 8))
+    for keys in (KEYS, new_keys):  # the 3 newest, then the 3 oldest, are not opened
+        report = _check(url, keys)
+        assert report.failed == (IDENTITY_KEYS,)
+        assert _detail(report, IDENTITY_KEYS).startswith(
+            "the identity key does not open the stored identities: 3 of 6 tried"
+        )
+    rotated = IdentityKeys.from_settings_values([other_key, IDENTITY_KEY], HMAC_KEY)
+    report = _check(url, rotated)  # both keys configured (a rotation under way) open all
+    assert report.ok, report.failed
+    assert _detail(report, IDENTITY_KEYS).startswith(
+        "the identity key opens the 6 identities tried (the 3 oldest and the 3 newest)"
+    )

@@ -460,7 +460,7 @@ def test_the_untouched_copy_matches_its_audit_trail(copy_url: str, monkeypatch, 
     code, out = _cli(copy_url, ["audit", "verify", "--deep"], monkeypatch, capsys)
     assert code == 0, out
     assert "match the audit trail" in out
-    assert run_checks(database_url=copy_url, environment="development").ok
+    assert run_checks(database_url=copy_url, environment="development", keys=KEYS).ok
 
 
 @pytest.mark.parametrize("tampering", TAMPERINGS, ids=lambda t: t.__name__)
@@ -486,7 +486,7 @@ def test_tampering_is_detected(
     for table, row in expected.rows:
         assert re.search(rf"^  {re.escape(table)}: {re.escape(row)}: ", out, re.M), out
 
-    checks = run_checks(database_url=copy_url, environment="development")
+    checks = run_checks(database_url=copy_url, environment="development", keys=KEYS)
     assert not checks.ok
     assert (CHAIN if expected.chain_broken else DEEP) in checks.failed
 

@@ -13,7 +13,7 @@ from pebs.api.errors import error_responses
 from pebs.api.openapi import SESSION_ONLY
 from pebs.api.routers._body import Body
 from pebs.api.routers._text import Text
-from pebs.http.deps import SessionMakerDep, StateDep, client_address
+from pebs.http.deps import KeysDep, SessionMakerDep, StateDep, client_address
 from pebs.http.session_cookie import SESSION_COOKIE, clear_session_cookie, set_session_cookie
 from pebs.http.state import AppState
 from pebs.services.auth import (
@@ -111,10 +111,12 @@ SessionToken = Annotated[str, Depends(_session_token)]
     "/login", response_model=Me,
     responses=error_responses(NotAuthenticated, TotpCodeReused, TooManyAttempts),
 )  # fmt: skip
-def login_route(body: LoginIn, request: Request, response: Response, state: StateDep) -> Me:
+def login_route(
+    body: LoginIn, request: Request, response: Response, state: StateDep, keys: KeysDep
+) -> Me:
     """Log in with username, password and TOTP code; sets the session cookie."""
     result = login(
-        state.writers, state.keys.cipher, state.policy, body.username, body.password,
+        state.writers, keys.cipher, state.policy, body.username, body.password,
         totp_code=body.totp_code, client=client_address(request),
     )  # fmt: skip
     set_session_cookie(response, state, result.token)
@@ -142,10 +144,12 @@ def me_route(principal: PrincipalDep, request: Request, state: StateDep) -> Me:
     "/totp/verify", response_model=Me, openapi_extra=SESSION_ONLY,
     responses=error_responses(InvalidInput, TotpCodeReused, TooManyAttempts),
 )  # fmt: skip
-def verify_totp_route(body: CodeIn, token: SessionToken, request: Request, state: StateDep) -> Me:
+def verify_totp_route(
+    body: CodeIn, token: SessionToken, request: Request, state: StateDep, keys: KeysDep
+) -> Me:
     """Finish a login with the TOTP code."""
     principal = verify_second_factor(
-        state.writers, state.keys.cipher, state.policy, token, body.code,
+        state.writers, keys.cipher, state.policy, token, body.code,
         client=client_address(request),
     )  # fmt: skip
     return _me(principal, state, token)
@@ -155,9 +159,11 @@ def verify_totp_route(body: CodeIn, token: SessionToken, request: Request, state
     "/totp/enrolment", response_model=EnrolmentOut, openapi_extra=SESSION_ONLY,
     responses=error_responses(InvalidInput, Conflict),
 )  # fmt: skip
-def begin_enrolment_route(token: SessionToken, state: StateDep) -> EnrolmentOut:
+def begin_enrolment_route(
+    token: SessionToken, sessions: SessionMakerDep, keys: KeysDep
+) -> EnrolmentOut:
     """Start enrolling a TOTP app: a new secret and its otpauth:// URI."""
-    enrolment = begin_totp_enrolment(state.writers, state.keys.cipher, token)
+    enrolment = begin_totp_enrolment(sessions, keys.cipher, token)
     return EnrolmentOut(secret=enrolment.secret, uri=enrolment.uri)
 
 
@@ -165,9 +171,11 @@ def begin_enrolment_route(token: SessionToken, state: StateDep) -> EnrolmentOut:
     "/totp/enrolment/confirm", status_code=204, openapi_extra=SESSION_ONLY,
     responses=error_responses(InvalidInput, Conflict),
 )  # fmt: skip
-def confirm_enrolment_route(body: CodeIn, token: SessionToken, state: StateDep) -> None:
+def confirm_enrolment_route(
+    body: CodeIn, token: SessionToken, sessions: SessionMakerDep, keys: KeysDep
+) -> None:
     """Confirm the TOTP app with its first code."""
-    confirm_totp_enrolment(state.writers, state.keys.cipher, token, body.code)
+    confirm_totp_enrolment(sessions, keys.cipher, token, body.code)
 
 
 @router.get("/tokens", response_model=list[ApiTokenInfo])

@@ -9,7 +9,8 @@
   restores, verifies the chain against the recorded head and the tables against the chain, and
   records a ``restore`` event;
 - :func:`run_checks`: versions, settings, database reachable and migrated, audit chain intact,
-  tables matching the audit trail, allocation lists, file permissions;
+  tables matching the audit trail, allocation lists, identity keys opening the stored
+  identities, file permissions;
 - :func:`deep_verify_database`: replays the audit chain and compares every audited table with
   it (``pebs audit verify --deep``).
 

@@ -1,5 +1,5 @@
 """The database half of ``pebs check``: reachable, migrated, audit chain, tables matching the
-audit trail, study, lists, file mode.
+audit trail, study, lists, identity keys, file mode.
 
 Nothing here writes: every check reads in one read-only transaction (a snapshot: ``REPEATABLE
 READ`` on PostgreSQL, so a server writing meanwhile cannot make the tables and the chain
@@ -18,9 +18,11 @@ from sqlalchemy.orm import sessionmaker
 
 from pebs.services.actor import Actor
 from pebs.services.errors import ToolMissing
+from pebs.services.keys import IdentityKeys
 from pebs.services.operations import _postgres_tools as pg
 from pebs.services.operations._check_result import Check
 from pebs.services.operations._database_state import read_chain, revision_of, safe_url
+from pebs.services.operations._identity_key_check import IDENTITY_KEYS, identity_key_check
 from pebs.services.operations.deep_audit import DeepReport, deep_verify, read_only
 from pebs.services.trial.allocation_lists import verify_allocation_list
 from pebs.store import migrate
@@ -39,8 +41,9 @@ FILE_MODE = "database file permissions"
 PG_DUMP = "pg_dump available"
 
 
-def database_checks(url: str) -> list[Check]:
-    """Every database check, in order; a check that cannot run is ``skip`` with the reason."""
+def database_checks(url: str, keys: IdentityKeys) -> list[Check]:
+    """Every database check, in order; a check that cannot run is ``skip`` with the reason.
+    ``keys``: the configured identity keys, tried on stored identities."""
     checks: list[Check] = []
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
@@ -54,7 +57,7 @@ def database_checks(url: str) -> list[Check]:
         with engine.connect() as raw:
             connection = read_only(raw, backend)
             with connection.begin():
-                checks += _within(connection, url, backend)
+                checks += _within(connection, url, backend, keys)
     except OperationalError as error:
         reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
         checks.append(Check(REACHABLE, "fail", f"{safe_url(url)}: {reason}", True))
@@ -72,10 +75,11 @@ def _skipped(why: str) -> list[Check]:
         Check(DEEP, "skip", why, False),
         Check(STUDY, "skip", why, False),
         Check(LISTS, "skip", why, False),
+        Check(IDENTITY_KEYS, "skip", why, False),
     ]
 
 
-def _within(connection: Connection, url: str, backend: str) -> list[Check]:
+def _within(connection: Connection, url: str, backend: str, keys: IdentityKeys) -> list[Check]:
     if backend == "sqlite":
         version = "SQLite " + connection.execute(text("SELECT sqlite_version()")).scalar_one()
     else:
@@ -95,11 +99,12 @@ def _within(connection: Connection, url: str, backend: str) -> list[Check]:
         chain = read_chain(connection)
         shown = f"{chain.summary}; head id={chain.head.id} hash={chain.head.hash[:16]}..."
         why = "the database is not at this release's revision"
-        skipped = [Check(DEEP, "skip", why, False), Check(STUDY, "skip", why, False)]
-        return [*checks, _chain(chain.ok, shown), *skipped, Check(LISTS, "skip", why, False)]
+        skipped = [Check(name, "skip", why, False) for name in (DEEP, STUDY, LISTS, IDENTITY_KEYS)]
+        return [*checks, _chain(chain.ok, shown), *skipped]
     report = deep_verify(connection, max_shown=3)  # verifies the chain in the same pass
     return [*checks, _chain(report.chain_ok, report.chain_summary), _deep(report),
-            _study(connection), _lists(connection)]  # fmt: skip
+            _study(connection), _lists(connection),
+            identity_key_check(connection, keys)]  # fmt: skip
 
 
 def _chain(ok: bool, summary: str) -> Check:

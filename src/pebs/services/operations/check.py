@@ -5,7 +5,8 @@ show: which software is installed (pebs, Python, each run-time dependency, again
 pebs declares), that the configuration is acceptable for its environment, that the database is
 reachable and at this release's schema revision, that the audit trail is intact and the tables
 still say what it records (:mod:`.deep_audit`), that stored allocation lists still match their
-seed and SHA-256, and that the SQLite file is not open to other users. Each line passes or
+seed and SHA-256, that the configured keys open the stored identities (a sample: the oldest and
+the newest), and that the SQLite file is not open to other users. Each line passes or
 fails; facts (versions, the loaded study) are ``info``. The installation qualifies when every
 *required* check passes.
 
@@ -19,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pebs import __version__
+from pebs.services.keys import IdentityKeys
 from pebs.services.operations._check_result import STATUSES, Check
 from pebs.services.operations._database_checks import database_checks
 from pebs.services.operations._versions import dependency_checks, python_check
@@ -57,7 +59,11 @@ class CheckReport:
 
 
 def run_checks(
-    *, database_url: str | None, environment: str | None, settings_problem: str | None = None
+    *,
+    database_url: str | None,
+    environment: str | None,
+    keys: IdentityKeys | None,
+    settings_problem: str | None = None,
 ) -> CheckReport:
     """Run the installation qualification.
 
@@ -68,6 +74,9 @@ def run_checks(
         reported as not run).
     environment
         ``development`` or ``production`` (``None`` when the settings were refused).
+    keys
+        The identity and HMAC keys of the settings, tried on stored identities (``None`` when
+        the settings were refused).
     settings_problem
         Why the entry point's settings validation refused the configuration, or ``None``.
     """
@@ -80,9 +89,9 @@ def run_checks(
         if environment != "production":
             detail += " (development: keys may be derived; never for trial data)"
         checks.append(Check(SETTINGS, "pass", detail, True))
-    if database_url is None:
+    if database_url is None or keys is None:
         why = "not run: the settings were refused"
         checks.append(Check("database reachable", "skip", why, True))
     else:
-        checks += database_checks(database_url)
+        checks += database_checks(database_url, keys)
     return CheckReport(tuple(checks), at)
