@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient  # Starlette 1.x: needs httpx2 (a test extra)
+from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -55,6 +56,12 @@ class Api:
     @property
     def policy(self) -> AuthPolicy:
         return self.db.policy
+
+    def client_with_identity_key(self, key: str) -> TestClient:
+        """A client of the same database served with identity key ``key`` (a new one opens none
+        of the stored identities); use it as a context manager."""
+        settings = self.settings.model_copy(update={"identity_key": SecretStr(key)})
+        return TestClient(create_app(settings, auth_policy=self.policy))
 
     def bearer(self, role: str) -> dict[str, str]:
         """The header of the demo account of ``role`` (every role has one)."""

@@ -17,12 +17,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography.fernet import Fernet
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from factories import SECRET_KEY
-from pebs.api import create_app
-from pebs.config import Settings
 from pebs.services.storable_text import unstorable
 from pebs.store.models import Base
 
@@ -176,9 +172,7 @@ def test_questionnaire_answers_must_fit_the_study_instrument(api: Api) -> None:
 def test_identifying_data_the_key_cannot_open_is_a_clear_error(api: Api) -> None:
     study_id = api.participant("own", "registered")
     other_key = Fernet.generate_key().decode()
-    settings = Settings(database_url=api.settings.database_url, secret_key=SECRET_KEY,
-                        identity_key=other_key, cookie_secure=False)  # fmt: skip
-    with TestClient(create_app(settings, auth_policy=api.policy)) as client:
+    with api.client_with_identity_key(other_key) as client:
         response = client.get(
             f"{V1}/participants/{study_id}/identity", headers=api.bearer("site_staff")
         )

@@ -18,12 +18,8 @@ import jsonschema_rs
 import pytest
 from cryptography.fernet import Fernet
 from fastapi.routing import APIRoute, iter_route_contexts
-from fastapi.testclient import TestClient
 
-from factories import SECRET_KEY
-from pebs.api import create_app
 from pebs.api.vocabularies import document_vocabularies
-from pebs.config import Settings
 from pebs.http.deps import get_keys
 from pebs.risk.levels import LEVELS
 from pebs.services.auth.totp import code_at
@@ -329,9 +325,7 @@ def test_a_wrong_identity_key_is_answered_as_documented(schema: dict[str, Any], 
     username, password, secret = api.new_user("site_staff")
     assert secret is not None
     other_key = Fernet.generate_key().decode()
-    settings = Settings(database_url=api.settings.database_url, secret_key=SECRET_KEY,
-                        identity_key=other_key, cookie_secure=False)  # fmt: skip
-    with TestClient(create_app(settings, auth_policy=api.policy)) as client:
+    with api.client_with_identity_key(other_key) as client:
         identity = client.get(
             f"{V1}/participants/{study_id}/identity", headers=api.bearer("site_staff")
         )
