@@ -27,8 +27,8 @@ COMMANDS = (
         "check",
         "pebs.cli.check:check_command",
         "Installation qualification: versions, settings, database reachable and migrated, audit\n"
-        "chain intact, tables matching the audit trail, allocation lists, file permissions "
-        "(exit 1\nif a required check fails).",
+        "chain intact, tables matching the audit trail, allocation lists, identity keys opening "
+        "the\nstored identities, file permissions (exit 1 if a required check fails).",
     ),
     LazyCommand(
         "simulate",
