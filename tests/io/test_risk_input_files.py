@@ -82,3 +82,21 @@ def test_spellings_are_trimmed_and_lowered_as_python_does(values):
     # plain ASCII takes a faster path than other text; both must agree with str.strip().lower()
     column = pa.array(values, type=pa.string())
     assert _normalised(column).to_pylist() == [v.strip().lower() for v in values]
+
+
+def test_every_spelling_of_hyperplasia_and_density_in_any_case():
+    yes, no, unknown = ("yes", "Y", " 1", "TRUE"), ("no", "N ", "0", "False"), ("", "?", "N/A")
+    letters = (" a", "B", "c ", "D")
+    n = len(yes + no + unknown)
+    table = pd.DataFrame({
+        "id": [f"W{i}" for i in range(n)], "age": ["50"] * n, "n_biopsies": ["1"] * n,
+        "atypical_hyperplasia": [*yes, *no, *unknown], "age_menarche": ["12"] * n,
+        "age_first_birth": ["nulliparous"] * n, "n_first_degree_relatives": ["0"] * n,
+        "density": [*letters, "unknown", "", "NA", "?", *letters, "Unknown", "n/a"][:n],
+    })  # fmt: skip
+    inputs = parse_assessment_table(table, Path("w.csv"), 2)
+    np.testing.assert_array_equal(inputs.atypical_hyperplasia, [1] * 4 + [0] * 4 + [np.nan] * 3)
+    np.testing.assert_array_equal(inputs.density, [0, 1, 2, 3, -1, -1, -1, -1, 0, 1, 2])
+    with pytest.raises(InputFormatError, match=r"line 4.*density.*allowed: a, b, c, d"):
+        parse_assessment_table(table.assign(density=["a", "b", "e"] + ["a"] * (n - 3)),
+                               Path("w.csv"), 2)  # fmt: skip

@@ -22,6 +22,8 @@ PROPERTY_SETTINGS = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
+ULPS = 1e-12
+"""Relative slack for the monotonicity properties: sums of floats may differ in the last bits."""
 INPUTS = ("T1", "T2", "N_Biop", "HypPlas", "AgeMen", "Age1st", "N_Rels", "Race")
 RACES = st.integers(1, 11)
 # Relative risks for the stage function: BCRAT's own patterns reach about 32; up to 60 covers
@@ -156,8 +158,9 @@ def test_risk_is_non_decreasing_in_projection_age(woman, data):
     t2b = data.draw(st.one_of(st.just(90.0), st.floats(t2a, 90.0)), label="t2b")
     result = gail.risk_bcra(**{**woman, "T2": [t2a, t2b]})
     assert (result.error == 0).all()
-    assert result.absolute_risk[0] <= result.absolute_risk[1], (t2a, t2b)
-    assert result.average_risk[0] <= result.average_risk[1], (t2a, t2b)
+    # up to rounding: one ulp apart in T2 (89.99999999999999 vs 90) may differ in the last bit
+    assert result.absolute_risk[0] <= result.absolute_risk[1] * (1 + ULPS), (t2a, t2b)
+    assert result.average_risk[0] <= result.average_risk[1] * (1 + ULPS), (t2a, t2b)
 
 
 @PROPERTY_SETTINGS
@@ -165,7 +168,7 @@ def test_risk_is_non_decreasing_in_projection_age(woman, data):
 def test_risk_over_a_grid_of_projection_ages_is_sorted(woman, ends):
     t2 = np.sort(np.array([e for e in ends if e > woman["T1"]] + [90.0]))
     result = gail.risk_bcra(**{**woman, "T2": t2})
-    assert (np.diff(result.absolute_risk) >= 0).all()
+    assert (result.absolute_risk[:-1] <= result.absolute_risk[1:] * (1 + ULPS)).all()
 
 
 # --- Vectorisation and row order ----------------------------------------------------------------

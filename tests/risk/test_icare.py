@@ -667,3 +667,22 @@ def test_calibration_is_read_only():
     for array in (cal.baseline_hazard, cal.expected_rr, cal.reference_design, cal.ages):
         with pytest.raises(ValueError, match="read-only"):
             array[0] = 0
+
+
+def test_window_risks_are_the_yearly_sum_for_windows_of_every_length():
+    from pebs.risk.icare.absolute_risk import window_risks
+
+    rng = np.random.default_rng(3)
+    baseline, mortality = rng.uniform(0.001, 0.01, 12), rng.uniform(0.001, 0.03, 12)
+    rr = np.exp(rng.normal(0.0, 1.0, 60))
+    start, length = rng.integers(0, 6, 60), rng.integers(1, 7, 60)
+    risks = window_risks(baseline, mortality, rr, start, length)
+    for i in range(rr.size):
+        expected, exponent = 0.0, 0.0
+        for year in range(start[i], start[i] + length[i]):
+            expected += baseline[year] * rr[i] * math.exp(-exponent)
+            exponent += baseline[year] * rr[i] + mortality[year]
+        assert risks[i] == pytest.approx(expected, rel=1e-13)
+    one_year = length == 1
+    assert one_year.any()
+    np.testing.assert_array_equal(risks[one_year], baseline[start[one_year]] * rr[one_year])

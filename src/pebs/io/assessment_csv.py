@@ -93,6 +93,16 @@ def _is_in(text, spellings) -> np.ndarray:
     return bools(pc.is_in(text, value_set=_value_set(tuple(spellings))))
 
 
+def _index_in(text, spellings) -> np.ndarray:
+    """(n,) int32: the position of each value of ``text`` in ``spellings`` (distinct), -1 where
+    it is none of them."""
+    found = pc.index_in(text, value_set=_value_set(tuple(spellings)))  # null: none of them
+    values = np.frombuffer(found.buffers()[1], dtype=np.int32)[
+        found.offset : found.offset + len(found)
+    ]
+    return np.where(bools(found.is_valid()), values, np.int32(-1)) if found.null_count else values
+
+
 def reject_column(path: Path, first_line: int, name: str, column, bad: np.ndarray, allowed) -> None:
     """Raise :class:`~pebs.io.errors.InputFormatError` for the first ``bad`` value of ``column``
     (an Arrow or pandas column: line, value cut to a readable length, allowed spellings and how
@@ -141,28 +151,29 @@ def parse_assessment_table(
     Raises :class:`InputFormatError` naming the line, column, value and the allowed spellings.
     """
     table = _arrow(table)
-    hyperplasia = _normalised(table["atypical_hyperplasia"])
-    known = _is_in(hyperplasia, YES_SPELLINGS + NO_SPELLINGS + UNKNOWN_SPELLINGS)
+    hyperplasia = _index_in(
+        _normalised(table["atypical_hyperplasia"]),
+        YES_SPELLINGS + NO_SPELLINGS + UNKNOWN_SPELLINGS,
+    )
+    known = hyperplasia >= 0
     if not known.all():
         allowed = "yes, no (or 1, 0, true, false) or unknown (empty)"
         column = table["atypical_hyperplasia"]
         reject_column(path, first_line, "atypical_hyperplasia", column, ~known, allowed)
-    density = _normalised(table["density"])
-    known = _is_in(density, DENSITY_SPELLINGS + UNKNOWN_SPELLINGS)
+    density = _index_in(_normalised(table["density"]), DENSITY_SPELLINGS + UNKNOWN_SPELLINGS)
+    known = density >= 0
     if not known.all():
         allowed = "a, b, c, d or unknown"
         reject_column(path, first_line, "density", table["density"], ~known, allowed)
     first_birth = _normalised(table["age_first_birth"])
-    density_codes = np.full(table.num_rows, DENSITY_UNKNOWN, dtype=np.int8)  # a-d: 0-3
-    for code, letter in enumerate(DENSITY_SPELLINGS):
-        density_codes[_is_in(density, (letter,))] = code
+    letter = density < len(DENSITY_SPELLINGS)  # the others are unknown spellings
+    density_codes = np.where(letter, density, DENSITY_UNKNOWN).astype(np.int8)  # a-d: 0-3
+    n_yes, n_no = len(YES_SPELLINGS), len(NO_SPELLINGS)
     return RiskInputs(
         age=_numbers(table, "age", path, first_line),
         n_biopsies=_numbers(table, "n_biopsies", path, first_line),
         atypical_hyperplasia=np.select(
-            [_is_in(hyperplasia, YES_SPELLINGS), _is_in(hyperplasia, NO_SPELLINGS)],
-            [1.0, 0.0],
-            np.nan,
+            [hyperplasia < n_yes, hyperplasia < n_yes + n_no], [1.0, 0.0], np.nan
         ),
         age_at_menarche=_numbers(table, "age_menarche", path, first_line),
         age_at_first_birth=_numbers(

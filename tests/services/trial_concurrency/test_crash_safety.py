@@ -33,8 +33,9 @@ from pebs.store.models import (
 HEAD_START_S = 0.5
 """How long the parent's own request runs before the kill (so that it is waiting on a lock)."""
 
-VICTIM_WOMEN = 160
-"""The killed process has four times the others' work, so it is still loading when it is killed."""
+VICTIM_WOMEN = 1_000
+"""The killed process has 25 times the others' work (several seconds even on a fast machine), so
+it is still loading when it is killed; it is killed once 15 women are allocated."""
 
 
 def _freeze_child(spawn, trial_db, use_case: str, after_audit: bool, argument):
@@ -163,7 +164,8 @@ def test_a_process_killed_at_any_moment_of_a_load_leaves_whole_participants(
     trial_db, spawn
 ) -> None:
     sites, bands = ("IT-TO", "FR-PA"), ("50-59",)
-    trial_db.lists([f"{s}:{b}" for s in sites for b in bands], 200)
+    # slots for every woman of the load, the victim's included (it is killed long before)
+    trial_db.lists([f"{s}:{b}" for s in sites for b in bands], (VICTIM_WOMEN + 80) // 2 + 20)
     ready, results, go = spawn.Queue(), spawn.Queue(), spawn.Event()
     processes = [
         spawn.Process(

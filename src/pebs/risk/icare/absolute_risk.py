@@ -103,6 +103,10 @@ def window_risks(baseline, mortality, rr, start, length) -> np.ndarray:
             k = int(n_active[j])
             year = start[:k] + j
             hazard = baseline[year] * rr[:k]
+            if j == 0:  # nothing accumulated yet: exp(-0) is 1, the same sums without it
+                risk[:k] = hazard
+                exponent[:k] = hazard + mortality[year]
+                continue
             risk[:k] += hazard * np.exp(-exponent[:k])
             exponent[:k] += hazard + mortality[year]
     if order is None:

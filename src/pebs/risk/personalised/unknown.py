@@ -18,6 +18,7 @@ rises.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -40,6 +41,41 @@ _SIZES = {"biopsies": 3, "menarche": 3, "first_birth": 4, "relatives": 3, "densi
 _GAIL_FIELDS = ("biopsies", "menarche", "first_birth", "relatives")
 
 
+@dataclass(frozen=True)
+class _Combinations:
+    """Every combination of one set of unknown inputs, and its shares apart from density."""
+
+    values: dict[str, np.ndarray]
+    """Each unknown input's value in each combination (categories; PRS: its points), (n,)."""
+    static: np.ndarray
+    """Product of the shares of the unknown inputs but density (whose shares depend on her age),
+    in the order of the inputs, (n,)."""
+
+    @property
+    def size(self) -> int:
+        return self.static.size
+
+
+@functools.cache
+def _combinations(country: str, unknown: tuple[str, ...]) -> _Combinations:
+    """The combinations of ``unknown`` (the first input varies slowest), once per process."""
+    spec = factor_distributions_of(country)
+    axes = {
+        name: _prs_points()[0] if name == "prs" else np.arange(_SIZES[name]) for name in unknown
+    }
+    grids = np.meshgrid(*(np.arange(a.size) for a in axes.values()), indexing="ij")
+    combo = {name: axes[name][g.ravel()] for name, g in zip(axes, grids, strict=True)}
+    static = np.ones(grids[0].size)  # shares of every unknown input but density (age-dependent)
+    for name, g in zip(axes, grids, strict=True):
+        if name == "prs":
+            static = static * _prs_points()[1][g.ravel()]
+        elif name != "density":
+            static = static * spec.shares(name)[g.ravel()]
+    for array in (*combo.values(), static):
+        array.setflags(write=False)
+    return _Combinations(combo, static)
+
+
 def expected_risks(model, categories: Categories, start, density_code, prs_z, unknown, terms):
     """Risks (proportions) of women who share one set of unknown inputs.
 
@@ -60,34 +96,25 @@ def expected_risks(model, categories: Categories, start, density_code, prs_z, un
         :func:`~pebs.risk.personalised.model.classical_terms`.
     """
     spec = factor_distributions_of(model.country)
-    axes = {
-        name: _prs_points()[0] if name == "prs" else np.arange(_SIZES[name]) for name in unknown
-    }
-    grids = np.meshgrid(*(np.arange(a.size) for a in axes.values()), indexing="ij")
-    combo = {name: axes[name][g.ravel()] for name, g in zip(axes, grids, strict=True)}
-    n_combos = grids[0].size
-    static = np.ones(n_combos)  # shares of every unknown input but density (age-dependent)
-    for name, g in zip(axes, grids, strict=True):
-        if name == "prs":
-            static = static * _prs_points()[1][g.ravel()]
-        elif name != "density":
-            static = static * spec.shares(name)[g.ravel()]
+    combinations = _combinations(model.country, tuple(unknown))
+    combo, static, n_combos = combinations.values, combinations.static, combinations.size
     beta_prs = float(model.calibration.log_rr[5])
     m = start.size
     out = np.empty(m)
     step = max(1, _CHUNK_ELEMENTS // n_combos)
     for lo in range(0, m, step):
-        rows = np.arange(lo, min(m, lo + step))
+        rows = slice(lo, min(m, lo + step))
+        k = rows.stop - lo
 
-        def column(name, own, rows=rows):
+        def column(name, own, rows=rows, k=k):
             """(rows x combos,) her value, or the combination's where the input is unknown."""
             if name in combo:
-                return np.tile(combo[name], rows.size)
+                return np.tile(combo[name], k)
             return np.repeat(own[rows], n_combos)
 
         gail = {name: column(name, getattr(categories, name)) for name in _GAIL_FIELDS}
         hyperplasia = (
-            np.full(rows.size * n_combos, spec.hyperplasia_rr)
+            np.full(k * n_combos, spec.hyperplasia_rr)
             if "biopsies" in combo
             else np.repeat(categories.hyperplasia_rr[rows], n_combos)
         )
@@ -103,9 +130,9 @@ def expected_risks(model, categories: Categories, start, density_code, prs_z, un
             + np.log(_density_rr(codes, model.density_rr_source))
         )
         risks = icare.complete_risks(model.calibration, lp, ages - model.calibration.first_start)
-        weights = np.broadcast_to(static, (rows.size, n_combos))
+        weights = np.broadcast_to(static, (k, n_combos))
         if "density" in combo:
             shares = _density_prevalence(start[rows], spec.density_table)  # (rows, 4)
             weights = weights * shares[:, combo["density"]]
-        out[rows] = (risks.reshape(rows.size, n_combos) * weights).sum(axis=1) / weights.sum(axis=1)
+        out[rows] = (risks.reshape(k, n_combos) * weights).sum(axis=1) / weights.sum(axis=1)
     return out
