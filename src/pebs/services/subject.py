@@ -5,10 +5,10 @@ writes with single statements, one flat row of facts (:func:`participant_facts`)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
@@ -117,6 +117,18 @@ def not_found(study_id: str) -> NotFound:
         message_code="error.no_participant",
         values={"study_id": study_id},
     )
+
+
+_T = TypeVar("_T")
+
+
+def one_found(found: Mapping[str, _T], study_id: str) -> _T:
+    """Her entry in the result of a list lookup (:func:`find_participants`,
+    :func:`participants_facts`), or :func:`not_found`."""
+    her = found.get(study_id)
+    if her is None:
+        raise not_found(study_id)
+    return her
 
 
 def find_participant(

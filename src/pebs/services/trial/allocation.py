@@ -47,6 +47,7 @@ from pebs.services.samples.at_randomisation import (
     kits_at_randomisation,
 )
 from pebs.services.storable_text import refuse_unstorable, refuses_unstorable_text
+from pebs.services.subject import one_found
 from pebs.services.transaction import instant, local_date, transaction
 from pebs.services.trial._gate import GateFacts, OpenGate, open_gate, strata_fields
 from pebs.services.trial.study_rules import strata_by_digest
@@ -193,13 +194,10 @@ def _allocate_run(
     located: list[tuple[int, Row[Any], date]] = []
     for i in instants:
         study_id = requests[i].study_id
-        her = found.get(study_id)
-        if her is None:
-            outcomes[i] = NotFound(
-                f"no participant {study_id!r} (in your sites)",
-                message_code="error.no_participant",
-                values={"study_id": study_id},
-            )
+        try:
+            her = one_found(found, study_id)
+        except NotFound as error:
+            outcomes[i] = error
             continue
         located.append((i, her, requests[i].on_date or local_date(instants[i], her.time_zone)))
     records = allocation_records_of(session, [

@@ -25,7 +25,7 @@ from pebs.services.storable_text import refuses_unstorable_text, unstorable_refu
 from pebs.services.subject import (
     Moves,
     advance,
-    not_found,
+    one_found,
     participant_facts,
     participants_facts,
     require_state,
@@ -149,9 +149,7 @@ def _record(
             if refusal is not None:
                 raise refusal
             consented_at = instant(request.at)
-            her = found.get(request.study_id)
-            if her is None:
-                raise not_found(request.study_id)
+            her = one_found(found, request.study_id)
         except ServiceError as error:
             results[index] = error
             continue

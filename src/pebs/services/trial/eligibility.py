@@ -24,7 +24,7 @@ from pebs.services.storable_text import refuses_unstorable_text, unstorable_refu
 from pebs.services.subject import (
     Moves,
     decrypt_birth_date,
-    not_found,
+    one_found,
     participants_facts,
     require_state,
 )
@@ -125,9 +125,7 @@ def _assess(
             if refusal is not None:
                 raise refusal
             assessed_at = instant(request.at)
-            her = found.get(request.study_id)
-            if her is None:
-                raise not_found(request.study_id)
+            her = one_found(found, request.study_id)
         except ServiceError as error:
             results[index] = error
             continue

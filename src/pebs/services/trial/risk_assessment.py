@@ -50,7 +50,7 @@ from pebs.services.subject import (
     Subject,
     birth_date,
     find_participants,
-    not_found,
+    one_found,
 )
 from pebs.services.transaction import instant, local_date, transaction
 from pebs.services.trial._latest_rows import FirstPer
@@ -583,9 +583,7 @@ def record_risk_assessment_in(
     found: list[tuple[int, Subject, datetime]] = []
     for i, assessed_at in checked:
         try:
-            subject = subjects.get(wanted[i].study_id)
-            if subject is None:
-                raise not_found(wanted[i].study_id)
+            subject = one_found(subjects, wanted[i].study_id)
             subject.require_state(RISK_ARM_STATES, "record a risk assessment (risk-based arm)")
         except ServiceError as error:
             outcomes[i] = error

@@ -36,7 +36,7 @@ from pebs.services.actor import Action, Actor, require
 from pebs.services.errors import Conflict, InvalidInput, ServiceError
 from pebs.services.keys import IdentityKeys
 from pebs.services.storable_text import refuse_unstorable, refuses_unstorable_text
-from pebs.services.subject import Subject, birth_date, find_participants, not_found
+from pebs.services.subject import Subject, birth_date, find_participants, one_found
 from pebs.services.transaction import instant, local_date, transaction
 from pebs.services.trial._returned_ids import ids_in_order
 from pebs.services.trial._study_version import StudyVersion, study_version
@@ -348,9 +348,7 @@ def create_screening_plan_in(
     )
     for i, created_at in checked:
         try:
-            subject = subjects.get(wanted[i].study_id)
-            if subject is None:
-                raise not_found(wanted[i].study_id)
+            subject = one_found(subjects, wanted[i].study_id)
             request = _plan_request(session, keys, subject, wanted[i], created_at)
         except ServiceError as error:
             outcomes[i] = error
