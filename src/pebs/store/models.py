@@ -40,6 +40,13 @@ from pebs.store._models_clinical import (
     Visit,
 )
 from pebs.store._models_letters import Consultation, IssuedLetter
+from pebs.store._models_monitoring import (
+    CasebookSignature,
+    FormLock,
+    ParticipantLock,
+    SourceVerification,
+    StudyLock,
+)
 from pebs.store._models_samples import (
     GENOTYPE_STATUSES,
     GenotypeResult,
@@ -69,12 +76,14 @@ __all__ = [
     "AuditEvent",
     "AuthSession",
     "Base",
+    "CasebookSignature",
     "Consent",
     "ConsentDocument",
     "Consultation",
     "Country",
     "Death",
     "EligibilityAssessment",
+    "FormLock",
     "GenotypeResult",
     "IssuedLetter",
     "LabBatch",
@@ -82,6 +91,7 @@ __all__ = [
     "Outcome",
     "Participant",
     "ParticipantIdentity",
+    "ParticipantLock",
     "PlannedExam",
     "ProtocolVersion",
     "QuestionnaireResponse",
@@ -91,7 +101,9 @@ __all__ = [
     "ScreeningPlan",
     "Shipment",
     "Site",
+    "SourceVerification",
     "Study",
+    "StudyLock",
     "TotpUsage",
     "User",
     "Visit",

@@ -30,6 +30,10 @@ A study file (the shipped demo is ``pebs/trial/studies/mypebs-demo.toml``) has:
   ``result_expected_weeks`` (a sample without a result after this long is overdue); and
   ``[laboratory]`` (optional): ``score`` (a PGS Catalog score shipped with pebs),
   ``min_call_rate`` (a proportion) and ``max_imputed`` (variants); see :mod:`pebs.trial.samples`.
+- ``[monitoring]`` (optional): ``sdv_forms`` (the forms a monitor verifies against the source
+  documents for every woman) and ``sample_fraction`` (the proportion of her other form instances
+  drawn for verification); see :mod:`pebs.trial.monitoring_plan`. Without it every form is
+  verified.
 - ``[[instrument]]`` (optional): the questionnaires of the study, their items and the type of
   each answer (:mod:`pebs.trial.instruments`); a questionnaire response must name one of them.
 - ``[translations.<language>]`` (optional, one table per shipped language but English): the
@@ -61,6 +65,12 @@ from pebs.screening import PolicyError, load_policy, shipped_policies
 from pebs.trial.allocation_list import AllocationListError, BlockDesign
 from pebs.trial.eligibility import CriteriaSet, Criterion, EligibilityError
 from pebs.trial.instruments import Instrument, InstrumentError, parse_instruments
+from pebs.trial.monitoring_plan import (
+    DEFAULT_MONITORING_PLAN,
+    MonitoringPlan,
+    MonitoringPlanError,
+    parse_monitoring_plan,
+)
 from pebs.trial.pathway import ARM_EVENTS
 from pebs.trial.risk_inputs import DEFAULT_RULES, RiskInputRules, RiskRulesError, parse_rules
 from pebs.trial.samples import (
@@ -85,7 +95,7 @@ _SITE_CODE = re.compile(r"^([A-Z]{2})-[A-Z0-9]{2,4}$")
 _KEYS = {
     None: {"name", "title", "notes", "source", "randomisation", "arm", "strata", "country",
            "site", "protocol", "consent", "risk_assessment", "instrument", "samples",
-           "laboratory", "translations"},
+           "laboratory", "monitoring", "translations"},
     "randomisation": {"block_sizes", "block_probabilities"},
     "arm": {"name", "ratio", "policy"},
     "strata": {"factors", "age_bands"},
@@ -173,6 +183,8 @@ class Study:
     samples: SampleRules = DEFAULT_SAMPLE_RULES
     laboratory: LabRules = DEFAULT_LAB_RULES
     """The questionnaires a response may name, with their items and answer types."""
+    monitoring: MonitoringPlan = DEFAULT_MONITORING_PLAN
+    """The forms verified against the source documents (``[monitoring]``)."""
     translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """Language -> key (``criterion.<id>.question``...) -> the study's text in that language
     (``[translations.<language>]``; English is the file's own text)."""
@@ -544,6 +556,7 @@ def parse_study(text: str, source: str = "<study>") -> Study:
         instruments=_instruments(reader, data),
         samples=_sample_rules(reader, data),
         laboratory=_lab_rules(reader, data),
+        monitoring=_monitoring(reader, data),
         translations=_translations(reader, data),
     )
     known = translation_keys(study)
@@ -613,6 +626,13 @@ def _lab_rules(reader: _Reader, data: dict) -> LabRules:
     try:
         return parse_lab_rules(data.get("laboratory"))
     except SampleRulesError as exc:
+        raise reader.error("", str(exc)) from None
+
+
+def _monitoring(reader: _Reader, data: dict) -> MonitoringPlan:
+    try:
+        return parse_monitoring_plan(data.get("monitoring"))
+    except MonitoringPlanError as exc:
         raise reader.error("", str(exc)) from None
 
 

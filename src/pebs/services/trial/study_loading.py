@@ -43,6 +43,7 @@ from pebs.store.models import (
 from pebs.trial import Study as StudyConfig
 from pebs.trial import StudyError, load_study
 from pebs.trial.instruments import instruments_json
+from pebs.trial.monitoring_plan import DEFAULT_MONITORING_PLAN
 from pebs.trial.samples import DEFAULT_LAB_RULES, DEFAULT_SAMPLE_RULES
 
 __all__ = ["DEMO_USERS", "StudyLoadResult", "load_study_config"]
@@ -143,6 +144,8 @@ def config_json(config: StudyConfig) -> dict[str, Any]:
         document["samples"] = config.samples.as_json()
     if config.laboratory != DEFAULT_LAB_RULES:
         document["laboratory"] = config.laboratory.as_json()
+    if config.monitoring != DEFAULT_MONITORING_PLAN:
+        document["monitoring"] = config.monitoring.as_json()
     if config.translations:
         document["translations"] = {language: dict(table)
                                     for language, table in config.translations.items()}  # fmt: skip
