@@ -47,7 +47,7 @@ from typing import Any
 
 from pebs.trial.forms import FORMS, Form, FormError, Item, form_named
 
-__all__ = ["Casebook", "FormInstance"]
+__all__ = ["Casebook", "CasebookStudy", "FormInstance", "StudySite"]
 
 _FORM_ORDER = {form.name: index for index, form in enumerate(FORMS)}
 
@@ -118,6 +118,30 @@ class Casebook:
         """Her instances of ``form`` (checked against the catalogue), in key order."""
         form_named(form)
         return tuple(instance for instance in self.forms if instance.form == form)
+
+
+@dataclass(frozen=True)
+class StudySite:
+    """A recruiting site, as an interchange file names it."""
+
+    code: str
+    """Study-wide site code (``FR-GR``)."""
+    name: str
+    country: str
+    """ISO 3166-1 alpha-2 country code."""
+
+
+@dataclass(frozen=True)
+class CasebookStudy:
+    """What an interchange file says of the study whose casebooks it holds."""
+
+    name: str
+    """The study's name (``mypebs-demo``)."""
+    title: str
+    arms: tuple[str, ...]
+    """The arms' names, the values of the ``arm`` items."""
+    sites: tuple[StudySite, ...]
+    """The sites of the casebooks (the exporter's scope), in code order."""
 
 
 def _checked(form: Form, item: Item, value: Any) -> Any:

@@ -1,5 +1,6 @@
-"""SQL building blocks of the dashboards and exports: scoped participant queries, the latest row
-per participant, and calendar periods, the same on SQLite and PostgreSQL.
+"""SQL building blocks of the dashboards and exports: scoped participant queries (:func:`in_study`,
+of :mod:`pebs.services.participant_pages`), the latest row per participant, and calendar
+periods, the same on SQLite and PostgreSQL.
 
 Every dashboard figure is one aggregate query (``GROUP BY``) over these; nothing loops over
 participants in Python.
@@ -9,32 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import Subquery
 
-from pebs.services.actor import Actor
 from pebs.services.errors import InvalidInput
-from pebs.store.models import Country, Participant, Site
+from pebs.services.participant_pages import in_study
 
 __all__ = ["PERIODS", "in_study", "latest_per_participant", "month_of", "roll_up"]
 
 PERIODS = ("month", "quarter", "year")
-
-
-def in_study(
-    statement: Select, actor: Actor, study_pk: int, *, include_test: bool = False
-) -> Select:
-    """Join ``statement`` (whose FROM starts at :class:`Participant`) to her site and country,
-    keep the study's participants (real ones unless ``include_test``) in ``actor``'s scope."""
-    statement = (
-        statement.join(Site, Participant.site_id == Site.id)
-        .join(Country, Site.country_id == Country.id)
-        .where(Country.study_id == study_pk)
-    )
-    if not include_test:
-        statement = statement.where(Participant.is_test.is_(False))
-    return actor.scope.apply(statement)
 
 
 def latest_per_participant(model: Any, *columns: Any, at: Any) -> Subquery:

@@ -1,9 +1,9 @@
 """One page of the participant export: a keyset-paged query and a few ``IN (page ids)`` queries.
 
 A page is read in its own short transaction: the participants after the last id of the previous
-page (``WHERE id > :after ORDER BY id LIMIT :n``, through the caller's scope), then their latest
-eligibility, consent, risk assessment and plan, their visit counts, diagnoses, questionnaires
-(and, if asked, identity) with one query each, whatever the page size. Memory is bounded by the
+page in the caller's scope (:func:`pebs.services.participant_pages.participants_after`), then
+their latest eligibility, consent, risk assessment and plan, their visit counts, diagnoses,
+questionnaires (and, if asked, identity) with one query each, whatever the page size. Memory is bounded by the
 page, never by the study.
 """
 
@@ -18,23 +18,18 @@ from sqlalchemy.orm import Session
 
 from pebs.services.actor import Actor
 from pebs.services.keys import IdentityKeys
-from pebs.services.trial._dashboard_sql import in_study
+from pebs.services.participant_pages import participants_after
 from pebs.services.trial._export_columns import N_ALWAYS, RESEARCH_COLUMNS
 from pebs.store.models import (
-    Allocation,
     Consent,
     ConsentDocument,
-    Country,
-    Death,
     EligibilityAssessment,
     Outcome,
-    Participant,
     ParticipantIdentity,
     ProtocolVersion,
     QuestionnaireResponse,
     RiskAssessment,
     ScreeningPlan,
-    Site,
     Visit,
 )
 from pebs.trial import State
@@ -72,16 +67,8 @@ def read_page(
     keys: IdentityKeys | None,
 ) -> Page:
     """The page of participants with id > ``after`` (see the module docstring)."""
-    statement = (
-        select(Participant, Site.code, Country.code, Allocation, Death)
-        .select_from(Participant)
-        .outerjoin(Allocation, Allocation.participant_id == Participant.id)
-        .outerjoin(Death, Death.participant_id == Participant.id)
-    )
-    statement = in_study(statement, actor, study_pk, include_test=include_test)
-    base = session.execute(
-        statement.where(Participant.id > after).order_by(Participant.id).limit(limit)
-    ).all()
+    base = participants_after(session, actor, study_pk, after=after, limit=limit,
+                              include_test=include_test)  # fmt: skip
     if not base:
         return Page((), None, 0)
     ids = [row[0].id for row in base]
