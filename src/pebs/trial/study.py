@@ -36,11 +36,15 @@ A study file (the shipped demo is ``pebs/trial/studies/mypebs-demo.toml``) has:
   verified.
 - ``[[instrument]]`` (optional): the questionnaires of the study, their items and the type of
   each answer (:mod:`pebs.trial.instruments`); a questionnaire response must name one of them.
+- ``[[edit_check]]`` (optional): the study's edit checks (``range``, ``required_if``,
+  ``date_order``, ``required_before``) and the query message of each
+  (:mod:`pebs.trial.edit_checks`).
 - ``[translations.<language>]`` (optional, one table per shipped language but English): the
   study's own words in that language, the file's English being the fallback:
   ``"criterion.<id>.question"``, ``"criterion.<id>.failure_reason"``,
-  ``"consent.<country>.<language>.<version>.title"`` and ``"instrument.<name>.title"``; a key
-  must name a criterion, consent document or instrument of the file (:func:`translation_keys`).
+  ``"consent.<country>.<language>.<version>.title"``, ``"instrument.<name>.title"`` and
+  ``"edit_check.<id>.message"``; a key must name a criterion, consent document, instrument or
+  edit check of the file (:func:`translation_keys`).
 
 Policy names must be policies shipped in ``pebs/screening/policies/``, checked to be for the right
 arm.
@@ -63,6 +67,7 @@ from pebs._named_files import read_named, shipped_names
 from pebs._toml_text import parse_toml
 from pebs.screening import PolicyError, load_policy, shipped_policies
 from pebs.trial.allocation_list import AllocationListError, BlockDesign
+from pebs.trial.edit_checks import EditCheck, EditCheckError, parse_edit_checks
 from pebs.trial.eligibility import CriteriaSet, Criterion, EligibilityError
 from pebs.trial.instruments import Instrument, InstrumentError, parse_instruments
 from pebs.trial.monitoring_plan import (
@@ -95,7 +100,7 @@ _SITE_CODE = re.compile(r"^([A-Z]{2})-[A-Z0-9]{2,4}$")
 _KEYS = {
     None: {"name", "title", "notes", "source", "randomisation", "arm", "strata", "country",
            "site", "protocol", "consent", "risk_assessment", "instrument", "samples",
-           "laboratory", "monitoring", "translations"},
+           "laboratory", "monitoring", "edit_check", "translations"},
     "randomisation": {"block_sizes", "block_probabilities"},
     "arm": {"name", "ratio", "policy"},
     "strata": {"factors", "age_bands"},
@@ -185,6 +190,8 @@ class Study:
     """The questionnaires a response may name, with their items and answer types."""
     monitoring: MonitoringPlan = DEFAULT_MONITORING_PLAN
     """The forms verified against the source documents (``[monitoring]``)."""
+    edit_checks: tuple[EditCheck, ...] = ()
+    """The checks run on her data whenever it changes (``[[edit_check]]``)."""
     translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """Language -> key (``criterion.<id>.question``...) -> the study's text in that language
     (``[translations.<language>]``; English is the file's own text)."""
@@ -557,6 +564,7 @@ def parse_study(text: str, source: str = "<study>") -> Study:
         samples=_sample_rules(reader, data),
         laboratory=_lab_rules(reader, data),
         monitoring=_monitoring(reader, data),
+        edit_checks=_edit_checks(reader, data),
         translations=_translations(reader, data),
     )
     known = translation_keys(study)
@@ -565,9 +573,10 @@ def parse_study(text: str, source: str = "<study>") -> Study:
             if key not in known:
                 raise reader.error(
                     f"translations.{language}.{key}",
-                    "names no criterion, consent document or instrument of this study "
-                    "(criterion.<id>.question, criterion.<id>.failure_reason, "
-                    "consent.<country>.<language>.<version>.title, instrument.<name>.title)",
+                    "names no criterion, consent document, instrument or edit check of this "
+                    "study (criterion.<id>.question, criterion.<id>.failure_reason, "
+                    "consent.<country>.<language>.<version>.title, instrument.<name>.title, "
+                    "edit_check.<id>.message)",
                 )
     return study
 
@@ -578,6 +587,7 @@ def translation_keys(study: Study) -> frozenset[str]:
             for part in ("question", "failure_reason")}  # fmt: skip
     keys |= {f"consent.{c.country}.{c.language}.{c.version}.title" for c in study.consents}
     keys |= {f"instrument.{i.name}.title" for i in study.instruments}
+    keys |= {f"edit_check.{c.id}.message" for c in study.edit_checks}
     return frozenset(keys)
 
 
@@ -633,6 +643,13 @@ def _monitoring(reader: _Reader, data: dict) -> MonitoringPlan:
     try:
         return parse_monitoring_plan(data.get("monitoring"))
     except MonitoringPlanError as exc:
+        raise reader.error("", str(exc)) from None
+
+
+def _edit_checks(reader: _Reader, data: dict) -> tuple[EditCheck, ...]:
+    try:
+        return parse_edit_checks(data.get("edit_check"))
+    except EditCheckError as exc:
         raise reader.error("", str(exc)) from None
 
 

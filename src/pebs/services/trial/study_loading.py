@@ -42,6 +42,7 @@ from pebs.store.models import (
 )
 from pebs.trial import Study as StudyConfig
 from pebs.trial import StudyError, load_study
+from pebs.trial.edit_checks import edit_checks_json
 from pebs.trial.instruments import instruments_json
 from pebs.trial.monitoring_plan import DEFAULT_MONITORING_PLAN
 from pebs.trial.samples import DEFAULT_LAB_RULES, DEFAULT_SAMPLE_RULES
@@ -146,6 +147,8 @@ def config_json(config: StudyConfig) -> dict[str, Any]:
         document["laboratory"] = config.laboratory.as_json()
     if config.monitoring != DEFAULT_MONITORING_PLAN:
         document["monitoring"] = config.monitoring.as_json()
+    if config.edit_checks:
+        document["edit_checks"] = edit_checks_json(config.edit_checks)
     if config.translations:
         document["translations"] = {language: dict(table)
                                     for language, table in config.translations.items()}  # fmt: skip
