@@ -179,8 +179,11 @@ def test_the_export_format_is_named_by_the_path_and_an_unknown_one_is_refused(ap
     schema = api.client.get("/api/openapi.json").json()
     operation = schema["paths"][f"{V1}/exports/participants.{{format}}"]["get"]
     parameter = next(p for p in operation["parameters"] if p["name"] == "format")
-    assert (parameter["in"], parameter["schema"]["enum"]) == ("path", ["csv"])
-    assert list(operation["responses"]["200"]["content"]) == ["text/csv"]
+    assert (parameter["in"], parameter["schema"]["enum"]) == ("path", ["csv", "parquet"])
+    content = operation["responses"]["200"]["content"]
+    assert list(content) == ["text/csv", "application/vnd.apache.parquet"]
+    binary = {"type": "string", "format": "binary"}
+    assert content["application/vnd.apache.parquet"]["schema"] == binary
     manager = api.bearer("data_manager")
     exported = api.client.get(f"{V1}/exports/participants.csv", params={"study": api.STUDY},
                               headers=manager)  # fmt: skip
@@ -198,8 +201,26 @@ def test_the_export_format_is_named_by_the_path_and_an_unknown_one_is_refused(ap
                              headers=manager)  # fmt: skip
     assert refused.status_code == 422
     assert refused.json()["error"] == "invalid_input"
-    assert refused.json()["detail"] == "format: 'xlsx' is not an export format; allowed: csv"
+    assert refused.json()["detail"] == (
+        "format: 'xlsx' is not an export format; allowed: csv, parquet")  # fmt: skip
     assert n_events() == before
+
+
+def test_the_parquet_export_is_served_as_parquet(api: Api) -> None:
+    import pyarrow.parquet as pq
+
+    study_id = api.participant("own", "standard")
+    response = api.client.get(f"{V1}/exports/participants.parquet", params={"study": api.STUDY},
+                              headers=api.bearer("monitor"))  # fmt: skip
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/vnd.apache.parquet"
+    assert response.headers["content-disposition"] == (
+        f'attachment; filename="{api.STUDY}-participants.parquet"')  # fmt: skip
+    table = pq.read_table(io.BytesIO(response.content), use_threads=False)
+    arms = dict(zip(table.column("study_id").to_pylist(), table.column("arm").to_pylist(),
+                    strict=True))  # fmt: skip
+    assert arms[study_id] == "standard"
+    assert "name" not in table.column_names
 
 
 def test_disabled_accounts_tokens_stop_working(api: Api) -> None:

@@ -75,7 +75,7 @@ def test_an_unknown_export_format_is_one_line_naming_the_formats(
     target = tmp_path / "export.xlsx"
     assert main([*command, "-o", str(target), "--format", "xlsx"]) == 65
     assert capsys.readouterr().err == (
-        "pebs: error: format: 'xlsx' is not an export format; allowed: csv\n"
+        "pebs: error: format: 'xlsx' is not an export format; allowed: csv, parquet\n"
     )
     assert list(tmp_path.glob("export.*")) == []
     assert _n_events(loaded) == before

@@ -108,3 +108,14 @@ def test_the_dictionary_is_written_in_the_format_asked(tmp_path: Path, capsys) -
     identifying = {line["column"] for line in lines if line["identifying"] == "true"}
     assert identifying == {"name", "birth_date", "contact", "national_id"}
     assert f"pebs: {len(lines)} columns described in {target}" in capsys.readouterr().out
+
+
+def test_the_dictionary_is_written_as_parquet(tmp_path: Path, capsys) -> None:
+    import pyarrow.parquet as pq
+
+    target = tmp_path / "dictionary.parquet"
+    assert main(["export", "dictionary", "-o", str(target), "--format", "parquet"]) == 0
+    table = pq.read_table(target, use_threads=False)
+    assert table.column("column").to_pylist()[:3] == ["study_id", "site", "country"]
+    assert table.schema.field("identifying").type == "bool"
+    assert f"pebs: {table.num_rows} columns described in {target}" in capsys.readouterr().out

@@ -224,6 +224,7 @@ def urls(site: Any, tmp_path_factory: pytest.TempPathFactory) -> list[str]:
         "username": DEMO_ACCOUNTS["site_staff"],
         "site": "IT-TO",
         "study": STUDY,
+        "format": "csv",
     }
     found = []
     for route in _routes(site.client.app.routes):

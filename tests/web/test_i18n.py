@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from pebs.i18n import Catalogue
+from pebs.io.exports import FORMATS
 from pebs.trial.vocabularies import (
     BEHAVIOURS,
     DEATH_CAUSES,
@@ -75,6 +76,7 @@ def _dynamic_keys() -> set[str]:
                                          "prs_z")}  # fmt: skip
     keys |= {"density.unknown", "field.reason", "field.confirm_lower"}
     keys |= {f"dash.by_{b}" for b in ("country", "site")}
+    keys |= {f"export_format.{f}" for f in FORMATS}
     keys |= {f"dash.period_{p}" for p in ("month", "quarter", "year")}
     keys |= {f"step.{s}" for s in ("registered", "eligible", "consented", "randomised",
                                    "plan_given", "in_follow_up")}  # fmt: skip

@@ -125,6 +125,31 @@ def test_exports_stream_the_csv_and_audit_it(site: Any) -> None:
     assert dictionary.text.splitlines()[0] == "column,type,unit,identifying,description"
 
 
+def test_the_exports_page_offers_every_format_and_serves_parquet(site: Any) -> None:
+    import pyarrow.parquet as pq
+
+    site.db.participant("IT-TO", "consented")
+    site.login("statistician")
+    page = html.unescape(site.client.get("/exports").text)
+    assert 'formaction="/exports/participants.csv"' in page
+    assert 'formaction="/exports/participants.parquet"' in page
+    assert "Download the participants as Parquet (analysis software)" in page
+    assert "/exports/dictionary.parquet?study=mypebs-demo" in page
+    download = site.client.get("/exports/participants.parquet", params={"study": "mypebs-demo"})
+    assert download.status_code == 200
+    assert download.headers["content-type"] == "application/vnd.apache.parquet"
+    assert download.headers["content-disposition"] == (
+        'attachment; filename="mypebs-demo-participants.parquet"')  # fmt: skip
+    table = pq.read_table(io.BytesIO(download.content), use_threads=False)
+    assert set(table.column("site").to_pylist()) == {"IT-TO"}
+    dictionary = site.client.get("/exports/dictionary.parquet", params={"study": "mypebs-demo"})
+    columns = pq.read_table(io.BytesIO(dictionary.content), use_threads=False).column_names
+    assert columns == ["column", "type", "unit", "identifying", "description"]
+    unknown = site.client.get("/exports/participants.xlsx", params={"study": "mypebs-demo"})
+    assert unknown.status_code == 422
+    assert "csv, parquet" in html.unescape(unknown.text)
+
+
 def test_exports_respect_the_roles(site: Any) -> None:
     site.login("statistician")
     assert "Include identifying data" not in site.client.get("/exports").text

@@ -29,7 +29,7 @@ def participants_command(
     chunk_rows: Annotated[int, typer.Option("--chunk-rows", help="Rows per page.")] = 1000,
     format: Annotated[str, typer.Option("--format", help=_FORMAT_HELP)] = "csv",
 ) -> None:
-    """Export the participants you may see (CSV), pseudonymised unless --identity."""
+    """Export the participants you may see (CSV, Parquet), pseudonymised unless --identity."""
     from pebs.cli.demo import identity_keys
     from pebs.services.actor import actor_for
     from pebs.services.trial import open_database

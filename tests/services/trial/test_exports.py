@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
@@ -135,7 +135,7 @@ def test_the_data_dictionary_describes_every_column() -> None:
         "name", "birth_date", "contact", "national_id"}  # fmt: skip
 
 
-UNKNOWN_FORMAT = "format: 'xlsx' is not an export format; allowed: csv"
+UNKNOWN_FORMAT = "format: 'xlsx' is not an export format; allowed: csv, parquet"
 
 PYTHON_TYPES = {"string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,),
                 "date": (date,), "datetime": (datetime,)}  # fmt: skip
@@ -211,3 +211,50 @@ def test_an_unknown_format_is_refused_before_anything(trial) -> None:
     with pytest.raises(InvalidInput, match=re.escape(UNKNOWN_FORMAT)):
         export_dictionary("xlsx")
     assert trial.db.rows() == before  # nothing audited
+
+
+def test_the_parquet_export_holds_the_rows_the_writer_was_given_and_is_audited(
+    trial, monkeypatch
+) -> None:
+    import pyarrow.parquet as pq
+
+    _women(trial)
+    withdraw(trial.sessions, trial.actor("data_manager"), trial.allocated("standard"),
+             level="withdraw_data_use", reason="asked", at=trial.AT)  # fmt: skip
+    statistician = trial.actor("statistician")
+    rows_writer = RowsWriter()
+    monkeypatch.setattr(exports_module, "WRITERS", {**WRITERS, "rows": rows_writer})
+    list(export_participants(trial.sessions, statistician, trial.STUDY, format="rows").chunks)
+    given = [row for page in rows_writer.pages for row in page]
+
+    export = export_participants(trial.sessions, statistician, trial.STUDY, format="parquet",
+                                 chunk_rows=3)  # fmt: skip
+    assert (export.media_type, export.extension) == ("application/vnd.apache.parquet", "parquet")
+    parquet = pq.ParquetFile(io.BytesIO(b"".join(export.chunks)))
+    assert parquet.metadata.num_row_groups == 3  # eight women in pages of 3, 3 and 2
+    table = parquet.read(use_threads=False)
+    names = [c.name for c in data_dictionary()]
+    assert table.column_names == names
+    read = [tuple(row.values()) for row in table.to_pylist()]
+    expected = [tuple(v.replace(tzinfo=UTC) if isinstance(v, datetime) else v for v in row)
+                for row in given]  # fmt: skip
+    assert read == expected
+    assert sum(row[names.index("data_use_withdrawn")] for row in read) == 1
+    assert export.summary == ExportSummary(8, 1, "completed")
+    started, ended = _export_events(trial)[-2:]
+    assert started.new["format"] == "parquet"
+    assert ended.new == {"study": trial.STUDY, "n_rows": 8, "n_withheld": 1,
+                         "status": "completed"}  # fmt: skip
+
+
+def test_the_data_dictionary_exports_as_parquet() -> None:
+    import pyarrow.parquet as pq
+
+    file = export_dictionary("parquet", include_identity=True)
+    assert file.extension == "parquet"
+    table = pq.read_table(io.BytesIO(b"".join(file.chunks)), use_threads=False)
+    columns = data_dictionary(include_identity=True)
+    assert table.to_pylist() == [
+        {"column": c.name, "type": c.type, "unit": c.unit, "identifying": c.identifying,
+         "description": c.description} for c in columns
+    ]  # fmt: skip

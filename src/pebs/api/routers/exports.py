@@ -1,4 +1,5 @@
-"""``/exports``: streamed files of participant data (CSV), pseudonymised by default, audited."""
+"""``/exports``: streamed files of participant data (CSV, Parquet), pseudonymised by default,
+audited."""
 
 from __future__ import annotations
 
@@ -18,8 +19,12 @@ from pebs.services.trial.exports import export_participants
 router = APIRouter(prefix="/exports", tags=["exports"])
 
 _FILES = {
-    writer.media_type.split(";")[0]: {"schema": {"type": "string"}} for writer in WRITERS.values()
+    writer.media_type.split(";")[0]: {"schema": {"type": "string"}}
+    if writer.media_type.startswith("text/")
+    else {"schema": {"type": "string", "format": "binary"}}
+    for writer in WRITERS.values()
 }
+"""Each format's media type (without its parameters) and body: text, or bytes (Parquet)."""
 
 
 @router.get(
@@ -39,8 +44,8 @@ def participants_export(
     include_identity: bool = False,
     include_test: bool = False,
 ) -> StreamingResponse:
-    """Your participants as a file (``participants.csv``), streamed page by page (identifying
-    columns on request only)."""
+    """Your participants as a file in the format its extension names (``participants.csv``,
+    ``participants.parquet``), streamed page by page (identifying columns on request only)."""
     export = export_participants(
         sessions, actor, study, format=format, include_identity=include_identity, keys=keys,
         include_test=include_test,
