@@ -61,6 +61,13 @@ COMMANDS = (
     LazyCommand(
         "participants", "pebs.cli.participants:app", "Participants: import an enrolment file."
     ),
+    LazyCommand(
+        "import",
+        "pebs.cli.imports:import_command",
+        "Import a whole trial: register the women and take each through eligibility, consent,\n"
+        "allocation (kept as the source system made it, or the next concealed slot), risk and "
+        "plan,\nthen record her visits, diagnoses and death; print counts per step and refusal.",
+    ),
     LazyCommand("audit", "pebs.cli.audit:app", "The tamper-evident audit trail: verify."),
     LazyCommand(
         "demo",

@@ -20,6 +20,10 @@ and the last ones when the ``with`` block ends.
 
 Writers queue on one lock (a single writer at a time, as SQLite has anyway); reads that do not
 need the group's uncommitted changes use their own sessions (``group()``, like a sessionmaker).
+
+A **rehearsal** (``GroupCommit(..., rehearsal=True)``: an import's dry run) never commits: every
+use case runs in the one shared transaction, seeing the ones before it, and :meth:`close` rolls
+it back, so nothing is stored and the audit trail is as before.
 """
 
 from __future__ import annotations
@@ -59,10 +63,12 @@ class GroupCommit:
         *,
         max_delay_s: float = 0.005,
         max_batch: int = 500,
+        rehearsal: bool = False,
     ) -> None:
         if max_delay_s <= 0 or max_batch < 1:
             raise ValueError("max_delay_s must be > 0 and max_batch >= 1")
         self._sessions = sessions
+        self.rehearsal = rehearsal
         self.max_delay_s = max_delay_s
         self.max_batch = max_batch
         self.stats = GroupStats()
@@ -108,7 +114,7 @@ class GroupCommit:
             stored = True
         finally:
             group = self._leave(stored)
-        if stored and not getattr(self._local, "bulk", False):
+        if stored and not getattr(self._local, "bulk", False) and not self.rehearsal:
             self._await(group)
 
     @contextmanager
@@ -138,7 +144,7 @@ class GroupCommit:
         last call in a :meth:`batch`, failed."""
         with self._writer:
             group = self._group
-            if self._pending:
+            if self._pending and not self.rehearsal:
                 self._commit()
         self._raise_if_failed(group)
         with self._state:
@@ -150,7 +156,13 @@ class GroupCommit:
             ) from error
 
     def close(self) -> None:
-        """Commit what is pending and release the shared session."""
+        """Commit what is pending (a rehearsal: roll everything back) and release the shared
+        session."""
+        if self.rehearsal:
+            with self._writer:
+                if self._session is not None:
+                    self._session.rollback()
+                self._pending = 0
         self.commit_pending()
         with self._writer:
             if self._session is not None:
@@ -185,6 +197,8 @@ class GroupCommit:
             self._writer.release()
 
     def _due(self) -> bool:
+        if self.rehearsal:
+            return False
         with self._state:
             alone = self._waiting == 0 and self._holds == 0
         return (

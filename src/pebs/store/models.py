@@ -307,6 +307,8 @@ class Participant(Base):
     language."""
     registered_at: Mapped[datetime] = mapped_column(default=utcnow)
     registered_by_id: Mapped[int | None] = user_fk()
+    source_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    """Imported: the identifier the source system gave her (an import recognises her by it)."""
 
     site: Mapped[Site] = relationship()
     identity: Mapped[ParticipantIdentity | None] = relationship(back_populates="participant")
@@ -469,13 +471,14 @@ class AllocationSlot(Base):
 
 
 class Allocation(Base):
-    """A participant's arm: from a list slot, a logged minimisation draw, or an override."""
+    """A participant's arm: a list slot, a logged minimisation draw, an override, or imported."""
 
     __tablename__ = "allocations"
     __table_args__ = (
         one_of("method", ALLOCATION_METHODS, "method"),
         CheckConstraint("method <> 'list' OR allocation_slot_id IS NOT NULL", name="list_slot"),
         CheckConstraint("method <> 'override' OR override_reason IS NOT NULL", name="override"),
+        CheckConstraint("method <> 'imported' OR source_method IS NOT NULL", name="imported"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -488,6 +491,10 @@ class Allocation(Base):
     draw: Mapped[dict[str, Any] | None]
     """Minimisation: imbalance scores, probabilities and the random number, to replay the draw."""
     override_reason: Mapped[str | None] = mapped_column(Text)
+    source_method: Mapped[str | None] = mapped_column(String(64))
+    """Imported: how the source system allocated her (its own words: ``minimisation``...)."""
+    source_reference: Mapped[str | None] = mapped_column(String(64))
+    """Imported: the source system's reference of the allocation (randomisation number)."""
     allocated_at: Mapped[datetime] = mapped_column(default=utcnow)
     allocated_by_id: Mapped[int] = user_fk(nullable=False)
 

@@ -31,6 +31,7 @@ __all__ = [
     "Scope",
     "count_due_visits",
     "due_visits",
+    "expected_visit_due",
     "get_allocation",
     "get_site",
     "get_study",
@@ -41,6 +42,7 @@ __all__ = [
     "next_participant_sequence",
     "participant_with_hmac",
     "participants_with_hmacs",
+    "participants_with_source_ids",
     "registration_site",
     "registration_sites_of",
     "set_participant_status",
@@ -291,6 +293,40 @@ def participants_with_hmacs(session: Session, hmacs: Iterable[str]) -> dict[str,
         return {}
     rows = session.connection().execute(_HMAC_OWNERS, {"hmacs": wanted})
     return {hmac: int(owner) for hmac, owner in rows}
+
+
+_SOURCE_OWNERS = select(Participant.source_id, Participant.id).where(
+    Participant.source_id.in_(bindparam("source_ids", expanding=True))
+)
+
+
+def participants_with_source_ids(session: Session, source_ids: Iterable[str]) -> dict[str, int]:
+    """The participants (ids) carrying each of ``source_ids`` (a source system's identifier of
+    an imported woman), by source ID, in one query."""
+    wanted = sorted(set(source_ids))
+    if not wanted:
+        return {}
+    rows = session.connection().execute(_SOURCE_OWNERS, {"source_ids": wanted})
+    return {source_id: int(owner) for source_id, owner in rows}
+
+
+def expected_visit_due(
+    session: Session, participant_id: int, due_date: date, modality: str | None
+) -> int | None:
+    """The id of her first expected visit (of her plan, not yet recorded) due on ``due_date``
+    with ``modality``; ``None`` if there is none."""
+    return session.scalar(
+        select(Visit.id)
+        .where(
+            Visit.participant_id == participant_id,
+            Visit.due_date == due_date,
+            Visit.modality == modality,
+            Visit.planned_exam_id.is_not(None),
+            Visit.performed_date.is_(None),
+        )
+        .order_by(Visit.id)
+        .limit(1)
+    )
 
 
 # --- randomisation -------------------------------------------------------------------------

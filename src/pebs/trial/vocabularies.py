@@ -68,8 +68,9 @@ RISK_LEVELS = tuple(LEVELS)
 """Risk levels, lowest first (:data:`pebs.risk.levels.LEVELS`)."""
 MODALITIES = tuple(POLICY_MODALITIES)
 """Screening examinations (:data:`pebs.screening.policy.MODALITIES`)."""
-ALLOCATION_METHODS = ("list", "minimisation", "override")
-"""How an arm was allocated: from the allocation list, by minimisation, or overridden."""
+ALLOCATION_METHODS = ("list", "minimisation", "override", "imported")
+"""How an arm was allocated: from the allocation list, by minimisation, overridden, or imported
+(made by the system the trial migrated from, kept as it was made there)."""
 VISIT_TYPES = ("screening", "recall", "diagnostic", "follow_up", "end_of_study")
 HISTOLOGIES = ("benign", "high_risk_lesion", "dcis", "invasive", "inconclusive")
 """The result of a biopsy."""

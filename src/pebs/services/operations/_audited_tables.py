@@ -184,7 +184,7 @@ def _allocations() -> Select:
     a = Allocation
     return select(
         a.id.label("key"), _study_id(a.participant_id), a.arm, a.method, a.allocation_slot_id,
-        a.override_reason, a.allocated_at,
+        a.override_reason, a.source_method, a.source_reference, a.allocated_at,
     )  # fmt: skip
 
 
@@ -379,7 +379,7 @@ TABLES: tuple[AuditedTable, ...] = (
     AuditedTable(
         "allocations", "allocation", _allocations,
         ("participant", "arm", "method", "allocation_slot_id", "override_reason",
-         "allocated_at"),
+         "source_method", "source_reference", "allocated_at"),
         initial={"allocation_slot_id": None, "override_reason": None},
     ),
     AuditedTable(

@@ -22,6 +22,12 @@ In one transaction:
 
 The result tells the arm; never the list, the slot position or the block.
 
+An **imported** allocation (:class:`ImportedAllocation`: a trial migrating from another system)
+keeps the arm and instant that system gave her, with its method and reference, and is stored
+with method ``imported``: she passes the same gate, her stratum is computed and locked, her
+pathway moves and the audit event is written, but no slot is taken (the lists' machinery never
+sees her).
+
 :func:`allocate_in` randomises a list of women in the caller's transaction (the enrolment
 import) as if they came one after the other: their rows are locked in one statement, each
 stratum once, and each stratum's next slots are taken for its women in list order by one query
@@ -39,7 +45,8 @@ from sqlalchemy import Row
 from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.services.actor import Action, Actor, require
-from pebs.services.errors import Conflict, NotFound, ServiceError, StratumExhausted
+from pebs.services.errors import Conflict, InvalidInput, NotFound, ServiceError, StratumExhausted
+from pebs.services.field_rules import unknown_choice
 from pebs.services.keys import IdentityKeys
 from pebs.services.samples.at_randomisation import (
     Randomised,
@@ -66,9 +73,10 @@ from pebs.store.randomisation import (
 )
 from pebs.trial import ARM_EVENTS, TransitionError, transition
 
-__all__ = ["Allocated", "AllocationRequest", "allocate", "allocate_in"]
+__all__ = ["Allocated", "AllocationRequest", "ImportedAllocation", "allocate", "allocate_in"]
 
 _ATTEMPTS = 5  # slots tried if a conditional update finds its slot taken (locks make this rare)
+_SOURCE_CHARS = 64  # the allocations table's source_method and source_reference
 
 
 @dataclass(frozen=True)
@@ -78,12 +86,24 @@ class Allocated:
     study_id: str
     arm: str
     method: str
-    """``list`` or ``override``."""
+    """``list``, ``override`` or ``imported``."""
     stratum: str | None
     allocated_at: datetime
     created: bool
     kit_id: str | None = None
     """Her saliva kit, when her arm and study give her one at randomisation."""
+
+
+@dataclass(frozen=True)
+class ImportedAllocation:
+    """An allocation made by the system a trial migrates from, kept as it was made there."""
+
+    arm: str
+    """One of the arms (:data:`pebs.trial.ARM_EVENTS`)."""
+    source_method: str
+    """How that system allocated her, in its own words (``minimisation``, ``block``...)."""
+    source_reference: str | None = None
+    """That system's reference of the allocation (a randomisation number)."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +115,8 @@ class AllocationRequest:
     """The randomisation date (default: the day of ``at`` in her country)."""
     at: datetime | None = None
     """The instant of her allocation (default: now)."""
+    imported: ImportedAllocation | None = None
+    """Her allocation as another system made it: kept, no slot taken."""
 
 
 @refuses_unstorable_text
@@ -106,16 +128,18 @@ def allocate(
     *,
     on_date: date | None = None,
     at: datetime | None = None,
+    imported: ImportedAllocation | None = None,
 ) -> Allocated:
     """Allocate her the next concealed slot of her stratum (see the module docstring).
 
     ``on_date`` (default: today in her country) is the randomisation date: her age band and the
-    protocol in force are taken on it. Raises :class:`~.errors.AllocationRefused` (gate closed,
-    with every reason), :class:`~.errors.StratumExhausted`, :class:`~.errors.NotFound` (not in
-    the actor's scope) or :class:`~.errors.PermissionDenied`.
+    protocol in force are taken on it. ``imported``: her allocation as the system the trial
+    migrates from made it (kept; no slot taken). Raises :class:`~.errors.AllocationRefused`
+    (gate closed, with every reason), :class:`~.errors.StratumExhausted`,
+    :class:`~.errors.NotFound` (not in the actor's scope) or :class:`~.errors.PermissionDenied`.
     """
     require(actor, Action.ALLOCATE, needs_account=True)
-    request = AllocationRequest(study_id, on_date, at)
+    request = AllocationRequest(study_id, on_date, at, imported)
     with transaction(session_maker) as session:
         [outcome] = allocate_in(session, actor, keys, [request])
         if isinstance(outcome, ServiceError):
@@ -169,12 +193,13 @@ class _Woman:
     day: date
     at: datetime
     gate: OpenGate
+    imported: ImportedAllocation | None = None
     attempts: int = 0
     """Slots tried that another transaction had taken."""
 
 
-_Placed = tuple[_Woman, int, str]
-"""A woman with the id and arm of the slot she took."""
+_Placed = tuple[_Woman, int | None, str]
+"""A woman with the id and arm of the slot she took (no slot: her imported arm)."""
 
 
 def _allocate_run(
@@ -184,7 +209,8 @@ def _allocate_run(
     instants: dict[int, datetime] = {}
     for i, request in enumerate(requests):
         try:
-            refuse_unstorable({"study_id": request.study_id})
+            refuse_unstorable({"study_id": request.study_id, "imported": request.imported})
+            _check_imported(request.imported)
             instants[i] = instant(request.at)
         except ServiceError as refusal:
             outcomes[i] = refusal
@@ -217,10 +243,12 @@ def _allocate_run(
         except ServiceError as refusal:
             outcomes[i] = refusal
             continue
-        women.append(_Woman(i, her, day, instants[i], gate))
-    placed, refused = _take_slots(session, women)
+        women.append(_Woman(i, her, day, instants[i], gate, requests[i].imported))
+    placed, refused = _take_slots(session, [w for w in women if w.imported is None])
     for woman, refusal in refused:
         outcomes[woman.index] = refusal
+    placed.extend((w, None, w.imported.arm) for w in women if w.imported is not None)
+    placed.sort(key=lambda one: one[0].index)
     for (woman, _, _), allocated in zip(placed, _store(session, actor, placed), strict=True):
         outcomes[woman.index] = allocated
     done = [outcome for outcome in outcomes if outcome is not None]
@@ -286,8 +314,24 @@ def _take_slots(
                         "try again", message_code="error.try_again",
                     )))  # fmt: skip
             pending = retried + pending[len(free) :]
-    placed.sort(key=lambda one: one[0].index)
     return placed, refused
+
+
+def _check_imported(imported: ImportedAllocation | None) -> None:
+    if imported is None:
+        return
+    if imported.arm not in ARM_EVENTS:
+        raise unknown_choice("arm", imported.arm, tuple(ARM_EVENTS))
+    for name in ("source_method", "source_reference"):
+        text = getattr(imported, name)
+        if text is None and name == "source_reference":
+            continue
+        if not isinstance(text, str) or not text.strip() or len(text) > _SOURCE_CHARS:
+            raise InvalidInput(
+                f"give the source system's {name.removeprefix('source_')} "
+                f"(1 to {_SOURCE_CHARS} characters)",
+                field=f"allocation_{name.removeprefix('source_')}",
+            )
 
 
 def _exhausted(stratum: str, *, is_test: bool) -> StratumExhausted:
@@ -311,7 +355,8 @@ def _store(session: Session, actor: Actor, placed: Sequence[_Placed]) -> list[Al
         fields.append(strata_fields(woman.gate, woman.her.age_band, woman.at))
     ids = insert_allocations(session, [
         {"participant_id": woman.her.participant_id, "allocation_slot_id": slot_id, "arm": arm,
-         "method": "list", "allocated_at": woman.at, "allocated_by_id": actor.user_id}
+         "method": _method(woman), "allocated_at": woman.at, "allocated_by_id": actor.user_id,
+         **_source(woman)}
         for woman, slot_id, arm in placed
     ])  # fmt: skip
     lock_strata_of(session, [
@@ -329,15 +374,32 @@ def _store(session: Session, actor: Actor, placed: Sequence[_Placed]) -> list[Al
         her, kit_id = woman.her, None if kit is None else kit.kit_id
         if kit is not None:
             kit.audit(session, actor)
+        method = _method(woman)
         append_event(
             session, actor=actor.username, action="allocate", entity="allocation",
-            entity_id=allocation_id, reason="randomisation",
+            entity_id=allocation_id, reason=_REASONS[method],
             old={"status": her.status},
-            new={"participant": her.study_id, "arm": arm, "method": "list",
+            new={"participant": her.study_id, "arm": arm, "method": method,
                  "allocation_slot_id": slot_id, "randomised_on": woman.day, "status": state,
-                 **locked, **({} if kit_id is None else {"kit_id": kit_id})},
+                 **locked, **({} if kit_id is None else {"kit_id": kit_id}), **_source(woman)},
             at=woman.at,
         )  # fmt: skip
-        allocated.append(Allocated(her.study_id, arm, "list", woman.gate.stratum, woman.at,
+        allocated.append(Allocated(her.study_id, arm, method, woman.gate.stratum, woman.at,
                                    created=True, kit_id=kit_id))  # fmt: skip
     return allocated
+
+
+_REASONS = {"list": "randomisation", "imported": "allocation imported from the source system"}
+
+
+def _method(woman: _Woman) -> str:
+    return "list" if woman.imported is None else "imported"
+
+
+def _source(woman: _Woman) -> dict[str, str | None]:
+    """The source system's method and reference (``None`` for a list allocation)."""
+    imported = woman.imported
+    if imported is None:
+        return {"source_method": None, "source_reference": None}
+    return {"source_method": imported.source_method.strip(),
+            "source_reference": (imported.source_reference or "").strip() or None}  # fmt: skip

@@ -5,6 +5,7 @@ along the pathway as her record goes::
 
     register -> eligibility -> consent -> allocate -> risk assessment + plan (risk-based arm)
                                                     -> plan (standard arm)
+             -> visits, outcomes (her follow-up records) -> death
 
 Every step is the ordinary use case (:func:`register_participant`, :func:`assess_eligibility`, ...),
 with its checks, its permissions and its audit event; a refused step stores nothing of that step
@@ -13,9 +14,20 @@ savepoints of shared transactions (:class:`pebs.store.group_commit.GroupCommit`)
 every ``max_delay_s`` or ``max_batch`` use cases: the durable commit, which costs about as much
 as a use case, is paid once per group instead of once per step.
 
+An allocation the source system made (:attr:`Enrolment.imported`) is kept as it was made
+(:class:`~pebs.services.trial.allocation.ImportedAllocation`): no slot is taken for her.
+
+**Idempotent**: a woman already stored (registration refuses her as a duplicate, by her
+``source_id`` or else the HMAC of her national ID, and names her study ID) is skipped with all
+her steps and records, counted in :attr:`ImportSummary.skipped`: importing a file twice leaves
+the database as importing it once (a row with neither key cannot be recognised).
+
+A **dry run** (``dry_run=True``) runs every step of every woman in one transaction that is
+rolled back at the end (:class:`~pebs.store.group_commit.GroupCommit` as a rehearsal): the same
+checks and refusals, nothing stored, no audit event.
+
 If a commit fails (a full disk), the import stops: the women of the failed group are reported as
-not stored, and the file can be imported again (a woman already registered is refused as a
-duplicate through her national ID; without national IDs, import only the rows not yet stored).
+not stored, and the file can be imported again (the women stored are skipped).
 """
 
 from __future__ import annotations
@@ -31,17 +43,20 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.services.actor import Actor
-from pebs.services.errors import InvalidFields, ServiceError
+from pebs.services.errors import DuplicateParticipant, InvalidFields, ServiceError
 from pebs.services.keys import IdentityKeys
 from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.trial.allocation import Allocated, AllocationRequest, allocate, allocate_in
 from pebs.services.trial.consent import ConsentRequest, record_consent, record_consent_in
+from pebs.services.trial.deaths import DeathRecorded, record_death
 from pebs.services.trial.eligibility import (
     EligibilityRequest,
     assess_eligibility,
     assess_eligibility_in,
 )
 from pebs.services.trial.enrolment_file import Enrolment, RowRefused
+from pebs.services.trial.follow_up_file import OutcomeRow, VisitRow
+from pebs.services.trial.outcomes import record_outcome
 from pebs.services.trial.registration import (
     Registered,
     Registration,
@@ -59,14 +74,17 @@ from pebs.services.trial.screening_plan import (
     create_screening_plan,
     create_screening_plan_in,
 )
+from pebs.services.trial.visits import record_visit
 from pebs.store.audit import audit_batch
 from pebs.store.group_commit import GroupCommit, GroupCommitError
 from pebs.trial import ARM_EVENTS, transition
 
 __all__ = ["STEPS", "EnrolmentOutcome", "ImportSummary", "import_enrolments"]
 
-STEPS = ("read", "register", "eligibility", "consent", "allocate", "plan")
-"""The steps, in order; ``plan`` is the risk assessment and plan, or the plan alone."""
+STEPS = ("read", "register", "eligibility", "consent", "allocate", "plan", "visit", "outcome",
+         "death")  # fmt: skip
+"""The steps, in order; ``plan`` is the risk assessment and plan, or the plan alone; ``visit``
+and ``outcome`` are her follow-up records (one step per record)."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +102,14 @@ class EnrolmentOutcome:
     refused_step: str | None = None
     refused_field: str | None = None
     message: str | None = None
+    file: str = "women"
+    """The file of ``line``: ``women`` (her row), ``visits`` or ``outcomes`` (a refused
+    follow-up record of hers)."""
+    skipped: bool = False
+    """She was stored before (``study_id``): nothing of her row was imported again."""
+    is_record: bool = False
+    """The refusal of one of her follow-up records (her visits, diagnoses or death); her row's
+    own outcome is reported apart."""
 
 
 @dataclass
@@ -96,7 +122,15 @@ class ImportSummary:
     refused: Counter[str] = field(default_factory=Counter)
     """Refusals per ``step: field``."""
     steps: Counter[str] = field(default_factory=Counter)
-    """Women per step tried (done or refused)."""
+    """Women per step tried (done or refused); records for ``visit`` and ``outcome``."""
+    recorded: Counter[str] = field(default_factory=Counter)
+    """Follow-up records stored per step (``visit``, ``outcome``, ``death``)."""
+    skipped: int = 0
+    """Women already stored, skipped."""
+    dry_run: bool = False
+    """Nothing was stored: every step ran and was rolled back."""
+    registered: set[str] = field(default_factory=set, repr=False)
+    """Study IDs registered by this import."""
     commits: int = 0
     largest_group: int = 0
     seconds: float = 0.0
@@ -116,16 +150,21 @@ def import_enrolments(
     max_delay_s: float = 0.05,
     max_batch: int = 600,
     chunk_size: int = 200,
+    dry_run: bool = False,
 ) -> ImportSummary:
     """Take every row as far as it goes; report each outcome to ``on_outcome``, in the file's
-    order, once the commit that stored it is done."""
-    summary = ImportSummary()
-    group = GroupCommit(sessions, max_delay_s=max_delay_s, max_batch=max_batch)
+    order, once the commit that stored it is done (a dry run: as the steps run; nothing is
+    stored)."""
+    summary = ImportSummary(dry_run=dry_run)
+    group = GroupCommit(sessions, max_delay_s=max_delay_s, max_batch=max_batch, rehearsal=dry_run)
     unreported: list[EnrolmentOutcome] = []  # stored, waiting for their commit
     started = time.perf_counter()
 
     def report(outcome: EnrolmentOutcome) -> None:
-        summary.reached[outcome.reached or "none"] += 1
+        if outcome.skipped:
+            summary.skipped += 1
+        elif not outcome.is_record:
+            summary.reached[outcome.reached or "none"] += 1
         if outcome.refused_step is not None:
             summary.refused[f"{outcome.refused_step}: {outcome.refused_field or '-'}"] += 1
         if on_outcome is not None:
@@ -141,7 +180,7 @@ def import_enrolments(
         with group.batch():
             for chunk in _chunks(rows, chunk_size):
                 summary.rows += len(chunk)
-                unreported.extend(_enrol_chunk(group, actor, keys, study, chunk, summary.steps))
+                unreported.extend(_enrol_chunk(group, actor, keys, study, chunk, summary))
                 if len(unreported) >= max_batch:
                     settle()
             settle()
@@ -170,10 +209,11 @@ def _chunks(rows: Iterable[Any], size: int) -> Iterable[list[Any]]:
 
 def _enrol_chunk(
     group: GroupCommit, actor: Actor, keys: IdentityKeys, study: str,
-    rows: Sequence[Enrolment | RowRefused], steps: Counter[str],
+    rows: Sequence[Enrolment | RowRefused], summary: ImportSummary,
 ) -> list[EnrolmentOutcome]:  # fmt: skip
-    """The rows of one chunk, step by step: each step for all the women who reached it."""
-    progress = [_Progress(row.line) for row in rows]
+    """The rows of one chunk, step by step: each step for all the women who reached it; then
+    each woman's follow-up records and death, one use case each."""
+    progress = [_Progress(row.line, file=getattr(row, "file", "women")) for row in rows]
     for done, row in zip(progress, rows, strict=True):
         if isinstance(row, RowRefused):
             done.refusal = ("read", row.field, row.message)
@@ -181,15 +221,75 @@ def _enrol_chunk(
         items = [
             (done, row, request)
             for done, row in zip(progress, rows, strict=True)
-            if not isinstance(row, RowRefused) and done.refusal is None
+            if not isinstance(row, RowRefused) and done.goes_on
             and (request := step.request(done, row, study)) is not None
         ]  # fmt: skip
         if items:
-            steps[step.name] += len(items)
+            summary.steps[step.name] += len(items)
             results = _run_step(group, actor, keys, step, [request for _, _, request in items])
             for (done, _, _), result in zip(items, results, strict=True):
-                done.record(step, result)
-    return [done.outcome() for done in progress]
+                done.record(step, result, summary.registered)
+    outcomes = []
+    for done, row in zip(progress, rows, strict=True):
+        refused = []
+        if not isinstance(row, RowRefused) and done.study_id and not done.skipped:
+            refused = _follow_up(group, actor, keys, done, row, summary)
+        outcomes.append(done.outcome())
+        outcomes.extend(refused)
+    return outcomes
+
+
+def _follow_up(
+    group: GroupCommit, actor: Actor, keys: IdentityKeys, done: _Progress, row: Enrolment,
+    summary: ImportSummary,
+) -> list[EnrolmentOutcome]:  # fmt: skip
+    """Her visits and diagnoses (once she is allocated), then her death, each by its use case
+    in its own savepoint; the outcomes of the records refused (her row's outcome says the
+    rest)."""
+    sessions: sessionmaker[Session] = group  # type: ignore[assignment]  # it stands in for one
+    study_id = done.study_id or ""
+    records: list[Any] = list(row.follow_up) if done.arm is not None else []
+    if row.death is not None:
+        records.append(row.death)
+    for record in records:
+        step = _record_step(record)
+        summary.steps[step] += 1
+        try:
+            result = _record_one(sessions, actor, keys, study_id, record)
+        except ServiceError as error:
+            done.records_refused.append(EnrolmentOutcome(
+                record.line if step != "death" else done.line, study_id, done.reached,
+                done.arm, done.risk_level, done.status, step, _field_of(error), str(error),
+                file=getattr(record, "file", "women"), is_record=True,
+            ))  # fmt: skip
+            continue
+        summary.recorded[step] += 1
+        done.status = getattr(result, "pathway_state", None) or done.status
+        done.risk_level = getattr(result, "risk_level", None) or done.risk_level
+    return done.records_refused
+
+
+def _record_step(record: Any) -> str:
+    if isinstance(record, VisitRow):
+        return "visit"
+    if isinstance(record, OutcomeRow):
+        return "outcome"
+    return "death"
+
+
+def _record_one(
+    sessions: sessionmaker[Session], actor: Actor, keys: IdentityKeys, study_id: str, record: Any
+) -> object:
+    if isinstance(record, VisitRow):
+        return record_visit(sessions, actor, study_id, record.record, keys=keys,
+                            at=record.recorded_at, due_date=record.due_date)  # fmt: skip
+    if isinstance(record, OutcomeRow):
+        return record_outcome(sessions, actor, study_id, record.record, at=record.recorded_at)
+    death: DeathRecorded = record_death(
+        sessions, actor, study_id, date_of_death=record.date_of_death, cause=record.cause,
+        cause_icd10=record.cause_icd10, at=record.recorded_at,
+    )  # fmt: skip
+    return death
 
 
 def _run_step(
@@ -273,7 +373,7 @@ def _consent(done: _Progress, row: Enrolment, _study: str) -> ConsentRequest | N
 def _allocate(done: _Progress, row: Enrolment, _study: str) -> AllocationRequest | None:
     if row.allocated_at is None:
         return None
-    return AllocationRequest(done.study_id or "", at=row.allocated_at)
+    return AllocationRequest(done.study_id or "", at=row.allocated_at, imported=row.imported)
 
 
 _STEPS: tuple[_Step, ...] = (
@@ -294,7 +394,7 @@ _STEPS: tuple[_Step, ...] = (
     ),
     _Step(
         "allocate", _allocate,
-        lambda s, a, k, r: allocate(s, a, k, r.study_id, at=r.at),
+        lambda s, a, k, r: allocate(s, a, k, r.study_id, at=r.at, imported=r.imported),
         allocate_in,
     ),
     _Step("plan", _plan_request, _plan_one, _plan_many),
@@ -313,8 +413,28 @@ class _Progress:
     arm: str | None = None
     risk_level: str | None = None
     refusal: tuple[str, str | None, str] | None = None
+    skipped: bool = False
+    file: str = "women"
+    records_refused: list[EnrolmentOutcome] = field(default_factory=list)
+    message: str | None = None
 
-    def record(self, step: _Step, result: object) -> None:
+    @property
+    def goes_on(self) -> bool:
+        """Her next step is to be tried."""
+        return self.refusal is None and not self.skipped
+
+    def record(self, step: _Step, result: object, registered: set[str]) -> None:
+        """Her step's ``result``; ``registered``: the study IDs this import registered (a
+        duplicate of one of them is a repeated row, refused; of another, a woman stored before,
+        skipped)."""
+        if (
+            isinstance(result, DuplicateParticipant)
+            and result.existing_study_id is not None
+            and result.existing_study_id not in registered
+        ):
+            self.skipped, self.study_id = True, result.existing_study_id
+            self.message = f"already stored, skipped ({result})"
+            return
         if isinstance(result, ServiceError):
             self.refusal = (step.name, _field_of(result), str(result))
             return
@@ -322,6 +442,7 @@ class _Progress:
         if isinstance(result, Registered):
             self.study_id, self.language, self.status = (
                 result.study_id, result.language, "registered")  # fmt: skip
+            registered.add(result.study_id)
         if isinstance(result, Allocated):
             self.arm = result.arm
             self.status = transition(self.status or "", ARM_EVENTS[result.arm]).value
@@ -330,10 +451,10 @@ class _Progress:
         self.status = getattr(result, "pathway_state", None) or self.status
 
     def outcome(self) -> EnrolmentOutcome:
-        step, field_name, message = self.refusal or (None, None, None)
+        step, field_name, message = self.refusal or (None, None, self.message)
         return EnrolmentOutcome(
             self.line, self.study_id, self.reached, self.arm, self.risk_level, self.status,
-            step, field_name, message,
+            step, field_name, message, self.file, self.skipped, self.file != "women",
         )  # fmt: skip
 
 

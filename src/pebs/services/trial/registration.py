@@ -41,6 +41,7 @@ from pebs.store.models import Participant
 from pebs.store.repositories import (
     insert_participants,
     participants_with_hmacs,
+    participants_with_source_ids,
     registration_sites_of,
     set_site_sequences,
     site_sequences,
@@ -62,6 +63,8 @@ __all__ = [
 
 MAX_SEQUENCE = 999_999
 """Six digits per site."""
+SOURCE_ID_CHARS = 64
+"""The longest source-system identifier stored (``participants.source_id``)."""
 
 _AGE_LIMITS = (18, 110)  # the participants table's check on age_at_entry
 
@@ -96,6 +99,9 @@ class NewParticipant:
     language: str | None = None
     """The language her letters are written in: one of her country's study languages (ISO
     639-1); ``None``: her country's first."""
+    source_id: str | None = None
+    """A woman migrated from another system: the identifier it gave her (unique; she is
+    recognised by it, and registering it twice is refused as a duplicate)."""
 
 
 def participant_language(language: str | None, country_languages: Sequence[str]) -> str:
@@ -137,6 +143,15 @@ def _check(new: NewParticipant) -> None:
         )
     if new.national_id is not None and not new.national_id.strip():
         raise InvalidInput("give a national ID or None, not an empty text", field="national_id")
+    if new.source_id is not None and (
+        not isinstance(new.source_id, str)
+        or not new.source_id.strip()
+        or len(new.source_id.strip()) > SOURCE_ID_CHARS
+    ):
+        raise InvalidInput(
+            f"give the source system's identifier of her (1 to {SOURCE_ID_CHARS} characters) "
+            "or None", field="source_id",
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -192,6 +207,7 @@ class _Checked:
     language: str
     age: int
     hmac: str | None
+    source_id: str | None
 
 
 def register_participants_in(
@@ -236,10 +252,12 @@ def _register(
         except ServiceError as error:
             results[index] = error
     owners = participants_with_hmacs(session, (c.hmac for c in checked if c.hmac is not None))
-    visible = _visible_study_ids(session, actor, owners.values())
+    sources = participants_with_source_ids(session, (c.source_id for c in checked if c.source_id))
+    visible = _visible_study_ids(session, actor, [*owners.values(), *sources.values()])
     counters = site_sequences(session, (c.site.site_id for c in checked))
     used: dict[int, int] = {}
     taken: dict[str, str] = {}  # national-ID HMAC -> study ID, registered by this list
+    taken_sources: dict[str, str] = {}  # source ID -> study ID, registered by this list
     rows: list[tuple[dict[str, Any], dict[str, Any]]] = []
     events: list[tuple[_Checked, Registered, dict[str, Any], str | None]] = []
     cipher = keys.cipher
@@ -249,6 +267,10 @@ def _register(
                 raise _duplicate(visible.get(owners[one.hmac]))
             if one.hmac is not None and one.hmac in taken:
                 raise _duplicate(taken[one.hmac])
+            if one.source_id is not None and one.source_id in sources:
+                raise _duplicate_source(one.source_id, visible.get(sources[one.source_id]))
+            if one.source_id is not None and one.source_id in taken_sources:
+                raise _duplicate_source(one.source_id, taken_sources[one.source_id])
             site = one.site
             sequence = used.get(site.site_id, counters[site.site_id]) + 1
             if sequence > MAX_SEQUENCE:
@@ -263,6 +285,8 @@ def _register(
         study_id = f"{site.site_code}-{sequence:06d}"
         if one.hmac is not None:
             taken[one.hmac] = study_id
+        if one.source_id is not None:
+            taken_sources[one.source_id] = study_id
         try:
             band: str | None = age_band(one.age, strata.age_bands).label
         except StratumError:
@@ -280,7 +304,7 @@ def _register(
             "study_id": study_id, "site_id": site.site_id, "status": State.REGISTERED.value,
             "age_at_entry": one.age, "age_band": band, "is_test": new.is_test,
             "registered_at": one.registered_at, "registered_by_id": actor.user_id,
-            "language": one.language,
+            "language": one.language, "source_id": one.source_id,
         }))  # fmt: skip
         registered = Registered(study_id, site.site_code, sequence, one.age, one.registered_at,
                                 new.is_test, one.language)  # fmt: skip
@@ -295,7 +319,8 @@ def _register(
             new={"study_id": registered.study_id, "site": registered.site,
                  "age_at_entry": one.age, "age_band": band, "status": State.REGISTERED.value,
                  "is_test": one.new.is_test, "has_national_id": one.hmac is not None,
-                 "language": one.language, "identity_sha256": identity_digest(identity)},
+                 "language": one.language, "identity_sha256": identity_digest(identity),
+                 **({} if one.source_id is None else {"source_id": one.source_id})},
             at=one.registered_at,
         )  # fmt: skip
     return [result for result in results if result is not None]
@@ -347,7 +372,8 @@ def _check_one(
             hmac = keys.national_id_hmac(new.national_id, site.country_code)
         except ValueError as error:
             raise InvalidInput(str(error), field="national_id") from None
-    return _Checked(index, new, site, registered_at, language, age, hmac)
+    source_id = None if new.source_id is None else new.source_id.strip()
+    return _Checked(index, new, site, registered_at, language, age, hmac, source_id)
 
 
 def _visible_study_ids(session: Session, actor: Actor, owners: Iterable[int]) -> dict[int, str]:
@@ -357,6 +383,15 @@ def _visible_study_ids(session: Session, actor: Actor, owners: Iterable[int]) ->
         return {}
     statement = select(Participant.id, Participant.study_id).where(Participant.id.in_(wanted))
     return {pid: study_id for pid, study_id in session.execute(actor.scope.apply(statement))}
+
+
+def _duplicate_source(source_id: str, visible: str | None) -> DuplicateParticipant:
+    """The refusal of a source-system identifier already registered (named as for a national
+    ID: only when the caller could read her anyway)."""
+    where = f"as {visible}" if visible is not None else "at another site"
+    return DuplicateParticipant(
+        f"a woman with source ID {source_id!r} is already registered {where}", visible
+    )
 
 
 def _duplicate(visible: str | None) -> DuplicateParticipant:

@@ -31,6 +31,7 @@ from pebs.services.transaction import instant, local_date, transaction
 from pebs.services.trial.risk_completion import DENSITY_MODALITIES, complete_risk_in
 from pebs.store.audit import append_event
 from pebs.store.models import Visit
+from pebs.store.repositories import expected_visit_due
 from pebs.trial import COLLECTING, Event, State
 from pebs.trial.vocabularies import BREAST_DENSITIES, HISTOLOGIES, MODALITIES, VISIT_TYPES
 
@@ -150,11 +151,14 @@ def record_visit(
     visit_id: int | None = None,
     keys: IdentityKeys | None = None,
     at: datetime | None = None,
+    due_date: date | None = None,
 ) -> VisitRecorded:
     """Record the results of expected visit ``visit_id`` (from her plan), or of a new unplanned
     visit when ``visit_id`` is ``None``. :class:`Conflict` for a visit already recorded (a
     correction is a separate, reasoned change). A density needs ``keys`` (her age, for her
-    risk)."""
+    risk). ``due_date`` (without ``visit_id``; records brought from another system): the
+    expected visit of her plan due that day, of the record's modality and not yet recorded, if
+    she has one; else a new unplanned visit."""
     require(actor, Action.RECORD_FOLLOW_UP)
     if record.density is not None and keys is None:
         raise InvalidInput("a density needs the identity keys (her age for her risk)",
@@ -165,6 +169,8 @@ def record_visit(
         participant = subject.participant
         subject.require_state(COLLECTING, "record a visit")
         _check(record, local_date(recorded_at, subject.country.time_zone))
+        if visit_id is None and due_date is not None:
+            visit_id = expected_visit_due(session, participant.id, due_date, record.modality)
         if visit_id is None:
             day = record.performed_date
             visit = Visit(

@@ -1,0 +1,90 @@
+"""Import a whole trial from files: women, their visits and diagnoses (CSV), through
+:func:`~pebs.services.trial.enrolment_import.import_enrolments`.
+
+The files are checked before anything is stored (columns, encoding); each row's values are read
+and refused with their file, line and column; the rows of the visits and diagnoses files are
+attached to the woman whose ``source_id`` they name. Rows that name no woman of the enrolment file
+are refused after the women (file, line, ``source_id``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from pebs.services.actor import Actor
+from pebs.services.errors import InvalidInput
+from pebs.services.field_rules import unknown_choice
+from pebs.services.keys import IdentityKeys
+from pebs.services.trial.enrolment_file import Enrolment, RowRefused, read_enrolments
+from pebs.services.trial.enrolment_import import (
+    EnrolmentOutcome,
+    ImportSummary,
+    import_enrolments,
+)
+from pebs.services.trial.follow_up_file import FollowUp, read_follow_up, with_follow_up
+
+__all__ = ["FORMATS", "import_csv_files", "import_files"]
+
+FORMATS = ("csv", "odm")
+"""The formats a trial is imported from."""
+
+
+def import_files(
+    sessions: sessionmaker[Session],
+    actor: Actor,
+    keys: IdentityKeys,
+    study: str,
+    file: Path,
+    *,
+    file_format: str = "csv",
+    visits: Path | None = None,
+    diagnoses: Path | None = None,
+    identities: Path | None = None,
+    dry_run: bool = False,
+    on_outcome: Callable[[EnrolmentOutcome], None] | None = None,
+) -> ImportSummary:
+    """Import ``file`` of ``file_format`` (:data:`FORMATS`): CSV (:func:`import_csv_files`,
+    with ``visits`` and ``diagnoses``) or CDISC ODM (with the women's ``identities``)."""
+    if file_format == "csv":
+        if identities is not None:
+            raise InvalidInput("--identities is for an ODM file", field="identities")
+        return import_csv_files(
+            sessions, actor, keys, study, file, visits=visits, diagnoses=diagnoses,
+            dry_run=dry_run, on_outcome=on_outcome,
+        )  # fmt: skip
+    if file_format == "odm":
+        raise InvalidInput("ODM import is not available yet", field="format")
+    raise unknown_choice("format", file_format, FORMATS)
+
+
+def import_csv_files(
+    sessions: sessionmaker[Session],
+    actor: Actor,
+    keys: IdentityKeys,
+    study: str,
+    women: Path,
+    *,
+    visits: Path | None = None,
+    diagnoses: Path | None = None,
+    dry_run: bool = False,
+    on_outcome: Callable[[EnrolmentOutcome], None] | None = None,
+) -> ImportSummary:
+    """Import the enrolment file ``women`` with the ``visits`` and ``diagnoses`` files (see
+    :mod:`.enrolment_file`, :mod:`.follow_up_file`); ``dry_run``: every check, nothing stored.
+    :class:`~pebs.services.errors.InvalidInput` (field ``file``) for an unusable file, raised
+    before anything is stored."""
+    follow_up = read_follow_up(visits, diagnoses)
+    return import_enrolments(
+        sessions, actor, keys, study, _rows(read_enrolments(women), follow_up),
+        on_outcome=on_outcome, dry_run=dry_run,
+    )  # fmt: skip
+
+
+def _rows(
+    women: Iterator[Enrolment | RowRefused], follow_up: FollowUp
+) -> Iterator[Enrolment | RowRefused]:
+    yield from with_follow_up(women, follow_up)
+    yield from follow_up.refused
