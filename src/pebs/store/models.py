@@ -47,6 +47,7 @@ from pebs.store._models_monitoring import (
     SourceVerification,
     StudyLock,
 )
+from pebs.store._models_queries import DataQuery, DataQueryNote
 from pebs.store._models_samples import (
     GENOTYPE_STATUSES,
     GenotypeResult,
@@ -81,6 +82,8 @@ __all__ = [
     "ConsentDocument",
     "Consultation",
     "Country",
+    "DataQuery",
+    "DataQueryNote",
     "Death",
     "EligibilityAssessment",
     "FormLock",

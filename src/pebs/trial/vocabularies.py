@@ -36,6 +36,9 @@ __all__ = [
     "MODALITIES",
     "PARTICIPANT_ROLES",
     "PARTICIPANT_STATES",
+    "QUERY_KINDS",
+    "QUERY_STATES",
+    "QUERY_STEPS",
     "QUESTIONNAIRE_TIMEPOINTS",
     "RISK_LEVELS",
     "ROLES",
@@ -94,3 +97,10 @@ LETTER_RECIPIENTS = ("woman", "doctor")
 the model's inputs, components, name and version)."""
 CONSULTATION_MODES = ("visit", "phone")
 """How a risk result was explained to her: at a visit or by telephone."""
+QUERY_STATES = ("open", "answered", "closed")
+"""A data query's state: raised and waiting for the site, answered by the site (waiting for
+review), closed by the reviewer (or by itself when an edit check's data is fixed)."""
+QUERY_KINDS = ("manual", "edit_check")
+"""Who raised a data query: a data manager or monitor, or an edit check of the study."""
+QUERY_STEPS = ("raise", "answer", "close", "reopen")
+"""The steps of a data query's thread (an answer may carry a corrected value)."""
