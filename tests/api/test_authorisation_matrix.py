@@ -57,6 +57,16 @@ def in_scope(role: str, obj: str) -> bool:
     return True
 
 
+def _trial_import(api, role: str, obj: str, allowed: bool):
+    """A dry run of a one-woman enrolment file (nothing stored: the matrix reruns it)."""
+    import io
+
+    women = b"site,name,birth_date\nIT-TO,Matrix Woman,1972-05-10\n"
+    files = {"file": ("women.csv", io.BytesIO(women), "text/csv")}
+    return api.client.post(f"/api/v1/studies/{api.STUDY}/imports?format=csv&dry_run=true",
+                           files=files, headers=api.bearer(role))  # fmt: skip
+
+
 Api = Any  # conftest.Api
 Call = Callable[[Api, str, str, bool], Any]
 
@@ -551,6 +561,8 @@ CASES: dict[tuple[str, str], Case] = {
                                          "none"),
     ("GET", "/api/v1/lab/batches/{reference}"): Case(IMPORTERS, 200, _lab_batch, "none"),
     ("GET", "/api/v1/lab/conflicts"): Case(OVERRIDE, 200, _get("/api/v1/lab/conflicts"), "none"),
+    # a whole trial imported from files: the data manager's (a dry run stores nothing)
+    ("POST", "/api/v1/studies/{study}/imports"): Case(OVERRIDE, 200, _trial_import, "none"),
     ("POST", "/api/v1/lab/conflicts/{kit_id}/resolution"): Case(OVERRIDE, 200, _resolve_conflict,
                                                                 "none"),
     # aggregates: scoped by the caller's sites inside, no object

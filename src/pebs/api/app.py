@@ -27,6 +27,7 @@ from pebs.api.routers import (
     enrolment,
     exports,
     follow_up,
+    imports,
     laboratory,
     letters,
     models,
@@ -52,7 +53,7 @@ def _api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
     modules = (auth, participants, enrolment, allocation, overrides, allocation_lists, risk,
                follow_up, deaths, questionnaires, samples, laboratory, dashboards, exports,
-               users, models, letters)  # fmt: skip
+               users, models, letters, imports)  # fmt: skip
     for module in modules:
         router.include_router(module.router)
     return router
@@ -88,6 +89,7 @@ def create_app(settings: Settings, *, auth_policy: AuthPolicy | None = None) -> 
         body_limits={  # genotype batches, uploaded through the API or the page
             API_PREFIX + laboratory.BATCHES_PATH: laboratory.MAX_UPLOAD_BYTES,
             BATCH_UPLOAD_PAGE: laboratory.MAX_UPLOAD_BYTES,
+            API_PREFIX + imports.IMPORTS_PATH: imports.MAX_UPLOAD_BYTES,
         },
     )
     app.add_middleware(SecurityHeaders, hsts=https_only(settings))

@@ -92,7 +92,22 @@ class RequestLimits:
         self.max_body_bytes = max_body_bytes
         self.max_json_depth = max_json_depth
         self.body_limits = dict(body_limits or {})
-        """Path -> the body limit of that route (bytes), instead of ``max_body_bytes``."""
+        """Path -> the body limit of that route (bytes), instead of ``max_body_bytes``; a path
+        with ``{name}`` segments (a route's template) matches any one segment there."""
+        self._templates = [
+            (re.compile("^" + re.sub(r"\\\{[^/]*?\\\}", "[^/]+", re.escape(path)) + "$"), limit)
+            for path, limit in self.body_limits.items()
+            if "{" in path
+        ]
+
+    def _limit(self, path: str) -> int:
+        limit = self.body_limits.get(path)
+        if limit is not None:
+            return limit
+        for template, template_limit in self._templates:
+            if template.match(path):
+                return template_limit
+        return self.max_body_bytes
 
     @staticmethod
     def _too_large(limit: int) -> HTTPException:
@@ -102,7 +117,7 @@ class RequestLimits:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.body_limits.get(scope.get("path", ""), self.max_body_bytes)
+        limit = self._limit(scope.get("path", ""))
         declared = _header(scope, b"content-length")
         too_large = declared is not None and declared.isdigit() and (int(declared) > limit)
         check_depth = _is_json(_header(scope, b"content-type"))

@@ -74,6 +74,7 @@ class Action(enum.StrEnum):
     READ_SAMPLES = "read saliva kits and samples"
     RECEIVE_SHIPMENT = "receive sample shipments at the laboratory"
     IMPORT_GENOTYPES = "import genotype batches from the laboratory"
+    IMPORT_TRIAL = "import a whole trial's participants and records from files"
     RESOLVE_GENOTYPES = "resolve conflicting genotype results"
     ISSUE_LETTER = "render and issue letters to participants and their doctors"
     RECORD_CONSULTATION = "record that a risk result was explained"
@@ -98,6 +99,7 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.READ_SAMPLES: _RECORDERS | {"monitor", LABORATORY_ROLE},
     Action.RECEIVE_SHIPMENT: frozenset({LABORATORY_ROLE, "data_manager"}),
     Action.IMPORT_GENOTYPES: frozenset({LABORATORY_ROLE, "data_manager"}),
+    Action.IMPORT_TRIAL: frozenset({"data_manager"}),
     Action.RESOLVE_GENOTYPES: frozenset({"data_manager"}),
     Action.ISSUE_LETTER: _RECORDERS,
     Action.RECORD_CONSULTATION: _RECORDERS,

@@ -103,7 +103,7 @@ class EnrolmentOutcome:
     refused_field: str | None = None
     message: str | None = None
     file: str = "women"
-    """The file of ``line``: ``women`` (her row), ``visits`` or ``outcomes`` (a refused
+    """The file of ``line``: ``women`` (her row), ``visits`` or ``diagnoses`` (a refused
     follow-up record of hers)."""
     skipped: bool = False
     """She was stored before (``study_id``): nothing of her row was imported again."""

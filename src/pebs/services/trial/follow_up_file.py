@@ -78,7 +78,7 @@ class OutcomeRow:
     line: int
     record: OutcomeRecord
     recorded_at: datetime | None
-    file: str = "outcomes"
+    file: str = "diagnoses"
 
 
 @dataclass
@@ -96,7 +96,7 @@ def read_follow_up(visits: Path | None, outcomes: Path | None) -> FollowUp:
     found = FollowUp()
     sources = (
         (visits, "visits", VISIT_COLUMNS, ("source_id", "performed_date"), _visit),
-        (outcomes, "outcomes", OUTCOME_COLUMNS,
+        (outcomes, "diagnoses", OUTCOME_COLUMNS,
          ("source_id", "diagnosis_date", "detection_mode", "behaviour"), _outcome),
     )  # fmt: skip
     for path, name, columns, required, parse in sources:

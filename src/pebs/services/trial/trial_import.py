@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from pebs.services.actor import Actor
+from pebs.services.actor import Action, Actor, require
 from pebs.services.errors import InvalidInput
 from pebs.services.field_rules import unknown_choice
 from pebs.services.keys import IdentityKeys
@@ -47,7 +47,11 @@ def import_files(
     on_outcome: Callable[[EnrolmentOutcome], None] | None = None,
 ) -> ImportSummary:
     """Import ``file`` of ``file_format`` (:data:`FORMATS`): CSV (:func:`import_csv_files`,
-    with ``visits`` and ``diagnoses``) or CDISC ODM (with the women's ``identities``)."""
+    with ``visits`` and ``diagnoses``) or CDISC ODM (with the women's ``identities``).
+
+    A data manager's task (:attr:`Action.IMPORT_TRIAL`); each step also needs its own use
+    case's permission, checked as it runs."""
+    require(actor, Action.IMPORT_TRIAL, needs_account=True)
     if file_format == "csv":
         if identities is not None:
             raise InvalidInput("--identities is for an ODM file", field="identities")
