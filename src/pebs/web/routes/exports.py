@@ -12,7 +12,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import StreamingResponse
 
 from pebs.http.deps import KeysDep, SessionMakerDep
-from pebs.io.exports import FORMATS
+from pebs.io.exports import FORMATS, WRITERS
 from pebs.services.auth import IDENTITY_ROLES
 from pebs.services.field_rules import STUDY_NAME_CHARS
 from pebs.services.records import studies_for
@@ -31,6 +31,7 @@ def exports_page(request: Request, viewer: ViewerDep, sessions: SessionMakerDep)
     """The study's participant export and data dictionary, to download."""
     studies = studies_for(sessions, viewer.actor)
     return render(request, "exports.html", viewer=viewer, studies=studies, formats=FORMATS,
+                  table_formats=tuple(WRITERS),
                   may_identify=viewer.actor.role in IDENTITY_ROLES)  # fmt: skip
 
 
