@@ -11,6 +11,8 @@ import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
 
 from argon2 import PasswordHasher
 from sqlalchemy import select
@@ -161,3 +163,14 @@ def demo_database(url: str, *, slots_per_stratum: int = 40, seed: int = 11) -> D
                              strata=strata)  # fmt: skip
     return DemoDatabase(settings, keys, policy, sessions, database.close,
                         {x.username: (x.password, x.totp_secret) for x in logins})  # fmt: skip
+
+
+ODM_SCHEMA = Path(__file__).parent / "data" / "odm" / "ODM1-3-2.xsd"
+"""The official CDISC ODM 1.3.2 schema (``tests/data/odm/PROVENANCE.md``)."""
+
+
+def odm_schema() -> Any:
+    """The ODM 1.3.2 schema as an ``lxml.etree.XMLSchema`` (no network: every import is local)."""
+    from lxml import etree
+
+    return etree.XMLSchema(etree.parse(str(ODM_SCHEMA)))

@@ -13,6 +13,7 @@ from datetime import date, datetime
 import pytest
 
 from pebs.io.exports import (
+    CASEBOOK_WRITERS,
     DICTIONARY_COLUMNS,
     FORMATS,
     WRITERS,
@@ -34,7 +35,7 @@ COLUMNS = (
 
 def test_the_registry_names_each_writer_by_its_format() -> None:
     assert FORMATS[0] == "csv"  # the default first
-    assert set(WRITERS) == set(FORMATS)
+    assert (*WRITERS, *CASEBOOK_WRITERS) == FORMATS
     for name, writer in WRITERS.items():
         assert isinstance(writer, Writer)
         assert writer.name == name

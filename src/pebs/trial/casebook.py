@@ -23,8 +23,9 @@ item's value must be one of its codes. Ranges (``minimum``/``maximum``) are chec
 reviews, not types, and are not enforced here.
 
 A woman who withdrew the use of her data (``data_use_withdrawn``) has the registration form
-only. Forms are in the pathway order of :data:`~pebs.trial.forms.FORMS`, a repeating form's
-instances in increasing ``key`` order. Anything else raises :class:`~pebs.trial.forms.FormError`
+only; pebs fills in her site alone, withholding the rest as the CSV export does. Forms are in
+the pathway order of :data:`~pebs.trial.forms.FORMS`, a repeating form's instances in
+increasing ``key`` order. Anything else raises :class:`~pebs.trial.forms.FormError`
 naming the form, the item and the allowed values.
 
 >>> from datetime import date

@@ -180,6 +180,9 @@ def test_withdrawn_data_use_leaves_registration_only(demo: DemoDatabase) -> None
     books = _casebooks(demo)
     assert books[gone].data_use_withdrawn
     assert [f.form for f in books[gone].forms] == ["registration"]
+    assert _values(books[gone], "registration") == [{
+        "site": "IT-TO", "age_at_entry": None, "age_band": None, "language": None,
+        "registered_at": None}]  # fmt: skip
     assert not books[kept].data_use_withdrawn
     assert [f.form for f in books[kept].forms] == [
         "registration", "eligibility", "consent", "allocation"]  # fmt: skip

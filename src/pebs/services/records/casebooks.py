@@ -9,7 +9,8 @@ caller owns the (read) transaction; the participant export runs one short transa
 page (:func:`pebs.services.trial.export_participants`).
 
 Pseudonymised: no identity is read. A woman who withdrew the use of her data has her
-registration form only. What each form holds:
+registration form only, holding her site and nothing else (as the CSV export leaves her
+research columns empty). What each form holds:
 
 - ``registration``, ``allocation``, ``death``: her participant, allocation and death rows;
 - ``eligibility``, ``consent``, ``risk_assessment``, ``screening_plan``, ``visit``, ``outcome``,
@@ -100,8 +101,10 @@ def casebook_page(
     casebooks = []
     for participant, site, country, allocation, death in base:
         pid = participant.id
-        found: dict[str, list[FormInstance]] = {"registration": [_registration(participant, site)]}
-        if pid not in withheld:
+        if pid in withheld:
+            found = {"registration": [FormInstance("registration", None, {"site": site})]}
+        else:
+            found = {"registration": [_registration(participant, site)]}
             found |= {name: rows.get(pid, []) for name, rows in forms.items()}
             found["consent"] = [_consent(row, country) for row in found["consent"]]
             assessments = found["risk_assessment"]

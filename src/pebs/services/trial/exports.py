@@ -4,10 +4,13 @@
 ``chunk_rows`` rows of plain values (:mod:`._export_rows`, keyset pagination), each page in its
 own short read transaction, and hands them to the writer of the format asked for
 (:mod:`pebs.io.exports`; ``format="csv"``), which produces the file page by page: an export of
-85,000 women never holds them all in memory nor a lock for the whole export. Pages follow the
-participants' ids; rows added while an export runs appear in it if their id comes after the
-current page. :func:`export_participants_csv` gives the CSV as text chunks: the header first,
-then one chunk per page.
+85,000 women never holds them all in memory nor a lock for the whole export. A casebook format
+(``format="odm"``, :data:`pebs.io.exports.CASEBOOK_WRITERS`) is given pages of participants'
+casebooks instead (:func:`pebs.services.records.casebooks.casebook_page`: every form, each
+visit, outcome... its own instance), with the same scope, pages, transactions and audit; it is
+pseudonymised only. Pages follow the participants' ids; rows added while an export runs appear
+in it if their id comes after the current page. :func:`export_participants_csv` gives the CSV
+as text chunks: the header first, then one chunk per page.
 
 Pseudonymised by default: study ID, site, country and research data (:data:`RESEARCH_COLUMNS`).
 Identifying columns (:data:`IDENTITY_COLUMNS`: name, date of birth, contact, national ID,
@@ -29,18 +32,27 @@ it holds no participant data and is not audited.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from pebs.io.exports import DICTIONARY_COLUMNS, FORMATS, WRITERS, Writer, dictionary_rows
+from pebs.io.exports import (
+    CASEBOOK_WRITERS,
+    DICTIONARY_COLUMNS,
+    WRITERS,
+    CasebookWriter,
+    Writer,
+    dictionary_rows,
+)
 from pebs.io.exports.csv import ENCODING
 from pebs.services.actor import PERMISSIONS, Action, Actor, require
 from pebs.services.errors import InvalidInput, PermissionDenied
 from pebs.services.keys import IdentityKeys
+from pebs.services.records.casebooks import casebook_page, casebook_study
 from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.transaction import transaction
 from pebs.services.trial._export_columns import (
@@ -52,6 +64,7 @@ from pebs.services.trial._export_columns import (
 from pebs.services.trial._export_rows import read_page
 from pebs.services.trial.study_rules import study_named
 from pebs.store.audit import append_event
+from pebs.trial.forms import form_names
 
 __all__ = [
     "IDENTITY_COLUMNS",
@@ -97,15 +110,15 @@ class ExportFile:
     """What ``export_end`` recorded, once :attr:`chunks` has ended (participant exports)."""
 
 
-def _writer(format: str) -> Writer:
-    if not isinstance(format, str) or format not in WRITERS:
-        raise InvalidInput(
-            f"{format!r} is not an export format; allowed: {', '.join(FORMATS)}",
-            field="format",
-            message_code="error.choice",
-            values={"allowed": ", ".join(FORMATS)},
-        )
-    return WRITERS[format]
+def _writer(format: str, *, table: bool = False) -> Writer | CasebookWriter:
+    """The writer of ``format``; only a table format (:data:`WRITERS`) if ``table``."""
+    writers = {**WRITERS} if table else {**WRITERS, **CASEBOOK_WRITERS}
+    if not isinstance(format, str) or format not in writers:
+        allowed = ", ".join(writers)
+        why = "is not a table format" if format in CASEBOOK_WRITERS else "is not an export format"
+        raise InvalidInput(f"{format!r} {why}; allowed: {allowed}", field="format",
+                           message_code="error.choice", values={"allowed": allowed})  # fmt: skip
+    return writers[format]
 
 
 def _check(actor: Actor, include_identity: bool, keys: IdentityKeys | None, chunk_rows: int):
@@ -154,9 +167,10 @@ def export_participants(
     Parameters
     ----------
     format
-        The file format, one of :data:`pebs.io.exports.FORMATS` (``csv``).
+        The file format, one of :data:`pebs.io.exports.FORMATS` (``csv``, ``odm``...).
     include_identity
-        Add the identifying columns (needs ``keys`` and a role in :data:`IDENTITY_ROLES`).
+        Add the identifying columns (needs ``keys``, a role in :data:`IDENTITY_ROLES` and a
+        table format, :data:`pebs.io.exports.WRITERS`).
     chunk_rows
         Participants per page (1 to 10,000); the writer gets one page at a time.
     keys
@@ -172,16 +186,35 @@ def export_participants(
         the first chunk is requested, ``export_end`` when the chunks end (module docstring).
     """
     _check(actor, include_identity, keys, chunk_rows)
-    writer = _writer(format)
-    with session_maker() as session, session.begin():
-        study_pk = study_named(session, study).id
-    columns = data_dictionary(include_identity=include_identity)
+    writer = _writer(format, table=include_identity)
     options = {"study": study, "format": writer.name, "include_identity": include_identity,
                "include_test": include_test, "chunk_rows": chunk_rows}  # fmt: skip
+    with session_maker() as session, session.begin():
+        study_pk = study_named(session, study).id
+        casebooks = casebook_study(session, actor, study_pk) if format in CASEBOOK_WRITERS else None
     file = ExportFile(writer.media_type, writer.extension, iter(()))
-    file.chunks = _stream(session_maker, actor, study_pk, columns, options,
-                          keys if include_identity else None, writer, file)  # fmt: skip
+    if casebooks is None:
+        columns = data_dictionary(include_identity=include_identity)
+        read = partial(_row_page, actor=actor, study_pk=study_pk, include_test=include_test,
+                       keys=keys if include_identity else None)  # fmt: skip
+        contents: dict[str, object] = {"columns": [c.name for c in columns]}
+        write = partial(writer.chunks, columns)
+    else:
+        read = partial(_casebook_page, actor=actor, study_pk=study_pk, include_test=include_test)
+        contents = {"forms": list(form_names())}
+        write = partial(writer.chunks, casebooks)
+    file.chunks = _stream(session_maker, actor, {**options, **contents}, read, write, file)
     return file
+
+
+def _row_page(session: Session, *, after: int, limit: int, **scope: Any) -> _Page:
+    page = read_page(session, after=after, limit=limit, **scope)
+    return _Page(page.rows, page.last_id, page.n_withheld)
+
+
+def _casebook_page(session: Session, *, after: int, limit: int, **scope: Any) -> _Page:
+    page = casebook_page(session, after=after, limit=limit, **scope)
+    return _Page(page.casebooks, page.last_id, page.n_withheld)
 
 
 @refuses_unstorable_text
@@ -205,10 +238,11 @@ def export_participants_csv(
 
 
 def export_dictionary(format: str = "csv", *, include_identity: bool = False) -> ExportFile:
-    """The data dictionary of the participant export as a file of ``format``: one row per
+    """The data dictionary of the participant export as a file of ``format`` (a table format,
+    :data:`pebs.io.exports.WRITERS`; a casebook file holds its own metadata): one row per
     column (:data:`pebs.io.exports.DICTIONARY_COLUMNS`: column, type, unit, identifying,
     description)."""
-    writer = _writer(format)
+    writer = WRITERS[_writer(format, table=True).name]
     rows = dictionary_rows(data_dictionary(include_identity=include_identity))
     return ExportFile(
         writer.media_type, writer.extension, writer.chunks(DICTIONARY_COLUMNS, [rows])
@@ -244,19 +278,24 @@ class _Tally:
     n_withheld: int = 0
 
 
+class _Page(NamedTuple):
+    items: Sequence[Any]
+    """Rows, or casebooks: one per participant of the page."""
+    last_id: int | None
+    n_withheld: int
+
+
 def _stream(
-    session_maker, actor: Actor, study_pk: int, columns: Sequence[Column], options: dict,
-    keys: IdentityKeys | None, writer: Writer, file: ExportFile,
+    session_maker, actor: Actor, options: dict, read: Callable[..., _Page],
+    write: Callable[[Iterator[Sequence[Any]]], Iterator[bytes]], file: ExportFile,
 ) -> Generator[bytes, None, None]:  # fmt: skip
     study = str(options["study"])
-    _audit(session_maker, actor, "export", study,
-           {**options, "scope": _scope(actor), "columns": [c.name for c in columns]})  # fmt: skip
+    _audit(session_maker, actor, "export", study, {**options, "scope": _scope(actor)})
     tally = _Tally()
-    pages = _pages(session_maker, actor, study_pk, int(options["chunk_rows"]),
-                   bool(options["include_test"]), keys, tally)  # fmt: skip
+    pages = _pages(session_maker, read, int(options["chunk_rows"]), tally)
     status = "failed"
     try:
-        yield from writer.chunks(columns, pages)
+        yield from write(pages)
         status = "completed"
     except GeneratorExit:
         status = "stopped"
@@ -270,21 +309,19 @@ def _stream(
 
 
 def _pages(
-    session_maker, actor: Actor, study_pk: int, limit: int, include_test: bool,
-    keys: IdentityKeys | None, tally: _Tally,
-) -> Generator[tuple[tuple[Any, ...], ...], None, None]:  # fmt: skip
-    """Pages of rows in participant id order, each read in its own transaction; ``tally``
-    counts the rows handed over."""
+    session_maker, read: Callable[..., _Page], limit: int, tally: _Tally
+) -> Generator[Sequence[Any], None, None]:
+    """Pages in participant id order, each read in its own transaction by ``read`` (the rows or
+    the casebooks of one page); ``tally`` counts the participants handed over."""
     after = 0
     while True:
         with session_maker() as session, session.begin():
-            page = read_page(session, actor, study_pk, after=after, limit=limit,
-                             include_test=include_test, keys=keys)  # fmt: skip
+            page = read(session, after=after, limit=limit)
         if page.last_id is None:
             return
-        tally.n_rows += len(page.rows)
+        tally.n_rows += len(page.items)
         tally.n_withheld += page.n_withheld
-        yield page.rows
-        if len(page.rows) < limit:
+        yield page.items
+        if len(page.items) < limit:
             return
         after = page.last_id
