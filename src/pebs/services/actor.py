@@ -13,12 +13,13 @@ role                   may
 =====================  ===========================================================================
 site_staff             register, assess, consent, randomise, record data and saliva kits at her
                        site
-site_investigator      the same as site staff
+site_investigator      the same as site staff; signs the casebooks of her site
 country_coordinator    the same, for every site of her country
-data_manager           the same, for every site; manual allocation (override)
+data_manager           the same, for every site; manual allocation (override); locks forms,
+                       casebooks and the study
 statistician           generate and verify allocation lists; mark a slot unusable; read
                        pseudonymised data
-monitor                read (participants, worklists); no writes
+monitor                read (participants, worklists); marks source data as verified
 administrator          load study configurations, create users; no participant data
 laboratory             receive shipments, import genotype batches; sees kit IDs and samples, never
                        a participant, her identity or her arm
@@ -78,6 +79,10 @@ class Action(enum.StrEnum):
     RESOLVE_GENOTYPES = "resolve conflicting genotype results"
     ISSUE_LETTER = "render and issue letters to participants and their doctors"
     RECORD_CONSULTATION = "record that a risk result was explained"
+    VERIFY_SOURCE_DATA = "mark form data as verified against the source documents"
+    SIGN_CASEBOOK = "sign a participant's casebook"
+    LOCK_DATA = "lock or unlock a participant's forms"
+    LOCK_STUDY = "lock or unlock a whole study"
 
 
 _RECORDERS = frozenset({"site_staff", "site_investigator", "country_coordinator", "data_manager"})
@@ -103,6 +108,10 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.RESOLVE_GENOTYPES: frozenset({"data_manager"}),
     Action.ISSUE_LETTER: _RECORDERS,
     Action.RECORD_CONSULTATION: _RECORDERS,
+    Action.VERIFY_SOURCE_DATA: frozenset({"monitor"}),
+    Action.SIGN_CASEBOOK: frozenset({"site_investigator"}),
+    Action.LOCK_DATA: frozenset({"data_manager"}),
+    Action.LOCK_STUDY: frozenset({"data_manager"}),
 }
 """Action -> roles allowed to do it. Scope (site, country) is applied on top, in the queries."""
 

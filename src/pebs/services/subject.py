@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from pebs.services.actor import Actor
+from pebs.services.data_locks import Writing, refuse_locked_writes, writing_of
 from pebs.services.errors import Conflict, NotFound
 from pebs.services.keys import IdentityKeys
 from pebs.store.models import Country, Participant, ParticipantIdentity, Site, Study
@@ -137,12 +138,22 @@ def find_participant(
     """The participant with pseudonymous ``study_id`` in ``actor``'s scope, or :class:`NotFound`.
 
     One scoped query (:func:`pebs.store.participant_lookup.participant_in_scope`) joins her site
-    and country; ``for_update`` locks her row until the transaction ends.
+    and country; ``for_update`` locks her row until the transaction ends and is for writing:
+    a lock of her study, of her or of a form of hers refuses the write
+    (:func:`~pebs.services.data_locks.refuse_locked_writes`).
     """
     row = participant_in_scope(session, actor.scope, study_id, for_update=for_update)
     if row is None:
         raise not_found(study_id)
-    return Subject(*row)
+    subject = Subject(*row)
+    if for_update:
+        refuse_locked_writes(session, [_writing(subject)])
+    return subject
+
+
+def _writing(subject: Subject) -> Writing:
+    p = subject.participant
+    return Writing(p.id, p.study_id, subject.country.study_id)
 
 
 def find_participants(
@@ -153,7 +164,10 @@ def find_participants(
     rows = participants_in_scope(
         session, actor.scope, study_ids, projection=Projection.RECORDS, for_update=for_update
     )
-    return {study_id: Subject(*row) for study_id, row in rows.items()}
+    subjects = {study_id: Subject(*row) for study_id, row in rows.items()}
+    if for_update:
+        refuse_locked_writes(session, [_writing(subject) for subject in subjects.values()])
+    return subjects
 
 
 def participant_facts(
@@ -168,6 +182,8 @@ def participant_facts(
     )
     if row is None:
         raise not_found(study_id)
+    if for_update:
+        refuse_locked_writes(session, [writing_of(row)])
     return row
 
 
@@ -177,7 +193,10 @@ def participants_facts(
     """:func:`participant_facts` for several women in one statement: the rows found, by study
     ID (:func:`not_found` is the error for the others); ``for_update`` locks them in id
     order."""
-    return participants_in_scope(session, actor.scope, study_ids, for_update=for_update)
+    rows = participants_in_scope(session, actor.scope, study_ids, for_update=for_update)
+    if for_update:
+        refuse_locked_writes(session, [writing_of(row) for row in rows.values()])
+    return rows
 
 
 _DATE_OF_BIRTH = select(ParticipantIdentity.date_of_birth_enc).where(

@@ -38,6 +38,7 @@ from pebs.store.models import AuditEvent
 
 __all__ = [
     "ADVISORY_LOCK_KEY",
+    "BEFORE_APPEND",
     "GENESIS_HASH",
     "ChainHead",
     "VerifyResult",
@@ -182,6 +183,8 @@ def append_event(
     }
     if session.new or session.dirty or session.deleted:
         session.flush()  # the change being recorded goes first (and fails first)
+    for check in tuple(session.info.get(BEFORE_APPEND, ())):
+        check(session)  # may refuse the change: then nothing is appended
     transaction = session.get_transaction()
     known = session.info.get(_KNOWN_HEAD)
     if known is not None and known[0] is transaction:
@@ -232,6 +235,12 @@ def audit_batch(session: Session) -> Iterator[None]:
     if pending:
         session.connection().execute(_INSERT, pending)
 
+
+BEFORE_APPEND = "pebs.audit.before_append"
+"""``session.info`` key: callables ``check(session)`` that :func:`append_event` runs after it
+flushed the change it records and before it links the event. One that raises refuses the
+change: nothing is appended, and the caller's transaction (or savepoint) rolls back. The
+services' lock guard (:mod:`pebs.services.data_locks`) is one."""
 
 _PENDING = "pebs.audit.pending"
 """``session.info`` key: the events of the open :func:`audit_batch`, linked but not inserted."""

@@ -44,6 +44,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.services.actor import Action, Actor, require
+from pebs.services.data_locks import refuse_if_study_locked
 from pebs.services.errors import Conflict, InvalidInput
 from pebs.services.field_rules import LAB_FILE_NAME_CHARS
 from pebs.services.keys import IdentityKeys
@@ -159,6 +160,7 @@ def _import(
     qc: QualityControl, file_name: str, dry_run: bool, when: datetime, clock: _Clock,
 ) -> BatchReport:  # fmt: skip
     study = study_named(session, study_name)
+    refuse_if_study_locked(session, study.id)
     lab = lab_rules_of(study)
     if lab.score != scored.score_id:
         raise Conflict(f"study {study_name!r} changed its score during the import; import again")

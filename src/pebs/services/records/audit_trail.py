@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.services.actor import Action, Actor, require
@@ -32,7 +32,7 @@ from pebs.store.models import (
     Visit,
 )
 
-__all__ = ["AuditEntry", "participant_audit_events"]
+__all__ = ["AuditEntry", "about_her", "participant_audit_events"]
 
 _CHILDREN = {
     "eligibility_assessment": EligibilityAssessment, "consent": Consent,
@@ -63,6 +63,17 @@ def _redact(values: dict[str, Any] | None, role: str) -> dict[str, Any] | None:
     return {k: v for k, v in values.items() if k not in _LIST_INTERNALS}
 
 
+def about_her(session: Session, participant_id: int, study_id: str) -> ColumnElement[bool]:
+    """The condition on :class:`AuditEvent` of the events about her (module docstring)."""
+    clauses = [and_(AuditEvent.entity == "participant", AuditEvent.entity_id == study_id)]
+    for entity, model in _CHILDREN.items():
+        ids = [str(i) for i in session.scalars(
+            select(model.id).where(model.participant_id == participant_id))]  # fmt: skip
+        if ids:
+            clauses.append(and_(AuditEvent.entity == entity, AuditEvent.entity_id.in_(ids)))
+    return or_(*clauses)
+
+
 @refuses_unstorable_text
 def participant_audit_events(
     session_maker: sessionmaker[Session], actor: Actor, study_id: str, *, limit: int = 1000
@@ -71,15 +82,10 @@ def participant_audit_events(
     require(actor, Action.READ_PARTICIPANT)
     with session_maker() as session:
         participant = find_participant(session, actor, study_id).participant
-        clauses = [and_(AuditEvent.entity == "participant", AuditEvent.entity_id == study_id)]
-        for entity, model in _CHILDREN.items():
-            ids = [str(i) for i in session.scalars(
-                select(model.id).where(model.participant_id == participant.id))]  # fmt: skip
-            if ids:
-                clauses.append(and_(AuditEvent.entity == entity, AuditEvent.entity_id.in_(ids)))
         events = session.scalars(
-            select(AuditEvent).where(or_(*clauses)).order_by(AuditEvent.id).limit(limit)
-        )
+            select(AuditEvent).where(about_her(session, participant.id, study_id))
+            .order_by(AuditEvent.id).limit(limit)
+        )  # fmt: skip
         return tuple(
             AuditEntry(e.id, e.at, e.actor, e.action, e.entity, e.entity_id, e.reason,
                        _redact(e.old, actor.role), _redact(e.new, actor.role))

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.services.actor import Action, Actor, require
+from pebs.services.monitoring.signatures import SignatureView, signature_in
 from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.subject import find_participant
 from pebs.services.trial.registration import participant_language
@@ -155,6 +156,9 @@ class ParticipantRecord:
     """Her current plan (not superseded)."""
     visits: tuple[VisitView, ...]
     outcomes: tuple[OutcomeView, ...]
+    signature: SignatureView | None = None
+    """Her investigator's latest signature, its manifestation and whether it still holds
+    (21 CFR 11.50); ``None``: never signed."""
 
 
 def _latest(session: Session, model: Any, participant_id: int, order: Any) -> Any:
@@ -188,7 +192,8 @@ def _plan(row: ScreeningPlan | None) -> PlanView | None:
 def participant_record(
     session_maker: sessionmaker[Session], actor: Actor, study_id: str
 ) -> ParticipantRecord:
-    """Everything the participant page shows (pseudonymised), in the actor's scope."""
+    """Everything the participant page shows (pseudonymised), in the actor's scope. A signature
+    found void for the first time is recorded as such (:func:`signature_in`)."""
     require(actor, Action.READ_PARTICIPANT)
     with session_maker() as session, session.begin():
         subject = find_participant(session, actor, study_id)
@@ -246,4 +251,5 @@ def participant_record(
                             or None, o.stage_group)
                 for o in outcomes
             ),
+            signature=signature_in(session, p.id, p.study_id, country.study_id),
         )  # fmt: skip

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.screening import age_on
 from pebs.services.actor import Action, Actor, require
+from pebs.services.data_locks import refuse_if_study_locked
 from pebs.services.errors import (
     DuplicateParticipant,
     InvalidInput,
@@ -243,6 +244,8 @@ def _register(
     sites = registration_sites_of(
         session, study, {r.new.site for r in requests if isinstance(r.new.site, str)}
     )
+    for study_pk in {site.study_pk for site in sites.values()}:
+        refuse_if_study_locked(session, study_pk)  # no woman joins a locked study
     study_known: list[bool] = []  # asked once, when a site is missing
     checked: list[_Checked] = []
     for index, request in enumerate(requests):
