@@ -39,7 +39,7 @@ from pebs.api.routers import (
     users,
 )
 from pebs.config import Settings
-from pebs.http.paths import API_ROOT, BATCH_UPLOAD_PAGE
+from pebs.http.paths import API_ROOT, BATCH_UPLOAD_PAGE, TRIAL_IMPORT_PAGE
 from pebs.http.state import build_state, https_only
 from pebs.services.auth import AuthPolicy
 
@@ -90,6 +90,7 @@ def create_app(settings: Settings, *, auth_policy: AuthPolicy | None = None) -> 
             API_PREFIX + laboratory.BATCHES_PATH: laboratory.MAX_UPLOAD_BYTES,
             BATCH_UPLOAD_PAGE: laboratory.MAX_UPLOAD_BYTES,
             API_PREFIX + imports.IMPORTS_PATH: imports.MAX_UPLOAD_BYTES,
+            TRIAL_IMPORT_PAGE: imports.MAX_UPLOAD_BYTES,
         },
     )
     app.add_middleware(SecurityHeaders, hsts=https_only(settings))

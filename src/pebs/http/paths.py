@@ -6,12 +6,14 @@
 
 from __future__ import annotations
 
-__all__ = ["API_ROOT", "BATCH_UPLOAD_PAGE", "is_api_path"]
+__all__ = ["API_ROOT", "BATCH_UPLOAD_PAGE", "TRIAL_IMPORT_PAGE", "is_api_path"]
 
 API_ROOT = "/api"
 BATCH_UPLOAD_PAGE = "/lab/batches"
 """The page that uploads a genotype batch: its body limit is the API upload's
 (:func:`pebs.api.create_app`)."""
+TRIAL_IMPORT_PAGE = "/imports"
+"""The page that imports a whole trial from files: its body limit is the API import's."""
 
 
 def is_api_path(path: str) -> bool:

@@ -16,11 +16,13 @@ from pebs.web.routes import (
     accounts,
     allocation_lists,
     auth,
+    canrisk,
     care,
     dashboards,
     deaths,
     enrolment,
     exports,
+    imports,
     laboratory,
     letters,
     models,
@@ -41,7 +43,7 @@ def install_pages(app: FastAPI) -> None:
     install_page_errors(app)
     app.mount("/static", StaticFiles(packages=[("pebs.web", "static")]), name="static")
     # the registration form's path (/participants/new) before /participants/{study_id}
-    for module in (auth, enrolment, participants, care, samples, risk_pending, laboratory,
+    for module in (auth, enrolment, participants, canrisk, care, samples, risk_pending, laboratory,
                    worklists, dashboards, models, withdrawal, deaths, questionnaires, accounts,
-                   allocation_lists, exports, letters):  # fmt: skip
+                   allocation_lists, exports, letters, imports):  # fmt: skip
         app.include_router(module.router)

@@ -147,6 +147,8 @@ def nav_items(role: str) -> list[tuple[str, str]]:
         items.append(("/lab/batches", "nav.batches"))
     if role in PERMISSIONS[Action.RESOLVE_GENOTYPES]:
         items.append(("/lab/conflicts", "nav.conflicts"))
+    if role in PERMISSIONS[Action.IMPORT_TRIAL]:
+        items.append(("/imports", "nav.imports"))
     if role in PERMISSIONS[Action.READ_PARTICIPANT]:
         items.append(("/dashboards", "nav.dashboards"))
     if role in PERMISSIONS[Action.READ_PARTICIPANT]:
