@@ -179,9 +179,10 @@ def test_the_export_format_is_named_by_the_path_and_an_unknown_one_is_refused(ap
     schema = api.client.get("/api/openapi.json").json()
     operation = schema["paths"][f"{V1}/exports/participants.{{format}}"]["get"]
     parameter = next(p for p in operation["parameters"] if p["name"] == "format")
-    assert (parameter["in"], parameter["schema"]["enum"]) == ("path", ["csv", "parquet"])
+    assert (parameter["in"], parameter["schema"]["enum"]) == ("path", ["csv", "parquet", "odm"])
     content = operation["responses"]["200"]["content"]
-    assert list(content) == ["text/csv", "application/vnd.apache.parquet"]
+    assert list(content) == ["text/csv", "application/vnd.apache.parquet", "application/xml"]
+    assert content["application/xml"]["schema"] == {"type": "string"}
     binary = {"type": "string", "format": "binary"}
     assert content["application/vnd.apache.parquet"]["schema"] == binary
     manager = api.bearer("data_manager")
@@ -202,7 +203,7 @@ def test_the_export_format_is_named_by_the_path_and_an_unknown_one_is_refused(ap
     assert refused.status_code == 422
     assert refused.json()["error"] == "invalid_input"
     assert refused.json()["detail"] == (
-        "format: 'xlsx' is not an export format; allowed: csv, parquet")  # fmt: skip
+        "format: 'xlsx' is not an export format; allowed: csv, parquet, odm")  # fmt: skip
     assert n_events() == before
 
 
@@ -221,6 +222,32 @@ def test_the_parquet_export_is_served_as_parquet(api: Api) -> None:
                     strict=True))  # fmt: skip
     assert arms[study_id] == "standard"
     assert "name" not in table.column_names
+
+
+def test_the_odm_export_is_served_as_xml_valid_against_the_odm_schema(api: Api) -> None:
+    from lxml import etree
+
+    from factories import odm_schema
+
+    study_id = api.participant("own", "standard")
+    response = api.client.get(f"{V1}/exports/participants.odm", params={"study": api.STUDY},
+                              headers=api.bearer("monitor"))  # fmt: skip
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/xml"
+    assert response.headers["content-disposition"] == (
+        f'attachment; filename="{api.STUDY}-participants.xml"')  # fmt: skip
+    document = etree.fromstring(response.content)
+    assert odm_schema().validate(document)
+    ns = {"odm": "http://www.cdisc.org/ns/odm/v1.3"}
+    arm = document.find(f".//odm:SubjectData[@SubjectKey='{study_id}']//odm:ItemData"
+                        "[@ItemOID='IT.ALLOCATION.ARM']", ns)  # fmt: skip
+    assert arm.get("Value") == "standard"
+    refused = api.client.get(f"{V1}/exports/participants.odm",
+                             params={"study": api.STUDY, "include_identity": "true"},
+                             headers=api.bearer("data_manager"))  # fmt: skip
+    assert refused.status_code == 422
+    assert refused.json()["detail"] == (
+        "format: 'odm' is not a table format; allowed: csv, parquet")  # fmt: skip
 
 
 def test_disabled_accounts_tokens_stop_working(api: Api) -> None:

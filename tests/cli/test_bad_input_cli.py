@@ -66,16 +66,20 @@ def test_a_wrong_identity_key_is_a_configuration_error(
 
 
 @pytest.mark.parametrize(
-    "command", [["export", "participants", "-u", "demo-data-manager"], ["export", "dictionary"]]
+    ("command", "allowed"),
+    [
+        (["export", "participants", "-u", "demo-data-manager"], "csv, parquet, odm"),
+        (["export", "dictionary"], "csv, parquet"),  # a table: a casebook file has its own
+    ],
 )
 def test_an_unknown_export_format_is_one_line_naming_the_formats(
-    loaded: Path, tmp_path: Path, capsys, command: list[str]
+    loaded: Path, tmp_path: Path, capsys, command: list[str], allowed: str
 ) -> None:
     before = _n_events(loaded)
     target = tmp_path / "export.xlsx"
     assert main([*command, "-o", str(target), "--format", "xlsx"]) == 65
     assert capsys.readouterr().err == (
-        "pebs: error: format: 'xlsx' is not an export format; allowed: csv, parquet\n"
+        f"pebs: error: format: 'xlsx' is not an export format; allowed: {allowed}\n"
     )
     assert list(tmp_path.glob("export.*")) == []
     assert _n_events(loaded) == before

@@ -11,7 +11,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
+from factories import odm_schema
 from pebs.cli import main
 from pebs.store.crypto import IdentityCipher
 
@@ -42,6 +44,15 @@ def test_demo_seed_then_if_empty_keeps_the_data(database: Path, tmp_path: Path, 
     assert len(rows) == 40
     assert "name" not in rows[0]
     assert len({row["study_id"] for row in rows}) == 40
+    # The same women's casebooks as CDISC ODM, valid against the official schema.
+    odm = tmp_path / "participants.xml"
+    assert main(["export", "participants", "-o", str(odm), "--user", "demo-data-manager",
+                 "--format", "odm"]) == 0  # fmt: skip
+    assert f"pebs: 40 participants exported to {odm} (audited)" in capsys.readouterr().out
+    document = etree.parse(str(odm))
+    assert odm_schema().validate(document)
+    subjects = document.iterfind(".//{http://www.cdisc.org/ns/odm/v1.3}SubjectData")
+    assert {s.get("SubjectKey") for s in subjects} == {row["study_id"] for row in rows}
 
 
 @pytest.mark.slow

@@ -9,11 +9,12 @@ import typer
 
 from pebs.cli.db import load_settings
 from pebs.io.atomic import write_bytes_atomically
-from pebs.io.exports import FORMATS
+from pebs.io.exports import FORMATS, WRITERS
 
 app = typer.Typer(help="Exports: participant data and its dictionary.", no_args_is_help=True)
 
 _FORMAT_HELP = f"File format: {', '.join(FORMATS)}."
+_TABLE_HELP = f"File format: {', '.join(WRITERS)}."
 
 
 @app.command("participants")
@@ -29,7 +30,8 @@ def participants_command(
     chunk_rows: Annotated[int, typer.Option("--chunk-rows", help="Rows per page.")] = 1000,
     format: Annotated[str, typer.Option("--format", help=_FORMAT_HELP)] = "csv",
 ) -> None:
-    """Export the participants you may see (CSV, Parquet), pseudonymised unless --identity."""
+    """Export the participants you may see (CSV, Parquet, CDISC ODM...), pseudonymised unless
+    --identity (table formats only)."""
     from pebs.cli.demo import identity_keys
     from pebs.services.actor import actor_for
     from pebs.services.trial import open_database
@@ -56,7 +58,7 @@ def dictionary_command(
     identity: Annotated[
         bool, typer.Option("--identity", help="Include the identifying columns.")
     ] = False,
-    format: Annotated[str, typer.Option("--format", help=_FORMAT_HELP)] = "csv",
+    format: Annotated[str, typer.Option("--format", help=_TABLE_HELP)] = "csv",
 ) -> None:
     """Write the data dictionary of the participant export (column, type, unit, description)."""
     from pebs.services.trial.exports import data_dictionary, export_dictionary

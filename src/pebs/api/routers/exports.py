@@ -1,5 +1,5 @@
-"""``/exports``: streamed files of participant data (CSV, Parquet), pseudonymised by default,
-audited."""
+"""``/exports``: streamed files of participant data (CSV, Parquet; casebooks as CDISC ODM),
+pseudonymised by default, audited."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pebs.api.deps import CurrentActor
 from pebs.api.errors import error_responses
 from pebs.api.routers._text import Text
 from pebs.http.deps import KeysDep, SessionMakerDep
-from pebs.io.exports import WRITERS
+from pebs.io.exports import CASEBOOK_WRITERS, WRITERS
 from pebs.services.errors import NotFound
 from pebs.services.trial.exports import export_participants
 
@@ -20,11 +20,12 @@ router = APIRouter(prefix="/exports", tags=["exports"])
 
 _FILES = {
     writer.media_type.split(";")[0]: {"schema": {"type": "string"}}
-    if writer.media_type.startswith("text/")
+    if writer.media_type.startswith("text/") or writer.media_type.split(";")[0].endswith("xml")
     else {"schema": {"type": "string", "format": "binary"}}
-    for writer in WRITERS.values()
+    for writer in (*WRITERS.values(), *CASEBOOK_WRITERS.values())
 }
-"""Each format's media type (without its parameters) and body: text, or bytes (Parquet)."""
+"""Each format's media type (without its parameters) and body: text (CSV, XML), or bytes
+(Parquet)."""
 
 
 @router.get(
@@ -45,7 +46,8 @@ def participants_export(
     include_test: bool = False,
 ) -> StreamingResponse:
     """Your participants as a file in the format its extension names (``participants.csv``,
-    ``participants.parquet``), streamed page by page (identifying columns on request only)."""
+    ``participants.parquet``; ``participants.odm``: CDISC ODM 1.3.2 XML), streamed page by page
+    (identifying columns on request only, in table formats)."""
     export = export_participants(
         sessions, actor, study, format=format, include_identity=include_identity, keys=keys,
         include_test=include_test,

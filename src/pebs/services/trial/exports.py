@@ -115,8 +115,8 @@ def _writer(format: str, *, table: bool = False) -> Writer | CasebookWriter:
     writers = {**WRITERS} if table else {**WRITERS, **CASEBOOK_WRITERS}
     if not isinstance(format, str) or format not in writers:
         allowed = ", ".join(writers)
-        why = "is not a table format" if format in CASEBOOK_WRITERS else "is not an export format"
-        raise InvalidInput(f"{format!r} {why}; allowed: {allowed}", field="format",
+        wrong = "is not a table format" if format in CASEBOOK_WRITERS else "is not an export format"
+        raise InvalidInput(f"{format!r} {wrong}; allowed: {allowed}", field="format",
                            message_code="error.choice", values={"allowed": allowed})  # fmt: skip
     return writers[format]
 
