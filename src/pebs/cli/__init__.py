@@ -57,7 +57,11 @@ COMMANDS = (
         "policy", "pebs.cli.screening:policy_app", "Screening policies: list, show, check."
     ),
     LazyCommand("db", "pebs.cli.db:app", "The trial database: migrations, backup, restore."),
-    LazyCommand("study", "pebs.cli.study:app", "Study configurations: load; allocation lists."),
+    LazyCommand(
+        "study",
+        "pebs.cli.study:app",
+        "Study configurations: load; allocation lists; database lock.",
+    ),
     LazyCommand(
         "participants", "pebs.cli.participants:app", "Participants: import an enrolment file."
     ),
@@ -89,6 +93,11 @@ COMMANDS = (
         "letters",
         "pebs.cli.letters:app",
         "Letters to participants and their doctors: render, batch; consultations.",
+    ),
+    LazyCommand(
+        "monitoring",
+        "pebs.cli.monitoring:app",
+        "Monitoring: source data verification, casebook signatures, form and casebook locks.",
     ),
     LazyCommand(
         "user",

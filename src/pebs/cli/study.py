@@ -1,16 +1,19 @@
 """``pebs study load FILE|NAME``: load a study configuration into the trial database; ``pebs study
-lists``: generate its allocation lists."""
+lists``: generate its allocation lists; ``pebs study lock`` / ``unlock``: the database lock."""
 
 from __future__ import annotations
 
 import getpass
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from pebs.cli.db import load_settings
 
-app = typer.Typer(help="Study configurations: load; allocation lists.", no_args_is_help=True)
+app = typer.Typer(
+    help="Study configurations: load; allocation lists; database lock.", no_args_is_help=True
+)
 
 
 def _operator():
@@ -101,3 +104,56 @@ def lists_command(
         f"{made.sha256}"
     )
     typer.echo(f"  seed (for the sealed record only): {made.seed}")
+
+
+@app.command("lock")
+def lock_command(
+    study: Annotated[str, typer.Option("--study", help="Study name (mypebs-demo).")],
+    user: Annotated[str, typer.Option("--user", "-u", help="Your account (a data manager).")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="The snapshot file to write (new).")
+    ],
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why it is locked (audited).")
+    ] = "database lock",
+) -> None:
+    """Lock STUDY (no write is accepted until it is unlocked) and write its snapshot.
+
+    The snapshot is a SQLite copy of the database (a pg_dump archive on PostgreSQL); its SHA-256
+    is printed and recorded in the audit trail.
+    """
+    from pebs.services.actor import actor_for
+    from pebs.services.monitoring import lock_study
+    from pebs.services.trial import open_database
+
+    settings = load_settings()
+    database = open_database(settings.database_url)
+    try:
+        locked = lock_study(
+            database.sessions, actor_for(database.sessions, user), study, reason=reason,
+            snapshot=output, database_url=settings.database_url,
+            installation_key=settings.hmac_key_bytes(),
+        )  # fmt: skip
+    finally:
+        database.close()
+    typer.echo(f"pebs: study {study} locked by {locked.locked_by}")
+    typer.echo(f"  snapshot {output}: SHA-256 {locked.snapshot_sha256}")
+
+
+@app.command("unlock")
+def unlock_command(
+    study: Annotated[str, typer.Option("--study", help="Study name (mypebs-demo).")],
+    user: Annotated[str, typer.Option("--user", "-u", help="Your account (a data manager).")],
+    reason: Annotated[str, typer.Option("--reason", help="Why it is unlocked (audited).")],
+) -> None:
+    """Unlock STUDY, with a reason; its snapshot stays as written."""
+    from pebs.services.actor import actor_for
+    from pebs.services.monitoring import unlock_study
+    from pebs.services.trial import open_database
+
+    database = open_database(load_settings().database_url)
+    try:
+        unlock_study(database.sessions, actor_for(database.sessions, user), study, reason=reason)
+    finally:
+        database.close()
+    typer.echo(f"pebs: study {study} unlocked ({reason})")

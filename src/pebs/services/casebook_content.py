@@ -22,7 +22,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from pebs.services.actor import Actor
-from pebs.services.records.casebooks import casebook_page
 from pebs.store.audit import canonical_json
 from pebs.trial.casebook import Casebook, FormInstance
 
@@ -66,6 +65,10 @@ def casebook_sha256(casebook: Casebook) -> str:
 
 def casebook_of(session: Session, participant_id: int, study_pk: int) -> Casebook:
     """Her casebook as stored now, read in ``session``'s transaction."""
+    # Imported here: the records services' package imports her page's view, which builds on
+    # the monitoring services, which build on this module.
+    from pebs.services.records.casebooks import casebook_page
+
     page = casebook_page(
         session, _READER, study_pk, after=participant_id - 1, limit=1, include_test=True
     )

@@ -54,12 +54,11 @@ from pebs.services.samples.at_randomisation import (
     kits_at_randomisation,
 )
 from pebs.services.storable_text import refuse_unstorable, refuses_unstorable_text
-from pebs.services.subject import one_found
+from pebs.services.subject import one_found, participants_facts
 from pebs.services.transaction import instant, local_date, transaction
 from pebs.services.trial._gate import GateFacts, OpenGate, open_gate, strata_fields
 from pebs.services.trial.study_rules import strata_by_digest
 from pebs.store.audit import append_event
-from pebs.store.participant_lookup import participants_in_scope
 from pebs.store.randomisation import (
     GateRecords,
     RecordsWanted,
@@ -214,9 +213,8 @@ def _allocate_run(
             instants[i] = instant(request.at)
         except ServiceError as refusal:
             outcomes[i] = refusal
-    found = participants_in_scope(
-        session, actor.scope, [requests[i].study_id for i in instants], for_update=True
-    )
+    found = participants_facts(session, actor, [requests[i].study_id for i in instants],
+                               for_update=True)  # fmt: skip
     located: list[tuple[int, Row[Any], date]] = []
     for i in instants:
         study_id = requests[i].study_id
