@@ -74,6 +74,7 @@ from pebs.services.trial.screening_plan import (
     create_screening_plan,
     create_screening_plan_in,
 )
+from pebs.services.trial.visit_list import VisitRequest, record_visits_in
 from pebs.services.trial.visits import record_visit
 from pebs.store.audit import audit_batch
 from pebs.store.group_commit import GroupCommit, GroupCommitError
@@ -229,60 +230,52 @@ def _enrol_chunk(
             results = _run_step(group, actor, keys, step, [request for _, _, request in items])
             for (done, _, _), result in zip(items, results, strict=True):
                 done.record(step, result, summary.registered)
+    _follow_up(group, actor, keys, [
+        (done, row) for done, row in zip(progress, rows, strict=True)
+        if not isinstance(row, RowRefused) and done.study_id and not done.skipped
+    ], summary)  # fmt: skip
     outcomes = []
-    for done, row in zip(progress, rows, strict=True):
-        refused = []
-        if not isinstance(row, RowRefused) and done.study_id and not done.skipped:
-            refused = _follow_up(group, actor, keys, done, row, summary)
+    for done in progress:
         outcomes.append(done.outcome())
-        outcomes.extend(refused)
+        outcomes.extend(done.records_refused)
     return outcomes
 
 
 def _follow_up(
-    group: GroupCommit, actor: Actor, keys: IdentityKeys, done: _Progress, row: Enrolment,
+    group: GroupCommit, actor: Actor, keys: IdentityKeys, women: list[tuple[_Progress, Enrolment]],
     summary: ImportSummary,
-) -> list[EnrolmentOutcome]:  # fmt: skip
-    """Her visits and diagnoses (once she is allocated), then her death, each by its use case
-    in its own savepoint; the outcomes of the records refused (her row's outcome says the
-    rest)."""
+) -> None:  # fmt: skip
+    """The chunk's visits (of the women allocated) by their list form, then each woman's
+    diagnoses and death, one use case each in its own savepoint; a record refused is added to
+    her :attr:`_Progress.records_refused` (her row's outcome says the rest)."""
+    visits = [(done, record) for done, row in women if done.arm is not None
+              for record in row.follow_up if isinstance(record, VisitRow)]  # fmt: skip
+    if visits:
+        summary.steps["visit"] += len(visits)
+        requests = [VisitRequest(done.study_id or "", record.record, record.due_date,
+                                 record.recorded_at) for done, record in visits]  # fmt: skip
+        results = _run_step(group, actor, keys, _VISITS, requests)
+        for (done, record), result in zip(visits, results, strict=True):
+            done.record_follow_up("visit", record, result, summary)
     sessions: sessionmaker[Session] = group  # type: ignore[assignment]  # it stands in for one
-    study_id = done.study_id or ""
-    records: list[Any] = list(row.follow_up) if done.arm is not None else []
-    if row.death is not None:
-        records.append(row.death)
-    for record in records:
-        step = _record_step(record)
-        summary.steps[step] += 1
-        try:
-            result = _record_one(sessions, actor, keys, study_id, record)
-        except ServiceError as error:
-            done.records_refused.append(EnrolmentOutcome(
-                record.line if step != "death" else done.line, study_id, done.reached,
-                done.arm, done.risk_level, done.status, step, _field_of(error), str(error),
-                file=getattr(record, "file", "women"), is_record=True,
-            ))  # fmt: skip
-            continue
-        summary.recorded[step] += 1
-        done.status = getattr(result, "pathway_state", None) or done.status
-        done.risk_level = getattr(result, "risk_level", None) or done.risk_level
-    return done.records_refused
-
-
-def _record_step(record: Any) -> str:
-    if isinstance(record, VisitRow):
-        return "visit"
-    if isinstance(record, OutcomeRow):
-        return "outcome"
-    return "death"
+    for done, row in women:
+        records: list[Any] = [r for r in row.follow_up if isinstance(r, OutcomeRow)]
+        records = records if done.arm is not None else []
+        if row.death is not None:
+            records.append(row.death)
+        for record in records:
+            step = "outcome" if isinstance(record, OutcomeRow) else "death"
+            summary.steps[step] += 1
+            try:
+                result: object = _record_one(sessions, actor, done.study_id or "", record)
+            except ServiceError as error:
+                result = error
+            done.record_follow_up(step, record, result, summary)
 
 
 def _record_one(
-    sessions: sessionmaker[Session], actor: Actor, keys: IdentityKeys, study_id: str, record: Any
+    sessions: sessionmaker[Session], actor: Actor, study_id: str, record: Any
 ) -> object:
-    if isinstance(record, VisitRow):
-        return record_visit(sessions, actor, study_id, record.record, keys=keys,
-                            at=record.recorded_at, due_date=record.due_date)  # fmt: skip
     if isinstance(record, OutcomeRow):
         return record_outcome(sessions, actor, study_id, record.record, at=record.recorded_at)
     death: DeathRecorded = record_death(
@@ -376,6 +369,14 @@ def _allocate(done: _Progress, row: Enrolment, _study: str) -> AllocationRequest
     return AllocationRequest(done.study_id or "", at=row.allocated_at, imported=row.imported)
 
 
+_VISITS = _Step(
+    "visit", lambda done, row, study: None,
+    lambda s, a, k, r: record_visit(s, a, r.study_id, r.record, keys=k, at=r.at,
+                                    due_date=r.due_date),
+    record_visits_in,
+)  # fmt: skip
+"""The visits of a chunk's women (their requests are made by :func:`_follow_up`)."""
+
 _STEPS: tuple[_Step, ...] = (
     _Step(
         "register", _register,
@@ -449,6 +450,21 @@ class _Progress:
         if isinstance(result, RiskRecorded):
             self.risk_level = result.level
         self.status = getattr(result, "pathway_state", None) or self.status
+
+    def record_follow_up(
+        self, step: str, record: Any, result: object, summary: ImportSummary
+    ) -> None:
+        """The result of one of her follow-up records (a visit, a diagnosis, her death)."""
+        if isinstance(result, ServiceError):
+            self.records_refused.append(EnrolmentOutcome(
+                getattr(record, "line", self.line), self.study_id, self.reached, self.arm,
+                self.risk_level, self.status, step, _field_of(result), str(result),
+                file=getattr(record, "file", "women"), is_record=True,
+            ))  # fmt: skip
+            return
+        summary.recorded[step] += 1
+        self.status = getattr(result, "pathway_state", None) or self.status
+        self.risk_level = getattr(result, "risk_level", None) or self.risk_level
 
     def outcome(self) -> EnrolmentOutcome:
         step, field_name, message = self.refusal or (None, None, self.message)

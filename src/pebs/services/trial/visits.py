@@ -35,9 +35,18 @@ from pebs.store.repositories import expected_visit_due
 from pebs.trial import COLLECTING, Event, State
 from pebs.trial.vocabularies import BREAST_DENSITIES, HISTOLOGIES, MODALITIES, VISIT_TYPES
 
-__all__ = ["VisitRecord", "VisitRecorded", "record_visit"]
+__all__ = [
+    "RESULT_FIELDS",
+    "STARTS_FOLLOW_UP",
+    "VisitRecord",
+    "VisitRecorded",
+    "check_density_modality",
+    "check_visit_record",
+    "record_visit",
+]
 
-_STARTS_FOLLOW_UP = (State.RANDOMISED_STANDARD, State.PLAN_GIVEN)
+STARTS_FOLLOW_UP = (State.RANDOMISED_STANDARD, State.PLAN_GIVEN)
+"""The states in which a woman's first visit starts her follow-up."""
 
 
 @dataclass(frozen=True)
@@ -77,11 +86,12 @@ class VisitRecorded:
     """Her level if this visit's density completed her data and her risk was computed."""
 
 
-_RESULT_FIELDS = ("performed_date", "birads", "recall", "biopsy", "histology", "histology_detail",
+RESULT_FIELDS = ("performed_date", "birads", "recall", "biopsy", "histology", "histology_detail",
                   "density", "density_reader")  # fmt: skip
 
 
-def _check(record: VisitRecord, today: date) -> None:
+def check_visit_record(record: VisitRecord, today: date) -> None:
+    """A visit's own checks (its values, on ``today`` in her country); the refusal raised."""
     if isinstance(record.performed_date, datetime) or not isinstance(record.performed_date, date):
         raise InvalidInput(
             f"must be a date, got {record.performed_date!r}",
@@ -131,7 +141,8 @@ def _check_density(record: VisitRecord) -> None:
         )  # fmt: skip
 
 
-def _check_density_modality(record: VisitRecord, modality: str | None) -> None:
+def check_density_modality(record: VisitRecord, modality: str | None) -> None:
+    """A density is read on a mammogram or tomosynthesis only."""
     if record.density is not None and modality not in DENSITY_MODALITIES:
         on = modality or "a visit without a modality"
         raise InvalidInput(
@@ -168,7 +179,7 @@ def record_visit(
         subject = find_participant(session, actor, study_id, for_update=True)
         participant = subject.participant
         subject.require_state(COLLECTING, "record a visit")
-        _check(record, local_date(recorded_at, subject.country.time_zone))
+        check_visit_record(record, local_date(recorded_at, subject.country.time_zone))
         if visit_id is None and due_date is not None:
             visit_id = expected_visit_due(session, participant.id, due_date, record.modality)
         if visit_id is None:
@@ -186,13 +197,13 @@ def record_visit(
                 raise Conflict(f"visit {visit_id} was already recorded ({visit.performed_date})",
                                message_code="error.visit_recorded",
                                values={"day": visit.performed_date})  # fmt: skip
-        _check_density_modality(record, visit.modality)
-        for name in _RESULT_FIELDS:
+        check_density_modality(record, visit.modality)
+        for name in RESULT_FIELDS:
             setattr(visit, name, getattr(record, name))
         visit.recorded_at = recorded_at
         visit.recorded_by_id = actor.user_id
         old_state = new_state = participant.status
-        if subject.state in _STARTS_FOLLOW_UP:
+        if subject.state in STARTS_FOLLOW_UP:
             old_state, new_state = subject.apply(Event.FOLLOW_UP_STARTED)
         session.flush()
         append_event(
@@ -201,7 +212,7 @@ def record_visit(
             new={"participant": study_id, "planned": visit_id is not None,
                  "visit_type": visit.visit_type, "modality": visit.modality,
                  "due_date": visit.due_date, "status": new_state,
-                 **{name: getattr(record, name) for name in _RESULT_FIELDS}},
+                 **{name: getattr(record, name) for name in RESULT_FIELDS}},
             at=recorded_at,
         )  # fmt: skip
         level = None
