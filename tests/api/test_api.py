@@ -179,10 +179,14 @@ def test_the_export_format_is_named_by_the_path_and_an_unknown_one_is_refused(ap
     schema = api.client.get("/api/openapi.json").json()
     operation = schema["paths"][f"{V1}/exports/participants.{{format}}"]["get"]
     parameter = next(p for p in operation["parameters"] if p["name"] == "format")
-    assert (parameter["in"], parameter["schema"]["enum"]) == ("path", ["csv", "parquet", "odm"])
+    assert (parameter["in"], parameter["schema"]["enum"]) == (
+        "path", ["csv", "parquet", "odm", "fhir"])  # fmt: skip
     content = operation["responses"]["200"]["content"]
-    assert list(content) == ["text/csv", "application/vnd.apache.parquet", "application/xml"]
+    assert list(content) == ["text/csv", "application/vnd.apache.parquet", "application/xml",
+                             "application/fhir+json"]  # fmt: skip
     assert content["application/xml"]["schema"] == {"type": "string"}
+    assert content["application/fhir+json"]["schema"]["properties"]["resourceType"] == {
+        "type": "string", "enum": ["Bundle"]}  # fmt: skip
     binary = {"type": "string", "format": "binary"}
     assert content["application/vnd.apache.parquet"]["schema"] == binary
     manager = api.bearer("data_manager")
@@ -203,7 +207,7 @@ def test_the_export_format_is_named_by_the_path_and_an_unknown_one_is_refused(ap
     assert refused.status_code == 422
     assert refused.json()["error"] == "invalid_input"
     assert refused.json()["detail"] == (
-        "format: 'xlsx' is not an export format; allowed: csv, parquet, odm")  # fmt: skip
+        "format: 'xlsx' is not an export format; allowed: csv, parquet, odm, fhir")  # fmt: skip
     assert n_events() == before
 
 
@@ -222,6 +226,24 @@ def test_the_parquet_export_is_served_as_parquet(api: Api) -> None:
                     strict=True))  # fmt: skip
     assert arms[study_id] == "standard"
     assert "name" not in table.column_names
+
+
+def test_the_fhir_export_is_served_as_a_fhir_bundle(api: Api) -> None:
+    from fhir.resources.R4B.bundle import Bundle
+
+    study_id = api.participant("own", "standard")
+    response = api.client.get(f"{V1}/exports/participants.fhir", params={"study": api.STUDY},
+                              headers=api.bearer("monitor"))  # fmt: skip
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/fhir+json"
+    assert response.headers["content-disposition"] == (
+        f'attachment; filename="{api.STUDY}-participants.json"')  # fmt: skip
+    bundle = Bundle.model_validate_json(response.content)
+    subjects = {r.resource.individual.reference: r.resource for r in bundle.entry
+                if r.resource.get_resource_type() == "ResearchSubject"}  # fmt: skip
+    (patient,) = [e for e in bundle.entry if e.resource.get_resource_type() == "Patient"
+                  and e.resource.identifier[0].value == study_id]  # fmt: skip
+    assert subjects[patient.fullUrl].assignedArm == "standard"
 
 
 def test_the_odm_export_is_served_as_xml_valid_against_the_odm_schema(api: Api) -> None:

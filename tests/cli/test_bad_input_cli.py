@@ -68,7 +68,7 @@ def test_a_wrong_identity_key_is_a_configuration_error(
 @pytest.mark.parametrize(
     ("command", "allowed"),
     [
-        (["export", "participants", "-u", "demo-data-manager"], "csv, parquet, odm"),
+        (["export", "participants", "-u", "demo-data-manager"], "csv, parquet, odm, fhir"),
         (["export", "dictionary"], "csv, parquet"),  # a table: a casebook file has its own
     ],
 )

@@ -133,6 +133,8 @@ def test_the_exports_page_offers_every_format_and_serves_parquet(site: Any) -> N
     page = html.unescape(site.client.get("/exports").text)
     assert 'formaction="/exports/participants.csv"' in page
     assert 'formaction="/exports/participants.parquet"' in page
+    assert 'formaction="/exports/participants.fhir"' in page
+    assert "/exports/dictionary.fhir" not in page  # a casebook file has no dictionary
     assert "Download the participants as Parquet (analysis software)" in page
     assert "/exports/dictionary.parquet?study=mypebs-demo" in page
     download = site.client.get("/exports/participants.parquet", params={"study": "mypebs-demo"})

@@ -30,7 +30,7 @@ def participants_command(
     chunk_rows: Annotated[int, typer.Option("--chunk-rows", help="Rows per page.")] = 1000,
     format: Annotated[str, typer.Option("--format", help=_FORMAT_HELP)] = "csv",
 ) -> None:
-    """Export the participants you may see (CSV, Parquet, CDISC ODM...), pseudonymised unless
+    """Export the participants you may see (CSV, Parquet, CDISC ODM, FHIR), pseudonymised unless
     --identity (table formats only)."""
     from pebs.cli.demo import identity_keys
     from pebs.services.actor import actor_for

@@ -135,7 +135,7 @@ def test_the_data_dictionary_describes_every_column() -> None:
         "name", "birth_date", "contact", "national_id"}  # fmt: skip
 
 
-UNKNOWN_FORMAT = "format: 'xlsx' is not an export format; allowed: csv, parquet, odm"
+UNKNOWN_FORMAT = "format: 'xlsx' is not an export format; allowed: csv, parquet, odm, fhir"
 
 PYTHON_TYPES = {"string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,),
                 "date": (date,), "datetime": (datetime,)}  # fmt: skip

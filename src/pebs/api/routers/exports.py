@@ -1,5 +1,5 @@
-"""``/exports``: streamed files of participant data (CSV, Parquet; casebooks as CDISC ODM),
-pseudonymised by default, audited."""
+"""``/exports``: streamed files of participant data (CSV, Parquet; casebooks as CDISC ODM or a
+FHIR R4 Bundle), pseudonymised by default, audited."""
 
 from __future__ import annotations
 
@@ -18,14 +18,32 @@ from pebs.services.trial.exports import export_participants
 
 router = APIRouter(prefix="/exports", tags=["exports"])
 
+_BUNDLE = {
+    "type": "object",
+    "description": "An HL7 FHIR R4 Bundle of type collection",
+    "required": ["resourceType", "type", "entry"],
+    "properties": {
+        "resourceType": {"type": "string", "enum": ["Bundle"]},
+        "type": {"type": "string", "enum": ["collection"]},
+        "entry": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+
+def _body(media_type: str) -> dict[str, object]:
+    if media_type.endswith("json"):
+        return _BUNDLE
+    if media_type.startswith("text/") or media_type.endswith("xml"):
+        return {"type": "string"}
+    return {"type": "string", "format": "binary"}
+
+
 _FILES = {
-    writer.media_type.split(";")[0]: {"schema": {"type": "string"}}
-    if writer.media_type.startswith("text/") or writer.media_type.split(";")[0].endswith("xml")
-    else {"schema": {"type": "string", "format": "binary"}}
+    writer.media_type.split(";")[0]: {"schema": _body(writer.media_type.split(";")[0])}
     for writer in (*WRITERS.values(), *CASEBOOK_WRITERS.values())
 }
-"""Each format's media type (without its parameters) and body: text (CSV, XML), or bytes
-(Parquet)."""
+"""Each format's media type (without its parameters) and body: text (CSV, XML), bytes
+(Parquet), or a JSON object (the FHIR Bundle)."""
 
 
 @router.get(
@@ -46,8 +64,9 @@ def participants_export(
     include_test: bool = False,
 ) -> StreamingResponse:
     """Your participants as a file in the format its extension names (``participants.csv``,
-    ``participants.parquet``; ``participants.odm``: CDISC ODM 1.3.2 XML), streamed page by page
-    (identifying columns on request only, in table formats)."""
+    ``participants.parquet``; ``participants.odm``: CDISC ODM 1.3.2 XML; ``participants.fhir``: a
+    FHIR R4 Bundle), streamed page by page (identifying columns on request only, in table
+    formats)."""
     export = export_participants(
         sessions, actor, study, format=format, include_identity=include_identity, keys=keys,
         include_test=include_test,

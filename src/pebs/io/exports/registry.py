@@ -4,7 +4,7 @@
 (:mod:`pebs.io.exports.writer`); :data:`FORMATS` names both, and a format is in one of them.
 
 >>> FORMATS
-('csv', 'parquet', 'odm')
+('csv', 'parquet', 'odm', 'fhir')
 >>> WRITERS["csv"].media_type
 'text/csv; charset=utf-8'
 """
@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from pebs.io.exports.csv import CSV
+from pebs.io.exports.fhir import FHIR
 from pebs.io.exports.odm import ODM
 from pebs.io.exports.parquet import PARQUET
 from pebs.io.exports.writer import CasebookWriter, Writer
@@ -25,7 +26,7 @@ WRITERS: Mapping[str, Writer] = MappingProxyType({writer.name: writer for writer
 """Format name -> its writer."""
 
 CASEBOOK_WRITERS: Mapping[str, CasebookWriter] = MappingProxyType(
-    {writer.name: writer for writer in (ODM,)}
+    {writer.name: writer for writer in (ODM, FHIR)}
 )
 """Format name -> its writer of casebooks."""
 
