@@ -69,6 +69,8 @@ SEMANTIC_422 = {
     "dates, a density with its reader on a mammogram",
     "POST /api/v1/participants/{study_id}/risk-questionnaire": "the answers the study requires, "
     "a day not in the future",
+    "POST /api/v1/participants/{study_id}/canrisk": "a file the CanRisk specification allows, "
+    "carrying answers of her questionnaire, the answers the study requires",
     "POST /api/v1/participants/{study_id}/outcomes": "a TNM combination that has a stage",
     "POST /api/v1/participants/{study_id}/death": "an ICD-10 code",
     "POST /api/v1/participants/{study_id}/questionnaires": "an instrument of the study and its "
@@ -89,6 +91,8 @@ SEMANTIC_422 = {
     "final result, a kit waiting), the doctor's copy of a risk result only",
     "PUT /api/v1/participants/{study_id}/language": "a language of her country in the study",
     "POST /api/v1/participants/{study_id}/consultations": "a day from her randomisation to today",
+    "GET /api/v1/exports/participants.{format}": "identifying columns in a table format only (a "
+    "casebook file is pseudonymised)",
 }
 """Operation -> the rules beyond the schema for which valid data may be answered 422."""
 
