@@ -81,10 +81,13 @@ class _Ids:
 
     def __init__(self, study: str, study_id: str | None = None) -> None:
         self.study, self.study_id = study, study_id
+        self._made: dict[tuple[object, ...], str] = {}
 
     def id(self, *parts: object) -> str:
-        path = "/".join(str(p) for p in (self.study, self.study_id, *parts) if p is not None)
-        return str(uuid.uuid5(_NAMESPACE, path))
+        if parts not in self._made:  # her Patient is referred to by every other resource
+            path = "/".join(str(p) for p in (self.study, self.study_id, *parts) if p is not None)
+            self._made[parts] = str(uuid.uuid5(_NAMESPACE, path))
+        return self._made[parts]
 
     def ref(self, *parts: object) -> dict[str, str]:
         return {"reference": f"urn:uuid:{self.id(*parts)}"}
