@@ -6,6 +6,10 @@ Pure numpy/scipy; proportions everywhere (not percent). The modules:
   (relative margin) or difference (absolute margin) scale: Wald, Farrington-Manning score and
   Miettinen-Nurminen; vectorised over trial replicates;
 - :mod:`pebs.stats.sample_size` — sample size and power of those tests (closed forms);
+- :mod:`pebs.stats.group_sequential` — group-sequential designs (Lan-DeMets alpha spending,
+  O'Brien-Fleming, Pocock), their characteristics, interim analyses and conditional power;
+- :mod:`pebs.stats.sequential_rates` — group-sequential sample size, power and interim analysis
+  of the non-inferiority of two proportions (as rpact computes them);
 - :mod:`pebs.stats.proportions` — Wilson and Clopper-Pearson intervals for one proportion;
 - :mod:`pebs.stats.survival` — Kaplan-Meier (Greenwood, log-log interval) and Aalen-Johansen
   cumulative incidence with competing risks;
@@ -25,6 +29,15 @@ from pebs.stats.calibration import (
     expected_observed,
     hosmer_lemeshow,
 )
+from pebs.stats.group_sequential import (
+    GroupSequentialDesign,
+    InterimAnalysis,
+    alpha_spending,
+    conditional_power,
+    design_at_fractions,
+    group_sequential_design,
+    interim_analysis,
+)
 from pebs.stats.noninferiority import (
     NonInferiorityResult,
     noninferiority_difference,
@@ -37,6 +50,14 @@ from pebs.stats.sample_size import (
     power_ratio,
     sample_size_difference,
     sample_size_ratio,
+)
+from pebs.stats.sequential_rates import (
+    RatesInterimAnalysis,
+    SequentialPower,
+    SequentialSampleSize,
+    interim_analysis_rates,
+    sequential_power,
+    sequential_sample_size,
 )
 from pebs.stats.survival import (
     CumulativeIncidence,
@@ -63,22 +84,33 @@ __all__ = [
     "CStatistic",
     "CumulativeIncidence",
     "ExpectedObserved",
+    "GroupSequentialDesign",
     "GroupedCalibration",
     "HosmerLemeshow",
+    "InterimAnalysis",
     "NonInferiorityDesign",
     "NonInferiorityResult",
     "ProportionInterval",
+    "RatesInterimAnalysis",
     "Reclassification",
+    "SequentialPower",
+    "SequentialSampleSize",
     "StatsInputError",
     "SurvivalCurve",
     "aalen_johansen",
     "age_bands",
+    "alpha_spending",
     "c_statistic",
     "compare_c_statistics",
+    "conditional_power",
     "counted_events",
+    "design_at_fractions",
     "expected_observed",
     "expected_observed_by_group",
+    "group_sequential_design",
     "hosmer_lemeshow",
+    "interim_analysis",
+    "interim_analysis_rates",
     "kaplan_meier",
     "noninferiority_difference",
     "noninferiority_ratio",
@@ -90,5 +122,7 @@ __all__ = [
     "risk_groups",
     "sample_size_difference",
     "sample_size_ratio",
+    "sequential_power",
+    "sequential_sample_size",
     "window_expected",
 ]
