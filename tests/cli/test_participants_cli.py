@@ -100,3 +100,22 @@ def test_lists_need_a_statistician(database, capsys) -> None:
     code = main(["study", "lists", "mypebs-demo", "--slots", "4", "-u", MANAGER])
     assert code == 77
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_pebs_import_dry_run_stores_nothing_and_a_second_import_skips(
+    database, tmp_path, capsys
+) -> None:
+    source = tmp_path / "women.csv"
+    source.write_text("source_id,site,name,birth_date\nX1,IT-TO,Anna Example,1970-01-15\n",
+                      encoding="utf-8")  # fmt: skip
+    command = ["import", "--format", "csv", str(source), "--study", "mypebs-demo", "-u", MANAGER]
+    capsys.readouterr()
+    assert main([*command, "--dry-run"]) == 0
+    assert "dry run, nothing stored" in capsys.readouterr().err
+    assert main(command) == 0
+    assert "1  reached register" in capsys.readouterr().err
+    assert main(command) == 0
+    assert "1  already stored, skipped" in capsys.readouterr().err
+    assert main(["import", "--format", "odm", str(source), "--study", "mypebs-demo",
+                 "-u", MANAGER]) == 65  # fmt: skip
+    assert "identities" in capsys.readouterr().err

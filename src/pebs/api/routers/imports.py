@@ -35,7 +35,7 @@ hundred MB with their visits)."""
 class RowRefusedOut(BaseModel):
     """A row of the files refused (or one of her records): where, at which step, and why."""
 
-    file: Literal["women", "visits", "diagnoses", "odm"]
+    file: Literal["women", "visits", "diagnoses", "odm", "identities"]
     line: int = Field(description="Line in the file (ODM: the SubjectData's line)")
     study_id: str | None = Field(description="Her study ID if she was registered")
     step: str = Field(examples=["read", "register", "allocate", "visit"])

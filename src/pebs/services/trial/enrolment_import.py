@@ -43,7 +43,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.services.actor import Actor
-from pebs.services.errors import DuplicateParticipant, InvalidFields, ServiceError
+from pebs.services.errors import DuplicateParticipant, InvalidFields, InvalidInput, ServiceError
 from pebs.services.keys import IdentityKeys
 from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.trial.allocation import Allocated, AllocationRequest, allocate, allocate_in
@@ -259,6 +259,9 @@ def _follow_up(
             done.record_follow_up("visit", record, result, summary)
     sessions: sessionmaker[Session] = group  # type: ignore[assignment]  # it stands in for one
     for done, row in women:
+        for unread in (r for r in row.follow_up if isinstance(r, RowRefused)):
+            refusal = InvalidInput(unread.message, field=unread.field)
+            done.record_follow_up("read", unread, refusal, summary)
         records: list[Any] = [r for r in row.follow_up if isinstance(r, OutcomeRow)]
         records = records if done.arm is not None else []
         if row.death is not None:

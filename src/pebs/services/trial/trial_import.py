@@ -25,6 +25,11 @@ from pebs.services.trial.enrolment_import import (
     import_enrolments,
 )
 from pebs.services.trial.follow_up_file import FollowUp, read_follow_up, with_follow_up
+from pebs.services.trial.odm_import import (
+    casebook_enrolments,
+    protocol_criteria,
+    read_identities,
+)
 
 __all__ = ["FORMATS", "import_csv_files", "import_files"]
 
@@ -60,7 +65,11 @@ def import_files(
             dry_run=dry_run, on_outcome=on_outcome,
         )  # fmt: skip
     if file_format == "odm":
-        raise InvalidInput("ODM import is not available yet", field="format")
+        if visits is not None or diagnoses is not None:
+            raise InvalidInput("an ODM file holds her visits and diagnoses: give no --visits or "
+                               "--diagnoses file", field="visits")  # fmt: skip
+        return import_odm_file(sessions, actor, keys, study, file, identities=identities,
+                               dry_run=dry_run, on_outcome=on_outcome)  # fmt: skip
     raise unknown_choice("format", file_format, FORMATS)
 
 
@@ -85,6 +94,35 @@ def import_csv_files(
         sessions, actor, keys, study, _rows(read_enrolments(women), follow_up),
         on_outcome=on_outcome, dry_run=dry_run,
     )  # fmt: skip
+
+
+def import_odm_file(
+    sessions: sessionmaker[Session],
+    actor: Actor,
+    keys: IdentityKeys,
+    study: str,
+    file: Path,
+    *,
+    identities: Path | None,
+    dry_run: bool = False,
+    on_outcome: Callable[[EnrolmentOutcome], None] | None = None,
+) -> ImportSummary:
+    """Import the CDISC ODM 1.3.2 file ``file`` (:mod:`.odm_import`) with the women's
+    ``identities`` (an enrolment file whose ``source_id`` is the ODM ``SubjectKey``)."""
+    if identities is None:
+        raise InvalidInput(
+            "an ODM file holds no identities: give the identities file (name, birth_date... "
+            "with source_id = the ODM SubjectKey)", field="identities",
+        )  # fmt: skip
+    people, refused = read_identities(identities)
+    criteria = protocol_criteria(sessions, study)
+
+    def rows() -> Iterator[Enrolment | RowRefused]:
+        yield from casebook_enrolments(file, study, people, criteria)
+        yield from refused
+
+    return import_enrolments(sessions, actor, keys, study, rows(), on_outcome=on_outcome,
+                             dry_run=dry_run)  # fmt: skip
 
 
 def _rows(
