@@ -39,7 +39,9 @@ IDENTITY = RECORDERS  # docs/security.md: the roles that meet, contact or fix th
 BALANCE = frozenset({"statistician", "monitor"})  # never roles that randomise
 ADMIN = frozenset({"administrator"})
 LISTS = frozenset({"statistician"})  # allocation lists (generate, verify), unusable slots
-OVERRIDE = frozenset({"data_manager"})  # manual allocation
+OVERRIDE = frozenset({"data_manager"})  # manual allocation; locks (docs/trial/monitoring.md)
+MONITORS = frozenset({"monitor"})  # source data verification
+SIGNERS = frozenset({"site_investigator"})  # casebook signatures (21 CFR 11), her site only
 SAMPLE_READERS = RECORDERS | {"monitor", "laboratory"}  # kits by their IDs, never her identity
 RECEIVERS = frozenset({"laboratory", "data_manager"})  # shipments arriving at the laboratory
 IMPORTERS = frozenset({"laboratory", "data_manager"})  # genotype batches
@@ -440,6 +442,72 @@ def _resolve_conflict(api: Api, role: str, obj: str, allowed: bool) -> Any:
                            headers=api.bearer(role))  # fmt: skip
 
 
+def _snapshots(api: Api) -> Any:
+    """The app's state with its snapshot folder in a temporary folder (not the working one)."""
+    import dataclasses
+    import tempfile
+    from pathlib import Path
+
+    state = api.client.app.state.pebs
+    if not str(state.data_dir).startswith(tempfile.gettempdir()):
+        folder = Path(tempfile.mkdtemp(prefix="pebs-snapshots-"))
+        api.client.app.state.pebs = dataclasses.replace(state, data_dir=folder)
+    return api.client.app.state.pebs
+
+
+def _lock_study(api: Api, role: str, obj: str, allowed: bool) -> Any:
+    """Lock the study (then unlock it at once through the service: the other cases write)."""
+    from pebs.services.monitoring import unlock_study
+
+    _snapshots(api)
+    response = api.client.post("/api/v1/studies/mypebs-demo/lock", json={"reason": "analysis"},
+                               headers=api.bearer(role))  # fmt: skip
+    if response.status_code == 201:
+        unlock_study(api.sessions, api.db.manager, "mypebs-demo", reason="matrix test")
+    return response
+
+
+def _unlock_study(api: Api, role: str, obj: str, allowed: bool) -> Any:
+    """Unlock the study, locked through the service when the call should unlock it."""
+    from pebs.http.study_lock import lock_study_here
+    from pebs.services.monitoring import study_lock_status, unlock_study
+
+    if allowed:
+        lock_study_here(_snapshots(api), api.db.manager, "mypebs-demo", "analysis")
+    try:
+        return api.client.post("/api/v1/studies/mypebs-demo/unlock",
+                               json={"reason": "reopened"}, headers=api.bearer(role))  # fmt: skip
+    finally:
+        if study_lock_status(api.sessions, api.db.manager, "mypebs-demo").locked:
+            unlock_study(api.sessions, api.db.manager, "mypebs-demo", reason="matrix test")
+
+
+def _sign(api: Api, role: str, obj: str, allowed: bool) -> Any:
+    """Sign with the role's demo account's password and the code of the next TOTP step (the
+    current one may have served the account's login)."""
+    from datetime import UTC, datetime, timedelta
+
+    from pebs.services.auth.totp import code_at
+
+    study_id = subject(api, obj, allowed, "consented")
+    password, secret = api.db.logins[api.ROLES[role]]
+    code = code_at(secret, datetime.now(UTC) + timedelta(seconds=30)) if secret else "000000"
+    return api.client.post(f"/api/v1/participants/{study_id}/signature",
+                           json={"password": password, "totp_code": code, "accept": True},
+                           headers=api.bearer(role))  # fmt: skip
+
+
+def _release(api: Api, role: str, obj: str, allowed: bool) -> Any:
+    """Unlock her casebook, locked through the service when the call should unlock it."""
+    from pebs.services.monitoring import lock_participant
+
+    study_id = subject(api, obj, allowed, "consented")
+    if allowed:
+        lock_participant(api.sessions, api.db.manager, study_id)
+    return api.client.post(f"/api/v1/participants/{study_id}/locks/release",
+                           json={"reason": "query answered"}, headers=api.bearer(role))  # fmt: skip
+
+
 def _study(obj: str) -> dict:
     return {"study": "mypebs-demo"}
 
@@ -590,6 +658,23 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/studies/{study}/letters/due"): Case(RECORDERS, 200, _get(
         "/api/v1/studies/mypebs-demo/letters/due"), "none"),
     ("POST", "/api/v1/studies/{study}/letters/batch"): Case(RECORDERS, 200, _batch, "none"),
+    # monitoring: source data verification, signatures, locks (docs/trial/monitoring.md)
+    ("GET", "/api/v1/participants/{study_id}/monitoring"): Case(READERS, 200, _p(
+        "GET", "/api/v1/participants/{id}/monitoring")),
+    ("POST", "/api/v1/participants/{study_id}/source-verification"): Case(MONITORS, 200, _p(
+        "POST", "/api/v1/participants/{id}/source-verification", None, {"form": "registration"})),
+    ("GET", "/api/v1/studies/{study}/source-verification"): Case(READERS, 200, _get(
+        "/api/v1/studies/mypebs-demo/source-verification"), "none"),
+    ("GET", "/api/v1/participants/{study_id}/signature"): Case(READERS, 200, _p(
+        "GET", "/api/v1/participants/{id}/signature")),
+    ("POST", "/api/v1/participants/{study_id}/signature"): Case(SIGNERS, 201, _sign),
+    ("POST", "/api/v1/participants/{study_id}/locks"): Case(OVERRIDE, 201, _p(
+        "POST", "/api/v1/participants/{id}/locks", "consented", {})),
+    ("POST", "/api/v1/participants/{study_id}/locks/release"): Case(OVERRIDE, 200, _release),
+    ("GET", "/api/v1/studies/{study}/lock"): Case(READERS, 200, _get(
+        "/api/v1/studies/mypebs-demo/lock"), "none"),
+    ("POST", "/api/v1/studies/{study}/lock"): Case(OVERRIDE, 201, _lock_study, "none"),
+    ("POST", "/api/v1/studies/{study}/unlock"): Case(OVERRIDE, 200, _unlock_study, "none"),
     # administration
     ("POST", "/api/v1/users/{username}/disable"): Case(ADMIN, 200, _disable, "none"),
     ("POST", "/api/v1/users/{username}/unlock"): Case(ADMIN, 200, _unlock, "none"),

@@ -31,6 +31,7 @@ from pebs.api.routers import (
     laboratory,
     letters,
     models,
+    monitoring,
     overrides,
     participants,
     questionnaires,
@@ -53,7 +54,7 @@ def _api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
     modules = (auth, participants, enrolment, allocation, overrides, allocation_lists, risk,
                follow_up, deaths, questionnaires, samples, laboratory, dashboards, exports,
-               users, models, letters, imports)  # fmt: skip
+               users, models, letters, imports, monitoring)  # fmt: skip
     for module in modules:
         router.include_router(module.router)
     return router

@@ -7,6 +7,7 @@ This is the one place where the HTTP side wires the database engine.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,6 +34,8 @@ class AppState:
     policy: AuthPolicy
     cookie_secure: bool
     """Cookies carry ``Secure`` (:func:`https_only`)."""
+    data_dir: Path = Path("pebs-data")
+    """``PEBS_DATA_DIR``: where the server writes files (a locked study's snapshot)."""
 
     def close(self) -> None:
         self.database.close()
@@ -71,4 +74,5 @@ def build_state(settings: Settings, policy: AuthPolicy | None = None) -> AppStat
         keys=IdentityKeys.from_settings_values(settings.identity_keys(), settings.hmac_key_bytes()),
         policy=policy or policy_from_settings(settings),
         cookie_secure=https_only(settings),
+        data_dir=settings.data_dir,
     )

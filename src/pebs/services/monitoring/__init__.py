@@ -20,7 +20,6 @@ from pebs.services.monitoring.locks import (
 from pebs.services.monitoring.signatures import (
     MEANING,
     MEANING_VERSION,
-    SignatureView,
     casebook_signature,
     meaning_text,
     sign_casebook,
@@ -39,9 +38,11 @@ from pebs.services.monitoring.source_verification import (
 from pebs.services.monitoring.study_lock import (
     StudyLockView,
     lock_study,
+    snapshot_name,
     study_lock_status,
     unlock_study,
 )
+from pebs.services.signature_status import SignatureView
 
 __all__ = [
     "MEANING",
@@ -63,6 +64,7 @@ __all__ = [
     "monitoring_view",
     "sdv_worklist",
     "sign_casebook",
+    "snapshot_name",
     "study_lock_status",
     "unlock_form",
     "unlock_participant",

@@ -13,8 +13,9 @@
   and the SHA-256 of her casebook at signing
   (:func:`pebs.services.casebook_content.casebook_sha256`), which links the signature to the
   record (11.70): the digest of another, or a changed, record differs.
-- **Void after a change**: every view of the signature (:func:`signature_in`, her page and the
-  API record) recomputes the digest; once it differs the signature is void. The first view that
+- **Void after a change**: every view of the signature
+  (:func:`pebs.services.signature_status.signature_in`, her page and the API record) recomputes
+  the digest; once it differs the signature is void. The first view that
   notices it records when (``voided_at``), when her data first changed after signing
   (``changed_at``: the first audited change about her, when there is one) and appends a
   ``casebook_signature_voided`` event. She may be signed again.
@@ -22,26 +23,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.i18n.catalogue import catalogues
 from pebs.services.actor import Action, Actor, require
 from pebs.services.auth.policy import AuthPolicy
 from pebs.services.auth.reauthentication import reauthenticate, use_second_factor
-from pebs.services.casebook_content import casebook_of, casebook_sha256
+from pebs.services.casebook_content import casebook_sha256
 from pebs.services.data_locks import refuse_if_study_locked
 from pebs.services.errors import InvalidInput
 from pebs.services.monitoring._her import find_her
-from pebs.services.records.audit_trail import about_her
+from pebs.services.signature_status import SignatureView, signature_in, signature_view
 from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.transaction import instant, transaction
 from pebs.store.audit import append_event
 from pebs.store.crypto import IdentityCipher
-from pebs.store.models import AuditEvent, CasebookSignature, User
+from pebs.store.models import CasebookSignature, User
 from pebs.trial.vocabularies import LANGUAGES
 
 __all__ = [
@@ -59,78 +58,12 @@ MEANING = "casebook_review"
 MEANING_VERSION = "1"
 """Version of the meaning's wording; a signer who saw another version must read it again."""
 
-_NOT_CHANGES = frozenset({
-    "read_identity", "preview_letter", "source_data_verified", "form_locked", "form_unlocked",
-    "participant_locked", "participant_unlocked", "casebook_signed", "casebook_signature_voided",
-    "signature_failed",
-})  # fmt: skip
-"""Audited actions about her that do not change her casebook."""
-
-
-@dataclass(frozen=True)
-class SignatureView:
-    """The manifestation of her latest signature (21 CFR 11.50), and whether it still holds."""
-
-    signer_name: str
-    signer_username: str
-    signer_role: str
-    signed_at: datetime
-    meaning: str
-    meaning_version: str
-    meaning_language: str
-    meaning_text: str
-    casebook_sha256: str
-    valid: bool
-    """False once her casebook changed after signing (void)."""
-    voided_at: datetime | None
-    changed_at: datetime | None
-    """When her data first changed after signing (``None``: not known)."""
-
 
 def meaning_text(language: str) -> str:
     """The meaning of the signature in ``language`` (English if the language is unknown)."""
     return catalogues()[language if language in LANGUAGES else "en"].text(
         f"signature.meaning.{MEANING}"
     )
-
-
-def _view(row: CasebookSignature) -> SignatureView:
-    return SignatureView(
-        row.signer_name, row.signer_username, row.signer_role, row.signed_at, row.meaning,
-        row.meaning_version, row.meaning_language, row.meaning_text, row.casebook_sha256,
-        row.voided_at is None, row.voided_at, row.changed_at,
-    )  # fmt: skip
-
-
-def signature_in(
-    session: Session, participant_id: int, study_id: str, study_pk: int,
-    *, at: datetime | None = None,
-) -> SignatureView | None:  # fmt: skip
-    """Her latest signature in the caller's transaction, checked against her casebook now; a
-    void noticed for the first time is recorded and audited (module docstring)."""
-    row = session.scalar(
-        select(CasebookSignature).where(CasebookSignature.participant_id == participant_id)
-        .order_by(CasebookSignature.id.desc()).limit(1)
-    )  # fmt: skip
-    if row is None or row.voided_at is not None:
-        return None if row is None else _view(row)
-    now_sha256 = casebook_sha256(casebook_of(session, participant_id, study_pk))
-    if now_sha256 != row.casebook_sha256:
-        now = instant(at)
-        row.voided_at = now
-        row.changed_at = session.scalar(
-            select(AuditEvent.at).where(
-                about_her(session, participant_id, study_id),
-                AuditEvent.at > row.signed_at, AuditEvent.action.notin_(_NOT_CHANGES),
-            ).order_by(AuditEvent.id).limit(1)
-        )  # fmt: skip
-        append_event(
-            session, actor="system", action="casebook_signature_voided", entity="participant",
-            entity_id=study_id, reason="her casebook changed after it was signed",
-            old={"signature_id": row.id, "casebook_sha256": row.casebook_sha256},
-            new={"casebook_sha256": now_sha256, "changed_at": row.changed_at}, at=now,
-        )  # fmt: skip
-    return _view(row)
 
 
 @refuses_unstorable_text
@@ -217,4 +150,4 @@ def sign_casebook(
                  "casebook_sha256": digest, "client": client},
             at=now,
         )  # fmt: skip
-        return _view(row)
+        return signature_view(row)

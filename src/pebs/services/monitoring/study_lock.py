@@ -21,10 +21,11 @@ reason and is audited; the snapshot stays as it was.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.io.errors import FileAccessError
@@ -38,7 +39,13 @@ from pebs.services.trial.study_rules import study_named
 from pebs.store.audit import append_event
 from pebs.store.models import StudyLock
 
-__all__ = ["StudyLockView", "lock_study", "study_lock_status", "unlock_study"]
+__all__ = [
+    "StudyLockView",
+    "lock_study",
+    "snapshot_name",
+    "study_lock_status",
+    "unlock_study",
+]
 
 REASON_CHARS = 500
 
@@ -59,6 +66,13 @@ class StudyLockView:
     unlocked_by: str | None = None
     unlocked_at: datetime | None = None
     unlock_reason: str | None = None
+
+
+def snapshot_name(study: str, database_url: str, at: datetime) -> str:
+    """``<study>-<UTC time>.sqlite`` (``.dump``: a pg_dump archive on PostgreSQL): the file the
+    API and the pages write a study's snapshot to, in the installation's snapshot folder."""
+    suffix = "sqlite" if make_url(database_url).get_backend_name() == "sqlite" else "dump"
+    return f"{study}-{at.astimezone(UTC).strftime('%Y%m%dT%H%M%S.%fZ')}.{suffix}"
 
 
 def _view(study: str, row: StudyLock | None) -> StudyLockView:

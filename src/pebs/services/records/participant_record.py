@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.services.actor import Action, Actor, require
-from pebs.services.monitoring.signatures import SignatureView, signature_in
+from pebs.services.signature_status import SignatureView, signature_in
 from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.subject import find_participant
 from pebs.services.trial.registration import participant_language

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.services.actor import Action, Actor, require
+from pebs.services.signature_status import SignatureView, signature_in
 from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.subject import find_participant
 from pebs.services.trial.registration import participant_language
@@ -32,6 +33,9 @@ class ParticipantSummary:
     registered_at: datetime
     language: str
     """The language her letters are written in (ISO 639-1)."""
+    signature: SignatureView | None = None
+    """Her investigator's latest signature, its manifestation and whether it still holds
+    (21 CFR 11.50); ``None``: never signed. A void noticed here is recorded and audited."""
 
 
 @refuses_unstorable_text
@@ -52,4 +56,6 @@ def get_participant_summary(
             arm=None if allocation is None else allocation.arm, is_test=participant.is_test,
             registered_at=participant.registered_at,
             language=participant.language or participant_language(None, subject.country.languages),
+            signature=signature_in(session, participant.id, participant.study_id,
+                                   subject.country.study_id),
         )  # fmt: skip
