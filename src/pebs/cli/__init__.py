@@ -63,7 +63,9 @@ COMMANDS = (
         "Study configurations: load; allocation lists; database lock.",
     ),
     LazyCommand(
-        "participants", "pebs.cli.participants:app", "Participants: import an enrolment file."
+        "participants",
+        "pebs.cli.participants:app",
+        "Participants: import an enrolment file; CanRisk pedigree files in and out.",
     ),
     LazyCommand(
         "import",

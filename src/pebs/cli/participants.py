@@ -13,9 +13,15 @@ from typing import Annotated
 
 import typer
 
+from pebs.cli import canrisk
 from pebs.cli.imports import DryRun, ImportFormat, Outcomes, Study, User, run_import
 
-app = typer.Typer(help="Participants: import an enrolment file.", no_args_is_help=True)
+app = typer.Typer(
+    help="Participants: import an enrolment file; CanRisk pedigree files in and out.",
+    no_args_is_help=True,
+)
+app.command("canrisk-import")(canrisk.import_command)
+app.command("canrisk-export")(canrisk.export_command)
 
 
 @app.command("import")

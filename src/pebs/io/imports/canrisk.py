@@ -84,6 +84,7 @@ __all__ = [
     "CanRiskError",
     "CanRiskFile",
     "Problem",
+    "canrisk_bytes",
     "read_canrisk",
     "read_canrisk_file",
 ]
@@ -138,16 +139,21 @@ class CanRiskFile:
     other cancers, twins, vital status, Ashkenazi origin, and her own cancers."""
 
 
-def read_canrisk_file(path: Path, *, this_year: int | None = None) -> CanRiskFile:
-    """:func:`read_canrisk` of a file (a larger file than
-    :data:`~pebs.io.canrisk_format.MAX_FILE_BYTES` is refused unread)."""
+def canrisk_bytes(path: Path) -> bytes:
+    """The bytes of the file at ``path``, at most one more than
+    :data:`~pebs.io.canrisk_format.MAX_FILE_BYTES` (so that a larger file is refused unread by
+    :func:`read_canrisk`); :class:`FileAccessError` when it cannot be read."""
     with open_binary(path, "a CanRisk file") as handle:
         try:
-            data = handle.read(MAX_FILE_BYTES + 1)
+            return handle.read(MAX_FILE_BYTES + 1)
         except OSError as error:
             raise FileAccessError(f"{path}: cannot be read ({error.strerror})") from error
+
+
+def read_canrisk_file(path: Path, *, this_year: int | None = None) -> CanRiskFile:
+    """:func:`read_canrisk` of the file at ``path`` (its problems name the file)."""
     try:
-        return read_canrisk(data, this_year=this_year)
+        return read_canrisk(canrisk_bytes(path), this_year=this_year)
     except CanRiskError as error:
         raise CanRiskError(error.problems, f"{path}: CanRisk file") from None
 

@@ -10,8 +10,10 @@ computes her assessment and plan if nothing else is missing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,8 +21,9 @@ from pebs.services.actor import Action, Actor, require
 from pebs.services.errors import InvalidFields, InvalidInput
 from pebs.services.field_rules import in_the_future
 from pebs.services.keys import IdentityKeys
+from pebs.services.queries.edit_check_runs import run_edit_checks_in
 from pebs.services.storable_text import refuses_unstorable_text
-from pebs.services.subject import find_participant
+from pebs.services.subject import Subject, find_participant
 from pebs.services.transaction import instant, local_date, transaction
 from pebs.services.trial._risk_factors import QUESTIONNAIRE_INPUTS, RiskFactors
 from pebs.services.trial.risk_assessment import RISK_ARM_STATES, check_answers, risk_rules
@@ -28,7 +31,12 @@ from pebs.services.trial.risk_completion import complete_risk_in, inputs_of
 from pebs.store.audit import append_event
 from pebs.store.models import RiskQuestionnaire
 
-__all__ = ["RiskQuestionnaireRecorded", "record_risk_questionnaire"]
+__all__ = [
+    "RiskQuestionnaireRecorded",
+    "checked_answers_in",
+    "record_risk_questionnaire",
+    "record_risk_questionnaire_in",
+]
 
 _MEASURED = {
     "density": "comes from her baseline mammogram (record it with the visit), not the "
@@ -78,31 +86,60 @@ def record_risk_questionnaire(
     :class:`InvalidInput` for ``answered_on`` in the future.
     """
     require(actor, Action.RECORD_RISK)
-    _check(factors, answered_on)
     recorded_at = instant(at)
     with transaction(session_maker) as session:
         subject = find_participant(session, actor, study_id, for_update=True)
-        subject.require_state(RISK_ARM_STATES, "record a risk questionnaire (risk-based arm)")
-        if answered_on > local_date(recorded_at, subject.country.time_zone):
-            raise in_the_future("answered_on", answered_on)
-        study = subject.study(session)
-        check_answers(factors, risk_rules(session, study), QUESTIONNAIRE_INPUTS)
-        answers = {name: getattr(factors, name) for name in QUESTIONNAIRE_INPUTS}
-        participant_id = subject.participant.id
-        row = RiskQuestionnaire(
-            participant_id=participant_id, answers=answers, answered_on=answered_on,
-            recorded_at=recorded_at, recorded_by_id=actor.user_id,
+        recorded = record_risk_questionnaire_in(
+            session, actor, keys, subject, factors, answered_on=answered_on,
+            recorded_at=recorded_at, reason="risk questionnaire",
         )  # fmt: skip
-        session.add(row)
-        session.flush()
-        append_event(
-            session, actor=actor.username, action="record", entity="risk_questionnaire",
-            entity_id=row.id, reason="risk questionnaire",
-            new={"participant": study_id, "answers": answers, "answered_on": answered_on},
-            at=recorded_at,
-        )  # fmt: skip
-        level = complete_risk_in(
-            session, participant_id=participant_id, actor=actor, keys=keys, at=recorded_at
-        )
-        missing = inputs_of(session, participant_id).missing(risk_rules(session, study), final=True)
+        run_edit_checks_in(session, subject.participant.id, at=recorded_at)
+    return recorded
+
+
+def checked_answers_in(
+    session: Session, subject: Subject, factors: RiskFactors, *, answered_on: date,
+    recorded_at: datetime,
+) -> dict[str, Any]:  # fmt: skip
+    """Her answers as :func:`record_risk_questionnaire` would store them, checked as it checks
+    them (her arm, ``answered_on`` not after her local day, the study's rules); stores
+    nothing."""
+    _check(factors, answered_on)
+    subject.require_state(RISK_ARM_STATES, "record a risk questionnaire (risk-based arm)")
+    if answered_on > local_date(recorded_at, subject.country.time_zone):
+        raise in_the_future("answered_on", answered_on)
+    check_answers(factors, risk_rules(session, subject.study(session)), QUESTIONNAIRE_INPUTS)
+    return {name: getattr(factors, name) for name in QUESTIONNAIRE_INPUTS}
+
+
+def record_risk_questionnaire_in(
+    session: Session, actor: Actor, keys: IdentityKeys, subject: Subject, factors: RiskFactors,
+    *, answered_on: date, recorded_at: datetime, reason: str,
+    source: Mapping[str, Any] | None = None,
+) -> RiskQuestionnaireRecorded:  # fmt: skip
+    """:func:`record_risk_questionnaire` in the caller's transaction, for a woman it found
+    with her row locked (``actor`` holds the permission; ``reason`` is the audit event's,
+    ``source`` what the answers came from, added to it when given)."""
+    answers = checked_answers_in(
+        session, subject, factors, answered_on=answered_on, recorded_at=recorded_at
+    )
+    participant_id = subject.participant.id
+    study_id = subject.participant.study_id
+    row = RiskQuestionnaire(
+        participant_id=participant_id, answers=answers, answered_on=answered_on,
+        recorded_at=recorded_at, recorded_by_id=actor.user_id,
+    )  # fmt: skip
+    session.add(row)
+    session.flush()
+    new = {"participant": study_id, "answers": answers, "answered_on": answered_on}
+    append_event(
+        session, actor=actor.username, action="record", entity="risk_questionnaire",
+        entity_id=row.id, reason=reason,
+        new=new if source is None else {**new, "source": dict(source)}, at=recorded_at,
+    )  # fmt: skip
+    level = complete_risk_in(
+        session, participant_id=participant_id, actor=actor, keys=keys, at=recorded_at
+    )
+    rules = risk_rules(session, subject.study(session))
+    missing = inputs_of(session, participant_id).missing(rules, final=True)
     return RiskQuestionnaireRecorded(study_id, row.id, answered_on, level, missing)
