@@ -417,6 +417,32 @@ def _upload(api: Api, role: str, obj: str, allowed: bool) -> Any:
                            headers=api.bearer(role))  # fmt: skip
 
 
+def _canrisk(api: Api, role: str, obj: str, allowed: bool) -> Any:
+    """Her CanRisk file (menarche 12, her parents, her mother affected at an unknown age) for a
+    woman of the risk-based arm whose questionnaire is recorded, when the call should store it."""
+    import io
+
+    from pebs.services.trial import RiskFactors, record_risk_questionnaire
+
+    study_id = subject(api, obj, allowed, "risk_based")
+    if allowed:
+        answers = RiskFactors(n_biopsies=0, age_at_menarche=13, age_at_first_birth="unknown",
+                              n_relatives=0)  # fmt: skip
+        record_risk_questionnaire(api.sessions, api.db.manager, api.db.keys, study_id, answers,
+                                  answered_on=date.fromisoformat(yesterday()))  # fmt: skip
+    tests = ["0:0"] * 10 + ["0:0:0:0:0"]
+    people = [["F", "1", "PB", "PF", "PM", "F", "0", "0", "55", "0", "0"],
+              ["F", "0", "PF", "0", "0", "M", "0", "0", "0", "0", "0"],
+              ["F", "0", "PM", "0", "0", "F", "0", "0", "0", "0", "AU"]]  # fmt: skip
+    lines = ["##CanRisk 4.0", "##menarche=12", "##FamID\tName\tTarget\tIndivID\tFathID\tMothID"
+             "\tSex\tMZtwin\tDead\tAge\tYob\tBC1\tBC2\tOC\tPRO\tPAN\tAshkn\tBRCA1\tBRCA2"
+             "\tPALB2\tATM\tCHEK2\tBARD1\tRAD51D\tRAD51C\tBRIP1\tHOXB13\tER:PR:HER2:CK14:CK56"]
+    lines += ["\t".join([p[0], "NA", *p[1:], "0", "0", "0", "0", "0", *tests]) for p in people]
+    files = {"file": ("her.txt", io.BytesIO("\n".join(lines).encode()), "text/plain")}
+    return api.client.post(f"/api/v1/participants/{study_id}/canrisk", files=files,
+                           headers=api.bearer(role))  # fmt: skip
+
+
 _batches: dict[int, str] = {}
 
 
@@ -564,6 +590,9 @@ CASES: dict[tuple[str, str], Case] = {
         "POST", "/api/v1/participants/{id}/risk-questionnaire", "risk_based",
         lambda obj: {"n_biopsies": 0, "age_at_menarche": 13, "age_at_first_birth": "unknown",
                      "n_relatives": 0, "answered_on": yesterday()})),
+    ("POST", "/api/v1/participants/{study_id}/canrisk"): Case(RECORDERS, 201, _canrisk),
+    ("GET", "/api/v1/participants/{study_id}/canrisk"): Case(RECORDERS, 200, _p(
+        "GET", "/api/v1/participants/{id}/canrisk")),
     ("POST", "/api/v1/participants/{study_id}/screening-plan"): Case(RECORDERS, 201, _p(
         "POST", "/api/v1/participants/{id}/screening-plan", "standard", {})),
     ("POST", "/api/v1/participants/{study_id}/visits"): Case(RECORDERS, 201, _p(

@@ -22,6 +22,7 @@ from pebs.api.routers import (
     allocation,
     allocation_lists,
     auth,
+    canrisk,
     dashboards,
     deaths,
     enrolment,
@@ -53,7 +54,7 @@ OPENAPI_URL = f"{API_ROOT}/openapi.json"
 def _api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
     modules = (auth, participants, enrolment, allocation, overrides, allocation_lists, risk,
-               follow_up, deaths, questionnaires, samples, laboratory, dashboards, exports,
+               canrisk, follow_up, deaths, questionnaires, samples, laboratory, dashboards, exports,
                users, models, letters, imports, monitoring)  # fmt: skip
     for module in modules:
         router.include_router(module.router)
