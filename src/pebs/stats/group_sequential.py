@@ -268,7 +268,7 @@ def conditional_power(design: GroupSequentialDesign, look: int, z: float, drift:
 
     ``drift`` is the expected z statistic at full information (``design.drift`` under the
     planned alternative, ``z / sqrt(t_look)`` under the current trend). Jennison and Turnbull
-    (2000), section 10.6.
+    (2000), ch. 10.
 
     Examples
     --------

@@ -20,7 +20,7 @@ Notation as in :mod:`pebs.stats.sample_size`: ``p_new`` and ``p_ref`` are the ev
   counts (sign reversed, so large values favour non-inferiority) against the boundaries
   recomputed at the observed fractions ``t_j = N_j / n_max`` (1 at the final look), and the
   conditional power as rpact's ``getConditionalPower`` defines it for group-sequential designs
-  (Wassmer and Brannath 2016, ch. 7): the stage-wise score statistics ``z_i`` (each look's new
+  (Wassmer and Brannath 2016): the stage-wise score statistics ``z_i`` (each look's new
   women only) combined as ``z* = sum w_i z_i / sqrt(t_k)`` with ``w_i = sqrt(t_i - t_{i-1})``,
   the later looks' ``n_j`` women adding ``N(theta1 sqrt(n_j r) / (1 + r) w_j, w_j^2)`` with
   ``theta1 = -delta sqrt(1 + r) / sigma1 + z_(1-CRP) (1 - sigma0 / sigma1) (1 + r) /
