@@ -469,6 +469,10 @@ def test_bad_generic_interim_input_names_the_argument():
         interim_analysis(design, [np.nan], [0.3])
     with pytest.raises(StatsInputError, match="observed_rates: expected 2 fractions"):
         interim_analysis(design, [1.0, 2.0], [0.3])
+    with pytest.raises(StatsInputError, match="observed_rates: expected fractions"):
+        interim_analysis(design, [1.0], ["a third"])
+    with pytest.raises(StatsInputError, match="observed_rates: fractions must be in"):
+        design_at_fractions(design, [0.4, 0.8, 0.9])
     with pytest.raises(StatsInputError, match="look: expected a whole number 1 to 2"):
         conditional_power(design, 3, 1.0, 2.0)
     with pytest.raises(StatsInputError, match="kind: expected one of asOF, asP"):

@@ -224,7 +224,7 @@ def design_at_fractions(design: GroupSequentialDesign, observed_rates) -> GroupS
     >>> design_at_fractions(design, [0.3]).critical_values.round(4).tolist()
     [3.9286, 2.5102, 1.993]
     """
-    observed = np.atleast_1d(np.asarray(observed_rates, dtype=np.float64))
+    observed = _observed_fractions(observed_rates)
     planned = design.information_rates
     if observed.ndim != 1 or not 1 <= observed.size <= design.k_max:
         raise StatsInputError(
@@ -299,7 +299,7 @@ def interim_analysis(
     (False, 0.9754)
     """
     z = _check_z(z_statistics, design.k_max)
-    observed = np.asarray(observed_rates, dtype=np.float64)
+    observed = _observed_fractions(observed_rates)
     if observed.shape != z.shape:
         raise StatsInputError(
             f"observed_rates: expected {z.size} fractions, one per z statistic, got "
@@ -350,6 +350,15 @@ def check_information_rates(information_rates) -> np.ndarray:
             f"information_rates: the last look must be at fraction 1, got {rates[-1]!r}"
         )
     return rates
+
+
+def _observed_fractions(observed_rates) -> np.ndarray:
+    try:
+        return np.atleast_1d(np.asarray(observed_rates, dtype=np.float64))
+    except (TypeError, ValueError) as exc:
+        raise StatsInputError(
+            f"observed_rates: expected fractions, got {observed_rates!r:.80}"
+        ) from exc
 
 
 def _check_z(z_statistics, k_max: int) -> np.ndarray:
