@@ -101,6 +101,7 @@ COMMANDS = (
         "pebs.cli.monitoring:app",
         "Monitoring: source data verification, casebook signatures, form and casebook locks.",
     ),
+    LazyCommand("stats", "pebs.cli.stats:app", "Trial statistics: group-sequential designs."),
     LazyCommand(
         "user",
         "pebs.cli.user:app",

@@ -15,6 +15,7 @@ EXIT_INTERRUPTED = 130
 EXIT_CODES: tuple[tuple[str, int], ...] = (
     ("pebs.io.errors:InputFormatError", 65),  # EX_DATAERR: the input's content cannot be used
     ("pebs.risk._arrays:ModelInputError", 65),
+    ("pebs.stats._checks:StatsInputError", 65),  # an unusable statistics argument
     ("pebs.screening.policy:PolicyError", 65),  # an unusable policy file, or an unknown name
     ("pebs.screening.planner:PlanError", 65),  # an inconsistent planning request
     ("pebs.sim.scenario:ScenarioError", 65),  # an unusable simulation scenario, or unknown name
