@@ -26,6 +26,7 @@ from pebs.web.routes import (
     laboratory,
     letters,
     models,
+    monitoring,
     participants,
     questionnaires,
     risk_pending,
@@ -45,5 +46,5 @@ def install_pages(app: FastAPI) -> None:
     # the registration form's path (/participants/new) before /participants/{study_id}
     for module in (auth, enrolment, participants, canrisk, care, samples, risk_pending, laboratory,
                    worklists, dashboards, models, withdrawal, deaths, questionnaires, accounts,
-                   allocation_lists, exports, letters, imports):  # fmt: skip
+                   allocation_lists, exports, letters, imports, monitoring):  # fmt: skip
         app.include_router(module.router)

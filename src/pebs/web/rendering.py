@@ -153,6 +153,10 @@ def nav_items(role: str) -> list[tuple[str, str]]:
         items.append(("/dashboards", "nav.dashboards"))
     if role in PERMISSIONS[Action.READ_PARTICIPANT]:
         items.append(("/exports", "nav.exports"))
+    if role in PERMISSIONS[Action.READ_PARTICIPANT]:
+        items.append(("/monitoring/sdv", "nav.sdv"))
+    if role in PERMISSIONS[Action.LOCK_STUDY]:
+        items.append(("/study-lock", "nav.study_lock"))
     if role in PERMISSIONS[Action.GENERATE_LIST]:
         items.append(("/allocation-lists", "nav.allocation_lists"))
     if role == ADMIN_ROLE:

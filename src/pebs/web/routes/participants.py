@@ -22,9 +22,10 @@ from pebs.services.records import (
     study_zones,
 )
 from pebs.trial.vocabularies import PARTICIPANT_STATES
-from pebs.web.rendering import render
+from pebs.web.rendering import catalogue_for, render
 from pebs.web.routes._params import StudyId
 from pebs.web.routes.letters import letters_panel
+from pebs.web.routes.monitoring import monitoring_panel
 from pebs.web.routes.samples import kits_panel
 from pebs.web.viewer import ViewerDep
 
@@ -74,6 +75,7 @@ def participant_page(
         kits=kits_panel(sessions, actor, record), reason_chars=REASON_CHARS,
         letters=letters_panel(sessions, actor, record),
         wording=study_wording(sessions, actor, record.study),
+        monitoring=monitoring_panel(sessions, actor, record, catalogue_for(request).code),
     )  # fmt: skip
 
 
