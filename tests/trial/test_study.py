@@ -176,7 +176,7 @@ EDITS = [
     (("age_bands = [[40, 49], [50, 59], [60, 70]]", "age_bands = [40, 70]"),
      "strata.age_bands: must be a list of [low, high] ages"),
     (('name = "mypebs-demo"', 'name = "mypebs-demo"\ncolour = "pink"'),
-     "colour: unknown key; allowed: arm, consent, country"),
+     "colour: unknown key; allowed: analysis, arm, consent, country"),
     (("target = 30000", "target = 30000\nregion = 1"), "country[1].region: unknown key"),
     (('title = "MyPeBS', 'titel = "MyPeBS'), "titel: unknown key"),
     (("[randomisation]", "[randomisation"), "not valid TOML"),

@@ -34,6 +34,10 @@ A study file (the shipped demo is ``pebs/trial/studies/mypebs-demo.toml``) has:
   documents for every woman) and ``sample_fraction`` (the proportion of her other form instances
   drawn for verification); see :mod:`pebs.trial.monitoring_plan`. Without it every form is
   verified.
+- ``[analysis]`` (optional): the statistical analysis plan (primary endpoint, horizon, reference
+  arm, non-inferiority margins, one-sided alpha, per-protocol exclusions); see
+  :mod:`pebs.trial.analysis_plan`. Without it the MyPeBS defaults apply, the first arm being the
+  reference.
 - ``[[instrument]]`` (optional): the questionnaires of the study, their items and the type of
   each answer (:mod:`pebs.trial.instruments`); a questionnaire response must name one of them.
 - ``[[edit_check]]`` (optional): the study's edit checks (``range``, ``required_if``,
@@ -67,6 +71,7 @@ from pebs._named_files import read_named, shipped_names
 from pebs._toml_text import parse_toml
 from pebs.screening import PolicyError, load_policy, shipped_policies
 from pebs.trial.allocation_list import AllocationListError, BlockDesign
+from pebs.trial.analysis_plan import AnalysisPlan, AnalysisPlanError, parse_analysis_plan
 from pebs.trial.edit_checks import EditCheck, EditCheckError, parse_edit_checks
 from pebs.trial.eligibility import CriteriaSet, Criterion, EligibilityError
 from pebs.trial.instruments import Instrument, InstrumentError, parse_instruments
@@ -100,7 +105,7 @@ _SITE_CODE = re.compile(r"^([A-Z]{2})-[A-Z0-9]{2,4}$")
 _KEYS = {
     None: {"name", "title", "notes", "source", "randomisation", "arm", "strata", "country",
            "site", "protocol", "consent", "risk_assessment", "instrument", "samples",
-           "laboratory", "monitoring", "edit_check", "translations"},
+           "laboratory", "monitoring", "edit_check", "translations", "analysis"},
     "randomisation": {"block_sizes", "block_probabilities"},
     "arm": {"name", "ratio", "policy"},
     "strata": {"factors", "age_bands"},
@@ -190,6 +195,8 @@ class Study:
     """The questionnaires a response may name, with their items and answer types."""
     monitoring: MonitoringPlan = DEFAULT_MONITORING_PLAN
     """The forms verified against the source documents (``[monitoring]``)."""
+    analysis: AnalysisPlan | None = None
+    """The statistical analysis plan (``[analysis]``; ``None``: the file has none)."""
     edit_checks: tuple[EditCheck, ...] = ()
     """The checks run on her data whenever it changes (``[[edit_check]]``)."""
     translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
@@ -564,6 +571,7 @@ def parse_study(text: str, source: str = "<study>") -> Study:
         samples=_sample_rules(reader, data),
         laboratory=_lab_rules(reader, data),
         monitoring=_monitoring(reader, data),
+        analysis=_analysis(reader, data, arms),
         edit_checks=_edit_checks(reader, data),
         translations=_translations(reader, data),
     )
@@ -643,6 +651,15 @@ def _monitoring(reader: _Reader, data: dict) -> MonitoringPlan:
     try:
         return parse_monitoring_plan(data.get("monitoring"))
     except MonitoringPlanError as exc:
+        raise reader.error("", str(exc)) from None
+
+
+def _analysis(reader: _Reader, data: dict, arms: tuple[Arm, ...]) -> AnalysisPlan | None:
+    if "analysis" not in data:
+        return None
+    try:
+        return parse_analysis_plan(data["analysis"], arms=[a.name for a in arms])
+    except AnalysisPlanError as exc:
         raise reader.error("", str(exc)) from None
 
 

@@ -147,6 +147,8 @@ def config_json(config: StudyConfig) -> dict[str, Any]:
         document["laboratory"] = config.laboratory.as_json()
     if config.monitoring != DEFAULT_MONITORING_PLAN:
         document["monitoring"] = config.monitoring.as_json()
+    if config.analysis is not None:
+        document["analysis"] = config.analysis.as_json()
     if config.edit_checks:
         document["edit_checks"] = edit_checks_json(config.edit_checks)
     if config.translations:
