@@ -13,6 +13,9 @@ Pure numpy/scipy; proportions everywhere (not percent). The modules:
 - :mod:`pebs.stats.proportions` — Wilson and Clopper-Pearson intervals for one proportion;
 - :mod:`pebs.stats.survival` — Kaplan-Meier (Greenwood, log-log interval) and Aalen-Johansen
   cumulative incidence with competing risks;
+- :mod:`pebs.stats.stratified` — Mantel-Haenszel risk and odds ratios over strata (countries),
+  Cochran-Mantel-Haenszel and Breslow-Day tests (statsmodels);
+- :mod:`pebs.stats.survival_tests` — log-rank and Harrington-Fleming tests (lifelines);
 - :mod:`pebs.stats.calibration` — E/O ratio, Hosmer-Lemeshow, C-statistic (DeLong);
 - :mod:`pebs.stats.validation` — external validation: E/O by group with exact Poisson intervals,
   follow-up windows, DeLong test of two AUCs, reclassification and categorical NRI.
@@ -59,12 +62,14 @@ from pebs.stats.sequential_rates import (
     sequential_power,
     sequential_sample_size,
 )
+from pebs.stats.stratified import MantelHaenszel, mantel_haenszel
 from pebs.stats.survival import (
     CumulativeIncidence,
     SurvivalCurve,
     aalen_johansen,
     kaplan_meier,
 )
+from pebs.stats.survival_tests import SurvivalDifference, survival_difference
 from pebs.stats.validation import (
     AucDifference,
     GroupedCalibration,
@@ -88,6 +93,7 @@ __all__ = [
     "GroupedCalibration",
     "HosmerLemeshow",
     "InterimAnalysis",
+    "MantelHaenszel",
     "NonInferiorityDesign",
     "NonInferiorityResult",
     "ProportionInterval",
@@ -97,6 +103,7 @@ __all__ = [
     "SequentialSampleSize",
     "StatsInputError",
     "SurvivalCurve",
+    "SurvivalDifference",
     "aalen_johansen",
     "age_bands",
     "alpha_spending",
@@ -112,6 +119,7 @@ __all__ = [
     "interim_analysis",
     "interim_analysis_rates",
     "kaplan_meier",
+    "mantel_haenszel",
     "noninferiority_difference",
     "noninferiority_ratio",
     "poisson_interval",
@@ -124,5 +132,6 @@ __all__ = [
     "sample_size_ratio",
     "sequential_power",
     "sequential_sample_size",
+    "survival_difference",
     "window_expected",
 ]
