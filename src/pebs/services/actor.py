@@ -24,6 +24,11 @@ administrator          load study configurations, create users; no participant d
 laboratory             receive shipments, import genotype batches; sees kit IDs and samples, never
                        a participant, her identity or her arm
 =====================  ===========================================================================
+
+Data queries (``docs/trial/queries.md``): the data manager and the monitor raise, close and
+re-open them; site staff, site investigators and country coordinators answer them (or correct
+the value) for their sites; every role that records data, and the monitor, reads them in its
+scope. Only the data manager runs the edit checks over a whole study.
 """
 
 from __future__ import annotations
@@ -79,6 +84,11 @@ class Action(enum.StrEnum):
     RESOLVE_GENOTYPES = "resolve conflicting genotype results"
     ISSUE_LETTER = "render and issue letters to participants and their doctors"
     RECORD_CONSULTATION = "record that a risk result was explained"
+    READ_QUERIES = "read data queries"
+    RAISE_QUERY = "raise a data query"
+    ANSWER_QUERY = "answer a data query (or correct the value it is about)"
+    CLOSE_QUERY = "close or re-open a data query"
+    RUN_EDIT_CHECKS = "run the study's edit checks over every participant"
     VERIFY_SOURCE_DATA = "mark form data as verified against the source documents"
     SIGN_CASEBOOK = "sign a participant's casebook"
     LOCK_DATA = "lock or unlock a participant's forms"
@@ -86,6 +96,9 @@ class Action(enum.StrEnum):
 
 
 _RECORDERS = frozenset({"site_staff", "site_investigator", "country_coordinator", "data_manager"})
+_REVIEWERS = frozenset({"data_manager", "monitor"})
+"""Who raises, closes and re-opens data queries; the site roles (and the country coordinator)
+answer them. A data manager does not answer a site's query: the site answers for its own data."""
 
 PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.LOAD_STUDY: frozenset({"administrator"}),
@@ -108,6 +121,11 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.RESOLVE_GENOTYPES: frozenset({"data_manager"}),
     Action.ISSUE_LETTER: _RECORDERS,
     Action.RECORD_CONSULTATION: _RECORDERS,
+    Action.READ_QUERIES: _RECORDERS | {"monitor"},
+    Action.RAISE_QUERY: _REVIEWERS,
+    Action.ANSWER_QUERY: _RECORDERS - {"data_manager"},
+    Action.CLOSE_QUERY: _REVIEWERS,
+    Action.RUN_EDIT_CHECKS: frozenset({"data_manager"}),
     Action.VERIFY_SOURCE_DATA: frozenset({"monitor"}),
     Action.SIGN_CASEBOOK: frozenset({"site_investigator"}),
     Action.LOCK_DATA: frozenset({"data_manager"}),

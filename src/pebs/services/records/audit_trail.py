@@ -2,9 +2,9 @@
 
 Events are found by the rows they name: the participant herself (``entity="participant"``,
 her study ID) and her eligibility assessments, consents, allocation, risk assessments,
-screening plans, visits, outcomes, death and questionnaires. Roles below the central data
-manager do not see list internals (``allocation_slot_id``): the audit view never helps to
-predict an allocation.
+screening plans, visits, outcomes, death, questionnaires and data queries. Roles below the
+central data manager do not see list internals (``allocation_slot_id``): the audit view never
+helps to predict an allocation.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from pebs.store.models import (
     Allocation,
     AuditEvent,
     Consent,
+    DataQuery,
     Death,
     EligibilityAssessment,
     Outcome,
@@ -38,7 +39,7 @@ _CHILDREN = {
     "eligibility_assessment": EligibilityAssessment, "consent": Consent,
     "allocation": Allocation, "risk_assessment": RiskAssessment,
     "screening_plan": ScreeningPlan, "visit": Visit, "outcome": Outcome, "death": Death,
-    "questionnaire_response": QuestionnaireResponse,
+    "questionnaire_response": QuestionnaireResponse, "data_query": DataQuery,
 }  # fmt: skip
 _LIST_INTERNALS = frozenset({"allocation_slot_id"})
 _SEES_INTERNALS = frozenset({"data_manager", "monitor"})

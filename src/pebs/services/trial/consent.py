@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.services.actor import Action, Actor, require
 from pebs.services.errors import Conflict, InvalidInput, ServiceError
+from pebs.services.queries.edit_check_runs import run_edit_checks_in, run_edit_checks_on
 from pebs.services.samples.at_randomisation import abandon_open_kits_in
 from pebs.services.storable_text import refuses_unstorable_text, unstorable_refusal
 from pebs.services.subject import (
@@ -116,6 +117,7 @@ def record_consent(
         (recorded,) = _record(session, actor, [request], check_texts=False)
         if isinstance(recorded, ServiceError):
             raise recorded
+        run_edit_checks_on(session, study_id, at=at)
     return recorded
 
 
@@ -275,4 +277,5 @@ def withdraw(
                 session, participant_id=her.participant_id, study_id=study_id, actor=actor,
                 at=withdrawn_at, why=f"withdrawn ({level})",
             )  # fmt: skip
+        run_edit_checks_in(session, her.participant_id, at=withdrawn_at)
     return Withdrawal(study_id, level, withdrawn_at, new_state)

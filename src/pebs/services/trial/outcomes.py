@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pebs.services.actor import Action, Actor, require
 from pebs.services.errors import InvalidFields, InvalidInput
 from pebs.services.field_rules import in_the_future, unknown_choice
+from pebs.services.queries.edit_check_runs import run_edit_checks_in
 from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.subject import find_participant
 from pebs.services.transaction import instant, local_date, transaction
@@ -112,6 +113,7 @@ def record_outcome(
                  "t": t, "n": n, "m": m, "stage_group": stage},
             at=recorded_at,
         )  # fmt: skip
+        run_edit_checks_in(session, subject.participant.id, at=recorded_at)
     return OutcomeRecorded(
         study_id, outcome.id, record.diagnosis_date, record.detection_mode, record.behaviour,
         None if categories is None else " ".join(categories), stage,

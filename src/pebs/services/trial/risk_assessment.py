@@ -45,6 +45,7 @@ from pebs.screening import Woman, age_on
 from pebs.services.actor import Action, Actor, require
 from pebs.services.errors import Conflict, InvalidFields, LevelLowered, ServiceError
 from pebs.services.keys import IdentityKeys
+from pebs.services.queries.edit_check_runs import run_edit_checks_on
 from pebs.services.storable_text import refuse_unstorable, refuses_unstorable_text
 from pebs.services.subject import (
     Subject,
@@ -537,6 +538,8 @@ def record_risk_assessment(
     with transaction(session_maker) as session:
         [outcome] = record_risk_assessment_in(session, actor, keys, [wanted],
                                               plan_years=plan_years)  # fmt: skip
+        if not isinstance(outcome, ServiceError):
+            run_edit_checks_on(session, study_id, at=at)
     if isinstance(outcome, ServiceError):
         raise outcome
     return outcome

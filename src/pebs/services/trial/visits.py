@@ -25,6 +25,7 @@ from pebs.services.field_rules import (
     unknown_choice,
 )
 from pebs.services.keys import IdentityKeys
+from pebs.services.queries.edit_check_runs import run_edit_checks_in
 from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.subject import find_participant
 from pebs.services.transaction import instant, local_date, transaction
@@ -221,6 +222,7 @@ def record_visit(
                 session, participant_id=participant.id, actor=actor, keys=keys, at=recorded_at
             )
             new_state = participant.status
+        run_edit_checks_in(session, participant.id, at=recorded_at)
     return VisitRecorded(
         study_id, visit.id, visit_id is not None, visit.visit_type, visit.modality,
         visit.due_date, record.performed_date, record.birads, new_state, level,
