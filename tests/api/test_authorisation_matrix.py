@@ -534,6 +534,47 @@ def _release(api: Api, role: str, obj: str, allowed: bool) -> Any:
                            json={"reason": "query answered"}, headers=api.bearer(role))  # fmt: skip
 
 
+QUERY_READERS = RECORDERS | {"monitor"}  # docs/trial/queries.md: every role that records data
+REVIEWERS = frozenset({"data_manager", "monitor"})  # raise, close, re-open data queries
+ANSWERERS = RECORDERS - {"data_manager"}  # her site answers its own queries
+_queries: dict[tuple[int, str], int] = {}
+
+
+def _new_query(api: Api, obj: str, state: str = "open") -> int:
+    """A query on the shared woman of the object's site, raised (and closed, for ``closed``) by
+    the data manager through the services."""
+    from pebs.services.queries.workflow import close_query, raise_query
+
+    manager = api.db.manager
+    detail = raise_query(api.sessions, manager, shared(api, obj), form="allocation", item="arm",
+                         question="Is this the arm on the paper form?")  # fmt: skip
+    if state == "closed":
+        close_query(api.sessions, manager, detail.query.id)
+    return detail.query.id
+
+
+def _query(state: str, path: str, method: str = "GET", body: Any = None) -> Call:
+    """A query route: ``{query}`` is a query of the object's site (a fresh one in ``state``
+    when the call should change it, else the shared open one)."""
+
+    def call(api: Api, role: str, obj: str, allowed: bool) -> Any:
+        key = (id(api), obj)
+        if allowed and method == "POST":
+            query_id = _new_query(api, obj, state)
+        else:
+            if key not in _queries:
+                _queries[key] = _new_query(api, obj)
+            query_id = _queries[key]
+        return api.client.request(method, path.format(query=query_id), json=body,
+                                  headers=api.bearer(role))  # fmt: skip
+
+    return call
+
+
+def _site_of(obj: str) -> dict:
+    return {"site": SITE_OF[obj]}
+
+
 def _study(obj: str) -> dict:
     return {"study": "mypebs-demo"}
 
@@ -714,6 +755,30 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/models"): Case(ALL, 200, _get("/api/v1/models"), "none"),
     ("GET", "/api/v1/models/{card_id}"): Case(ALL, 200, _get("/api/v1/models/personalised-IT"),
                                               "none"),
+    # data queries (docs/trial/queries.md): raised and closed centrally, answered by her site
+    ("POST", "/api/v1/participants/{study_id}/queries"): Case(REVIEWERS, 201, _p(
+        "POST", "/api/v1/participants/{id}/queries", None,
+        {"form": "allocation", "item": "arm", "question": "Arm as on the paper form?"})),
+    ("GET", "/api/v1/queries"): Case(QUERY_READERS, 200, _get("/api/v1/queries", _site_of)),
+    ("GET", "/api/v1/queries/worklist"): Case(QUERY_READERS, 200, _get(
+        "/api/v1/queries/worklist", _site_of)),
+    ("GET", "/api/v1/queries/{query_id}"): Case(QUERY_READERS, 200, _query(
+        "open", "/api/v1/queries/{query}")),
+    ("POST", "/api/v1/queries/{query_id}/answer"): Case(ANSWERERS, 200, _query(
+        "open", "/api/v1/queries/{query}/answer", "POST", {"text": "It is."})),
+    ("POST", "/api/v1/queries/{query_id}/close"): Case(REVIEWERS, 200, _query(
+        "open", "/api/v1/queries/{query}/close", "POST", {})),
+    ("POST", "/api/v1/queries/{query_id}/reopen"): Case(REVIEWERS, 200, _query(
+        "closed", "/api/v1/queries/{query}/reopen", "POST", {"text": "Not settled."})),
+    ("POST", "/api/v1/studies/{study}/edit-checks"): Case(OVERRIDE, 200, lambda api, role, obj,
+        allowed: api.client.post("/api/v1/studies/mypebs-demo/edit-checks",
+                                 headers=api.bearer(role)), "none"),
+    ("GET", "/api/v1/dashboards/queries"): Case(QUERY_READERS, 200, _get(
+        "/api/v1/dashboards/queries", _study), "none"),
+    ("GET", "/api/v1/studies/{study}/missing-forms"): Case(WORKLIST_READERS, 200, _get(
+        "/api/v1/studies/mypebs-demo/missing-forms", _site_of)),
+    ("GET", "/api/v1/studies/{study}/missing-forms.csv"): Case(WORKLIST_READERS, 200, _get(
+        "/api/v1/studies/mypebs-demo/missing-forms.csv", _site_of)),
 }  # fmt: skip
 
 MATRIX = [

@@ -35,6 +35,7 @@ from pebs.api.routers import (
     monitoring,
     overrides,
     participants,
+    queries,
     questionnaires,
     risk,
     samples,
@@ -54,8 +55,8 @@ OPENAPI_URL = f"{API_ROOT}/openapi.json"
 def _api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
     modules = (auth, participants, enrolment, allocation, overrides, allocation_lists, risk,
-               canrisk, follow_up, deaths, questionnaires, samples, laboratory, dashboards, exports,
-               users, models, letters, imports, monitoring)  # fmt: skip
+               canrisk, follow_up, deaths, questionnaires, samples, laboratory, dashboards,
+               exports, users, models, letters, imports, monitoring, queries)  # fmt: skip
     for module in modules:
         router.include_router(module.router)
     return router
