@@ -37,6 +37,7 @@ from pebs.i18n import DEFAULT_LANGUAGE, LANGUAGES, catalogues
 from pebs.screening.policy import load_policy, shipped_policies
 from pebs.services.actor import actor_for
 from pebs.services.laboratory import import_genotype_batch
+from pebs.services.queries.workflow import answer_query, raise_query
 from pebs.services.samples import record_collection, samples_of, ship_samples
 from pebs.services.trial import VisitRecord, record_risk_questionnaire, record_visit
 from pebs.store.models import LabBatch
@@ -198,10 +199,14 @@ def urls(site: Any, tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     risk_based = db.participant(state="risk-based")
     record_risk_questionnaire(db.sessions, db.manager, db.keys, risk_based, QUESTIONNAIRE,
                               answered_on=_today())  # fmt: skip
-    record_visit(db.sessions, db.manager, risk_based, VisitRecord(
+    visit = record_visit(db.sessions, db.manager, risk_based, VisitRecord(
         performed_date=_today(), modality="mammography", visit_type="screening", birads=4,
         recall=True, biopsy=True, histology="benign", density="c",
         density_reader="Dr Radiologist"), keys=db.keys)  # fmt: skip
+    query = raise_query(db.sessions, db.manager, risk_based, form="visit", item="birads",
+                        key=visit.visit_id, question="BI-RADS 4?", proposed_value="3")  # fmt: skip
+    answer_query(db.sessions, actor_for(db.sessions, DEMO_ACCOUNTS["site_staff"]), query.query.id,
+                 text="4: recall booked.")  # fmt: skip
     kit_id = samples_of(db.sessions, db.manager, risk_based).kits[-1].kit_id
     record_collection(db.sessions, db.manager, kit_id, _today())
     shipment = ship_samples(db.sessions, db.manager, STUDY, "IT-TO", [kit_id], _today())
@@ -225,6 +230,7 @@ def urls(site: Any, tmp_path_factory: pytest.TempPathFactory) -> list[str]:
         "site": "IT-TO",
         "study": STUDY,
         "format": "csv",
+        "query_id": query.query.id,
     }
     found = []
     for route in _routes(site.client.app.routes):

@@ -28,6 +28,7 @@ from pebs.web.routes import (
     models,
     monitoring,
     participants,
+    queries,
     questionnaires,
     risk_pending,
     samples,
@@ -46,5 +47,5 @@ def install_pages(app: FastAPI) -> None:
     # the registration form's path (/participants/new) before /participants/{study_id}
     for module in (auth, enrolment, participants, canrisk, care, samples, risk_pending, laboratory,
                    worklists, dashboards, models, withdrawal, deaths, questionnaires, accounts,
-                   allocation_lists, exports, letters, imports, monitoring):  # fmt: skip
+                   allocation_lists, exports, letters, imports, monitoring, queries):  # fmt: skip
         app.include_router(module.router)

@@ -139,6 +139,10 @@ def nav_items(role: str) -> list[tuple[str, str]]:
         items.append(("/samples", "nav.samples"))
     if role in PERMISSIONS[Action.READ_WORKLIST]:
         items.append(("/risk-pending", "nav.risk_pending"))
+    if role in PERMISSIONS[Action.READ_QUERIES]:
+        items.append(("/queries", "nav.queries"))
+    if role in PERMISSIONS[Action.READ_WORKLIST]:
+        items.append(("/missing-forms", "nav.missing_forms"))
     if role in PERMISSIONS[Action.ISSUE_LETTER]:
         items.append(("/letters", "nav.letters"))
     if role in PERMISSIONS[Action.RECEIVE_SHIPMENT]:

@@ -9,7 +9,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from pebs.http.deps import SessionMakerDep
+from pebs.services.actor import PERMISSIONS, Action
 from pebs.services.errors import NotFound
+from pebs.services.queries.ages import query_ages
 from pebs.services.records import studies_for, study_wording
 from pebs.services.trial import (
     ALLOCATION_BALANCE_ROLES,
@@ -87,5 +89,7 @@ def dashboards_page(
         recruitment_chart=_recruitment_chart(t, data, language),
         consort_chart=_consort_chart(t, flow, language),
         levels_chart=levels_chart, balance_chart=balance_chart,
+        ages=query_ages(sessions, actor, chosen)
+        if actor.role in PERMISSIONS[Action.READ_QUERIES] else None,
         wording=study_wording(sessions, actor, chosen),
     )  # fmt: skip

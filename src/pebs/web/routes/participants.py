@@ -26,6 +26,7 @@ from pebs.web.rendering import catalogue_for, render
 from pebs.web.routes._params import StudyId
 from pebs.web.routes.letters import letters_panel
 from pebs.web.routes.monitoring import monitoring_panel
+from pebs.web.routes.queries import queries_panel
 from pebs.web.routes.samples import kits_panel
 from pebs.web.viewer import ViewerDep
 
@@ -74,6 +75,8 @@ def participant_page(
         may_withdraw=can(actor, Action.RECORD_CONSENT),
         kits=kits_panel(sessions, actor, record), reason_chars=REASON_CHARS,
         letters=letters_panel(sessions, actor, record),
+        queries=queries_panel(sessions, actor, record.study_id),
+        may_raise_query=can(actor, Action.RAISE_QUERY),
         wording=study_wording(sessions, actor, record.study),
         monitoring=monitoring_panel(sessions, actor, record, catalogue_for(request).code),
     )  # fmt: skip
