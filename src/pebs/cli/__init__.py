@@ -76,6 +76,12 @@ COMMANDS = (
     ),
     LazyCommand("audit", "pebs.cli.audit:app", "The tamper-evident audit trail: verify."),
     LazyCommand(
+        "queries",
+        "pebs.cli.queries:app",
+        "Data queries: list, show, raise, answer, close, re-open; edit checks in bulk.",
+    ),
+    LazyCommand("report", "pebs.cli.report:app", "Reports: the missing forms of a study."),
+    LazyCommand(
         "demo",
         "pebs.cli.demo:app",
         "Demo data: synthetic participants and genotype batches for trying pebs.",
