@@ -8,6 +8,7 @@ Imported by name (``from factories import ELIGIBLE``): pytest puts ``tests/`` on
 from __future__ import annotations
 
 import itertools
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -148,7 +149,8 @@ def demo_database(url: str, *, slots_per_stratum: int = 40, seed: int = 11) -> D
     """Migrate the database at ``url``, load the demo study with its demo accounts, and generate
     allocation lists (``slots_per_stratum``, ``seed``) for the 50-59 age band of every site."""
     migrate.upgrade(url)
-    settings = Settings(database_url=url, secret_key=SECRET_KEY, cookie_secure=False)
+    settings = Settings(database_url=url, secret_key=SECRET_KEY, cookie_secure=False,
+                        data_dir=Path(tempfile.mkdtemp(prefix="pebs-data-")))  # fmt: skip
     keys = IdentityKeys.from_settings_values(settings.identity_keys(), settings.hmac_key_bytes())
     policy = AuthPolicy(secret=b"c" * 32, hasher=FAST_HASHER, max_failures=1000)
     database = open_database(url)

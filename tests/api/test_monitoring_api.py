@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 from pebs.services.auth.totp import code_at
 from pebs.services.trial import create_screening_plan
@@ -75,20 +74,14 @@ def test_the_signature_is_on_her_record_and_void_after_a_change(api) -> None:
     assert status["signature"]["changed_at"] is not None
 
 
-def test_a_locked_study_refuses_registration_and_its_snapshot_digest_is_the_files(
-    api, tmp_path: Path
-) -> None:
-    import dataclasses
-
-    state = api.client.app.state.pebs
-    api.client.app.state.pebs = dataclasses.replace(state, data_dir=tmp_path)
+def test_a_locked_study_refuses_registration_and_its_snapshot_digest_is_the_files(api) -> None:
     manager = api.bearer("data_manager")
     try:
         locked = api.client.post("/api/v1/studies/mypebs-demo/lock", json={"reason": "final"},
                                  headers=manager)  # fmt: skip
         assert locked.status_code == 201, locked.text
         body = locked.json()
-        snapshot = tmp_path / "snapshots" / body["snapshot_file"]
+        snapshot = api.client.app.state.pebs.data_dir / "snapshots" / body["snapshot_file"]
         assert body["snapshot_sha256"] == hashlib.sha256(snapshot.read_bytes()).hexdigest()
         register = api.client.post(
             "/api/v1/participants",
@@ -105,7 +98,6 @@ def test_a_locked_study_refuses_registration_and_its_snapshot_digest_is_the_file
     finally:
         unlocked = api.client.post("/api/v1/studies/mypebs-demo/unlock",
                                    json={"reason": "reopened"}, headers=manager)  # fmt: skip
-        api.client.app.state.pebs = state
     assert unlocked.status_code == 200
 
 

@@ -93,6 +93,16 @@ SEMANTIC_422 = {
     "POST /api/v1/participants/{study_id}/consultations": "a day from her randomisation to today",
     "GET /api/v1/exports/participants.{format}": "identifying columns in a table format only (a "
     "casebook file is pseudonymised)",
+    "POST /api/v1/participants/{study_id}/source-verification": "a form of the casebook, with "
+    "the key of its instance when it repeats",
+    "POST /api/v1/participants/{study_id}/locks": "a form of the casebook, with the key of its "
+    "instance when it repeats",
+    "POST /api/v1/participants/{study_id}/locks/release": "a form of the casebook, with the key "
+    "of its instance when it repeats; a reason that is not blank",
+    "POST /api/v1/participants/{study_id}/signature": "the meaning confirmed (accept) in its "
+    "current version, a language of the site",
+    "POST /api/v1/studies/{study}/lock": "a reason that is not blank",
+    "POST /api/v1/studies/{study}/unlock": "a reason that is not blank",
 }
 """Operation -> the rules beyond the schema for which valid data may be answered 422."""
 

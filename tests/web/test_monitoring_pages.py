@@ -80,23 +80,16 @@ def test_an_investigator_signs_and_the_page_shows_the_manifestation_then_the_voi
     assert "Signature void: the record changed on" in shown
 
 
-def test_the_study_lock_page_locks_and_unlocks(site: Any, tmp_path) -> None:
-    import dataclasses
-
-    state = site.client.app.state.pebs
-    site.client.app.state.pebs = dataclasses.replace(state, data_dir=tmp_path)
-    try:
-        site.login("data_manager")
-        page = site.client.get("/study-lock")
-        assert page.status_code == 200
-        locked = site.post_form("/study-lock", {"study": "mypebs-demo", "action": "lock",
-                                                "reason": "final analysis"})  # fmt: skip
-        assert locked.status_code == 303
-        shown = html.unescape(site.client.get("/study-lock").text)
-        assert "Locked by" in shown
-        assert re.search(r"SHA-256 [0-9a-f]{64}", shown)
-        unlocked = site.post_form("/study-lock", {"study": "mypebs-demo", "action": "unlock",
-                                                  "reason": "reopened"})  # fmt: skip
-        assert unlocked.status_code == 303
-    finally:
-        site.client.app.state.pebs = state
+def test_the_study_lock_page_locks_and_unlocks(site: Any) -> None:
+    site.login("data_manager")
+    page = site.client.get("/study-lock")
+    assert page.status_code == 200
+    locked = site.post_form("/study-lock", {"study": "mypebs-demo", "action": "lock",
+                                            "reason": "final analysis"})  # fmt: skip
+    assert locked.status_code == 303
+    shown = html.unescape(site.client.get("/study-lock").text)
+    assert "Locked by" in shown
+    assert re.search(r"SHA-256 [0-9a-f]{64}", shown)
+    unlocked = site.post_form("/study-lock", {"study": "mypebs-demo", "action": "unlock",
+                                              "reason": "reopened"})  # fmt: skip
+    assert unlocked.status_code == 303
