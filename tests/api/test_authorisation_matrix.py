@@ -468,24 +468,10 @@ def _resolve_conflict(api: Api, role: str, obj: str, allowed: bool) -> Any:
                            headers=api.bearer(role))  # fmt: skip
 
 
-def _snapshots(api: Api) -> Any:
-    """The app's state with its snapshot folder in a temporary folder (not the working one)."""
-    import dataclasses
-    import tempfile
-    from pathlib import Path
-
-    state = api.client.app.state.pebs
-    if not str(state.data_dir).startswith(tempfile.gettempdir()):
-        folder = Path(tempfile.mkdtemp(prefix="pebs-snapshots-"))
-        api.client.app.state.pebs = dataclasses.replace(state, data_dir=folder)
-    return api.client.app.state.pebs
-
-
 def _lock_study(api: Api, role: str, obj: str, allowed: bool) -> Any:
     """Lock the study (then unlock it at once through the service: the other cases write)."""
     from pebs.services.monitoring import unlock_study
 
-    _snapshots(api)
     response = api.client.post("/api/v1/studies/mypebs-demo/lock", json={"reason": "analysis"},
                                headers=api.bearer(role))  # fmt: skip
     if response.status_code == 201:
@@ -499,7 +485,7 @@ def _unlock_study(api: Api, role: str, obj: str, allowed: bool) -> Any:
     from pebs.services.monitoring import study_lock_status, unlock_study
 
     if allowed:
-        lock_study_here(_snapshots(api), api.db.manager, "mypebs-demo", "analysis")
+        lock_study_here(api.client.app.state.pebs, api.db.manager, "mypebs-demo", "analysis")
     try:
         return api.client.post("/api/v1/studies/mypebs-demo/unlock",
                                json={"reason": "reopened"}, headers=api.bearer(role))  # fmt: skip
