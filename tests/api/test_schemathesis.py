@@ -54,6 +54,12 @@ VALIDATION_MARK = "x-test-request-validation"
 """Set (by this module only) on the 422 answers of request validation."""
 
 SEMANTIC_422 = {
+    "POST /api/v1/participants/{study_id}/queries": "an item of the form, the key of its "
+    "instance when it repeats, a question that is not blank, a proposed value the item takes",
+    "POST /api/v1/queries/{query_id}/answer": "an answer that is not blank, a corrected value "
+    "the item takes, for an item a use case corrects",
+    "POST /api/v1/queries/{query_id}/close": "a text that is not blank, when given",
+    "POST /api/v1/queries/{query_id}/reopen": "a reason that is not blank",
     "POST /api/v1/participants": "a birth date that gives an age outside the study's",
     "POST /api/v1/participants/{study_id}/eligibility": "criteria of the protocol in force",
     "POST /api/v1/participants/{study_id}/consent": "a language of her country in the study",
