@@ -109,6 +109,12 @@ COMMANDS = (
     ),
     LazyCommand("stats", "pebs.cli.stats:app", "Trial statistics: group-sequential designs."),
     LazyCommand(
+        "analyse",
+        "pebs.cli.analyse:analyse_command",
+        "Run the study's analysis plan: primary endpoint with non-inferiority tests, time to\n"
+        "event, secondary endpoints; write results.json, CSV tables, plots and report.html.",
+    ),
+    LazyCommand(
         "user",
         "pebs.cli.user:app",
         "Accounts: create, list, passwords, TOTP reset, disable and enable, unlock, demo logins.",

@@ -18,7 +18,7 @@ country_coordinator    the same, for every site of her country
 data_manager           the same, for every site; manual allocation (override); locks forms,
                        casebooks and the study
 statistician           generate and verify allocation lists; mark a slot unusable; read
-                       pseudonymised data
+                       pseudonymised data; run the trial's analysis (``pebs analyse``)
 monitor                read (participants, worklists); marks source data as verified
 administrator          load study configurations, create users; no participant data
 laboratory             receive shipments, import genotype batches; sees kit IDs and samples, never
@@ -93,6 +93,7 @@ class Action(enum.StrEnum):
     SIGN_CASEBOOK = "sign a participant's casebook"
     LOCK_DATA = "lock or unlock a participant's forms"
     LOCK_STUDY = "lock or unlock a whole study"
+    ANALYSE = "run the trial's statistical analysis"
 
 
 _RECORDERS = frozenset({"site_staff", "site_investigator", "country_coordinator", "data_manager"})
@@ -130,6 +131,7 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.SIGN_CASEBOOK: frozenset({"site_investigator"}),
     Action.LOCK_DATA: frozenset({"data_manager"}),
     Action.LOCK_STUDY: frozenset({"data_manager"}),
+    Action.ANALYSE: frozenset({"statistician"}),
 }
 """Action -> roles allowed to do it. Scope (site, country) is applied on top, in the queries."""
 

@@ -10,7 +10,8 @@ enrolled, through the use cases:
    its TNM;
 2. if that gave fewer cancers than wanted, interval cancers are added;
 3. questionnaires at 3 and 12 months (when that time has passed);
-4. withdrawals at each of the three levels, and a death or two, after each woman's last event.
+4. withdrawals at each of the three levels, and deaths (one woman in 60, at least two), after
+   each woman's last event.
 """
 
 from __future__ import annotations
@@ -50,7 +51,10 @@ class Seeding(Protocol):
 _BIRADS = ((1, 0.55), (2, 0.35), (0, 0.05), (3, 0.02), (4, 0.02), (5, 0.01))
 """Screening BI-RADS category -> probability (synthetic, roughly a screening population)."""
 _INVASIVE_TNM = (("pT1c", "pN0", "cM0"), ("pT1b", "pN0", "cM0"), ("pT2", "pN1a", "cM0"),
-                 ("pT1a", "pN0", "cM0"))  # fmt: skip
+                 ("pT1a", "pN0", "cM0"), ("pT2", "pN0", "cM0"), ("pT1c", "pN1a", "cM0"),
+                 ("pT3", "pN1a", "cM0"))  # fmt: skip
+"""Stage groups IA, IA, IIB, IA, IIA, IIA, IIIA: enough stage II+ cancers in a demo of a few
+hundred women for every analysis of ``pebs analyse`` to have events."""
 _DCIS_TNM = ("pTis", "pN0", "cM0")
 _WITHDRAWALS = (
     ("no_further_contact", "does not want to be contacted any more (demo)"),
@@ -215,7 +219,7 @@ class _FollowUp:
             key=lambda e: e.study_id,
         )
         per_level = max(1, round(0.01 * len(self.women)))
-        n_deaths = max(1, min(2, round(len(self.women) / 125)))
+        n_deaths = max(2, round(len(self.women) / 60))
         chosen = self.rng.sample(pool, min(len(pool), 3 * per_level + n_deaths))
         for i, woman in enumerate(chosen):
             day = woman.latest + timedelta(

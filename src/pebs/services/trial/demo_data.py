@@ -344,7 +344,7 @@ def seed_demo_participants(
     seeder.plans(enrolled)
     kits = samples_and_risk(session_maker, actor, laboratory, keys, study, enrolled,
                             random.Random(seed + 3), seed=seed, today=today)  # fmt: skip
-    tally = follow_up(seeder, enrolled, random.Random(seed + 2), n_target_cancers=max(2, n // 150))
+    tally = follow_up(seeder, enrolled, random.Random(seed + 2), n_target_cancers=max(6, n // 25))
     return _summary(seeder, enrolled, tally, kits, n, len(sites))
 
 

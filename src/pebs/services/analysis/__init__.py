@@ -1,0 +1,396 @@
+"""The trial's analysis (``pebs analyse``): the analysis plan of the study run on its database.
+
+:func:`run_analysis` reads the study's randomised women from the live database or from a
+study-lock snapshot file (read-only; its SHA-256 computed, and matched against the study locks
+the live database recorded), runs the analyses of the study's ``[analysis]`` plan
+(:mod:`pebs.services.analysis._results`) and writes into a folder:
+
+- ``results.json``: every result, machine-readable, with the source, its SHA-256, the software
+  version, the data cut and who ran it;
+- tables (CSV): ``primary.csv``, ``tests.csv``, ``secondary.csv``, ``time_to_event.csv``,
+  ``screens.csv``, and ``analysis_data.csv`` (one row per woman, pseudonymised);
+- ``cumulative_incidence.png`` / ``.svg``, ``consort.svg`` and ``report.html``.
+
+Statistician only (:data:`~pebs.services.actor.Action.ANALYSE`); each run appends an
+``analysis_run`` event to the live database's audit trail (who, the source, its SHA-256, the
+SHA-256 of ``results.json``). The data cut is the lock time of a snapshot (the latest lock of
+the study it holds), the given day (default today, UTC) for the live database.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from pebs.io.atomic import write_atomically
+from pebs.io.errors import FileAccessError
+from pebs.reports.analysis_plots import cumulative_incidence_figure, save_figure
+from pebs.reports.analysis_report import analysis_html
+from pebs.reports.consort_svg import consort_svg
+from pebs.services.actor import Action, Actor, require
+from pebs.services.analysis._results import analyse_women, endpoint_time
+from pebs.services.analysis._source import AnalysisSource, open_snapshot, recorded_lock
+from pebs.services.analysis._women import WomenData, read_women
+from pebs.services.errors import InvalidInput
+from pebs.services.transaction import transaction
+from pebs.services.trial import consort_flow
+from pebs.services.trial.study_rules import study_named
+from pebs.store.audit import append_event
+from pebs.store.models import StudyLock
+from pebs.trial.analysis_plan import AnalysisPlan, AnalysisPlanError, parse_analysis_plan
+
+__all__ = ["OUTPUT_FILES", "AnalysisRun", "run_analysis", "zip_outputs"]
+
+OUTPUT_FILES = (
+    "results.json",
+    "primary.csv",
+    "tests.csv",
+    "secondary.csv",
+    "time_to_event.csv",
+    "screens.csv",
+    "analysis_data.csv",
+    "cumulative_incidence.png",
+    "cumulative_incidence.svg",
+    "consort.svg",
+    "report.html",
+)
+
+
+@dataclass(frozen=True)
+class AnalysisRun:
+    folder: Path
+    results: dict[str, Any]
+    source: AnalysisSource
+    results_sha256: str
+    """SHA-256 of ``results.json`` as written (recorded in the audit trail)."""
+
+
+def _plan(session: Session, study: str) -> AnalysisPlan:
+    config = study_named(session, study).config or {}
+    arms = [arm["name"] for arm in config.get("arms", [])]
+    try:
+        return parse_analysis_plan(config.get("analysis"), arms=arms)
+    except AnalysisPlanError as error:
+        raise InvalidInput(str(error), field="analysis") from None
+
+
+def _read(
+    sessions: sessionmaker[Session], actor: Actor, study: str, data_cut: date | None
+) -> tuple[AnalysisPlan, WomenData, dict[str, Any]]:
+    with sessions() as session, session.begin():
+        found = study_named(session, study)
+        plan = _plan(session, study)
+        if data_cut is None:  # a snapshot: the time of its latest lock of the study
+            locked_at = session.scalar(
+                select(StudyLock.locked_at)
+                .where(StudyLock.study_id == found.id)
+                .order_by(StudyLock.locked_at.desc())
+                .limit(1)
+            )
+            if locked_at is None:
+                raise InvalidInput(
+                    f"the snapshot holds no lock of study {study!r}: not the "
+                    "snapshot of a study lock",
+                    field="snapshot",
+                )
+            data_cut = locked_at.date()
+        women = read_women(session, actor, found.id, data_cut)
+    flow = consort_flow(sessions, actor, study)
+    return (
+        plan,
+        women,
+        {
+            "registered": flow.registered,
+            "assessed": flow.assessed,
+            "screen_failures": flow.screen_failures,
+            "eligible": flow.eligible,
+            "consented": flow.consented,
+            "randomised": flow.randomised,
+            "arms": {
+                a.arm: {
+                    "randomised": a.randomised,
+                    "followed": a.followed,
+                    "withdrawn": sum(a.withdrawn.values()),
+                    "died": a.died,
+                    "with_cancer": a.with_cancer,
+                }
+                for a in flow.arms
+            },
+        },
+    )
+
+
+def run_analysis(
+    session_maker: sessionmaker[Session],
+    actor: Actor,
+    study: str,
+    *,
+    folder: Path,
+    software_version: str,
+    snapshot: Path | None = None,
+    today: date | None = None,
+    at: datetime | None = None,
+) -> AnalysisRun:
+    """Run the study's analysis plan and write its outputs into ``folder`` (module docstring)."""
+    require(actor, Action.ANALYSE)
+    now = (at or datetime.now(UTC)).astimezone(UTC)
+    if snapshot is None:
+        backend = session_maker.kw["bind"].dialect.name
+        source = AnalysisSource("live", backend, None)
+        plan, women, flow = _read(session_maker, actor, study, today or now.date())
+    else:
+        with open_snapshot(snapshot) as (source, sessions):
+            plan, women, flow = _read(sessions, actor, study, None)
+    lock = None
+    if source.sha256 is not None:
+        with session_maker() as session, session.begin():
+            found = recorded_lock(session, source.sha256)
+            lock = None if found is None else f"{found.locked_by}, {found.locked_at.isoformat()}"
+    results = analyse_women(women, plan)
+    results = {
+        "study": study,
+        "software": {"pebs": software_version},
+        "source": {**source.as_json(), "study_lock": lock},
+        "run_by": actor.username,
+        "run_at": now.isoformat(timespec="seconds"),
+        **results,
+    }
+    results["consort"] = flow
+    digest = _write(Path(folder), results, women, plan)
+    with transaction(session_maker) as session:
+        append_event(
+            session,
+            actor=actor.username,
+            action="analysis_run",
+            entity="study",
+            entity_id=study,
+            reason="statistical analysis",
+            new={
+                "source": source.kind,
+                "file": source.name,
+                "sha256": source.sha256,
+                "data_cut": results["data_cut"],
+                "results_sha256": digest,
+            },
+            at=now,
+        )
+    return AnalysisRun(Path(folder), results, source, digest)
+
+
+def _csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
+    def write(stream) -> None:
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+
+    write_atomically(path, write)
+
+
+def _write(folder: Path, results: dict[str, Any], women: WomenData, plan: AnalysisPlan) -> str:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise FileAccessError(f"{folder}: cannot be created ({error.strerror})") from None
+    text = json.dumps(results, indent=2, sort_keys=True, allow_nan=False) + "\n"
+    write_atomically(folder / "results.json", lambda s: s.write(text))
+    _tables(folder, results, women, plan)
+    figure = cumulative_incidence_figure(
+        results["time_to_event"], title=f"{results['study']}: {plan.endpoint}"
+    )
+    save_figure(figure, folder)
+    arms = {
+        arm: {
+            **counts,
+            "analysed": results["counts"]["per_arm"].get(arm, 0),
+            "per_protocol": results["primary"]["per_protocol"]["arms"].get(arm, {}).get("n", 0),
+        }
+        for arm, counts in results["consort"]["arms"].items()
+    }
+    svg = consort_svg(results["consort"], arms)
+    write_atomically(folder / "consort.svg", lambda s: s.write(svg))
+    html = analysis_html(results, figure="cumulative_incidence.svg", consort="consort.svg")
+    write_atomically(folder / "report.html", lambda s: s.write(html))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _tables(folder: Path, results: dict[str, Any], women: WomenData, plan: AnalysisPlan) -> None:
+    sections = [(name, plan.endpoint, section) for name, section in results["primary"].items()]
+    sections += [
+        ("intention_to_treat", name, section)
+        for name, section in results["alternative_endpoints"].items()
+    ]
+    _csv(
+        folder / "primary.csv",
+        ["analysis_set", "endpoint", "arm", "events", "women", "proportion", "lower", "upper"],
+        [
+            [s, e, arm, a["events"], a["n"], a["proportion"], a["lower"], a["upper"]]
+            for s, e, section in sections
+            for arm, a in section["arms"].items()
+        ],
+    )
+    tests = []
+    for s, e, section in sections:
+        for scale in ("ratio", "difference"):
+            t = section.get(scale)
+            if t is not None:
+                tests.append(
+                    [
+                        s,
+                        e,
+                        scale,
+                        t["method"],
+                        t["estimate"],
+                        t["lower"],
+                        t["upper"],
+                        t["z"],
+                        t["p_value"],
+                        t["margin"],
+                        t["conclusion"],
+                    ]
+                )
+        mh = section["mantel_haenszel"]
+        if "risk_ratio" in mh:
+            tests.append(
+                [
+                    s,
+                    e,
+                    "ratio",
+                    "mantel-haenszel by country",
+                    mh["risk_ratio"],
+                    mh["lower"],
+                    mh["upper"],
+                    None,
+                    mh["cmh_p_value"],
+                    mh["margin"],
+                    "non-inferior" if mh["noninferior"] else "not shown",
+                ]
+            )
+    _csv(
+        folder / "tests.csv",
+        [
+            "analysis_set",
+            "endpoint",
+            "scale",
+            "method",
+            "estimate",
+            "lower",
+            "upper",
+            "z",
+            "p_value",
+            "margin",
+            "conclusion",
+        ],
+        tests,
+    )
+    _csv(
+        folder / "secondary.csv",
+        [
+            "breakdown",
+            "arm",
+            "group",
+            "endpoint",
+            "events",
+            "women",
+            "proportion",
+            "lower",
+            "upper",
+        ],
+        [
+            [
+                by,
+                r["arm"],
+                r["group"],
+                r["endpoint"],
+                r["events"],
+                r["n"],
+                r["proportion"],
+                r["lower"],
+                r["upper"],
+            ]
+            for by, rows in results["secondary"].items()
+            for r in rows
+        ],
+    )
+    _csv(
+        folder / "time_to_event.csv",
+        ["arm", "years", "aalen_johansen", "one_minus_km"],
+        [
+            [arm, t, aj, km]
+            for arm, c in results["time_to_event"]["arms"].items()
+            for t, aj, km in zip(c["times"], c["aalen_johansen"], c["one_minus_km"], strict=True)
+        ],
+    )
+    _csv(
+        folder / "screens.csv",
+        ["arm", "modality", "examinations", "women", "per_woman"],
+        [
+            [r["arm"], r["modality"], r["examinations"], r["women"], r["per_woman"]]
+            for r in results["screens"]
+        ],
+    )
+    rows = []
+    for w in women.women:
+        years, cause = endpoint_time(w, plan.endpoint, plan.horizon_years)
+        rows.append(
+            [
+                w.study_id,
+                w.arm,
+                w.country,
+                w.site,
+                w.risk_level or "",
+                w.randomised.isoformat(),
+                w.end.isoformat(),
+                w.end_reason,
+                round(years, 6),
+                cause,
+                len(w.diagnoses),
+                sum(1 for d in w.diagnoses if d.detection_mode == "interval"),
+                sum(w.screens.values()),
+                w.n_recalls,
+                w.n_benign_biopsies,
+                w.n_mri,
+            ]
+        )
+    _csv(
+        folder / "analysis_data.csv",
+        [
+            "study_id",
+            "arm",
+            "country",
+            "site",
+            "risk_level",
+            "randomised",
+            "end_of_follow_up",
+            "end_reason",
+            "endpoint_years",
+            "endpoint_cause",
+            "diagnoses",
+            "interval_cancers",
+            "screens",
+            "recalls",
+            "benign_biopsies",
+            "mri",
+        ],
+        rows,
+    )
+
+
+def zip_outputs(folder: Path) -> bytes:
+    """The outputs of a run in ``folder`` (:data:`OUTPUT_FILES`) as one ZIP archive."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in OUTPUT_FILES:
+            path = Path(folder) / name
+            if path.is_file():
+                archive.write(path, name)
+    return buffer.getvalue()
