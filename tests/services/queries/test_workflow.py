@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from pebs.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from pebs.services.operations.deep_audit import deep_verify
 from pebs.services.queries.listing import list_queries
 from pebs.services.queries.workflow import (
     answer_query,
@@ -25,7 +26,7 @@ from pebs.services.queries.workflow import (
 from pebs.services.trial import create_screening_plan, record_outcome
 from pebs.services.trial.outcomes import OutcomeRecord
 from pebs.store.audit import verify_chain
-from pebs.store.models import RiskQuestionnaire, Visit
+from pebs.store.models import DataQuery, RiskQuestionnaire, Visit
 
 
 def _birads_query(q, study_id: str, visit_id: int, **extra):
@@ -261,3 +262,25 @@ def test_lists_filter_by_state_and_page_by_id(q) -> None:
     assert refused.value.field == "state"
     with pytest.raises(PermissionDenied):
         list_queries(q.sessions, q["statistician"])
+
+
+def test_queries_match_their_audit_trail_and_an_edited_state_is_caught(q) -> None:
+    """``pebs check``'s deep verification replays the trail: every query's fields as its events
+    set them; a state changed in the database behind the use cases is a mismatch."""
+    woman = q.woman("risk-based")
+    q.assess(woman, age_at_menarche=18)  # an edit check's query (its check, no proposed value)
+    manual = raise_query(q.sessions, q["monitor"], woman, form="allocation", item="arm",
+                         question="check", proposed_value="standard").query.id  # fmt: skip
+    answer_query(q.sessions, q["site_staff"], manual, text="It is risk-based.")
+    close_query(q.sessions, q["monitor"], manual)
+    with q.sessions.begin() as session:
+        report = deep_verify(session.connection())
+    (checked,) = [t for t in report.tables if t.table == "data_queries"]
+    assert (report.ok, checked.n_rows, checked.n_mismatches) == (True, 2, 0)
+    with q.sessions.begin() as session:
+        session.execute(update(DataQuery).where(DataQuery.id == manual).values(state="open"))
+    with q.sessions.begin() as session:
+        report = deep_verify(session.connection())
+    assert [(m.table, m.row) for m in report.mismatches] == [
+        ("data_queries", f"data query {manual}")
+    ]

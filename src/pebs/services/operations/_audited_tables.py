@@ -36,6 +36,7 @@ from pebs.store.models import (
     ConsentDocument,
     Consultation,
     Country,
+    DataQuery,
     Death,
     EligibilityAssessment,
     GenotypeResult,
@@ -354,6 +355,15 @@ def _accounts() -> Select:
     )
 
 
+def _data_queries() -> Select:
+    q = DataQuery
+    return select(
+        q.id.label("key"), _study_id(q.participant_id), q.form,
+        func.nullif(q.form_key, 0).label("form_key"), q.item, q.kind, q.check_id.label("check"),
+        q.value, q.proposed_value, q.state, q.raised_at, q.updated_at,
+    )  # fmt: skip
+
+
 _NO_WITHDRAWAL = {"withdrawal_level": None, "withdrawn_at": None, "withdrawal_reason": None}
 
 TABLES: tuple[AuditedTable, ...] = (
@@ -449,6 +459,12 @@ TABLES: tuple[AuditedTable, ...] = (
         ("participant", "held_on", "mode", "held_by", "questions", "recorded_at"),
     ),
     AuditedTable(
+        "data_queries", "data query", _data_queries,
+        ("participant", "form", "form_key", "item", "kind", "check", "value", "proposed_value",
+         "state", "raised_at", "updated_at"),
+        initial={"check": None, "proposed_value": None},
+    ),
+    AuditedTable(
         "shipments", "shipment", _shipments, ("site", "shipped_on", "shipped_at", "received_at"),
         initial={"received_at": None},
     ),
@@ -515,6 +531,11 @@ RULES: tuple[Rule, ...] = (
          {**_same(*_LETTER_FIELDS, "issued_by"), "issued_at": AT}),
     Rule("consultation", ("record",), "consultations", ENTITY_ID,
          {**_same("participant", "held_on", "mode", "held_by", "questions"), **_RECORDED}),
+    # Data queries: raised by a person or an edit check; every step records the new state.
+    Rule("data_query", ("raise",), "data_queries", ENTITY_ID,
+         {**_same("participant", "form", "form_key", "item", "kind", "check", "value",
+                  "proposed_value"), "raised_at": AT}),
+    Rule("data_query", None, "data_queries", ENTITY_ID, {**_same("state"), "updated_at": AT}),
     # Randomisation: lists, the slot each allocation takes, hand overrides.
     Rule("allocation_list", ("generate",), "allocation_lists", ENTITY_ID,
          {**_same("study", "version", "is_test", "algorithm", "algorithm_version", "sha256",

@@ -121,7 +121,7 @@ def _raise(
     append_event(
         session, actor=SYSTEM.username, action="raise", entity="data_query", entity_id=query.id,
         reason=f"raised by edit check {finding.check.id}",
-        new={"participant": study_id, "form": finding.form, "key": finding.key,
+        new={"participant": study_id, "form": finding.form, "form_key": finding.key,
              "item": finding.item, "kind": "edit_check", "check": finding.check.id,
              "value": text, "state": "open"},
         at=at,

@@ -207,7 +207,7 @@ def raise_query(
         append_event(
             session, actor=actor.username, action="raise", entity="data_query",
             entity_id=query.id, reason=text,
-            new={"participant": study_id, "form": definition.name, "key": key, "item": item,
+            new={"participant": study_id, "form": definition.name, "form_key": key, "item": item,
                  "kind": "manual", "value": value, "proposed_value": proposed,
                  "state": "open"},
             at=when,
