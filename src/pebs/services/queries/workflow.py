@@ -92,26 +92,32 @@ def _form_item(form: Any, item: Any) -> Form:
     return definition
 
 
-def _allowed_code(item: Item) -> tuple[str, dict[str, Any]]:
-    """The catalogue message saying what a value of ``item`` may be."""
-    if item.codes:
-        return "error.choice", {"allowed": ", ".join(item.codes)}
-    if item.data_type == "boolean":
-        return "error.choice", {"allowed": "true, false"}
-    if item.data_type in ("date", "datetime"):
-        return ("error.date" if item.data_type == "date" else "error.instant"), {}
+def _value_refusal(item: Item, problem: str, field: str) -> InvalidInput:
+    """The refusal of a value of ``item``, with the catalogue message saying what it may be."""
+    if item.codes or item.data_type == "boolean":
+        allowed = ", ".join(item.codes) if item.codes else "true, false"
+        return InvalidInput(problem, field=field, message_code="error.choice",
+                            values={"allowed": allowed})  # fmt: skip
+    if item.data_type == "date":
+        return InvalidInput(problem, field=field, message_code="error.date")
+    if item.data_type == "datetime":
+        return InvalidInput(problem, field=field, message_code="error.instant")
     if item.minimum is not None and item.maximum is not None:
-        code = "error.integer" if item.data_type == "integer" else "error.number"
-        return code, {"low": f"{item.minimum:g}", "high": f"{item.maximum:g}"}
-    return "error.too_long", {"max": MAX_TEXT}
+        low, high = f"{item.minimum:g}", f"{item.maximum:g}"
+        if item.data_type == "integer":
+            return InvalidInput(problem, field=field, message_code="error.integer",
+                                values={"low": low, "high": high})  # fmt: skip
+        return InvalidInput(problem, field=field, message_code="error.number",
+                            values={"low": low, "high": high})  # fmt: skip
+    return InvalidInput(problem, field=field, message_code="error.too_long",
+                        values={"max": MAX_TEXT})  # fmt: skip
 
 
 def _value(form: Form, item: str, text: Any, field: str) -> Any:
     try:
         return parse_value(form, item, text)
     except FormError as error:
-        code, values = _allowed_code(form.item(item))
-        raise InvalidInput(str(error), field=field, message_code=code, values=values) from None
+        raise _value_refusal(form.item(item), str(error), field) from None
 
 
 def _instance_value(casebook: Casebook, form: Form, key: int | None, item: str) -> Any:
