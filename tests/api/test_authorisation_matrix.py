@@ -41,6 +41,7 @@ ADMIN = frozenset({"administrator"})
 LISTS = frozenset({"statistician"})  # allocation lists (generate, verify), unusable slots
 OVERRIDE = frozenset({"data_manager"})  # manual allocation; locks (docs/trial/monitoring.md)
 MONITORS = frozenset({"monitor"})  # source data verification
+ANALYSTS = frozenset({"statistician"})  # the trial's statistical analysis (docs/statistics.md)
 SIGNERS = frozenset({"site_investigator"})  # casebook signatures (21 CFR 11), her site only
 SAMPLE_READERS = RECORDERS | {"monitor", "laboratory"}  # kits by their IDs, never her identity
 RECEIVERS = frozenset({"laboratory", "data_manager"})  # shipments arriving at the laboratory
@@ -479,6 +480,18 @@ def _lock_study(api: Api, role: str, obj: str, allowed: bool) -> Any:
     return response
 
 
+def _analyse(api: Api, role: str, obj: str, allowed: bool) -> Any:
+    return api.client.post("/api/v1/studies/mypebs-demo/analyses", json={"source": "live"},
+                           headers=api.bearer(role))  # fmt: skip
+
+
+def _analysis_zip(api: Api, role: str, obj: str, allowed: bool) -> Any:
+    """Download a run the statistician started."""
+    run = _analyse(api, "statistician", obj, True).json()["run"]
+    return api.client.get(f"/api/v1/studies/mypebs-demo/analyses/{run}.zip",
+                          headers=api.bearer(role))  # fmt: skip
+
+
 def _unlock_study(api: Api, role: str, obj: str, allowed: bool) -> Any:
     """Unlock the study, locked through the service when the call should unlock it."""
     from pebs.http.study_lock import lock_study_here
@@ -731,6 +744,10 @@ CASES: dict[tuple[str, str], Case] = {
         "/api/v1/studies/mypebs-demo/lock"), "none"),
     ("POST", "/api/v1/studies/{study}/lock"): Case(OVERRIDE, 201, _lock_study, "none"),
     ("POST", "/api/v1/studies/{study}/unlock"): Case(OVERRIDE, 200, _unlock_study, "none"),
+    # the trial's statistical analysis
+    ("POST", "/api/v1/studies/{study}/analyses"): Case(ANALYSTS, 201, _analyse, "none"),
+    ("GET", "/api/v1/studies/{study}/analyses/{run}.zip"): Case(ANALYSTS, 200, _analysis_zip,
+                                                                "none"),
     # administration
     ("POST", "/api/v1/users/{username}/disable"): Case(ADMIN, 200, _disable, "none"),
     ("POST", "/api/v1/users/{username}/unlock"): Case(ADMIN, 200, _unlock, "none"),

@@ -21,6 +21,7 @@ from pebs.api.openapi import install_openapi
 from pebs.api.routers import (
     allocation,
     allocation_lists,
+    analysis,
     auth,
     canrisk,
     dashboards,
@@ -56,7 +57,7 @@ def _api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
     modules = (auth, participants, enrolment, allocation, overrides, allocation_lists, risk,
                canrisk, follow_up, deaths, questionnaires, samples, laboratory, dashboards,
-               exports, users, models, letters, imports, monitoring, queries)  # fmt: skip
+               exports, users, models, letters, imports, monitoring, queries, analysis)  # fmt: skip
     for module in modules:
         router.include_router(module.router)
     return router

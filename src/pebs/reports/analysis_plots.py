@@ -46,7 +46,8 @@ def cumulative_incidence_figure(time_to_event: Mapping[str, Any], *, title: str 
     axes.set_xlabel("years since randomisation")
     axes.set_ylabel(f"cumulative incidence per {PER:,} women")
     axes.set_title(title)
-    axes.legend(loc="upper left", fontsize=8)
+    if time_to_event["arms"]:  # no randomised woman yet: empty axes
+        axes.legend(loc="upper left", fontsize=8)
     return figure
 
 

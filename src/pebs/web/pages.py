@@ -15,6 +15,7 @@ from pebs.web.errors import install_page_errors
 from pebs.web.routes import (
     accounts,
     allocation_lists,
+    analysis,
     auth,
     canrisk,
     care,
@@ -47,5 +48,6 @@ def install_pages(app: FastAPI) -> None:
     # the registration form's path (/participants/new) before /participants/{study_id}
     for module in (auth, enrolment, participants, canrisk, care, samples, risk_pending, laboratory,
                    worklists, dashboards, models, withdrawal, deaths, questionnaires, accounts,
-                   allocation_lists, exports, letters, imports, monitoring, queries):  # fmt: skip
+                   allocation_lists, exports, letters, imports, monitoring, queries,
+                   analysis):  # fmt: skip
         app.include_router(module.router)

@@ -163,6 +163,8 @@ def nav_items(role: str) -> list[tuple[str, str]]:
         items.append(("/study-lock", "nav.study_lock"))
     if role in PERMISSIONS[Action.GENERATE_LIST]:
         items.append(("/allocation-lists", "nav.allocation_lists"))
+    if role in PERMISSIONS[Action.ANALYSE]:
+        items.append(("/analysis", "nav.analysis"))
     if role == ADMIN_ROLE:
         items.append(("/accounts", "nav.accounts"))
     items.append(("/models", "nav.models"))  # model cards: every logged-in role

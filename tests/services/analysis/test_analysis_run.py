@@ -13,7 +13,7 @@ from sqlalchemy import distinct, func, select
 
 from factories import DEMO_ACCOUNTS, STUDY
 from pebs.services.actor import Actor, actor_for
-from pebs.services.analysis import OUTPUT_FILES, run_analysis, zip_outputs
+from pebs.services.analysis import OUTPUT_FILES, analysis_archive, run_analysis
 from pebs.services.errors import PermissionDenied
 from pebs.services.keys import IdentityKeys
 from pebs.services.monitoring import lock_study
@@ -115,7 +115,7 @@ def test_live_analysis_matches_direct_counts(session_maker, seeded, tmp_path) ->
     assert event.actor == DEMO_ACCOUNTS["statistician"]
     assert event.new["results_sha256"] == run.results_sha256
     assert event.new["source"] == "live"
-    assert b"report.html" in zip_outputs(tmp_path / "out")
+    assert b"report.html" in analysis_archive(statistician, tmp_path / "out")
 
 
 def test_snapshot_analysis_records_its_sha256(session_maker, url, backend, seeded,

@@ -23,6 +23,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -41,7 +42,7 @@ from pebs.services.actor import Action, Actor, require
 from pebs.services.analysis._results import analyse_women, endpoint_time
 from pebs.services.analysis._source import AnalysisSource, open_snapshot, recorded_lock
 from pebs.services.analysis._women import WomenData, read_women
-from pebs.services.errors import InvalidInput
+from pebs.services.errors import InvalidInput, NotFound
 from pebs.services.transaction import transaction
 from pebs.services.trial import consort_flow
 from pebs.services.trial.study_rules import study_named
@@ -49,7 +50,15 @@ from pebs.store.audit import append_event
 from pebs.store.models import StudyLock
 from pebs.trial.analysis_plan import AnalysisPlan, AnalysisPlanError, parse_analysis_plan
 
-__all__ = ["OUTPUT_FILES", "AnalysisRun", "run_analysis", "zip_outputs"]
+__all__ = [
+    "OUTPUT_FILES",
+    "AnalysisRun",
+    "analysis_archive",
+    "analysis_results",
+    "is_run_name",
+    "run_analysis",
+    "run_name",
+]
 
 OUTPUT_FILES = (
     "results.json",
@@ -64,6 +73,7 @@ OUTPUT_FILES = (
     "consort.svg",
     "report.html",
 )
+RUN_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}-\d{8}T\d{6}\.\d{6}Z")
 
 
 @dataclass(frozen=True)
@@ -385,8 +395,31 @@ def _tables(folder: Path, results: dict[str, Any], women: WomenData, plan: Analy
     )
 
 
-def zip_outputs(folder: Path) -> bytes:
-    """The outputs of a run in ``folder`` (:data:`OUTPUT_FILES`) as one ZIP archive."""
+def run_name(study: str, at: datetime) -> str:
+    """``<study>-<UTC time>``: the folder of a run started at ``at`` from the API or a page."""
+    return f"{study}-{at.astimezone(UTC).strftime('%Y%m%dT%H%M%S.%fZ')}"
+
+
+def is_run_name(study: str, name: str) -> bool:
+    """Whether ``name`` is a :func:`run_name` of ``study`` (nothing else is a run's folder)."""
+    return RUN_NAME.fullmatch(name) is not None and name.startswith(f"{study}-")
+
+
+def analysis_results(actor: Actor, folder: Path) -> dict[str, Any]:
+    """The ``results.json`` of the run in ``folder`` (statisticians only)."""
+    require(actor, Action.ANALYSE)
+    path = Path(folder) / "results.json"
+    if not path.is_file():
+        raise NotFound(f"no analysis run {Path(folder).name!r}")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def analysis_archive(actor: Actor, folder: Path) -> bytes:
+    """The outputs of a run in ``folder`` (:data:`OUTPUT_FILES`) as one ZIP archive
+    (statisticians only)."""
+    require(actor, Action.ANALYSE)
+    if not (Path(folder) / "results.json").is_file():
+        raise NotFound(f"no analysis run {Path(folder).name!r}")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name in OUTPUT_FILES:
