@@ -8,7 +8,7 @@ the live database recorded), runs the analyses of the study's ``[analysis]`` pla
 - ``results.json``: every result, machine-readable, with the source, its SHA-256, the software
   version, the data cut and who ran it;
 - tables (CSV): ``primary.csv``, ``tests.csv``, ``secondary.csv``, ``time_to_event.csv``,
-  ``screens.csv``, and ``analysis_data.csv`` (one row per woman, pseudonymised);
+  ``screens.csv``, ``cancers.csv``, and ``analysis_data.csv`` (one row per woman, pseudonymised);
 - ``cumulative_incidence.png`` / ``.svg``, ``consort.svg`` and ``report.html``.
 
 Statistician only (:data:`~pebs.services.actor.Action.ANALYSE`); each run appends an
@@ -67,6 +67,7 @@ OUTPUT_FILES = (
     "secondary.csv",
     "time_to_event.csv",
     "screens.csv",
+    "cancers.csv",
     "analysis_data.csv",
     "cumulative_incidence.png",
     "cumulative_incidence.svg",
@@ -346,6 +347,14 @@ def _tables(folder: Path, results: dict[str, Any], women: WomenData, plan: Analy
         [
             [r["arm"], r["modality"], r["examinations"], r["women"], r["per_woman"]]
             for r in results["screens"]
+        ],
+    )
+    _csv(
+        folder / "cancers.csv",
+        ["arm", "behaviour", "stage_group", "detection_mode", "n"],
+        [
+            [r["arm"], r["behaviour"], r["stage_group"], r["detection_mode"], r["n"]]
+            for r in results["cancers"]
         ],
     )
     rows = []

@@ -12,7 +12,7 @@
   cause-specific curves (:mod:`pebs.stats.survival_tests`);
 - secondary endpoints (women with at least one recall, benign biopsy, MRI, interval cancer,
   any cancer), per arm, by country and by risk level, with Wilson intervals; screening
-  examinations by modality.
+  examinations by modality; cancers by arm, behaviour, stage group and mode of detection.
 
 The estimates "at the horizon" are those of the last time observed when no woman of the arm was
 followed that long (``horizon_reached`` false). Numbers that are not finite (a ratio with no
@@ -240,6 +240,19 @@ def _screens(women: list[WomanRecord]) -> list[dict[str, Any]]:
     ]
 
 
+def _cancers(women: list[WomanRecord]) -> list[dict[str, Any]]:
+    """Diagnoses within follow-up per arm, behaviour, AJCC stage group and mode of detection."""
+    counts: Counter[tuple[str, str, str, str]] = Counter(
+        (w.arm, d.behaviour, d.stage_group or "unstaged", d.detection_mode)
+        for w in women
+        for d in w.diagnoses
+    )
+    return [
+        {"arm": arm, "behaviour": behaviour, "stage_group": stage, "detection_mode": mode, "n": n}
+        for (arm, behaviour, stage, mode), n in sorted(counts.items())
+    ]
+
+
 def analyse_women(data: WomenData, plan: AnalysisPlan) -> dict[str, Any]:
     """Every analysis of the plan (module docstring)."""
     women = list(data.women)
@@ -268,4 +281,5 @@ def analyse_women(data: WomenData, plan: AnalysisPlan) -> dict[str, Any]:
             "by_risk_level": _secondary(women, lambda w: w.risk_level),
         },
         "screens": _screens(women),
+        "cancers": _cancers(women),
     }
