@@ -146,6 +146,12 @@ def test_snapshot_analysis_records_its_sha256(session_maker, url, backend, seede
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert sha256 in html
     assert "pebs 9.9" in html
+    from pypdf import PdfReader
+
+    cover = PdfReader(tmp_path / "out" / "report.pdf").pages[0].extract_text()
+    assert sha256[:32] in cover
+    assert sha256[32:] in cover
+    assert "pebs 9.9" in cover
 
 
 @pytest.mark.parametrize("role", sorted(set(DEMO_ACCOUNTS) - {"statistician"}))

@@ -9,7 +9,7 @@ the live database recorded), runs the analyses of the study's ``[analysis]`` pla
   version, the data cut and who ran it;
 - tables (CSV): ``primary.csv``, ``tests.csv``, ``secondary.csv``, ``time_to_event.csv``,
   ``screens.csv``, ``cancers.csv``, and ``analysis_data.csv`` (one row per woman, pseudonymised);
-- ``cumulative_incidence.png`` / ``.svg``, ``consort.svg`` and ``report.html``.
+- ``cumulative_incidence.png`` / ``.svg``, ``consort.svg``, ``report.html`` and ``report.pdf``.
 
 Statistician only (:data:`~pebs.services.actor.Action.ANALYSE`); each run appends an
 ``analysis_run`` event to the live database's audit trail (who, the source, its SHA-256, the
@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.io.atomic import write_atomically
 from pebs.io.errors import FileAccessError
+from pebs.reports.analysis_pdf import analysis_pdf
 from pebs.reports.analysis_plots import cumulative_incidence_figure, save_figure
 from pebs.reports.analysis_report import analysis_html
 from pebs.reports.consort_svg import consort_svg
@@ -73,6 +74,7 @@ OUTPUT_FILES = (
     "cumulative_incidence.svg",
     "consort.svg",
     "report.html",
+    "report.pdf",
 )
 RUN_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}-\d{8}T\d{6}\.\d{6}Z")
 
@@ -231,6 +233,8 @@ def _write(folder: Path, results: dict[str, Any], women: WomenData, plan: Analys
     write_atomically(folder / "consort.svg", lambda s: s.write(svg))
     html = analysis_html(results, figure="cumulative_incidence.svg", consort="consort.svg")
     write_atomically(folder / "report.html", lambda s: s.write(html))
+    document = analysis_pdf(results, figure_png=folder / "cumulative_incidence.png")
+    write_atomically(folder / "report.pdf", lambda s: s.write(document), binary=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
