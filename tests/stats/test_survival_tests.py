@@ -17,9 +17,10 @@ chi² = (1/36)/(11/144) = 4/11.
 
 import math
 
+import numpy as np
 import pytest
 
-from pebs.stats import StatsInputError
+from pebs.stats import StatsInputError, aalen_johansen
 from pebs.stats.survival_tests import survival_difference
 
 
@@ -54,3 +55,19 @@ def test_censoring_keeps_the_woman_at_risk_at_her_time():
 def test_bad_input_is_named(args, message):
     with pytest.raises(StatsInputError, match=message):
         survival_difference(*args)
+
+
+def test_aalen_johansen_equals_hand_values_and_lifelines():
+    """Eight women, cause 1 (the endpoint) at 1, 4, 6, 8, cause 2 (death) at 2, 5, censored at
+    3, 7. By hand, F(t) = F(t-) + S(t-) d_1 / n: 1/8 = 0.125; + (6/8)(1/5) = 0.275;
+    + (0.45)(1/3) = 0.425; + (0.3)(1/1) = 0.725 (S the all-cause Kaplan-Meier)."""
+    from lifelines import AalenJohansenFitter
+
+    times = np.array([1, 2, 3, 4, 5, 6, 7, 8.0])
+    causes = np.array([1, 2, 0, 1, 2, 1, 0, 1])
+    ours = aalen_johansen(times, causes, cause=1)
+    hand = [0.125, 0.125, 0.125, 0.275, 0.275, 0.425, 0.425, 0.725]
+    np.testing.assert_allclose(ours.cumulative_incidence, hand, rtol=1e-12)
+    fitter = AalenJohansenFitter(calculate_variance=False).fit(times, causes, event_of_interest=1)
+    theirs = fitter.cumulative_density_.to_numpy().ravel()[1:]  # their first row is t = 0
+    np.testing.assert_allclose(ours.cumulative_incidence, theirs, rtol=1e-12)
