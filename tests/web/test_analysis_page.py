@@ -1,6 +1,6 @@
 """The statistician's analysis page: in every language, runs the analysis on the live database
-and on the study's lock snapshot, shows the primary counts, downloads the ZIP; other roles are
-refused."""
+and on the study's lock snapshot (a conflict before the study is locked), shows the primary
+counts, downloads the ZIP; other roles are refused."""
 
 from __future__ import annotations
 
@@ -31,6 +31,10 @@ def test_the_page_is_in_the_page_language(site: Any, language: str) -> None:
 def test_a_statistician_runs_and_downloads_on_live_and_snapshot(site: Any) -> None:
     standard = site.db.participant(state="standard")
     site.db.participant(state="risk-based")
+    site.login("statistician")
+    refused = site.post_form("/analysis", {"study": "mypebs-demo", "source": "snapshot"})
+    assert refused.status_code == 409  # not locked yet: no snapshot
+    assert "has no lock snapshot on this server" in html.unescape(refused.text)
     site.login("data_manager")
     locked = site.post_form("/study-lock", {"study": "mypebs-demo", "action": "lock",
                                             "reason": "final analysis"})  # fmt: skip
@@ -52,6 +56,10 @@ def test_a_statistician_runs_and_downloads_on_live_and_snapshot(site: Any) -> No
         assert results["counts"]["per_arm"] == {"risk-based": 1, "standard": 1}
         assert standard in rows
     assert re.search(r"SHA-256 <code>[0-9a-f]{64}</code>", shown)  # the snapshot's
+    site.login("data_manager")
+    unlocked = site.post_form("/study-lock", {"study": "mypebs-demo", "action": "unlock",
+                                              "reason": "analysed"})  # fmt: skip
+    assert unlocked.status_code == 303
 
 
 @pytest.mark.parametrize("role", ["data_manager", "monitor", "site_staff"])

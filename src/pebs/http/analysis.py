@@ -18,7 +18,7 @@ from pebs.services.analysis import (
     run_analysis,
     run_name,
 )
-from pebs.services.errors import InvalidInput, NotFound
+from pebs.services.errors import Conflict, NotFound
 from pebs.services.monitoring import study_lock_status
 
 __all__ = ["analyse_here", "archive_here", "results_here", "runs_here"]
@@ -30,10 +30,14 @@ def analyse_here(state: AppState, actor: Actor, study: str, *, snapshot: bool) -
     source = None
     if snapshot:
         lock = study_lock_status(state.database.sessions, actor, study)
-        if lock.snapshot_file is None:
-            raise InvalidInput(f"study {study!r} has no lock snapshot; lock it first or "
-                               "analyse the live database", field="snapshot")  # fmt: skip
-        source = state.data_dir / "snapshots" / lock.snapshot_file
+        source = (
+            None
+            if lock.snapshot_file is None
+            else state.data_dir / "snapshots" / lock.snapshot_file
+        )
+        if source is None or not source.is_file():
+            raise Conflict(f"study {study!r} has no lock snapshot on this server; lock it "
+                           "first or analyse the live database")  # fmt: skip
     folder = state.data_dir / "analyses"
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     return run_analysis(state.database.sessions, actor, study,
