@@ -65,3 +65,22 @@ def test_noninferior_when_the_upper_bound_is_below_the_margin():
 def test_bad_input_is_named(args, message):
     with pytest.raises(StatsInputError, match=message):
         mantel_haenszel(*args, margin=1.25)
+
+
+def test_penicillin_and_rabbits_as_published():
+    """Mantel (1963), penicillin and rabbits, the worked example of R's ``mantelhaen.test``
+    documentation (also in Agresti, Categorical Data Analysis): cure with immediate vs 1.5 h
+    delayed injection in five penicillin levels. Published: common odds ratio 7, 95 % interval
+    1.026713 to 47.725133; continuity-corrected CMH chi-square 3.9286 (p = 0.04747)."""
+    cured_now, n_now = [0, 3, 6, 5, 2], [6, 6, 6, 6, 2]
+    cured_late, n_late = [0, 0, 2, 6, 5], [5, 6, 6, 6, 5]
+    r = mantel_haenszel(cured_now, n_now, cured_late, n_late, margin=1.25, alpha=0.025)
+    assert r.odds_ratio == pytest.approx(7.0, rel=1e-12)
+    assert (r.odds_ratio_lower, r.odds_ratio_upper) == pytest.approx((1.026713, 47.725133),
+                                                                     abs=5e-7)  # fmt: skip
+    # By hand: sum a - sum E(a) = 16 - (1.5 + 4 + 5.5 + 2) = 3; V = (972 + 1152 + 396) / 1584
+    # (the last level adds 0). Ours has no continuity correction: 3^2 / V; R's: (3 - 0.5)^2 / V.
+    variance = (972 + 1152 + 396) / 1584
+    assert r.cmh_statistic == pytest.approx(9 / variance, rel=1e-12)
+    assert (3 - 0.5) ** 2 / variance == pytest.approx(3.9286, abs=5e-5)
+    assert r.n_strata_dropped == 1  # level 1/8: no rabbit cured
