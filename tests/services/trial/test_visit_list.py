@@ -12,7 +12,7 @@ from sqlalchemy import select
 from pebs.services.errors import InvalidInput
 from pebs.services.trial import VisitRecord, create_screening_plan, record_visit
 from pebs.services.trial.visit_list import VisitRequest, record_visits_in
-from pebs.store.models import Participant, Visit
+from pebs.store.models import DataQuery, Participant, Visit
 
 _FIELDS = ("visit_type", "modality", "due_date", "window_start", "window_end", "performed_date",
            "birads", "recall", "biopsy", "histology", "planned_exam_id")  # fmt: skip
@@ -36,6 +36,16 @@ def _visits(trial, study_id: str) -> list[tuple]:
         ).all()  # fmt: skip
         return [tuple(getattr(v, name) is not None if name == "planned_exam_id"
                       else getattr(v, name) for name in _FIELDS) for v in rows]  # fmt: skip
+
+
+def _queries(trial, study_id: str) -> list[tuple]:
+    with trial.sessions() as session:
+        rows = session.execute(
+            select(DataQuery.check_id, DataQuery.form, DataQuery.item, DataQuery.state)
+            .join(Participant, Participant.id == DataQuery.participant_id)
+            .where(Participant.study_id == study_id)
+        ).all()  # fmt: skip
+        return [tuple(row) for row in rows]
 
 
 def _status(trial, study_id: str) -> str:
@@ -62,6 +72,8 @@ def test_the_list_form_records_as_one_at_a_time(trial) -> None:
                      visit_type="diagnostic"), None),  # unplanned
         (VisitRecord(date(2025, 3, 26), histology="dcis", modality="mammography"), None),
         (VisitRecord(date(2025, 3, 27), birads=1, modality="mammography"), due),  # none left
+        (VisitRecord(date(2025, 3, 27), birads=3, biopsy=True, modality="mammography"),
+         None),  # a biopsy without its histology: the demo study's edit check raises a query
     ]  # fmt: skip
     at = trial.AT.replace(day=28)
     staff = trial.staff
@@ -82,7 +94,9 @@ def test_the_list_form_records_as_one_at_a_time(trial) -> None:
     assert [r.planned for r in (results[0], results[1], results[3])] == [True, False, False]
     assert results[0].due_date == due
     assert _visits(trial, listed) == _visits(trial, single)
-    assert len(_visits(trial, listed)) == 3
+    assert len(_visits(trial, listed)) == 4
+    expected_queries = [("histology-after-biopsy", "visit", "histology", "open")]
+    assert _queries(trial, listed) == _queries(trial, single) == expected_queries
     assert _status(trial, listed) == _status(trial, single) == "in_follow_up"
     events = [e for e in trial.db.events() if e.entity == "visit"]
     by_woman = {study_id: [{k: v for k, v in e.new.items() if k != "participant"}

@@ -7,7 +7,10 @@ only with a biopsy, a density read on a mammogram with its reader...), the same 
 A visit given with the ``due_date`` of an expected visit of her plan (same modality, not yet
 recorded) records that visit; otherwise an unplanned one is added. A density that completes a
 risk-based woman's data computes her risk and plan in the same transaction
-(:func:`.risk_completion.complete_risk_in`), as one at a time.
+(:func:`.risk_completion.complete_risk_in`), as one at a time. The study's edit checks run on
+each woman's data once her visits of the list are stored
+(:func:`pebs.services.queries.edit_check_runs.run_edit_checks_in`): the queries open at the end
+are those that one visit at a time would leave open.
 
 The women (rows locked in id order) and their expected visits are each read in one query; the
 new visits are inserted, the expected ones updated and the pathway states written in one
@@ -27,6 +30,7 @@ from sqlalchemy.orm import Session
 from pebs.services.actor import Action, Actor, require
 from pebs.services.errors import InvalidInput, ServiceError
 from pebs.services.keys import IdentityKeys
+from pebs.services.queries.edit_check_runs import run_edit_checks_in
 from pebs.services.storable_text import refuse_unstorable
 from pebs.services.subject import Moves, one_found, participants_facts, require_state
 from pebs.services.transaction import instant, local_date
@@ -136,6 +140,9 @@ def record_visits_in(
             one.her.study_id, one.visit_id, one.expected is not None, _visit_type(one),
             _modality(one), _due(one), record.performed_date, record.birads, state, level,
         )  # fmt: skip
+    last_at = {one.her.participant_id: one.at for one in placed}  # her last visit's instant
+    for participant_id, at in last_at.items():
+        run_edit_checks_in(session, participant_id, at=at)
     return [result for result in results if result is not None]
 
 
