@@ -46,7 +46,7 @@ def test_a_statistician_runs_and_downloads_on_live_and_snapshot(site: Any) -> No
         run = re.search(r"run=([^&]+)$", done.headers["location"]).group(1)
         shown = html.unescape(site.client.get(done.headers["location"]).text)
         assert f"Run {run}" in shown
-        download = site.client.get(f"/analysis/{run}.zip?study=mypebs-demo")
+        download = site.client.get(f"/analysis/outputs.zip?study=mypebs-demo&run={run}")
         assert download.status_code == 200
         assert download.headers["content-type"] == "application/zip"
         with zipfile.ZipFile(io.BytesIO(download.content)) as archive:

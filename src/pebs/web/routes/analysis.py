@@ -60,13 +60,17 @@ def analysis_submit(viewer: ViewerDep, form: PostedForm, state: StateDep,
     return RedirectResponse(f"/analysis?study={name}&run={done.folder.name}", status_code=303)
 
 
-@router.get("/analysis/{run}.zip")
+@router.get("/analysis/outputs.zip")
 def analysis_download(
-    run: str, viewer: ViewerDep, sessions: SessionMakerDep, state: StateDep,
+    viewer: ViewerDep, sessions: SessionMakerDep, state: StateDep,
     study: Annotated[str | None, Query(max_length=64)] = None,
+    run: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Response:  # fmt: skip
-    """A run's outputs as one ZIP file."""
+    """A run's outputs as one ZIP file (no run named: the analysis page)."""
+    require(viewer.actor, Action.ANALYSE)
     name = _study(sessions, viewer, study)
+    if run is None:
+        return RedirectResponse(f"/analysis?study={name}", status_code=303)
     data = archive_here(state, viewer.actor, name, run)
     disposition = f'attachment; filename="{run}.zip"'
     return Response(data, media_type="application/zip",
