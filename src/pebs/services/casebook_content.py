@@ -17,15 +17,25 @@ the same digest on SQLite and PostgreSQL, today and after a restore.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pebs.services.actor import Actor
 from pebs.store.audit import canonical_json
+from pebs.store.models import Participant
 from pebs.trial.casebook import Casebook, FormInstance
 
-__all__ = ["InstanceKey", "casebook_of", "casebook_sha256", "instance_key", "instance_sha256"]
+__all__ = [
+    "InstanceKey",
+    "casebook_of",
+    "casebook_sha256",
+    "casebooks_of",
+    "instance_key",
+    "instance_sha256",
+]
 
 InstanceKey = tuple[str, int]
 """(form, key): a form instance of her casebook; the key is ``0`` for a form that does not
@@ -73,3 +83,31 @@ def casebook_of(session: Session, participant_id: int, study_pk: int) -> Caseboo
         session, _READER, study_pk, after=participant_id - 1, limit=1, include_test=True
     )
     return page.casebooks[0]
+
+
+def casebooks_of(
+    session: Session, participant_ids: Sequence[int], study_pk: int
+) -> dict[int, Casebook]:
+    """:func:`casebook_of` for several women of one study, by row id: one page read over the
+    range of their ids when they are close together (the women of an import's list), else one
+    read each."""
+    from pebs.services.records.casebooks import casebook_page  # see casebook_of
+
+    wanted = sorted(set(participant_ids))
+    if not wanted:
+        return {}
+    span = wanted[-1] - wanted[0] + 1
+    if span > _DENSE * len(wanted):
+        return {pid: casebook_of(session, pid, study_pk) for pid in wanted}
+    page = casebook_page(
+        session, _READER, study_pk, after=wanted[0] - 1, limit=span, include_test=True
+    )
+    rows = session.execute(
+        select(Participant.study_id, Participant.id).where(Participant.id.in_(wanted))
+    )
+    ids = {study_id: pid for study_id, pid in rows}
+    return {ids[book.study_id]: book for book in page.casebooks if book.study_id in ids}
+
+
+_DENSE = 4
+"""Read a range of ids as one page when at most this many rows per woman wanted."""

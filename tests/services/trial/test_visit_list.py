@@ -9,8 +9,10 @@ from datetime import date
 
 from sqlalchemy import select
 
+from pebs.services.casebook_content import casebook_of, casebooks_of
 from pebs.services.errors import InvalidInput
 from pebs.services.trial import VisitRecord, create_screening_plan, record_visit
+from pebs.services.trial.study_rules import study_named
 from pebs.services.trial.visit_list import VisitRequest, record_visits_in
 from pebs.store.models import DataQuery, Participant, Visit
 
@@ -104,3 +106,14 @@ def test_the_list_form_records_as_one_at_a_time(trial) -> None:
                 for study_id in (listed, single)}  # fmt: skip
     assert by_woman[listed] == by_woman[single]
     assert trial.db.chain_ok()
+
+
+def test_casebooks_of_reads_each_woman_as_casebook_of(trial) -> None:
+    women = [_planned(trial) for _ in range(3)] + [trial.register() for _ in range(9)]
+    with trial.sessions() as session:
+        ids = dict(session.execute(select(Participant.study_id, Participant.id)).all())
+        study_pk = study_named(session, trial.STUDY).id
+        for wanted in ([ids[women[0]], ids[women[2]], ids[women[3]]],  # close: one page
+                       [ids[women[0]], ids[women[-1]]]):  # far apart: one at a time  # fmt: skip
+            one_by_one = {pid: casebook_of(session, pid, study_pk) for pid in wanted}
+            assert casebooks_of(session, wanted, study_pk) == one_by_one

@@ -50,6 +50,7 @@ __all__ = [
     "check_study",
     "checks_of",
     "run_edit_checks_in",
+    "run_edit_checks_of",
     "run_edit_checks_on",
 ]
 
@@ -207,6 +208,32 @@ def run_edit_checks_in(
 
         casebook = casebook_of(session, participant_id, study_pk)
         _apply(session, {participant_id: (casebook, time_zone)}, checks, instant(at), tally)
+    return tally
+
+
+def run_edit_checks_of(
+    session: Session, participant_ids: Sequence[int], *, at: datetime | None = None
+) -> CheckTally:
+    """:func:`run_edit_checks_in` for several women (a use case's list form), their casebooks
+    read together per study (:func:`pebs.services.casebook_content.casebooks_of`)."""
+    from pebs.services.casebook_content import casebooks_of  # see run_edit_checks_in
+
+    tally = CheckTally()
+    wanted = sorted(set(participant_ids))
+    if not wanted:
+        return tally
+    by_study: dict[int, tuple[Any, dict[int, str]]] = {}
+    rows = session.execute(
+        _HERS.add_columns(Participant.id).where(Participant.id.in_(wanted))
+    ).all()
+    for study_pk, config, time_zone, participant_id in rows:
+        by_study.setdefault(study_pk, (config, {}))[1][participant_id] = time_zone
+    for study_pk, (config, zones) in by_study.items():
+        checks = checks_of(config)
+        if checks:
+            books = casebooks_of(session, list(zones), study_pk)
+            women = {pid: (book, zones[pid]) for pid, book in books.items()}
+            _apply(session, women, checks, instant(at), tally)
     return tally
 
 

@@ -8,8 +8,8 @@ A visit given with the ``due_date`` of an expected visit of her plan (same modal
 recorded) records that visit; otherwise an unplanned one is added. A density that completes a
 risk-based woman's data computes her risk and plan in the same transaction
 (:func:`.risk_completion.complete_risk_in`), as one at a time. The study's edit checks run on
-each woman's data once her visits of the list are stored
-(:func:`pebs.services.queries.edit_check_runs.run_edit_checks_in`): the queries open at the end
+the women's data once their visits of the list are stored, their casebooks read together
+(:func:`pebs.services.queries.edit_check_runs.run_edit_checks_of`): the queries open at the end
 are those that one visit at a time would leave open.
 
 The women (rows locked in id order) and their expected visits are each read in one query; the
@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from pebs.services.actor import Action, Actor, require
 from pebs.services.errors import InvalidInput, ServiceError
 from pebs.services.keys import IdentityKeys
-from pebs.services.queries.edit_check_runs import run_edit_checks_in
+from pebs.services.queries.edit_check_runs import run_edit_checks_of
 from pebs.services.storable_text import refuse_unstorable
 from pebs.services.subject import Moves, one_found, participants_facts, require_state
 from pebs.services.transaction import instant, local_date
@@ -140,9 +140,8 @@ def record_visits_in(
             one.her.study_id, one.visit_id, one.expected is not None, _visit_type(one),
             _modality(one), _due(one), record.performed_date, record.birads, state, level,
         )  # fmt: skip
-    last_at = {one.her.participant_id: one.at for one in placed}  # her last visit's instant
-    for participant_id, at in last_at.items():
-        run_edit_checks_in(session, participant_id, at=at)
+    if placed:
+        run_edit_checks_of(session, [one.her.participant_id for one in placed], at=placed[-1].at)
     return [result for result in results if result is not None]
 
 
