@@ -62,11 +62,17 @@ def _sql_counts(session_maker) -> dict[str, dict[str, int]]:
             base.join(Outcome, Outcome.participant_id == Participant.id)
             .where(Outcome.behaviour == "invasive", Outcome.stage_group.in_(STAGE_II_PLUS))
         ).all())  # fmt: skip
+        n_t2 = session.scalar(
+            select(func.count(Outcome.id))
+            .join(Allocation, Allocation.participant_id == Outcome.participant_id)
+            .where(Outcome.t_category.in_(("pT2", "cT2")),
+                   Outcome.participant_id.not_in(no_data_use))
+        )  # fmt: skip
         recalled = dict(session.execute(
             base.join(Visit, Visit.participant_id == Participant.id)
             .where(Visit.recall.is_(True), Visit.performed_date.is_not(None))
         ).all())  # fmt: skip
-    return {"women": women, "stage": stage, "recalled": recalled}
+    return {"women": women, "stage": stage, "recalled": recalled, "t2": n_t2}
 
 
 def test_live_analysis_matches_direct_counts(session_maker, seeded, tmp_path) -> None:
@@ -108,6 +114,9 @@ def test_live_analysis_matches_direct_counts(session_maker, seeded, tmp_path) ->
     assert itt["ratio"]["estimate"] == pytest.approx((x_new / n_new) / (x_ref / n_ref))
     assert itt["difference"]["estimate"] == pytest.approx(x_new / n_new - x_ref / n_ref)
     assert "statistic" in results["time_to_event"]["tests"]["log_rank"]
+    # AJCC T2: a tumour over 20 mm up to 50 mm
+    assert counts["t2"] >= 1
+    assert sum(r["n"] for r in results["cancers"] if r["t_group"] == "T2") == counts["t2"]
     text = (tmp_path / "out" / "results.json").read_bytes()
     assert run.results_sha256 == hashlib.sha256(text).hexdigest()
     with session_maker() as session:

@@ -355,9 +355,9 @@ def _tables(folder: Path, results: dict[str, Any], women: WomenData, plan: Analy
     )
     _csv(
         folder / "cancers.csv",
-        ["arm", "behaviour", "stage_group", "detection_mode", "n"],
+        ["arm", "behaviour", "stage_group", "t_group", "detection_mode", "n"],
         [
-            [r["arm"], r["behaviour"], r["stage_group"], r["detection_mode"], r["n"]]
+            [r[k] for k in ("arm", "behaviour", "stage_group", "t_group", "detection_mode", "n")]
             for r in results["cancers"]
         ],
     )

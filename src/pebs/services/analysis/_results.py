@@ -12,7 +12,8 @@
   cause-specific curves (:mod:`pebs.stats.survival_tests`);
 - secondary endpoints (women with at least one recall, benign biopsy, MRI, interval cancer,
   any cancer), per arm, by country and by risk level, with Wilson intervals; screening
-  examinations by modality; cancers by arm, behaviour, stage group and mode of detection.
+  examinations by modality; cancers by arm, behaviour, stage group, T group and mode of
+  detection.
 
 The estimates "at the horizon" are those of the last time observed when no woman of the arm was
 followed that long (``horizon_reached`` false). Numbers that are not finite (a ratio with no
@@ -241,16 +242,15 @@ def _screens(women: list[WomanRecord]) -> list[dict[str, Any]]:
 
 
 def _cancers(women: list[WomanRecord]) -> list[dict[str, Any]]:
-    """Diagnoses within follow-up per arm, behaviour, AJCC stage group and mode of detection."""
-    counts: Counter[tuple[str, str, str, str]] = Counter(
-        (w.arm, d.behaviour, d.stage_group or "unstaged", d.detection_mode)
+    """Diagnoses within follow-up per arm, behaviour, AJCC stage group, T group (tumour size)
+    and mode of detection."""
+    counts: Counter[tuple[str, str, str, str, str]] = Counter(
+        (w.arm, d.behaviour, d.stage_group or "unstaged", d.t_group or "unknown", d.detection_mode)
         for w in women
         for d in w.diagnoses
     )
-    return [
-        {"arm": arm, "behaviour": behaviour, "stage_group": stage, "detection_mode": mode, "n": n}
-        for (arm, behaviour, stage, mode), n in sorted(counts.items())
-    ]
+    keys = ("arm", "behaviour", "stage_group", "t_group", "detection_mode")
+    return [{**dict(zip(keys, key, strict=True)), "n": n} for key, n in sorted(counts.items())]
 
 
 def analyse_women(data: WomenData, plan: AnalysisPlan) -> dict[str, Any]:

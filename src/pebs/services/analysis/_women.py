@@ -31,6 +31,7 @@ from pebs.store.models import (
     Site,
     Visit,
 )
+from pebs.trial.staging import T_CODES
 
 __all__ = ["Diagnosis", "WomanRecord", "WomenData", "read_women"]
 
@@ -47,6 +48,8 @@ class Diagnosis:
     stage_group: str | None
     detection_mode: str
     """``screen_detected``, ``interval`` or ``clinical``."""
+    t_group: str | None = None
+    """AJCC T group of the tumour size (``T1``: up to 20 mm, ``T2``: over 20 up to 50 mm...)."""
 
 
 @dataclass
@@ -169,13 +172,14 @@ def read_women(session: Session, actor, study_pk: int, data_cut: date) -> WomenD
 
 def _add_diagnoses(session: Session, ids, women: dict[int, WomanRecord]) -> int:
     n_after = 0
-    for pid, day, behaviour, stage, mode in session.execute(
+    for pid, day, behaviour, stage, mode, t in session.execute(
         select(
             Outcome.participant_id,
             Outcome.diagnosis_date,
             Outcome.behaviour,
             Outcome.stage_group,
             Outcome.detection_mode,
+            Outcome.t_category,
         )
         .where(Outcome.participant_id.in_(ids))
         .order_by(Outcome.diagnosis_date, Outcome.id)
@@ -186,8 +190,15 @@ def _add_diagnoses(session: Session, ids, women: dict[int, WomanRecord]) -> int:
         if day > woman.end:
             n_after += 1
             continue
-        woman.diagnoses.append(Diagnosis(day, behaviour, stage, mode))
+        woman.diagnoses.append(Diagnosis(day, behaviour, stage, mode, _t_group(t)))
     return n_after
+
+
+def _t_group(t_category: str | None) -> str | None:
+    """``pT1c`` -> ``T1`` (stored categories are normalised, with their c/p prefix)."""
+    if t_category is None:
+        return None
+    return T_CODES.get(t_category.removeprefix("c").removeprefix("p"))
 
 
 def _add_visits(session: Session, ids, women: dict[int, WomanRecord]) -> int:
