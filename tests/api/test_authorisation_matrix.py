@@ -435,9 +435,13 @@ def _canrisk(api: Api, role: str, obj: str, allowed: bool) -> Any:
     people = [["F", "1", "PB", "PF", "PM", "F", "0", "0", "55", "0", "0"],
               ["F", "0", "PF", "0", "0", "M", "0", "0", "0", "0", "0"],
               ["F", "0", "PM", "0", "0", "F", "0", "0", "0", "0", "AU"]]  # fmt: skip
-    lines = ["##CanRisk 4.0", "##menarche=12", "##FamID\tName\tTarget\tIndivID\tFathID\tMothID"
-             "\tSex\tMZtwin\tDead\tAge\tYob\tBC1\tBC2\tOC\tPRO\tPAN\tAshkn\tBRCA1\tBRCA2"
-             "\tPALB2\tATM\tCHEK2\tBARD1\tRAD51D\tRAD51C\tBRIP1\tHOXB13\tER:PR:HER2:CK14:CK56"]
+    lines = [
+        "##CanRisk 4.0",
+        "##menarche=12",
+        "##FamID\tName\tTarget\tIndivID\tFathID\tMothID"
+        "\tSex\tMZtwin\tDead\tAge\tYob\tBC1\tBC2\tOC\tPRO\tPAN\tAshkn\tBRCA1\tBRCA2"
+        "\tPALB2\tATM\tCHEK2\tBARD1\tRAD51D\tRAD51C\tBRIP1\tHOXB13\tER:PR:HER2:CK14:CK56",
+    ]
     lines += ["\t".join([p[0], "NA", *p[1:], "0", "0", "0", "0", "0", *tests]) for p in people]
     files = {"file": ("her.txt", io.BytesIO("\n".join(lines).encode()), "text/plain")}
     return api.client.post(f"/api/v1/participants/{study_id}/canrisk", files=files,

@@ -29,7 +29,8 @@ from pebs.web.i18n import LANGUAGES, catalogues, negotiate
 OTHERS = [code for code in LANGUAGES if code != "en"]
 _SAME_AS_ENGLISH = {
     "fr": {"risk.version", "allocation.title", "action.questionnaires", "qnr.title",
-           "qnr.instrument", "letters_page.consultations_title", "audit_reason.questionnaire"},
+           "qnr.instrument", "letters_page.consultations_title", "audit_reason.questionnaire",
+           "crf.allocation", "crf.questionnaire"},
     "nl": {"page.protocol"},
     "es": {"pending.provisional"},
 }  # fmt: skip
