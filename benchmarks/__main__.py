@@ -52,8 +52,9 @@ QUICK_OPTIONS = {
     "letters": ["--quick"],
 }
 """Options passed to a section with ``--quick`` (start-up: 7 rounds instead of 20; the trial:
-5,000 women instead of 85,000, and so the whole-trial import; the laboratory import: 1,000 samples instead of 10,000; the
-simulator: no 10-million-woman run; the letters: 20 per language and a batch of 1,000)."""
+5,000 women instead of 85,000, and so the whole-trial import; the laboratory import: 1,000
+samples instead of 10,000; the simulator: no 10-million-woman run; the letters: 20 per language
+and a batch of 1,000)."""
 
 
 def _progress(message: str) -> None:

@@ -3,8 +3,8 @@
 A page is read in its own short transaction: the participants after the last id of the previous
 page in the caller's scope (:func:`pebs.services.participant_pages.participants_after`), then
 their latest eligibility, consent, risk assessment and plan, their visit counts, diagnoses,
-questionnaires (and, if asked, identity) with one query each, whatever the page size. Memory is bounded by the
-page, never by the study.
+questionnaires (and, if asked, identity) with one query each, whatever the page size. Memory is
+bounded by the page, never by the study.
 """
 
 from __future__ import annotations
