@@ -78,6 +78,8 @@ SEMANTIC_422 = {
     "POST /api/v1/participants/{study_id}/canrisk": "a file the CanRisk specification allows, "
     "carrying answers of her questionnaire, the answers the study requires",
     "POST /api/v1/participants/{study_id}/outcomes": "a TNM combination that has a stage",
+    "POST /api/v1/studies/{study}/imports": "files whose content is their format's (CSV with "
+    "known columns and a header, an ODM 1.3.2 file of the study with its identities file)",
     "POST /api/v1/participants/{study_id}/death": "an ICD-10 code",
     "POST /api/v1/participants/{study_id}/questionnaires": "an instrument of the study and its "
     "items",

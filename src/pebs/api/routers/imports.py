@@ -7,7 +7,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path as FilePath
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Path, Query, Response, UploadFile
 from pydantic import BaseModel, Field
@@ -71,6 +71,9 @@ Study = Annotated[
          examples=["mypebs-demo"]),
 ]  # fmt: skip
 _UPLOADS = ("visits", "diagnoses", "identities")
+NO_FILE: Any = None
+"""The default of an optional upload: no file. Typed ``UploadFile`` (not ``| None``) so that its
+schema is a file only: a form sends no part for a file not given, never a null."""
 
 
 @router.post(
@@ -87,11 +90,11 @@ def import_trial(
     response: Response,
     file_format: Annotated[Literal["csv", "odm"], Query(alias="format")] = "csv",
     dry_run: Annotated[bool, Query(description="Check everything, store nothing")] = False,
-    visits: Annotated[UploadFile | None, File(description="CSV: her visits")] = None,
-    diagnoses: Annotated[UploadFile | None, File(description="CSV: her diagnoses")] = None,
+    visits: Annotated[UploadFile, File(description="CSV: her visits")] = NO_FILE,
+    diagnoses: Annotated[UploadFile, File(description="CSV: her diagnoses")] = NO_FILE,
     identities: Annotated[
-        UploadFile | None, File(description="ODM: the women's identities (CSV)")
-    ] = None,
+        UploadFile, File(description="ODM: the women's identities (CSV)")
+    ] = NO_FILE,
 ):
     """Import a whole trial: every woman through the ordinary use cases (201), or check every
     row and store nothing (200: a dry run)."""
