@@ -138,7 +138,8 @@ def _print_summary(console, summary) -> None:  # type: ignore[no-untyped-def]
         console.print(f"  {count:>10,}  reached {step}")
     if summary.skipped:
         console.print(f"  {summary.skipped:>10,}  already stored, skipped")
+    done = "checked, rolled back" if summary.dry_run else "stored"
     for step, count in summary.recorded.most_common():
-        console.print(f"  {count:>10,}  {step} records stored")
+        console.print(f"  {count:>10,}  {step} records {done}")
     for refusal, count in summary.refused.most_common():
         console.print(f"  {count:>10,}  refused at {refusal}")
