@@ -44,6 +44,7 @@ from pebs.services.analysis._results import analyse_women, endpoint_time
 from pebs.services.analysis._source import AnalysisSource, open_snapshot, recorded_lock
 from pebs.services.analysis._women import WomenData, read_women
 from pebs.services.errors import InvalidInput, NotFound
+from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.transaction import transaction
 from pebs.services.trial import consort_flow
 from pebs.services.trial.study_rules import study_named
@@ -143,6 +144,7 @@ def _read(
     )
 
 
+@refuses_unstorable_text
 def run_analysis(
     session_maker: sessionmaker[Session],
     actor: Actor,

@@ -23,6 +23,7 @@ from pebs.services.auth.passwords import verify_password
 from pebs.services.auth.policy import AuthPolicy
 from pebs.services.auth.totp import already_used, matching_step
 from pebs.services.errors import NotAuthenticated, TotpCodeReused
+from pebs.services.storable_text import refuses_unstorable_text
 from pebs.store.audit import append_event
 from pebs.store.crypto import IdentityCipher
 from pebs.store.repositories import get_user
@@ -41,6 +42,7 @@ class Reauthenticated:
     throttle_key: str
 
 
+@refuses_unstorable_text
 def reauthenticate(
     sessions: sessionmaker[Session],
     cipher: IdentityCipher,

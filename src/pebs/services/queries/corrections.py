@@ -33,6 +33,7 @@ from pebs.services.actor import Actor
 from pebs.services.errors import Conflict, InvalidInput
 from pebs.services.keys import IdentityKeys
 from pebs.services.letters.language import set_language
+from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.subject import find_participant
 from pebs.services.transaction import local_date
 from pebs.services.trial.risk_assessment import RiskFactors, latest_assessments
@@ -117,6 +118,7 @@ CORRECTABLE = frozenset(_CORRECTIONS)
 """(form, item) pairs an answer may correct."""
 
 
+@refuses_unstorable_text
 def correct(
     sessions: sessionmaker[Session], actor: Actor, keys: IdentityKeys | None, study_id: str,
     form: str, key: int | None, item: str, value: Any,

@@ -44,6 +44,7 @@ from pebs.io.errors import InputFormatError
 from pebs.io.imports.odm import SubjectRefused, read_casebooks
 from pebs.services.errors import InvalidInput
 from pebs.services.field_rules import DEFAULT_VISIT_TYPE
+from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.trial._risk_factors import NULLIPAROUS, UNKNOWN, RiskFactors
 from pebs.services.trial.allocation import ImportedAllocation
 from pebs.services.trial.enrolment_file import (
@@ -88,6 +89,7 @@ def _in_identities(row: RowRefused) -> RowRefused:
     return RowRefused(row.line, row.field, row.message, "identities")
 
 
+@refuses_unstorable_text
 def protocol_criteria(sessions: sessionmaker[Session], study: str) -> dict[str, CriteriaSet]:
     """The study's protocol versions' criteria, by version."""
     with sessions() as session:

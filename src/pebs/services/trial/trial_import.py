@@ -18,6 +18,7 @@ from pebs.services.actor import Action, Actor, require
 from pebs.services.errors import InvalidInput
 from pebs.services.field_rules import unknown_choice
 from pebs.services.keys import IdentityKeys
+from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.trial.enrolment_file import Enrolment, RowRefused, read_enrolments
 from pebs.services.trial.enrolment_import import (
     EnrolmentOutcome,
@@ -37,6 +38,7 @@ FORMATS = ("csv", "odm")
 """The formats a trial is imported from."""
 
 
+@refuses_unstorable_text
 def import_files(
     sessions: sessionmaker[Session],
     actor: Actor,
@@ -73,6 +75,7 @@ def import_files(
     raise unknown_choice("format", file_format, FORMATS)
 
 
+@refuses_unstorable_text
 def import_csv_files(
     sessions: sessionmaker[Session],
     actor: Actor,
@@ -96,6 +99,7 @@ def import_csv_files(
     )  # fmt: skip
 
 
+@refuses_unstorable_text
 def import_odm_file(
     sessions: sessionmaker[Session],
     actor: Actor,
