@@ -5,7 +5,7 @@ Wide tables scroll inside their own box; the page itself never scrolls sideways.
 
 Pages are found by following links, one page of each kind (the study ID, kit ID or reference in
 the address left out), so a page added to the menu or to her page is checked without naming it
-here. Downloads (CSV, ZIP) are not pages and are skipped.
+here. Downloads (CSV, ZIP, a link marked `download`) are not pages and are skipped.
 """
 
 from __future__ import annotations
@@ -77,7 +77,9 @@ def _login(browser: Any, server: Any, role: str) -> Any:
 
 def _links(page: Any, origin: str) -> list[str]:
     """The addresses (path and query) of this site that the page links to, in page order."""
-    hrefs = page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)")
+    hrefs = page.eval_on_selector_all(  # a link marked as a download is a file, not a page
+        "a[href]:not([download])", "links => links.map(a => a.href)"
+    )
     paths = []
     for href in hrefs:
         parts = urlsplit(href)
