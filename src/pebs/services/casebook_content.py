@@ -88,26 +88,23 @@ def casebook_of(session: Session, participant_id: int, study_pk: int) -> Caseboo
 def casebooks_of(
     session: Session, participant_ids: Sequence[int], study_pk: int
 ) -> dict[int, Casebook]:
-    """:func:`casebook_of` for several women of one study, by row id: one page read over the
-    range of their ids when they are close together (the women of an import's list), else one
-    read each."""
+    """:func:`casebook_of` for several women of one study, by row id, in one page read."""
     from pebs.services.records.casebooks import casebook_page  # see casebook_of
 
     wanted = sorted(set(participant_ids))
     if not wanted:
         return {}
-    span = wanted[-1] - wanted[0] + 1
-    if span > _DENSE * len(wanted):
-        return {pid: casebook_of(session, pid, study_pk) for pid in wanted}
     page = casebook_page(
-        session, _READER, study_pk, after=wanted[0] - 1, limit=span, include_test=True
+        session,
+        _READER,
+        study_pk,
+        after=wanted[0] - 1,
+        limit=len(wanted),
+        include_test=True,
+        only=wanted,
     )
     rows = session.execute(
         select(Participant.study_id, Participant.id).where(Participant.id.in_(wanted))
     )
     ids = {study_id: pid for study_id, pid in rows}
-    return {ids[book.study_id]: book for book in page.casebooks if book.study_id in ids}
-
-
-_DENSE = 4
-"""Read a range of ids as one page when at most this many rows per woman wanted."""
+    return {ids[book.study_id]: book for book in page.casebooks}

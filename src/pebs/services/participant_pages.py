@@ -37,10 +37,18 @@ def in_study(
 
 
 def participants_after(
-    session: Session, actor: Actor, study_pk: int, *, after: int, limit: int, include_test: bool
+    session: Session,
+    actor: Actor,
+    study_pk: int,
+    *,
+    after: int,
+    limit: int,
+    include_test: bool,
+    only: Sequence[int] | None = None,
 ) -> Sequence[Row[tuple[Participant, str, str, Allocation | None, Death | None]]]:
     """The page of at most ``limit`` participants with row id > ``after``, in id order: each
-    with her site code, country code, allocation and death (``None`` if she has none)."""
+    with her site code, country code, allocation and death (``None`` if she has none).
+    ``only``: the participants with these row ids alone (a use case's list of women)."""
     statement = (
         select(Participant, Site.code, Country.code, Allocation, Death)
         .select_from(Participant)
@@ -48,6 +56,8 @@ def participants_after(
         .outerjoin(Death, Death.participant_id == Participant.id)
     )
     statement = in_study(statement, actor, study_pk, include_test=include_test)
+    if only is not None:
+        statement = statement.where(Participant.id.in_(list(only)))
     return session.execute(
         statement.where(Participant.id > after).order_by(Participant.id).limit(limit)
     ).all()

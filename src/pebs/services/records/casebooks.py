@@ -27,7 +27,7 @@ research columns empty). What each form holds:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,12 +88,20 @@ def casebook_study(session: Session, actor: Actor, study_pk: int) -> CasebookStu
 
 
 def casebook_page(
-    session: Session, actor: Actor, study_pk: int, *, after: int, limit: int, include_test: bool
+    session: Session,
+    actor: Actor,
+    study_pk: int,
+    *,
+    after: int,
+    limit: int,
+    include_test: bool,
+    only: Sequence[int] | None = None,
 ) -> CasebookPage:
-    """The casebooks of the page of participants with row id > ``after`` (module docstring)."""
+    """The casebooks of the page of participants with row id > ``after`` (module docstring);
+    ``only``: of the participants with these row ids alone."""
     require(actor, Action.READ_PARTICIPANT)
     base = participants_after(session, actor, study_pk, after=after, limit=limit,
-                              include_test=include_test)  # fmt: skip
+                              include_test=include_test, only=only)  # fmt: skip
     if not base:
         return CasebookPage((), None, 0)
     withheld = {row[0].id for row in base if row[0].status == State.WITHDRAWN_DATA_USE.value}
