@@ -125,3 +125,22 @@ def test_the_snapshot_digest_in_the_audit_trail_is_the_files(db, tmp_path: Path)
         lock_study(db.sessions, db.manager, "mypebs-demo", reason="again",
                    snapshot=tmp_path / "again.sqlite", database_url=db.settings.database_url,
                    installation_key=db.keys.hmac_key)  # fmt: skip
+
+
+def test_a_locked_study_takes_no_query_step(db, tmp_path: Path) -> None:
+    from pebs.services.queries.workflow import close_query, raise_query
+
+    study_id = db.participant("IT-TO", "standard")
+    raised = raise_query(db.sessions, db.manager, study_id, form="registration",
+                         item="age_at_entry", question="age differs from the source")  # fmt: skip
+    lock_study(db.sessions, db.manager, "mypebs-demo", reason="final analysis",
+               snapshot=tmp_path / "locked.sqlite", database_url=db.settings.database_url,
+               installation_key=db.keys.hmac_key)  # fmt: skip
+    with pytest.raises(Conflict) as new_query:
+        raise_query(db.sessions, db.manager, study_id, form="registration",
+                    item="age_at_entry", question="again")  # fmt: skip
+    assert new_query.value.message_code == "error.study_locked"
+    with pytest.raises(Conflict):
+        close_query(db.sessions, db.manager, raised.query.id)
+    unlock_study(db.sessions, db.manager, "mypebs-demo", reason="query to close")
+    assert close_query(db.sessions, db.manager, raised.query.id).query.state == "closed"

@@ -32,6 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.services.actor import Action, Actor, require
+from pebs.services.data_locks import refuse_if_study_locked
 from pebs.services.participant_pages import in_study
 from pebs.services.queries.views import note_row
 from pebs.services.storable_text import refuses_unstorable_text
@@ -258,6 +259,7 @@ def check_study(
     with session_maker() as session, session.begin():
         row = study_named(session, study)
         study_pk, checks = row.id, checks_of(row.config)
+        refuse_if_study_locked(session, study_pk)
         zones = dict(session.execute(
             select(Country.code, Country.time_zone).where(Country.study_id == study_pk)
         ).all())  # fmt: skip

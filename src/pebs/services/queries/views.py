@@ -14,8 +14,9 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from pebs.services.actor import Actor
+from pebs.services.data_locks import refuse_if_study_locked
 from pebs.services.errors import NotFound
-from pebs.store.models import DataQuery, DataQueryNote, Participant, Site
+from pebs.store.models import Country, DataQuery, DataQueryNote, Participant, Site
 
 __all__ = [
     "QueryDetail",
@@ -136,6 +137,14 @@ def find_query(
             message_code="error.no_query",
             values={"query_id": query_id},
         )
+    if for_update:  # a locked study takes no more writes, its queries' steps among them
+        study_pk = session.execute(
+            select(Country.study_id)
+            .join(Site, Site.country_id == Country.id)
+            .join(Participant, Participant.site_id == Site.id)
+            .where(Participant.id == row[0].participant_id)
+        ).scalar_one()
+        refuse_if_study_locked(session, study_pk)
     return row[0], row[1], row[2]
 
 

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.services.actor import Action, Actor, require
 from pebs.services.casebook_content import casebook_of
+from pebs.services.data_locks import refuse_if_study_locked
 from pebs.services.errors import Conflict, InvalidInput, NotFound
 from pebs.services.keys import IdentityKeys
 from pebs.services.queries.corrections import CORRECTABLE, correct
@@ -198,6 +199,7 @@ def raise_query(
     when = instant(at)
     with transaction(session_maker) as session:
         subject = find_participant(session, actor, study_id)
+        refuse_if_study_locked(session, subject.country.study_id)  # no new query once locked
         casebook = casebook_of(session, subject.participant.id, subject.country.study_id)
         value = value_text(definition.item(item),
                            _instance_value(casebook, definition, key, item))  # fmt: skip
