@@ -13,21 +13,12 @@ from pebs.http.deps import SessionMakerDep, StateDep
 from pebs.services.actor import Action, require
 from pebs.services.errors import InvalidInput
 from pebs.services.monitoring import study_lock_status
-from pebs.services.records import studies_for
 from pebs.web.forms import FormReader
 from pebs.web.rendering import render
+from pebs.web.routes._study_choice import chosen_study
 from pebs.web.viewer import PostedForm, ViewerDep
 
 router = APIRouter(include_in_schema=False)
-
-
-def _study(sessions, viewer, study: str | None) -> str:
-    names = studies_for(sessions, viewer.actor)
-    if study in names:
-        return study  # type: ignore[return-value]
-    if study is not None or not names:
-        raise InvalidInput(f"no study {study!r}; studies: {', '.join(names)}", field="study")
-    return names[0]
 
 
 @router.get("/analysis")
@@ -38,7 +29,7 @@ def analysis_page(
 ) -> HTMLResponse:  # fmt: skip
     """Start an analysis; the study's runs; the primary result of one run."""
     require(viewer.actor, Action.ANALYSE)
-    name = _study(sessions, viewer, study)
+    name = chosen_study(sessions, viewer.actor, study)
     lock = study_lock_status(sessions, viewer.actor, name)
     runs = runs_here(state, viewer.actor, name)
     shown = run or (runs[0] if runs else None)
@@ -52,7 +43,7 @@ def analysis_submit(viewer: ViewerDep, form: PostedForm, state: StateDep,
                     sessions: SessionMakerDep) -> Response:  # fmt: skip
     """Run the analysis; show its result."""
     reader = FormReader(form)
-    name = _study(sessions, viewer, reader.text("study", max_length=64))
+    name = chosen_study(sessions, viewer.actor, reader.text("study", max_length=64))
     source = reader.text("source", max_length=16) or "live"
     if source not in ("live", "snapshot"):
         raise InvalidInput(f"{source!r} is not allowed; allowed: live, snapshot", field="source")
@@ -68,7 +59,7 @@ def analysis_download(
 ) -> Response:  # fmt: skip
     """A run's outputs as one ZIP file (no run named: the analysis page)."""
     require(viewer.actor, Action.ANALYSE)
-    name = _study(sessions, viewer, study)
+    name = chosen_study(sessions, viewer.actor, study)
     if run is None:
         return RedirectResponse(f"/analysis?study={name}", status_code=303)
     data = archive_here(state, viewer.actor, name, run)

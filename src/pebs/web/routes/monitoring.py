@@ -30,10 +30,11 @@ from pebs.services.monitoring import (
     unlock_study,
     verify_source_data,
 )
-from pebs.services.records import ParticipantRecord, can, studies_for
+from pebs.services.records import ParticipantRecord, can
 from pebs.web.forms import FormReader
 from pebs.web.rendering import catalogue_for, render
 from pebs.web.routes._params import StudyId
+from pebs.web.routes._study_choice import chosen_study
 from pebs.web.viewer import PostedForm, ViewerDep
 
 router = APIRouter(include_in_schema=False)
@@ -130,15 +131,6 @@ def sign_submit(request: Request, study_id: StudyId, viewer: ViewerDep, form: Po
     return _back(study_id, "signed")
 
 
-def _study(sessions: sessionmaker[Session], viewer, study: str | None) -> str:
-    names = studies_for(sessions, viewer.actor)
-    if study in names:
-        return study  # type: ignore[return-value]
-    if study is not None or not names:
-        raise InvalidInput(f"no study {study!r}; studies: {', '.join(names)}", field="study")
-    return names[0]
-
-
 @router.get("/monitoring/sdv")
 def sdv_page(
     request: Request, viewer: ViewerDep, sessions: SessionMakerDep,
@@ -147,7 +139,7 @@ def sdv_page(
 ) -> HTMLResponse:  # fmt: skip
     """The monitor's worklist: each woman's forms verified, changed since and to verify."""
     require(viewer.actor, Action.READ_PARTICIPANT)
-    name = _study(sessions, viewer, study)
+    name = chosen_study(sessions, viewer.actor, study)
     worklist = sdv_worklist(sessions, viewer.actor, name, site=site or None)
     return render(request, "sdv.html", viewer=viewer, study=name, site=site or "",
                   worklist=worklist)  # fmt: skip
@@ -159,7 +151,7 @@ def study_lock_page(
     study: Annotated[str | None, Query(max_length=64)] = None,
 ) -> HTMLResponse:  # fmt: skip
     """Whether the study is locked, its snapshot, and (data managers) lock and unlock."""
-    name = _study(sessions, viewer, study)
+    name = chosen_study(sessions, viewer.actor, study)
     return render(request, "study_lock.html", viewer=viewer, study=name,
                   lock=study_lock_status(sessions, viewer.actor, name),
                   may_lock=can(viewer.actor, Action.LOCK_STUDY),
@@ -171,7 +163,7 @@ def study_lock_submit(viewer: ViewerDep, form: PostedForm, state: StateDep,
                       sessions: SessionMakerDep) -> Response:  # fmt: skip
     """Lock (writing the snapshot) or unlock the study."""
     reader = FormReader(form)
-    name = _study(sessions, viewer, reader.text("study", max_length=64))
+    name = chosen_study(sessions, viewer.actor, reader.text("study", max_length=64))
     reason = reader.text("reason", max_length=REASON_CHARS) or ""
     if form.get("action") == "unlock":
         unlock_study(sessions, viewer.actor, name, reason=reason)
