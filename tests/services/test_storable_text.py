@@ -71,7 +71,14 @@ def test_a_wrapped_use_case_does_not_run_on_unstorable_text() -> None:
 
 
 USE_CASE_PACKAGES = (
-    "trial", "records", "auth", "samples", "laboratory", "letters", "queries", "monitoring",
+    "trial",
+    "records",
+    "auth",
+    "samples",
+    "laboratory",
+    "letters",
+    "queries",
+    "monitoring",
     "analysis",
 )
 """The service packages whose use cases the entry points call with text from a request."""
