@@ -152,7 +152,7 @@ def test_another_sites_query_does_not_exist_for_a_site_user(q) -> None:
     ("kwargs", "field", "code"),
     [({"form": "biopsy"}, "form", "error.choice"),
      ({"item": "bi_rads"}, "item", "error.choice"),
-     ({"key": None}, "key", "error.query_key_needed"),
+     ({"key": None}, "key", "error.form_key_needed"),
      ({"proposed_value": "7"}, "proposed_value", "error.integer"),
      ({"proposed_value": "two"}, "proposed_value", "error.integer"),
      ({"question": "  "}, "question", "error.required"),

@@ -8,10 +8,9 @@ from sqlalchemy.orm import Session
 
 from pebs.services.actor import Actor
 from pebs.services.casebook_content import casebook_of
-from pebs.services.errors import InvalidInput, NotFound
+from pebs.services.errors import NotFound
 from pebs.services.subject import find_participant
 from pebs.trial.casebook import Casebook, FormInstance
-from pebs.trial.forms import FormError, form_named, form_names
 
 
 @dataclass(frozen=True)
@@ -32,29 +31,6 @@ def find_her(session: Session, actor: Actor, study_id: str) -> Her:
     p = subject.participant
     study_pk = subject.country.study_id
     return Her(p.id, p.study_id, subject.site.code, study_pk, casebook_of(session, p.id, study_pk))
-
-
-def checked_form(form: str, key: int | None) -> tuple[str, int]:
-    """(form, key as stored) of a request; :class:`InvalidInput` naming the allowed forms, or
-    a key missing for a repeating form (given for another)."""
-    try:
-        definition = form_named(form)
-    except FormError:
-        raise InvalidInput(
-            f"form {form!r} is unknown; forms: {', '.join(form_names())}", field="form",
-            message_code="error.unknown_form", values={"allowed": ", ".join(form_names())},
-        ) from None  # fmt: skip
-    if definition.repeating and (key is None or key < 1):
-        raise InvalidInput(
-            f"the {form} form repeats: give the key of the instance (its row id, 1 or more)",
-            field="key", message_code="error.form_key_needed", values={"form": form},
-        )  # fmt: skip
-    if not definition.repeating and key not in (None, 0):
-        raise InvalidInput(
-            f"the {form} form does not repeat: give no key", field="key",
-            message_code="error.form_key_unwanted", values={"form": form},
-        )  # fmt: skip
-    return form, key or 0
 
 
 def instance_of(her: Her, form: str, key: int) -> FormInstance:

@@ -30,7 +30,8 @@ from pebs.services.actor import Action, Actor, require
 from pebs.services.casebook_content import instance_key, instance_sha256
 from pebs.services.data_locks import refuse_if_study_locked
 from pebs.services.errors import NotFound
-from pebs.services.monitoring._her import Her, checked_form, find_her, instance_of, label
+from pebs.services.form_instance import checked_form
+from pebs.services.monitoring._her import Her, find_her, instance_of, label
 from pebs.services.records.casebooks import casebook_page
 from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.transaction import instant, transaction

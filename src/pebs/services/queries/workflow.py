@@ -32,6 +32,7 @@ from pebs.services.actor import Action, Actor, require
 from pebs.services.casebook_content import casebook_of
 from pebs.services.data_locks import refuse_if_study_locked
 from pebs.services.errors import Conflict, InvalidInput, NotFound
+from pebs.services.form_instance import checked_form
 from pebs.services.keys import IdentityKeys
 from pebs.services.queries.corrections import CORRECTABLE, correct
 from pebs.services.queries.edit_check_runs import SYSTEM
@@ -139,17 +140,6 @@ def _instance_value(casebook: Casebook, form: Form, key: int | None, item: str) 
     return None
 
 
-def _check_key(form: Form, key: Any) -> None:
-    if form.repeating and (isinstance(key, bool) or not isinstance(key, int) or key < 1):
-        raise InvalidInput(f"form {form.name!r} repeats: give the row id of its instance",
-                           field="key", message_code="error.query_key_needed",
-                           values={"form": form.name})  # fmt: skip
-    if not form.repeating and key is not None:
-        raise InvalidInput(f"form {form.name!r} does not repeat: give no key", field="key",
-                           message_code="error.query_key_unwanted",
-                           values={"form": form.name})  # fmt: skip
-
-
 def _detail(session: Session, query: DataQuery, study_id: str, site: str) -> QueryDetail:
     form = form_named(query.form)
     casebook = casebook_of(session, query.participant_id, _study_pk(session, query))
@@ -190,7 +180,7 @@ def raise_query(
     """Raise a query on her ``form.item`` (``key``: a repeating form's row id)."""
     require(actor, Action.RAISE_QUERY, needs_account=True)
     definition = _form_item(form, item)
-    _check_key(definition, key)
+    checked_form(definition.name, key)
     text = _text(question, "question")
     proposed = None
     if proposed_value is not None:
