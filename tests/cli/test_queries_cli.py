@@ -117,7 +117,10 @@ def test_refusals_are_one_line(women, capsys) -> None:
     code, _, err = _run(["queries", "raise", women[0], "-u", MANAGER, "--form", "visit",
                          "--item", "birads", "--question", "?"], capsys)  # fmt: skip
     assert code != 0
-    assert err == "pebs: error: key: form 'visit' repeats: give the row id of its instance\n"
+    assert err == (
+        "pebs: error: key: the visit form repeats: give the key of the instance "
+        "(its row id, 1 or more)\n"
+    )
     code, _, err = _run(["queries", "show", "99", "-u", STAFF], capsys)
     assert (code != 0, err) == (True, "pebs: error: no data query 99 (in your sites)\n")
 
