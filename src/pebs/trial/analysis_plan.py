@@ -12,7 +12,9 @@ non-inferiority of risk-based screening, 480 per 100,000 expected in the standar
 - ``margin_ratio`` (> 1) and ``margin_difference`` (a proportion, 0 to 1): the non-inferiority
   margins on the ratio and the difference scales;
 - ``alpha``: the one-sided level (0 to 0.5);
-- ``per_protocol_excludes``: who leaves the per-protocol set, from :data:`PER_PROTOCOL_RULES`.
+- ``per_protocol_excludes``: who leaves the per-protocol set, from :data:`PER_PROTOCOL_RULES`;
+- ``interim`` (optional table ``[analysis.interim]``): the group-sequential monitoring plan the
+  data monitoring committee follows (:mod:`pebs.trial.interim_plan`).
 
 Endpoint definitions use only what pebs stores of a diagnosis (behaviour, the AJCC 8th edition
 anatomic stage group of :mod:`pebs.trial.staging`):
@@ -42,9 +44,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pebs.trial.staging import stage_at_least_ii
+
+if TYPE_CHECKING:
+    from pebs.trial.interim_plan import InterimPlan
 
 __all__ = [
     "ENDPOINTS",
@@ -63,7 +68,7 @@ screening examination performed; no risk assessment (risk-based arm only)."""
 
 _KEYS = frozenset(
     {"endpoint", "alternative_endpoints", "horizon_years", "reference_arm", "margin_ratio",
-     "margin_difference", "alpha", "per_protocol_excludes"}
+     "margin_difference", "alpha", "per_protocol_excludes", "interim"}
 )  # fmt: skip
 
 
@@ -86,10 +91,12 @@ class AnalysisPlan:
     alpha: float = 0.025
     """One-sided level."""
     per_protocol_excludes: tuple[str, ...] = PER_PROTOCOL_RULES
+    interim: InterimPlan | None = None
+    """The interim monitoring plan (``None``: the study file gives none)."""
 
     def as_json(self) -> dict[str, Any]:
         """The plan as stored with the study configuration (read by :func:`parse_analysis_plan`)."""
-        return {
+        document = {
             "endpoint": self.endpoint,
             "alternative_endpoints": list(self.alternative_endpoints),
             "horizon_years": self.horizon_years,
@@ -99,6 +106,9 @@ class AnalysisPlan:
             "alpha": self.alpha,
             "per_protocol_excludes": list(self.per_protocol_excludes),
         }
+        if self.interim is not None:  # absent otherwise: a plan stored before reads the same
+            document["interim"] = self.interim.as_json()
+        return document
 
 
 def is_endpoint(endpoint: str, behaviour: str, stage_group: str | None) -> bool:
@@ -171,6 +181,11 @@ def parse_analysis_plan(table: Mapping[str, Any] | None, *, arms: Sequence[str])
     if not 0 < alpha < 0.5:
         raise _error("alpha", f"{alpha} is not a one-sided level; allowed: a number above 0 "
                      "and below 0.5")  # fmt: skip
+    interim = None
+    if "interim" in table:
+        from pebs.trial.interim_plan import parse_interim_plan  # it imports this module's error
+
+        interim = parse_interim_plan(table["interim"])
     alternatives = _choices(table, "alternative_endpoints",
                             AnalysisPlan.alternative_endpoints, ENDPOINTS)  # fmt: skip
     return AnalysisPlan(
@@ -185,4 +200,5 @@ def parse_analysis_plan(table: Mapping[str, Any] | None, *, arms: Sequence[str])
         per_protocol_excludes=_choices(
             table, "per_protocol_excludes", PER_PROTOCOL_RULES, PER_PROTOCOL_RULES
         ),
+        interim=interim,
     )
