@@ -16,9 +16,10 @@ site_staff             register, assess, consent, randomise, record data and sal
 site_investigator      the same as site staff; signs the casebooks of her site
 country_coordinator    the same, for every site of her country
 data_manager           the same, for every site; manual allocation (override); locks forms,
-                       casebooks and the study
+                       casebooks and the study; the DSMB's open report (pooled over arms)
 statistician           generate and verify allocation lists; mark a slot unusable; read
-                       pseudonymised data; run the trial's analysis (``pebs analyse``)
+                       pseudonymised data; run the trial's analysis (``pebs analyse``); the
+                       DSMB's open and closed reports (``pebs dsmb``)
 monitor                read (participants, worklists); marks source data as verified
 administrator          load study configurations, create users; no participant data
 laboratory             receive shipments, import genotype batches; sees kit IDs and samples, never
@@ -94,6 +95,8 @@ class Action(enum.StrEnum):
     LOCK_DATA = "lock or unlock a participant's forms"
     LOCK_STUDY = "lock or unlock a whole study"
     ANALYSE = "run the trial's statistical analysis"
+    DSMB_OPEN_REPORT = "produce the data monitoring committee's open report (pooled over arms)"
+    DSMB_CLOSED_REPORT = "produce the data monitoring committee's closed report (by arm)"
 
 
 _RECORDERS = frozenset({"site_staff", "site_investigator", "country_coordinator", "data_manager"})
@@ -132,6 +135,8 @@ PERMISSIONS: dict[Action, frozenset[str]] = {
     Action.LOCK_DATA: frozenset({"data_manager"}),
     Action.LOCK_STUDY: frozenset({"data_manager"}),
     Action.ANALYSE: frozenset({"statistician"}),
+    Action.DSMB_OPEN_REPORT: frozenset({"statistician", "data_manager"}),
+    Action.DSMB_CLOSED_REPORT: frozenset({"statistician"}),
 }
 """Action -> roles allowed to do it. Scope (site, country) is applied on top, in the queries."""
 
