@@ -14,7 +14,7 @@ import numpy as np
 
 from pebs.sim.cohort import draw_cohort, scenario_onset_model
 from pebs.sim.outcomes import OUTCOMES, classify
-from pebs.sim.parameters import Parameters, default_parameters
+from pebs.sim.parameters import Parameters, resolve_parameters
 from pebs.sim.scenario import Scenario
 from pebs.sim.screening_loop import screen, screen_history
 
@@ -68,7 +68,7 @@ def _simulate(scenario, seed, start, stop, replicate, parameters, keep_records):
         raise ValueError(f"start, stop: whole numbers expected, got {start!r}, {stop!r}")
     if not 0 <= start <= stop:
         raise ValueError(f"start, stop: expected 0 <= start <= stop, got {start}, {stop}")
-    params = default_parameters() if parameters is None else parameters
+    params = resolve_parameters(parameters, scenario.parameters)
     cohort = draw_cohort(scenario, params, seed, int(start), int(stop), replicate)
     model = scenario_onset_model(scenario, params)
     values = np.zeros((len(scenario.strategies), len(OUTCOMES)), dtype=np.int64)
@@ -150,6 +150,14 @@ def chunk_records(
     The same women and draws as :func:`simulate_chunk` (for Parquet output and checks).
     """
     return _simulate(scenario, seed, start, stop, replicate, parameters, True)[1]
+
+
+def chunk_totals_and_records(
+    scenario: Scenario, seed: int, start: int, stop: int, replicate: int = 0,
+    parameters: Parameters | None = None,
+) -> tuple[ChunkTotals, dict[str, np.ndarray]]:  # fmt: skip
+    """:func:`simulate_chunk` and :func:`chunk_records` of one simulation of the chunk."""
+    return _simulate(scenario, seed, start, stop, replicate, parameters, True)
 
 
 def run_task(task: ChunkTask) -> ChunkTotals:

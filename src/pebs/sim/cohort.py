@@ -78,9 +78,11 @@ class Cohort:
 def scenario_onset_model(scenario: Scenario, params: Parameters) -> OnsetModel:
     lo, hi = scenario.entry_age
     last = int(np.floor(hi)) if hi > lo else int(np.floor(lo))
+    multipliers = tuple(params.incidence_multipliers(c) for c in scenario.countries)
     return onset_model(
-        scenario.countries, int(np.floor(lo)), last, params.prs_or_per_sd, params.density_rr_source
-    )
+        scenario.countries, int(np.floor(lo)), last, params.prs_or_per_sd,
+        params.density_rr_source, None if not any(multipliers) else multipliers,
+    )  # fmt: skip
 
 
 @functools.lru_cache(maxsize=32)

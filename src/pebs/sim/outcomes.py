@@ -183,6 +183,7 @@ def classify(cohort: Cohort, screened: ScreenResult, params: Parameters, eligibl
         "overdiagnosed": overdiagnosed,
         "bc_death": _scatter(n, dx, dies, np.zeros(n, bool)),
         "death_age": death,
+        "last_screen": screened.last_screen,
         "n_screens": screened.n_screens,
         "n_false_positives": screened.n_false_positives,
         "n_biopsies": screened.n_biopsies,

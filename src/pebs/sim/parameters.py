@@ -6,6 +6,7 @@ given by path) into a frozen :class:`Parameters`. Values are proportions (0-1) a
 
 from __future__ import annotations
 
+import copy
 import functools
 import tomllib
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from pebs.screening.policy import MODALITIES
+from pebs.sim._hazard import FIRST_AGE, N_YEARS
 
 STAGES = ("local", "regional", "distant")
 """SEER summary stages, in code order 0..2."""
@@ -78,6 +80,17 @@ class Parameters:
     fp_short_interval_multiplier: dict[str, float] = None  # setting -> multiplier
     history_start_age: float = 30.0
     history_attendance: dict[str, float] = None  # country -> proportion
+    incidence_age_edges: np.ndarray = None  # (n_groups - 1,) years
+    incidence_adjustment: dict[str, np.ndarray] = None  # country -> (n_groups,) multipliers
+
+    def incidence_multipliers(self, country: str) -> tuple[float, ...] | None:
+        """Yearly multipliers of the country's registry incidence, ages 20..129 (None: 1)."""
+        factors = (self.incidence_adjustment or {}).get(country)
+        if factors is None:
+            return None
+        ages = FIRST_AGE + np.arange(N_YEARS) + 0.5
+        groups = np.searchsorted(self.incidence_age_edges, ages, side="right")
+        return tuple(float(v) for v in factors[groups])
 
     @property
     def label(self) -> str:
@@ -123,9 +136,51 @@ def _proportions(values, path: str, shape=None) -> np.ndarray:
     return array
 
 
+def _set_dotted(raw: dict, key: str, value) -> None:
+    """Set ``a.b.c`` in nested dicts; the key must already exist (no new keys by accident)."""
+    *parents, last = key.split(".")
+    table = raw
+    for part in parents:
+        if not isinstance(table.get(part), dict):
+            raise ParameterError(f"parameters: values.{key!r}: no table {part!r} in the base file")
+        table = table[part]
+    if last not in table:
+        raise ParameterError(f"parameters: values.{key!r}: no such key in the base file")
+    table[last] = value
+
+
+def overlay(raw: dict, base_raw: dict) -> dict:
+    """A derived parameter set: ``base_raw`` with the dotted keys of ``raw["values"]`` replaced.
+
+    A derived file (for example a calibrated set) names its ``base`` (a shipped set), its own
+    ``name`` and ``version``, and a ``[values]`` table of dotted keys
+    (``"stage.progression_exponent" = 0.5``); every other value is the base's.
+    """
+    merged = copy.deepcopy(base_raw)
+    for key, value in raw.get("values", {}).items():
+        _set_dotted(merged, key, value)
+    merged["name"] = raw.get("name", merged.get("name", ""))
+    merged["version"] = _get(raw, "version")
+    return merged
+
+
 def parse_parameters(text: str) -> Parameters:
-    """Parameters from the text of a parameter file (checked: shapes, ranges)."""
+    """Parameters from the text of a parameter file (checked: shapes, ranges).
+
+    A derived file (with a ``base`` key, see :func:`overlay`) is applied on its shipped base.
+    """
     raw = tomllib.loads(text)
+    if "base" in raw:
+        base = raw["base"]
+        if base not in PARAMETER_SETS or base == raw.get("set"):
+            raise ParameterError(
+                f"parameters: base: {base!r}; allowed: {', '.join(sorted(PARAMETER_SETS))}"
+            )
+        raw = overlay(raw, tomllib.loads(_shipped_text(base)))
+    return _from_raw(raw)
+
+
+def _from_raw(raw: dict) -> Parameters:
     edges = _frozen(_get(raw, "screening.age_edges"))
     n_age = edges.size + 1
     sensitivity = np.stack(
@@ -177,6 +232,17 @@ def parse_parameters(text: str) -> Parameters:
                 f"parameters: country_setting.{country} = {setting!r}; "
                 f"allowed: {', '.join(SETTINGS)}"
             )
+    incidence = raw.get("incidence", {})
+    incidence_edges = _frozen(incidence.get("adjustment_age_edges", []))
+    adjustment = {}
+    for country, factors in incidence.get("adjustment", {}).items():
+        array = _frozen(factors)
+        if array.shape != (incidence_edges.size + 1,) or np.any(array <= 0):
+            raise ParameterError(
+                f"parameters: incidence.adjustment.{country}: one positive multiplier per age "
+                f"group ({incidence_edges.size + 1} groups of adjustment_age_edges)"
+            )
+        adjustment[country] = array
     return Parameters(
         name=str(raw.get("name", "")),
         version=str(_get(raw, "version")),
@@ -232,7 +298,19 @@ def parse_parameters(text: str) -> Parameters:
         },
         history_start_age=float(history["start_age"]),
         history_attendance=attendance,
+        incidence_age_edges=incidence_edges,
+        incidence_adjustment=adjustment,
     )
+
+
+PARAMETER_SETS = {"default": "parameters.toml", "europe": "parameters-europe.toml"}
+"""Shipped parameter sets by name: ``default`` (version 2, calibrated to US figures: CISNET and
+BCSC) and ``europe`` (derived from ``default`` by ``pebs simulate calibrate`` on the European
+targets, ``targets/europe.toml``)."""
+
+
+def _shipped_text(name: str) -> str:
+    return files("pebs.sim").joinpath(PARAMETER_SETS[name]).read_text(encoding="utf-8")
 
 
 @functools.cache
@@ -242,17 +320,34 @@ def default_parameters() -> Parameters:
     >>> default_parameters().label
     'pebs-sim 2.0.0'
     """
-    return parse_parameters(
-        files("pebs.sim").joinpath("parameters.toml").read_text(encoding="utf-8")
-    )
+    return parse_parameters(_shipped_text("default"))
+
+
+@functools.cache
+def shipped_parameters(name: str) -> Parameters:
+    """A shipped parameter set by name (:data:`PARAMETER_SETS`), read once per process."""
+    if name not in PARAMETER_SETS:
+        raise ParameterError(
+            f"parameters: unknown set {name!r}; allowed: {', '.join(sorted(PARAMETER_SETS))}"
+        )
+    return default_parameters() if name == "default" else parse_parameters(_shipped_text(name))
 
 
 def load_parameters(path: str | Path | None = None) -> Parameters:
-    """The packaged parameters (``path`` None) or those of a parameter file."""
+    """The packaged parameters (``path`` None), a shipped set by name, or a parameter file."""
     if path is None:
         return default_parameters()
+    if isinstance(path, str) and path in PARAMETER_SETS:
+        return shipped_parameters(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ParameterError(f"{path}: cannot be read ({exc.strerror})") from exc
     return parse_parameters(text)
+
+
+def resolve_parameters(given: Parameters | None, named: str | None) -> Parameters:
+    """The parameters of a run: those given, else the scenario's named set, else the default."""
+    if given is not None:
+        return given
+    return default_parameters() if named is None else shipped_parameters(named)

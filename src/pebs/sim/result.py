@@ -15,7 +15,7 @@ import numpy as np
 
 from pebs.sim.chunk import ChunkTask, ChunkTotals, run_task
 from pebs.sim.outcomes import MICRO, OUTCOMES
-from pebs.sim.parameters import Parameters, default_parameters
+from pebs.sim.parameters import Parameters, resolve_parameters
 from pebs.sim.scenario import NO_SCREENING, Scenario
 
 DERIVED = ("life_years", "deaths_averted", "life_years_gained")
@@ -145,7 +145,7 @@ def run(
     >>> result.strategies[0], result.values.shape[:2]
     ('no-screening', (2, 4))
     """
-    params = default_parameters() if parameters is None else parameters
+    params = resolve_parameters(parameters, scenario.parameters)
     tasks = chunk_tasks(
         scenario, n_women=n_women, seed=seed, replicates=replicates, chunk_size=chunk_size,
         parameters=parameters,

@@ -157,20 +157,29 @@ def _frailty_baseline(
 @functools.cache
 def onset_model(
     countries: tuple[str, ...], first_entry_age: int, last_entry_age: int, prs_or: float,
-    density_rr_source: str,
+    density_rr_source: str, multipliers: tuple[tuple[float, ...] | None, ...] | None = None,
 ) -> OnsetModel:  # fmt: skip
-    """Build (and cache per process) the onset tables for whole entry ages first..last."""
+    """Build (and cache per process) the onset tables for whole entry ages first..last.
+
+    ``multipliers``: per country, yearly factors (ages 20..129) turning its registry incidence
+    into the incidence without screening (None: the registry incidence as is).
+    """
     entry_ages = np.arange(first_entry_age, last_entry_age + 1)
     density_rr = np.asarray(density_relative_risks(density_rr_source).rr, dtype=np.float64)
+    factors = multipliers if multipliers is not None else (None,) * len(countries)
+    incidences = [
+        country_risk(code).incidence * (1.0 if f is None else np.asarray(f))
+        for code, f in zip(countries, factors, strict=True)
+    ]
     normaliser, q975, baselines = [], [], []
-    for code in countries:
+    for code, incidence in zip(countries, incidences, strict=True):
         risk = country_risk(code)
         values, weights = _nodes(risk, entry_ages, prs_or, density_rr)
         mean = (values * weights).sum(axis=1)  # (n_ages,)
         rr = values / mean[:, None]
         normaliser.append(mean)
         q975.append([_quantile(v, w, 0.975) for v, w in zip(rr, weights, strict=True)])
-        baselines.append(_frailty_baseline(risk.incidence, entry_ages, rr, weights))
+        baselines.append(_frailty_baseline(incidence, entry_ages, rr, weights))
     return OnsetModel(
         countries=countries,
         first_entry_age=first_entry_age,
@@ -178,7 +187,7 @@ def onset_model(
         normaliser=np.array(normaliser),
         rr_q975=np.array(q975),
         baseline=HazardTables.from_rates(np.concatenate(baselines)),
-        incidence=HazardTables.from_rates(np.array([country_risk(c).incidence for c in countries])),
+        incidence=HazardTables.from_rates(np.array(incidences)),
         mortality=HazardTables.from_rates(np.array([country_risk(c).mortality for c in countries])),
     )
 

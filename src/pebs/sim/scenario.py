@@ -4,6 +4,7 @@ A scenario file (shipped in ``pebs/sim/scenarios/``, or any path) looks like::
 
     name = "us-benchmark"
     title = "..."
+    parameters = "europe"           # optional: a shipped parameter set (default: "default")
     [population]
     countries = { US = 1.0 }        # country code -> weight (normalised)
     entry_age = [40, 40]            # uniform on [lo, hi); lo == hi: everyone enters at lo
@@ -40,6 +41,7 @@ from pebs._toml_text import parse_toml
 from pebs.risk.country import COUNTRIES
 from pebs.screening import Policy, load_policy, parse_policy
 from pebs.screening.policy import PolicyError
+from pebs.sim.parameters import PARAMETER_SETS
 
 NO_SCREENING = "no-screening"
 """Name of the built-in reference strategy."""
@@ -94,6 +96,7 @@ class Scenario:
     description: str = ""
     source: str = ""
     history: str | None = None  # strategy screening the women before entry
+    parameters: str | None = None  # shipped parameter set (None: the default set)
 
     @property
     def history_strategy(self) -> Strategy | None:
@@ -217,6 +220,11 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
                 f"{source}: population.screening_history: {history!r}; allowed: a screening "
                 f"strategy of the scenario ({', '.join(screening) or 'none'})"
             )
+    parameters = raw.get("parameters")
+    if parameters is not None and parameters not in PARAMETER_SETS:
+        raise ScenarioError(
+            f"{source}: parameters: {parameters!r}; allowed: {', '.join(sorted(PARAMETER_SETS))}"
+        )
     trial = None
     if "trial" in raw:
         spec = raw["trial"]
@@ -242,6 +250,7 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
         description=str(raw.get("description", "")),
         source=source,
         history=history,
+        parameters=parameters,
     )
 
 
