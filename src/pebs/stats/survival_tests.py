@@ -53,6 +53,19 @@ def _sample(name: str, times, events) -> tuple[np.ndarray, np.ndarray]:
     return t, e.astype(bool)
 
 
+def _without_zero(t1: np.ndarray, t2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The times with 0 moved to half the smallest positive time (1 if there is none).
+
+    lifelines 0.30 fails on an event at time 0 with Fleming-Harrington weights (its pooled
+    Kaplan-Meier timeline then has one row fewer than its table of events); the statistics
+    depend only on the order of the times and their ties, which the move keeps.
+    """
+    both = np.concatenate([t1, t2])
+    positive = both[both > 0]
+    stand_in = positive.min() / 2.0 if positive.size else 1.0
+    return np.where(t1 == 0, stand_in, t1), np.where(t2 == 0, stand_in, t2)
+
+
 def survival_difference(times_1, events_1, times_2, events_2, *, rho: float = 0.0,
                         gamma: float = 0.0) -> SurvivalDifference:  # fmt: skip
     """Log-rank (``rho = gamma = 0``) or Harrington-Fleming G(rho, gamma) test of two groups.
@@ -69,6 +82,7 @@ def survival_difference(times_1, events_1, times_2, events_2, *, rho: float = 0.
         raise StatsInputError("no event in either group: nothing to test")
     weighted = rho > 0 or gamma > 0
     options = {"weightings": "fleming-harrington", "p": rho, "q": gamma} if weighted else {}
+    t1, t2 = _without_zero(t1, t2)
     result = logrank_test(t1, t2, event_observed_A=e1, event_observed_B=e2, **options)
     return SurvivalDifference(
         test="harrington-fleming" if weighted else "log-rank",
