@@ -42,6 +42,10 @@ SHOWN = (
 )
 """Outcomes printed per 1,000 women (all of them are in summary.csv)."""
 _OUTPUT_HELP = "Output directory [default: $PEBS_DATA_DIR/simulations/<scenario>]."
+_TRIAL_FILES_HELP = (
+    "Trial scenarios: write the trial as the files of pebs import (women.csv, visits.csv, "
+    "diagnoses.csv, trial_files.json) to -o DIR instead of the summary."
+)
 _WOMEN_HELP = f"Women per replicate [default: the trial's size, or {DEFAULT_WOMEN:,}]."
 
 
@@ -141,6 +145,10 @@ def simulate_command(
     list_: Annotated[
         bool, typer.Option("--list", help="List the shipped scenarios and exit.")
     ] = False,
+    trial_files: Annotated[bool, typer.Option("--trial-files", help=_TRIAL_FILES_HELP)] = False,
+    study: Annotated[
+        str, typer.Option(help="With --trial-files: the study the files are for.")
+    ] = "mypebs-demo",
 ) -> None:
     """Simulate a scenario's screening strategies; write summary.csv/json, plots and records."""
     if list_:
@@ -148,6 +156,10 @@ def simulate_command(
         return
     if scenario is None:
         raise typer.BadParameter("give a scenario name or file (see --list)", param_hint="SCENARIO")
+    if trial_files:
+        _trial_files(scenario, output, study, women, seed, replicates, workers, scheduler,
+                     chunk_size, records)  # fmt: skip
+        return
     if workers is not None and scheduler is not None:
         raise typer.BadParameter("use --workers or --scheduler, not both", param_hint="--workers")
     options = SimulationOptions(
@@ -171,6 +183,22 @@ def simulate_command(
     console.print(f"pebs: wrote {len(done.files)} outputs to {directory}")
     for path in done.files:
         console.print(f"  {path.name}{'/' if path.is_dir() else ''}")
+
+
+def _trial_files(scenario, output, study, women, seed, replicates, workers, scheduler,
+                 chunk_size, records) -> None:  # fmt: skip
+    from pebs.cli.simulate_trial_files import write_trial_files_command
+
+    refused = {"--replicates": replicates != 1, "--workers": workers is not None,
+               "--scheduler": scheduler is not None, "--records": records}  # fmt: skip
+    for name, given in refused.items():
+        if given:
+            raise typer.BadParameter("not with --trial-files (one replicate, in this process)",
+                                     param_hint=name)  # fmt: skip
+    if output is None:
+        raise typer.BadParameter("give the folder of the files (-o DIR)", param_hint="--output")
+    write_trial_files_command(scenario, output, study=study, women=women, seed=seed,
+                              chunk_size=chunk_size, console=stderr_console())  # fmt: skip
 
 
 def _run_with_progress(console: Console, scenario: str, directory: Path, options):
