@@ -36,6 +36,7 @@ SECTIONS = (
     "screening",
     "trial",
     "import",
+    "trial_analysis",
     "lab_import",
     "web",
     "sim",
@@ -46,15 +47,16 @@ QUICK_OPTIONS = {
     "startup": ["--repeats", "7"],
     "trial": ["--quick"],
     "import": ["--quick"],
+    "trial_analysis": ["--quick"],
     "lab_import": ["--quick"],
     "web": ["--quick"],
     "sim": ["--quick"],
     "letters": ["--quick"],
 }
 """Options passed to a section with ``--quick`` (start-up: 7 rounds instead of 20; the trial:
-5,000 women instead of 85,000, and so the whole-trial import; the laboratory import: 1,000
-samples instead of 10,000; the simulator: no 10-million-woman run; the letters: 20 per language
-and a batch of 1,000)."""
+5,000 women instead of 85,000, and so the whole-trial import and the simulated trial's analysis;
+the laboratory import: 1,000 samples instead of 10,000; the simulator: no 10-million-woman run;
+the letters: 20 per language and a batch of 1,000)."""
 
 
 def _progress(message: str) -> None:
