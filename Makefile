@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint unit bench schema-fuzz docs clean browser
+.PHONY: run test test-fast lint unit bench schema-fuzz docs clean browser calibrate sim-validation
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,15 @@ schema-fuzz: $(STAMP)
 ## bench: speed and memory against the peers (see benchmarks/README.md)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+## calibrate: fit the simulator's free parameters to the European targets (100,000 women, a few
+##            minutes); writes build/calibration/ (copy parameters.toml to src/pebs/sim/parameters-europe.toml)
+calibrate: $(STAMP)
+	$(BIN)/pebs simulate calibrate europe --women 100000 -o build/calibration
+
+## sim-validation: regenerate docs/simulation-validation.md and its plots (a few minutes)
+sim-validation: $(STAMP)
+	$(BIN)/python -m pebs.sim.validation
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .hypothesis

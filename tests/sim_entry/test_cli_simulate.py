@@ -239,3 +239,18 @@ def test_bad_scenario_file_names_the_key(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "population.countries" in err
     assert "XX" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["simulate", "calibrate"], "give a targets file"),
+        (["simulate", "calibrate", "nowhere"], "unknown targets 'nowhere'"),
+        (["simulate", "us-benchmark", "europe"], "only 'calibrate' takes a targets file"),
+    ],
+)
+def test_calibrate_refuses_bad_arguments_in_one_line(args, message, capsys):
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert message in " ".join(err.split())
+    assert "Traceback" not in err

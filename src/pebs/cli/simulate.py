@@ -113,7 +113,15 @@ def _print_result(done: SimulationRun, console: Console) -> None:
 
 def simulate_command(
     scenario: Annotated[
-        str | None, typer.Argument(help="A shipped scenario name (--list) or a .toml file.")
+        str | None,
+        typer.Argument(
+            help="A shipped scenario name (--list) or a .toml file; or 'calibrate' followed by a "
+            "targets file (or the shipped 'europe') to fit the free parameters."
+        ),
+    ] = None,
+    targets: Annotated[
+        str | None,
+        typer.Argument(help="With 'calibrate': the targets file or shipped name (europe)."),
     ] = None,
     output: Annotated[
         Path | None,
@@ -149,13 +157,30 @@ def simulate_command(
     study: Annotated[
         str, typer.Option(help="With --trial-files: the study the files are for.")
     ] = "mypebs-demo",
+    evaluations: Annotated[
+        int, typer.Option(min=5, help="With 'calibrate': objective evaluations per fit round.")
+    ] = 150,
 ) -> None:
-    """Simulate a scenario's screening strategies; write summary.csv/json, plots and records."""
+    """Simulate a scenario's screening strategies; write summary.csv/json, plots and records.
+
+    ``pebs simulate calibrate TARGETS`` fits the simulator's free parameters to the calibration
+    targets of TARGETS instead and writes the parameter set and its fit table.
+    """
     if list_:
         _list_scenarios()
         return
     if scenario is None:
         raise typer.BadParameter("give a scenario name or file (see --list)", param_hint="SCENARIO")
+    if scenario == "calibrate":
+        if targets is None:
+            raise typer.BadParameter("give a targets file or 'europe'", param_hint="TARGETS")
+        _calibrate(targets, output, women or 100_000, seed, workers, evaluations)
+        return
+    if targets is not None:
+        raise typer.BadParameter(
+            f"unexpected second argument {targets!r}: only 'calibrate' takes a targets file",
+            param_hint="TARGETS",
+        )
     if trial_files:
         _trial_files(scenario, output, study, women, seed, replicates, workers, scheduler,
                      chunk_size, records)  # fmt: skip
@@ -212,3 +237,45 @@ def _run_with_progress(console: Console, scenario: str, directory: Path, options
             scenario, directory, options,
             on_progress=lambda n, total: progress.update(task, completed=n, total=total),
         )  # fmt: skip
+
+
+def _calibrate(targets_name, output, women, seed, workers, evaluations) -> None:
+    """``pebs simulate calibrate``: fit, then write parameters.toml, fit.csv and fit.json."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from pebs.sim.fit import calibrate, fit_rows, write_outputs
+    from pebs.sim.targets import TargetError, load_targets
+
+    console = stderr_console()
+    try:
+        target_set = load_targets(targets_name)
+    except TargetError as exc:
+        raise typer.BadParameter(str(exc), param_hint="TARGETS") from exc
+    directory = output if output is not None else _default_output("calibration")
+    pool = ProcessPoolExecutor(workers) if workers and workers > 1 else None
+    try:
+        result = calibrate(
+            target_set, n_women=women, seed=seed, max_evaluations=evaluations,
+            incidence_women=max(women, 20_000), map_chunks=pool.map if pool else map,
+            progress=lambda message: console.print(f"pebs: {message}", highlight=False),
+        )  # fmt: skip
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    paths = write_outputs(result, target_set, directory, f"calibrated-{target_set.name}")
+    table = Table("target", "kind", "figure", "interval", "model", "z", "inside")
+    for row in fit_rows(result, target_set):
+        table.add_row(row["id"], row["kind"], f"{row['target']:g}",
+                      f"{row['low']:g}-{row['high']:g}", f"{row['model']:.4g}",
+                      "" if row["z"] is None else f"{row['z']:+.2f}",
+                      "yes" if row["inside"] else "no")  # fmt: skip
+    _stdout_console(3).print(table)
+    estimates = ", ".join(
+        f"{k} {v:.4g} (SE {result.standard_errors[k]:.2g})" for k, v in result.estimates.items()
+    )
+    console.print(
+        f"pebs: objective {result.objective_start:.2f} -> {result.objective_end:.2f} in "
+        f"{result.evaluations} evaluations; estimates: {estimates}",
+        highlight=False,
+    )
+    console.print(f"pebs: wrote {', '.join(str(p) for p in paths)}")
