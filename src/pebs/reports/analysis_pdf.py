@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["analysis_pdf"]
+__all__ = ["ReportWriter", "analysis_pdf", "latin1"]
 
 PER = 100_000
 _MARGIN = 18.0  # mm
@@ -32,11 +32,13 @@ def _n(value: Any, digits: int = 1, scale: float = 1.0) -> str:
     return f"{value * scale:,.{digits}f}"
 
 
-def _latin1(text: str) -> str:
+def latin1(text: str) -> str:
     return text.encode("latin-1", "replace").decode("latin-1")
 
 
-class _Writer:
+class ReportWriter:
+    """A4 pages with headings, paragraphs and tables (the core Helvetica font, Latin-1)."""
+
     def __init__(self) -> None:
         from fpdf import FPDF
 
@@ -47,12 +49,12 @@ class _Writer:
 
     def heading(self, text: str, size: float = 13) -> None:
         self.pdf.set_font("Helvetica", "B", size)
-        self.pdf.multi_cell(0, size * 0.5, _latin1(text), new_x="LMARGIN", new_y="NEXT")
+        self.pdf.multi_cell(0, size * 0.5, latin1(text), new_x="LMARGIN", new_y="NEXT")
         self.pdf.ln(1.5)
 
     def text(self, text: str) -> None:
         self.pdf.set_font("Helvetica", "", 9.5)
-        self.pdf.multi_cell(0, 4.8, _latin1(text), new_x="LMARGIN", new_y="NEXT")
+        self.pdf.multi_cell(0, 4.8, latin1(text), new_x="LMARGIN", new_y="NEXT")
         self.pdf.ln(1.5)
 
     def table(self, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
@@ -61,11 +63,11 @@ class _Writer:
             for row in [header, *rows]:
                 cells = table.row()
                 for cell in row:
-                    cells.cell(_latin1(str(cell)))
+                    cells.cell(latin1(str(cell)))
         self.pdf.ln(3)
 
 
-def _binary(writer: _Writer, section: Mapping[str, Any]) -> None:
+def _binary(writer: ReportWriter, section: Mapping[str, Any]) -> None:
     writer.table(["arm", "events", "women", "per 100,000", "95 % interval (Wilson)"],
                  [[arm, _n(a["events"]), _n(a["n"]), _n(a["proportion"], 1, PER),
                    f"{_n(a['lower'], 1, PER)} to {_n(a['upper'], 1, PER)}"]
@@ -94,7 +96,7 @@ def _binary(writer: _Writer, section: Mapping[str, Any]) -> None:
 
 def analysis_pdf(results: Mapping[str, Any], *, figure_png: Path) -> bytes:
     """The PDF report of ``results`` (module docstring), with the plot ``figure_png``."""
-    writer = _Writer()
+    writer = ReportWriter()
     pdf = writer.pdf
     pdf.set_creation_date(datetime.fromisoformat(results["run_at"]))
     pdf.set_title(f"Analysis of {results['study']}")

@@ -30,7 +30,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.io.atomic import write_atomically
@@ -41,16 +40,21 @@ from pebs.reports.analysis_report import analysis_html
 from pebs.reports.consort_svg import consort_svg
 from pebs.services.actor import Action, Actor, require
 from pebs.services.analysis._results import analyse_women, endpoint_time
-from pebs.services.analysis._source import AnalysisSource, open_snapshot, recorded_lock
+from pebs.services.analysis._source import (
+    AnalysisSource,
+    open_snapshot,
+    recorded_lock,
+    snapshot_data_cut,
+    study_plan,
+)
 from pebs.services.analysis._women import WomenData, read_women
-from pebs.services.errors import InvalidInput, NotFound
+from pebs.services.errors import NotFound
 from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.transaction import transaction
 from pebs.services.trial import consort_flow
 from pebs.services.trial.study_rules import study_named
 from pebs.store.audit import append_event
-from pebs.store.models import StudyLock
-from pebs.trial.analysis_plan import AnalysisPlan, AnalysisPlanError, parse_analysis_plan
+from pebs.trial.analysis_plan import AnalysisPlan
 
 __all__ = [
     "OUTPUT_FILES",
@@ -89,35 +93,14 @@ class AnalysisRun:
     """SHA-256 of ``results.json`` as written (recorded in the audit trail)."""
 
 
-def _plan(session: Session, study: str) -> AnalysisPlan:
-    config = study_named(session, study).config or {}
-    arms = [arm["name"] for arm in config.get("arms", [])]
-    try:
-        return parse_analysis_plan(config.get("analysis"), arms=arms)
-    except AnalysisPlanError as error:
-        raise InvalidInput(str(error), field="analysis") from None
-
-
 def _read(
     sessions: sessionmaker[Session], actor: Actor, study: str, data_cut: date | None
 ) -> tuple[AnalysisPlan, WomenData, dict[str, Any]]:
     with sessions() as session, session.begin():
         found = study_named(session, study)
-        plan = _plan(session, study)
+        plan = study_plan(session, study)
         if data_cut is None:  # a snapshot: the time of its latest lock of the study
-            locked_at = session.scalar(
-                select(StudyLock.locked_at)
-                .where(StudyLock.study_id == found.id)
-                .order_by(StudyLock.locked_at.desc())
-                .limit(1)
-            )
-            if locked_at is None:
-                raise InvalidInput(
-                    f"the snapshot holds no lock of study {study!r}: not the "
-                    "snapshot of a study lock",
-                    field="snapshot",
-                )
-            data_cut = locked_at.date()
+            data_cut = snapshot_data_cut(session, found.id, study)
         women = read_women(session, actor, found.id, data_cut)
     flow = consort_flow(sessions, actor, study)
     return (

@@ -1,4 +1,5 @@
-"""Where an analysis reads its data: the live database, or a study-lock snapshot file.
+"""Where an analysis reads its data: the live database, or a study-lock snapshot file; the
+study's analysis plan and the data cut of a snapshot, as that source records them.
 
 A snapshot (the SQLite file ``pebs study lock`` writes) is opened read-only and immutable
 (``file:...?mode=ro&immutable=1``: SQLite neither writes nor locks it), so reading it cannot
@@ -12,6 +13,7 @@ import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from urllib.parse import quote
 
@@ -20,9 +22,18 @@ from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.services.errors import Conflict, InvalidInput
+from pebs.services.trial.study_rules import study_named
 from pebs.store.models import StudyLock
+from pebs.trial.analysis_plan import AnalysisPlan, AnalysisPlanError, parse_analysis_plan
 
-__all__ = ["AnalysisSource", "file_sha256", "open_snapshot", "recorded_lock"]
+__all__ = [
+    "AnalysisSource",
+    "file_sha256",
+    "open_snapshot",
+    "recorded_lock",
+    "snapshot_data_cut",
+    "study_plan",
+]
 
 _CHUNK = 1 << 20
 
@@ -85,3 +96,29 @@ def recorded_lock(session: Session, sha256: str) -> StudyLock | None:
     return session.scalars(
         select(StudyLock).where(StudyLock.snapshot_sha256 == sha256).order_by(StudyLock.id)
     ).first()
+
+
+def study_plan(session: Session, study: str) -> AnalysisPlan:
+    """The analysis plan of the study's stored configuration (the defaults without one)."""
+    config = study_named(session, study).config or {}
+    arms = [arm["name"] for arm in config.get("arms", [])]
+    try:
+        return parse_analysis_plan(config.get("analysis"), arms=arms)
+    except AnalysisPlanError as error:
+        raise InvalidInput(str(error), field="analysis") from None
+
+
+def snapshot_data_cut(session: Session, study_pk: int, study: str) -> date:
+    """The data cut of a snapshot: the day (UTC) of its latest lock of the study."""
+    locked_at = session.scalar(
+        select(StudyLock.locked_at)
+        .where(StudyLock.study_id == study_pk)
+        .order_by(StudyLock.locked_at.desc())
+        .limit(1)
+    )
+    if locked_at is None:
+        raise InvalidInput(
+            f"the snapshot holds no lock of study {study!r}: not the snapshot of a study lock",
+            field="snapshot",
+        )
+    return locked_at.date()
