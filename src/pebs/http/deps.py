@@ -22,7 +22,14 @@ from pebs.http.state import AppState
 from pebs.http.status import KEY_MISMATCH
 from pebs.services.keys import IdentityKeys
 
-__all__ = ["DEPENDENCY_ERRORS", "KeysDep", "SessionMakerDep", "StateDep", "client_address"]
+__all__ = [
+    "DEPENDENCY_ERRORS",
+    "KeysDep",
+    "ReadSessionsDep",
+    "SessionMakerDep",
+    "StateDep",
+    "client_address",
+]
 
 
 async def get_state(request: Request) -> AppState:
@@ -36,6 +43,13 @@ async def get_session_maker(state: StateDep) -> sessionmaker[Session]:
     return state.writers
 
 
+async def get_read_sessions(state: StateDep) -> sessionmaker[Session]:
+    """Read-only sessions, for a route whose use case only reads (and audits nothing): on
+    SQLite a deferred ``BEGIN`` that never waits for the writer lock (nor holds it), on
+    PostgreSQL a ``READ ONLY`` transaction."""
+    return state.readers
+
+
 async def get_keys(state: StateDep) -> IdentityKeys:
     """The identity keys: a route that takes them may decrypt identifying data (or a TOTP
     secret), which the store refuses with :class:`~pebs.http.status.DecryptionError` when the
@@ -44,6 +58,7 @@ async def get_keys(state: StateDep) -> IdentityKeys:
 
 
 SessionMakerDep = Annotated[sessionmaker[Session], Depends(get_session_maker)]
+ReadSessionsDep = Annotated[sessionmaker[Session], Depends(get_read_sessions)]
 KeysDep = Annotated[IdentityKeys, Depends(get_keys)]
 
 DEPENDENCY_ERRORS: Mapping[Callable[..., Any], tuple[int, str]] = {get_keys: KEY_MISMATCH}

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from pebs.api.deps import CurrentActor
 from pebs.api.errors import error_responses
 from pebs.api.routers._params import StudyId
+from pebs.api.routers._router import Router
 from pebs.http.deps import KeysDep, SessionMakerDep
 from pebs.services.errors import AllocationRefused, Conflict, StratumExhausted
 from pebs.services.trial import Allocated, allocate
 
-router = APIRouter(prefix="/participants/{study_id}", tags=["allocation"])
+router = Router(prefix="/participants/{study_id}", tags=["allocation"])
 
 
 @router.post(

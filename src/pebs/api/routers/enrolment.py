@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from pydantic import Field
 
 from pebs.api.deps import CurrentActor
@@ -10,6 +9,7 @@ from pebs.api.errors import error_responses
 from pebs.api.routers._body import Body
 from pebs.api.routers._dates import IsoDate
 from pebs.api.routers._params import StudyId
+from pebs.api.routers._router import Router
 from pebs.api.routers._text import Text
 from pebs.http.deps import KeysDep, SessionMakerDep
 from pebs.services.errors import Conflict
@@ -23,7 +23,7 @@ from pebs.services.trial import (
     withdraw,
 )
 
-router = APIRouter(prefix="/participants/{study_id}", tags=["eligibility and consent"])
+router = Router(prefix="/participants/{study_id}", tags=["eligibility and consent"])
 
 
 class EligibilityIn(Body):

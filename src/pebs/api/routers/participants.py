@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import Field
 
 from pebs.api.deps import CurrentActor
@@ -12,8 +12,9 @@ from pebs.api.errors import error_responses
 from pebs.api.routers._body import Body
 from pebs.api.routers._dates import IsoDate
 from pebs.api.routers._params import MAX_ID, StudyId
+from pebs.api.routers._router import Router
 from pebs.api.routers._text import Text
-from pebs.http.deps import KeysDep, SessionMakerDep
+from pebs.http.deps import KeysDep, ReadSessionsDep, SessionMakerDep
 from pebs.services.errors import Conflict, DuplicateParticipant, NotFound
 from pebs.services.field_rules import (
     CONTACT_CHARS,
@@ -38,7 +39,7 @@ from pebs.services.trial import (
     register_participant,
 )
 
-router = APIRouter(prefix="/participants", tags=["participants"])
+router = Router(prefix="/participants", tags=["participants"])
 
 
 class RegisterIn(Body):
@@ -72,7 +73,7 @@ def register(body: RegisterIn, actor: CurrentActor, sessions: SessionMakerDep, k
 @router.get("", response_model=ParticipantPage, responses=error_responses(NotFound))
 def list_(
     actor: CurrentActor,
-    sessions: SessionMakerDep,
+    sessions: ReadSessionsDep,
     site: Annotated[Text | None, Query(max_length=16)] = None,
     status: Annotated[Text | None, Query(max_length=32)] = None,
     arm: Annotated[Text | None, Query(max_length=32)] = None,
@@ -86,7 +87,7 @@ def list_(
 
 
 @router.get("/{study_id}", response_model=ParticipantSummary)
-def get(study_id: StudyId, actor: CurrentActor, sessions: SessionMakerDep):
+def get(study_id: StudyId, actor: CurrentActor, sessions: ReadSessionsDep):
     """Her pseudonymised record."""
     return get_participant_summary(sessions, actor, study_id)
 

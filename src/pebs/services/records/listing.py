@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, Select, bindparam, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.services.actor import Action, Actor, require
 from pebs.services.errors import InvalidInput, NotFound
 from pebs.services.storable_text import refuses_unstorable_text
 from pebs.store.models import Allocation, Country, Participant, Site
+from pebs.store.repositories import Scope
 from pebs.trial import ARM_EVENTS
 from pebs.trial.vocabularies import PARTICIPANT_STATES
 
@@ -41,12 +43,59 @@ class ParticipantPage:
     """The participants that match the filters (all pages)."""
 
 
-_COLUMNS = (Participant.id, Participant.study_id, Participant.status, Participant.age_band,
-            Participant.is_test, Participant.registered_at)  # fmt: skip
-
-
 def _like_escaped(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+_SITE = select(Site.__table__.c.id, Site.__table__.c.country_id).where(
+    Site.__table__.c.code == bindparam("site_code")
+)
+
+
+@functools.lru_cache(maxsize=256)
+def _statements(
+    scope: Scope, by_site: bool, by_status: bool, by_arm: bool, by_search: bool
+) -> tuple[Select, Select]:
+    """(count, page) of one shape of request: the caller's scope and which filters are given.
+
+    The values (site, status, arm, search pattern, ``after``, ``limit``) are bound parameters,
+    so a shape's statements are built once and SQLAlchemy compiles each once (it caches the
+    compiled SQL of a statement object it has seen). Columns, not entities: no ORM object per
+    row. The count needs no join but the allocation's, and that only to filter by arm (a
+    participant has at most one allocation; every participant has a site).
+    """
+    participants, allocations = Participant.__table__.c, Allocation.__table__.c
+    sites, countries = Site.__table__.c, Country.__table__.c
+    conditions = []
+    if by_site:
+        conditions.append(participants.site_id == bindparam("site_id"))
+    if by_status:
+        conditions.append(participants.status == bindparam("status"))
+    if by_arm:
+        conditions.append(allocations.arm == bindparam("arm"))
+    if by_search:
+        conditions.append(participants.study_id.like(bindparam("pattern"), escape="\\"))
+    counted = Participant.__table__
+    if by_arm:
+        counted = counted.join(Allocation.__table__, allocations.participant_id == participants.id)
+    count = scope.apply(
+        select(func.count()).select_from(counted).where(*conditions), participants.site_id
+    )
+    page = scope.apply(
+        select(
+            participants.id, participants.study_id, sites.code, countries.code,
+            participants.status, participants.age_band, allocations.arm, participants.is_test,
+            participants.registered_at,
+        )
+        .join_from(Participant.__table__, Site.__table__, participants.site_id == sites.id)
+        .join(Country.__table__, sites.country_id == countries.id)
+        .outerjoin(Allocation.__table__, allocations.participant_id == participants.id)
+        .where(*conditions, participants.id > bindparam("after"))
+        .order_by(participants.id)
+        .limit(bindparam("limit", type_=Integer)),
+        participants.site_id,
+    )  # fmt: skip
+    return count, page
 
 
 @refuses_unstorable_text
@@ -77,34 +126,20 @@ def list_participants(
         )
     if arm is not None and arm not in ARM_EVENTS:
         raise InvalidInput(f"{arm!r} is unknown; arms: {', '.join(ARM_EVENTS)}", field="arm")
-    statement = (  # columns, not entities: no ORM object per row
-        select(*_COLUMNS, Site.code, Country.code, Allocation.arm)
-        .join(Site, Participant.site_id == Site.id)
-        .join(Country, Site.country_id == Country.id)
-        .outerjoin(Allocation, Allocation.participant_id == Participant.id)
-    )
+    values: dict[str, object] = {"status": status, "arm": arm, "after": after, "limit": limit}
+    if search:
+        values["pattern"] = f"%{_like_escaped(search.strip().upper())}%"
+    count, page = _statements(actor.scope, site is not None, status is not None,
+                              arm is not None, bool(search))  # fmt: skip
     with session_maker() as session:
+        connection = session.connection()
         if site is not None:
-            site_row = session.scalar(select(Site).where(Site.code == site))
-            if site_row is None or not actor.sees_site(site_row.id, site_row.country_id):
+            found = connection.execute(_SITE, {"site_code": site}).first()
+            if found is None or not actor.sees_site(found.id, found.country_id):
                 raise NotFound(f"no site {site!r} (in your sites)")
-            statement = statement.where(Participant.site_id == site_row.id)
-        if status is not None:
-            statement = statement.where(Participant.status == status)
-        if arm is not None:
-            statement = statement.where(Allocation.arm == arm)
-        if search:
-            pattern = f"%{_like_escaped(search.strip().upper())}%"
-            statement = statement.where(Participant.study_id.like(pattern, escape="\\"))
-        statement = actor.scope.apply(statement)
-        total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-        page = statement.where(Participant.id > after).order_by(Participant.id).limit(limit)
-        result = session.execute(page).all()
-    rows = tuple(
-        ParticipantRow(study_id, site_code, country_code, status_, age_band, arm_name, is_test,
-                       registered_at)
-        for _, study_id, status_, age_band, is_test, registered_at, site_code, country_code,
-        arm_name in result
-    )  # fmt: skip
+            values["site_id"] = found.id
+        total = connection.execute(count, values).scalar_one()
+        result = connection.execute(page, values).all()
+    rows = tuple(ParticipantRow(*row[1:]) for row in result)
     next_after = result[-1][0] if len(result) == limit else None
     return ParticipantPage(rows, next_after, total)
