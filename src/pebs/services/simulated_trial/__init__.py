@@ -202,7 +202,7 @@ def _layout(scenario: Scenario, study: Study, options: TrialFilesOptions, n: int
         )
     return Layout(
         scenario=scenario.name, seed=options.seed, replicate=0, n_women=n,
-        arms=trial_arms, countries=scenario.countries, sites=tuple(sites),
+        arms=trial_arms, sites=tuple(sites),
         languages=tuple(countries[code].languages[0] for code in scenario.countries),
         criteria=criteria, prior_cancer=options.prior_cancer_criterion,
         start=options.recruitment_start, recruitment_days=options.recruitment_days,

@@ -82,10 +82,9 @@ class Layout:
     n_women: int
     arms: tuple[str, str]
     """The scenario's arms (its ``arm`` code 0, 1), names of the study's arms."""
-    countries: tuple[str, ...]
-    """The scenario's countries (its ``country`` codes)."""
     sites: tuple[tuple[tuple[str, ...], np.ndarray], ...]
-    """Per country: its site codes and their cumulative target shares."""
+    """Per country of the scenario (its ``country`` code): its site codes and their cumulative
+    target shares."""
     languages: tuple[str, ...]
     """Per country: her letters' language."""
     criteria: tuple[tuple[str, bool], ...]
