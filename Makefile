@@ -71,7 +71,7 @@ calibrate: $(STAMP)
 
 ## sim-validation: regenerate docs/simulation-validation.md and its plots (a few minutes)
 sim-validation: $(STAMP)
-	$(BIN)/python -m pebs.sim.validation
+	$(BIN)/python scripts/sim_validation_report.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .hypothesis
