@@ -115,6 +115,12 @@ COMMANDS = (
         "event, secondary endpoints; write results.json, CSV tables, plots and report.html.",
     ),
     LazyCommand(
+        "dsmb",
+        "pebs.cli.analyse:dsmb_command",
+        "Write the data monitoring committee's open (pooled) or closed (by arm) report: tables\n"
+        "(JSON, CSV), plots, report.html and report.pdf.",
+    ),
+    LazyCommand(
         "user",
         "pebs.cli.user:app",
         "Accounts: create, list, passwords, TOTP reset, disable and enable, unlock, demo logins.",
