@@ -42,6 +42,8 @@ LISTS = frozenset({"statistician"})  # allocation lists (generate, verify), unus
 OVERRIDE = frozenset({"data_manager"})  # manual allocation; locks (docs/trial/monitoring.md)
 MONITORS = frozenset({"monitor"})  # source data verification
 ANALYSTS = frozenset({"statistician"})  # the trial's statistical analysis (docs/statistics.md)
+DSMB_OPEN = frozenset({"statistician", "data_manager"})  # docs/trial/dsmb.md: pooled over arms
+DSMB_CLOSED = frozenset({"statistician"})  # by arm: the closed session only
 SIGNERS = frozenset({"site_investigator"})  # casebook signatures (21 CFR 11), her site only
 SAMPLE_READERS = RECORDERS | {"monitor", "laboratory"}  # kits by their IDs, never her identity
 RECEIVERS = frozenset({"laboratory", "data_manager"})  # shipments arriving at the laboratory
@@ -496,6 +498,22 @@ def _analysis_zip(api: Api, role: str, obj: str, allowed: bool) -> Any:
                           headers=api.bearer(role))  # fmt: skip
 
 
+def _dsmb(kind: str) -> Call:
+    def call(api: Api, role: str, obj: str, allowed: bool) -> Any:
+        return api.client.post("/api/v1/studies/mypebs-demo/dsmb-reports",
+                               json={"kind": kind, "source": "live"},
+                               headers=api.bearer(role))  # fmt: skip
+
+    return call
+
+
+def _dsmb_zip(api: Api, role: str, obj: str, allowed: bool) -> Any:
+    """Download a closed report the statistician produced (the open one: the data manager too)."""
+    run = _dsmb("closed")(api, "statistician", obj, True).json()["run"]
+    return api.client.get(f"/api/v1/studies/mypebs-demo/dsmb-reports/{run}.zip",
+                          headers=api.bearer(role))  # fmt: skip
+
+
 def _unlock_study(api: Api, role: str, obj: str, allowed: bool) -> Any:
     """Unlock the study, locked through the service when the call should unlock it."""
     from pebs.http.study_lock import lock_study_here
@@ -752,6 +770,10 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/studies/{study}/analyses"): Case(ANALYSTS, 201, _analyse, "none"),
     ("GET", "/api/v1/studies/{study}/analyses/{run}.zip"): Case(ANALYSTS, 200, _analysis_zip,
                                                                 "none"),
+    # the data monitoring committee's reports (a closed report's files: statisticians only)
+    ("POST", "/api/v1/studies/{study}/dsmb-reports"): Case(DSMB_OPEN, 201, _dsmb("open"), "none"),
+    ("GET", "/api/v1/studies/{study}/dsmb-reports/{run}.zip"): Case(DSMB_CLOSED, 200, _dsmb_zip,
+                                                                    "none"),
     # administration
     ("POST", "/api/v1/users/{username}/disable"): Case(ADMIN, 200, _disable, "none"),
     ("POST", "/api/v1/users/{username}/unlock"): Case(ADMIN, 200, _unlock, "none"),
@@ -817,3 +839,10 @@ def test_authorisation(api: Api, route: tuple[str, str], role: str, obj: str) ->
         body = response.json()
         assert body["error"] in ("permission_denied", "not_found"), body
         assert set(body) >= {"error", "detail"}
+
+
+@pytest.mark.parametrize("role", sorted(ALL - DSMB_CLOSED))
+def test_the_closed_dsmb_report_is_refused_to_every_other_role(api: Api, role: str) -> None:
+    response = _dsmb("closed")(api, role, "own", False)
+    assert response.status_code == 403, response.text
+    assert response.json()["error"] == "permission_denied"

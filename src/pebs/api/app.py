@@ -26,6 +26,7 @@ from pebs.api.routers import (
     canrisk,
     dashboards,
     deaths,
+    dsmb,
     enrolment,
     exports,
     follow_up,
@@ -57,7 +58,8 @@ def _api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
     modules = (auth, participants, enrolment, allocation, overrides, allocation_lists, risk,
                canrisk, follow_up, deaths, questionnaires, samples, laboratory, dashboards,
-               exports, users, models, letters, imports, monitoring, queries, analysis)  # fmt: skip
+               exports, users, models, letters, imports, monitoring, queries, analysis,
+               dsmb)  # fmt: skip
     for module in modules:
         router.include_router(module.router)
     return router
