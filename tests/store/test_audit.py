@@ -12,6 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
@@ -47,6 +49,16 @@ def test_canonical_json_is_sorted_compact_and_typed() -> None:
         '{"a":{"b":"é","y":[1.5,null,true]},"amount":"0.10","day":"2025-03-01",'
         '"when":"2025-03-01T09:30:00.000000Z","z":1}'
     )
+
+
+@given(
+    st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30),
+                 timezones=st.timezones()),
+)  # fmt: skip
+def test_canonical_instants_are_the_utc_strftime_text(when: datetime) -> None:
+    # The definition (docs/trial/audit.md): UTC, microseconds, "Z"; strftime writes it too.
+    expected = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    assert canonical_json({"at": when}) == f'{{"at":"{expected}"}}'
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ the same digest on SQLite and PostgreSQL, today and after a restore.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -86,9 +86,14 @@ def casebook_of(session: Session, participant_id: int, study_pk: int) -> Caseboo
 
 
 def casebooks_of(
-    session: Session, participant_ids: Sequence[int], study_pk: int
+    session: Session,
+    participant_ids: Sequence[int],
+    study_pk: int,
+    *,
+    forms: Collection[str] | None = None,
 ) -> dict[int, Casebook]:
-    """:func:`casebook_of` for several women of one study, by row id, in one page read."""
+    """:func:`casebook_of` for several women of one study, by row id, in one page read;
+    ``forms``: the instances of these forms alone (and registration; ``None``: every form)."""
     from pebs.services.records.casebooks import casebook_page  # see casebook_of
 
     wanted = sorted(set(participant_ids))
@@ -102,6 +107,7 @@ def casebooks_of(
         limit=len(wanted),
         include_test=True,
         only=wanted,
+        forms=forms,
     )
     rows = session.execute(
         select(Participant.study_id, Participant.id).where(Participant.id.in_(wanted))

@@ -30,7 +30,10 @@ import dataclasses
 import functools
 import inspect
 from collections.abc import Callable, Mapping
+from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any, TypeVar
+from uuid import UUID
 
 from pebs.services.errors import InvalidFields
 
@@ -76,6 +79,8 @@ def text_problems(values: Mapping[str, Any]) -> dict[str, str]:
     stack: list[tuple[str, Any, bool]] = [(name, v, True) for name, v in values.items()]
     while stack:
         path, value, top = stack.pop()
+        if type(value) in _NO_TEXT:
+            continue
         if isinstance(value, str):
             message = unstorable(value)
             if message is not None:
@@ -91,10 +96,19 @@ def text_problems(values: Mapping[str, Any]) -> dict[str, str]:
         elif isinstance(value, (list, tuple, set, frozenset)):
             stack.extend((f"{path}.{i}", item, False) for i, item in enumerate(value))
         elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-            for field in dataclasses.fields(value):
-                name = field.name if top else f"{path}.{field.name}"
-                stack.append((name, getattr(value, field.name), False))
+            for field in _field_names(type(value)):
+                name = field if top else f"{path}.{field}"
+                stack.append((name, getattr(value, field), False))
     return dict(sorted(problems.items()))
+
+
+_NO_TEXT = frozenset({type(None), bool, int, float, Decimal, date, datetime, time, UUID, bytes})
+"""Types whose values hold no text (exactly these: a subclass is looked into)."""
+
+
+@functools.cache
+def _field_names(dataclass: type) -> tuple[str, ...]:
+    return tuple(field.name for field in dataclasses.fields(dataclass))
 
 
 def refuse_unstorable(values: Mapping[str, Any]) -> None:

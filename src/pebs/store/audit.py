@@ -170,7 +170,7 @@ def append_event(
     exactly as hashed (JSON-normalised: dates become ISO text). Call it after the change it
     records, as the last write, and commit soon: other appenders wait for the lock.
     """
-    when = utcnow() if at is None else datetime.fromisoformat(_utc_text(at))
+    when = utcnow() if at is None else _utc(at)
     values: dict[str, Any] = {
         "at": when,
         "actor": actor,
@@ -403,10 +403,21 @@ def _lock_chain(session: Session) -> Connection:
 _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 
 
-def _utc_text(value: datetime) -> str:
+def _utc(value: datetime) -> datetime:
+    """``value`` in UTC; ``ValueError`` for a naive datetime."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"naive datetime {value.isoformat()} in audit data: give an aware one")
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value.astimezone(UTC)
+
+
+def _utc_text(value: datetime) -> str:
+    """``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (what ``strftime("%Y-%m-%dT%H:%M:%S.%fZ")`` writes of the
+    UTC instant, built from ``isoformat``, several times faster; years before 1000, which
+    ``strftime`` writes without padding, by ``strftime`` itself)."""
+    utc = _utc(value)
+    if utc.year < 1000:
+        return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return utc.isoformat(timespec="microseconds")[:-6] + "Z"  # "+00:00" -> "Z"
 
 
 def _json_default(value: Any) -> Any:

@@ -158,3 +158,29 @@ def test_check_study_counts_what_it_did(q) -> None:
         "visit-after-consent", "diagnosis-after-registration", "density-before-risk"}  # fmt: skip
     with pytest.raises(PermissionDenied):
         check_study(q.sessions, q["monitor"], STUDY)
+
+
+def test_the_checks_read_the_forms_they_name() -> None:
+    from pebs.services.queries.edit_check_runs import forms_read
+    from pebs.trial import load_study
+
+    checks = load_study(STUDY).edit_checks
+    # The module docstring's checks: their own forms (visit, outcome, risk_factors), the date
+    # each must not precede (consent, registration), what needs a density (risk_assessment).
+    assert forms_read(checks) == {"visit", "outcome", "risk_factors", "consent", "registration",
+                                  "risk_assessment"}  # fmt: skip
+
+
+def test_a_study_stored_again_with_other_checks_is_checked_by_them(q) -> None:
+    from sqlalchemy import select, update
+
+    from pebs.store.models import Study
+
+    woman = q.woman()
+    with q.sessions.begin() as session:
+        study = session.scalar(select(Study).where(Study.name == STUDY))
+        kept = [c for c in study.config["edit_checks"] if c["id"] != "histology-after-biopsy"]
+        session.execute(update(Study).where(Study.id == study.id).values(
+            config={**study.config, "edit_checks": kept}, config_sha256="f" * 64))  # fmt: skip
+    q.visit(woman, biopsy=True)
+    assert _checks(q) == []

@@ -221,3 +221,29 @@ def test_roles_without_participant_access_are_refused(demo: DemoDatabase) -> Non
     laboratory = actor_for(demo.sessions, DEMO_ACCOUNTS["laboratory"])
     with pytest.raises(PermissionDenied):
         _casebooks(demo, laboratory)
+
+
+def test_a_page_of_some_forms_reads_their_tables_alone(demo: DemoDatabase) -> None:
+    study_id = _followed(demo)
+    whole = _casebooks(demo)[study_id]
+    manager = demo.manager
+    statements: list[str] = []
+
+    def record(connection, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    engine = demo.sessions.kw["bind"]
+    with demo.sessions() as session, session.begin():
+        study_pk = session.scalar(select(Study.id).where(Study.name == STUDY))
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            page = casebook_page(session, manager, study_pk, after=0, limit=100,
+                                 include_test=False, forms={"visit", "risk_factors"})  # fmt: skip
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+    assert len(statements) == 3  # the page, the visits, the risk assessments (risk_factors)
+    (book,) = [book for book in page.casebooks if book.study_id == study_id]
+    kept = ("registration", "allocation", "death", "risk_assessment", "risk_factors", "visit")
+    assert book.instances("visit")
+    assert book.instances("risk_factors")
+    assert book.forms == tuple(i for i in whole.forms if i.form in kept)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.services.actor import Action, Actor, require
@@ -101,6 +101,37 @@ class EditCheckReport:
 def checks_of(config: Mapping[str, Any] | None) -> tuple[EditCheck, ...]:
     """The edit checks of a stored study configuration."""
     return edit_checks_from_json((config or {}).get("edit_checks"))
+
+
+_STUDY_CONFIG = select(Study.config).where(Study.id == bindparam("study_pk"))
+_CHECKS_CACHE: dict[tuple[int, str], tuple[EditCheck, ...]] = {}
+
+
+def checks_by_digest(
+    session: Session, study_pk: int, config_sha256: str | None
+) -> tuple[EditCheck, ...]:
+    """:func:`checks_of` the stored study, read and parsed once per process and configuration
+    digest (a stored configuration never changes without its SHA-256 changing: the loader
+    writes both); a study stored without a digest is read each time."""
+    key = (study_pk, config_sha256 or "")
+    checks = _CHECKS_CACHE.get(key) if config_sha256 is not None else None
+    if checks is None:
+        config = session.connection().execute(_STUDY_CONFIG, {"study_pk": study_pk}).scalar()
+        checks = checks_of(config)
+        if config_sha256 is not None:
+            if len(_CHECKS_CACHE) > 64:  # studies and their versions: a handful per installation
+                _CHECKS_CACHE.clear()
+            _CHECKS_CACHE[key] = checks
+    return checks
+
+
+def forms_read(checks: Sequence[EditCheck]) -> frozenset[str]:
+    """The forms whose instances ``checks`` read: each check's own form, the form of its
+    ``after`` date and its ``before`` form."""
+    forms = {check.form for check in checks}
+    forms |= {check.after[0] for check in checks if check.after is not None}
+    forms |= {check.before for check in checks if check.before is not None}
+    return frozenset(forms)
 
 
 def _target(query: DataQuery) -> Target:
@@ -184,7 +215,7 @@ def _apply(
 
 
 _HERS = (
-    select(Study.id, Study.config, Country.time_zone)
+    select(Study.id, Study.config_sha256, Country.time_zone)
     .select_from(Participant)
     .join(Site, Site.id == Participant.site_id)
     .join(Country, Country.id == Site.country_id)
@@ -197,42 +228,33 @@ def run_edit_checks_in(
 ) -> CheckTally:
     """Run her study's edit checks on her data as it stands in ``session``'s transaction (the
     caller holds her row lock), raising and closing queries (module docstring)."""
-    tally = CheckTally()
-    study_pk, config, time_zone = session.execute(
-        _HERS.where(Participant.id == participant_id)
-    ).one()
-    checks = checks_of(config)
-    if checks:
-        # Imported here (and in check_study): the use cases of pebs.services.trial call this
-        # function, and the casebook reader's package (pebs.services.records) imports them.
-        from pebs.services.casebook_content import casebook_of
-
-        casebook = casebook_of(session, participant_id, study_pk)
-        _apply(session, {participant_id: (casebook, time_zone)}, checks, instant(at), tally)
-    return tally
+    return run_edit_checks_of(session, [participant_id], at=at)
 
 
 def run_edit_checks_of(
     session: Session, participant_ids: Sequence[int], *, at: datetime | None = None
 ) -> CheckTally:
     """:func:`run_edit_checks_in` for several women (a use case's list form), their casebooks
-    read together per study (:func:`pebs.services.casebook_content.casebooks_of`)."""
-    from pebs.services.casebook_content import casebooks_of  # see run_edit_checks_in
+    read together per study (:func:`pebs.services.casebook_content.casebooks_of`), with the
+    forms that the study's checks read alone (:func:`forms_read`)."""
+    # Imported here (and in check_study): the use cases of pebs.services.trial call this
+    # function, and the casebook reader's package (pebs.services.records) imports them.
+    from pebs.services.casebook_content import casebooks_of
 
     tally = CheckTally()
     wanted = sorted(set(participant_ids))
     if not wanted:
         return tally
-    by_study: dict[int, tuple[Any, dict[int, str]]] = {}
+    by_study: dict[int, tuple[str | None, dict[int, str]]] = {}
     rows = session.execute(
         _HERS.add_columns(Participant.id).where(Participant.id.in_(wanted))
     ).all()
-    for study_pk, config, time_zone, participant_id in rows:
-        by_study.setdefault(study_pk, (config, {}))[1][participant_id] = time_zone
-    for study_pk, (config, zones) in by_study.items():
-        checks = checks_of(config)
+    for study_pk, digest, time_zone, participant_id in rows:
+        by_study.setdefault(study_pk, (digest, {}))[1][participant_id] = time_zone
+    for study_pk, (digest, zones) in by_study.items():
+        checks = checks_by_digest(session, study_pk, digest)
         if checks:
-            books = casebooks_of(session, list(zones), study_pk)
+            books = casebooks_of(session, list(zones), study_pk, forms=forms_read(checks))
             women = {pid: (book, zones[pid]) for pid, book in books.items()}
             _apply(session, women, checks, instant(at), tally)
     return tally
@@ -273,7 +295,7 @@ def check_study(
                 .with_for_update(of=Participant)
             ).all()  # fmt: skip
             page = casebook_page(session, actor, study_pk, after=after, limit=page_size,
-                                 include_test=True)  # fmt: skip
+                                 include_test=True, forms=forms_read(checks))  # fmt: skip
             if page.last_id is None:
                 break
             ids = dict(session.execute(

@@ -27,7 +27,7 @@ research columns empty). What each form holds:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,16 +96,19 @@ def casebook_page(
     limit: int,
     include_test: bool,
     only: Sequence[int] | None = None,
+    forms: Collection[str] | None = None,
 ) -> CasebookPage:
     """The casebooks of the page of participants with row id > ``after`` (module docstring);
-    ``only``: of the participants with these row ids alone."""
+    ``only``: of the participants with these row ids alone; ``forms``: with the instances of
+    these forms alone (and registration), the others' tables not read (``None``: every form)."""
     require(actor, Action.READ_PARTICIPANT)
     base = participants_after(session, actor, study_pk, after=after, limit=limit,
                               include_test=include_test, only=only)  # fmt: skip
     if not base:
         return CasebookPage((), None, 0)
     withheld = {row[0].id for row in base if row[0].status == State.WITHDRAWN_DATA_USE.value}
-    forms = _repeating_forms(session, [row[0].id for row in base if row[0].id not in withheld])
+    ids = [row[0].id for row in base if row[0].id not in withheld]
+    forms = _repeating_forms(session, ids, None if forms is None else set(forms))
     casebooks = []
     for participant, site, country, allocation, death in base:
         pid = participant.id
@@ -114,8 +117,8 @@ def casebook_page(
         else:
             found = {"registration": [_registration(participant, site)]}
             found |= {name: rows.get(pid, []) for name, rows in forms.items()}
-            found["consent"] = [_consent(row, country) for row in found["consent"]]
-            assessments = found["risk_assessment"]
+            found["consent"] = [_consent(row, country) for row in found.get("consent", ())]
+            assessments = found.get("risk_assessment", [])
             found["risk_assessment"] = [_risk_assessment(row) for row in assessments]
             if assessments:
                 latest = max(assessments, key=lambda row: (row.assessed_at, row.id))
@@ -169,10 +172,16 @@ def _factor_text(value: Any) -> str | None:
     return repr(value)  # int: its digits; float: the shortest text that reads back the same
 
 
-def _repeating_forms(session: Session, ids: list[int]) -> dict[str, dict[int, list[Any]]]:
-    """Form name -> participant id -> her rows (instances, or rows still to map), in id order."""
+def _repeating_forms(
+    session: Session, ids: list[int], wanted: set[str] | None
+) -> dict[str, dict[int, list[Any]]]:
+    """Form name -> participant id -> her rows (instances, or rows still to map), in id order;
+    the forms of ``wanted`` alone (``risk_factors`` is made from the risk assessments' rows),
+    every form for ``None``."""
     if not ids:
         return defaultdict(dict)
+    if wanted is not None and "risk_factors" in wanted:
+        wanted = wanted | {"risk_assessment"}
     ea, cd, qr = EligibilityAssessment, ConsentDocument, QuestionnaireResponse
     statements: dict[str, tuple[Any, Callable[[Any], Any]]] = {
         "eligibility": (
@@ -192,36 +201,40 @@ def _repeating_forms(session: Session, ids: list[int]) -> dict[str, dict[int, li
             lambda row: row,
         ),
         "risk_assessment": (
-            select(RiskAssessment).where(RiskAssessment.participant_id.in_(ids)), lambda row: row,
+            _all_columns(RiskAssessment).where(RiskAssessment.participant_id.in_(ids)),
+            lambda row: row,
         ),
         "screening_plan": (
-            select(ScreeningPlan).where(ScreeningPlan.participant_id.in_(ids)),
+            _all_columns(ScreeningPlan).where(ScreeningPlan.participant_id.in_(ids)),
             lambda row: _instance("screening_plan", row.id, row),
         ),
         "visit": (
-            select(Visit).where(Visit.participant_id.in_(ids)),
+            _all_columns(Visit).where(Visit.participant_id.in_(ids)),
             lambda row: _instance("visit", row.id, row),
         ),
         "outcome": (
-            select(Outcome).where(Outcome.participant_id.in_(ids)),
+            _all_columns(Outcome).where(Outcome.participant_id.in_(ids)),
             lambda row: _instance("outcome", row.id, row),
         ),
         "questionnaire": (
-            select(qr).where(qr.participant_id.in_(ids)),
+            _all_columns(qr).where(qr.participant_id.in_(ids)),
             lambda row: _instance("questionnaire", row.id, row),
         ),
     }  # fmt: skip
     return {name: _grouped(_rows(session, statement), make)
-            for name, (statement, make) in statements.items()}  # fmt: skip
+            for name, (statement, make) in statements.items()
+            if wanted is None or name in wanted}  # fmt: skip
+
+
+def _all_columns(entity: Any) -> Any:
+    """A select of every column of ``entity``'s table: named rows, no ORM objects to build."""
+    return select(*entity.__table__.c)
 
 
 def _rows(session: Session, statement: Any) -> Iterable[Any]:
-    """ORM entities for a one-entity select, named rows otherwise; ordered by owner, then id."""
-    entity = statement.column_descriptions[0]["entity"]
-    ordered = statement.order_by(entity.participant_id, entity.id)
-    if len(statement.column_descriptions) == 1:
-        return session.scalars(ordered)
-    return session.execute(ordered)
+    """The statement's named rows, ordered by owner, then id (of its first column's table)."""
+    table = statement.selected_columns[0].table
+    return session.execute(statement.order_by(table.c.participant_id, table.c.id))
 
 
 def _grouped(rows: Iterable[Any], make: Callable[[Any], Any]) -> dict[int, list[Any]]:

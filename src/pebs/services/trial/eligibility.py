@@ -132,6 +132,8 @@ def _assess(
         day = request.on_date or local_date(assessed_at, her.time_zone)
         located.append((index, request, her, assessed_at, day))
     protocols = protocols_in_force(session, ((her.study_pk, day) for _, _, her, _, day in located))
+    criteria_sets = {protocol.id: criteria_of(protocol) for protocol in protocols.values()
+                     if not isinstance(protocol, ServiceError)}  # fmt: skip
     moves = Moves()
     rows: list[dict[str, Any]] = []
     events: list[tuple[str, dict[str, Any], str, datetime]] = []  # reason, new, old state, at
@@ -141,7 +143,7 @@ def _assess(
             protocol = protocols[her.study_pk, day]
             if isinstance(protocol, ServiceError):
                 raise protocol
-            criteria = criteria_of(protocol)
+            criteria = criteria_sets[protocol.id]
             born = decrypt_birth_date(keys, her.study_id, her.date_of_birth_enc)
             try:
                 result = assess(criteria, request.answers, born, day)
