@@ -21,6 +21,7 @@ from pebs.web.routes import (
     care,
     dashboards,
     deaths,
+    dsmb,
     enrolment,
     exports,
     imports,
@@ -49,5 +50,5 @@ def install_pages(app: FastAPI) -> None:
     for module in (auth, enrolment, participants, canrisk, care, samples, risk_pending, laboratory,
                    worklists, dashboards, models, withdrawal, deaths, questionnaires, accounts,
                    allocation_lists, exports, letters, imports, monitoring, queries,
-                   analysis):  # fmt: skip
+                   analysis, dsmb):  # fmt: skip
         app.include_router(module.router)

@@ -165,6 +165,8 @@ def nav_items(role: str) -> list[tuple[str, str]]:
         items.append(("/allocation-lists", "nav.allocation_lists"))
     if role in PERMISSIONS[Action.ANALYSE]:
         items.append(("/analysis", "nav.analysis"))
+    if role in PERMISSIONS[Action.DSMB_OPEN_REPORT]:
+        items.append(("/dsmb", "nav.dsmb"))
     if role == ADMIN_ROLE:
         items.append(("/accounts", "nav.accounts"))
     items.append(("/models", "nav.models"))  # model cards: every logged-in role
