@@ -58,17 +58,20 @@ def _statements(
 ) -> tuple[Select, Select]:
     """(count, page) of one shape of request: the caller's scope and which filters are given.
 
-    The values (site, status, arm, search pattern, ``after``, ``limit``) are bound parameters,
-    so a shape's statements are built once and SQLAlchemy compiles each once (it caches the
-    compiled SQL of a statement object it has seen). Columns, not entities: no ORM object per
-    row. The count needs no join but the allocation's, and that only to filter by arm (a
-    participant has at most one allocation; every participant has a site).
+    The page's rows carry the count of every page (an uncorrelated subquery, evaluated once), so
+    a page is one statement; the count alone is for an empty page. The values (site code,
+    status, arm, search pattern, ``after``, ``limit``) are bound parameters, so a shape's
+    statements are built once and SQLAlchemy compiles each once (it caches the compiled SQL of
+    a statement object it has seen). Columns, not entities: no ORM object per row. The count
+    needs no join but the allocation's, and that only to filter by arm (a participant has at
+    most one allocation; every participant has a site).
     """
     participants, allocations = Participant.__table__.c, Allocation.__table__.c
     sites, countries = Site.__table__.c, Country.__table__.c
     conditions = []
     if by_site:
-        conditions.append(participants.site_id == bindparam("site_id"))
+        site_id = select(sites.id).where(sites.code == bindparam("site_code")).scalar_subquery()
+        conditions.append(participants.site_id == site_id)
     if by_status:
         conditions.append(participants.status == bindparam("status"))
     if by_arm:
@@ -85,7 +88,7 @@ def _statements(
         select(
             participants.id, participants.study_id, sites.code, countries.code,
             participants.status, participants.age_band, allocations.arm, participants.is_test,
-            participants.registered_at,
+            participants.registered_at, count.scalar_subquery(),
         )
         .join_from(Participant.__table__, Site.__table__, participants.site_id == sites.id)
         .join(Country.__table__, sites.country_id == countries.id)
@@ -131,15 +134,28 @@ def list_participants(
         values["pattern"] = f"%{_like_escaped(search.strip().upper())}%"
     count, page = _statements(actor.scope, site is not None, status is not None,
                               arm is not None, bool(search))  # fmt: skip
+    if site is not None:
+        values["site_code"] = site
     with session_maker() as session:
-        connection = session.connection()
-        if site is not None:
-            found = connection.execute(_SITE, {"site_code": site}).first()
-            if found is None or not actor.sees_site(found.id, found.country_id):
-                raise NotFound(f"no site {site!r} (in your sites)")
-            values["site_id"] = found.id
-        total = connection.execute(count, values).scalar_one()
+        connection = session.connection(execution_options=_one_statement(session))
         result = connection.execute(page, values).all()
-    rows = tuple(ParticipantRow(*row[1:]) for row in result)
+        if result:  # a row of the site: the site exists and is in the actor's scope
+            total = result[0][-1]
+        else:
+            if site is not None:
+                found = connection.execute(_SITE, {"site_code": site}).first()
+                if found is None or not actor.sees_site(found.id, found.country_id):
+                    raise NotFound(f"no site {site!r} (in your sites)")
+            total = connection.execute(count, values).scalar_one()
+    rows = tuple(ParticipantRow(*row[1:-1]) for row in result)
     next_after = result[-1][0] if len(result) == limit else None
     return ParticipantPage(rows, next_after, total)
+
+
+def _one_statement(session: Session) -> dict[str, str]:
+    """On PostgreSQL, read in autocommit mode: the page is one statement, its own snapshot, so
+    no ``BEGIN`` and ``ROLLBACK`` round trips are needed (SQLite, in process, keeps its
+    transactions: its connections begin transactions themselves, :mod:`pebs.store.engine`)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return {"isolation_level": "AUTOCOMMIT"}
+    return {}
