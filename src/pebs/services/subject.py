@@ -199,24 +199,43 @@ def participants_facts(
     return rows
 
 
-_DATE_OF_BIRTH = select(ParticipantIdentity.date_of_birth_enc).where(
-    ParticipantIdentity.participant_id == bindparam("participant_id")
-)
+_DATES_OF_BIRTH = select(
+    ParticipantIdentity.participant_id, ParticipantIdentity.date_of_birth_enc
+).where(ParticipantIdentity.participant_id.in_(bindparam("participant_ids", expanding=True)))
 
 
 def birth_date(session: Session, keys: IdentityKeys, participant: Participant) -> date:
     """Her date of birth, decrypted from the identity record.
 
     An identity record the session already holds is used as it stands (with any change not yet
-    flushed); otherwise only the encrypted date is read.
+    flushed); otherwise only the encrypted date is read. :class:`Conflict` when she has no
+    identity record.
     """
-    identity = session.identity_map.get(identity_key(ParticipantIdentity, participant.id))
-    if identity is not None:
-        encrypted = identity.date_of_birth_enc
-    else:
-        parameters = {"participant_id": participant.id}
-        encrypted = session.connection().execute(_DATE_OF_BIRTH, parameters).scalar()
-    return decrypt_birth_date(keys, participant.study_id, encrypted)
+    born = birth_dates(session, keys, [participant])[participant.id]
+    if isinstance(born, Conflict):
+        raise born
+    return born
+
+
+def birth_dates(
+    session: Session, keys: IdentityKeys, participants: Sequence[Participant]
+) -> dict[int, date | Conflict]:
+    """:func:`birth_date` of several women, or the :class:`Conflict` saying she has none, by
+    row id; the encrypted dates the session does not hold read in one query."""
+    held = {p.id: session.identity_map.get(identity_key(ParticipantIdentity, p.id))
+            for p in participants}  # fmt: skip
+    unread = sorted(pid for pid, identity in held.items() if identity is None)
+    stored = {} if not unread else dict(session.connection().execute(
+        _DATES_OF_BIRTH, {"participant_ids": unread}).all())  # fmt: skip
+    births: dict[int, date | Conflict] = {}
+    for participant in participants:
+        identity = held[participant.id]
+        encrypted = stored.get(participant.id) if identity is None else identity.date_of_birth_enc
+        try:
+            births[participant.id] = decrypt_birth_date(keys, participant.study_id, encrypted)
+        except Conflict as missing:
+            births[participant.id] = missing
+    return births
 
 
 def decrypt_birth_date(keys: IdentityKeys, study_id: str, encrypted: bytes | None) -> date:

@@ -35,7 +35,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.risk.inputs import RiskInputs
@@ -49,7 +49,7 @@ from pebs.services.queries.edit_check_runs import run_edit_checks_on
 from pebs.services.storable_text import refuse_unstorable, refuses_unstorable_text
 from pebs.services.subject import (
     Subject,
-    birth_date,
+    birth_dates,
     find_participants,
     one_found,
 )
@@ -74,7 +74,7 @@ from pebs.services.trial.screening_plan import (
     store_plans,
 )
 from pebs.store.audit import append_event
-from pebs.store.models import Participant, ParticipantIdentity, RiskAssessment, Study
+from pebs.store.models import RiskAssessment, Study
 from pebs.trial import Event, State
 from pebs.trial.risk_inputs import RISK_INPUTS, RiskInputRules, is_lower, rules_from_json
 
@@ -307,7 +307,7 @@ def evaluate_risks(
     owners = [one.subject.participant.id for one in wanted]
     if previous is None:
         previous = latest_assessments(session, owners)
-    births = _birth_dates(session, keys, [one.subject.participant for one in wanted])
+    births = birth_dates(session, keys, [one.subject.participant for one in wanted])
     outcomes: list[RiskEvaluation | InvalidFields | Conflict | None] = [None] * len(wanted)
     models: dict[str, FiveYearModel | Conflict] = {}
     ready: dict[str, list[tuple[int, int, bool, date]]] = {}
@@ -349,26 +349,6 @@ def evaluate_risks(
     done = [outcome for outcome in outcomes if outcome is not None]
     assert len(done) == len(wanted)  # each woman evaluated or refused
     return done
-
-
-def _birth_dates(
-    session: Session, keys: IdentityKeys, participants: Sequence[Participant]
-) -> dict[int, date | Conflict]:
-    """Each woman's date of birth (:func:`birth_date`) or why she has none, by row id; the
-    identity records of several women read in one query."""
-    identities = [] if len(participants) < 2 else list(session.scalars(
-        select(ParticipantIdentity).where(ParticipantIdentity.participant_id.in_(
-            [participant.id for participant in participants]
-        ))
-    ))  # fmt: skip
-    births: dict[int, date | Conflict] = {}
-    for participant in participants:
-        try:
-            births[participant.id] = birth_date(session, keys, participant)  # read above
-        except Conflict as missing:
-            births[participant.id] = missing
-    del identities  # held until here: the session keeps only weak references to them
-    return births
 
 
 def _model_or_refusal(rules: RiskInputRules, country: str) -> FiveYearModel | Conflict:

@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,7 +37,7 @@ from pebs.services.actor import Action, Actor, require
 from pebs.services.errors import Conflict, InvalidInput, ServiceError
 from pebs.services.keys import IdentityKeys
 from pebs.services.storable_text import refuse_unstorable, refuses_unstorable_text
-from pebs.services.subject import Subject, birth_date, find_participants, one_found
+from pebs.services.subject import Subject, birth_dates, find_participants, one_found
 from pebs.services.transaction import instant, local_date, transaction
 from pebs.services.trial._returned_ids import ids_in_order
 from pebs.services.trial._study_version import StudyVersion, study_version
@@ -272,13 +273,17 @@ def _density(stored: object) -> str | None:
     return str(stored) if stored in ("a", "b", "c", "d") else None
 
 
-_ARM = select(Allocation.arm).where(Allocation.participant_id == bindparam("participant_id"))
-_LATEST_RISK = (
-    select(RiskAssessment.id, RiskAssessment.level, RiskAssessment.inputs, RiskAssessment.outputs)
-    .where(RiskAssessment.participant_id == bindparam("participant_id"))
-    .order_by(RiskAssessment.assessed_at.desc(), RiskAssessment.id.desc())
-    .limit(1)
+_ARMS = select(Allocation.participant_id, Allocation.arm).where(
+    Allocation.participant_id.in_(bindparam("participant_ids", expanding=True))
 )
+_LATEST_RISKS = (
+    select(RiskAssessment.participant_id, RiskAssessment.id, RiskAssessment.level,
+           RiskAssessment.inputs, RiskAssessment.outputs)
+    .where(RiskAssessment.participant_id.in_(bindparam("participant_ids", expanding=True)))
+    .order_by(RiskAssessment.participant_id, RiskAssessment.assessed_at.desc(),
+              RiskAssessment.id.desc())
+)  # fmt: skip
+"""Their risk assessments, each woman's latest first."""
 _PLANNED = (State.RANDOMISED_STANDARD, State.RANDOMISED_RISK_BASED, State.RISK_ASSESSED,
             State.PLAN_GIVEN, State.IN_FOLLOW_UP)  # fmt: skip
 """Pathway states in which her plan may be made."""
@@ -346,10 +351,19 @@ def create_screening_plan_in(
     subjects = find_participants(
         session, actor, [wanted[i].study_id for i, _ in checked], for_update=True
     )
+    located: list[tuple[int, Subject, datetime]] = []
     for i, created_at in checked:
         try:
             subject = one_found(subjects, wanted[i].study_id)
-            request = _plan_request(session, keys, subject, wanted[i], created_at)
+            subject.require_state(_PLANNED, "plan her screening")
+        except ServiceError as error:
+            outcomes[i] = error
+            continue
+        located.append((i, subject, created_at))
+    facts = _PlanFacts.read(session, keys, [subject for _, subject, _ in located])
+    for i, subject, created_at in located:
+        try:
+            request = facts.request(subject, wanted[i], created_at)
         except ServiceError as error:
             outcomes[i] = error
             continue
@@ -382,26 +396,51 @@ def create_screening_plan_in(
     return done
 
 
-def _plan_request(
-    session: Session, keys: IdentityKeys, subject: Subject, one: PlanWanted, created_at: datetime
-) -> PlanRequest:
-    """Her plan request; :class:`Conflict` for her state or a missing risk assessment."""
-    participant = subject.participant
-    subject.require_state(_PLANNED, "plan her screening")
-    connection = session.connection()
-    arm = connection.execute(_ARM, {"participant_id": participant.id}).scalar()
-    assert arm is not None  # every planned state follows an allocation
-    day = one.start or local_date(created_at, subject.country.time_zone)
-    woman = Woman(birth_date(session, keys, participant), arm=arm, last_screen=one.last_screen)
-    risk = None
-    if arm == "risk-based":
-        risk = connection.execute(_LATEST_RISK, {"participant_id": participant.id}).first()
-        if risk is None:
-            raise Conflict(
-                f"{one.study_id} has no risk assessment: record one (which also gives her plan)"
-            )
-        woman = Woman(woman.birth_date, arm="risk-based", level=risk.level,
-                      risk_5y=risk.outputs.get("risk_5y"),
-                      density=_density(risk.inputs.get("density")),
-                      last_screen=one.last_screen)  # fmt: skip
-    return PlanRequest(subject, woman, day, None if risk is None else risk.id)
+@dataclass(frozen=True)
+class _PlanFacts:
+    """What planning a list of women reads about them, each kind in one query: their arms,
+    dates of birth and latest risk assessments."""
+
+    arms: dict[int, str]
+    births: dict[int, date | Conflict]
+    risks: dict[int, Any]
+    """Her latest risk assessment's row (risk-based women assessed)."""
+
+    @classmethod
+    def read(cls, session: Session, keys: IdentityKeys, subjects: Sequence[Subject]) -> _PlanFacts:
+        ids = sorted({subject.participant.id for subject in subjects})
+        if not ids:
+            return cls({}, {}, {})
+        connection = session.connection()
+        arms = dict(connection.execute(_ARMS, {"participant_ids": ids}).all())
+        births = birth_dates(session, keys, [subject.participant for subject in subjects])
+        risk_based = [pid for pid in ids if arms.get(pid) == "risk-based"]
+        risks: dict[int, Any] = {}
+        if risk_based:
+            for row in connection.execute(_LATEST_RISKS, {"participant_ids": risk_based}):
+                risks.setdefault(row.participant_id, row)  # latest first
+        return cls(arms, births, risks)
+
+    def request(self, subject: Subject, one: PlanWanted, created_at: datetime) -> PlanRequest:
+        """Her plan request; :class:`Conflict` for a missing date of birth or risk
+        assessment."""
+        participant = subject.participant
+        arm = self.arms.get(participant.id)
+        assert arm is not None  # every planned state follows an allocation
+        day = one.start or local_date(created_at, subject.country.time_zone)
+        born = self.births[participant.id]
+        if isinstance(born, Conflict):
+            raise born
+        woman = Woman(born, arm=arm, last_screen=one.last_screen)
+        risk = None
+        if arm == "risk-based":
+            risk = self.risks.get(participant.id)
+            if risk is None:
+                raise Conflict(
+                    f"{one.study_id} has no risk assessment: record one (which also gives her plan)"
+                )
+            woman = Woman(born, arm="risk-based", level=risk.level,
+                          risk_5y=risk.outputs.get("risk_5y"),
+                          density=_density(risk.inputs.get("density")),
+                          last_screen=one.last_screen)  # fmt: skip
+        return PlanRequest(subject, woman, day, None if risk is None else risk.id)
