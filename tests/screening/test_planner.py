@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -209,3 +209,13 @@ def test_plan_properties(birth, start, years, gap):
         assert p.exams[0].due >= add_months(
             last, 12
         )  # not before the interval from the last screen
+
+
+@given(st.dates(min_value=date(1900, 1, 1), max_value=date(2200, 12, 31)),
+       st.integers(-600, 600))  # fmt: skip
+def test_add_months_keeps_the_day_or_takes_the_months_last(day: date, months: int) -> None:
+    index = day.year * 12 + day.month - 1 + months
+    year, month = index // 12, index % 12 + 1
+    first_of_next = date(year + month // 12, month % 12 + 1, 1)
+    last = (first_of_next - timedelta(days=1)).day  # the month's length, counted back
+    assert add_months(day, months) == date(year, month, min(day.day, last))
