@@ -6,7 +6,8 @@ quarter of a second of CPU time; the streaming CSV commands read and write throu
 functions instead and never load pandas.
 
 Floats: NaN <-> null. Booleans: a null reads as False. Text: a list or array of ``str`` (an
-object array of them, or numpy ``str_``); ``None`` and NaN are nulls.
+object array of them, or numpy ``str_``); ``None`` and NaN are nulls. Labels: integer codes into
+a few distinct texts, as an Arrow dictionary array (each text stored once).
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from collections.abc import Sequence
 import numpy as np
 import pyarrow as pa
 
-__all__ = ["bools", "floats", "from_bools", "from_floats", "from_texts", "text_scalar"]
+__all__ = [
+    "bools", "floats", "from_bools", "from_codes", "from_floats", "from_texts", "text_scalar",
+]  # fmt: skip
 
 
 def _combined(array: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -129,3 +132,17 @@ def from_texts(values: Sequence[str | None] | np.ndarray) -> pa.Array:
 def text_scalar(value: str) -> pa.Scalar:
     """``value`` as an Arrow string scalar (for a compute function's argument)."""
     return from_texts([value])[0]
+
+
+def from_codes(codes: np.ndarray, labels: Sequence[str]) -> pa.DictionaryArray:
+    """(n,) integer codes as an Arrow dictionary array of ``labels`` (row ``i``:
+    ``labels[codes[i]]``).
+
+    Raises :class:`pyarrow.ArrowIndexError` for a code outside ``0 .. len(labels) - 1``.
+    """
+    indices = np.ascontiguousarray(codes, dtype=np.int32)
+    return pa.DictionaryArray.from_arrays(
+        pa.Array.from_buffers(pa.int32(), len(indices), [None, pa.py_buffer(indices)]),
+        from_texts(labels),
+        safe=True,
+    )

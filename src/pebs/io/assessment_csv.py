@@ -18,11 +18,16 @@ prs_z (optional)           standardised PRS313 z-score, or unknown
 Unknown is one of :data:`EXPLICIT_UNKNOWN` (any case), or an empty field. With ``pebs risk
 assess --strict`` an empty field is *absent* instead (not answered: the row gets an error naming
 its empty fields, see :func:`empty_fields`); the explicit spellings are always unknown.
+
+A column whose values repeat (codes, small whole numbers, spellings: :func:`_per_value`) is
+read once per distinct value; a column of plain numbers (ages, z-scores) is parsed at once by
+Arrow. Both give what reading every value by the rules above gives.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -128,17 +133,85 @@ def _parsed(text) -> np.ndarray:
         return values.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def _numbers(table: pa.Table, name: str, path: Path, first_line: int, extra=()) -> np.ndarray:
-    """Numbers with NaN for unknown; ``extra`` spellings also give NaN (the caller uses them)."""
-    text = _normalised(table[name])
-    unknown = _is_in(text, UNKNOWN_SPELLINGS + tuple(extra))
+_SAMPLE = 2048
+"""Leading values looked at to decide whether a column repeats its values."""
+_FEW = 256
+"""At most this many distinct values among them: the column is read per distinct value."""
+
+
+def _per_value(column, convert: Callable[[pa.Array], tuple[np.ndarray, ...]]):
+    """``convert(text)`` (arrays with one entry per value of ``text``) for the values of
+    ``column``: for each distinct value once when the column repeats its values."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if column.null_count or len(pc.unique(column.slice(0, _SAMPLE))) > _FEW:
+        return convert(column)
+    encoded = pc.dictionary_encode(column)
+    indices = np.frombuffer(encoded.indices.buffers()[1], dtype=np.int32)
+    indices = indices[encoded.indices.offset : encoded.indices.offset + len(column)]
+    return tuple(
+        np.zeros(len(column), dtype=bool)
+        if values.dtype == bool and not values.any()
+        else values.take(indices)
+        for values in convert(encoded.dictionary)
+    )
+
+
+def _plain_numbers(text: pa.Array) -> np.ndarray | None:
+    """Finite numbers, NaN where empty, as Arrow parses them: None when a value is neither
+    (a spelling of unknown, a space around a number, ``inf``: :func:`_numbers_of` decides)."""
+    if text.null_count:
+        return None
+    validity, offsets, data = text.buffers()
+    ends = np.frombuffer(offsets, dtype=np.int32)[text.offset : text.offset + len(text) + 1]
+    empty = ends[1:] == ends[:-1]
+    if empty.any():  # empty values as nulls: the same buffers, a validity bitmap
+        valid = np.concatenate([np.ones(text.offset, dtype=bool), ~empty])
+        validity = pa.py_buffer(np.packbits(valid, bitorder="little"))
+        text = pa.Array.from_buffers(pa.string(), len(text), [validity, offsets, data],
+                                     offset=text.offset)  # fmt: skip
+    try:
+        values = floats(pc.cast(text, pa.float64()))  # NaN where empty
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return values if np.isfinite(values[~empty]).all() else None
+
+
+def _numbers_of(text: pa.Array, extra: tuple[str, ...]) -> tuple[np.ndarray, ...]:
+    """(values, bad, is_extra) for each value of ``text``: the number (NaN for unknown and for
+    the ``extra`` spellings), whether it is neither a finite number nor a spelling, whether it
+    is one of ``extra``."""
+    values = _plain_numbers(text)
+    if values is not None:
+        return values, np.zeros(len(text), dtype=bool), np.zeros(len(text), dtype=bool)
+    text = _normalised(text)
+    is_extra = _is_in(text, extra) if extra else np.zeros(len(text), dtype=bool)
+    unknown = _is_in(text, UNKNOWN_SPELLINGS) | is_extra
     values = np.full(len(text), np.nan)
     values[~unknown] = _parsed(text.filter(from_bools(~unknown)) if unknown.any() else text)
     bad = np.isnan(values) & ~unknown | np.isinf(values)
+    return values, bad, is_extra
+
+
+def _numbers(
+    table: pa.Table, name: str, path: Path, first_line: int, extra: tuple[str, ...] = ()
+) -> tuple[np.ndarray, np.ndarray]:
+    """Numbers with NaN for unknown and for the ``extra`` spellings, and where a value is one of
+    ``extra`` (the caller uses them)."""
+    values, bad, is_extra = _per_value(table[name], lambda text: _numbers_of(text, extra))
     if bad.any():
         spelled = f"a number{', ' + ', '.join(extra) if extra else ''}, or unknown (empty)"
         reject_column(path, first_line, name, table[name], bad, spelled)
-    return values
+    return values, is_extra
+
+
+def _spelling(table: pa.Table, name: str, spellings, path, first_line, allowed) -> np.ndarray:
+    """(n,) int32: the position of each value of column ``name`` in ``spellings`` (normalised);
+    a value that is none of them is refused, naming the ``allowed`` spellings."""
+    (found,) = _per_value(table[name], lambda text: (_index_in(_normalised(text), spellings),))
+    if (found < 0).any():
+        reject_column(path, first_line, name, table[name], found < 0, allowed)
+    return found
 
 
 def parse_assessment_table(
@@ -151,41 +224,39 @@ def parse_assessment_table(
     Raises :class:`InputFormatError` naming the line, column, value and the allowed spellings.
     """
     table = _arrow(table)
-    hyperplasia = _index_in(
-        _normalised(table["atypical_hyperplasia"]),
-        YES_SPELLINGS + NO_SPELLINGS + UNKNOWN_SPELLINGS,
-    )
-    known = hyperplasia >= 0
-    if not known.all():
-        allowed = "yes, no (or 1, 0, true, false) or unknown (empty)"
-        column = table["atypical_hyperplasia"]
-        reject_column(path, first_line, "atypical_hyperplasia", column, ~known, allowed)
-    density = _index_in(_normalised(table["density"]), DENSITY_SPELLINGS + UNKNOWN_SPELLINGS)
-    known = density >= 0
-    if not known.all():
-        allowed = "a, b, c, d or unknown"
-        reject_column(path, first_line, "density", table["density"], ~known, allowed)
-    first_birth = _normalised(table["age_first_birth"])
+    hyperplasia = _spelling(
+        table, "atypical_hyperplasia", YES_SPELLINGS + NO_SPELLINGS + UNKNOWN_SPELLINGS,
+        path, first_line, "yes, no (or 1, 0, true, false) or unknown (empty)",
+    )  # fmt: skip
+    density = _spelling(
+        table, "density", DENSITY_SPELLINGS + UNKNOWN_SPELLINGS, path, first_line,
+        "a, b, c, d or unknown",
+    )  # fmt: skip
     letter = density < len(DENSITY_SPELLINGS)  # the others are unknown spellings
     density_codes = np.where(letter, density, DENSITY_UNKNOWN).astype(np.int8)  # a-d: 0-3
     n_yes, n_no = len(YES_SPELLINGS), len(NO_SPELLINGS)
+    first_birth, nulliparous = _numbers(
+        table, "age_first_birth", path, first_line, extra=NULLIPAROUS_SPELLINGS
+    )
     return RiskInputs(
-        age=_numbers(table, "age", path, first_line),
-        n_biopsies=_numbers(table, "n_biopsies", path, first_line),
+        age=_numbers(table, "age", path, first_line)[0],
+        n_biopsies=_numbers(table, "n_biopsies", path, first_line)[0],
         atypical_hyperplasia=np.select(
             [hyperplasia < n_yes, hyperplasia < n_yes + n_no], [1.0, 0.0], np.nan
         ),
-        age_at_menarche=_numbers(table, "age_menarche", path, first_line),
-        age_at_first_birth=_numbers(
-            table, "age_first_birth", path, first_line, extra=NULLIPAROUS_SPELLINGS
-        ),
-        nulliparous=_is_in(first_birth, NULLIPAROUS_SPELLINGS),
-        n_relatives=_numbers(table, "n_first_degree_relatives", path, first_line),
+        age_at_menarche=_numbers(table, "age_menarche", path, first_line)[0],
+        age_at_first_birth=first_birth,
+        nulliparous=nulliparous,
+        n_relatives=_numbers(table, "n_first_degree_relatives", path, first_line)[0],
         density=density_codes,
         prs_z=(
-            _numbers(table, "prs_z", path, first_line) if "prs_z" in table.column_names else None
+            _numbers(table, "prs_z", path, first_line)[0] if "prs_z" in table.column_names else None
         ),
     )
+
+
+def _is_empty(text: pa.Array) -> tuple[np.ndarray]:
+    return (_is_in(_normalised(text), ("",)),)
 
 
 def empty_fields(table: pa.Table | pd.DataFrame) -> np.ndarray:
@@ -199,7 +270,7 @@ def empty_fields(table: pa.Table | pd.DataFrame) -> np.ndarray:
     empty = np.zeros((table.num_rows, len(INPUT_COLUMNS)), dtype=bool)  # (n_rows, n_inputs)
     for j, name in enumerate(INPUT_COLUMNS):
         if name in table.column_names:
-            empty[:, j] = _is_in(_normalised(table[name]), ("",))
-    no_biopsy = _parsed(_normalised(table["n_biopsies"])) == 0
+            (empty[:, j],) = _per_value(table[name], _is_empty)
+    (no_biopsy,) = _per_value(table["n_biopsies"], lambda text: (_parsed(_normalised(text)) == 0,))
     empty[:, INPUT_COLUMNS.index("atypical_hyperplasia")] &= ~no_biopsy
     return empty

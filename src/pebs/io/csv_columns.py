@@ -16,8 +16,15 @@ Floats are formatted by Arrow (shortest round-trip digits, as Python) and brough
 notation: Arrow writes ``1`` and ``1.5e+11`` where Python writes ``1.0`` and ``150000000000.0``;
 values outside Arrow's and Python's common positional range (1e-4 <= |x| < 1e10) are rare in a
 risk file and are formatted by ``repr`` one by one. A column whose values repeat (relative risks:
-a few hundred distinct products of factors) has each distinct value formatted once. Arrays are
+a few hundred distinct products of factors) has each distinct value formatted once, and so has a
+column given as an Arrow dictionary array (labels and codes: levels, reasons). Arrays are
 converted with :mod:`pebs.io.arrow_arrays` (pandas is never loaded).
+
+The cells of a row are joined by Arrow's ``binary_join_element_wise``, whose result is the CSV
+text itself. The columns of an input file that are written back (a chunk of
+:func:`pebs.io.csv_table.read_csv_chunks`) are copied from the file's own bytes when the chunk
+gives them (:class:`~pebs.io.row_bytes.RowBytes`: no quote, no carriage return) and none of their
+cells needs the formula quote: the bytes that writing those cells one by one would give.
 """
 
 from __future__ import annotations
@@ -28,10 +35,11 @@ from typing import IO
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
 
 from pebs.io.arrow_arrays import bools, floats, from_bools, from_floats, from_texts, text_scalar
+from pebs.io.csv_table import CsvChunk
 from pebs.io.csv_writer import FORMULA_STARTS, safe_cell, write_csv_rows
+from pebs.io.row_bytes import RowBytes
 
 __all__ = ["float_text", "safe_text", "text_column", "write_columns"]
 
@@ -39,20 +47,17 @@ _POSITIONAL = (1e-4, 1e10)
 """|x| in [low, high): Arrow and Python both write the digits without an exponent."""
 _FORMULA_BYTE = np.zeros(256, dtype=bool)
 _FORMULA_BYTE[[ord(c) for c in FORMULA_STARTS]] = True
+_FORMULA_STARTS = tuple(c.encode() for c in FORMULA_STARTS)
 _STRUCTURAL = b',"\n\r'
 """Bytes that make a cell need quotes."""
-_STAND_INS = b"\x01\x02\x03\x04"
-_BYTE_KIND = np.zeros(256, dtype=np.uint8)
-_BYTE_KIND[list(_STRUCTURAL)] = 1
-_BYTE_KIND[list(_STAND_INS)] = 2
-_REVEAL = np.arange(256, dtype=np.uint8)
-_REVEAL[list(_STAND_INS)] = list(_STRUCTURAL)
+_IS_STRUCTURAL = np.zeros(256, dtype=bool)
+_IS_STRUCTURAL[list(_STRUCTURAL)] = True
 _PLAIN_ASCII_NUMBER = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
 """:func:`~pebs.io.csv_writer.is_plain_number` for ASCII digits: a cell it matches is plain (the
 others, which may hold other Unicode digits, are decided by the rule itself)."""
 _SAMPLE = 2048
 """Leading values looked at to decide whether a float column repeats its values."""
-_EMPTY, _QUOTE, _COMMA, _NEWLINE, _DOT_ZERO = (text_scalar(t) for t in ("", '"', ",", "\n", ".0"))
+_EMPTY, _QUOTE, _COMMA, _DOT_ZERO = (text_scalar(t) for t in ("", '"', ",", ".0"))
 
 
 def _repeats(numbers: pa.Array) -> bool:
@@ -114,17 +119,27 @@ def _first_bytes(text: pa.Array) -> np.ndarray:
     return first
 
 
-def safe_text(text: pa.Array) -> pa.Array:
-    """Arrow strings with :func:`~pebs.io.csv_writer.safe_cell` applied to every value."""
-    text = text.cast(pa.string())
+def _formula_rows(text: pa.Array) -> np.ndarray:
+    """(k,) int: the rows of ``text`` (Arrow strings) that may start a formula, but those that
+    are plain ASCII numbers (``-0.5``): the candidates for :func:`~pebs.io.csv_writer.safe_cell`."""
+    offsets, data = _values(text)
+    found = data[offsets[0] : offsets[-1]].tobytes()  # one copy; a byte search for each
+    if not any(start in found for start in _FORMULA_STARTS):
+        return np.zeros(0, dtype=np.int64)
     maybe_formula = _FORMULA_BYTE[_first_bytes(text)]
     if not maybe_formula.any():
-        return text
+        return np.zeros(0, dtype=np.int64)
     if text.null_count:
         maybe_formula &= bools(text.is_valid())
     rows = np.flatnonzero(maybe_formula)
     plain = pc.match_substring_regex(text.filter(from_bools(maybe_formula)), _PLAIN_ASCII_NUMBER)
-    rows = rows[~bools(plain)]  # "-0.5" stays; "=1+1" does not
+    return rows[~bools(plain)]  # "-0.5" stays; "=1+1" does not
+
+
+def safe_text(text: pa.Array) -> pa.Array:
+    """Arrow strings with :func:`~pebs.io.csv_writer.safe_cell` applied to every value."""
+    text = text.cast(pa.string())
+    rows = _formula_rows(text)
     if not rows.size:
         return text
     mask = np.zeros(len(text), dtype=bool)
@@ -135,9 +150,12 @@ def safe_text(text: pa.Array) -> pa.Array:
 
 
 def text_column(values) -> pa.Array:
-    """A column as CSV text: floats in ``repr`` form, anything else as text made safe."""
+    """A column as CSV text: floats in ``repr`` form, anything else as text made safe (an Arrow
+    dictionary array: its labels)."""
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
+    if isinstance(values, pa.DictionaryArray):
+        return text_column(values.dictionary).take(values.indices)
     if isinstance(values, pa.Array):
         return safe_text(values)
     values = np.asarray(values)
@@ -159,99 +177,133 @@ def _values(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return offsets, np.frombuffer(data_buffer, dtype=np.uint8)
 
 
-def _rows_to_quote(text: pa.Array, *, alone: bool = False) -> tuple[np.ndarray, bool]:
+def _without_nulls(text: pa.Array) -> pa.Array:
+    """Arrow strings with every null as an empty value."""
+    if not text.null_count:
+        return text
+    offsets, _ = _values(text)
+    if np.diff(offsets)[~bools(text.is_valid())].any():  # a null over some bytes
+        return pc.fill_null(text, _EMPTY)
+    _, offsets_buffer, data_buffer = text.buffers()  # the same values, no validity bitmap
+    return pa.Array.from_buffers(
+        pa.string(), len(text), [None, offsets_buffer, data_buffer], offset=text.offset
+    )
+
+
+def _rows_to_quote(text: pa.Array, *, alone: bool) -> np.ndarray:
     """(n,) bool, true at the values that hold a comma, quote or line break (``alone``: the only
-    column, also at the empty values, written ``""`` as Python's csv module writes them), and
-    whether any value holds one of the stand-in bytes."""
+    column, also at the empty values, written ``""`` as Python's csv module writes them)."""
     offsets, data = _values(text)
     values = data[offsets[0] : offsets[-1]]
     found = values.tobytes()  # one copy; then a byte search for each special byte
     to_quote = np.zeros(len(text), dtype=bool)
-    if alone or any(bytes([byte]) in found for byte in _STRUCTURAL):
-        positions = np.flatnonzero(_BYTE_KIND[values] == 1) + offsets[0]
+    if any(bytes([byte]) in found for byte in _STRUCTURAL):
+        positions = np.flatnonzero(_IS_STRUCTURAL[values]) + offsets[0]
         to_quote[np.searchsorted(offsets, positions, side="right") - 1] = True
     if alone:
         to_quote |= np.diff(offsets) == 0
-    return to_quote, any(bytes([byte]) in found for byte in _STAND_INS)
+    return to_quote
 
 
-def _quote(cells: pa.Array) -> pa.Array:
-    return pc.binary_join_element_wise(
-        _QUOTE, pc.replace_substring(cells, '"', '""'), _QUOTE, _EMPTY
+def _cells(values, *, alone: bool) -> pa.Array:
+    """A column as the cells to write (Arrow strings, no nulls): floats in ``repr`` form, text
+    made safe and quoted where it needs quotes."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if isinstance(values, pa.DictionaryArray):  # each label once
+        return _without_nulls(_cells(values.dictionary, alone=alone).take(values.indices))
+    if isinstance(values, np.ndarray) and values.dtype.kind == "f" and not alone:
+        return _without_nulls(float_text(values))  # no quote, no formula: plain numbers
+    text = _without_nulls(text_column(values))
+    to_quote = _rows_to_quote(text, alone=alone)
+    if not to_quote.any():
+        return text
+    mask = from_bools(to_quote)
+    quoted = pc.binary_join_element_wise(
+        _QUOTE, pc.replace_substring(text.filter(mask), '"', '""'), _QUOTE, _EMPTY
+    )
+    return _replace(text, mask, quoted)
+
+
+def _newlines(n: int) -> pa.Array:
+    """``n`` values ``"\\n"``."""
+    offsets = np.arange(n + 1, dtype=np.int32)
+    return pa.Array.from_buffers(
+        pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(b"\n" * n)]
     )
 
 
-def _hide(cells: pa.Array) -> pa.Array:
-    for structural, stand_in in zip(_STRUCTURAL, _STAND_INS, strict=True):
-        cells = pc.replace_substring(cells, chr(structural), chr(stand_in))
-    return cells
+def _joined(arrays: Sequence[pa.Array], separator: pa.Scalar) -> pa.Buffer:
+    """The values of ``arrays`` (Arrow strings, no nulls) joined row by row with ``separator``,
+    rows one after the other, as bytes."""
+    text = arrays[0] if len(arrays) == 1 else pc.binary_join_element_wise(*arrays, separator)
+    offsets, data = _values(text)
+    return pa.py_buffer(data[offsets[0] : offsets[-1]])
 
 
-def _joined_rows(columns: Sequence[pa.Array]) -> pa.Buffer:
-    """CSV rows joined cell by cell (cells quoted where needed): for a chunk that holds the
-    stand-in bytes itself."""
-    quoted = []
-    for column in columns:
-        to_quote, _ = _rows_to_quote(column, alone=len(columns) == 1)
-        if to_quote.any():
-            mask = from_bools(to_quote)
-            column = _replace(column, mask, _quote(column.filter(mask)))
-        quoted.append(column)
-    lines = pc.binary_join_element_wise(
-        *quoted, _COMMA, null_handling="replace", null_replacement=""
-    )
-    lines = pc.binary_join_element_wise(lines, _EMPTY, _NEWLINE)
-    offsets, data = _values(lines)
-    return pa.py_buffer(data[offsets[0] : offsets[-1]].tobytes())
+def _csv_bytes(cells: Sequence[pa.Array]) -> list[pa.Buffer]:
+    """The rows of ``cells`` (:func:`_cells`) as CSV bytes, without a header."""
+    rows = cells[0] if len(cells) == 1 else pc.binary_join_element_wise(*cells, _COMMA)
+    return [_joined([rows, _newlines(len(rows))], _EMPTY)]
 
 
-def _csv_bytes(columns: Sequence[pa.Array]) -> pa.Buffer:
-    """The rows of ``columns`` (Arrow strings made safe) as CSV bytes, without a header.
+def _after_rows(rows: RowBytes, cells: Sequence[pa.Array]) -> list[pa.Buffer]:
+    """CSV bytes: each of ``rows`` (as read) followed by ``cells`` (:func:`_cells`) of its row.
 
-    Arrow's writer writes the cells as they are; a cell that needs quotes is quoted first with
-    its commas, quotes and line breaks replaced by stand-in bytes (1-4) that the writer lets
-    through, and put back in the written bytes (a chunk whose cells hold those bytes themselves
-    is joined by :func:`_joined_rows` instead).
+    The rows as Arrow strings without copying them: the first up to its line end, every other
+    one from the line end before it, so that the joined rows are the CSV text up to the last
+    line end.
     """
-    if len(columns) == 1:  # a row of one empty field is not an empty line
-        columns = [pc.fill_null(columns[0], _EMPTY)]
-    prepared, has_hidden, has_stand_ins = [], False, False
-    for column in columns:
-        to_quote, stand_ins = _rows_to_quote(column, alone=len(columns) == 1)
-        has_stand_ins |= stand_ins
-        if to_quote.any():
-            has_hidden = True
-            mask = from_bools(to_quote)
-            column = _replace(column, mask, _hide(_quote(column.filter(mask))))
-        prepared.append(column)
-    if has_hidden and has_stand_ins:
-        return _joined_rows(columns)
-    sink = pa.BufferOutputStream()
-    options = pa_csv.WriteOptions(include_header=False, quoting_style="none")
-    table = pa.table({str(i): column for i, column in enumerate(prepared)})
-    pa_csv.write_csv(table, sink, options)
-    written = sink.getvalue()
-    if not has_hidden:
-        return written
-    revealed = bytearray(written)
-    view = np.frombuffer(revealed, dtype=np.uint8)
-    at = np.flatnonzero(view <= max(_STAND_INS))  # the bytes 1 to 4 (and 0, which stays 0)
-    view[at] = _REVEAL[view[at]]
-    return pa.py_buffer(revealed)
+    if not cells:
+        return [rows.data]
+    n = len(rows.ends)
+    offsets = np.empty(n + 1, dtype=np.int32)
+    offsets[0] = 0
+    offsets[1:] = rows.ends
+    leading = pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), rows.data])
+    return [_joined([leading, *cells], _COMMA), pa.py_buffer(b"\n")]
 
 
-def write_columns(stream: IO[str], columns: Mapping[str, object], *, header: bool) -> None:
+def _as_read(chunk: CsvChunk | None) -> RowBytes | None:
+    """The chunk's rows as read, when writing its cells would give those bytes (no cell needs
+    the formula quote; an Arrow string array holds them)."""
+    if chunk is None or chunk.row_bytes is None or len(chunk.row_bytes.data) >= 2**31:
+        return None
+    if any(_formula_rows(column.combine_chunks()).size for column in chunk.text.columns):
+        return None
+    return chunk.row_bytes
+
+
+def write_columns(
+    stream: IO[str],
+    columns: Mapping[str, object],
+    *,
+    header: bool,
+    carried: CsvChunk | None = None,
+) -> None:
     """Append ``columns`` (name -> Arrow array or numpy array, all of one length) to ``stream``
-    as CSV rows, preceded by the header line when ``header``; see the module docstring."""
+    as CSV rows, preceded by the header line when ``header``; see the module docstring.
+
+    ``carried``: a chunk read by :func:`~pebs.io.csv_table.read_csv_chunks` whose columns come
+    first in each row, the input's cells written back (copied from the file's bytes when it
+    has them and none of its cells needs the formula quote).
+    """
+    leading = {} if carried is None else {n: carried.text[n] for n in carried.text.column_names}
     if header:
-        write_csv_rows(stream, [], header=[str(name) for name in columns])
-    cells = [text_column(values) for values in columns.values()]
-    if not cells or len(cells[0]) == 0:
-        return
-    data = _csv_bytes(cells)
+        write_csv_rows(stream, [], header=[str(name) for name in [*leading, *columns]])
+    as_read = _as_read(carried)
+    if as_read is not None:
+        data = _after_rows(as_read, [_cells(v, alone=False) for v in columns.values()])
+    else:
+        every = {**leading, **columns}
+        cells = [_cells(values, alone=len(every) == 1) for values in every.values()]
+        if not cells or len(cells[0]) == 0:
+            return
+        data = _csv_bytes(cells)
     raw = getattr(stream, "buffer", None)
     if raw is None:
-        stream.write(data.to_pybytes().decode("utf-8"))
+        stream.write(b"".join(part.to_pybytes() for part in data).decode("utf-8"))
     else:  # the text stream's own bytes: no decoding and encoding again
         stream.flush()
-        raw.write(data)
+        for part in data:
+            raw.write(part)

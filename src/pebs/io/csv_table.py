@@ -13,6 +13,11 @@ A file whose quote characters do not pair up is refused before anything is read:
 that is never closed would otherwise swallow every row after it into one value, and those rows
 would be lost without a word. (A quote inside an unquoted field, ``ab"c``, which CSV does not
 allow, may be refused the same way; quote the field and double the quote: ``"ab""c"``.)
+
+Each chunk also carries its rows' bytes as they are in the file
+(:class:`~pebs.io.row_bytes.RowBytes`) when every row of the chunk is its cells joined by commas
+(no quote, no lone carriage return, no empty line): a writer can then copy those bytes instead of
+writing the cells again one by one.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from pebs.io._files import open_binary
 from pebs.io.arrow_arrays import floats
 from pebs.io.csv_writer import write_csv_rows
 from pebs.io.errors import FileAccessError, InputFormatError, column_error, cut
+from pebs.io.row_bytes import RowBytes, RowBytesReader
 
 if TYPE_CHECKING:  # pandas is imported only by a caller that asks for a DataFrame
     import pandas as pd
@@ -58,6 +64,8 @@ class CsvChunk:
     """How far into the file the reader has got (for progress reporting)."""
     first_line: int = 2
     """Line number in the file of the chunk's first row (the header is line 1)."""
+    row_bytes: RowBytes | None = None
+    """The rows as they are in the file, when each is its cells joined by commas (else None)."""
 
     @functools.cached_property
     def table(self) -> pd.DataFrame:
@@ -233,18 +241,30 @@ def read_csv_chunks(
         than the header, or holds a non-numeric value in one of the ``numeric_columns``.
     """
     path = Path(path)
-    with open_binary(path, "a CSV file") as raw:
+    with open_binary(path, "a CSV file") as raw, open_binary(path, "a CSV file") as again:
         header = _read_header(raw, path)
         # pandas's names for header fields left empty
         names = [name or f"Unnamed: {i}" for i, name in enumerate(header)]
         _check_header(names, [*numeric_columns, *text_columns], path)
         raw.seek(0)
         block_size = _block_size(raw, path)
+        row_bytes = _row_bytes_reader(again)
         next_line = 2  # line 1 is the header
         for text in _chunks(_batches(raw, names, path, block_size), names, chunk_rows):
             numbers = {c: _numbers(text, c, path, next_line) for c in numeric_columns}
-            yield CsvChunk(text, numbers, bytes_read=raw.tell(), first_line=next_line)
+            rows = row_bytes.take(text) if row_bytes is not None else None
+            yield CsvChunk(text, numbers, raw.tell(), next_line, rows)
             next_line += text.num_rows
+
+
+def _row_bytes_reader(again: IO[bytes]) -> RowBytesReader | None:
+    """The rows' bytes from a second handle on the file, unless the header line may not be the
+    header row (it holds a quote: a quoted name may span lines)."""
+    try:
+        header = again.readline()
+    except OSError:  # the CSV reader reports it
+        return None
+    return None if b'"' in header else RowBytesReader(again)
 
 
 def _read_header(raw: IO[bytes], path: Path) -> list[str]:

@@ -8,7 +8,9 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
+from pebs.io.arrow_arrays import from_codes
 from pebs.io.assessment_csv import (
     INPUT_COLUMNS,
     OPTIONAL_COLUMNS,
@@ -19,6 +21,7 @@ from pebs.io.assessment_csv import (
 from pebs.io.csv_table import CsvChunk
 from pebs.io.errors import InputFormatError
 from pebs.risk import personalised
+from pebs.risk.levels import LEVELS, level_index
 from pebs.services.batch_scoring import RowCounts, map_csv, refuse_overwrite
 
 OUTPUT_COLUMNS = (
@@ -30,19 +33,19 @@ STRICT_REASON = "empty field(s) with --strict: not answered (write 'unknown' if 
 
 
 @cache
-def _labels() -> np.ndarray:
+def _labels() -> tuple[str, ...]:
     """ "a;b" text of every subset of :data:`INPUT_COLUMNS`, indexed by its bit pattern."""
     names = INPUT_COLUMNS
-    return np.array(
-        [";".join(n for bit, n in enumerate(names) if code >> bit & 1) for code in range(1 << 7)],
-        dtype=object,
+    return tuple(
+        ";".join(n for bit, n in enumerate(names) if code >> bit & 1) for code in range(1 << 7)
     )
 
 
-def _joined(mask: np.ndarray) -> np.ndarray:
-    """Per row, the names of :data:`INPUT_COLUMNS` where ``mask`` (n, 7) is True, ";"-joined."""
-    codes = mask.astype(np.int64) @ (1 << np.arange(len(INPUT_COLUMNS), dtype=np.int64))
-    return _labels()[codes]
+def _bits(mask: np.ndarray) -> np.ndarray:
+    """(n,) uint8: the bit pattern of each row of ``mask`` (n, 7) over :data:`INPUT_COLUMNS`."""
+    return (mask.astype(np.uint8) << np.arange(len(INPUT_COLUMNS), dtype=np.uint8)).sum(
+        axis=1, dtype=np.uint8
+    )
 
 
 @dataclass
@@ -68,11 +71,11 @@ class AssessmentSummary(RowCounts):
     def n_missing_density(self) -> int:
         return self.unknown_by_input.get("density", 0)
 
-    def add(
-        self, result: personalised.PersonalisedResult, absent: np.ndarray | None = None
-    ) -> None:
-        """Count a chunk; ``absent`` (n, 7) marks empty fields refused by ``--strict``."""
-        refused = np.zeros(result.error.size, dtype=bool) if absent is None else absent.any(axis=1)
+    def add(self, result: personalised.PersonalisedResult, levels: np.ndarray, absent) -> None:
+        """Count a chunk: ``levels`` (n,) the position of each row's level in
+        :data:`~pebs.risk.personalised.LEVELS` (-1: none); ``absent`` (n,) uint8 the bits of the
+        empty fields refused by ``--strict`` (0: none)."""
+        refused = absent != 0
         assessed = result.is_valid & ~refused
         self.count(~assessed, result.error, personalised.model.REASONS)
         self.add_reason(STRICT_REASON, int(np.count_nonzero(refused)))
@@ -81,9 +84,10 @@ class AssessmentSummary(RowCounts):
             count = int(np.count_nonzero(unknown[:, j] & assessed))
             if count:
                 self.unknown_by_input[name] = self.unknown_by_input.get(name, 0) + count
-        names, counts = np.unique(result.level[assessed].astype(str), return_counts=True)
-        for name, count in zip(names, counts, strict=True):
-            self.levels[str(name)] = self.levels.get(str(name), 0) + int(count)
+        counts = np.bincount(levels[assessed & (levels >= 0)], minlength=len(LEVELS))
+        for name, count in zip(LEVELS, counts.tolist(), strict=True):
+            if count:
+                self.levels[name] = self.levels.get(name, 0) + count
 
 
 def genotype_scores(vcf_path: Path) -> dict[str, float]:
@@ -135,9 +139,10 @@ def assess_csv(
             n_matched += int(np.count_nonzero(~np.isnan(prs)))
             inputs = replace(inputs, prs_z=prs)
         result = model.assess(inputs)
-        absent = empty_fields(table) if strict else None
-        summary.add(result, absent)
-        return _columns(result, absent, model_label)
+        absent = _bits(empty_fields(table)) if strict else np.zeros(table.num_rows, np.uint8)
+        levels = np.where(absent != 0, np.int8(-1), level_index(result.risk_5y))
+        summary.add(result, levels, absent)
+        return _columns(result, levels, absent, model_label)
 
     def check_columns(columns) -> None:
         if scores is not None and OPTIONAL_COLUMNS[0] in columns:
@@ -159,26 +164,35 @@ def assess_csv(
 
 
 def _columns(
-    result: personalised.PersonalisedResult, absent: np.ndarray | None, model_label: str
-) -> dict[str, np.ndarray]:
-    """The output columns of one chunk; rows with absent (``--strict``) fields get no risk."""
-    n = result.error.size
-    absent = np.zeros((n, len(INPUT_COLUMNS)), dtype=bool) if absent is None else absent
-    refused = absent.any(axis=1)
-    error = reasons = result.reasons()
-    if refused.any():
-        strict = np.where(refused, "absent (empty with --strict): " + _joined(absent), "")
-        both = refused & (reasons != "")
-        error = np.where(both, strict + "; " + reasons, np.where(refused, strict, reasons))
-    kept = np.where(refused, np.nan, 1.0)  # NaN where --strict refused the row
+    result: personalised.PersonalisedResult, levels: np.ndarray, absent: np.ndarray, label: str
+) -> dict[str, np.ndarray | pa.Array]:
+    """The output columns of one chunk (the text ones as labels and codes); ``levels`` as for
+    :meth:`AssessmentSummary.add`; rows with ``absent`` (``--strict``) fields get no risk."""
+    kept = np.where(absent != 0, np.nan, 1.0)  # NaN where --strict refused the row
     return {
         "risk_5y": result.risk_5y * kept,
         "risk_5y_pct": result.risk_5y_pct * kept,
-        "level": np.where(refused, "", result.level),
+        "level": from_codes(levels.astype(np.int32) % (len(LEVELS) + 1), (*LEVELS, "")),
         "rr_classical": result.rr_classical * kept,
         "rr_prs": result.rr_prs * kept,
         "rr_density": result.rr_density * kept,
-        "model": np.full(n, model_label, dtype=object),
-        "missing": _joined(result.unknown & ~absent),
-        "error": error.astype(object),
+        "model": from_codes(np.zeros(absent.size, dtype=np.int32), (label,)),
+        "missing": from_codes(result.unknown_code & ~absent, _labels()),
+        "error": _errors(result.error, absent),
     }
+
+
+def _errors(error: np.ndarray, absent: np.ndarray) -> pa.DictionaryArray:
+    """The ``error`` column: the model's reasons (``error``, flags), after the empty fields
+    that ``--strict`` refused (``absent``, bits), each distinct pair described once."""
+    keys = error.astype(np.int64) << len(INPUT_COLUMNS) | absent  # (n,)
+    distinct = np.flatnonzero(np.bincount(keys))
+    codes = np.zeros(int(distinct[-1]) + 1 if distinct.size else 1, dtype=np.int32)
+    codes[distinct] = np.arange(distinct.size, dtype=np.int32)
+    texts = []
+    for key in distinct.tolist():
+        reasons = personalised.describe(key >> len(INPUT_COLUMNS))
+        empty = key & (1 << len(INPUT_COLUMNS)) - 1
+        strict = f"absent (empty with --strict): {_labels()[empty]}" if empty else ""
+        texts.append("; ".join(text for text in (strict, reasons) if text))
+    return from_codes(codes[keys], texts)

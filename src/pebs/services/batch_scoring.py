@@ -90,8 +90,6 @@ def map_csv(
                     )
                 if check_columns is not None:
                     check_columns(names)
-            columns = {name: chunk.text[name] for name in names}
-            columns.update(score(chunk))
-            write_columns(stream, columns, header=i == 0)
+            write_columns(stream, score(chunk), header=i == 0, carried=chunk)
             if on_progress is not None:
                 on_progress(chunk.bytes_read)
