@@ -54,7 +54,11 @@ def test_rows_up_to_a_block_are_read_and_a_longer_one_is_refused_by_name(tmp_pat
     ("body", "n_rows", "block"),
     [
         ("1,a\n" * 300_000, 300_000, SHORT_ROWS_BLOCK_BYTES),  # 1.2 MB of short rows
-        ("1,a\n" * 300_000 + "2," + "b" * 600_000, 300_001, SHORT_ROWS_BLOCK_BYTES),  # long last
+        (
+            "1,a\n" * 300_000 + "2," + "b" * (SHORT_ROWS_BLOCK_BYTES * 6 // 10),
+            300_001,
+            SHORT_ROWS_BLOCK_BYTES,
+        ),  # a long last row
         ("1,a\n2," + "b" * 1_100_000 + "\n3,c\n", 3, BLOCK_BYTES),  # a row longer than 1 MiB
         ('1,"' + "b\n" * 550_000 + '"\n3,c\n', 2, BLOCK_BYTES),  # a quoted value of 1.1 MB
         ('1,"' + "b\n" * 100 + '"\n' + "3,c\n" * 300_000, 300_001, SHORT_ROWS_BLOCK_BYTES),

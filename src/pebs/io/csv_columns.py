@@ -29,7 +29,7 @@ cells needs the formula quote: the bytes that writing those cells one by one wou
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import IO
 
 import numpy as np
@@ -57,6 +57,8 @@ _PLAIN_ASCII_NUMBER = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
 others, which may hold other Unicode digits, are decided by the rule itself)."""
 _SAMPLE = 2048
 """Leading values looked at to decide whether a float column repeats its values."""
+SLICE_ROWS = 32_768
+"""Rows joined into CSV text at a time (the text of a slice is held in memory)."""
 _EMPTY, _QUOTE, _COMMA, _DOT_ZERO = (text_scalar(t) for t in ("", '"', ",", ".0"))
 
 
@@ -241,27 +243,35 @@ def _joined(arrays: Sequence[pa.Array], separator: pa.Scalar) -> pa.Buffer:
     return pa.py_buffer(data[offsets[0] : offsets[-1]])
 
 
-def _csv_bytes(cells: Sequence[pa.Array]) -> list[pa.Buffer]:
-    """The rows of ``cells`` (:func:`_cells`) as CSV bytes, without a header."""
-    rows = cells[0] if len(cells) == 1 else pc.binary_join_element_wise(*cells, _COMMA)
-    return [_joined([rows, _newlines(len(rows))], _EMPTY)]
+def _csv_bytes(cells: Sequence[pa.Array]) -> Iterator[pa.Buffer]:
+    """The rows of ``cells`` (:func:`_cells`) as CSV bytes, without a header,
+    :data:`SLICE_ROWS` rows at a time."""
+    newlines = _newlines(min(len(cells[0]), SLICE_ROWS))
+    for start in range(0, len(cells[0]), SLICE_ROWS):
+        part = [column.slice(start, SLICE_ROWS) for column in cells]
+        rows = part[0] if len(part) == 1 else pc.binary_join_element_wise(*part, _COMMA)
+        yield _joined([rows, newlines.slice(0, len(rows))], _EMPTY)
 
 
-def _after_rows(rows: RowBytes, cells: Sequence[pa.Array]) -> list[pa.Buffer]:
-    """CSV bytes: each of ``rows`` (as read) followed by ``cells`` (:func:`_cells`) of its row.
+def _after_rows(rows: RowBytes, cells: Sequence[pa.Array]) -> Iterator[pa.Buffer]:
+    """CSV bytes: each of ``rows`` (as read) followed by ``cells`` (:func:`_cells`) of its row,
+    :data:`SLICE_ROWS` rows at a time.
 
     The rows as Arrow strings without copying them: the first up to its line end, every other
     one from the line end before it, so that the joined rows are the CSV text up to the last
     line end.
     """
     if not cells:
-        return [rows.data]
+        yield rows.data
+        return
     n = len(rows.ends)
     offsets = np.empty(n + 1, dtype=np.int32)
     offsets[0] = 0
     offsets[1:] = rows.ends
     leading = pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), rows.data])
-    return [_joined([leading, *cells], _COMMA), pa.py_buffer(b"\n")]
+    for start in range(0, n, SLICE_ROWS):
+        yield _joined([c.slice(start, SLICE_ROWS) for c in (leading, *cells)], _COMMA)
+    yield pa.py_buffer(b"\n")
 
 
 def _as_read(chunk: CsvChunk | None) -> RowBytes | None:
@@ -302,7 +312,7 @@ def write_columns(
         data = _csv_bytes(cells)
     raw = getattr(stream, "buffer", None)
     if raw is None:
-        stream.write(b"".join(part.to_pybytes() for part in data).decode("utf-8"))
+        stream.write(b"".join(part.to_pybytes() for part in data).decode("utf-8"))  # whole rows
     else:  # the text stream's own bytes: no decoding and encoding again
         stream.flush()
         for part in data:

@@ -47,7 +47,7 @@ if TYPE_CHECKING:  # pandas is imported only by a caller that asks for a DataFra
 
 BLOCK_BYTES = 8 * 2**20
 """Bytes that the reader parses at a time: the longest row it can read (memory grows with it)."""
-SHORT_ROWS_BLOCK_BYTES = 2**20
+SHORT_ROWS_BLOCK_BYTES = 2**18
 """The block for a file whose rows are all shorter than this (:func:`_block_size`)."""
 _ROW = re.compile(r"Row #(\d+)")
 
