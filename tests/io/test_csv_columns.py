@@ -14,10 +14,12 @@ import struct
 
 import numpy as np
 import pyarrow as pa
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from pebs.io.arrow_arrays import from_codes
 from pebs.io.csv_columns import float_text, write_columns
+from pebs.io.csv_table import read_csv_chunks
 from pebs.io.csv_writer import write_csv_rows
 
 EDGES = [
@@ -130,3 +132,50 @@ def test_a_column_of_repeated_doubles_is_written_as_python_repr():
     rng = np.random.default_rng(7)
     values = rng.choice(np.array([*EDGES, math.nan, 1.82, 2.88]), 20_000)
     assert float_text(values).to_pylist() == [_python_text(v) for v in values.tolist()]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(CELL_TEXT, CELL_TEXT, st.floats(allow_nan=True)), min_size=1, max_size=12),
+    st.integers(min_value=1, max_value=4),
+    st.sampled_from(["\n", "\r\n"]),
+)
+def test_a_read_chunk_is_written_back_as_the_one_csv_writer_writes_its_cells(
+    tmp_path_factory, rows, chunk_rows, line_end
+):
+    # the input's rows are copied from the file when that gives the same bytes: the output
+    # must be what writing every parsed cell gives, whatever the file holds
+    rows = [row for row in rows if row[0] or row[1]]  # a row of empty cells is no row
+    assume(rows)
+    stream = io.StringIO(newline="")
+    if line_end == "\n":  # the one CSV writer quotes a lone \r too
+        write_csv_rows(stream, [r[:2] for r in rows], header=["a", "b"])
+    else:
+        csv.writer(stream, lineterminator=line_end).writerows([("a", "b"), *(r[:2] for r in rows)])
+    path = tmp_path_factory.mktemp("carried") / "in.csv"
+    path.write_text(stream.getvalue(), encoding="utf-8", newline="")
+    written, parsed = io.StringIO(), []
+    for i, chunk in enumerate(read_csv_chunks(path, [], chunk_rows=chunk_rows)):
+        start, n = len(parsed), chunk.text.num_rows
+        parsed += zip(chunk.text["a"].to_pylist(), chunk.text["b"].to_pylist(), strict=True)
+        x = np.array([r[2] for r in rows[start : start + n]], dtype=np.float64)
+        codes = np.arange(start, start + n) % 3
+        added = {"x": x, "label": from_codes(codes, ["low", "", "a,b"])}
+        write_columns(written, added, header=i == 0, carried=chunk)
+    labels = ["low", "", "a,b"]
+    expected = [
+        (a, b, None if math.isnan(r[2]) else r[2], labels[i % 3])
+        for i, ((a, b), r) in enumerate(zip(parsed, rows, strict=True))
+    ]
+    assert written.getvalue() == _reference(["a", "b", "x", "label"], expected)
+
+
+def test_rows_copied_from_the_file_are_its_bytes_and_formulas_are_still_quoted(tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_bytes(b"id,v\nW1,-0.5\nW2,2\nW3,=1+1\nW4,3\n")
+    chunks = list(read_csv_chunks(path, [], chunk_rows=2))
+    assert all(chunk.row_bytes is not None for chunk in chunks)
+    written = io.StringIO()
+    for i, chunk in enumerate(chunks):
+        write_columns(written, {"y": np.ones(2)}, header=i == 0, carried=chunk)
+    assert written.getvalue() == "id,v,y\nW1,-0.5,1.0\nW2,2,1.0\nW3,'=1+1,1.0\nW4,3,1.0\n"

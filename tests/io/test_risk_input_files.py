@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import math
 from pathlib import Path
 
 import numpy as np
@@ -100,3 +101,50 @@ def test_every_spelling_of_hyperplasia_and_density_in_any_case():
     with pytest.raises(InputFormatError, match=r"line 4.*density.*allowed: a, b, c, d"):
         parse_assessment_table(table.assign(density=["a", "b", "e"] + ["a"] * (n - 3)),
                                Path("w.csv"), 2)  # fmt: skip
+
+
+def _number(text: str, extra=()) -> float:
+    """The documented reading of a number field: trimmed, any case; unknown spellings NaN."""
+    text = text.strip().lower()
+    return math.nan if text in ("", "unknown", "na", "n/a", "?", *extra) else float(text)
+
+
+@pytest.mark.parametrize("distinct_first", [True, False])
+def test_columns_of_many_or_few_distinct_values_read_as_each_value_alone(distinct_first):
+    # a column read at once (many distinct values) and one read per distinct value must both
+    # give every value's own reading
+    rng = np.random.default_rng(11)
+    n = 6000
+    spelled = np.array(["", "unknown", " NA ", "?", "n/a"], dtype=object)
+    ages = np.array([repr(v) for v in rng.uniform(40, 75, n).tolist()], dtype=object)
+    ages[rng.random(n) < 0.02] = "52"
+    prs = np.array([repr(v) for v in rng.standard_normal(n).tolist()], dtype=object)
+    unknown = rng.random(n) < 0.1
+    prs[unknown] = rng.choice(spelled, n)[unknown]
+    biopsies = rng.choice(np.array(["0", "1", " 2", "unknown", ""], dtype=object), n)
+    births = rng.choice(np.array(["25", "31.5", "Nulliparous", "never", "", "?"], dtype=object), n)
+    if not distinct_first:  # repeated values first: the whole column is read per distinct value
+        for column in (ages, prs):
+            column[:3000] = column[0]
+    table = pa.table({
+        "id": [f"W{i}" for i in range(n)], "age": ages.tolist(),
+        "n_biopsies": biopsies.tolist(), "atypical_hyperplasia": ["no"] * n,
+        "age_menarche": ["12"] * n, "age_first_birth": births.tolist(),
+        "n_first_degree_relatives": ["0"] * n, "density": ["b"] * n, "prs_z": prs.tolist(),
+    })  # fmt: skip
+    inputs = parse_assessment_table(table, Path("w.csv"), 2)
+    np.testing.assert_array_equal(inputs.age, [_number(v) for v in ages])
+    np.testing.assert_array_equal(inputs.prs_z, [_number(v) for v in prs])
+    np.testing.assert_array_equal(inputs.n_biopsies, [_number(v) for v in biopsies])
+    nulliparous = ("nulliparous", "none", "never")
+    np.testing.assert_array_equal(
+        inputs.age_at_first_birth, [_number(v, nulliparous) for v in births]
+    )
+    np.testing.assert_array_equal(
+        inputs.nulliparous, [v.strip().lower() in nulliparous for v in births]
+    )
+    bad = prs.copy()
+    bad[4500] = "1e400"  # not finite
+    table = table.set_column(8, "prs_z", pa.array(bad.tolist()))
+    with pytest.raises(InputFormatError, match=r"line 4502: column 'prs_z' has '1e400'.*1 such"):
+        parse_assessment_table(table, Path("w.csv"), 2)

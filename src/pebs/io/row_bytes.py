@@ -4,11 +4,11 @@ cells joined by commas.
 Such a row holds no quote, no carriage return (other than a ``\\r\\n`` line end) and is not
 empty, so that the cells a CSV reader gives for it, written again unquoted with commas between
 them, are these very bytes. :class:`RowBytesReader` reads the file a second time alongside the
-CSV reader and hands over the bytes of the rows of each chunk that reader gives. Where those
-rows should end follows from their cells' lengths; the bytes are taken only if there is a line
-end at each of those places and nowhere else, and no quote: the lines are then the rows. The
-first chunk whose rows are not such rows ends it (a quoted value can span lines, an empty line
-is no row: the reader's rows and the file's lines may no longer match).
+CSV reader and hands over the bytes of the rows of each chunk that reader gives: as many bytes
+as their cells, commas and line ends take, taken only if they are as many lines as rows, with
+no quote: the lines are then the rows (an empty line, which is no row, would leave the last
+line cut short). The first chunk whose rows are not such rows ends it (a quoted value can span
+lines: the reader's rows and the file's lines may no longer match).
 """
 
 from __future__ import annotations
@@ -50,42 +50,39 @@ class RowBytesReader:
         None (then and from then on) when they are not rows of cells joined by commas."""
         if self._done or not cells.num_rows:
             return None
-        sizes = np.full(cells.num_rows, cells.num_columns, dtype=np.int64)  # commas and \\n
+        n_rows = cells.num_rows
+        size = n_rows * cells.num_columns  # the commas and a \\n per row
         for column in cells.columns:
-            at = 0
             for chunk in column.chunks:
-                offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)
-                offsets = offsets[chunk.offset : chunk.offset + len(chunk) + 1]
-                sizes[at : at + len(chunk)] += np.diff(offsets)  # the cells' bytes
-                at += len(chunk)
+                ends = np.frombuffer(chunk.buffers()[1], dtype=np.int32)
+                size += int(ends[chunk.offset + len(chunk)] - ends[chunk.offset])  # its text
         for line_end in (b"\n", b"\r\n"):
-            rows = self._rows(sizes + len(line_end) - 1, line_end)
+            rows = self._rows(n_rows, size + n_rows * (len(line_end) - 1), line_end)
             if rows is not None:
                 return rows
         self._done, self._buffer = True, b""
         return None
 
-    def _rows(self, sizes: np.ndarray, line_end: bytes) -> RowBytes | None:
-        """The next rows if they are ``sizes`` bytes long and each ends by ``line_end``."""
-        ends = np.cumsum(sizes) - 1  # (n_rows,) each row's \n
-        size = int(ends[-1]) + 1
+    def _rows(self, n_rows: int, size: int, line_end: bytes) -> RowBytes | None:
+        """The next ``n_rows`` rows, if the next ``size`` bytes are ``n_rows`` lines ending by
+        ``line_end`` (they are then the rows: an empty line among them, which is no row, would
+        leave a last line cut short) without quotes or other carriage returns."""
         if not self._fill(size):
             return None
-        start, data = self._start, self._buffer
-        view = np.frombuffer(data, dtype=np.uint8, count=size, offset=start)
-        if data.count(b"\n", start, start + size) != len(ends) or (view[ends] != 10).any():
+        start, end, data = self._start, self._start + size, self._buffer
+        if data[end - 1] != ord("\n") or data.find(b'"', start, end) >= 0:
             return None
-        if data.find(b'"', start, start + size) >= 0:
+        n_returns = n_rows if len(line_end) == 2 else 0
+        if data.count(b"\n", start, end) != n_rows or data.count(b"\r", start, end) != n_returns:
             return None
-        if data.count(b"\r", start, start + size) != (len(ends) if len(line_end) == 2 else 0):
+        if n_returns and data.count(line_end, start, end) != n_rows:
             return None
-        self._start += size
-        if len(line_end) == 2:
-            if (view[ends - 1] != 13).any():
-                return None
-            rows = data[start : start + size].replace(b"\r\n", b"\n")
-            return RowBytes(pa.py_buffer(rows), ends - np.arange(len(ends)) - 1)
-        return RowBytes(pa.py_buffer(memoryview(data)[start : start + size]), ends)
+        self._start = end
+        rows = (
+            data[start:end].replace(line_end, b"\n") if n_returns else memoryview(data)[start:end]
+        )
+        ends = np.flatnonzero(np.frombuffer(rows, dtype=np.uint8) == ord("\n"))
+        return RowBytes(pa.py_buffer(rows), ends)
 
     def _fill(self, size: int) -> bool:
         """Whether ``size`` bytes are there to take (reading more as needed; a last row without
