@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import DBAPIError
@@ -100,6 +100,49 @@ def test_first_event_hash_follows_the_documented_definition(
         assert stored.old is None
         assert session.execute(text("SELECT old FROM audit_events")).scalar_one() is None
     assert event_hash(GENESIS_HASH, json.loads(document)) == expected
+
+
+_TEXTS = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
+_LEAVES = (
+    _TEXTS | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.booleans() | st.none() | st.dates()
+    | st.datetimes(min_value=datetime(1000, 1, 2), timezones=st.just(UTC))
+)  # fmt: skip
+_VALUES = st.recursive(
+    _LEAVES,
+    lambda inner: st.lists(inner, max_size=3) | st.tuples(inner, inner)
+    | st.dictionaries(_TEXTS, inner, max_size=3)
+    | st.dictionaries(st.integers(), inner, max_size=3),  # number keys: sorted once as text
+    max_leaves=10,
+)  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(
+    old=st.none() | st.dictionaries(_TEXTS, _VALUES, max_size=4),
+    new=st.none() | st.dictionaries(_TEXTS, _VALUES, max_size=4),
+    reason=st.none() | _TEXTS,
+    actor=_TEXTS.filter(bool),
+    entity_id=st.none() | st.integers(0, 10**9) | _TEXTS,
+)
+def test_every_appended_event_hashes_its_stored_document(
+    session_maker: sessionmaker[Session], old: Any, new: Any, reason: Any, actor: str,
+    entity_id: Any,
+) -> None:  # fmt: skip
+    with session_maker.begin() as session:
+        head = append_event(session, actor=actor, action="update", entity="visit",
+                            entity_id=entity_id, reason=reason, old=old, new=new,
+                            at=AT)  # fmt: skip
+    with session_maker() as session:
+        stored = session.get(AuditEvent, head.id)
+        document = {"id": stored.id, "at": stored.at, "actor": stored.actor,
+                    "action": stored.action, "entity": stored.entity,
+                    "entity_id": stored.entity_id, "reason": stored.reason, "old": stored.old,
+                    "new": stored.new}  # fmt: skip
+        assert stored.hash == head.hash == event_hash(stored.prev_hash, document)
+        assert (stored.actor, stored.reason) == (actor, reason)
+        assert verify_chain(session).ok
 
 
 # --- appending and verifying ------------------------------------------------------------------

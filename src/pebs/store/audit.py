@@ -171,6 +171,8 @@ def append_event(
     records, as the last write, and commit soon: other appenders wait for the lock.
     """
     when = utcnow() if at is None else _utc(at)
+    old_text = None if old is None else canonical_json(dict(old))
+    new_text = None if new is None else canonical_json(dict(new))
     values: dict[str, Any] = {
         "at": when,
         "actor": actor,
@@ -178,8 +180,8 @@ def append_event(
         "entity": entity,
         "entity_id": None if entity_id is None else str(entity_id),
         "reason": reason,
-        "old": None if old is None else json.loads(canonical_json(dict(old))),
-        "new": None if new is None else json.loads(canonical_json(dict(new))),
+        "old": None if old_text is None else json.loads(old_text),
+        "new": None if new_text is None else json.loads(new_text),
     }
     if session.new or session.dirty or session.deleted:
         session.flush()  # the change being recorded goes first (and fails first)
@@ -196,7 +198,11 @@ def append_event(
         head_id, head_hash = (0, GENESIS_HASH) if head is None else (head.id, head.hash)
     values["id"] = head_id + 1
     values["prev_hash"] = head_hash
-    values["hash"] = event_hash(head_hash, {key: values[key] for key in _DOCUMENT_KEYS})
+    if _plain(old) and _plain(new):  # their canonical texts are those of the stored values
+        document = _document_text(values, old_text, new_text)
+    else:
+        document = canonical_json({key: values[key] for key in _DOCUMENT_KEYS})
+    values["hash"] = hashlib.sha256((head_hash + document).encode("utf-8")).hexdigest()
     pending = session.info.get(_PENDING)
     if pending is None:
         connection.execute(_INSERT, values)
@@ -374,6 +380,38 @@ def _check_row(
 
 
 _DOCUMENT_KEYS = ("id", "at", "actor", "action", "entity", "entity_id", "reason", "old", "new")
+
+_PLAIN_LEAVES = frozenset({str, int, float, bool, type(None), datetime, date})
+
+
+def _plain(value: Any) -> bool:
+    """Whether ``value`` is mappings with text keys, lists and tuples of them, and leaves of
+    :data:`_PLAIN_LEAVES` alone: then parsing its canonical JSON and writing it again gives the
+    same text (a mapping with other keys, such as numbers, is sorted differently once they
+    are text)."""
+    if isinstance(value, Mapping):
+        return all(type(key) is str and _plain(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return all(_plain(item) for item in value)
+    return type(value) in _PLAIN_LEAVES
+
+
+def _document_text(values: Mapping[str, Any], old: str | None, new: str | None) -> str:
+    """:func:`canonical_json` of the event's document (``values`` of :data:`_DOCUMENT_KEYS`)
+    written from its parts: the canonical texts ``old`` and ``new`` of its values, and its
+    other keys in sorted order, texts escaped as :func:`canonical_json` escapes them."""
+    text = json.encoder.encode_basestring  # what json.dumps uses with ensure_ascii=False
+    scalars = [values[key] for key in ("action", "actor", "entity", "entity_id", "reason")]
+    if not all(type(one) is str or one is None for one in scalars) or type(values["id"]) is not int:
+        return canonical_json({key: values[key] for key in _DOCUMENT_KEYS})
+    action, actor, entity, entity_id, reason = (
+        "null" if one is None else text(one) for one in scalars
+    )
+    return (
+        f'{{"action":{action},"actor":{actor},"at":"{_utc_text(values["at"])}",'
+        f'"entity":{entity},"entity_id":{entity_id},"id":{values["id"]},'
+        f'"new":{new or "null"},"old":{old or "null"},"reason":{reason}}}'
+    )
 
 
 def _document(event_id: int, at: datetime, event: Any, old: Any, new: Any) -> dict[str, Any]:
