@@ -32,10 +32,12 @@ not stored, and the file can be imported again (the women stored are skipped).
 
 from __future__ import annotations
 
+import gc
 import itertools
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -178,7 +180,7 @@ def import_enrolments(
         unreported.clear()
 
     try:
-        with group.batch():
+        with group.batch(), _heap_frozen():
             for chunk in _chunks(rows, chunk_size):
                 summary.rows += len(chunk)
                 unreported.extend(_enrol_chunk(group, actor, keys, study, chunk, summary))
@@ -200,6 +202,23 @@ def import_enrolments(
     summary.largest_group = group.stats.largest_group
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+@contextmanager
+def _heap_frozen() -> Iterator[None]:
+    """The objects that exist before the import are left out of the garbage collector's full
+    passes while it runs (:func:`gc.freeze`), and handed back to it afterwards.
+
+    The import keeps each chunk's objects long enough for the collector to move them to its
+    oldest generation, so it makes a full pass every few hundred women; each pass would scan
+    the whole heap of the process again (the application's modules and caches, a caller's
+    data), a tenth of the import's time for a heap of 200,000 objects.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _chunks(rows: Iterable[Any], size: int) -> Iterable[list[Any]]:
