@@ -100,6 +100,7 @@ def _simulate(scenario, seed, start, stop, replicate, parameters, keep_records):
         name: getattr(cohort, name)
         for name in ("women", "country", "entry", "exit", "rr", "prs_z", "density_entry",
                      "death_other", "clinical", "onset", "sojourn", "np_onset", "np_end",
+                     "np_symptomatic", "dcis_onset",
                      "clinical_size", "arm")
     }  # fmt: skip
     return totals, base | records

@@ -18,7 +18,11 @@ Per woman (ages in years):
   sojourn ``~ Exp(mean by age at clinical diagnosis)``, onset ``clinical - sojourn`` (may be before
   entry: a prevalent preclinical cancer);
 - non-progressive lesion: onset with hazard ``ratio * RR * lambda`` from age 20; screen-detectable
-  for an exponential dwell time (``np_end``), never clinical;
+  for an exponential dwell time (``np_end``); then it regresses, or surfaces clinically with
+  probability ``symptomatic_share`` (``np_symptomatic``; 0 in the default set);
+- ductal carcinoma in situ preceding the progressive cancer (probability ``precursor_share``):
+  screen-detectable from ``dcis_onset`` to the cancer's ``onset`` (exponential duration), inf
+  when none;
 - tumour diameter at clinical detection (lognormal, correlated with the stage latent), and the
   stage and survival uniforms: used in :mod:`pebs.sim.outcomes` for stage, size and cure.
 
@@ -65,6 +69,8 @@ class Cohort:
     arm: np.ndarray  # int8 0/1 random arm (trial mode; 0 without a trial)
     clinical_size: np.ndarray  # mm at clinical detection (nan: no progressive cancer)
     np_end: np.ndarray  # age at which the non-progressive lesion stops being detectable
+    np_symptomatic: np.ndarray  # bool: the lesion surfaces clinically at np_end
+    dcis_onset: np.ndarray  # age at onset of the in-situ phase before the cancer (inf: none)
 
     def __len__(self) -> int:
         return int(self.women.size)
@@ -184,12 +190,21 @@ def draw_cohort(
 
     ratio = params.non_progressive_ratio
     np_onset = np_end = np.full(n, np.inf)
+    np_symptomatic = np.zeros(n, bool)
     if ratio > 0:
         np_target = -np.log(pair("non_progressive")[0]) / (ratio * rr)
         np_onset = model.incidence.invert(c_idx, np_target)
         lesion = np.flatnonzero(np.isfinite(np_onset))
-        dwell = -np.log(pair("np_dwell", women[lesion])[0]) * params.non_progressive_dwell
+        u_dwell, u_symptomatic = pair("np_dwell", women[lesion])
+        dwell = -np.log(u_dwell) * params.non_progressive_dwell
         np_end = per_woman(np_onset[lesion] + dwell, lesion, np.inf)
+        np_symptomatic[lesion] = u_symptomatic < params.non_progressive_symptomatic
+    dcis_onset = np.full(n, np.inf)
+    if params.dcis_precursor_share > 0:  # keyed by the women with a cancer, as the tumour draws
+        u_precursor, u_phase = pair("dcis_precursor", cancer_women)
+        has = u_precursor < params.dcis_precursor_share
+        who = has_cancer[has]
+        dcis_onset[who] = onset[who] + np.log(u_phase[has]) * params.dcis_precursor_dwell
     arm = np.zeros(n, np.int8)
     if scenario.trial is not None:
         arm = (pair("arm")[0] < 0.5).astype(np.int8)
@@ -198,7 +213,8 @@ def draw_cohort(
         prs_z=prs_z, density_quantile=quantile, density_entry=density_entry, rr=rr, table=table,
         death_other=death_other, clinical=clinical, onset=onset, sojourn=sojourn,
         np_onset=np_onset, stage_u=stage_u, lethal_u=lethal_u, death_delay=death_delay,
-        arm=arm, clinical_size=clinical_size, np_end=np_end,
+        arm=arm, clinical_size=clinical_size, np_end=np_end, np_symptomatic=np_symptomatic,
+        dcis_onset=dcis_onset,
     )  # fmt: skip
 
 

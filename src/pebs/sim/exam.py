@@ -3,7 +3,8 @@
 Called by the screening loop (:mod:`pebs.sim.screening_loop`) with its compact state. Draws are
 keyed by (woman, month of age at the exam), so they do not depend on which other women are
 examined (common random numbers across strategies). Detection uniforms are drawn only at visits
-where a lesion is present; the recall hash is compared as integers with 32-bit thresholds
+where a lesion is present (the in-situ phase of a cancer and its invasive phase share one
+uniform: they never coexist); the recall hash is compared as integers with 32-bit thresholds
 (:func:`pebs.sim._random.threshold_32`: the same event as ``u < p``).
 """
 
@@ -60,11 +61,16 @@ def examine(result, state, params, keys, exam, mods, settings, tables, countries
     density = density_code(countries, state.country, state.quantile, e)
     cell = (group * 4 + density).astype(np.intp)  # (n,) age group x density
     n_cells = sens.shape[1] * 4
-    # lesions present: the progressive cancer (e < clinical is guaranteed by the caller) or a
-    # non-progressive lesion still detectable; detection draws only for those visits
+    # lesions present: the progressive cancer (e < clinical is guaranteed by the caller), the
+    # in-situ phase before it, or a non-progressive lesion still detectable; detection draws
+    # only for those visits
     has_prog = state.onset <= e
     has_np = (state.np_onset <= e) & (e < state.np_end)
     has_lesion = has_prog | has_np
+    has_dcis = None
+    if state.dcis_onset is not None:
+        has_dcis = (state.dcis_onset <= e) & ~has_prog
+        has_lesion |= has_dcis
     if sel is not None:
         has_lesion &= sel
     lesion = np.flatnonzero(has_lesion)
@@ -76,12 +82,19 @@ def examine(result, state, params, keys, exam, mods, settings, tables, countries
         found_prog = has_prog[lesion] & (u_prog < p_detect)
         found_np = has_np[lesion] & ~found_prog & (u_np < p_detect)
         is_found = found_prog | found_np
+        if has_dcis is not None:
+            # the in-situ phase ends where the invasive one starts: the same uniform serves
+            found_dcis = has_dcis[lesion] & (u_prog < p_detect)
+            found_np &= ~found_dcis
+            is_found = found_prog | found_np | found_dcis
         detected = lesion[is_found]
         found = np.zeros(exam.size, bool)
         found[detected] = True
         hit = state.pos[lesion]
         result.screen_progressive[hit[found_prog]] = True
         result.screen_non_progressive[hit[found_np]] = True
+        if has_dcis is not None:
+            result.screen_dcis[hit[found_dcis]] = True
         result.screen_age[hit[is_found]] = e[detected]
         totals["lesion_visits"] += int(lesion.size)
         totals["lesion_detected"] += int(detected.size)

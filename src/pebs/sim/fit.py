@@ -8,7 +8,16 @@ position within the range, so every trial value stays inside it:
   ``1 - sensitivity`` for every age and density (sensitivity ``1 - (1 - s) * x``);
 - ``fp_first_europe``, ``fp_subsequent_europe``: European false-positive recall probability at
   first and subsequent screens;
-- ``non_progressive_ratio``: onset rate of non-progressive lesions relative to progressive cancers.
+- ``non_progressive_ratio``: onset rate of non-progressive (in-situ) lesions relative to
+  progressive cancers;
+- ``dcis_precursor_dwell``: mean duration of the screen-detectable in-situ phase before an
+  invasive cancer (years);
+- ``stage_exponent``: the stage-shift exponent ``k`` (a cancer found at fraction ``f`` of its
+  sojourn is regional-or-distant with the clinical probability times ``f**k``).
+
+Fixed values (:data:`FIXED`): the structure of ductal carcinoma in situ in the European set
+(every invasive cancer preceded by an in-situ phase, non-progressive lesions in situ, their
+symptomatic share); sources in ``docs/simulation.md`` section 2.
 
 Objective: ``0.5 * sum(((model - target) / sd) ** 2)`` over the calibration targets (``sd`` from
 the targets file), with the model values of :func:`pebs.sim.measures.evaluate` on a fixed seed
@@ -59,6 +68,10 @@ def _miss(values, x):
     return (1 - (1 - np.asarray(values)) * x).clip(0, 1).round(4).tolist()
 
 
+def _rounded(_base, x):
+    return round(float(x), 4)
+
+
 def _europe(values, x):
     return dict(values) | {"europe": round(float(x), 5)}
 
@@ -86,10 +99,21 @@ FREE = (
                   0.003, 0.10, 0.032, _europe,
                   "European false-positive recall probability, subsequent screens"),
     FreeParameter("non_progressive_ratio",
-                  ("natural_history.non_progressive.ratio_to_progressive",), 0.0, 1.5, 0.6,
-                  lambda _base, x: round(float(x), 4),
-                  "onset rate of non-progressive lesions / progressive cancers"),
+                  ("natural_history.non_progressive.ratio_to_progressive",), 0.0, 1.5, 0.3,
+                  _rounded, "onset rate of non-progressive (in-situ) lesions / progressive"),
+    FreeParameter("dcis_precursor_dwell", ("natural_history.dcis.precursor_mean_dwell_years",),
+                  0.05, 3.0, 0.5, _rounded,
+                  "mean duration of the in-situ phase before an invasive cancer (years)"),
+    FreeParameter("stage_exponent", ("stage.progression_exponent",), 0.2, 3.0, 0.6, _rounded,
+                  "stage-shift exponent k (advanced with the clinical probability times f**k)"),
 )  # fmt: skip
+FIXED = {
+    "natural_history.dcis.precursor_share": 1.0,
+    "natural_history.non_progressive.in_situ": True,
+    "natural_history.non_progressive.symptomatic_share": 0.1,
+}
+"""Values the European calibration sets without fitting them (DCIS structure; see the module
+docstring)."""
 
 
 def _get(raw: dict, key: str):
@@ -109,7 +133,7 @@ def _to_x(p: FreeParameter, u: float) -> float:
 
 def derived_values(base_raw: dict, x: dict[str, float], adjustment: dict) -> dict:
     """The ``[values]`` of a derived set: the free parameters' keys, the incidence multipliers."""
-    values = {}
+    values = dict(FIXED)
     for p in FREE:
         for key in p.keys:
             values[key] = p.apply(_get(base_raw, key), x[p.name])

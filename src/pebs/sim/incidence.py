@@ -9,7 +9,8 @@ by fixed-point iteration:
    programme with the country's programme attendance (``[history] attendance``), with the
    current multipliers (start: 1);
 2. in each age group, ``r(g)`` = diagnoses per woman-year under the programme / without screening
-   (all diagnoses: screen-detected, interval, clinical, non-progressive lesions found);
+   (invasive diagnoses: screen-detected, interval, clinical, and non-progressive lesions found
+   when the set does not count them as in situ; registries count invasive cancers, ICD-10 C50);
 3. ``m(g) <- 1 / r(g)``: the simulated incidence without screening is ``m`` times the registry,
    so the incidence under the programme, ``r * m`` times the registry, then matches it.
 
@@ -59,8 +60,8 @@ def incidence_by_group(
     r = chunk_records(scenario, seed, 0, n_women, 0, params)
     edges = np.concatenate([[ENTRY_AGE], params.incidence_age_edges, [100.0]])
     out = {}
-    for strategy in (NO_SCREENING, "programme"):
-        dx = r[f"{strategy}.diagnosis_age"]
+    for strategy in (NO_SCREENING, "programme"):  # invasive diagnoses (registries: C50)
+        dx = np.where(r[f"{strategy}.in_situ"], np.nan, r[f"{strategy}.diagnosis_age"])
         end = np.fmin(np.fmin(dx, r["death_other"]), r["exit"])
         rates = []
         for lo, hi in itertools.pairwise(edges):

@@ -16,7 +16,12 @@ Studies:
 - ``uk-programme``: UK women from 50, invited every 3 years from 50 to 70 with 71 % attendance
   (NHS uptake, 2018-19) and screened with full attendance, followed to 80;
 - ``uk-age-trial``: UK women from 40, invited to annual mammography to 48 with 70 % attendance,
-  followed 17 years (the UK Age trial); the comparison group has no screening before 50.
+  followed 17 years (the UK Age trial); the comparison group has no screening before 50;
+- ``two-county``: women of the four ``eu-biennial`` countries and the UK entering at 40-74,
+  invited every 24 months (40-49) or 33 months (50+) for the 7 years of the Swedish Two-County
+  trial's screening phase with 85 % attendance, followed 29 years; the control group has one
+  screen at the end of the phase (85 % attendance); breast-cancer deaths from cancers
+  diagnosed up to that screen.
 
 Parameter measures (``mean_sojourn_*``) are read from the parameters, not simulated.
 """
@@ -61,6 +66,24 @@ attendance = 0.711
 name = "screened"
 policy = "uk-england"
 """,
+    "two-county": """
+name = "two-county"
+[population]
+countries = { FR = 1.0, IT = 1.0, ES = 1.0, BE = 1.0, UK = 1.0 }
+entry_age = [40, 75]
+follow_up_years = 29
+[[strategy]]
+name = "invited"
+policy = "two-county-invited"
+attendance = 0.85
+screening_years = 7
+[[strategy]]
+name = "control"
+policy = "two-county-control"
+attendance = 0.85
+study_years = 7
+screening_years = 7
+""",
     "uk-age-trial": """
 name = "uk-age-trial"
 [population]
@@ -103,11 +126,13 @@ def _eu_biennial(totals, r) -> dict[str, int]:
         "recalls_later": fp - fp_first + detected - detected_first,
         "detected_first": detected_first,
         "detected_later": detected - detected_first,
+        "detected": detected,
         "negative_screens": visits - detected,
         "interval_0_12": _count(interval & (since <= 1.0)),
         "interval_12_24": _count(interval & (since > 1.0) & (since <= 2.0)),
         "interval_0_24": _count(interval & (since <= 2.0)),
         "detected_plus_interval_0_24": detected + _count(interval & (since <= 2.0)),
+        "dcis_detected": totals.get(s, "dcis_detected"),
         "overdiagnosed": totals.get(s, "overdiagnosed"),
         "deaths_averted": totals.get(NO_SCREENING, "bc_deaths") - totals.get(s, "bc_deaths"),
         "fp_noninvasive": _count((r[f"{s}.n_false_positives"] > 0) & (r[f"{s}.n_biopsies"] == 0)),
@@ -136,13 +161,28 @@ def _uk_programme(totals, r) -> dict[str, int]:
         "overdiagnosed_screened": totals.get(scr, "overdiagnosed"),
         "visits_screened": totals.get(scr, "visits"),
         "detected_screened": totals.get(scr, "screen_detected"),
-        "non_progressive_screened": totals.get(scr, "non_progressive_detected"),
+        "dcis_screened": totals.get(scr, "dcis_detected"),
+        "invasive_detected_screened": totals.get(scr, "screen_detected")
+        - totals.get(scr, "dcis_detected"),
         # screens at 50, 53, ..., 62 (every 3 years from 50 with full attendance): the first five
         "screens_before_65": int(np.minimum(n_screens, 5).sum()),
         "interval_0_12_before_65": _count(before_65 & (since <= 1.0)),
         "interval_12_24_before_65": _count(before_65 & (since > 1.0) & (since <= 2.0)),
         "interval_24_36_before_65": _count(before_65 & (since > 2.0) & (since <= 3.0)),
     }
+
+
+TWO_COUNTY_YEARS = 7.0
+"""Length of the Two-County trial's screening phase (years after entry)."""
+
+
+def _two_county(totals, r) -> dict[str, int]:
+    end = r["entry"] + TWO_COUNTY_YEARS + 1e-6  # the control group's screen included
+
+    def deaths(strategy: str) -> int:
+        return _count(r[f"{strategy}.bc_death"] & (r[f"{strategy}.diagnosis_age"] <= end))
+
+    return {"deaths_control": deaths("control"), "deaths_invited": deaths("invited")}
 
 
 def _uk_age_trial(totals, r) -> dict[str, int]:
@@ -156,6 +196,7 @@ COUNTERS: dict[str, Callable] = {
     "eu-biennial": _eu_biennial,
     "uk-programme": _uk_programme,
     "uk-age-trial": _uk_age_trial,
+    "two-county": _two_county,
 }
 
 
@@ -226,9 +267,19 @@ MEASURES: dict[str, Measure] = {
     "detection_per_1000_screened_uk": Measure(
         "uk-programme", "detected_screened", "visits_screened", 1e3,
         description="screen-detected per 1,000 screens, every 3 years 50-70"),
-    "non_progressive_share_screen_detected_uk": Measure(
-        "uk-programme", "non_progressive_screened", "detected_screened",
-        description="non-progressive lesions (DCIS proxy) / screen-detected"),
+    "in_situ_share_screen_detected_uk": Measure(
+        "uk-programme", "dcis_screened", "detected_screened",
+        description="in-situ lesions (DCIS) / screen-detected, every 3 years 50-70"),
+    "in_situ_share_screen_detected_biennial": Measure(
+        "eu-biennial", "dcis_detected", "detected", description="in-situ lesions (DCIS) / "
+        "screen-detected, every 2 years 50-69"),
+    "invasive_detection_per_1000_screened_uk": Measure(
+        "uk-programme", "invasive_detected_screened", "visits_screened", 1e3,
+        description="invasive cancers screen-detected per 1,000 screens, every 3 years 50-70"),
+    "relative_reduction_two_county": Measure(
+        "two-county", "deaths_invited", "deaths_control", kind="reduction",
+        description="1 - BC deaths (29 years) from cancers of the screening phase: invited / "
+        "not invited"),
     "interval_0_12_per_1000_uk": Measure(
         "uk-programme", "interval_0_12_before_65", "screens_before_65", 1e3,
         description="interval cancers <= 12 months after a screen at 50-64 per 1,000 screens"),

@@ -4,7 +4,14 @@ Mode of detection of the progressive cancer: *screen-detected* (found at an exam
 (diagnosed clinically after a negative screen and before the next scheduled exam; when no exam
 was scheduled any more, within the last interval between invitations after the last screen, or 2
 years if she had only one invitation), or *clinical* (any other clinical diagnosis). A
-non-progressive lesion found at an exam counts as a screen-detected, local, overdiagnosed cancer.
+non-progressive lesion found at an exam counts as a screen-detected, local, overdiagnosed cancer
+(unless it would have surfaced clinically in follow-up; then it is a clinical one without
+screening). Ductal carcinoma in situ: the in-situ phase before a progressive cancer, found at an
+exam, is a screen-detected lesion that prevents the invasive cancer (no invasive diagnosis, no
+breast-cancer death; overdiagnosed only if the invasive cancer would not have surfaced in
+follow-up). With ``in_situ`` non-progressive lesions are in-situ lesions too. In-situ lesions
+count as local in the stage-by-mode counts and apart in ``dcis_*``; ``stage2plus`` and the
+invasive records never include them; per woman, ``in_situ`` marks a diagnosis that is in situ.
 
 Stage at detection (SEER summary stage): a tumour found at fraction ``f`` of its sojourn (1 when
 clinical) is distant with probability ``p_distant * f**k`` and regional-or-distant with
@@ -49,6 +56,7 @@ OUTCOMES = (
     "bc_deaths", "life_years_micro", "lesion_visits", "lesion_detected",
     "stage2plus", "excluded_history", "size_um_screen", "size_um_interval", "size_um_clinical",
     "false_positives_short", "visits_short",
+    "dcis_detected", "dcis_precursor_detected", "dcis_clinical", "overdiagnosed_dcis",
 )  # fmt: skip
 """Names of the additive counts, in storage order (see docs/simulation.md for definitions)."""
 MICRO = 1_000_000
@@ -124,7 +132,16 @@ def classify(cohort: Cohort, screened: ScreenResult, params: Parameters, eligibl
     is_clinical_dx = (cohort.clinical < cohort.death_other) & (cohort.clinical <= cohort.exit)
     by_screen = screened.screen_progressive
     after_np = screened.screen_non_progressive
-    dx = np.flatnonzero(by_screen | is_clinical_dx)  # progressive cancer diagnosed in follow-up
+    prevented = screened.screen_dcis  # the in-situ phase was found: no invasive cancer
+    # progressive cancer diagnosed in follow-up
+    dx = np.flatnonzero(by_screen | (is_clinical_dx & ~prevented))
+    # a non-progressive lesion that surfaces clinically at the end of its detectable phase
+    np_surfaces = (
+        cohort.np_symptomatic
+        & (cohort.np_end < cohort.death_other)
+        & (cohort.np_end <= cohort.exit)
+    )
+    np_clinical = np_surfaces & ~after_np
     # per diagnosed woman (arrays of dx.size)
     scr = by_screen[dx]
     clinical = cohort.clinical[dx]
@@ -147,7 +164,11 @@ def classify(cohort: Cohort, screened: ScreenResult, params: Parameters, eligibl
     death = cohort.death_other.copy()
     death[dx[dies]] = bc_death[dies]
     life_years = np.minimum(death, cohort.exit) - cohort.entry
-    overdiagnosed = after_np.copy()
+    in_situ_np = params.non_progressive_in_situ
+    overdiagnosed_dcis = (prevented & ~is_clinical_dx) | (
+        (after_np & ~np_surfaces) if in_situ_np else False
+    )
+    overdiagnosed = (after_np & ~np_surfaces) | (prevented & ~is_clinical_dx)
     overdiagnosed[dx] |= scr & ~is_clinical_dx[dx]
 
     d = ok[dx]
@@ -157,29 +178,48 @@ def classify(cohort: Cohort, screened: ScreenResult, params: Parameters, eligibl
     counts["false_positives"] = int(screened.n_false_positives[ok].sum())
     counts["benign_biopsies"] = int(screened.n_biopsies[ok].sum())
     n_np = int((after_np & ok).sum())
+    n_precursor = int((prevented & ok).sum())
+    n_np_clinical = int((np_clinical & ok).sum())
     counts["non_progressive_detected"] = n_np
+    # lesions without a size (non-progressive, in situ) count as local, by mode of detection
+    extras = (n_np + n_precursor, 0, n_np_clinical)
     for m, mode_name in enumerate(MODES):
         in_mode = d & (mode == m)
         name = ("screen_detected", "interval_cancers", "clinical_cancers")[m]
-        counts[name] = int(in_mode.sum()) + (n_np if m == 0 else 0)
+        counts[name] = int(in_mode.sum()) + extras[m]
         by_stage = np.bincount(stage[in_mode], minlength=3)
         for s, stage_name in enumerate(STAGES):
-            extra = n_np if (m == 0 and s == 0) else 0
-            counts[f"stage_{mode_name}_{stage_name}"] = int(by_stage[s]) + extra
+            counts[f"stage_{mode_name}_{stage_name}"] = int(by_stage[s]) + (
+                extras[m] if s == 0 else 0
+            )
         counts[f"size_um_{mode_name}"] = int(np.rint(size[in_mode] * 1000).sum())
     counts["interval_cancers_12m"] = int((d & (mode == 1) & (clinical - last_screen <= 1.0)).sum())
-    counts["cancers"] = int(d.sum()) + n_np
+    counts["cancers"] = int(d.sum()) + n_np + n_precursor + n_np_clinical
+    counts["dcis_precursor_detected"] = n_precursor
+    counts["dcis_detected"] = n_precursor + (n_np if in_situ_np else 0)
+    counts["dcis_clinical"] = n_np_clinical if in_situ_np else 0
+    counts["overdiagnosed_dcis"] = int((overdiagnosed_dcis & ok).sum())
     counts["overdiagnosed"] = int((overdiagnosed & ok).sum())
     counts["advanced_cancers"] = int((d & (stage >= 1)).sum())
     counts["stage2plus"] = int((d & ((stage >= 1) | (size > T2_MM))).sum())
     counts["bc_deaths"] = int((d & dies).sum())
     counts["life_years_micro"] = int(np.rint(life_years[ok] * MICRO).astype(np.int64).sum())
+    # a woman's diagnosis: her progressive cancer, else the lesion or in-situ phase found at a
+    # screen, else the lesion that surfaced clinically
+    found = after_np | prevented
+    lesion_age = np.where(found, screened.screen_age, np.where(np_clinical, cohort.np_end, np.nan))
+    lesion_mode = np.where(found, 0, np.where(np_clinical, 2, -1))
+    in_situ = prevented | ((after_np | np_clinical) & in_situ_np)
+    in_situ[dx] = False
     records = {
-        "diagnosis_age": _scatter(n, dx, dx_age, np.where(after_np, screened.screen_age, np.nan)),
-        "mode": _scatter(n, dx, mode, np.where(after_np, 0, -1)).astype(np.int8),
-        "stage": _scatter(n, dx, stage, np.where(after_np, 0, -1)).astype(np.int8),
+        "diagnosis_age": _scatter(n, dx, dx_age, lesion_age),
+        "mode": _scatter(n, dx, mode, lesion_mode).astype(np.int8),
+        "stage": _scatter(n, dx, stage, np.where(lesion_mode >= 0, 0, -1)).astype(np.int8),
         "size_mm": _scatter(n, dx, size, np.full(n, np.nan)),
+        "in_situ": in_situ,
         "non_progressive_detected": after_np,
+        "dcis_detected": prevented | (after_np & in_situ_np),
+        "dcis_precursor_detected": prevented,
         "overdiagnosed": overdiagnosed,
         "bc_death": _scatter(n, dx, dies, np.zeros(n, bool)),
         "death_age": death,

@@ -82,6 +82,10 @@ class Parameters:
     history_attendance: dict[str, float] = None  # country -> proportion
     incidence_age_edges: np.ndarray = None  # (n_groups - 1,) years
     incidence_adjustment: dict[str, np.ndarray] = None  # country -> (n_groups,) multipliers
+    non_progressive_in_situ: bool = False  # non-progressive lesions are DCIS (counted as such)
+    non_progressive_symptomatic: float = 0.0  # proportion surfacing clinically at their end
+    dcis_precursor_share: float = 0.0  # proportion of invasive cancers preceded by DCIS
+    dcis_precursor_dwell: float = 1.0  # years, mean of the screen-detectable DCIS phase
 
     def incidence_multipliers(self, country: str) -> tuple[float, ...] | None:
         """Yearly multipliers of the country's registry incidence, ages 20..129 (None: 1)."""
@@ -134,6 +138,12 @@ def _proportions(values, path: str, shape=None) -> np.ndarray:
     if np.any((array < 0) | (array > 1)):
         raise ParameterError(f"parameters: {path} must be proportions in [0, 1], got {values}")
     return array
+
+
+def _proportion(value, path: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ParameterError(f"parameters: {path} must be a proportion in [0, 1], got {value!r}")
+    return float(value)
 
 
 def _set_dotted(raw: dict, key: str, value) -> None:
@@ -225,6 +235,25 @@ def _from_raw(raw: dict) -> Parameters:
     dwell = float(_get(raw, "natural_history.non_progressive.mean_dwell_years"))
     if dwell <= 0:
         raise ParameterError("parameters: non_progressive.mean_dwell_years must be > 0")
+    non_progressive = _get(raw, "natural_history.non_progressive")
+    in_situ = non_progressive.get("in_situ", False)
+    if not isinstance(in_situ, bool):
+        raise ParameterError("parameters: non_progressive.in_situ: allowed: true, false")
+    symptomatic = _proportion(non_progressive.get("symptomatic_share", 0.0),
+                              "natural_history.non_progressive.symptomatic_share")  # fmt: skip
+    dcis = _get(raw, "natural_history").get("dcis", {})
+    precursor = _proportion(dcis.get("precursor_share", 0.0),
+                            "natural_history.dcis.precursor_share")  # fmt: skip
+    precursor_dwell = dcis.get("precursor_mean_dwell_years", 1.0)
+    if (
+        isinstance(precursor_dwell, bool)
+        or not isinstance(precursor_dwell, int | float)
+        or not (0 < precursor_dwell < np.inf)
+    ):
+        raise ParameterError(
+            "parameters: natural_history.dcis.precursor_mean_dwell_years must be a number > 0 "
+            f"(years), got {precursor_dwell!r}"
+        )
     settings = {k: v for k, v in fp["country_setting"].items()}
     for country, setting in settings.items():
         if setting not in SETTINGS:
@@ -300,6 +329,10 @@ def _from_raw(raw: dict) -> Parameters:
         history_attendance=attendance,
         incidence_age_edges=incidence_edges,
         incidence_adjustment=adjustment,
+        non_progressive_in_situ=in_situ,
+        non_progressive_symptomatic=symptomatic,
+        dcis_precursor_share=precursor,
+        dcis_precursor_dwell=float(precursor_dwell),
     )
 
 

@@ -17,6 +17,7 @@ A scenario file (shipped in ``pebs/sim/scenarios/``, or any path) looks like::
     attendance = 1.0                # probability of attending each invitation
     risk_assessment = "each_exam"   # risk level at entry ("entry") or at every exam
     study_years = 4                 # optional: end-of-study exam of a study policy
+    screening_years = 7             # optional: no invitation later than this after entry
     [trial]                         # optional: randomise the women 1:1 between two strategies
     arms = ["standard", "risk-based"]
     margin_ratio = 1.25
@@ -61,6 +62,7 @@ class Strategy:
     attendance: float = 1.0
     risk_assessment: str = "each_exam"
     study_years: float | None = None
+    screening_years: float | None = None  # invitations stop this long after entry
 
     @property
     def is_screening(self) -> bool:
@@ -139,7 +141,8 @@ def _number(value, where: str, low: float, high: float) -> float:
 
 
 def _strategy(entry: dict, countries: tuple[str, ...], where: str) -> Strategy:
-    allowed = {"name", "policy", "attendance", "risk_assessment", "study_years"}
+    allowed = {"name", "policy", "attendance", "risk_assessment", "study_years",
+               "screening_years"}  # fmt: skip
     unknown = set(entry) - allowed
     if unknown:
         raise ScenarioError(f"{where}: unknown keys {sorted(unknown)}; allowed: {sorted(allowed)}")
@@ -168,12 +171,16 @@ def _strategy(entry: dict, countries: tuple[str, ...], where: str) -> Strategy:
             f"{where}.risk_assessment: {assessment!r}; allowed: {', '.join(RISK_ASSESSMENTS)}"
         )
     study = entry.get("study_years")
+    period = entry.get("screening_years")
     return Strategy(
         name=name,
         policies=tuple(policies),
         attendance=_number(entry.get("attendance", 1.0), f"{where}.attendance", 0, 1),
         risk_assessment=assessment,
         study_years=None if study is None else _number(study, f"{where}.study_years", 0, 50),
+        screening_years=None
+        if period is None
+        else _number(period, f"{where}.screening_years", 0, 100),
     )
 
 

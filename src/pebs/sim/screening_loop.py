@@ -113,6 +113,7 @@ class ScreenResult:
     screen_age: np.ndarray  # age at screen detection, inf if none
     screen_progressive: np.ndarray  # bool: the progressive cancer was screen-detected
     screen_non_progressive: np.ndarray  # bool: a non-progressive lesion was screen-detected
+    screen_dcis: np.ndarray  # bool: the in-situ phase before her cancer was screen-detected
     last_screen: np.ndarray  # age at the last attended screen before leaving, nan if none
     next_due: np.ndarray  # next scheduled exam when she left the loop, nan if none
     last_gap: np.ndarray  # years between her last two invitations (nan if fewer than two)
@@ -127,7 +128,7 @@ class ScreenResult:
 class PriorScreening:
     """Screening before entry: per woman (shape (n,)), from :func:`screen_history`."""
 
-    found: np.ndarray  # bool: a progressive cancer or a lesion was screen-detected before entry
+    found: np.ndarray  # bool: a cancer, a lesion or a DCIS was screen-detected before entry
     last_screen: np.ndarray  # age at the last attended screen before entry (nan: none)
     last_invite: np.ndarray  # age at the last invitation before entry (nan: none)
 
@@ -135,7 +136,8 @@ class PriorScreening:
 def _empty(n: int) -> ScreenResult:
     return ScreenResult(
         screen_age=np.full(n, np.inf), screen_progressive=np.zeros(n, bool),
-        screen_non_progressive=np.zeros(n, bool), last_screen=np.full(n, np.nan),
+        screen_non_progressive=np.zeros(n, bool), screen_dcis=np.zeros(n, bool),
+        last_screen=np.full(n, np.nan),
         next_due=np.full(n, np.nan), last_gap=np.full(n, np.nan),
         n_screens=np.zeros(n, np.int16), n_false_positives=np.zeros(n, np.int16),
         n_biopsies=np.zeros(n, np.int16), last_invite=np.full(n, np.nan),
@@ -150,8 +152,8 @@ def _empty(n: int) -> ScreenResult:
 class _State:
     """Compact arrays of the still-screened women (one entry per active woman)."""
 
-    NAMES = ("pos", "ids", "cursor", "limit", "onset", "np_onset", "np_end", "quantile",
-             "country", "attendance", "prev", "n_scr", "last_gap", "live")  # fmt: skip
+    NAMES = ("pos", "ids", "cursor", "limit", "onset", "np_onset", "np_end", "dcis_onset",
+             "quantile", "country", "attendance", "prev", "n_scr", "last_gap", "live")  # fmt: skip
 
     def __init__(self, **arrays):
         self.__dict__.update(arrays)
@@ -280,8 +282,11 @@ def screen(
     prev = invite = np.full(pos.size, np.nan)
     if prior is not None:
         prev, invite = prior.last_screen[pos], prior.last_invite[pos]
+    last = cohort.exit[pos]
+    if strategy.screening_years is not None:  # no invitation after the screening period
+        last = np.minimum(last, start + strategy.screening_years)
     return _loop(cohort, strategy, scenario, params, model, seed, replicate, pos, start, stop,
-                 cohort.exit[pos], strategy.attendance, prev, "", invite)  # fmt: skip
+                 last, strategy.attendance, prev, "", invite)  # fmt: skip
 
 
 def screen_history(
@@ -302,7 +307,7 @@ def screen_history(
     result = _loop(cohort, strategy, scenario, params, model, seed, replicate, pos, start,
                    cohort.entry, cohort.entry, attendance[cohort.country.astype(np.intp)],
                    np.full(n, np.nan), "history_", np.full(n, np.nan))  # fmt: skip
-    found = result.screen_progressive | result.screen_non_progressive
+    found = result.screen_progressive | result.screen_non_progressive | result.screen_dcis
     return PriorScreening(found=found, last_screen=result.last_screen,
                           last_invite=result.last_invite)  # fmt: skip
 
@@ -331,6 +336,7 @@ def _loop(cohort, strategy, scenario, params, model, seed, replicate, pos, start
     state = _State(
         pos=pos, ids=cohort.women[pos], cursor=start.copy(), limit=limit,
         onset=cohort.onset[pos], np_onset=cohort.np_onset[pos], np_end=cohort.np_end[pos],
+        dcis_onset=cohort.dcis_onset[pos] if params.dcis_precursor_share > 0 else None,
         quantile=cohort.density_quantile[pos],
         country=cohort.country[pos] if len(scenario.countries) > 1 else None,
         attendance=attendance[pos] if isinstance(attendance, np.ndarray) else attendance,
