@@ -385,15 +385,18 @@ _PLAIN_LEAVES = frozenset({str, int, float, bool, type(None), datetime, date})
 
 
 def _plain(value: Any) -> bool:
-    """Whether ``value`` is mappings with text keys, lists and tuples of them, and leaves of
+    """Whether ``value`` is dicts with text keys, lists and tuples of them, and leaves of
     :data:`_PLAIN_LEAVES` alone: then parsing its canonical JSON and writing it again gives the
     same text (a mapping with other keys, such as numbers, is sorted differently once they
-    are text)."""
-    if isinstance(value, Mapping):
+    are text). Exact types: a subclass is not plain."""
+    kind = type(value)
+    if kind in _PLAIN_LEAVES:
+        return True
+    if kind is dict:
         return all(type(key) is str and _plain(item) for key, item in value.items())
-    if isinstance(value, list | tuple):
+    if kind is list or kind is tuple:
         return all(_plain(item) for item in value)
-    return type(value) in _PLAIN_LEAVES
+    return False
 
 
 def _document_text(values: Mapping[str, Any], old: str | None, new: str | None) -> str:
