@@ -235,16 +235,17 @@ def measure(n: int, directory: Path) -> tuple[list[str], bool]:
         ), "odm"))  # fmt: skip
     goal = GOAL_TRIAL_S * n / 85_000
     lines = [
-        "| format | women | wall (s) | CPU (s) | women/s | commits | audit events (verify s) | "
-        "refused | rows |",
-        "|---|---:|---:|---:|---:|---:|---|---:|---|",
+        "| format | women | wall (s) | CPU (s) | CPU ms/woman | women/s | commits | "
+        "audit events (verify s) | refused | rows |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---:|---|",
     ]
     met = True
     for run in runs:
         refused = sum(run.summary.refused.values())
         lines.append(
             f"| {run.format} | {n:,} | {run.wall_s:,.1f} | {run.cpu_s:,.1f} | "
-            f"{n / run.wall_s:,.0f} | {run.summary.commits:,} | {run.n_events:,} "
+            f"{1000 * run.cpu_s / n:.2f} | {n / run.wall_s:,.0f} | {run.summary.commits:,} | "
+            f"{run.n_events:,} "
             f"({'ok' if run.ok else 'BROKEN'}, {run.verify_s:.1f} s) | {refused:,} | "
             + ", ".join(f"{k} {v:,}" for k, v in run.rows.items())
             + f"; {run.size_mib:,.1f} MiB |"
