@@ -18,10 +18,10 @@ endpoint, horizon, margins and one-sided alpha are those of ``[analysis]``):
   alternative (reference and comparison arm; proportions, not per 100,000), for the conditional
   power under H1.
 
-A woman is *evaluable* at a data cut when her endpoint status at the horizon is known: the
-endpoint was diagnosed within the horizon, or she was followed up to the horizon, or she died
-before it without the endpoint (counted without the endpoint, as in the intention-to-treat
-proportion).
+A woman is *evaluable* at a data cut when she was randomised at least one horizon before it and
+her endpoint status at the horizon is known: the endpoint was diagnosed within the horizon, or
+she was followed up to the horizon, or she died before it without the endpoint (counted without
+the endpoint, as in the intention-to-treat proportion).
 
 >>> plan = parse_interim_plan({"information_rates": [0.5, 1.0], "max_women": 85_000})
 >>> plan.design, plan.information_rates, plan.scale, plan.proportion_ref_h1

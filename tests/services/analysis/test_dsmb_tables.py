@@ -165,15 +165,18 @@ def test_closed_tables_split_by_arm_then_all() -> None:
 def test_evaluable_days_and_look_counts() -> None:
     women = [w.record for w in _women()]
     days = [evaluable(w, "stage_2_plus", 4.0) for w in women]
+    # each woman enters one horizon (ceil(4 x 365.25) = 1,461 days) after her randomisation,
+    # whether or not she had the endpoint
     assert days == [
-        (date(2022, 1, 1), True),  # W1: her stage IIA within 4 years
-        (date(2023, 1, 1), False),  # W2: died before 4 years
-        (date(2024, 6, 1), False),  # W3: 2020-06-01 + 1,461 days (ceil(4 x 365.25))
+        (date(2024, 1, 1), True),  # W1: her stage IIA within 4 years
+        (date(2025, 1, 1), False),  # W2: died before 4 years, without it
+        (date(2024, 6, 1), False),  # W3: followed 4 years, without it
         (None, False),  # W4: left data collection after one year
     ]
-    counts = look_counts(women, PLAN, [date(2023, 6, 30), CUT])
+    counts = look_counts(women, PLAN, [date(2024, 3, 1), date(2024, 12, 31), CUT])
     assert counts == [
-        {"n_ref": 2, "events_ref": 1, "n_new": 0, "events_new": 0},
+        {"n_ref": 1, "events_ref": 1, "n_new": 0, "events_new": 0},
+        {"n_ref": 1, "events_ref": 1, "n_new": 1, "events_new": 0},
         {"n_ref": 2, "events_ref": 1, "n_new": 1, "events_new": 0},
     ]
 
@@ -191,6 +194,9 @@ def test_monitoring_z_is_the_score_statistic_and_a_missing_arm_is_reported() -> 
         "The efficacy (non-inferiority) boundary was not crossed at look 1."
     )
     # an earlier look without a risk-based woman evaluable: not computed, and said why
-    early = monitoring(women, PLAN, CUT, [date(2023, 6, 30)])
-    assert "every group needs at least one woman" in early["not_computed"]
+    early = monitoring(women, PLAN, CUT, [date(2024, 3, 1)])
+    assert early["not_computed"] == (
+        "no woman of the risk-based arm is evaluable at look 1 (randomised at least 4 years "
+        "before its data cut, 2024-03-01)"
+    )
     assert early["look"] == 2

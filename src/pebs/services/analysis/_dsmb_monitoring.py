@@ -1,12 +1,14 @@
 """The group-sequential monitoring of the closed DSMB report: the observed information, the z
 statistic against the boundary and the conditional power at this look.
 
-A woman is evaluable from the day her endpoint status at the horizon is known
-(:mod:`pebs.trial.interim_plan`): the day of her first endpoint diagnosis within the horizon
-(with the endpoint), the day her follow-up reaches the horizon (``ceil(horizon * 365.25)`` days
-after randomisation; without it), or the day of her death before it (without it). Women whose
-follow-up ended otherwise before the horizon (withdrawal from data collection, or still followed
-at the data cut) are not evaluable yet.
+A woman is evaluable from the day her follow-up would reach the horizon
+(``ceil(horizon * 365.25)`` days after randomisation), if by then her endpoint status at the
+horizon is known: the endpoint diagnosed within the horizon, follow-up that reached the horizon
+without it, or death before it without it. The cohort of a look is therefore fixed by the
+calendar (women randomised at least one horizon before the cut): a woman with an early
+diagnosis does not enter sooner than one without, which would raise the observed proportions at
+the early looks. Women whose follow-up ended otherwise before the horizon (withdrawal from data
+collection) are never evaluable.
 
 Look ``k`` is this report's data cut; the earlier looks are the data cuts of the closed reports
 already produced (recorded in the data source's audit trail, earlier than this cut). The counts
@@ -35,18 +37,17 @@ __all__ = ["evaluable", "look_counts", "monitoring"]
 
 
 def evaluable(woman: WomanRecord, endpoint: str, horizon: float) -> tuple[date | None, bool]:
-    """The day she becomes evaluable (``None``: not by the end of her follow-up) and whether
-    with the endpoint (module docstring)."""
+    """The day she becomes evaluable (``None``: never) and whether with the endpoint (module
+    docstring)."""
     limit = horizon * DAYS_PER_YEAR
+    day = woman.randomised + timedelta(days=math.ceil(limit))
     for diagnosis in woman.diagnoses:
         if is_endpoint(endpoint, diagnosis.behaviour, diagnosis.stage_group):
             if (diagnosis.day - woman.randomised).days <= limit:
-                return diagnosis.day, True
+                return day, True
             break
-    if (woman.end - woman.randomised).days >= limit:
-        return woman.randomised + timedelta(days=math.ceil(limit)), False
-    if woman.end_reason == "death":
-        return woman.end, False
+    if (woman.end - woman.randomised).days >= limit or woman.end_reason == "death":
+        return day, False
     return None, False
 
 
@@ -92,6 +93,15 @@ def monitoring(
                                    "reported already")  # fmt: skip
         return section
     counts = look_counts(women, plan, cuts)
+    for look, row in enumerate(counts, start=1):
+        for side, arm in (("ref", plan.reference_arm), ("new", plan.comparison_arm)):
+            if row[f"n_{side}"] == 0:
+                section["not_computed"] = (
+                    f"no woman of the {arm} arm is evaluable at look {look} (randomised at "
+                    f"least {plan.horizon_years:g} years before its data cut, {cuts[look - 1]})"
+                )
+                section["looks"] = [_look(i, cut, counts[i], None) for i, cut in enumerate(cuts)]
+                return section
     stages = [
         {k: row[k] - (counts[i - 1][k] if i else 0) for k in row} for i, row in enumerate(counts)
     ]
