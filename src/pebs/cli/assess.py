@@ -50,7 +50,7 @@ def assess_command(
     ] = False,
     chunk_rows: Annotated[
         int, typer.Option(min=1, help="Rows per chunk; memory grows with it.")
-    ] = 25_000,
+    ] = 100_000,
 ) -> None:
     """Personalised five-year risk (open model: BCRAT factors + PRS313 + BI-RADS density,
     calibrated to the country) and MyPeBS level: adds risk_5y (proportion), risk_5y_pct, level,

@@ -68,7 +68,7 @@ def gail_command(
     ] = None,
     chunk_rows: Annotated[
         int, typer.Option(min=1, help="Rows per chunk; memory grows with it.")
-    ] = 25_000,
+    ] = 100_000,
 ) -> None:
     """NCI BCRAT (Gail model) risk for every row: adds abs_risk_pct, avg_risk_pct (percent),
     rr_under_50, rr_50_plus and error (empty when the row is valid)."""

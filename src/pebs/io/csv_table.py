@@ -49,6 +49,9 @@ BLOCK_BYTES = 8 * 2**20
 """Bytes that the reader parses at a time: the longest row it can read (memory grows with it)."""
 SHORT_ROWS_BLOCK_BYTES = 2**18
 """The block for a file whose rows are all shorter than this (:func:`_block_size`)."""
+CHUNK_BYTES = 16 * 2**20
+"""A chunk holds fewer rows than asked for where they would hold more text than this (wide
+rows): memory stays bounded whatever the number of columns."""
 _ROW = re.compile(r"Row #(\d+)")
 
 
@@ -200,19 +203,22 @@ def _batches(
 def _chunks(
     batches: Iterator[pa.RecordBatch], names: list[str], chunk_rows: int
 ) -> Iterator[pa.Table]:
-    """The rows of ``batches`` regrouped ``chunk_rows`` at a time (the last chunk may be
-    shorter; a file without rows gives one empty chunk)."""
+    """The rows of ``batches`` regrouped ``chunk_rows`` at a time, or fewer where that many
+    would hold more than :data:`CHUNK_BYTES` of text (the last chunk may be shorter; a file
+    without rows gives one empty chunk)."""
     pending: list[pa.RecordBatch] = []
-    n_pending, n_yielded = 0, 0
+    n_pending = n_bytes = n_yielded = 0
     for batch in batches:
         pending.append(batch)
         n_pending += batch.num_rows
-        while n_pending >= chunk_rows:
+        n_bytes += batch.nbytes
+        while n_pending >= chunk_rows or n_bytes >= CHUNK_BYTES:
             table = pa.Table.from_batches(pending)
-            yield table.slice(0, chunk_rows)
+            n_rows = min(chunk_rows, n_pending)
+            yield table.slice(0, n_rows)
             n_yielded += 1
-            rest = table.slice(chunk_rows)
-            pending, n_pending = rest.to_batches(), rest.num_rows
+            rest = table.slice(n_rows)
+            pending, n_pending, n_bytes = rest.to_batches(), rest.num_rows, rest.nbytes
     if n_pending or not n_yielded:
         schema = pa.schema([(name, pa.string()) for name in names])
         yield pa.Table.from_batches(pending, schema=schema)

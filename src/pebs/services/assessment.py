@@ -106,7 +106,7 @@ def assess_csv(
     country: str,
     genotypes: Path | None = None,
     strict: bool = False,
-    chunk_rows: int = 25_000,
+    chunk_rows: int = 100_000,
     on_progress: Callable[[int], None] | None = None,
 ) -> AssessmentSummary:
     """Assess every row of an assessment file (columns in :mod:`pebs.io.assessment_csv`).

@@ -47,7 +47,7 @@ def score_gail_csv(
     input_path: Path,
     output_path: Path | None,
     *,
-    chunk_rows: int = 25_000,
+    chunk_rows: int = 100_000,
     on_progress: Callable[[int], None] | None = None,
 ) -> ScoringSummary:
     """Score every row of a BCRA-coded CSV file (:mod:`pebs.io.gail_csv`) and write it with the
