@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from pebs.io import csv_table
 from pebs.io.csv_table import BLOCK_BYTES, SHORT_ROWS_BLOCK_BYTES, _block_size, read_csv_chunks
 from pebs.io.errors import InputFormatError
 
@@ -112,3 +113,14 @@ def test_quotes_that_pair_up_are_read(tmp_path):
     path = _write(tmp_path, b'id,note\na,"one ""two"" three"\nb,"x\ny"\n')
     (chunk,) = read_csv_chunks(path, [])
     assert chunk.text["note"].to_pylist() == ['one "two" three', "x\ny"]
+
+
+def test_wide_rows_come_in_chunks_of_fewer_rows(tmp_path, monkeypatch):
+    monkeypatch.setattr(csv_table, "CHUNK_BYTES", 4096)  # about 40 rows of 100 bytes
+    rows = [f"{i},{'x' * 96}\n" for i in range(500)]
+    path = _write(tmp_path, ("x,note\n" + "".join(rows)).encode())
+    chunks = list(read_csv_chunks(path, ["x"], chunk_rows=1000))
+    assert 5 < len(chunks) < 50
+    assert all(chunk.text.num_rows < 1000 for chunk in chunks)
+    assert [int(x) for chunk in chunks for x in chunk.numbers["x"]] == list(range(500))
+    assert [chunk.first_line for chunk in chunks][1] == 2 + chunks[0].text.num_rows

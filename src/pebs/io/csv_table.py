@@ -214,7 +214,7 @@ def _chunks(
         n_bytes += batch.nbytes
         while n_pending >= chunk_rows or n_bytes >= CHUNK_BYTES:
             table = pa.Table.from_batches(pending)
-            n_rows = min(chunk_rows, n_pending)
+            n_rows = min(chunk_rows, n_pending, max(1, n_pending * CHUNK_BYTES // n_bytes))
             yield table.slice(0, n_rows)
             n_yielded += 1
             rest = table.slice(n_rows)
