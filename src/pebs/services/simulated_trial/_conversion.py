@@ -24,9 +24,11 @@ rules (documented in ``docs/trial/import.md``, "Analysing a simulated trial"):
   simulated tumour: T from the diameter (AJCC 8th: T1mi <= 1 mm, T1a <= 5, T1b <= 10, T1c <=
   20, T2 <= 50, T3 above), N0 M0 for SEER local, N1 M0 for regional (N1 to N3 not told apart),
   NX M1 for distant. So the AJCC anatomic stage group is II or higher exactly when the
-  simulator counts stage II+ (diameter > 20 mm, or regional or distant). A non-progressive
-  lesion found at a screen has no diameter or stage in the model: it is written as DCIS (Tis
-  N0 M0, stage 0), which no stage II+ or invasive endpoint counts (counted).
+  simulator counts stage II+ (diameter > 20 mm, or regional or distant). A lesion without a
+  diameter or stage in the model (an in-situ lesion, or a non-progressive lesion, which the
+  default parameter set lets stand for DCIS and regressing small invasive lesions together) is
+  written as DCIS (Tis N0 M0, stage 0), which no stage II+ or invasive endpoint counts (each
+  kind counted).
 - **visits**: the screen at which a cancer was found (a screening visit on the diagnosis day:
   recall, biopsy, histology of the cancer). The records count a woman's other screens,
   false-positive recalls and benign biopsies but hold no dates: they are not written (counted).
@@ -59,6 +61,8 @@ DENSITIES = ("a", "b", "c", "d")
 CLASSICAL = ("n_biopsies", "age_at_menarche", "age_at_first_birth", "n_relatives")
 """Risk factors written from the simulator's Gail categories (``answers`` of :func:`chunk_rows`)."""
 _LATER_DEATHS = "deaths after the follow-up (the records give every woman's age at death)"
+IN_SITU = "in-situ lesions written as DCIS (Tis N0 M0)"
+NON_PROGRESSIVE = "non-progressive lesions not in situ in the model written as DCIS (Tis N0 M0)"
 MODES = ("screen_detected", "interval", "clinical")
 """Mode of detection by the simulator's code (0 to 2)."""
 
@@ -268,10 +272,12 @@ def _follow_up(records, layout: Layout, arm: str, k: int, day0: date, out: Chunk
                 out.written_as["regional stage written as N1 (N1 to N3 not told apart)"] += 1
             elif stage == 2:
                 out.written_as["distant stage written as NX M1"] += 1
-        else:  # a non-progressive lesion found at a screen
+        else:  # a lesion without a size: in situ, or non-progressive
             t, n, m = "cTis", "cN0", "cM0"
             behaviour = "dcis"
-            out.written_as["non-progressive lesions written as DCIS (Tis N0 M0)"] += 1
+            flags = records.get(f"{arm}.in_situ")
+            in_situ = flags is not None and bool(flags[k])
+            out.written_as[IN_SITU if in_situ else NON_PROGRESSIVE] += 1
         out.diagnoses.append([source_id, day.isoformat(), MODES[mode], behaviour, t, n, m])
         if mode == 0:
             out.visits.append([source_id, "screening", day.isoformat(), "yes", "yes", behaviour])
