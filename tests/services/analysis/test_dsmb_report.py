@@ -156,3 +156,15 @@ def test_only_the_statistician_produces_the_closed_report(session_maker, role, t
     assert not (tmp_path / "out").exists()
     with session_maker() as session:
         assert session.scalar(select(func.count()).select_from(AuditEvent)) == before
+
+
+def test_a_closed_report_without_a_test_is_no_look(session_maker, seeded, tmp_path) -> None:
+    # 2026-06-30: no woman of the demo (randomised 2025-2026) is 4 years past randomisation
+    early = _run(session_maker, "statistician", "closed", tmp_path / "early")
+    assert early.document["monitoring"]["not_computed"].startswith("no woman of the")
+    with session_maker() as session:
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "dsmb_report")).one()
+    assert event.new["look"] is None
+    later = _run(session_maker, "statistician", "closed", tmp_path / "later",
+                 today=date(2031, 6, 30))  # fmt: skip
+    assert later.document["monitoring"]["look"] == 1

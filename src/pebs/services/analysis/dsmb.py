@@ -125,12 +125,13 @@ def _reader(actor: Actor) -> Actor:
 
 
 def _earlier_looks(session: Session, study: str, data_cut: date) -> list[date]:
-    """Data cuts of the closed reports the source's audit trail records, before ``data_cut``."""
+    """Data cuts of the closed reports the source's audit trail records with a look (their
+    monitoring computed), before ``data_cut``."""
     cuts = set()
     for new in session.scalars(
         select(AuditEvent.new).where(AuditEvent.action == ACTION, AuditEvent.entity_id == study)
     ):
-        if (new or {}).get("kind") == "closed":
+        if (new or {}).get("kind") == "closed" and new.get("look") is not None:
             cut = date.fromisoformat(new["data_cut"])
             if cut < data_cut:
                 cuts.add(cut)
@@ -284,12 +285,19 @@ def run_dsmb_report(
                 "data_cut": document["data_cut"],
                 "software": software_version,
                 "seed": None,
-                "look": document["monitoring"].get("look") if closed else None,
+                "look": _look_done(document) if closed else None,
                 "files": files,
             },
             at=now,
         )
     return DsmbReport(kind, Path(folder), source, document, files)
+
+
+def _look_done(document: dict[str, Any]) -> int | None:
+    """The look a closed report tested (``None``: its monitoring was not computed, so it spent
+    no alpha and is no look)."""
+    watch = document["monitoring"]
+    return None if "not_computed" in watch else watch["look"]
 
 
 def dsmb_run_name(kind: str, study: str, at: datetime) -> str:
