@@ -53,6 +53,7 @@ def recruitment_figure(recruitment: Mapping[str, Any]):
             step = max(1, len(months) // 8)
             axes.set_xticks(x[::step], months[::step], rotation=45, ha="right")
     axes.set_yscale("symlog", linthresh=10)
+    axes.set_ylim(bottom=0)
     axes.set_ylabel("women randomised (cumulative)")
     axes.set_title("Recruitment against target (dotted) by country")
     if series:
