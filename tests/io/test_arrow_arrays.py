@@ -76,6 +76,7 @@ from pebs.services.gail_scoring import score_gail_csv
 folder = Path(sys.argv[1])
 score_gail_csv(folder / "gail.csv", folder / "gail-out.csv")
 assess_csv(folder / "assess.csv", folder / "assess-out.csv", country="FR")
+assess_csv(folder / "assess.csv", folder / "strict-out.csv", country="FR", strict=True)
 print("pandas" in sys.modules)
 """
 
@@ -89,7 +90,7 @@ def test_scoring_a_file_never_loads_pandas(tmp_path):
     (tmp_path / "assess.csv").write_text(
         "id,age,n_biopsies,atypical_hyperplasia,age_menarche,age_first_birth,"
         "n_first_degree_relatives,density,prs_z\n"
-        "A,45,0,,13,25,0,b,-0.5\nB,52.5,1,No,12,nulliparous,1,C,\n"
+        "A,45,0,,13,25,0,b,-0.5\nB,52.5,1,No,12,nulliparous,1,C,\nC,61,unknown,,,31,2,?,1\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", _NO_PANDAS, str(tmp_path)],
@@ -97,3 +98,4 @@ def test_scoring_a_file_never_loads_pandas(tmp_path):
     )  # fmt: skip
     assert done.stdout.split() == ["False"]
     assert (tmp_path / "gail-out.csv").read_text().count("\n") == 4
+    assert (tmp_path / "strict-out.csv").read_text().count("absent (empty with --strict)") == 2

@@ -271,6 +271,6 @@ def empty_fields(table: pa.Table | pd.DataFrame) -> np.ndarray:
     for j, name in enumerate(INPUT_COLUMNS):
         if name in table.column_names:
             (empty[:, j],) = _per_value(table[name], _is_empty)
-    (no_biopsy,) = _per_value(table["n_biopsies"], lambda text: (_parsed(_normalised(text)) == 0,))
+    (no_biopsy,) = _per_value(table["n_biopsies"], lambda text: (_numbers_of(text, ())[0] == 0,))
     empty[:, INPUT_COLUMNS.index("atypical_hyperplasia")] &= ~no_biopsy
     return empty

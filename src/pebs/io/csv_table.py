@@ -135,7 +135,8 @@ def _block_size(raw: IO[bytes], path: Path) -> int:
             if short_rows:
                 short_rows = previous_has_row_end  # a window without one before this one
                 previous_has_row_end = _has_row_end(block, start, end, quotes % 2)
-            quotes += block.count(b'"', start, end)
+            if block.find(b'"', start, end) >= 0:  # most windows have none
+                quotes += block.count(b'"', start, end)
     raw.seek(0)
     if quotes % 2:
         raise InputFormatError(

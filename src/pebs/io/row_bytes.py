@@ -72,16 +72,18 @@ class RowBytesReader:
         start, end, data = self._start, self._start + size, self._buffer
         if data[end - 1] != ord("\n") or data.find(b'"', start, end) >= 0:
             return None
-        n_returns = n_rows if len(line_end) == 2 else 0
-        if data.count(b"\n", start, end) != n_rows or data.count(b"\r", start, end) != n_returns:
+        if len(line_end) == 1:
+            if data.find(b"\r", start, end) >= 0:
+                return None
+            rows = memoryview(data)[start:end]  # no copy
+        elif data.count(b"\r", start, end) == data.count(line_end, start, end) == n_rows:
+            rows = data[start:end].replace(line_end, b"\n")
+        else:
             return None
-        if n_returns and data.count(line_end, start, end) != n_rows:
+        ends = np.flatnonzero(np.frombuffer(rows, dtype=np.uint8) == ord("\n"))
+        if len(ends) != n_rows:
             return None
         self._start = end
-        rows = (
-            data[start:end].replace(line_end, b"\n") if n_returns else memoryview(data)[start:end]
-        )
-        ends = np.flatnonzero(np.frombuffer(rows, dtype=np.uint8) == ord("\n"))
         return RowBytes(pa.py_buffer(rows), ends)
 
     def _fill(self, size: int) -> bool:
