@@ -7,11 +7,17 @@ principal is remembered)."""
 from __future__ import annotations
 
 import functools
+import importlib
+import inspect
+import pkgutil
 from typing import Any
 
+import anyio
 import anyio.to_thread
 import pytest
 
+from pebs.api import routers
+from pebs.api.routers._router import Router, in_one_hop
 from pebs.services.actor import actor_for
 from pebs.services.auth.principal_cache import cache_for
 
@@ -80,3 +86,30 @@ def test_a_refused_token_is_checked_in_one_hop_every_time(api: Api, hops: list[s
         response = api.client.get(f"{V1}/participants", headers=unknown)
         assert response.status_code == 401
         assert hops == ["authenticate"]
+
+
+def test_every_route_module_takes_one_trip_per_request() -> None:
+    """Each module of :mod:`pebs.api.routers` registers its routes on a :class:`Router`."""
+    names = [m.name for m in pkgutil.iter_modules(routers.__path__) if not m.name.startswith("_")]
+    assert len(names) > 20
+    plain = [name for name in names
+             if not isinstance(importlib.import_module(f"{routers.__name__}.{name}").router,
+                               Router)]  # fmt: skip
+    assert plain == []
+
+
+def test_a_plain_route_becomes_one_trip_with_its_own_signature() -> None:
+    def route(study_id: str, limit: int = 5) -> dict[str, object]:
+        """Her page."""
+        return {"study_id": study_id, "limit": limit}
+
+    async def already() -> None:
+        return None
+
+    hop = in_one_hop(route)
+    assert inspect.iscoroutinefunction(hop)
+    assert inspect.signature(hop) == inspect.signature(route)
+    assert (hop.__name__, hop.__doc__) == ("route", "Her page.")
+    assert in_one_hop(already) is already
+    assert anyio.run(functools.partial(hop, study_id="IT-TO-000001")) == {
+        "study_id": "IT-TO-000001", "limit": 5}  # fmt: skip

@@ -27,7 +27,7 @@ from pebs.services.auth import (
 from pebs.services.auth.principal import Principal
 from pebs.services.auth.principal_cache import TTL_S, PrincipalCache, cache_for
 from pebs.services.auth.tokens import token_sha256
-from pebs.services.errors import NotAuthenticated
+from pebs.services.errors import InvalidFields, NotAuthenticated
 from pebs.store.models import ApiToken
 
 T0 = datetime(2025, 3, 3, 10, 0, tzinfo=UTC)  # as in conftest.py
@@ -162,3 +162,13 @@ def test_a_revocation_by_another_process_counts_within_the_time_to_live(
     clock.now += 0.001
     with pytest.raises(NotAuthenticated, match="revoked"):
         _who(auth, token)
+
+
+@pytest.mark.parametrize("bad", ["pebs_t_\x00abc", "pebs_t_\ud800abc"])
+def test_a_token_that_is_not_storable_text_is_never_remembered_and_refused_by_field(
+    auth: Auth, bad: str
+) -> None:
+    assert remembered_principal(auth.readers, bad, at=T0) is None  # no hashing of it
+    with pytest.raises(InvalidFields) as refused:
+        _who(auth, bad)
+    assert list(refused.value.fields) == ["token"]

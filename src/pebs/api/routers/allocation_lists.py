@@ -10,20 +10,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import Path
 from pydantic import BaseModel, Field
 
 from pebs.api.deps import CurrentActor
 from pebs.api.errors import error_responses
 from pebs.api.routers._body import Body
 from pebs.api.routers._params import MAX_ID
+from pebs.api.routers._router import Router
 from pebs.api.routers._text import Text
 from pebs.http.deps import SessionMakerDep
 from pebs.services.errors import Conflict, NotFound
 from pebs.services.trial import generate_allocation_list, verify_allocation_list
 from pebs.trial import ListVerification
 
-router = APIRouter(prefix="/allocation-lists", tags=["allocation lists"])
+router = Router(prefix="/allocation-lists", tags=["allocation lists"])
 
 Seed = Annotated[
     str,

@@ -5,19 +5,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path
+from fastapi import Path
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from pebs.api.deps import CurrentActor
 from pebs.api.errors import error_responses
 from pebs.api.routers._body import Body
+from pebs.api.routers._router import Router
 from pebs.api.routers._text import Text
 from pebs.http.analysis import analyse_here, archive_here
 from pebs.http.deps import StateDep
 from pebs.services.errors import Conflict, InvalidInput, NotFound
 
-router = APIRouter(tags=["analysis"])
+router = Router(tags=["analysis"])
 
 StudyName = Annotated[Text, Path(min_length=1, max_length=64, examples=["mypebs-demo"])]
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import Depends, Path, Request, Response
 from pydantic import BaseModel, Field
 
 from pebs.api.deps import PrincipalDep
 from pebs.api.errors import error_responses
 from pebs.api.openapi import SESSION_ONLY
 from pebs.api.routers._body import Body
+from pebs.api.routers._router import Router
 from pebs.api.routers._text import Text
 from pebs.http.deps import KeysDep, SessionMakerDep, StateDep, client_address
 from pebs.http.session_cookie import SESSION_COOKIE, clear_session_cookie, set_session_cookie
@@ -39,7 +40,7 @@ from pebs.services.errors import (
     TotpCodeReused,
 )
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = Router(prefix="/auth", tags=["auth"])
 
 
 class LoginIn(Body):

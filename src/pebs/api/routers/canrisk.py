@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Response, UploadFile
+from fastapi import File, Form, Response, UploadFile
 from pydantic.json_schema import SkipJsonSchema
 
 from pebs.api.deps import CurrentActor
 from pebs.api.errors import error_responses
 from pebs.api.routers._dates import IsoDate
 from pebs.api.routers._params import StudyId
+from pebs.api.routers._router import Router
 from pebs.http.deps import KeysDep, SessionMakerDep
 from pebs.io.canrisk_format import MAX_FILE_BYTES
 from pebs.services.errors import Conflict, InvalidFields
@@ -29,7 +30,7 @@ from pebs.services.trial.canrisk import (
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/participants/{study_id}", tags=["risk and plans"])
+router = Router(prefix="/participants/{study_id}", tags=["risk and plans"])
 
 _FILE = "Her CanRisk pedigree file (version 2 to 4, UTF-8, TAB-separated)"
 _DRY_RUN = "A dry run: everything was checked, nothing was stored"

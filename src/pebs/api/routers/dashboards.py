@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from pebs.api.deps import CurrentActor
 from pebs.api.errors import error_responses
+from pebs.api.routers._router import Router
 from pebs.api.routers._text import Text
 from pebs.http.deps import SessionMakerDep
 from pebs.services.errors import Conflict, NotFound
@@ -23,7 +24,7 @@ from pebs.services.trial.dashboards import (
 )
 
 # Every dashboard: no such study (404); a study stored without its configuration (409).
-router = APIRouter(
+router = Router(
     prefix="/dashboards", tags=["dashboards"], responses=error_responses(NotFound, Conflict)
 )
 

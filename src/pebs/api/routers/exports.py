@@ -5,18 +5,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 from fastapi.responses import StreamingResponse
 
 from pebs.api.deps import CurrentActor
 from pebs.api.errors import error_responses
+from pebs.api.routers._router import Router
 from pebs.api.routers._text import Text
 from pebs.http.deps import KeysDep, SessionMakerDep
 from pebs.io.exports import CASEBOOK_WRITERS, WRITERS
 from pebs.services.errors import NotFound
 from pebs.services.trial.exports import export_participants
 
-router = APIRouter(prefix="/exports", tags=["exports"])
+router = Router(prefix="/exports", tags=["exports"])
 
 _BUNDLE = {
     "type": "object",

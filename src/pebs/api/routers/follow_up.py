@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import Field
 
 from pebs.api.deps import CurrentActor
@@ -12,6 +12,7 @@ from pebs.api.errors import error_responses
 from pebs.api.routers._body import Body
 from pebs.api.routers._dates import IsoDate
 from pebs.api.routers._params import MAX_ID, SiteCode, StudyId
+from pebs.api.routers._router import Router
 from pebs.api.routers._text import Text
 from pebs.http.deps import KeysDep, SessionMakerDep
 from pebs.services.errors import Conflict, NotFound
@@ -38,7 +39,7 @@ from pebs.services.trial import (
 )
 from pebs.trial.vocabularies import BREAST_DENSITIES
 
-router = APIRouter(tags=["follow-up"])
+router = Router(tags=["follow-up"])
 
 
 class VisitIn(Body):

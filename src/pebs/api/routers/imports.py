@@ -9,11 +9,12 @@ import tempfile
 from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Path, Query, Response, UploadFile
+from fastapi import File, Path, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from pebs.api.deps import CurrentActor
 from pebs.api.errors import error_responses
+from pebs.api.routers._router import Router
 from pebs.api.routers._text import Text
 from pebs.http.deps import KeysDep, SessionMakerDep
 from pebs.services.errors import NotFound
@@ -23,7 +24,7 @@ from pebs.services.trial.trial_import import import_files
 
 __all__ = ["IMPORTS_PATH", "MAX_UPLOAD_BYTES", "router"]
 
-router = APIRouter(tags=["imports"])
+router = Router(tags=["imports"])
 
 IMPORTS_PATH = "/studies/{study}/imports"
 """The upload route, under the API prefix (its body limit is :data:`MAX_UPLOAD_BYTES`)."""

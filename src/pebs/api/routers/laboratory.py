@@ -15,12 +15,13 @@ from datetime import datetime
 from pathlib import Path as FilePath
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, Path, Query, Response, UploadFile
+from fastapi import File, Form, Path, Query, Response, UploadFile
 from pydantic import BaseModel, Field
 
 from pebs.api.deps import CurrentActor
 from pebs.api.errors import error_responses
 from pebs.api.routers._body import Body
+from pebs.api.routers._router import Router
 from pebs.api.routers._text import Text
 from pebs.http.deps import KeysDep, SessionMakerDep
 from pebs.services.errors import Conflict, NotFound
@@ -46,7 +47,7 @@ from pebs.services.laboratory import (
 
 __all__ = ["BATCHES_PATH", "MAX_UPLOAD_BYTES", "router"]
 
-router = APIRouter(prefix="/lab", tags=["laboratory"])
+router = Router(prefix="/lab", tags=["laboratory"])
 
 BATCHES_PATH = "/lab/batches"
 """The upload route, under the API prefix (its body limit is :data:`MAX_UPLOAD_BYTES`)."""

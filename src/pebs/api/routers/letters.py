@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 from fastapi.responses import Response, StreamingResponse
 from pydantic import Field
 
@@ -14,6 +14,7 @@ from pebs.api.errors import error_responses
 from pebs.api.routers._body import Body
 from pebs.api.routers._dates import IsoDate
 from pebs.api.routers._params import StudyId
+from pebs.api.routers._router import Router
 from pebs.api.routers._text import Text
 from pebs.http.deps import KeysDep, SessionMakerDep
 from pebs.io.zip_stream import zip_stream
@@ -36,7 +37,7 @@ from pebs.services.letters import (
     set_language,
 )
 
-router = APIRouter(tags=["letters"])
+router = Router(tags=["letters"])
 
 StudyName = Annotated[
     Text, Path(min_length=1, max_length=STUDY_NAME_CHARS, examples=["mypebs-demo"])

@@ -11,14 +11,15 @@ import types
 import typing
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from pebs.api.deps import CurrentActor
+from pebs.api.routers._router import Router
 from pebs.risk import cards
 from pebs.services.errors import NotFound
 
-router = APIRouter(prefix="/models", tags=["risk models"])
+router = Router(prefix="/models", tags=["risk models"])
 
 
 def _response_model(cls: type, built: dict[type, type[BaseModel]]) -> type[BaseModel]:

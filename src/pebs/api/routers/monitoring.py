@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import Path, Query, Request
 from pydantic import BaseModel, Field
 
 from pebs.api.deps import CurrentActor
 from pebs.api.errors import error_responses
 from pebs.api.routers._body import Body
 from pebs.api.routers._params import MAX_ID, SiteCode, StudyId
+from pebs.api.routers._router import Router
 from pebs.api.routers._text import Text
 from pebs.http.deps import KeysDep, SessionMakerDep, StateDep, client_address
 from pebs.http.study_lock import lock_study_here
@@ -45,7 +46,7 @@ from pebs.services.monitoring import (
     verify_source_data,
 )
 
-router = APIRouter(tags=["monitoring"])
+router = Router(tags=["monitoring"])
 
 StudyName = Annotated[Text, Path(min_length=1, max_length=64, examples=["mypebs-demo"])]
 FormName = Annotated[

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import Path
 from pydantic import Field
 
 from pebs.api.deps import CurrentActor
@@ -15,13 +15,14 @@ from pebs.api.errors import error_responses
 from pebs.api.routers._body import Body
 from pebs.api.routers._dates import IsoDate
 from pebs.api.routers._params import MAX_ID, StudyId
+from pebs.api.routers._router import Router
 from pebs.api.routers._text import Text
 from pebs.http.deps import KeysDep, SessionMakerDep
 from pebs.services.errors import AllocationRefused, Conflict
 from pebs.services.field_rules import REASON_CHARS
 from pebs.services.trial import Allocated, SlotMarked, mark_slot_unusable, override_allocation
 
-router = APIRouter(tags=["allocation"])
+router = Router(tags=["allocation"])
 
 
 class ConfirmedIn(Body):

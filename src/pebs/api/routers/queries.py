@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 from fastapi.responses import StreamingResponse
 from pydantic import Field
 
@@ -14,6 +14,7 @@ from pebs.api.errors import error_responses
 from pebs.api.routers._body import Body
 from pebs.api.routers._dates import IsoDate
 from pebs.api.routers._params import MAX_ID, StudyId
+from pebs.api.routers._router import Router
 from pebs.api.routers._text import Text
 from pebs.http.deps import KeysDep, SessionMakerDep
 from pebs.services.errors import Conflict, NotFound
@@ -40,7 +41,7 @@ from pebs.trial.forms import form_names
 from pebs.trial.item_values import MAX_TEXT
 from pebs.trial.vocabularies import QUERY_KINDS, QUERY_STATES
 
-router = APIRouter(tags=["queries"])
+router = Router(tags=["queries"])
 
 FormName = Literal[form_names()]  # type: ignore[valid-type]
 QueryId = Annotated[int, Path(ge=1, le=MAX_ID, description="The query's id")]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
 from pydantic import Field
 
 from pebs.api.deps import CurrentActor
@@ -12,13 +11,14 @@ from pebs.api.errors import error_responses
 from pebs.api.routers._body import Body
 from pebs.api.routers._dates import IsoDate
 from pebs.api.routers._params import StudyId
+from pebs.api.routers._router import Router
 from pebs.api.routers._text import Text
 from pebs.http.deps import SessionMakerDep
 from pebs.services.errors import Conflict
 from pebs.services.field_rules import INSTRUMENT_CHARS
 from pebs.services.trial import QuestionnaireRecorded, record_questionnaire
 
-router = APIRouter(prefix="/participants/{study_id}", tags=["follow-up"])
+router = Router(prefix="/participants/{study_id}", tags=["follow-up"])
 
 
 class QuestionnaireIn(Body):

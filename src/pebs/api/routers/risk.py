@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 
 from pebs.api.deps import CurrentActor
@@ -20,6 +19,7 @@ from pebs.api.errors import error_responses
 from pebs.api.routers._body import Body
 from pebs.api.routers._dates import IsoDate
 from pebs.api.routers._params import StudyId
+from pebs.api.routers._router import Router
 from pebs.api.routers._text import Text
 from pebs.http.deps import KeysDep, SessionMakerDep
 from pebs.services.errors import Conflict, InvalidFields, LevelLowered
@@ -44,7 +44,7 @@ from pebs.services.trial import (
 )
 from pebs.services.trial.risk_assessment import DENSITIES
 
-router = APIRouter(prefix="/participants/{study_id}", tags=["risk and plans"])
+router = Router(prefix="/participants/{study_id}", tags=["risk and plans"])
 
 Unknown = Literal["unknown"]
 Biopsies = Annotated[int, Field(ge=N_BIOPSIES.low, le=N_BIOPSIES.high)]

@@ -12,7 +12,7 @@ import re
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import Path, Query, Response
 from pydantic import AwareDatetime, BeforeValidator, Field, Strict
 
 from pebs.api.deps import CurrentActor
@@ -20,6 +20,7 @@ from pebs.api.errors import error_responses
 from pebs.api.routers._body import Body
 from pebs.api.routers._dates import IsoDate
 from pebs.api.routers._params import SiteCode, StudyId
+from pebs.api.routers._router import Router
 from pebs.api.routers._text import Text
 from pebs.http.deps import SessionMakerDep
 from pebs.services.errors import Conflict, NotFound
@@ -57,7 +58,7 @@ from pebs.services.samples import (
     shipment_by_reference,
 )
 
-router = APIRouter(tags=["kits"])
+router = Router(tags=["kits"])
 
 KitId = Annotated[
     Text,

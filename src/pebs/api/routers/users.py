@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import Path
 from pydantic import BaseModel, Field
 
 from pebs.api.deps import CurrentActor
 from pebs.api.errors import error_responses
 from pebs.api.routers._body import Body
+from pebs.api.routers._router import Router
 from pebs.api.routers._text import Text
 from pebs.http.deps import SessionMakerDep, StateDep
 from pebs.services.auth import (
@@ -30,7 +31,7 @@ from pebs.services.field_rules import (
     USERNAME_CHARS,
 )
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = Router(prefix="/users", tags=["users"])
 
 
 class AccountIn(Body):
