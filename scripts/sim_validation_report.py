@@ -1,17 +1,22 @@
 """Regenerate docs/simulation-validation.md and its plots (docs/images/sim-validation-*.png).
 
     .venv/bin/python scripts/sim_validation_report.py [--women N] [--replicates R]
-        [--trial-replicates R] [--output DIR]
+        [--trial-replicates R] [--output DIR] [--previous JSON]
 
 Every European target (calibration and validation, kept apart) with its source, definition,
 model value and Monte Carlo interval; incidence by age with and without screening per country;
 the trial in silico's stage II+ rates next to the design assumption, with the power for 85,000
 and 53,000 women. ``make sim-validation`` runs it with the defaults (a few minutes).
+
+The model values are also written as ``simulation-validation.json`` (target id -> model mean,
+and the trial rows); ``--previous`` names such a file from an earlier parameter set, whose
+values are shown next to the new ones (before / after).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import numpy as np
@@ -33,21 +38,38 @@ def _fmt(value: float) -> str:
     return f"{value:.3f}"
 
 
-def _target_table(rows, kind: str) -> list[str]:
+def _target_table(rows, kind: str, previous: dict | None = None) -> list[str]:
+    before = f" {previous['parameters']} |" if previous else ""
     lines = [
-        "| target | definition | country | figure [interval] | model mean [2.5-97.5 %] "
-        "| in range |",
-        "|---|---|---|---|---|---|",
-    ]
+        "| target | definition | country | figure [interval] |" + before
+        + " model mean [2.5-97.5 %] | in range |",
+        "|---|---|---|---|---|---|" + ("---|" if previous else ""),
+    ]  # fmt: skip
     for r in rows:
         if r.kind != kind:
             continue
+        old = ""
+        if previous:
+            value = previous["targets"].get(r.id)
+            old = " — |" if value is None else f" {_fmt(value)} |"
         lines.append(
             f"| **{r.id}** ({r.unit}) | {r.definition} | {r.country} | {_fmt(r.value)} "
-            f"[{_fmt(r.low)}-{_fmt(r.high)}; {r.interval}] | {_fmt(r.model_mean)} "
+            f"[{_fmt(r.low)}-{_fmt(r.high)}; {r.interval}] |{old} {_fmt(r.model_mean)} "
             f"[{_fmt(r.model_low)}-{_fmt(r.model_high)}] | {'yes' if r.inside else '**no**'} |"
         )
     return lines
+
+
+def _values(data) -> dict:
+    """The model values of a report, for a later report's before / after columns."""
+    return {
+        "parameters": data.parameters,
+        "targets": {r.id: round(r.model_mean, 6) for r in data.rows},
+        "inside": {k: sum(r.inside for r in data.rows if r.kind == k)
+                   for k in ("calibration", "validation")},
+        "trial": {t.parameters: {"standard": round(t.per_100k[0], 1),
+                                 "risk-based": round(t.per_100k[1], 1)} for t in data.trials},
+    }  # fmt: skip
 
 
 def _sources(rows) -> list[str]:
@@ -110,7 +132,16 @@ def main() -> None:
     parser.add_argument("--replicates", type=int, default=5)
     parser.add_argument("--trial-replicates", type=int, default=10)
     parser.add_argument("--output", type=Path, default=ROOT / "docs")
+    parser.add_argument(
+        "--previous",
+        type=Path,
+        default=None,
+        help="simulation-validation.json of an earlier parameter set",
+    )
     args = parser.parse_args()
+    previous = None
+    if args.previous is not None:
+        previous = json.loads(args.previous.read_text(encoding="utf-8"))
     data = validation_data(n_women=args.women, replicates=args.replicates,
                            trial_replicates=args.trial_replicates)  # fmt: skip
     images = args.output / "images"
@@ -135,17 +166,25 @@ def main() -> None:
         "",
         f"In the source's range: **{inside['calibration']} of {total['calibration']}** "
         f"calibration targets (fitted), **{inside['validation']} of {total['validation']}** "
-        "validation targets (never fitted).",
+        "validation targets (never fitted)."
+        + (
+            f" Previous set ({previous['parameters']}, its own targets then): "
+            f"{previous['inside']['calibration']} calibration and "
+            f"{previous['inside']['validation']} validation targets in range; its values are "
+            "in the column before the model's (— where the target is new)."
+            if previous
+            else ""
+        ),
         "",
         "![model / published figure](images/sim-validation-targets.png)",
         "",
         "## Calibration targets (fitted by `pebs simulate calibrate`)",
         "",
-        *_target_table(data.rows, "calibration"),
+        *_target_table(data.rows, "calibration", previous),
         "",
         "## Validation targets (not fitted)",
         "",
-        *_target_table(data.rows, "validation"),
+        *_target_table(data.rows, "validation", previous),
         "",
         "## Incidence by age, with and without screening",
         "",
@@ -153,8 +192,8 @@ def main() -> None:
         "screening (registry x the back-calculated multipliers of the parameter set) and with the "
         "country's programme at its attendance (`[history] attendance`), women followed from 30. "
         "The programme curve should lie on the registry: that is how the multipliers are found "
-        "(`pebs.sim.incidence`). Per 100,000 woman-years, all diagnoses (invasive cancers and "
-        "non-progressive lesions found).",
+        "(`pebs.sim.incidence`). Per 100,000 woman-years, invasive diagnoses (registries count "
+        "invasive cancers; in-situ lesions are left out).",
         "",
         "![incidence by age](images/sim-validation-incidence.png)",
         "",
@@ -199,6 +238,9 @@ def main() -> None:
         )
     lines += ["", "## Sources", "", *_sources(data.rows), ""]
     (args.output / "simulation-validation.md").write_text("\n".join(lines), encoding="utf-8")
+    (args.output / "simulation-validation.json").write_text(
+        json.dumps(_values(data), indent=1, sort_keys=True) + "\n", encoding="utf-8"
+    )
     print(f"wrote {args.output / 'simulation-validation.md'} and 2 plots in {images}")
 
 

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from pebs.sim.fit import FREE, calibrate, fit_rows, write_outputs
+from pebs.sim.fit import FIXED, FREE, calibrate, fit_rows, write_outputs
 from pebs.sim.parameters import load_parameters
 from pebs.sim.targets import load_targets
 
@@ -46,7 +46,17 @@ def test_output_is_written_and_reloadable(small_fit, tmp_path):
         params.sojourn_mean_years,
         base.sojourn_mean_years * result.estimates["sojourn_scale"], atol=1e-4,
     )  # fmt: skip
+    assert params.stage_exponent == pytest.approx(result.estimates["stage_exponent"], abs=1e-4)
+    assert params.dcis_precursor_dwell == pytest.approx(
+        result.estimates["dcis_precursor_dwell"], abs=1e-4
+    )
+    # the DCIS structure, set without fitting
+    assert params.dcis_precursor_share == FIXED["natural_history.dcis.precursor_share"]
+    assert params.non_progressive_in_situ is FIXED["natural_history.non_progressive.in_situ"]
+    symptomatic = FIXED["natural_history.non_progressive.symptomatic_share"]
+    assert params.non_progressive_symptomatic == symptomatic
     assert set(params.incidence_adjustment) >= {"FR", "IT", "UK"}
+    assert params.incidence_adjustment["FR"].size == params.incidence_age_edges.size + 1
     rows = fit_rows(result, targets)
     assert len(rows) == len(targets.targets)
     assert all(math.isfinite(r["model"]) for r in rows)
