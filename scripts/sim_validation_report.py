@@ -98,7 +98,7 @@ def _incidence_plot(data, path: Path) -> None:
             ax.set_ylabel("per 100,000 woman-years")
         if k == 0:
             ax.legend(fontsize=7)
-    fig.suptitle("Invasive incidence (and lesions found) by age: registry vs model")
+    fig.suptitle("Invasive incidence by age: registry vs model")
     fig.tight_layout()
     fig.savefig(path, dpi=110, metadata={"Software": None})
 

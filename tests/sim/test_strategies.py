@@ -5,6 +5,7 @@ import pytest
 
 from pebs.sim import (
     ScenarioError,
+    chunk_records,
     list_scenarios,
     load_scenario,
     parse_scenario,
@@ -125,3 +126,19 @@ def test_scenario_errors_name_the_key():
         load_scenario("no-such-scenario")
     with pytest.raises(ScenarioError, match="screening_history"):
         parse_scenario('[population]\ncountries = { US = 1 }\nscreening_history = "nope"')
+    with pytest.raises(ScenarioError, match="screening_years"):
+        parse_scenario('[population]\ncountries = { US = 1 }\n[[strategy]]\nname = "a"\n'
+                       'policy = "uspstf-2024"\nscreening_years = -1')  # fmt: skip
+
+
+def test_screening_years_stop_the_invitations_only():
+    text = ('[population]\ncountries = { US = 1 }\nentry_age = [50, 50]\nfollow_up_years = 20\n'
+            '[[strategy]]\nname = "a"\npolicy = "us-biennial-50-74"\n')  # fmt: skip
+    full = chunk_records(parse_scenario(text), 2, 0, 2000)
+    short = chunk_records(parse_scenario(text + "screening_years = 5\n"), 2, 0, 2000)
+    screened = short["a.n_screens"] > 0
+    assert np.all(short["a.last_screen"][screened] <= 55 + 1e-9)
+    assert short["a.n_screens"].max() == 3  # 50, 52, 54
+    assert np.array_equal(short["exit"], full["exit"])  # follow-up unchanged
+    early = full["a.diagnosis_age"] < 54  # diagnoses before the last common exam are the same
+    np.testing.assert_array_equal(short["a.diagnosis_age"][early], full["a.diagnosis_age"][early])

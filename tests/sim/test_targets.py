@@ -84,3 +84,27 @@ def test_measures_do_not_depend_on_chunking():
     split = evaluate(names, params, n_women=3000, seed=5, chunk_size=700)
     for name in names:
         np.testing.assert_array_equal(whole[name], split[name])
+
+
+def test_two_county_study_screens_for_seven_years_and_the_control_once_at_the_end():
+    from pebs.sim.chunk import chunk_records
+    from pebs.sim.measures import TWO_COUNTY_YEARS, study_counts, study_scenario
+
+    params = default_parameters()
+    r = chunk_records(study_scenario("two-county"), 4, 0, 3000, parameters=params)
+    end = r["entry"] + TWO_COUNTY_YEARS
+    control = r["control.n_screens"]
+    assert set(np.unique(control)) == {0, 1}  # one invitation, 85 % attendance
+    # attended by 85 % of the women still alive and without a clinical cancer at the end
+    due = (r["death_other"] > end) & (r["clinical"] > end)
+    assert not control[~due].any()
+    assert 0.82 < control[due].mean() < 0.88
+    np.testing.assert_allclose(r["control.last_screen"][control == 1], end[control == 1])
+    invited = r["invited.n_screens"] > 0
+    assert np.all(r["invited.last_screen"][invited] < end[invited])  # no invitation after
+    assert r["invited.n_screens"].max() <= 4  # 7 years of 24- or 33-month intervals
+    # the measure's counts by hand: deaths from cancers diagnosed up to the control's screen
+    counts = study_counts("two-county", params, 4, 0, 3000)
+    for strategy, key in (("invited", "deaths_invited"), ("control", "deaths_control")):
+        by_hand = r[f"{strategy}.bc_death"] & (r[f"{strategy}.diagnosis_age"] <= end + 1e-6)
+        assert counts[key] == int(by_hand.sum())
