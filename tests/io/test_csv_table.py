@@ -74,8 +74,9 @@ def test_the_reader_parses_small_blocks_unless_a_row_is_long(tmp_path, body, n_r
     assert sum(chunk.text.num_rows for chunk in read_csv_chunks(path, ["x"])) == n_rows
 
 
-def test_a_file_with_a_header_only_gives_one_empty_chunk(tmp_path):
-    (chunk,) = read_csv_chunks(_write(tmp_path, b"id,x\n"), ["x"])
+@pytest.mark.parametrize("data", [b"id,x\n", b"id,x"])
+def test_a_file_with_a_header_only_gives_one_empty_chunk(tmp_path, data):
+    (chunk,) = read_csv_chunks(_write(tmp_path, data), ["x"])
     assert chunk.text.num_rows == 0
     assert chunk.text.column_names == ["id", "x"]
 

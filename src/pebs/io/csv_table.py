@@ -187,6 +187,8 @@ def _batches(
         if ragged:
             line, saw = ragged[0]
             raise _field_count_error(path, line, saw, len(names)) from exc
+        if message.startswith("Could not skip initial"):  # a header line without a line end
+            return
         row = _ROW.search(message)
         if "UTF8" in message:
             where = f" in line {row.group(1)}" if row else ""
