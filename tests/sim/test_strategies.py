@@ -142,3 +142,22 @@ def test_screening_years_stop_the_invitations_only():
     assert np.array_equal(short["exit"], full["exit"])  # follow-up unchanged
     early = full["a.diagnosis_age"] < 54  # diagnoses before the last common exam are the same
     np.testing.assert_array_equal(short["a.diagnosis_age"][early], full["a.diagnosis_age"][early])
+
+
+def test_the_stage_exponent_before_50_applies_to_detections_before_50():
+    import dataclasses
+
+    params = dataclasses.replace(default_parameters(), stage_exponent=2.0,
+                                 stage_exponent_under_50=0.5)  # fmt: skip
+    u = (np.arange(20_000) + 0.5) / 20_000  # stage uniforms on a grid
+    half = np.full(u.size, 0.5)
+    advanced = 0.479 + 0.050  # clinical regional + distant share of the default set
+    young = stage_at(params, half, u, np.full(u.size, 45.0))
+    older = stage_at(params, half, u, np.full(u.size, 55.0))
+    assert (young >= 1).mean() == pytest.approx(advanced * 0.5**0.5, abs=1e-3)
+    assert (older >= 1).mean() == pytest.approx(advanced * 0.5**2.0, abs=1e-3)
+    np.testing.assert_array_equal(stage_at(params, half, u), older)  # no ages: from 50
+    # at clinical detection (fraction 1) the exponent does not matter
+    whole = np.ones(u.size)
+    np.testing.assert_array_equal(stage_at(params, whole, u, np.full(u.size, 45.0)),
+                                  stage_at(params, whole, u))  # fmt: skip

@@ -12,8 +12,9 @@ position within the range, so every trial value stays inside it:
   progressive cancers;
 - ``dcis_precursor_dwell``: mean duration of the screen-detectable in-situ phase before an
   invasive cancer (years);
-- ``stage_exponent``: the stage-shift exponent ``k`` (a cancer found at fraction ``f`` of its
-  sojourn is regional-or-distant with the clinical probability times ``f**k``).
+- ``stage_exponent``, ``stage_exponent_under_50``: the stage-shift exponent ``k`` from and
+  before 50 (a cancer found at fraction ``f`` of its sojourn is regional-or-distant with the
+  clinical probability times ``f**k``).
 
 Fixed values (:data:`FIXED`): the structure of ductal carcinoma in situ in the European set
 (every invasive cancer preceded by an in-situ phase, non-progressive lesions in situ, their
@@ -105,7 +106,10 @@ FREE = (
                   0.05, 3.0, 0.5, _rounded,
                   "mean duration of the in-situ phase before an invasive cancer (years)"),
     FreeParameter("stage_exponent", ("stage.progression_exponent",), 0.2, 3.0, 0.6, _rounded,
-                  "stage-shift exponent k (advanced with the clinical probability times f**k)"),
+                  "stage-shift exponent k from 50 (advanced with the clinical probability times "
+                  "f**k)"),
+    FreeParameter("stage_exponent_under_50", ("stage.progression_exponent_under_50",), 0.0, 3.0,
+                  0.6, _rounded, "stage-shift exponent k before 50"),
 )  # fmt: skip
 FIXED = {
     "natural_history.dcis.precursor_share": 1.0,

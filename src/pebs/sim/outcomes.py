@@ -16,9 +16,10 @@ invasive records never include them; per woman, ``in_situ`` marks a diagnosis th
 Stage at detection (SEER summary stage): a tumour found at fraction ``f`` of its sojourn (1 when
 clinical) is distant with probability ``p_distant * f**k`` and regional-or-distant with
 ``(p_regional + p_distant) * f**k`` (one uniform per woman, so earlier detection never gives a
-later stage). Its diameter is ``threshold * (D_c / threshold)**f`` (exponential growth from the
-detection threshold to the clinical diameter ``D_c``). AJCC stage II or higher (the trial
-endpoint) is approximated as diameter > 20 mm (T2+) or SEER regional/distant (N+ or M1).
+later stage; ``k`` may differ before 50). Its diameter is ``threshold * (D_c / threshold)**f``
+(exponential growth from the detection threshold to the clinical diameter ``D_c``). AJCC stage II
+or higher (the trial endpoint) is approximated as diameter > 20 mm (T2+) or SEER
+regional/distant (N+ or M1).
 
 The cure model: the cancer is lethal with probability
 ``q(stage) * (1 - r(stage) * clip((age - 50) / 20, 0, 1)) * scale * size_factor``, where
@@ -65,9 +66,19 @@ T2_MM = 20.0
 """AJCC T2 starts above 20 mm."""
 
 
-def stage_at(params: Parameters, fraction: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Stage code (0 local, 1 regional, 2 distant) at sojourn fraction ``fraction`` in [0, 1]."""
-    scale = np.clip(fraction, 0.0, 1.0) ** params.stage_exponent
+def stage_at(
+    params: Parameters, fraction: np.ndarray, u: np.ndarray, ages: np.ndarray | None = None
+) -> np.ndarray:
+    """Stage code (0 local, 1 regional, 2 distant) at sojourn fraction ``fraction`` in [0, 1].
+
+    ``ages``: age at detection, for the exponent before 50 (None: the exponent from 50; the
+    exponent does not matter at ``fraction`` 1, clinical detection).
+    """
+    exponent = params.stage_exponent
+    young = params.stage_exponent_under_50
+    if ages is not None and young is not None and young != exponent:
+        exponent = np.where(ages < 50.0, young, exponent)
+    scale = np.clip(fraction, 0.0, 1.0) ** exponent
     p_distant = params.stage_clinical[2] * scale
     p_advanced = (params.stage_clinical[1] + params.stage_clinical[2]) * scale
     return np.where(u < p_distant, 2, np.where(u < p_advanced, 1, 0)).astype(np.int8)
@@ -155,7 +166,7 @@ def classify(cohort: Cohort, screened: ScreenResult, params: Parameters, eligibl
     is_interval = ~scr & has_screen & (clinical < window_end)
     mode = np.where(scr, 0, np.where(is_interval, 1, 2)).astype(np.int8)
     fraction = np.where(scr, (dx_age - cohort.onset[dx]) / cohort.sojourn[dx], 1.0)
-    stage = stage_at(params, fraction, cohort.stage_u[dx])
+    stage = stage_at(params, fraction, cohort.stage_u[dx], dx_age)
     size = diameter_at(params, cohort.clinical_size[dx], fraction)
     q = lethal_probability(params, stage, dx_age) * size_factor(params, stage, size)
     lethal = cohort.lethal_u[dx] < q

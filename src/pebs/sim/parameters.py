@@ -49,7 +49,7 @@ class Parameters:
     sojourn_mean_years: np.ndarray  # (n_groups,) years
     non_progressive_ratio: float
     stage_clinical: np.ndarray  # (3,) proportions at clinical detection
-    stage_exponent: float
+    stage_exponent: float  # k, for cancers detected from 50
     lethal_probability: np.ndarray  # (3,) before the age reduction
     lethal_reduction_at_70: np.ndarray  # (3,) proportion
     lethal_reduction_ages: tuple[float, float]
@@ -86,6 +86,7 @@ class Parameters:
     non_progressive_symptomatic: float = 0.0  # proportion surfacing clinically at their end
     dcis_precursor_share: float = 0.0  # proportion of invasive cancers preceded by DCIS
     dcis_precursor_dwell: float = 1.0  # years, mean of the screen-detectable DCIS phase
+    stage_exponent_under_50: float | None = None  # k before 50 (None: stage_exponent)
 
     def incidence_multipliers(self, country: str) -> tuple[float, ...] | None:
         """Yearly multipliers of the country's registry incidence, ages 20..129 (None: 1)."""
@@ -284,6 +285,10 @@ def _from_raw(raw: dict) -> Parameters:
         ),
         stage_clinical=stage,
         stage_exponent=float(_get(raw, "stage.progression_exponent")),
+        stage_exponent_under_50=float(
+            _get(raw, "stage").get("progression_exponent_under_50")
+            or _get(raw, "stage.progression_exponent")
+        ),
         lethal_probability=_proportions(
             survival["lethal_probability"], "survival.lethal_probability", (3,)
         ),
