@@ -18,6 +18,7 @@ import pytest
 
 from pebs.api import routers
 from pebs.api.routers._router import Router, in_one_hop
+from pebs.http import threads
 from pebs.services.actor import actor_for
 from pebs.services.auth.principal_cache import cache_for
 
@@ -27,16 +28,25 @@ V1 = "/api/v1"
 
 @pytest.fixture
 def hops(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The names of what runs in the thread pool, in order (every trip goes through anyio)."""
+    """The names of what runs in a worker thread, in order: through :func:`~pebs.http.threads.
+    in_thread` or through anyio (FastAPI's own trips, for a plain ``def`` dependency or route)."""
     seen: list[str] = []
-    original = anyio.to_thread.run_sync
 
-    async def counting(func: Any, *args: Any, **kwargs: Any) -> Any:
+    def name(func: Any) -> str:
         named = func.func if isinstance(func, functools.partial) else func
-        seen.append(getattr(named, "__name__", repr(named)))
-        return await original(func, *args, **kwargs)
+        return getattr(named, "__name__", repr(named))
 
-    monkeypatch.setattr(anyio.to_thread, "run_sync", counting)
+    async def counting_anyio(func: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(name(func))
+        return await run_sync(func, *args, **kwargs)
+
+    async def counting(func: Any, /, *args: Any, **kwargs: Any) -> Any:
+        seen.append(name(func))
+        return await in_thread(func, *args, **kwargs)
+
+    run_sync, in_thread = anyio.to_thread.run_sync, threads.in_thread
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counting_anyio)
+    monkeypatch.setattr(threads, "in_thread", counting)
     return seen
 
 

@@ -19,8 +19,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
-from starlette.concurrency import run_in_threadpool
 
+from pebs.http import threads
 from pebs.http.deps import StateDep
 from pebs.http.session_cookie import SESSION_COOKIE
 from pebs.services.actor import Actor
@@ -47,11 +47,11 @@ async def get_principal(
         remembered = remembered_principal(state.readers, bearer.credentials)
         if remembered is not None:
             return remembered
-        return await run_in_threadpool(
+        return await threads.in_thread(
             authenticate, state.readers, state.writers, state.policy, bearer.credentials
         )
     if cookie:
-        principal = await run_in_threadpool(
+        principal = await threads.in_thread(
             authenticate, state.readers, state.writers, state.policy, cookie
         )
         if request.method not in _SAFE_METHODS and not csrf_matches(

@@ -18,7 +18,8 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter
-from starlette.concurrency import run_in_threadpool
+
+from pebs.http import threads
 
 __all__ = ["Router", "in_one_hop"]
 
@@ -35,7 +36,7 @@ def in_one_hop(endpoint: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(endpoint)  # FastAPI reads the parameters through ``__wrapped__``
     async def one_hop(**arguments: Any) -> Any:
-        return await run_in_threadpool(endpoint, **arguments)
+        return await threads.in_thread(endpoint, **arguments)
 
     return one_hop
 
