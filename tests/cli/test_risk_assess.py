@@ -209,3 +209,28 @@ def test_output_columns_follow_the_models_input_order():
     from pebs.io.assessment_csv import INPUT_COLUMNS
 
     assert INPUT_COLUMNS == personalised.INPUTS
+
+
+def test_the_output_is_the_same_to_the_byte_whatever_the_chunk_size(tmp_path, capsys):
+    rng = np.random.default_rng(5)
+
+    def cell(value: object) -> str:
+        return "unknown" if rng.random() < 0.3 else str(value)
+
+    lines = [HEADER + ",prs_z"]
+    for i in range(300):
+        lines.append(",".join([
+            f"W{i}", f"{rng.uniform(40, 79.9):.2f}", cell(rng.integers(0, 3)), "",
+            cell(rng.integers(10, 16)), cell(rng.integers(16, 36)), cell(rng.integers(0, 3)),
+            cell("abcd"[rng.integers(0, 4)]), cell(rng.standard_normal()),
+        ]))  # fmt: skip
+    source = write(tmp_path / "women.csv", "\n".join(lines) + "\n")
+    outputs = []
+    for chunk_rows in (7, 64, 1_000):
+        output = tmp_path / f"out{chunk_rows}.csv"
+        code = main(["risk", "assess", str(source), "-c", "FR", "-o", str(output),
+                     "--chunk-rows", str(chunk_rows)])  # fmt: skip
+        assert code == 0, capsys.readouterr().err
+        outputs.append(output.read_bytes())
+    assert table(outputs[0].decode())["missing"].str.count(";").max() >= 3
+    assert outputs[0] == outputs[1] == outputs[2]

@@ -52,11 +52,26 @@ def test_a_woman_gets_the_same_risk_alone_and_among_women_with_other_unknowns(fr
         [personalised.assess(france, **_one(women, i)).risk_5y[0] for i in range(N_WOMEN)]
     )
     assert (np.isnan(alone) == ~together.is_valid).all()
-    # With density unknown, numpy sums her weights (which depend on her age) in another order
-    # when other women share her unknown inputs: the last bits may differ; otherwise no bit.
-    density = together.missing_density
-    np.testing.assert_array_equal(together.risk_5y[partial & ~density], alone[partial & ~density])
-    np.testing.assert_allclose(together.risk_5y[partial], alone[partial], rtol=1e-13)
+    np.testing.assert_array_equal(together.risk_5y, alone)  # to the last bit
+
+
+def _bits(values: np.ndarray) -> np.ndarray:
+    """The floats' bit patterns (NaN equal to NaN, -0.0 apart from 0.0)."""
+    return np.ascontiguousarray(values, dtype=np.float64).view(np.int64)
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 64, 250, 999])
+def test_every_risk_is_the_same_to_the_bit_in_any_chunking_and_order(france, chunk):
+    women = _women(np.random.default_rng(13), 1_000)
+    whole = personalised.assess(france, **women)
+    assert np.unique(whole.unknown_code[whole.is_valid]).size >= 20
+    order = np.random.default_rng(chunk).permutation(1_000)
+    shuffled = {name: values[order] for name, values in women.items()}
+    risks = np.empty(1_000)
+    for lo in range(0, 1_000, chunk):
+        part = {name: values[lo : lo + chunk] for name, values in shuffled.items()}
+        risks[order[lo : lo + chunk]] = personalised.assess(france, **part).risk_5y
+    np.testing.assert_array_equal(_bits(risks), _bits(whole.risk_5y))
 
 
 def test_risks_do_not_depend_on_which_combinations_were_enumerated_before(france):

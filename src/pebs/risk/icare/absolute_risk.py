@@ -116,6 +116,36 @@ def window_risks(baseline, mortality, rr, start, length) -> np.ndarray:
     return out
 
 
+def fixed_window_risks(baseline, mortality, rr) -> np.ndarray:
+    """The discrete iCARE sum over windows of one length, woman by woman (no checks).
+
+    Every element is computed from its own column alone, by the same operations in the same
+    order as :func:`window_risks`: a woman's risk does not depend on the other women computed
+    with her (their number, order or position).
+
+    Parameters
+    ----------
+    baseline, mortality : numpy.ndarray, shape (h, n)
+        ``λ0(t)`` and ``μ(t)`` of year ``j`` of each woman's window (row ``j``), per woman-year.
+    rr : numpy.ndarray, shape (n,) or (c, n)
+        Relative risks ``exp(x·β)``; with two axes, ``c`` values for each woman.
+
+    Returns
+    -------
+    numpy.ndarray, shape of ``rr``
+        Absolute risk, proportion.
+    """
+    risk = baseline[0] * rr  # exp(-0) is 1: the first year's term is its hazard
+    exponent = risk + mortality[0]  # Σ_{u=a}^{t-1} [λ0(u) r + μ(u)]
+    with np.errstate(over="ignore"):  # absurd r only; exp(-inf) = 0
+        for j in range(1, baseline.shape[0]):
+            hazard = baseline[j] * rr
+            risk += hazard * np.exp(-exponent)
+            if j + 1 < baseline.shape[0]:
+                exponent += hazard + mortality[j]
+    return risk
+
+
 def absolute_risk(calibration: Calibration, lp, age_start, interval) -> np.ndarray:
     """Absolute risk (proportion, 0..1) over ``[age_start, age_start + interval)``.
 

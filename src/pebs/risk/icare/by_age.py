@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pebs.risk._arrays import ModelInputError, as_float_vectors
-from pebs.risk.icare.absolute_risk import window_risks
+from pebs.risk.icare.absolute_risk import fixed_window_risks
 from pebs.risk.icare.calibration import Calibration, _check_rates, calibrate
 from pebs.risk.icare.codes import IcareError
 from pebs.risk.icare.linear_predictor import MAX_ABS_LP, as_design, partial_predictor
@@ -195,14 +195,18 @@ class AgeRisk:
 def complete_risks(calibration: AgeCalibration, lp: np.ndarray, start: np.ndarray) -> np.ndarray:
     """Risks (proportions) of women with every covariate known; no checks (callers pass valid
     rows): ``lp`` is ``x·β`` with ``|lp| <= 700`` and ``start`` the index of the start age in
-    ``calibration.start_ages``, (n,) each."""
-    h = calibration.horizon
-    return window_risks(
-        calibration.baseline_hazard.ravel(),
-        calibration.competing_mortality.ravel(),
-        np.exp(lp),
-        start.astype(np.intp) * h,
-        np.full(lp.size, h, dtype=np.intp),
+    ``calibration.start_ages``, (n,) each. Each woman's risk is computed from her own values
+    alone (:func:`~pebs.risk.icare.absolute_risk.fixed_window_risks`)."""
+    return fixed_window_risks(*window_rates(calibration, start), np.exp(lp))
+
+
+def window_rates(calibration: AgeCalibration, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(λ0, μ)`` of each year of each woman's window, (horizon, n) each; ``start`` (n,) the
+    index of her start age in ``calibration.start_ages``."""
+    index = start.astype(np.intp)
+    return (
+        np.take(calibration.baseline_hazard.T, index, axis=1),
+        np.take(calibration.competing_mortality.T, index, axis=1),
     )
 
 

@@ -564,12 +564,10 @@ def _expected_risks(model, categories, start, density_code, prs_z, unknown_code,
     """:func:`~pebs.risk.personalised.unknown.expected_risks` per pattern of unknown inputs."""
     patterns = unknown_code[rows] & _COVARIATE_BITS
     out = np.empty(rows.size)
-    for pattern in np.unique(patterns):
+    for pattern in np.flatnonzero(np.bincount(patterns)).tolist():
         group = np.flatnonzero(patterns == pattern)
         women = rows[group]
-        names = tuple(
-            factor for name, factor in _FACTOR_OF_INPUT.items() if int(pattern) & _BIT[name]
-        )
+        names = tuple(factor for name, factor in _FACTOR_OF_INPUT.items() if pattern & _BIT[name])
         out[group] = expected_risks(
             model, _rows(categories, women), start[women], density_code[women], prs_z[women],
             names, classical_terms,

@@ -22,13 +22,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pebs.risk import icare
 from pebs.risk.density import _density_prevalence, _density_rr
 from pebs.risk.gail import Categories
+from pebs.risk.icare.absolute_risk import fixed_window_risks
+from pebs.risk.icare.by_age import window_rates
 from pebs.risk.reference_population import PRS_POINTS, factor_distributions_of
 
-_CHUNK_ELEMENTS = 1 << 20
-"""Woman-by-combination risks evaluated at once (8 MiB per float64 array)."""
+_CHUNK_ELEMENTS = 1 << 16
+"""Woman-by-combination risks evaluated at once (512 KiB per float64 array: in the cache)."""
 
 
 @functools.cache
@@ -79,6 +80,10 @@ def _combinations(country: str, unknown: tuple[str, ...]) -> _Combinations:
 def expected_risks(model, categories: Categories, start, density_code, prs_z, unknown, terms):
     """Risks (proportions) of women who share one set of unknown inputs.
 
+    Each woman's risk is computed from her own values alone, by the same operations in the same
+    order whoever is computed with her: the sums over the combinations run in a fixed order
+    (:func:`_fixed_order_sum`), never by a reduction whose order depends on the array's shape.
+
     Parameters
     ----------
     model : CountryModel
@@ -97,42 +102,54 @@ def expected_risks(model, categories: Categories, start, density_code, prs_z, un
     """
     spec = factor_distributions_of(model.country)
     combinations = _combinations(model.country, tuple(unknown))
-    combo, static, n_combos = combinations.values, combinations.static, combinations.size
+    combo, n_combos = combinations.values, combinations.size
+    static = combinations.static[:, None]  # (combos, 1)
     beta_prs = float(model.calibration.log_rr[5])
+    calibration = model.calibration
     m = start.size
     out = np.empty(m)
     step = max(1, _CHUNK_ELEMENTS // n_combos)
     for lo in range(0, m, step):
         rows = slice(lo, min(m, lo + step))
-        k = rows.stop - lo
 
-        def column(name, own, rows=rows, k=k):
-            """(rows x combos,) her value, or the combination's where the input is unknown."""
-            if name in combo:
-                return np.tile(combo[name], k)
-            return np.repeat(own[rows], n_combos)
+        def column(name, own, rows=rows):
+            """Her value (1, k), or the combinations' (combos, 1) where the input is unknown."""
+            return combo[name][:, None] if name in combo else own[None, rows]
 
-        gail = {name: column(name, getattr(categories, name)) for name in _GAIL_FIELDS}
-        hyperplasia = (
-            np.full(k * n_combos, spec.hyperplasia_rr)
-            if "biopsies" in combo
-            else np.repeat(categories.hyperplasia_rr[rows], n_combos)
-        )
-        ages = np.repeat(start[rows], n_combos)
+        ages = start[None, rows]  # (1, k)
         grid = Categories(
-            **gail, hyperplasia_rr=hyperplasia, race=np.ones(ages.size, dtype=np.int8),
-            error=np.zeros(ages.size, dtype=np.int32),
+            **{name: column(name, getattr(categories, name)) for name in _GAIL_FIELDS},
+            hyperplasia_rr=(
+                spec.hyperplasia_rr if "biopsies" in combo
+                else categories.hyperplasia_rr[None, rows]
+            ),
+            race=None, error=None,
         )  # fmt: skip
         codes = column("density", density_code).astype(np.int8)
         lp = (
             sum(terms(grid, ages))
             + beta_prs * column("prs", prs_z)
             + np.log(_density_rr(codes, model.density_rr_source))
-        )
-        risks = icare.complete_risks(model.calibration, lp, ages - model.calibration.first_start)
-        weights = np.broadcast_to(static, (k, n_combos))
+        )  # (combos, k)
+        lp = np.broadcast_to(lp, (n_combos, ages.size))
+        index = start[rows] - calibration.first_start
+        risks = fixed_window_risks(*window_rates(calibration, index), np.exp(lp))  # (combos, k)
+        weights = static
         if "density" in combo:
-            shares = _density_prevalence(start[rows], spec.density_table)  # (rows, 4)
-            weights = weights * shares[:, combo["density"]]
-        out[rows] = (risks.reshape(k, n_combos) * weights).sum(axis=1) / weights.sum(axis=1)
+            shares = _density_prevalence(start[rows], spec.density_table)  # (k, 4)
+            weights = static * shares.T[combo["density"]]  # (combos, k)
+        out[rows] = _fixed_order_sum(risks * weights) / _fixed_order_sum(weights)
     return out
+
+
+def _fixed_order_sum(values: np.ndarray) -> np.ndarray:
+    """Sum over the first axis of (c, k) ``values`` -> (k,), each column added in one fixed
+    order (pairs of rows, then pairs of those sums...) that depends on ``c`` alone: elementwise
+    additions, whose results do not depend on ``k`` or on a column's position."""
+    while values.shape[0] > 1:
+        half = values.shape[0] // 2
+        paired = values[:half] + values[half : 2 * half]
+        if values.shape[0] % 2:
+            paired = np.concatenate([paired, values[2 * half :]])
+        values = paired
+    return values[0]
