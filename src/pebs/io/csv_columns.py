@@ -12,13 +12,13 @@ same cells (the tests compare the two):
 - a cell holding a comma, a quote, a line feed or a carriage return is quoted (quotes doubled);
   lines end with ``\\n``.
 
-Floats are formatted by Arrow (shortest round-trip digits, as Python) and brought to Python's
-notation: Arrow writes ``1`` and ``1.5e+11`` where Python writes ``1.0`` and ``150000000000.0``;
-values outside Arrow's and Python's common positional range (1e-4 <= |x| < 1e10) are rare in a
-risk file and are formatted by ``repr`` one by one. A column whose values repeat (relative risks:
-a few hundred distinct products of factors) has each distinct value formatted once, and so has a
-column given as an Arrow dictionary array (labels and codes: levels, reasons). Arrays are
-converted with :mod:`pebs.io.arrow_arrays` (pandas is never loaded).
+Floats are formatted by :mod:`orjson` (the shortest round-trip digits, as Python, written in
+Python's notation within their common positional range 1e-4 <= |x| < 1e10: ``0.1``, ``12.0``);
+values outside it are rare in a risk file and are formatted by ``repr`` one by one. A column
+whose values repeat (relative risks: a few hundred distinct products of factors) has each
+distinct value formatted once, and so has a column given as an Arrow dictionary array (labels
+and codes: levels, reasons). Arrays are converted with :mod:`pebs.io.arrow_arrays` (pandas is
+never loaded).
 
 The cells of a row are joined by Arrow's ``binary_join_element_wise``, whose result is the CSV
 text itself. The columns of an input file that are written back (a chunk of
@@ -33,6 +33,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import IO
 
 import numpy as np
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -78,22 +79,34 @@ def float_text(values: np.ndarray) -> pa.Array:
     numbers = from_floats(values)  # NaN -> null
     if _repeats(numbers):
         encoded = pc.dictionary_encode(numbers)  # nulls stay in the indices
-        return _repr_text(floats(encoded.dictionary), encoded.dictionary).take(encoded.indices)
-    return _repr_text(values, numbers)
+        return _repr_text(floats(encoded.dictionary)).take(encoded.indices)
+    return _repr_text(values)
 
 
-def _repr_text(values: np.ndarray, numbers: pa.Array) -> pa.Array:
-    """``values`` (``numbers`` as Arrow floats) in ``repr`` form: Arrow's cast, then brought to
-    Python's notation."""
-    text = pc.cast(numbers, pa.string())
+def _repr_text(values: np.ndarray) -> pa.Array:
+    """``values`` (float64) in ``repr`` form, NaN as null: :mod:`orjson` writes the shortest
+    round-trip digits of the values in Python's positional range (as Python writes them:
+    ``0.1``, ``12.0``), ``repr`` the rare others one by one."""
+    values = np.ascontiguousarray(values, dtype=np.float64)
     magnitudes = np.abs(values)
     with np.errstate(invalid="ignore"):
         positional = (magnitudes >= _POSITIONAL[0]) & (magnitudes < _POSITIONAL[1]) | (values == 0)
-        whole = positional & (values == np.trunc(values))  # Arrow: "12", Python: "12.0"
-    if whole.any():
-        mask = from_bools(whole)
-        with_dot = pc.binary_join_element_wise(text.filter(mask), _DOT_ZERO, _EMPTY)
-        text = _replace(text, mask, with_dot)
+    chosen = values if positional.all() else values[positional]
+    encoded = np.frombuffer(orjson.dumps(chosen, option=orjson.OPT_SERIALIZE_NUMPY), np.uint8)
+    encoded = encoded[1:-1]  # "[a,b,c]" without its brackets
+    is_comma = encoded == ord(",")
+    ends = np.flatnonzero(is_comma)  # (n_chosen - 1,) the end of each value but the last
+    lengths = np.zeros(values.size, dtype=np.int32)
+    if chosen.size:
+        lengths[positional] = np.diff(ends, prepend=-1, append=encoded.size) - 1
+    offsets = np.zeros(values.size + 1, dtype=np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    n_null = values.size - chosen.size
+    validity = pa.py_buffer(np.packbits(positional, bitorder="little")) if n_null else None
+    text = pa.Array.from_buffers(
+        pa.string(), values.size,
+        [validity, pa.py_buffer(offsets), pa.py_buffer(encoded[~is_comma])], null_count=n_null,
+    )  # fmt: skip
     other = ~positional & ~np.isnan(values)  # tiny, huge or infinite: rare
     if other.any():
         exact = from_texts([repr(v) for v in values[other].tolist()])
