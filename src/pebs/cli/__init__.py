@@ -13,7 +13,6 @@ import sys
 import typer
 from typer._click.exceptions import ClickException
 
-from pebs import __version__
 from pebs.cli._errors import EXIT_INTERRUPTED, exit_code_for
 from pebs.cli._lazy_group import LazyCommand, lazy_group
 
@@ -142,6 +141,8 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
+        from pebs import __version__
+
         typer.echo(f"pebs {__version__}")
         raise typer.Exit()
 
