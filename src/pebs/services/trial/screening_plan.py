@@ -197,9 +197,14 @@ def store_plans(
     )):  # fmt: skip
         superseded[owner].append(plan_id)
     removed: Counter[int] = Counter()
-    old_plans = [plan_id for ids in superseded.values() for plan_id in ids]
+    old_plans = {plan_id for ids in superseded.values() for plan_id in ids}
     if old_plans:
-        removed.update(connection.execute(_REMOVE_EXPECTED, {"plans": old_plans}).scalars())
+        expected = [(row.id, row.participant_id) for row in connection.execute(
+            _PLANNED_VISITS, {"owners": owners}
+        ) if row.screening_plan_id in old_plans and row.performed_date is None]  # fmt: skip
+        if expected:
+            connection.execute(_REMOVE_VISITS, {"ids": [visit_id for visit_id, _ in expected]})
+            removed.update(owner for _, owner in expected)
     rows = connection.execute(_INSERT_PLAN, [
         {"participant_id": owner, "risk_assessment_id": request.risk_assessment_id,
          "arm": request.woman.arm, "policy": result.policy, "start_date": result.start,
@@ -250,13 +255,15 @@ _SUPERSEDE = (
     .values(superseded_at=bindparam("at"))
     .returning(ScreeningPlan.id, ScreeningPlan.participant_id)
 )  # fmt: skip
-_REMOVE_EXPECTED = (
-    delete(Visit.__table__)
-    .where(Visit.planned_exam_id.in_(select(PlannedExam.id).where(
-               PlannedExam.screening_plan_id.in_(bindparam("plans", expanding=True)))),
-           Visit.performed_date.is_(None))
-    .returning(Visit.participant_id)
-)  # fmt: skip
+_PLANNED_VISITS = (
+    select(Visit.id, Visit.participant_id, Visit.performed_date, PlannedExam.screening_plan_id)
+    .join(PlannedExam, PlannedExam.id == Visit.planned_exam_id)
+    .where(Visit.participant_id.in_(bindparam("owners", expanding=True)))
+)
+"""The women's visits of a plan, found by her index: the expected ones of the plans superseded
+are filtered in Python (``performed_date IS NULL`` in the query would let SQLite read every
+visit not yet performed, of every woman, through that column's index)."""
+_REMOVE_VISITS = delete(Visit.__table__).where(Visit.id.in_(bindparam("ids", expanding=True)))
 _INSERT_PLAN = insert(ScreeningPlan.__table__).returning(
     ScreeningPlan.id, ScreeningPlan.participant_id
 )

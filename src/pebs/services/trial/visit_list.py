@@ -76,13 +76,16 @@ class _Placed:
     visit_id: int = 0
 
 
-_EXPECTED = select(
-    Visit.id, Visit.participant_id, Visit.due_date, Visit.modality, Visit.visit_type
+_PLANNED = select(
+    Visit.id, Visit.participant_id, Visit.due_date, Visit.modality, Visit.visit_type,
+    Visit.performed_date,
 ).where(
     Visit.participant_id.in_(bindparam("participant_ids", expanding=True)),
     Visit.planned_exam_id.is_not(None),
-    Visit.performed_date.is_(None),
 ).order_by(Visit.id)  # fmt: skip
+"""The women's planned visits, found by her index (``performed_date IS NULL`` in the query
+would let SQLite read every visit not yet performed, of every woman, through that column's
+index)."""
 _INSERT = insert(Visit).returning(
     Visit.id, Visit.participant_id, Visit.performed_date, Visit.modality, Visit.visit_type
 )
@@ -151,8 +154,9 @@ def _expected_visits(session: Session, participant_ids: list[int]) -> dict[tuple
     if not participant_ids:
         return {}
     by_key: dict[tuple, list[Any]] = {}
-    for row in session.execute(_EXPECTED, {"participant_ids": sorted(participant_ids)}):
-        by_key.setdefault((row.participant_id, row.due_date, row.modality), []).append(row)
+    for row in session.execute(_PLANNED, {"participant_ids": sorted(participant_ids)}):
+        if row.performed_date is None:
+            by_key.setdefault((row.participant_id, row.due_date, row.modality), []).append(row)
     return by_key
 
 
