@@ -37,6 +37,7 @@ from pebs.io.errors import InputFormatError
 from pebs.risk import gail, personalised
 from pebs.risk.country import country_tables
 from pebs.risk.inputs import RiskInputs
+from pebs.risk.levels import level_index
 from pebs.stats import (
     AucDifference,
     CStatistic,
@@ -192,7 +193,7 @@ def validate_cohort(
         path, (), chunk_rows, text_columns=(*REQUIRED_COLUMNS, *FOLLOW_UP_COLUMNS)
     )
     for chunk in chunks:
-        inputs = parse_assessment_table(chunk.table, path, chunk.first_line)
+        inputs = parse_assessment_table(chunk.text, path, chunk.first_line)
         follow_up, event = parse_follow_up(chunk.table, path, chunk.first_line)
         columns["age"].append(inputs.age)
         columns["follow_up"].append(follow_up)
@@ -335,11 +336,6 @@ def _validate_model(
     )
 
 
-def _level_index(risks: np.ndarray) -> np.ndarray:
-    """0..3 (low..very_high) for each five-year risk."""
-    return np.searchsorted(np.asarray(personalised.UPPER_BOUNDS), risks, side="right")
-
-
 def _compare(new: ModelScores, reference: ModelScores, counted: np.ndarray) -> ModelComparison:
     both = new.is_scored & reference.is_scored
     if not both.any():
@@ -347,7 +343,8 @@ def _compare(new: ModelScores, reference: ModelScores, counted: np.ndarray) -> M
     events = counted[both]
     risk_new, risk_ref = new.risk_5y[both], reference.risk_5y[both]
     k = len(personalised.LEVELS)
-    level_new, level_ref = _level_index(risk_new), _level_index(risk_ref)
+    level_new = level_index(risk_new).astype(np.intp)  # both scored: no NaN, no -1
+    level_ref = level_index(risk_ref).astype(np.intp)
     table = reclassification(level_ref, level_new, events, n_categories=k)
     cells = level_ref * k + level_new
     n_cell = np.bincount(cells, minlength=k * k)
