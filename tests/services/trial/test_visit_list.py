@@ -117,3 +117,25 @@ def test_casebooks_of_reads_each_woman_as_casebook_of(trial) -> None:
                        [ids[women[0]], ids[women[-1]]]):  # far apart: one at a time  # fmt: skip
             one_by_one = {pid: casebook_of(session, pid, study_pk) for pid in wanted}
             assert casebooks_of(session, wanted, study_pk) == one_by_one
+
+
+def test_a_list_of_womens_planned_visits_is_searched_through_their_index(tmp_path) -> None:
+    # SQLite only: its planner, without statistics, takes any index with an equality, and an
+    # index on performed_date would read every unperformed visit of the trial.
+    from pebs.services.trial.screening_plan import _PLANNED_VISITS
+    from pebs.services.trial.visit_list import _PLANNED
+    from pebs.store import migrate
+    from pebs.store.engine import create_engine_for
+
+    url = f"sqlite:///{tmp_path / 'plans.db'}"
+    migrate.upgrade(url)
+    engine = create_engine_for(url)
+    try:
+        for statement, name in ((_PLANNED, "participant_ids"), (_PLANNED_VISITS, "owners")):
+            sql = statement.params({name: [1, 2, 3]}).compile(
+                dialect=engine.dialect, compile_kwargs={"literal_binds": True})  # fmt: skip
+            with engine.connect() as connection:
+                steps = [row[3] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")]
+            assert any("USING INDEX ix_visits_participant_id_due_date" in s for s in steps), steps
+    finally:
+        engine.dispose()
