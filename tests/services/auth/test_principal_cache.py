@@ -168,7 +168,9 @@ def test_a_revocation_by_another_process_counts_within_the_time_to_live(
 def test_a_token_that_is_not_storable_text_is_never_remembered_and_refused_by_field(
     auth: Auth, bad: str
 ) -> None:
-    assert remembered_principal(auth.readers, bad, at=T0) is None  # no hashing of it
+    with pytest.raises(InvalidFields) as refused:
+        remembered_principal(auth.readers, bad, at=T0)
+    assert list(refused.value.fields) == ["token"]
     with pytest.raises(InvalidFields) as refused:
         _who(auth, bad)
     assert list(refused.value.fields) == ["token"]

@@ -21,7 +21,7 @@ from pebs.services.auth.principal import Principal
 from pebs.services.auth.principal_cache import cache_for
 from pebs.services.auth.tokens import API_TOKEN_PREFIX, SESSION_PREFIX, token_sha256
 from pebs.services.errors import NotAuthenticated
-from pebs.services.storable_text import refuses_unstorable_text, unstorable
+from pebs.services.storable_text import refuses_unstorable_text
 from pebs.services.transaction import instant
 from pebs.store.models import ApiToken, AuthSession, User
 
@@ -53,13 +53,14 @@ def authenticate(
     raise NotAuthenticated("not a pebs session or API token")
 
 
+@refuses_unstorable_text
 def remembered_principal(
     readers: sessionmaker[Session], token: str, *, at: datetime | None = None
 ) -> Principal | None:
     """The principal of an API token accepted within the last few seconds, without I/O; None
-    when not remembered (then :func:`authenticate` decides, and refuses a token that is not
-    storable text as every use case does)."""
-    if not token.startswith(API_TOKEN_PREFIX + "_") or unstorable(token) is not None:
+    when not remembered (then :func:`authenticate` decides). A token that is not storable text
+    is refused by field, as by :func:`authenticate` and every use case."""
+    if not token.startswith(API_TOKEN_PREFIX + "_"):
         return None
     return cache_for(readers.kw["bind"]).get(token_sha256(token), instant(at))
 
