@@ -12,6 +12,23 @@ import typer
 
 from pebs.cli.db import load_settings
 
+StudyOption = Annotated[str, typer.Option("--study", help="Study name (mypebs-demo).")]
+OutputOption = Annotated[
+    Path, typer.Option("--output", "-o", help="Folder for the tables, plots and report.")
+]
+SnapshotOption = Annotated[
+    Path | None,
+    typer.Option("--snapshot", help="A study-lock snapshot file (default: the database)."),
+]
+DataCutOption = Annotated[
+    str | None,
+    typer.Option(
+        "--data-cut",
+        help="Live database: the data cut, YYYY-MM-DD (default today, UTC); a snapshot's is "
+        "its lock time.",
+    ),
+]
+
 
 def _data_cut(text: str | None, snapshot: Path | None) -> date | None:
     from pebs.services.errors import InvalidInput
@@ -28,23 +45,11 @@ def _data_cut(text: str | None, snapshot: Path | None) -> date | None:
 
 
 def analyse_command(
-    study: Annotated[str, typer.Option("--study", help="Study name (mypebs-demo).")],
-    output: Annotated[
-        Path, typer.Option("--output", "-o", help="Folder for the tables, plots and report.")
-    ],
+    study: StudyOption,
+    output: OutputOption,
     user: Annotated[str, typer.Option("--user", "-u", help="Your account (a statistician).")],
-    snapshot: Annotated[
-        Path | None,
-        typer.Option("--snapshot", help="A study-lock snapshot file (default: the database)."),
-    ] = None,
-    data_cut: Annotated[
-        str | None,
-        typer.Option(
-            "--data-cut",
-            help="Live database: the data cut, YYYY-MM-DD (default "
-            "today, UTC); a snapshot's is its lock time.",
-        ),
-    ] = None,
+    snapshot: SnapshotOption = None,
+    data_cut: DataCutOption = None,
 ) -> None:
     """Run the study's analysis plan: primary endpoint with non-inferiority tests, time to
     event, secondary endpoints; write results.json, CSV tables, plots and report.html.
@@ -98,23 +103,11 @@ def dsmb_command(
         ReportKind,
         typer.Option("--kind", help="open: pooled over arms; closed: by arm (statistician)."),
     ],
-    study: Annotated[str, typer.Option("--study", help="Study name (mypebs-demo).")],
-    output: Annotated[
-        Path, typer.Option("--output", "-o", help="Folder for the tables, plots and report.")
-    ],
+    study: StudyOption,
+    output: OutputOption,
     user: Annotated[str, typer.Option("--user", "-u", help="Your account.")],
-    snapshot: Annotated[
-        Path | None,
-        typer.Option("--snapshot", help="A study-lock snapshot file (default: the database)."),
-    ] = None,
-    data_cut: Annotated[
-        str | None,
-        typer.Option(
-            "--data-cut",
-            help="Live database: the data cut, YYYY-MM-DD (default "
-            "today, UTC); a snapshot's is its lock time.",
-        ),
-    ] = None,
+    snapshot: SnapshotOption = None,
+    data_cut: DataCutOption = None,
 ) -> None:
     """Write the data monitoring committee's open (pooled) or closed (by arm) report: tables
     (JSON, CSV), plots, report.html and report.pdf.
