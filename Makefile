@@ -69,9 +69,10 @@ bench: $(STAMP)
 calibrate: $(STAMP)
 	$(BIN)/pebs simulate calibrate europe --women 100000 -o build/calibration
 
-## sim-validation: regenerate docs/simulation-validation.md and its plots (a few minutes)
+## sim-validation: regenerate docs/simulation-validation.md and its plots (a few minutes), next to
+##                 the figures of the earlier parameter set 2.1.0-europe
 sim-validation: $(STAMP)
-	$(BIN)/python scripts/sim_validation_report.py
+	$(BIN)/python scripts/sim_validation_report.py --previous docs/simulation-validation-2.1.0-europe.json
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .ruff_cache .hypothesis
