@@ -205,10 +205,13 @@ def require(actor: Actor, action: Action, *, needs_account: bool = False) -> Non
     """Raise :class:`PermissionDenied` unless ``actor``'s role may do ``action``."""
     allowed = PERMISSIONS[action]
     if actor.role not in allowed:
+        roles = ", ".join(sorted(allowed))
         raise PermissionDenied(
-            f"{actor.username} ({actor.role}) may not {action}; allowed roles: "
-            + ", ".join(sorted(allowed))
-        )
+            f"{actor.username} ({actor.role}) may not {action}; allowed roles: {roles}",
+            message_code="error.role_may_not",
+            values={"username": actor.username, "role": actor.role, "action": str(action),
+                    "allowed": roles},
+        )  # fmt: skip
     if needs_account and actor.user_id is None:
         raise PermissionDenied(f"to {action} needs a user account, not {actor.username!r}")
 

@@ -166,7 +166,7 @@ def birth_date_for(day: date, entry_age: float) -> date:
 
     >>> born = birth_date_for(date(2020, 3, 1), 40.999)
     >>> born, age_on(born, date(2020, 3, 1))
-    (datetime.date(1979, 3, 2), 40)
+    (datetime.date(1979, 3, 3), 40)
     """
     years = math.floor(entry_age)
     born = add_months(day, -12 * years) - timedelta(days=int((entry_age - years) * 365))
