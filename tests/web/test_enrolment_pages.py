@@ -160,5 +160,5 @@ def test_monitor_sees_no_forms(site: Any) -> None:
     response = site.post_form(f"/participants/{study_id}/allocation", {},
                               page=f"/participants/{study_id}")  # fmt: skip
     assert response.status_code == 403
-    assert "may not randomise" in response.text
+    assert "this role may not do this; allowed roles:" in response.text
     assert _count(site, AuditEvent) == events
