@@ -3,6 +3,7 @@ validation messages of each form."""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import date, timedelta
 from typing import Any
@@ -160,5 +161,17 @@ def test_monitor_sees_no_forms(site: Any) -> None:
     response = site.post_form(f"/participants/{study_id}/allocation", {},
                               page=f"/participants/{study_id}")  # fmt: skip
     assert response.status_code == 403
-    assert "this role may not do this; allowed roles:" in response.text
+    assert (
+        "(monitor) may not randomise a participant; allowed roles: country coordinator, "
+        "central data manager, site investigator, site staff"
+    ) in html.unescape(response.text)
+    site.client.cookies.set("pebs_lang", "fr")
+    french = site.post_form(f"/participants/{study_id}/allocation", {},
+                            page=f"/participants/{study_id}")  # fmt: skip
+    assert french.status_code == 403
+    assert (
+        "(moniteur) : action non autorisée pour ce rôle : randomiser une "
+        "participante ; rôles autorisés : coordinateur national, data manager central, "
+        "investigateur du centre, personnel du centre"
+    ) in html.unescape(french.text)
     assert _count(site, AuditEvent) == events

@@ -164,3 +164,14 @@ def test_formatting() -> None:
 )
 def test_negotiate(header: str | None, cookie: str | None, expected: str) -> None:
     assert negotiate(header, cookie) == expected
+
+
+def test_every_permission_has_its_words_and_english_matches_the_command_line() -> None:
+    """A refused page names the action (``permission.<name>``) in its own language; in English
+    with the same words as the command line's and the API's refusal."""
+    from pebs.services.actor import Action
+
+    english = catalogues()["en"].messages
+    named = {key.removeprefix("permission."): text for key, text in english.items()
+             if key.startswith("permission.")}  # fmt: skip
+    assert named == {action.name.lower(): action.value for action in Action}

@@ -209,8 +209,8 @@ def require(actor: Actor, action: Action, *, needs_account: bool = False) -> Non
         raise PermissionDenied(
             f"{actor.username} ({actor.role}) may not {action}; allowed roles: {roles}",
             message_code="error.role_may_not",
-            values={"username": actor.username, "role": actor.role, "action": str(action),
-                    "allowed": roles},
+            values={"username": actor.username, "role": actor.role, "action": action.name.lower(),
+                    "allowed_roles": tuple(sorted(allowed))},
         )  # fmt: skip
     if needs_account and actor.user_id is None:
         raise PermissionDenied(f"to {action} needs a user account, not {actor.username!r}")

@@ -224,7 +224,9 @@ def refusal_text(error: ServiceError, catalogue: Catalogue) -> str:
 
 def shown_values(values: Mapping[str, Any], catalogue: Catalogue) -> dict[str, Any]:
     """A refusal's values as the page shows them: dates in the page language's format, and a
-    pathway ``state`` (or the ``allowed_states``) by its name in that language.
+    pathway ``state`` (or the ``allowed_states``), a ``role`` (or the ``allowed_roles``) and an
+    ``action`` (:class:`pebs.services.actor.Action`, by its lower-case name) by their names in
+    that language.
 
     >>> shown_values({"day": date(2031, 5, 2), "state": "eligible", "n": 3}, catalogues()["fr"])
     {'day': '2 mai 2031', 'state': 'éligible', 'n': 3}
@@ -237,6 +239,12 @@ def shown_values(values: Mapping[str, Any], catalogue: Catalogue) -> dict[str, A
             value = catalogue.text(f"status.{value}")
         elif name == "allowed_states":
             value = ", ".join(catalogue.get(f"status.{state}", state) for state in value)
+        elif name == "action":
+            value = catalogue.get(f"permission.{value}", value)
+        elif name == "role":
+            value = catalogue.get(f"role.{value}", value)
+        elif name == "allowed_roles":
+            value = ", ".join(catalogue.get(f"role.{role}", role) for role in value)
         shown[name] = value
     return shown
 
