@@ -7,9 +7,10 @@ chunk into a temporary directory. Then, in interleaved rounds (gail, peer, asses
 each CLI and the peer (:data:`PEER_SCRIPT`: pyarrow's streaming CSV reader and its CSV writer
 copying the same file) as child processes on one core, and reports CPU seconds (``wait4``
 resource usage of that child alone, started by :data:`LAUNCHER`), their ratio (medians), wall
-time, rows per second and the child's peak resident set, with the GOAL lines. Checks that the
-outputs have one line per row plus the header, and recomputes the first gail rows with
-:mod:`benchmarks.scalar_gail`. The temporary files are deleted afterwards.
+time, rows per second and the child's peak resident set, with the GOAL lines. The pebs modules
+are compiled to bytecode first (:func:`precompile`), as a pip install of the wheel leaves them.
+Checks that the outputs have one line per row plus the header, and recomputes the first gail
+rows with :mod:`benchmarks.scalar_gail`. The temporary files are deleted afterwards.
 
 Run alone (a smaller run than ``python -m benchmarks --only cli``; prints the comparison with
 the peer and the GOAL lines)::
@@ -45,6 +46,25 @@ OUTPUT_COLUMNS = ("abs_risk_pct", "avg_risk_pct", "rr_under_50", "rr_50_plus", "
 def pebs_executable() -> Path:
     """The ``pebs`` console script next to the running interpreter."""
     return Path(sys.executable).parent / "pebs"
+
+
+def precompile(folder: Path | None = None) -> Path:
+    """Compile the modules of ``folder`` (default: the ``pebs`` package that runs) to bytecode
+    in their ``__pycache__``, as installing a wheel does, and return the folder.
+
+    An editable install from the source tree has no bytecode, and where
+    ``PYTHONDONTWRITEBYTECODE`` is set every run would compile each module it imports again
+    (about a tenth of a second of ``pebs risk assess``): a cost of the development setup that
+    an installed pebs does not pay. The peers' libraries come compiled.
+    """
+    import compileall
+    import importlib.util
+
+    if folder is None:
+        spec = importlib.util.find_spec("pebs")
+        folder = Path(next(iter(spec.submodule_search_locations or ())))
+    compileall.compile_dir(folder, quiet=1, workers=1)
+    return folder
 
 
 def cli_available() -> tuple[bool, str]:
@@ -284,6 +304,7 @@ def versus_peer(runs: dict[str, list[dict]], n_rows: int) -> list[str]:
 def measure(n_rows: int, seed: int, tmp_root: str | None = None, rounds: int = 3) -> dict:
     """Generate, run (``rounds`` interleaved rounds against the peer), check and clean up;
     return a JSON-ready dict (the gail figures of the round with the median CPU time)."""
+    precompile()
     workdir = Path(tempfile.mkdtemp(prefix="pebs-bench-", dir=tmp_root))
     try:
         input_path, output_path = workdir / "in.csv", workdir / "out.csv"

@@ -23,8 +23,10 @@ from pebs.cli._errors import EXIT_CODES, exit_code_for
 from pebs.cli.risk import COMMANDS as RISK_COMMANDS
 
 HEAVY = ("numpy", "pandas", "scipy", "sqlalchemy", "alembic", "psycopg", "uvicorn", "dask",
-         "pyarrow", "matplotlib", "fastapi", "pydantic_settings", "cryptography")  # fmt: skip
-"""Libraries that a version or help screen has no use for."""
+         "pyarrow", "matplotlib", "fastapi", "pydantic", "pydantic_settings",
+         "cryptography")  # fmt: skip
+"""Libraries that a version or help screen has no use for (pydantic: Typer converts an option's
+value through it, which a help screen needs for none)."""
 
 LOADED = (
     "import sys\n"

@@ -16,7 +16,7 @@ from typing import Any, ClassVar, NamedTuple
 
 import typer
 from typer._click import Command, Context, HelpFormatter
-from typer.core import TyperCommand, TyperGroup
+from typer.core import TyperCommand, TyperGroup, TyperOption
 
 
 class LazyCommand(NamedTuple):
@@ -112,6 +112,15 @@ class LazyGroup(TyperGroup):
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
         self.commands = _Commands(self, self.lazy_commands, dict(self.commands))
+
+    def get_help_option(self, ctx: Context) -> TyperOption | None:
+        """Typer's ``--help``, valued False rather than None when not given: Typer then takes
+        the value as it is, where None would be converted through a pydantic adapter (a tenth
+        of a second to import, on every command line that passes through the group)."""
+        option = super().get_help_option(ctx)
+        if option is not None and option.default is None:
+            option.default = False
+        return option
 
     def list_commands(self, ctx: Context) -> list[str]:
         return list(self.commands)  # the names alone: nothing imported

@@ -292,7 +292,8 @@ def _as_read(chunk: CsvChunk | None) -> RowBytes | None:
     the formula quote; an Arrow string array holds them)."""
     if chunk is None or chunk.row_bytes is None or len(chunk.row_bytes.data) >= 2**31:
         return None
-    if any(_formula_rows(part).size for column in chunk.text.columns for part in column.chunks):
+    # one look at each whole column: the reader's batches are small, each look has a fixed cost
+    if any(_formula_rows(column.combine_chunks()).size for column in chunk.text.columns):
         return None
     return chunk.row_bytes
 
