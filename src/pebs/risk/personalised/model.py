@@ -564,8 +564,10 @@ def _expected_risks(model, categories, start, density_code, prs_z, unknown_code,
     """:func:`~pebs.risk.personalised.unknown.expected_risks` per pattern of unknown inputs."""
     patterns = unknown_code[rows] & _COVARIATE_BITS
     out = np.empty(rows.size)
-    for pattern in np.flatnonzero(np.bincount(patterns)).tolist():
-        group = np.flatnonzero(patterns == pattern)
+    by_pattern = np.argsort(patterns, kind="stable")  # each pattern's rows in their order
+    bounds = np.flatnonzero(np.diff(patterns[by_pattern])) + 1
+    for group in np.split(by_pattern, bounds):
+        pattern = int(patterns[group[0]])
         women = rows[group]
         names = tuple(factor for name, factor in _FACTOR_OF_INPUT.items() if pattern & _BIT[name])
         out[group] = expected_risks(
