@@ -19,6 +19,7 @@ choices per country in ``docs/models/country-data.md``):
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -346,6 +347,17 @@ PRS_POINTS = 16
 """Gauss-Hermite points standing for the N(0, 1) PRS in :func:`reference_grid`."""
 
 
+@functools.cache
+def gauss_hermite(points: int) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and weights of the ``points``-point Gauss-Hermite rule for the standard normal
+    density (:func:`numpy.polynomial.hermite_e.hermegauss`: weights summing to sqrt(2 pi)),
+    computed once per process; read-only."""
+    nodes, weights = np.polynomial.hermite_e.hermegauss(points)
+    for array in (nodes, weights):
+        array.setflags(write=False)
+    return nodes, weights
+
+
 def reference_grid(
     country: str, age: float, *, prs_points: int = PRS_POINTS
 ) -> ReferencePopulation:
@@ -370,7 +382,7 @@ def reference_grid(
     density_shares = density_prevalence(year, spec.density_table)[0]
     if np.any(np.isnan(density_shares)):
         raise ModelInputError(f"age: density table {spec.density_table} does not cover {age!r}")
-    nodes, node_weights = np.polynomial.hermite_e.hermegauss(prs_points)
+    nodes, node_weights = gauss_hermite(prs_points)
     axes = [spec.shares(factor) for factor in N_CATEGORIES] + [density_shares, node_weights]
     index = np.meshgrid(*(np.arange(a.size) for a in axes), indexing="ij")
     index = [i.ravel() for i in index]

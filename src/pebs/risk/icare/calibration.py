@@ -16,6 +16,7 @@ tolerance``; return ``λ0 = λm / E_new``.
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 from dataclasses import dataclass
@@ -172,37 +173,71 @@ def mean_rr_cancer_free(rr, weights, cumulative_baseline) -> np.ndarray:
     -------
     numpy.ndarray, shape (n_ages,)
     """
-    numerator = np.zeros(cumulative_baseline.size)
-    denominator = np.zeros(cumulative_baseline.size)
-    step = max(1, _CHUNK_ELEMENTS // cumulative_baseline.size)
-    with np.errstate(over="ignore", under="ignore"):  # huge r·Λ0: survival 0, not an error
-        for lo in range(0, rr.size, step):
-            r, w = rr[lo : lo + step], weights[lo : lo + step]
-            survival = np.exp(-np.multiply.outer(r, cumulative_baseline))  # (chunk, n_ages)
-            numerator += (w * r) @ survival
-            denominator += w @ survival
-    if not (denominator > 0).all():
-        raise ModelInputError(
-            "reference_design, log_rr: every reference row's cancer-free survival underflows "
-            "to 0 at some age; the relative risks are implausibly large"
-        )
-    return numerator / denominator
+    return _MeanRR(rr, weights, cumulative_baseline.size)(cumulative_baseline)
+
+
+class _MeanRR:
+    """:func:`mean_rr_cancer_free` for fixed ``rr`` and ``weights`` (the rows of one iteration),
+    any ``Λ0``: what every iteration shares is computed once (``-r_i``, ``w_i r_i``, the array
+    that holds the survivals), then each call does the formula's operations on the same values,
+    giving the same bits (``Λ (-r)`` is ``-(r Λ)`` exactly; the survivals are computed age by
+    age, in long rows, then laid out row by row as the formula's sums use them)."""
+
+    def __init__(self, rr: np.ndarray, weights: np.ndarray, n_ages: int) -> None:
+        step = max(1, _CHUNK_ELEMENTS // n_ages)
+        self._n_ages = n_ages
+        self._parts = [
+            (-rr[lo : lo + step], weights[lo : lo + step] * rr[lo : lo + step],
+             weights[lo : lo + step])
+            for lo in range(0, rr.size, step)
+        ]  # fmt: skip
+        self._survival = np.empty((min(step, rr.size), n_ages))  # (chunk, n_ages)
+
+    def __call__(self, cumulative_baseline: np.ndarray) -> np.ndarray:
+        numerator = np.zeros(self._n_ages)
+        denominator = np.zeros(self._n_ages)
+        with np.errstate(over="ignore", under="ignore"):  # huge r·Λ0: survival 0, not an error
+            for negative_rr, weighted_rr, weights in self._parts:
+                by_age = np.multiply.outer(cumulative_baseline, negative_rr)  # long rows: fast
+                np.exp(by_age, out=by_age)
+                survival = self._survival[: negative_rr.size]
+                survival[...] = by_age.T  # (chunk, n_ages), the layout the sums are made on
+                numerator += weighted_rr @ survival
+                denominator += weights @ survival
+        if not (denominator > 0).all():
+            raise ModelInputError(
+                "reference_design, log_rr: every reference row's cancer-free survival underflows "
+                "to 0 at some age; the relative risks are implausibly large"
+            )
+        return numerator / denominator
+
+
+@functools.lru_cache(maxsize=1)
+def _distinct(lp: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(x·β, return_inverse=True)`` of a float64 predictor given as its bytes; the
+    last one is kept: :func:`~pebs.risk.icare.by_age.calibrate_by_age` calibrates consecutive
+    start ages whose reference rows often share the predictor (only their weights differ)."""
+    values, inverse = np.unique(np.frombuffer(lp, dtype=np.float64), return_inverse=True)
+    for array in (values, inverse):
+        array.setflags(write=False)
+    return values, inverse
 
 
 def _iterate(incidence, lp, weights, tolerance, max_iterations):
     """Fixed-point iteration of iCARE; returns (E, n_iterations, last_change)."""
     # Rows with equal x·β are interchangeable: merge them (their weights add up).
-    values, inverse = np.unique(lp, return_inverse=True)
+    values, inverse = _distinct(np.ascontiguousarray(lp, dtype=np.float64).tobytes())
     merged = np.bincount(inverse.ravel(), weights=weights, minlength=values.size)
     keep = merged > 0
     rr, w = np.exp(values[keep]), merged[keep]
+    mean_rr = _MeanRR(rr, w, incidence.size)
     expected = np.full(incidence.size, np.dot(w, rr) / w.sum())
     change = math.inf
     for iteration in range(1, max_iterations + 1):
         baseline = incidence / expected
         cumulative = np.zeros(incidence.size)
         np.cumsum(baseline[:-1], out=cumulative[1:])
-        new = mean_rr_cancer_free(rr, w, cumulative)
+        new = mean_rr(cumulative)
         change = float(np.abs(new - expected).sum())
         expected = new
         if change <= tolerance:

@@ -26,7 +26,7 @@ from pebs.risk.density import _density_prevalence, _density_rr
 from pebs.risk.gail import Categories
 from pebs.risk.icare.absolute_risk import fixed_window_risks
 from pebs.risk.icare.by_age import window_rates
-from pebs.risk.reference_population import PRS_POINTS, factor_distributions_of
+from pebs.risk.reference_population import PRS_POINTS, factor_distributions_of, gauss_hermite
 
 _CHUNK_ELEMENTS = 1 << 16
 """Woman-by-combination risks evaluated at once (512 KiB per float64 array: in the cache)."""
@@ -34,7 +34,7 @@ _CHUNK_ELEMENTS = 1 << 16
 
 @functools.cache
 def _prs_points() -> tuple[np.ndarray, np.ndarray]:
-    nodes, weights = np.polynomial.hermite_e.hermegauss(PRS_POINTS)
+    nodes, weights = gauss_hermite(PRS_POINTS)
     return nodes, weights / weights.sum()
 
 
