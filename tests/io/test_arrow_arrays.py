@@ -77,6 +77,13 @@ folder = Path(sys.argv[1])
 score_gail_csv(folder / "gail.csv", folder / "gail-out.csv")
 assess_csv(folder / "assess.csv", folder / "assess-out.csv", country="FR")
 assess_csv(folder / "assess.csv", folder / "strict-out.csv", country="FR", strict=True)
+import io
+import numpy as np
+from pebs.io.arrow_arrays import from_codes
+from pebs.io.csv_columns import write_columns
+repeated = np.resize([1.5, float("nan"), 2.25], 10_000)  # enough rows to count as repeating
+labels = from_codes(np.resize([0, 1, 2], 10_000), ["a", "", "b"])
+write_columns(io.StringIO(), {"x": repeated, "y": repeated, "label": labels}, header=True)
 print("pandas" in sys.modules)
 """
 

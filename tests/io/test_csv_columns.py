@@ -134,6 +134,33 @@ def test_a_column_of_repeated_doubles_is_written_as_python_repr():
     assert float_text(values).to_pylist() == [_python_text(v) for v in values.tolist()]
 
 
+def test_side_by_side_labels_and_repeated_doubles_are_written_as_the_one_csv_writer_writes_them():
+    # columns of few values next to each other (labels, repeated doubles) are written together,
+    # each combination once: every row must still read as the one CSV writer writes its cells
+    rng = np.random.default_rng(11)
+    n = 20_000  # in two chunks, each enough rows for its doubles to count as repeating
+    levels = ["low", "", "a,b", "=1+1", 'say "hi"']
+    reasons = [f"reason {i}" for i in range(300)]  # two such columns: more pairs than a table
+    shares = np.array([1.0, 2.2, math.nan, 0.30000000000000004, 1e-05, 1e16])
+    level, reason, other = (rng.integers(0, k, n) for k in (len(levels), 300, 300))
+    rr, x = rng.choice(shares, n), rng.random(n)
+    maybe = [None if i % 3 == 1 else "xy"[i % 2] for i in range(n)]  # a label array with nulls
+    columns = {
+        "level": from_codes(level, levels),
+        "rr": rr,
+        "maybe": pa.array(maybe).dictionary_encode(),
+        "reason": from_codes(reason, reasons),
+        "other": from_codes(other, reasons),
+        "x": x,
+    }
+    expected = [
+        (levels[a], None if math.isnan(b) else b, c, reasons[d], reasons[e], f)
+        for a, b, c, d, e, f in zip(level, rr.tolist(), maybe, reason, other, x.tolist(),
+                                    strict=True)
+    ]  # fmt: skip
+    assert _columns_text(columns, chunks=2) == _reference(list(columns), expected)
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     st.lists(st.tuples(CELL_TEXT, CELL_TEXT, st.floats(allow_nan=True)), min_size=1, max_size=12),

@@ -21,7 +21,11 @@ and codes: levels, reasons). Arrays are converted with :mod:`pebs.io.arrow_array
 never loaded).
 
 The cells of a row are joined by Arrow's ``binary_join_element_wise``, whose result is the CSV
-text itself. The columns of an input file that are written back (a chunk of
+text itself. Consecutive columns of few distinct values (labels, repeated floats) are joined
+first, each combination of their values once, and taken for the rows as one wider column:
+fewer columns to join row by row, the same text.
+
+The columns of an input file that are written back (a chunk of
 :func:`pebs.io.csv_table.read_csv_chunks`) are copied from the file's own bytes when the chunk
 gives them (:class:`~pebs.io.row_bytes.RowBytes`: no quote, no carriage return) and none of their
 cells needs the formula quote: the bytes that writing those cells one by one would give.
@@ -240,6 +244,81 @@ def _cells(values, *, alone: bool) -> pa.Array:
     return _replace(text, mask, quoted)
 
 
+def _coded(values) -> tuple[np.ndarray, list[str]] | None:
+    """A column of few distinct values as (n,) int64 codes into the cells of those values
+    (:func:`_cells`; an empty cell for a null): a dictionary array (labels), or floats that
+    repeat (:func:`_repeats`). None for any other column."""
+    if not len(values):
+        return None
+    if isinstance(values, pa.DictionaryArray):
+        labels, indices = _cells(values.dictionary, alone=False), values.indices
+    elif isinstance(values, np.ndarray) and values.dtype.kind == "f":
+        numbers = from_floats(values)
+        if not _repeats(numbers):
+            return None
+        encoded = pc.dictionary_encode(numbers)  # nulls stay in the indices
+        labels, indices = _repr_text(floats(encoded.dictionary)), encoded.indices
+    else:
+        return None
+    texts = [text or "" for text in labels.to_pylist()]  # a null label: an empty cell
+    kind = "u" if pa.types.is_unsigned_integer(indices.type) else "i"
+    codes = np.frombuffer(indices.buffers()[1], dtype=f"{kind}{indices.type.bit_width // 8}")
+    codes = codes[indices.offset : indices.offset + len(indices)].astype(np.int64)
+    if indices.null_count:  # a null: one more value, an empty cell
+        codes[~bools(indices.is_valid())] = len(texts)
+        texts.append("")
+    return codes, texts
+
+
+_FEW_COMBINATIONS = 1 << 16
+"""Codes of two columns are renumbered through a table of every pair up to this many pairs
+(else sorted)."""
+
+
+def _joined_codes(columns: Sequence[tuple[np.ndarray, list[str]]]) -> pa.Array:
+    """The cells of consecutive columns of :func:`_coded`, joined by commas row by row: each
+    combination of values that occurs is joined once, then taken for its rows."""
+    codes, texts = columns[0]
+    for more_codes, more_texts in columns[1:]:
+        keys = codes * len(more_texts) + more_codes
+        if len(texts) * len(more_texts) <= _FEW_COMBINATIONS:  # renumbered through a table
+            counts = np.bincount(keys, minlength=len(texts) * len(more_texts))
+            used = np.flatnonzero(counts)
+            renumber = np.zeros(counts.size, dtype=np.int64)
+            renumber[used] = np.arange(used.size)
+            codes = renumber[keys]
+        else:
+            used, codes = np.unique(keys, return_inverse=True)
+        texts = [
+            f"{texts[key // len(more_texts)]},{more_texts[key % len(more_texts)]}"
+            for key in used.tolist()
+        ]
+    indices = np.ascontiguousarray(codes, dtype=np.int32)
+    return from_texts(texts).take(
+        pa.Array.from_buffers(pa.int32(), len(indices), [None, pa.py_buffer(indices)])
+    )
+
+
+def _column_cells(columns: Sequence[object], *, alone: bool) -> list[pa.Array]:
+    """The cells of each column (:func:`_cells`), but consecutive columns of few distinct values
+    (:func:`_coded`: labels, codes, repeated floats) given as one column of their cells joined
+    by commas: fewer, wider columns to join into rows, each combination written once."""
+    out: list[pa.Array] = []
+    run: list[tuple[np.ndarray, list[str]]] = []
+    for values in columns:
+        coded = None if alone else _coded(values)
+        if coded is not None:
+            run.append(coded)
+            continue
+        if run:
+            out.append(_joined_codes(run))
+            run = []
+        out.append(_cells(values, alone=alone))
+    if run:
+        out.append(_joined_codes(run))
+    return out
+
+
 def _newlines(n: int) -> pa.Array:
     """``n`` values ``"\\n"``."""
     offsets = np.arange(n + 1, dtype=np.int32)
@@ -317,10 +396,10 @@ def write_columns(
         write_csv_rows(stream, [], header=[str(name) for name in [*leading, *columns]])
     as_read = _as_read(carried)
     if as_read is not None:
-        data = _after_rows(as_read, [_cells(v, alone=False) for v in columns.values()])
+        data = _after_rows(as_read, _column_cells(list(columns.values()), alone=False))
     else:
         every = {**leading, **columns}
-        cells = [_cells(values, alone=len(every) == 1) for values in every.values()]
+        cells = _column_cells(list(every.values()), alone=len(every) == 1)
         if not cells or len(cells[0]) == 0:
             return
         data = _csv_bytes(cells)
