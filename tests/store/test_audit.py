@@ -319,8 +319,8 @@ def _as_attacker(engine: Engine, *statements: tuple[str, dict[str, Any]]) -> Non
         if engine.dialect.name == "postgresql":
             connection.execute(text("ALTER TABLE audit_events DISABLE TRIGGER USER"))
         else:
-            connection.execute(text("DROP TRIGGER audit_events_no_update"))
-            connection.execute(text("DROP TRIGGER audit_events_no_delete"))
+            for trigger in ("no_update", "no_delete", "linked"):
+                connection.execute(text(f"DROP TRIGGER audit_events_{trigger}"))
         for statement, parameters in statements:
             connection.execute(text(statement), parameters)
 

@@ -94,6 +94,44 @@ def test_audit_events_are_append_only_in_the_database(engine: Engine) -> None:
         assert connection.execute(text("SELECT actor FROM audit_events")).scalar_one() == "a"
 
 
+_INSERT_EVENT = text(
+    "INSERT INTO audit_events (id, at, actor, action, entity, prev_hash, hash) "
+    "VALUES (:id, '2025-01-01 00:00:00', 'a', 'b', 'c', :prev, :hash)"
+)
+
+
+def _event_refused(engine: Engine, event_id: int, prev: str, hash_: str) -> bool:
+    try:
+        with engine.begin() as connection:
+            connection.execute(_INSERT_EVENT, {"id": event_id, "prev": prev, "hash": hash_})
+    except DBAPIError:
+        return True
+    return False
+
+
+def test_the_database_refuses_an_audit_event_not_linked_to_the_one_before(engine: Engine) -> None:
+    """Without the application's lock: a fork, a gap or a wrong first link is refused."""
+    genesis, first, second = "0" * 64, "1" * 64, "2" * 64
+    assert _event_refused(engine, 1, "9" * 64, first)  # event 1 follows the genesis hash
+    assert not _event_refused(engine, 1, genesis, first)
+    assert _event_refused(engine, 3, first, second)  # event 2 is missing
+    assert _event_refused(engine, 2, genesis, second)  # not the hash of event 1
+    assert not _event_refused(engine, 2, first, second)
+    assert _event_refused(engine, 2, first, "3" * 64)  # a second event after event 1
+    assert _event_refused(engine, 3, first, "3" * 64)  # event 3 following event 1: a fork
+    with engine.begin() as connection:  # several rows of one statement, each linked in turn
+        connection.execute(_INSERT_EVENT, [
+            {"id": 3, "prev": second, "hash": "3" * 64},
+            {"id": 4, "prev": "3" * 64, "hash": "4" * 64},
+        ])  # fmt: skip
+    assert _event_refused(engine, 5, "3" * 64, "5" * 64)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT id, prev_hash FROM audit_events ORDER BY id"))
+        assert [(row.id, row.prev_hash[0]) for row in rows] == [
+            (1, "0"), (2, "1"), (3, "2"), (4, "3")
+        ]  # fmt: skip
+
+
 def test_sqlite_migration_checks_foreign_keys(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'pebs.db'}"
     migrate.upgrade(url)

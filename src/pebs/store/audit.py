@@ -8,7 +8,8 @@ where ``event`` is ``{"id", "at", "actor", "action", "entity", "entity_id", "rea
 "new"}`` and :func:`canonical_json` sorts keys, uses no whitespace, UTF-8, ``Z``-suffixed UTC times
 with microseconds, and refuses NaN/infinity. Appends are serialised (PostgreSQL: a transaction-level
 advisory lock; SQLite: the writer lock every pebs transaction takes with ``BEGIN IMMEDIATE``), ids
-run 1, 2, 3... without gaps and ``prev_hash`` is unique, so the chain never forks.
+run 1, 2, 3... without gaps, and the database refuses an event whose ``prev_hash`` is not the
+hash of the event before it (a trigger; ``id`` is the primary key), so the chain never forks.
 
 Call :func:`append_event` inside the service's transaction, after the change it records, so that
 the change and its audit record commit (or roll back) together.

@@ -512,8 +512,9 @@ class AuditEvent(Base):
     """One link of the append-only, hash-chained audit trail (see :mod:`pebs.store.audit`).
 
     ``id`` is the position in the chain (1, 2, ... without gaps), assigned under the chain lock.
-    ``prev_hash`` is unique, so the chain cannot fork even if the lock were bypassed. Database
-    triggers (created by the migration) refuse UPDATE and DELETE.
+    Database triggers (created by the migrations) refuse UPDATE and DELETE, and an event whose
+    ``prev_hash`` is not the ``hash`` of event ``id - 1`` (the genesis hash for event 1): with
+    ``id`` the primary key, the chain cannot fork even if the lock were bypassed.
     """
 
     __tablename__ = "audit_events"
@@ -532,5 +533,5 @@ class AuditEvent(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     old: Mapped[dict[str, Any] | None]
     new: Mapped[dict[str, Any] | None]
-    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
