@@ -358,6 +358,17 @@ def gauss_hermite(points: int) -> tuple[np.ndarray, np.ndarray]:
     return nodes, weights
 
 
+@functools.cache
+def _grid_index(sizes: tuple[int, ...]) -> tuple[np.ndarray, ...]:
+    """Every combination of one category per axis of these ``sizes`` (the first axis varies
+    slowest), as one (n,) index array per axis; computed once per process, read-only."""
+    index = np.meshgrid(*(np.arange(size) for size in sizes), indexing="ij")
+    flat = tuple(i.ravel() for i in index)
+    for array in flat:
+        array.setflags(write=False)
+    return flat
+
+
 def reference_grid(
     country: str, age: float, *, prs_points: int = PRS_POINTS
 ) -> ReferencePopulation:
@@ -384,8 +395,7 @@ def reference_grid(
         raise ModelInputError(f"age: density table {spec.density_table} does not cover {age!r}")
     nodes, node_weights = gauss_hermite(prs_points)
     axes = [spec.shares(factor) for factor in N_CATEGORIES] + [density_shares, node_weights]
-    index = np.meshgrid(*(np.arange(a.size) for a in axes), indexing="ij")
-    index = [i.ravel() for i in index]
+    index = _grid_index(tuple(a.size for a in axes))
     weights = np.prod([axis[i] for axis, i in zip(axes, index, strict=True)], axis=0)
     categories = dict(zip(N_CATEGORIES, (i.astype(np.int8) for i in index), strict=False))
     n = weights.size
