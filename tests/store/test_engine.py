@@ -122,3 +122,38 @@ def test_read_only_sessions_on_postgresql_refuse_writes(engine: Engine, backend:
             text("INSERT INTO studies (name, title, created_at) VALUES ('y', 'y', :at)"),
             {"at": "2025-01-01 00:00:00"},
         )
+
+
+def test_connections_are_kept_for_reuse(engine: Engine) -> None:
+    """More connections at once than SQLAlchemy's default pool keeps (5): all stay open for the
+    next requests instead of being closed after use."""
+    connections = [engine.connect() for _ in range(8)]
+    for connection in connections:
+        connection.execute(text("SELECT 1"))
+        connection.close()
+    assert engine.pool.checkedin() == 8
+
+
+def test_a_connection_the_server_ended_is_replaced_before_use(
+    engine: Engine, backend: str, postgres_admin: Engine
+) -> None:
+    """The server ends an idle pooled connection (as a restart does): the next session gets a
+    working connection, not an error."""
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL connections only")
+    sessions = session_factory(engine)
+    with sessions() as session:
+        ended = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    with postgres_admin.connect() as admin:
+        assert admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": ended}).scalar()
+    for _ in range(100):  # the server closes the socket just after answering the admin
+        with postgres_admin.connect() as admin:
+            gone = not admin.execute(
+                text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": ended}
+            ).scalar_one()
+        if gone:
+            break
+        time.sleep(0.01)
+    with sessions() as session:
+        pid = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    assert pid != ended

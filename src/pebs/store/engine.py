@@ -9,6 +9,14 @@ head) cannot be overtaken. Sessions that only read can ask for a plain deferred 
 
 PostgreSQL URLs (``postgresql://``, ``postgres://``) use the psycopg 3 driver. Transactions run at
 READ COMMITTED; serialisation where it matters is explicit (row locks, the audit advisory lock).
+A pooled connection that the server closed while it sat idle (a restart, an administrator ending
+it) is replaced when next taken from the pool, before any statement runs on it
+(:func:`_replace_dropped_connections`), so the first request after a database restart does not
+fail; a healthy connection is not pinged, which would cost a round trip per transaction.
+
+An engine keeps up to :data:`POOL_SIZE` connections open (of a file database or PostgreSQL),
+and opens no more: a server answering many requests at once reuses them instead of opening and
+closing one per request beyond the pool.
 
 Services own transactions::
 
@@ -19,19 +27,25 @@ Services own transactions::
 
 from __future__ import annotations
 
+import select
 import threading
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["READ_ONLY_OPTION", "create_engine_for", "session_factory"]
+__all__ = ["POOL_SIZE", "READ_ONLY_OPTION", "create_engine_for", "session_factory"]
 
 READ_ONLY_OPTION = "pebs_read_only"
 """Execution option: on SQLite, begin with a deferred ``BEGIN`` (readers never block writers)."""
 
 _SQLITE_BUSY_TIMEOUT_S = 60.0
+POOL_SIZE = 15
+"""Connections an engine keeps open, and the most it opens at once (SQLAlchemy's default pool
+allowed 15 too, but kept only 5 and closed the others after each use). A request waits for a
+free one (up to 30 s) when all are in use."""
 
 
 def normalise_url(url: str | URL) -> URL:
@@ -73,7 +87,37 @@ def create_engine_for(
     parsed = normalise_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, sqlite_foreign_keys, sqlite_synchronous, echo)
-    return create_engine(parsed, pool_pre_ping=True, echo=echo)
+    engine = create_engine(parsed, pool_size=POOL_SIZE, max_overflow=0, echo=echo)
+    _replace_dropped_connections(engine)
+    return engine
+
+
+def _replace_dropped_connections(engine: Engine) -> None:
+    """Check a PostgreSQL connection as it leaves the pool, without a round trip.
+
+    An idle connection has nothing to read: the server speaks only when asked. If its socket is
+    readable, the server closed it (a restart or ``pg_terminate_backend`` sends a last message,
+    then end-of-file) or sent a notice: then, and only then, a ``SELECT 1`` decides, and a
+    connection that fails it is replaced by a new one (SQLAlchemy retries the checkout).
+    """
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if not _has_input(dbapi_connection.fileno()):
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise DisconnectionError(f"the database closed the connection: {error}") from error
+
+
+def _has_input(fileno: int) -> bool:
+    """Whether the socket ``fileno`` has bytes (or end-of-file) to read now (no waiting)."""
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(fileno, select.POLLIN)
+        return bool(poller.poll(0))
+    return bool(select.select([fileno], [], [], 0)[0])
 
 
 def session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
@@ -96,7 +140,8 @@ def _sqlite_engine(url: URL, foreign_keys: bool, synchronous: str, echo: bool) -
         raise ValueError(f"sqlite_synchronous: {synchronous!r} is not OFF, NORMAL, FULL or EXTRA")
     in_memory = url.database in (None, "", ":memory:")
     connect_args: dict[str, Any] = {"timeout": _SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False}
-    engine = create_engine(url, connect_args=connect_args, echo=echo)
+    pool: dict[str, Any] = {} if in_memory else {"pool_size": POOL_SIZE, "max_overflow": 0}
+    engine = create_engine(url, connect_args=connect_args, echo=echo, **pool)
     pragmas = [
         f"PRAGMA busy_timeout = {int(_SQLITE_BUSY_TIMEOUT_S * 1000)}",
         f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}",
