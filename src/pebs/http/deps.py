@@ -3,7 +3,9 @@ the client's address. Who the caller is differs per side: :mod:`pebs.api.deps` (
 session cookie with a CSRF header) and :mod:`pebs.web.viewer` (session cookie, CSRF form field).
 
 A dependency that does no blocking I/O is an ``async def``: FastAPI runs a plain ``def``
-dependency in the thread pool, a hop that costs more than these dependencies themselves.
+dependency in the thread pool, a hop that costs more than these dependencies themselves. The
+sessions and keys read the state from the request rather than through :data:`StateDep`: each
+dependency FastAPI resolves costs time on every request.
 
 A route that takes a dependency of :data:`DEPENDENCY_ERRORS` may answer its error whatever the
 route itself refuses; the API documents it on every operation that takes one (directly or through
@@ -39,22 +41,22 @@ async def get_state(request: Request) -> AppState:
 StateDep = Annotated[AppState, Depends(get_state)]
 
 
-async def get_session_maker(state: StateDep) -> sessionmaker[Session]:
-    return state.writers
+async def get_session_maker(request: Request) -> sessionmaker[Session]:
+    return request.app.state.pebs.writers
 
 
-async def get_read_sessions(state: StateDep) -> sessionmaker[Session]:
+async def get_read_sessions(request: Request) -> sessionmaker[Session]:
     """Read-only sessions, for a route whose use case only reads (and audits nothing): on
     SQLite a deferred ``BEGIN`` that never waits for the writer lock (nor holds it), on
     PostgreSQL a ``READ ONLY`` transaction."""
-    return state.readers
+    return request.app.state.pebs.readers
 
 
-async def get_keys(state: StateDep) -> IdentityKeys:
+async def get_keys(request: Request) -> IdentityKeys:
     """The identity keys: a route that takes them may decrypt identifying data (or a TOTP
     secret), which the store refuses with :class:`~pebs.http.status.DecryptionError` when the
     installation's key does not open it (:data:`~pebs.http.status.KEY_MISMATCH`)."""
-    return state.keys
+    return request.app.state.pebs.keys
 
 
 SessionMakerDep = Annotated[sessionmaker[Session], Depends(get_session_maker)]

@@ -12,16 +12,21 @@ the function's own (:func:`in_one_hop` keeps its signature), so the schema is un
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.dependencies.utils import get_dependant
+from fastapi.routing import APIRoute
 
+from pebs.api.deps import AS_RUN
 from pebs.http import threads
 
-__all__ = ["Router", "in_one_hop"]
+__all__ = ["ApiRoute", "Router", "in_one_hop"]
 
 
 def in_one_hop(endpoint: Callable[..., Any]) -> Callable[..., Any]:
@@ -47,3 +52,32 @@ class Router(APIRouter):
 
     def add_api_route(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().add_api_route(path, in_one_hop(endpoint), **kwargs)
+
+
+def _as_run(dependant: Dependant) -> Dependant:
+    """``dependant`` with each dependency of :data:`~pebs.api.deps.AS_RUN` replaced by its
+    counterpart (same name and caching, so the route's arguments are the same)."""
+    replaced = []
+    for sub in dependant.dependencies:
+        runs = AS_RUN.get(sub.call) if sub.call is not None else None
+        if runs is None:
+            replaced.append(_as_run(sub))
+        else:
+            replaced.append(get_dependant(path=sub.path or "", call=runs, name=sub.name,
+                                          use_cache=sub.use_cache, scope=sub.scope,
+                                          concurrency=sub.concurrency))  # fmt: skip
+    return dataclasses.replace(dependant, dependencies=replaced)
+
+
+class ApiRoute(APIRoute):
+    """An :class:`~fastapi.routing.APIRoute` that runs the dependencies of
+    :data:`~pebs.api.deps.AS_RUN` as their counterparts; :attr:`dependant` (what the schema
+    and the dependency checks read) stays as declared."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        declared = self.dependant
+        self.dependant = _as_run(declared)
+        try:
+            return super().get_route_handler()
+        finally:
+            self.dependant = declared

@@ -11,6 +11,7 @@ from pebs.api.deps import CurrentActor
 from pebs.api.errors import error_responses
 from pebs.api.routers._body import Body
 from pebs.api.routers._dates import IsoDate
+from pebs.api.routers._json import json_response
 from pebs.api.routers._params import MAX_ID, StudyId
 from pebs.api.routers._router import Router
 from pebs.api.routers._text import Text
@@ -82,8 +83,9 @@ def list_(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ):
     """One page of your participants (pseudonymised), in registration order."""
-    return list_participants(sessions, actor, site=site, status=status, arm=arm, search=q,
+    page = list_participants(sessions, actor, site=site, status=status, arm=arm, search=q,
                              after=after, limit=limit)  # fmt: skip
+    return json_response(page)
 
 
 @router.get("/{study_id}", response_model=ParticipantSummary)

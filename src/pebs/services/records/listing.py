@@ -6,7 +6,7 @@ import functools
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Integer, Select, bindparam, func, select
+from sqlalchemy import Engine, Integer, Select, bindparam, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.services.actor import Action, Actor, require
@@ -136,8 +136,9 @@ def list_participants(
                               arm is not None, bool(search))  # fmt: skip
     if site is not None:
         values["site_code"] = site
-    with session_maker() as session:
-        connection = session.connection(execution_options=_one_statement(session))
+    engine = session_maker.kw["bind"]  # no ORM session: the page is read as rows
+    with engine.connect() as plain:
+        connection = plain.execution_options(**_one_statement(engine))
         result = connection.execute(page, values).all()
         if result:  # a row of the site: the site exists and is in the actor's scope
             total = result[0][-1]
@@ -152,10 +153,10 @@ def list_participants(
     return ParticipantPage(rows, next_after, total)
 
 
-def _one_statement(session: Session) -> dict[str, str]:
+def _one_statement(engine: Engine) -> dict[str, str]:
     """On PostgreSQL, read in autocommit mode: the page is one statement, its own snapshot, so
     no ``BEGIN`` and ``ROLLBACK`` round trips are needed (SQLite, in process, keeps its
     transactions: its connections begin transactions themselves, :mod:`pebs.store.engine`)."""
-    if session.get_bind().dialect.name == "postgresql":
+    if engine.dialect.name == "postgresql":
         return {"isolation_level": "AUTOCOMMIT"}
     return {}
