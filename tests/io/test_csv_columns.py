@@ -161,6 +161,18 @@ def test_side_by_side_labels_and_repeated_doubles_are_written_as_the_one_csv_wri
     assert _columns_text(columns, chunks=2) == _reference(list(columns), expected)
 
 
+def test_columns_of_many_values_next_to_few_valued_ones_are_written_as_the_one_csv_writer_does():
+    # doubles that repeat in their first rows only, and labels with as many texts as rows, are
+    # written column by column; the constant column between them still reads right
+    rng = np.random.default_rng(5)
+    n = 20_000
+    x = np.concatenate([np.full(4_096, 1.5), rng.random(n - 4_096)])
+    texts = [f"w{i}" for i in range(n)]
+    columns = {"x": x, "y": np.full(n, 2.0), "label": from_codes(np.arange(n)[::-1], texts)}
+    expected = [(a, 2.0, texts[n - 1 - i]) for i, a in enumerate(x.tolist())]
+    assert _columns_text(columns) == _reference(list(columns), expected)
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     st.lists(st.tuples(CELL_TEXT, CELL_TEXT, st.floats(allow_nan=True)), min_size=1, max_size=12),

@@ -244,6 +244,10 @@ def _cells(values, *, alone: bool) -> pa.Array:
     return _replace(text, mask, quoted)
 
 
+_FEW_VALUES = 1 << 12
+"""A column with more distinct values than this is written as it is (:func:`_cells`)."""
+
+
 def _coded(values) -> tuple[np.ndarray, list[str]] | None:
     """A column of few distinct values as (n,) int64 codes into the cells of those values
     (:func:`_cells`; an empty cell for a null): a dictionary array (labels), or floats that
@@ -251,12 +255,16 @@ def _coded(values) -> tuple[np.ndarray, list[str]] | None:
     if not len(values):
         return None
     if isinstance(values, pa.DictionaryArray):
+        if len(values.dictionary) > _FEW_VALUES:
+            return None
         labels, indices = _cells(values.dictionary, alone=False), values.indices
     elif isinstance(values, np.ndarray) and values.dtype.kind == "f":
         numbers = from_floats(values)
         if not _repeats(numbers):
             return None
         encoded = pc.dictionary_encode(numbers)  # nulls stay in the indices
+        if len(encoded.dictionary) > _FEW_VALUES:  # repeats at its start only
+            return None
         labels, indices = _repr_text(floats(encoded.dictionary)), encoded.indices
     else:
         return None
