@@ -30,8 +30,9 @@ sees her).
 
 :func:`allocate_in` randomises a list of women in the caller's transaction (the enrolment
 import) as if they came one after the other: their rows are locked in one statement, each
-stratum once, and each stratum's next slots are taken for its women in list order by one query
-and one conditional update (:func:`allocate` is that list form called with one woman).
+stratum once, each stratum's next slots read for its women in list order by one query, and the
+slots of every stratum taken by one conditional update (:func:`allocate` is that list form called
+with one woman).
 """
 
 from __future__ import annotations
@@ -278,28 +279,36 @@ def _take_slots(
     list order, with their slot id and arm; the women refused, with why).
 
     Each stratum is locked once (in a fixed order: concurrent lists wait instead of
-    deadlocking), its next slots read by one query and taken by one conditional update; a slot
-    found taken by another transaction is retried for its woman."""
+    deadlocking) and its next slots read by one query; the slots of every stratum are then
+    taken by one conditional update; a slot found taken by another transaction is retried for
+    its woman (and a stratum whose list ran out before its women, in the next list)."""
     strata: dict[tuple[int, str, bool], list[_Woman]] = {}
     for woman in women:
         key = (woman.her.study_pk, woman.gate.stratum, bool(woman.her.is_test))
         strata.setdefault(key, []).append(woman)
     placed: list[_Placed] = []
     refused: list[tuple[_Woman, ServiceError]] = []
-    for (study_pk, stratum, is_test), pending in sorted(strata.items()):
-        lock_stratum(session, study_pk, stratum, is_test=is_test)
-        while pending:
+    locked: set[tuple[int, str, bool]] = set()
+    while strata:
+        offered: list[tuple[tuple[int, str, bool], list[tuple[Any, _Woman]]]] = []
+        for key, pending in sorted(strata.items()):
+            study_pk, stratum, is_test = key
+            if key not in locked:
+                lock_stratum(session, study_pk, stratum, is_test=is_test)
+                locked.add(key)
             free = next_free_slots(session, study_pk, stratum, len(pending), is_test=is_test)
             if not free:
                 refused.extend((woman, _exhausted(stratum, is_test=is_test)) for woman in pending)
-                break
-            served = pending[: len(free)]
-            taken = take_slots(session, [
-                SlotTaken(slot.id, woman.her.participant_id, woman.at)
-                for slot, woman in zip(free, served, strict=False)
-            ])  # fmt: skip
+                continue
+            offered.append((key, list(zip(free, pending, strict=False))))
+        taken = take_slots(session, [
+            SlotTaken(slot.id, woman.her.participant_id, woman.at)
+            for _, pairs in offered for slot, woman in pairs
+        ])  # fmt: skip
+        next_round: dict[tuple[int, str, bool], list[_Woman]] = {}
+        for key, pairs in offered:
             retried = []
-            for slot, woman in zip(free, served, strict=False):
+            for slot, woman in pairs:
                 if slot.id in taken:
                     placed.append((woman, slot.id, slot.arm))
                     continue
@@ -308,10 +317,13 @@ def _take_slots(
                     retried.append(woman)
                 else:
                     refused.append((woman, Conflict(
-                        f"stratum {stratum}: every slot tried was taken at the same time; "
+                        f"stratum {key[1]}: every slot tried was taken at the same time; "
                         "try again", message_code="error.try_again",
                     )))  # fmt: skip
-            pending = retried + pending[len(free) :]
+            rest = retried + strata[key][len(pairs) :]
+            if rest:
+                next_round[key] = rest
+        strata = next_round
     return placed, refused
 
 
