@@ -48,6 +48,7 @@ __all__ = [
     "canonical_json",
     "chain_head",
     "event_hash",
+    "lock_chain",
     "values_digest",
     "verify_chain",
 ]
@@ -194,7 +195,7 @@ def append_event(
         connection = session.connection()  # the chain lock is held since that append
         head_id, head_hash = known[1], known[2]
     else:
-        connection = _lock_chain(session)
+        connection = lock_chain(session)
         head = connection.execute(_HEAD).first()
         head_id, head_hash = (0, GENESIS_HASH) if head is None else (head.id, head.hash)
     values["id"] = head_id + 1
@@ -432,7 +433,16 @@ def _document(event_id: int, at: datetime, event: Any, old: Any, new: Any) -> di
     }
 
 
-def _lock_chain(session: Session) -> Connection:
+def lock_chain(session: Session) -> Connection:
+    """Take the chain's lock for the rest of the session's transaction (PostgreSQL: its
+    advisory lock; SQLite: the writer lock the transaction already holds); return the
+    connection.
+
+    :func:`append_event` takes it. A transaction that takes another lock it holds until its end
+    takes this one first (:func:`pebs.store.randomisation.lock_stratum`): every transaction then
+    takes its locks in the same order, so a transaction that appended an event and then locks
+    something cannot deadlock with one that locked it first and then appends.
+    """
     connection = session.connection()
     if connection.get_execution_options().get(READ_ONLY_OPTION, False):
         raise RuntimeError("append_event: the session is read-only; use a writing session")

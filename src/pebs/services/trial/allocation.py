@@ -7,9 +7,9 @@ In one transaction:
    allocation and returns it unchanged (**idempotent**: same arm, nothing written);
 2. the gate (:func:`pebs.trial.allocation_gate`): pathway at ``consented``, eligible under the
    protocol in force, consent on record, strata values present; every unmet condition is listed;
-3. her stratum is locked (:func:`pebs.store.randomisation.lock_stratum`: a PostgreSQL advisory
-   lock per stratum, so strata proceed in parallel) and the first unused slot of the stratum in
-   (list version, position) order is taken by a conditional
+3. her stratum is locked (:func:`pebs.store.randomisation.lock_stratum`: on PostgreSQL the
+   audit chain's lock, then an advisory lock per stratum) and the first unused slot of the
+   stratum in (list version, position) order is taken by a conditional
    ``UPDATE allocation_slots SET used_by_participant_id = ... WHERE id = ... AND
    used_by_participant_id IS NULL AND unusable_reason IS NULL`` (**atomic**: a slot is taken by
    exactly one transaction; if the update finds it taken, the next one is tried);
