@@ -195,8 +195,9 @@ def lock_stratum(session: Session, study_pk: int, stratum: str, *, is_test: bool
     """Serialise allocations in one stratum until the end of the transaction.
 
     PostgreSQL: a transaction-level advisory lock on (study, stratum, test flag). SQLite:
-    nothing more to do, the transaction already holds the writer lock. Call it before :func:`next_free_slot`, so that concurrent allocations take the
-    slots strictly in list order and never the same one.
+    nothing more to do, the transaction already holds the writer lock. Call it before
+    :func:`next_free_slot`, so that concurrent allocations take the slots strictly in list
+    order and never the same one.
 
     The audit chain's lock is taken first (:func:`pebs.store.audit.lock_chain`; every allocation
     appends an event, so it would take it later anyway): a list of women allocated in one
@@ -270,7 +271,7 @@ def refresh_slot_statistics(session: Session) -> None:
     index nearly empty and takes a slot (:data:`_TAKE_SLOT`, a lookup by ``id`` that also says
     "still free") by scanning every free slot of the index instead of one primary-key lookup,
     which makes a bulk import right after a list's generation quadratic (0.3-0.7 ms per woman
-    at 2,000-85,000 free slots, against about 0.01 ms). A role that does not own the table gets
+    at 2,000-85,000 free slots, against about 0.04 ms). A role that does not own the table gets
     a warning and the old statistics, not an error.
     """
     connection = session.connection()

@@ -36,6 +36,7 @@ from pebs.services.trial.study_rules import (
 from pebs.store.audit import append_event
 from pebs.store.models import AllocationList as ListRow
 from pebs.store.models import AllocationSlot, Country, Site
+from pebs.store.randomisation import refresh_slot_statistics
 from pebs.trial import (
     AllocationList,
     AllocationListError,
@@ -186,6 +187,7 @@ def generate_allocation_list(
                 for s in stratum.slots
             ],
         )
+        refresh_slot_statistics(session)  # the import that follows takes them by id
         append_event(
             session, actor=actor.username, action="generate", entity="allocation_list",
             entity_id=row.id, reason="allocation list generation",
