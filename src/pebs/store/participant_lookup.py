@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.orm import Session
 
+from pebs.store.inline_lists import inline_list
 from pebs.store.models import Country, Participant, ParticipantIdentity, Site, Study
 from pebs.store.repositories import Scope
 
@@ -108,7 +109,7 @@ def _statement(scope: Scope, projection: Projection, for_update: bool, *, many: 
             ParticipantIdentity, ParticipantIdentity.participant_id == Participant.id
         )
     if many:
-        wanted = Participant.study_id.in_(bindparam("study_ids", expanding=True))
+        wanted = Participant.study_id.in_(inline_list("study_ids"))
         statement = statement.where(wanted).order_by(Participant.id)
     else:
         statement = statement.where(Participant.study_id == bindparam("study_id"))

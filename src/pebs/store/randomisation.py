@@ -20,6 +20,7 @@ from sqlalchemy import Row, bindparam, exists, insert, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from pebs.store.audit import lock_chain
+from pebs.store.inline_lists import inline_list
 from pebs.store.models import (
     Allocation,
     AllocationList,
@@ -115,7 +116,7 @@ _RECORDS = (  # one row per woman: every part is a lookup by index
     .outerjoin(Allocation, Allocation.participant_id == Participant.id)
     .outerjoin(EligibilityAssessment, EligibilityAssessment.id == _LATEST_ASSESSMENT)
     .outerjoin(_ASSESSED_UNDER, _ASSESSED_UNDER.id == EligibilityAssessment.protocol_version_id)
-    .where(Participant.id.in_(bindparam("participant_ids", expanding=True)))
+    .where(Participant.id.in_(inline_list("participant_ids")))  # planned per list
 )
 _PROTOCOLS = (
     select(

@@ -43,6 +43,7 @@ from pebs.services.trial._returned_ids import ids_in_order
 from pebs.services.trial._study_version import StudyVersion, study_version
 from pebs.services.trial.study_rules import arm_named
 from pebs.store.audit import append_event
+from pebs.store.inline_lists import inline_list
 from pebs.store.models import (
     Allocation,
     PlannedExam,
@@ -250,7 +251,7 @@ def store_plans(
 
 _SUPERSEDE = (
     update(ScreeningPlan.__table__)
-    .where(ScreeningPlan.participant_id.in_(bindparam("owners", expanding=True)),
+    .where(ScreeningPlan.participant_id.in_(inline_list("owners")),
            ScreeningPlan.superseded_at.is_(None))
     .values(superseded_at=bindparam("at"))
     .returning(ScreeningPlan.id, ScreeningPlan.participant_id)
@@ -258,7 +259,7 @@ _SUPERSEDE = (
 _PLANNED_VISITS = (
     select(Visit.id, Visit.participant_id, Visit.performed_date, PlannedExam.screening_plan_id)
     .join(PlannedExam, PlannedExam.id == Visit.planned_exam_id)
-    .where(Visit.participant_id.in_(bindparam("owners", expanding=True)))
+    .where(Visit.participant_id.in_(inline_list("owners")))
 )
 """The women's visits of a plan, found by her index: the expected ones of the plans superseded
 are filtered in Python (``performed_date IS NULL`` in the query would let SQLite read every
