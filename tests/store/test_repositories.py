@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.store import randomisation
@@ -23,7 +23,7 @@ from pebs.store.models import (
     User,
     Visit,
 )
-from pebs.store.participant_lookup import Projection, participant_in_scope
+from pebs.store.participant_lookup import Projection, participant_in_scope, participants_in_scope
 
 NOW = datetime(2025, 3, 1, 12, tzinfo=UTC)
 
@@ -89,6 +89,23 @@ def test_out_of_scope_participant_is_not_found(
             assert not found(repo.Scope.nothing(), "FR-GR-000001")
         # asking for another site explicitly does not widen the scope
         assert repo.list_participants(session, grenoble, site_id=people.it_mi) == []
+
+
+def test_a_list_of_study_ids_is_matched_value_for_value(
+    session_maker: sessionmaker[Session], people: Any
+) -> None:
+    """The list's IDs are written into the statement: quotes, backslashes and SQL in an ID are
+    part of the value looked up (no stored ID has them), never of the statement."""
+    odd = ["FR-GR-'q'", "FR-GR-\\'", "x') OR ('1'='1", "' OR 1=1 --", "FR-GR-é"]
+    everyone = repo.Scope.everything()
+    with session_maker() as session:
+        for projection in Projection:
+            found = participants_in_scope(
+                session, everyone, [*odd, "FR-PA-000001", "IT-MI-000002"], projection=projection
+            )
+            assert sorted(found) == ["FR-PA-000001", "IT-MI-000002"]
+            assert participants_in_scope(session, everyone, odd, projection=projection) == {}
+        assert session.scalar(select(func.count()).select_from(Participant)) == 7
 
 
 def test_keyset_paging_visits_every_participant_once(
