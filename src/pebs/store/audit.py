@@ -261,15 +261,22 @@ chain's advisory lock, held until the transaction ends), so the next append in i
 of the head. Any rollback, even of a savepoint, and the end of the transaction forget it."""
 
 
+_CHAIN_LOCKED = "pebs.audit.chain_locked"
+"""``session.info`` key: the root transaction known to hold the chain's PostgreSQL lock
+(:func:`lock_chain` takes it once per transaction); forgotten like :data:`_KNOWN_HEAD`."""
+
+
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_head_on_rollback(session: Session, _previous: Any) -> None:
     session.info.pop(_KNOWN_HEAD, None)
+    session.info.pop(_CHAIN_LOCKED, None)
     session.info.pop(_PENDING, None)  # the open batch, if any, refuses to insert
 
 
 @event.listens_for(Session, "after_commit")
 def _forget_head_on_commit(session: Session) -> None:
     session.info.pop(_KNOWN_HEAD, None)
+    session.info.pop(_CHAIN_LOCKED, None)
 
 
 _HEAD = (
@@ -447,7 +454,10 @@ def lock_chain(session: Session) -> Connection:
     if connection.get_execution_options().get(READ_ONLY_OPTION, False):
         raise RuntimeError("append_event: the session is read-only; use a writing session")
     if connection.dialect.name == "postgresql":
-        connection.execute(_ADVISORY_LOCK, {"key": ADVISORY_LOCK_KEY})
+        transaction = session.get_transaction()
+        if session.info.get(_CHAIN_LOCKED) is not transaction:
+            connection.execute(_ADVISORY_LOCK, {"key": ADVISORY_LOCK_KEY})
+            session.info[_CHAIN_LOCKED] = transaction
     # SQLite: the transaction began with BEGIN IMMEDIATE and already holds the writer lock.
     return connection
 
