@@ -25,6 +25,7 @@ from pebs.services.auth import AuthPolicy, provision_demo_accounts
 from pebs.services.auth.passwords import hash_password
 from pebs.services.auth.totp import new_secret
 from pebs.services.keys import IdentityKeys
+from pebs.services.transaction import local_date
 from pebs.services.trial import (
     NewParticipant,
     assess_eligibility,
@@ -36,7 +37,7 @@ from pebs.services.trial import (
     register_participant,
 )
 from pebs.store import migrate
-from pebs.store.models import Site, User
+from pebs.store.models import Country, Site, User
 
 STUDY = "mypebs-demo"
 """The demo study shipped with pebs."""
@@ -125,6 +126,16 @@ class DemoDatabase:
                 totp_secret_enc=None if secret is None else self.keys.cipher.encrypt_text(secret),
             ))  # fmt: skip
         return username, password, secret
+
+    def today(self, site: str = "IT-TO") -> date:
+        """Today's date at ``site``: the services judge a woman's dates in her country's time
+        zone, which is a day ahead of UTC's date late in the UTC evening."""
+        with self.sessions() as session:
+            zone = session.scalar(select(Country.time_zone)
+                                  .join(Site, Site.country_id == Country.id)
+                                  .where(Site.code == site))  # fmt: skip
+        assert zone is not None, site
+        return local_date(datetime.now(UTC), zone)
 
     def participant(self, site: str = "IT-TO", state: str = "registered") -> str:
         """A new woman aged 55 at ``site`` taken through the services to ``state``: registered,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -123,7 +122,7 @@ def test_her_language_and_consultations(api: Api) -> None:
                              headers=api.bearer("site_staff"))  # fmt: skip
     assert refused.status_code == 422
     assert refused.json()["detail"] == "language: 'fr' is unknown; allowed: it"
-    today = datetime.now(UTC).date().isoformat()
+    today = api.db.today().isoformat()
     made = api.client.post(f"{V1}/participants/{study_id}/consultations", json={
         "held_on": today, "mode": "visit", "held_by": "Dr Bianchi"},
         headers=api.bearer("site_staff"))  # fmt: skip

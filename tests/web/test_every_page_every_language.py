@@ -22,7 +22,6 @@ import re
 import string
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -186,10 +185,6 @@ def test_the_finder_finds_english_and_leaves_french_alone() -> None:
 # The seeded database and the pages
 
 
-def _today() -> date:
-    return datetime.now(UTC).date()
-
-
 @pytest.fixture(scope="module")
 def urls(site: Any, tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     """Every page of the site, with its path parameters filled from seeded data."""
@@ -198,9 +193,9 @@ def urls(site: Any, tmp_path_factory: pytest.TempPathFactory) -> list[str]:
              for state in ("registered", "eligible", "consented", "standard")}  # fmt: skip
     risk_based = db.participant(state="risk-based")
     record_risk_questionnaire(db.sessions, db.manager, db.keys, risk_based, QUESTIONNAIRE,
-                              answered_on=_today())  # fmt: skip
+                              answered_on=db.today())  # fmt: skip
     visit = record_visit(db.sessions, db.manager, risk_based, VisitRecord(
-        performed_date=_today(), modality="mammography", visit_type="screening", birads=4,
+        performed_date=db.today(), modality="mammography", visit_type="screening", birads=4,
         recall=True, biopsy=True, histology="benign", density="c",
         density_reader="Dr Radiologist"), keys=db.keys)  # fmt: skip
     query = raise_query(db.sessions, db.manager, risk_based, form="visit", item="birads",
@@ -208,8 +203,8 @@ def urls(site: Any, tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     answer_query(db.sessions, actor_for(db.sessions, DEMO_ACCOUNTS["site_staff"]), query.query.id,
                  text="4: recall booked.")  # fmt: skip
     kit_id = samples_of(db.sessions, db.manager, risk_based).kits[-1].kit_id
-    record_collection(db.sessions, db.manager, kit_id, _today())
-    shipment = ship_samples(db.sessions, db.manager, STUDY, "IT-TO", [kit_id], _today())
+    record_collection(db.sessions, db.manager, kit_id, db.today())
+    shipment = ship_samples(db.sessions, db.manager, STUDY, "IT-TO", [kit_id], db.today())
     laboratory = actor_for(db.sessions, db.new_user("laboratory")[0])
     vcf = write_vcf(tmp_path_factory.mktemp("vcf") / "batch.vcf", {kit_id: dosages(3)})
     import_genotype_batch(db.sessions, laboratory, db.keys, STUDY, Path(vcf))

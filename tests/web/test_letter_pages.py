@@ -11,7 +11,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from pypdf import PdfReader
@@ -113,12 +113,13 @@ def test_a_consultation_is_recorded_from_her_page(site: Any) -> None:
     study_id = _standard(site)
     site.login("site_staff")
     form = f"/participants/{study_id}/consultation"
-    tomorrow = (date.today() + timedelta(days=2)).isoformat()
+    today = site.db.today()
+    tomorrow = (today + timedelta(days=2)).isoformat()
     refused = site.post_form(form, {"consultation_held_on": tomorrow, "consultation_mode": "visit",
                                     "consultation_held_by": "Dr Rossi"})  # fmt: skip
     assert refused.status_code == 422
     assert _field_error(refused.text, "f-consultation_held_on") == f"{tomorrow} is in the future"
-    done = site.post_form(form, {"consultation_held_on": date.today().isoformat(),
+    done = site.post_form(form, {"consultation_held_on": today.isoformat(),
                                  "consultation_mode": "phone", "consultation_held_by": "Dr Rossi",
                                  "consultation_questions": "Why not every year?"})  # fmt: skip
     assert done.status_code == 303

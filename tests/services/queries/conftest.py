@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -40,7 +40,7 @@ class Queries:
 
     def visit(self, study_id: str, days_ago: int = 0, **results) -> int:
         """A performed unplanned visit (a mammogram) ``days_ago`` days ago; its row id."""
-        record = VisitRecord(performed_date=date.today() - timedelta(days=days_ago),
+        record = VisitRecord(performed_date=self.db.today() - timedelta(days=days_ago),
                              modality="mammography", **results)  # fmt: skip
         return record_visit(self.sessions, self["data_manager"], study_id, record,
                             keys=self.db.keys).visit_id  # fmt: skip

@@ -10,7 +10,7 @@ assessment.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy.exc import IntegrityError
@@ -52,16 +52,16 @@ def test_date_order_fires_on_a_visit_before_her_consent(q) -> None:
     q.visit(woman, days_ago=0)
     assert _checks(q) == []
     before = q.visit(woman, days_ago=3)
-    day = (date.today() - timedelta(days=3)).isoformat()
+    day = (q.db.today() - timedelta(days=3)).isoformat()
     assert _checks(q) == [("visit-after-consent", "visit", "performed_date", before, "open", day)]
 
 
 def test_an_invasive_cancer_without_stage_and_before_registration(q) -> None:
     woman = q.woman()  # registered today
     staged = record_outcome(q.sessions, q["data_manager"], woman, OutcomeRecord(
-        date.today(), "clinical", "invasive", "T1c", "N0", "M0")).outcome_id  # fmt: skip
+        q.db.today(), "clinical", "invasive", "T1c", "N0", "M0")).outcome_id  # fmt: skip
     assert _checks(q) == []
-    earlier = date.today() - timedelta(days=10)
+    earlier = q.db.today() - timedelta(days=10)
     unstaged = record_outcome(q.sessions, q["data_manager"], woman, OutcomeRecord(
         earlier, "clinical", "invasive")).outcome_id  # fmt: skip
     assert staged != unstaged

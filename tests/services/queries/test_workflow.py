@@ -8,7 +8,7 @@ each test, not from the implementation's output.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -222,7 +222,7 @@ def test_an_expected_visit_is_recorded_by_a_correction(q) -> None:
     query_id = raise_query(q.sessions, q["data_manager"], woman, form="visit",
                            item="performed_date", key=visit_id,
                            question="Was this mammogram done?").query.id  # fmt: skip
-    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    yesterday = (q.db.today() - timedelta(days=1)).isoformat()
     detail = answer_query(q.sessions, q["site_investigator"], query_id, text="Done yesterday.",
                           corrected_value=yesterday)  # fmt: skip
     assert detail.notes[-1].correction == f"visit:{visit_id}"
@@ -232,7 +232,7 @@ def test_an_expected_visit_is_recorded_by_a_correction(q) -> None:
 def test_an_item_without_a_correcting_use_case_is_answered_in_words(q) -> None:
     woman = q.woman()
     outcome = record_outcome(q.sessions, q["data_manager"], woman, OutcomeRecord(
-        date.today(), "clinical", "invasive", "T1c", "N0", "M0"))  # fmt: skip
+        q.db.today(), "clinical", "invasive", "T1c", "N0", "M0"))  # fmt: skip
     query_id = raise_query(q.sessions, q["monitor"], woman, form="outcome", item="t_category",
                            key=outcome.outcome_id, question="pT or cT?").query.id  # fmt: skip
     assert get_query(q.sessions, q["site_staff"], query_id).correctable is False
