@@ -12,13 +12,16 @@ Bearer``):
   warm-up registers more than 50 women);
 - **register**: ``POST /api/v1/participants``, a new woman each time.
 
-The kinds are interleaved (trivial, list, register, trivial, list, register, ...) for
+The kinds are interleaved (trivial, read-floor, list, write-floor, register, trivial, ...) for
 :data:`ROUNDS` rounds, so that load from elsewhere on the machine falls on all three alike.
 Reported per kind and number of clients: the median over rounds of the requests per second
 (wall time of the round), its ratio to the trivial endpoint's median in the same run, p50 / p95 /
 p99 latency over every round's requests, and the server's CPU milliseconds per request (from
 ``/proc``, median over rounds) with the trivial endpoint's divided by it (the same ratio in CPU,
-less sensitive to other load on the machine than requests per second). Goal: list and register
+less sensitive to other load on the machine than requests per second). Two more kinds, the
+floors ``read-floor`` and ``write-floor`` (:func:`~.web_server.site_with_peer`), measure the least
+database work of a list and of a register request in the same stack, and each pebs route is
+also given as a ratio to its floor. Goal: list and register
 reach >= :data:`GOAL_RATIO` of the trivial endpoint's requests per second with 8 clients, p99 <
 :data:`GOAL_P99_MS` ms, on each backend.
 """
@@ -38,11 +41,13 @@ from benchmarks.web_load import (
     register_body,
     requests_main,
 )
-from benchmarks.web_server import PEER_PATH, running_server
+from benchmarks.web_server import PEER_PATH, READ_FLOOR_PATH, WRITE_FLOOR_PATH, running_server
 
 USER = "demo-data-manager"
-KINDS = ("trivial", "list", "register")
-EXPECTED = {"trivial": 200, "list": 200, "register": 201}
+KINDS = ("trivial", "read-floor", "list", "write-floor", "register")
+EXPECTED = {"trivial": 200, "read-floor": 200, "list": 200, "write-floor": 201, "register": 201}
+FLOOR_OF = {"list": "read-floor", "register": "write-floor"}
+"""The floor each pebs route is compared with (its least database work in the same stack)."""
 CLIENTS = (1, 8)
 ROUNDS = {"full": 7, "quick": 5}
 PER_ROUND = {"full": 400, "quick": 150}
@@ -91,6 +96,10 @@ def _progress(message: str) -> None:
 def _requests(kind: str, women: list, shift) -> list[tuple[str, str, bytes]]:
     if kind == "trivial":
         return [("GET", PEER_PATH, b"")] * len(women)
+    if kind == "read-floor":
+        return [("GET", READ_FLOOR_PATH, b"")] * len(women)
+    if kind == "write-floor":
+        return [("POST", WRITE_FLOOR_PATH, b"")] * len(women)
     if kind == "list":
         return [("GET", f"{API}/participants?limit=50", b"")] * len(women)
     return [("POST", f"{API}/participants", register_body(w, shift)) for w in women]
@@ -141,7 +150,13 @@ def ceiling_section(
         "",
         f"One server process (`pebs serve`'s app and uvicorn options) with one extra route, "
         f"`GET {PEER_PATH}` (async, no authentication, no database, constant answer), that "
-        "exists only in this benchmark's app: the trivial endpoint. list = `GET "
+        "exists only in this benchmark's app: the trivial endpoint. Two more such routes are "
+        "the floors of the database work: read-floor (`GET "
+        f"{READ_FLOOR_PATH}`: one plain query of 50 participants' rows) and write-floor (`POST "
+        f"{WRITE_FLOOR_PATH}`: one row inserted and committed), each on a pooled connection with "
+        "pebs' engine settings (on the event loop on SQLite, in worker threads on PostgreSQL), "
+        "with no authentication, ORM, validation or audit event: what any list or register "
+        "request must at least do. list = `GET "
         f"{API}/participants?limit=50` (a full page), register = `POST {API}/participants` (a new "
         "woman each); the server remembers an accepted API token for a few seconds "
         "(`docs/security.md` §3), so nearly every request skips the token's lookup. req/s: "
@@ -150,9 +165,9 @@ def ceiling_section(
         "clients; latency over all rounds; server CPU: median over rounds; CPU ratio: the "
         "trivial endpoint's server CPU per request / this request's.",
         "",
-        "| database | clients | request | req/s | **ratio to trivial** | p50 ms | p95 ms | "
-        "**p99 ms** | server CPU ms/request | CPU ratio |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| database | clients | request | req/s | **ratio to trivial** | ratio to its floor | "
+        "p50 ms | p95 ms | **p99 ms** | server CPU ms/request | CPU ratio |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     goals: list[str] = []
     problems: list[str] = []
@@ -165,17 +180,19 @@ def ceiling_section(
                 run = runs[kind, clients]
                 latencies = run.latencies()
                 ratio = run.per_s() / peer if peer else float("nan")
+                floor = runs[FLOOR_OF[kind], clients].per_s() if kind in FLOOR_OF else None
+                to_floor = f"{run.per_s() / floor:.2f}" if floor else ""
                 p50, p95, p99 = (percentile_ms(latencies, q) for q in (50, 95, 99))
                 lines.append(
                     f"| {backend} | {clients} | {kind} | {run.per_s():,.0f} | **{ratio:.2f}** | "
-                    f"{p50:.1f} | {p95:.1f} | **{p99:.1f}** | {run.cpu_ms():.2f} | "
+                    f"{to_floor} | {p50:.1f} | {p95:.1f} | **{p99:.1f}** | {run.cpu_ms():.2f} | "
                     f"{peer_cpu_ms / run.cpu_ms():.2f} |"
                 )
                 if run.errors():
                     first = next(r.first_error for r in run.results if r.first_error)
                     problems.append(f"{backend} {kind} {clients} clients: {run.errors()} "
                                     f"(first: {first})")  # fmt: skip
-                if clients == 8 and kind != "trivial":
+                if clients == 8 and kind in FLOOR_OF:
                     goals += [
                         goal_line(f"http-{kind}-vs-trivial-8-clients-{backend}", ratio,
                                   GOAL_RATIO),

@@ -43,6 +43,12 @@ PEER_APP = "benchmarks.web_server:site_with_peer"
 PEER_PATH = "/api/v1/bench-trivial"
 """The trivial endpoint (:func:`site_with_peer`): no authentication, no database, a constant
 answer."""
+READ_FLOOR_PATH = "/api/v1/bench-read-floor"
+"""The read floor (:func:`site_with_peer`): 50 participants' rows in one plain query, no
+authentication, no ORM, on the event loop."""
+WRITE_FLOOR_PATH = "/api/v1/bench-write-floor"
+"""The write floor (:func:`site_with_peer`): one row inserted and committed in a plain
+transaction, no authentication, no ORM, no audit event, on the event loop."""
 
 
 def _free_port() -> int:
@@ -119,21 +125,76 @@ def _api_token(base: str, username: str, password: str, totp_secret: str) -> str
 
 
 def site_with_peer():
-    """The site ``pebs serve`` runs, plus the trivial endpoint :data:`PEER_PATH`.
+    """The site ``pebs serve`` runs, plus the trivial endpoint :data:`PEER_PATH` and two floors.
 
-    The peer is an ``async def`` route that returns a constant JSON object: it passes through the
-    same uvicorn, request limits, security headers and router as every other route. It is put
-    first in the routing table, so that it does not pay for matching the routes before it.
+    The peer is an ``async def`` route that returns a constant JSON object: it passes through
+    the same uvicorn, request limits, security headers and router as every other route. The
+    floors, :data:`READ_FLOOR_PATH` and :data:`WRITE_FLOOR_PATH`, add the least database work a
+    list or a register request can do: one query (or one insert and its durable commit) through
+    the driver's own connection, taken from the pool of an engine with pebs' settings
+    (:func:`pebs.store.engine.create_engine_for`), without authentication, SQLAlchemy
+    statements, validation or audit event. They are put first in the routing table, so that they
+    do not pay for matching the routes before them. On SQLite they run on the event loop (no
+    thread hop: the query waits on nothing but its own work and the disk); on PostgreSQL in
+    Starlette's worker threads, so that requests waiting on the server overlap, as pebs' routes
+    do.
     """
+    import orjson
+    from fastapi import Response
+    from sqlalchemy import text
+
     from pebs.server import from_environment
+    from pebs.store.engine import create_engine_for
 
     app = from_environment()
+    engine = create_engine_for(os.environ["PEBS_DATABASE_URL"])
+    key = "SERIAL PRIMARY KEY" if engine.dialect.name == "postgresql" else "INTEGER PRIMARY KEY"
+    with engine.begin() as connection:
+        connection.execute(text(f"CREATE TABLE IF NOT EXISTS bench_floor (id {key}, at TEXT)"))
+    mark = "%s" if engine.dialect.name == "postgresql" else "?"
+    read = ("SELECT id, study_id, site_id, status, age_band, language, registered_at "
+            "FROM participants ORDER BY id LIMIT 50")  # fmt: skip
+    write = f"INSERT INTO bench_floor (at) VALUES ({mark})"
+    names = ("id", "study_id", "site_id", "status", "age_band", "language", "registered_at")
 
     @app.get(PEER_PATH, include_in_schema=False)
     async def trivial() -> dict[str, bool]:
         return {"ok": True}
 
-    app.router.routes.insert(0, app.router.routes.pop())
+    def read_floor() -> Response:
+        connection = engine.raw_connection()  # from the pool: the driver's own connection
+        try:
+            cursor = connection.cursor()
+            cursor.execute(read)
+            rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+            connection.commit()
+        finally:
+            connection.close()
+        return Response(orjson.dumps({"items": rows}, default=str), media_type="application/json")
+
+    def write_floor() -> dict[str, bool]:
+        connection = engine.raw_connection()
+        try:
+            connection.cursor().execute(write, (time.strftime("%Y-%m-%dT%H:%M:%S"),))
+            connection.commit()
+        finally:
+            connection.close()
+        return {"ok": True}
+
+    if engine.dialect.name == "postgresql":  # waits on a socket: in worker threads, overlapped
+        read_route, write_route = read_floor, write_floor
+    else:  # waits on nothing but its own work (and the disk's flush): on the event loop
+
+        async def read_route() -> Response:
+            return read_floor()
+
+        async def write_route() -> dict[str, bool]:
+            return write_floor()
+
+    app.get(READ_FLOOR_PATH, include_in_schema=False)(read_route)
+    app.post(WRITE_FLOOR_PATH, include_in_schema=False, status_code=201)(write_route)
+    for _ in range(3):
+        app.router.routes.insert(0, app.router.routes.pop())
     return app
 
 
