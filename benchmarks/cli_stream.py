@@ -3,10 +3,12 @@ pyarrow's CSV reader and writer on the same file.
 
 Writes a synthetic BCRA-coded CSV (an ``id`` column, then the eight BCRA columns; half the rows
 5-year windows, half lifetime) and the same women in the ``pebs risk assess`` columns, chunk by
-chunk into a temporary directory. Then, in interleaved rounds (gail, peer, assess, peer), runs
-each CLI and the peer (:data:`PEER_SCRIPT`: pyarrow's streaming CSV reader and its CSV writer
-copying the same file) as child processes on one core, and reports CPU seconds (``wait4``
-resource usage of that child alone, started by :data:`LAUNCHER`), their ratio (medians), wall
+chunk into a temporary directory. Then, in interleaved rounds (gail, peer, floor, assess, peer,
+floor), runs each CLI, the peer (:data:`PEER_SCRIPT`: pyarrow's streaming CSV reader and its CSV
+writer copying the same file) and the same-output floor (:data:`FLOOR_SCRIPT`: pyarrow reading
+the same file and writing the command's own output) as child processes on one core, and reports
+CPU seconds (``wait4`` resource usage of that child alone, started by :data:`LAUNCHER`), their
+ratios (medians), wall
 time, rows per second and the child's peak resident set, with the GOAL lines. The pebs modules
 are compiled to bytecode first (:func:`precompile`), as a pip install of the wheel leaves them.
 Checks that the outputs have one line per row plus the header, and recomputes the first gail
@@ -252,6 +254,41 @@ def run_peer(input_path: Path, output_path: Path, log_path: Path) -> dict[str, f
                      log_path)  # fmt: skip
 
 
+FLOOR_SCRIPT = """
+import sys
+import pyarrow.csv as pa_csv
+import pyarrow.feather as feather
+output = feather.read_table(sys.argv[3], memory_map=True)
+reader = pa_csv.open_csv(sys.argv[1], read_options=pa_csv.ReadOptions(use_threads=False))
+options = pa_csv.WriteOptions(quoting_style="needed")
+done = 0
+with pa_csv.CSVWriter(sys.argv[2], output.schema, write_options=options) as writer:
+    for batch in reader:
+        writer.write_table(output.slice(done, batch.num_rows))
+        done += batch.num_rows
+"""
+"""The same-output floor: pyarrow's streaming CSV reader reading the command's input and its CSV
+writer writing the command's output (its columns and rows, prepared beforehand as an Arrow file
+and memory-mapped), with no model and nothing else imported: the least a file-to-file command
+with those outputs can cost in this stack."""
+
+
+def output_as_arrow(csv_path: Path, arrow_path: Path) -> None:
+    """A command's output CSV as an uncompressed Arrow file (pyarrow's own types)."""
+    import pyarrow.csv as pa_csv
+    import pyarrow.feather as feather
+
+    feather.write_feather(pa_csv.read_csv(csv_path), arrow_path, compression="uncompressed")
+
+
+def run_floor(input_path: Path, output_arrow: Path, output_path: Path,
+              log_path: Path) -> dict[str, float | int]:  # fmt: skip
+    """The same-output floor on one core (:func:`run_child`)."""
+    command = [sys.executable, "-c", FLOOR_SCRIPT, str(input_path), str(output_path),
+               str(output_arrow)]  # fmt: skip
+    return run_child(command, log_path)
+
+
 def run_assess(input_path: Path, output_path: Path, log_path: Path) -> dict[str, float | int]:
     """``pebs risk assess --country FR`` on one core (:func:`run_child`)."""
     command = [str(pebs_executable()), "risk", "assess", str(input_path), "--country", "FR",
@@ -272,12 +309,17 @@ def versus_peer(runs: dict[str, list[dict]], n_rows: int) -> list[str]:
     from benchmarks.report import goal_line
 
     lines = [
-        f"Against a peer, interleaved ({len(runs['gail'])} rounds of gail, peer, assess, peer; "
-        "medians of CPU seconds of each child, one core): the peer reads and writes the same "
-        f"{n_rows:,}-row file with pyarrow's CSV reader and writer (`PEER_SCRIPT`).",
+        f"Against a peer, interleaved ({len(runs['gail'])} rounds of gail, peer, floor, assess, "
+        "peer, floor; medians of CPU seconds of each child, one core): the peer reads and writes "
+        f"the same {n_rows:,}-row file with pyarrow's CSV reader and writer (`PEER_SCRIPT`); the "
+        "same-output floor reads the same file with pyarrow and writes the command's own output "
+        "(its columns and rows, prepared beforehand) with pyarrow's writer, and runs no model "
+        "(`FLOOR_SCRIPT`). The goal is the ratio to the peer; the floor shows how much of it the "
+        "command's outputs alone take.",
         "",
-        "| command | CPU (s) | peer CPU (s) | ratio | peak RSS (max) | every round |",
-        "|---|---:|---:|---:|---:|---|",
+        "| command | CPU (s) | peer CPU (s) | ratio | same-output floor CPU (s) | floor / peer | "
+        "command / floor | peak RSS (max) | every round (command/peer) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     goals = []
     for name in ("gail", "assess"):
@@ -286,13 +328,21 @@ def versus_peer(runs: dict[str, list[dict]], n_rows: int) -> list[str]:
         rss = max(r["peak_rss_mib"] for r in runs[name])
         pairs = zip(runs[name], runs[f"{name}_peer"], strict=True)
         rounds = ", ".join(f"{r['cpu_seconds']:.2f}/{p['cpu_seconds']:.2f}" for r, p in pairs)
+        floor = [r["cpu_seconds"] for r in runs[f"{name}_floor"] if r["exit_code"] == 0]
         if not mine or not peer:
-            lines.append(f"| `pebs risk {name}` | not run (a child failed) | | | | |")
+            lines.append(f"| `pebs risk {name}` | not run (a child failed) | | | | | | | |")
             continue
         ratio = statistics.median(mine) / statistics.median(peer)
+        if floor:
+            at_floor = statistics.median(floor)
+            floor_cells = (f"{at_floor:.2f} | {at_floor / statistics.median(peer):.2f} | "
+                           f"{statistics.median(mine) / at_floor:.2f}")  # fmt: skip
+        else:
+            floor_cells = "not run (a child failed) | | "
         lines.append(
             f"| `pebs risk {name}` | {statistics.median(mine):.2f} | "
-            f"{statistics.median(peer):.2f} | {ratio:.2f} | {rss:.0f} MiB | {rounds} |"
+            f"{statistics.median(peer):.2f} | {ratio:.2f} | {floor_cells} | {rss:.0f} MiB | "
+            f"{rounds} |"
         )
         goals += [
             goal_line(f"cli-{name}-cpu-over-pyarrow-csv-cpu", ratio, CPU_RATIO_GOAL, at_most=True),
@@ -319,14 +369,22 @@ def measure(n_rows: int, seed: int, tmp_root: str | None = None, rounds: int = 3
             "generate_seconds": time.perf_counter() - start,
             "load_average": os.getloadavg(),
         }
-        runs: dict[str, list[dict]] = {"gail": [], "gail_peer": [], "assess": [], "assess_peer": []}
+        kinds = ("gail", "gail_peer", "gail_floor", "assess", "assess_peer", "assess_floor")
+        runs: dict[str, list[dict]] = {name: [] for name in kinds}
         peer_out, peer_log = workdir / "peer.csv", workdir / "peer.log"
+        gail_arrow, assess_arrow = workdir / "gail.arrow", workdir / "assess.arrow"
+        run_cli(input_path, output_path, log_path)  # the outputs the floors write (not timed)
+        output_as_arrow(output_path, gail_arrow)
+        run_assess(assess_path, workdir / "assessed.csv", peer_log)
+        output_as_arrow(workdir / "assessed.csv", assess_arrow)
         for _ in range(rounds):
             runs["gail"].append(run_cli(input_path, output_path, log_path))
             runs["gail"][-1]["log"] = log_path.read_text(encoding="utf-8", errors="replace")
             runs["gail_peer"].append(run_peer(input_path, peer_out, peer_log))
+            runs["gail_floor"].append(run_floor(input_path, gail_arrow, peer_out, peer_log))
             runs["assess"].append(run_assess(assess_path, workdir / "assessed.csv", peer_log))
             runs["assess_peer"].append(run_peer(assess_path, peer_out, peer_log))
+            runs["assess_floor"].append(run_floor(assess_path, assess_arrow, peer_out, peer_log))
         report["load_average_after"] = os.getloadavg()
         by_cpu = sorted(runs["gail"], key=lambda r: r["cpu_seconds"])
         report.update(by_cpu[len(by_cpu) // 2])
