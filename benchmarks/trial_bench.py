@@ -17,8 +17,10 @@ allocation lists generated for every stratum.
 2. **The trial**: ``--participants`` women (default 85,000; ``--quick`` 5,000) written to an
    enrolment file and imported (:func:`benchmarks.trial_import.import_trial`: the path of
    ``pebs participants import``, group commit, one thread); ``--trial-mode auto`` drives the use
-   cases one by one instead (SQLite one thread, PostgreSQL 8 processes). Wall time, the audit
-   chain verified, database size (SQLite: file size after a WAL checkpoint; PostgreSQL: sum of
+   cases one by one instead (SQLite one thread, PostgreSQL 8 processes). Wall time (and for the
+   import its CPU seconds; on PostgreSQL also the local server's, whose work the single
+   connection waits for: :func:`benchmarks.trial_import.server_cpu`), the audit chain
+   verified, database size (SQLite: file size after a WAL checkpoint; PostgreSQL: sum of
    ``pg_total_relation_size`` over the schema's tables).
 
 Goals: a register+allocate pair <= 2x the two-commit floor (SQLite, one thread); 8 threads with
@@ -479,8 +481,10 @@ def trial_section(
                 with tempfile.TemporaryDirectory(prefix="pebs-enrolment-") as directory:
                     imported = import_trial(db.url, db.fernet_key, women, Path(directory))
                 wall, tally = imported.wall_s, _import_tally(imported.summary, n)
+                server = ("" if imported.server_cpu_s is None else
+                          f"; server CPU {imported.server_cpu_s:,.1f} s")  # fmt: skip
                 workers = (f"import, 1 thread, group commit ({imported.summary.commits:,} "
-                           f"commits; CPU {imported.cpu_s:,.1f} s)")  # fmt: skip
+                           f"commits; CPU {imported.cpu_s:,.1f} s{server})")  # fmt: skip
             else:
                 timing = run(db, women, PHASES["trial"], chosen, n_workers)
                 (wall,), tally, workers = timing.phase_seconds, timing.tally, timing.workers

@@ -56,6 +56,32 @@ class ImportRun:
     cpu_s: float
     summary: Any
     """:class:`pebs.services.trial.enrolment_import.ImportSummary`."""
+    server_cpu_s: float | None = None
+    """CPU seconds of the PostgreSQL server's processes during the import (:func:`server_cpu`);
+    ``None`` on SQLite or when the server's processes cannot be read."""
+
+
+def server_cpu() -> float | None:
+    """CPU seconds so far of the local PostgreSQL server: the postmaster, its live processes and
+    those that ended (their time is added to the postmaster's when it reaps them). ``None`` when
+    no postmaster of this machine can be read. It counts every database's work on that server,
+    not only this benchmark's."""
+    import psutil
+
+    total, found = 0.0, False
+    for process in psutil.process_iter(["name", "cpu_times"]):
+        try:
+            if process.info["name"] != "postgres" or process.info["cpu_times"] is None:
+                continue
+            times = process.info["cpu_times"]
+            total += times.user + times.system
+            parent = process.parent()
+            if parent is None or parent.name() != "postgres":  # the postmaster
+                total += times.children_user + times.children_system
+                found = True
+        except psutil.Error:
+            continue
+    return total if found else None
 
 
 def import_trial(url: str, fernet_key: str, women: list[Woman], directory: Path) -> ImportRun:
@@ -76,9 +102,15 @@ def import_trial(url: str, fernet_key: str, women: list[Woman], directory: Path)
         actor = actor_for(sessions, ACTOR)
         for country in LANGUAGE:  # calibrated once per process, before the clock
             country_model(country)
+        server = server_cpu() if engine.dialect.name == "postgresql" else None
         wall, cpu = time.perf_counter(), time.process_time()
         summary = import_enrolments(sessions, actor, keys, STUDY, read_enrolments(path))
-        return ImportRun(time.perf_counter() - wall, time.process_time() - cpu, summary)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        engine.dispose()  # the import's server process ends (its time goes to the postmaster)
+        time.sleep(1.0 if server is not None else 0.0)  # once the postmaster has reaped it
+        after = server_cpu() if server is not None else None
+        used = None if server is None or after is None else after - server
+        return ImportRun(wall, cpu, summary, used)
     finally:
         engine.dispose()
 
