@@ -19,8 +19,9 @@ import pytest
 from cryptography.fernet import Fernet
 from fastapi.routing import APIRoute, iter_route_contexts
 
+from pebs.api.deps import get_actor, get_principal
 from pebs.api.vocabularies import document_vocabularies
-from pebs.http.deps import get_keys
+from pebs.http.deps import get_keys, get_read_sessions, get_session_maker, get_state
 from pebs.risk.levels import LEVELS
 from pebs.services.auth.totp import code_at
 from pebs.trial import ARM_EVENTS, WITHDRAWAL_LEVELS, State
@@ -285,17 +286,29 @@ def _takes(dependant: Any, dependency: Any) -> bool:
     return any(sub.call is dependency or _takes(sub, dependency) for sub in dependant.dependencies)
 
 
-def _operations_taking_the_keys(api: Api) -> Iterator[str]:
+def _operations_taking(api: Api, *dependencies: Any) -> Iterator[str]:
     for route in iter_route_contexts(api.client.app.routes):
-        if isinstance(route.original_route, APIRoute) and _takes(route.dependant, get_keys):
+        if isinstance(route.original_route, APIRoute) and any(
+            _takes(route.dependant, dependency) for dependency in dependencies
+        ):
             yield from (f"{method} {route.path_format}" for method in route.methods)
+
+
+def _operations_taking_the_keys(api: Api) -> Iterator[str]:
+    return _operations_taking(api, get_keys)
+
+
+def _503_codes(operation: dict[str, Any]) -> set[str]:
+    documented = _json_schema(operation["responses"]["503"])
+    assert documented["allOf"] == [{"$ref": ERROR_BODY}]
+    return set(documented["properties"]["error"]["enum"])
 
 
 def test_every_operation_that_takes_the_identity_keys_documents_503(
     schema: dict[str, Any], api: Api
 ) -> None:
     """A wrong identity key is answered 503 by whatever route decrypts; the schema says so on
-    every operation that takes the keys, and on no other."""
+    every operation that takes the keys, and on no other (their 503 is also a busy database)."""
     taking = set(_operations_taking_the_keys(api))
     assert {
         f"GET {V1}/participants/{{study_id}}/identity",  # decrypts her identity
@@ -305,19 +318,27 @@ def test_every_operation_that_takes_the_identity_keys_documents_503(
         f"POST {V1}/auth/totp/verify",
     } <= taking
     for name, operation in _operations(schema).items():
-        responses = operation["responses"]
-        if name not in taking:
-            assert "503" not in responses, name
-            continue
-        assert "503" in responses, name
-        documented = _json_schema(responses["503"])
-        assert documented["allOf"] == [{"$ref": ERROR_BODY}], name
-        assert documented["properties"]["error"]["enum"] == ["identity_key_mismatch"], name
+        codes = _503_codes(operation)
+        assert ("identity_key_mismatch" in codes) is (name in taking), name
     # The keys reach a route only through the dependency, never through the app's state.
     api_source = Path(__file__).resolve().parents[2] / "src" / "pebs" / "api"
     for module in api_source.rglob("*.py"):
         text = module.read_text(encoding="utf-8")
         assert not re.search(r"\bstate\.keys\b", text), module
+
+
+def test_every_operation_documents_a_busy_database(schema: dict[str, Any], api: Api) -> None:
+    """Every operation reads the database (the caller's credentials, or its own data), so any
+    may find it busy: a 503 ``database_busy`` that may carry ``Retry-After`` (the identity key's
+    503 does not)."""
+    database = (get_state, get_session_maker, get_read_sessions, get_principal, get_actor)
+    operations = _operations(schema)
+    assert set(_operations_taking(api, *database)) == set(operations)
+    for name, operation in operations.items():
+        assert "database_busy" in _503_codes(operation), name
+        retry_after = operation["responses"]["503"]["headers"]["Retry-After"]
+        assert retry_after["required"] is False, name
+        assert retry_after["schema"] == {"type": "string"}, name
 
 
 def test_a_wrong_identity_key_is_answered_as_documented(schema: dict[str, Any], api: Api) -> None:

@@ -16,7 +16,7 @@ through another dependency (each one FastAPI resolves costs time on every reques
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -25,11 +25,12 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from pebs.http import threads
 from pebs.http.session_cookie import SESSION_COOKIE
 from pebs.http.state import AppState
+from pebs.http.status import DATABASE_BUSY
 from pebs.services.actor import Actor
 from pebs.services.auth import Principal, authenticate, csrf_matches, remembered_principal
 from pebs.services.errors import NotAuthenticated, PermissionDenied
 
-__all__ = ["AS_RUN", "CSRF_HEADER", "CurrentActor", "PrincipalDep"]
+__all__ = ["AS_RUN", "AUTHENTICATION_ERRORS", "CSRF_HEADER", "CurrentActor", "PrincipalDep"]
 
 CSRF_HEADER = "X-CSRF-Token"
 
@@ -100,3 +101,11 @@ every request."""
 
 
 CurrentActor = Annotated[Actor, Depends(get_actor)]
+
+AUTHENTICATION_ERRORS: Mapping[Callable[..., Any], tuple[int, str]] = {
+    get_principal: DATABASE_BUSY,
+    get_actor: DATABASE_BUSY,
+}
+"""Dependency -> the (status, error code) that a route taking it may answer besides its own
+refusals, as :data:`~pebs.http.deps.DEPENDENCY_ERRORS`: a credential not remembered is looked
+up in the database."""

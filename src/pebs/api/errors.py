@@ -9,7 +9,14 @@ lowered risk level). Routes never build error responses; they declare the servic
 may answer with :func:`error_responses`, and :func:`document_errors` adds those that every
 operation of its shape may answer (401 and 403 when it needs credentials, 404 when it has path
 parameters, 422 when it has inputs, 400 and 413 when it has a body) and those of the
-dependencies it takes (503 when it takes the identity keys, :mod:`pebs.api.dependency_errors`).
+dependencies it takes (503 ``identity_key_mismatch`` when it takes the identity keys, 503
+``database_busy`` when it takes the database or authenticates the caller,
+:mod:`pebs.api.dependency_errors`).
+
+A transient database failure (a lock held too long, a deadlock, a lost connection:
+:func:`pebs.http.status.database_busy`) is answered 503 ``database_busy`` with ``Retry-After``;
+the use case's transaction was rolled back. Every other database error is an unexpected error
+(500), as before.
 """
 
 from __future__ import annotations
@@ -26,9 +33,17 @@ from pydantic.json_schema import SkipJsonSchema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from pebs.http.status import KEY_MISMATCH, DecryptionError, status_for, status_of
+from pebs.http.status import (
+    KEY_MISMATCH,
+    MAY_BE_TRANSIENT,
+    DecryptionError,
+    database_busy,
+    status_for,
+    status_of,
+)
 from pebs.services.errors import (
     AllocationRefused,
+    DatabaseBusy,
     DuplicateParticipant,
     InvalidFields,
     InvalidInput,
@@ -121,7 +136,7 @@ async def _service_error(_: Request, error: Exception) -> JSONResponse:
         extra["fields"] = [{"field": error.field, "message": error.problem}]
     if isinstance(error, LevelLowered):
         extra.update(previous_level=error.previous_level, new_level=error.new_level)
-    if isinstance(error, TooManyAttempts):
+    if isinstance(error, TooManyAttempts | DatabaseBusy):
         headers["Retry-After"] = str(error.retry_after_s)
     if isinstance(error, NotAuthenticated):
         headers["WWW-Authenticate"] = 'Bearer realm="pebs"'
@@ -189,6 +204,15 @@ async def _key_mismatch(_: Request, error: Exception) -> JSONResponse:
     return JSONResponse(_body(code, str(error)), status_code=status)
 
 
+async def _database_error(request: Request, error: Exception) -> JSONResponse:
+    busy = database_busy(error)
+    if busy is None:
+        raise error  # not transient: the unexpected error it always was (500, logged)
+    refusal, reason = busy
+    _log.warning("database busy, request refused (nothing stored): %s", reason)
+    return await _service_error(request, refusal)
+
+
 async def _unexpected(_: Request, error: Exception) -> JSONResponse:
     _log.exception("unexpected error", exc_info=error)
     return JSONResponse(_body("internal_error", "an unexpected error; it was logged"), 500)
@@ -204,18 +228,28 @@ _MEANING = {
     413: "The request body is larger than PEBS_MAX_BODY_BYTES",
     422: "An input is absent or wrong (fields names each); nothing was changed",
     429: "Too many failed attempts: wait Retry-After seconds",
-    503: "The installation's identity key does not open the stored identifying data: an "
-    "operator must configure the key it was encrypted with",
+    503: "Not available now",
 }
-_HEADERS = {
-    401: {"WWW-Authenticate": 'The scheme to use: Bearer realm="pebs"'},
-    429: {"Retry-After": "Seconds to wait before trying again"},
+_MEANING_OF_CODE = {  # for a status whose codes mean different things
+    "database_busy": "the database was busy (a lock held too long, a deadlock, a lost "
+    "connection); nothing was changed: try again after Retry-After seconds",
+    "identity_key_mismatch": "the installation's identity key does not open the stored "
+    "identifying data: an operator must configure the key it was encrypted with",
+}
+_HEADERS: dict[int, dict[str, tuple[str, bool]]] = {  # status -> header -> (text, always sent)
+    401: {"WWW-Authenticate": ('The scheme to use: Bearer realm="pebs"', True)},
+    429: {"Retry-After": ("Seconds to wait before trying again", True)},
+    503: {"Retry-After": ("database_busy: seconds to wait before trying again", False)},
 }
 _IMPLIED_BY_CREDENTIALS = (NotAuthenticated, PermissionDenied, SecondFactorRequired)
 
 
 def _description(status: int, codes: set[str]) -> str:
     meaning = _MEANING.get(status, "Refused")
+    explained = [
+        f"{code}: {_MEANING_OF_CODE[code]}" for code in sorted(codes & _MEANING_OF_CODE.keys())
+    ]
+    meaning = "; ".join([meaning, *explained])
     return f"{meaning} (error: {', '.join(sorted(codes))})" if codes else meaning
 
 
@@ -230,8 +264,8 @@ def _response(status: int, codes: set[str], note: str | None = None) -> dict[str
     }
     if status in _HEADERS:
         response["headers"] = {
-            name: {"description": text, "required": True, "schema": {"type": "string"}}
-            for name, text in _HEADERS[status].items()
+            name: {"description": text, "required": always, "schema": {"type": "string"}}
+            for name, (text, always) in _HEADERS[status].items()
         }
     return response
 
@@ -323,4 +357,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DecryptionError, _key_mismatch)
+    for family in MAY_BE_TRANSIENT:
+        app.add_exception_handler(family, _database_error)
     app.add_exception_handler(Exception, _unexpected)

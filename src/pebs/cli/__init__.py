@@ -13,7 +13,7 @@ import sys
 import typer
 from typer._click.exceptions import ClickException
 
-from pebs.cli._errors import EXIT_INTERRUPTED, exit_code_for
+from pebs.cli._errors import EXIT_INTERRUPTED, exit_code_for, message_for
 from pebs.cli._lazy_group import LazyCommand, lazy_group
 
 COMMANDS = (
@@ -171,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         code = exit_code_for(error)
         if code is None:
             raise
-        print(f"pebs: error: {error}", file=sys.stderr)
+        print(f"pebs: error: {message_for(error)}", file=sys.stderr)
         return code
     if code == EXIT_INTERRUPTED:
         print("pebs: interrupted; no output file was written", file=sys.stderr)

@@ -3,6 +3,10 @@
 Families are named by the module that defines them, not imported: an error can only be an
 instance of a class whose module has run, so a family whose module was never imported is
 skipped, and ``pebs --version`` imports none of the subsystems the table covers.
+
+A transient database failure (:mod:`pebs.store.transient`: a lock held too long, a deadlock, a
+lost connection) is expected too, whatever class it arrives as: :data:`EXIT_DATABASE_BUSY` and
+one line (:func:`message_for`) saying that the change in progress was rolled back.
 """
 
 from __future__ import annotations
@@ -11,6 +15,10 @@ import sys
 
 EXIT_INTERRUPTED = 130
 """Stopped with Ctrl-C; nothing half-written is left behind."""
+
+EXIT_DATABASE_BUSY = 75
+"""EX_TEMPFAIL: the database was busy; the transaction in progress was rolled back, and the
+command may succeed if run again in a moment."""
 
 EXIT_CODES: tuple[tuple[str, int], ...] = (
     ("pebs.io.errors:InputFormatError", 65),  # EX_DATAERR: the input's content cannot be used
@@ -46,4 +54,27 @@ def exit_code_for(error: Exception) -> int | None:
         cls = getattr(module, class_name, None)  # None: never imported, or not yet defined
         if cls is not None and isinstance(error, cls):
             return code
+    if _transient_reason(error) is not None:
+        return EXIT_DATABASE_BUSY
     return None
+
+
+def message_for(error: Exception) -> str:
+    """The one line that reports an expected error (after ``pebs: error: ``)."""
+    reason = _transient_reason(error)
+    if reason is None or exit_code_for(error) != EXIT_DATABASE_BUSY:
+        return str(error)
+    return (
+        f"the database is busy ({reason}); the change in progress was rolled back, nothing of "
+        "it was saved: run the command again in a moment"
+    )
+
+
+def _transient_reason(error: Exception) -> str | None:
+    """The first line of the driver's message if ``error`` is a transient database failure.
+    Only a command that used the database (and so imported the store) can meet one."""
+    if "pebs.store" not in sys.modules:
+        return None
+    from pebs.store.transient import transient_reason
+
+    return transient_reason(error)

@@ -9,7 +9,9 @@ dependency FastAPI resolves costs time on every request.
 
 A route that takes a dependency of :data:`DEPENDENCY_ERRORS` may answer its error whatever the
 route itself refuses; the API documents it on every operation that takes one (directly or through
-another dependency), so no route declares it by hand.
+another dependency), so no route declares it by hand: a wrong identity key where the keys are
+taken, a busy database (:data:`~pebs.http.status.DATABASE_BUSY`) where the state or a database
+session is.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.http.state import AppState
-from pebs.http.status import KEY_MISMATCH
+from pebs.http.status import DATABASE_BUSY, KEY_MISMATCH
 from pebs.services.keys import IdentityKeys
 
 __all__ = [
@@ -63,7 +65,12 @@ SessionMakerDep = Annotated[sessionmaker[Session], Depends(get_session_maker)]
 ReadSessionsDep = Annotated[sessionmaker[Session], Depends(get_read_sessions)]
 KeysDep = Annotated[IdentityKeys, Depends(get_keys)]
 
-DEPENDENCY_ERRORS: Mapping[Callable[..., Any], tuple[int, str]] = {get_keys: KEY_MISMATCH}
+DEPENDENCY_ERRORS: Mapping[Callable[..., Any], tuple[int, str]] = {
+    get_keys: KEY_MISMATCH,
+    get_state: DATABASE_BUSY,  # the state holds the database sessions
+    get_session_maker: DATABASE_BUSY,
+    get_read_sessions: DATABASE_BUSY,
+}
 """Dependency -> the (status, error code) that a route taking it may answer."""
 
 

@@ -2,14 +2,20 @@
 (:mod:`pebs.api.errors`) and the pages (:mod:`pebs.web.errors`) alike.
 
 >>> from pebs.services.errors import StratumExhausted, TotpCodeReused
->>> status_of(StratumExhausted), status_of(TotpCodeReused), KEY_MISMATCH
-(409, 401, (503, 'identity_key_mismatch'))
+>>> status_of(StratumExhausted), status_of(TotpCodeReused), KEY_MISMATCH, DATABASE_BUSY
+(409, 401, (503, 'identity_key_mismatch'), (503, 'database_busy'))
+
+A transient database failure (:mod:`pebs.store.transient`: a lock held too long, a deadlock, a
+lost connection) reaches the handlers as one of :data:`MAY_BE_TRANSIENT`; :func:`database_busy`
+turns it into the service error :class:`~pebs.services.errors.DatabaseBusy` (503, with
+``Retry-After``), and leaves every other database error to the handlers of unexpected errors.
 """
 
 from __future__ import annotations
 
 from pebs.services.errors import (
     Conflict,
+    DatabaseBusy,
     DatabaseNotReady,
     InvalidInput,
     NotAuthenticated,
@@ -20,8 +26,18 @@ from pebs.services.errors import (
     TooManyAttempts,
 )
 from pebs.store.crypto import DecryptionError
+from pebs.store.transient import MAY_BE_TRANSIENT, transient_reason
 
-__all__ = ["ERROR_STATUS", "KEY_MISMATCH", "DecryptionError", "status_for", "status_of"]
+__all__ = [
+    "DATABASE_BUSY",
+    "ERROR_STATUS",
+    "KEY_MISMATCH",
+    "MAY_BE_TRANSIENT",
+    "DecryptionError",
+    "database_busy",
+    "status_for",
+    "status_of",
+]
 
 ERROR_STATUS: tuple[tuple[type[ServiceError], int], ...] = (
     (NotAuthenticated, 401),
@@ -32,6 +48,7 @@ ERROR_STATUS: tuple[tuple[type[ServiceError], int], ...] = (
     (InvalidInput, 422),
     (Conflict, 409),  # duplicate, allocation refused, stratum exhausted, pathway state
     (DatabaseNotReady, 503),
+    (DatabaseBusy, 503),  # with Retry-After
     (ServiceError, 400),
 )
 """Service error family -> HTTP status; the first matching family wins."""
@@ -39,6 +56,17 @@ ERROR_STATUS: tuple[tuple[type[ServiceError], int], ...] = (
 KEY_MISMATCH = (503, "identity_key_mismatch")
 """Status and code of a :class:`DecryptionError` (raised by the store when the identity key
 cannot open identifying data): the installation's key is wrong, not the request."""
+
+
+DATABASE_BUSY = (503, DatabaseBusy.code)
+"""Status and code of a transient database failure (:func:`database_busy`)."""
+
+
+def database_busy(error: BaseException) -> tuple[DatabaseBusy, str] | None:
+    """``error`` as the refusal :class:`~pebs.services.errors.DatabaseBusy` and, for the log,
+    the first line of the driver's message; ``None`` if it is not a transient failure."""
+    reason = transient_reason(error)
+    return None if reason is None else (DatabaseBusy(), reason)
 
 
 def status_of(kind: type[ServiceError]) -> int:

@@ -14,6 +14,9 @@ to HTTP statuses and exit codes; services never format responses themselves.
   (``stratum_exhausted``) and :class:`LevelLowered` (``level_lowered``: a new risk level below
   her current one needs a reason and a confirmation);
 - :class:`DatabaseNotReady` (``database_not_ready``): unreachable, or not migrated to this release;
+- :class:`DatabaseBusy` (``database_busy``): a transient database failure (a lock held too long, a
+  deadlock, a lost connection: :mod:`pebs.store.transient`); the use case was rolled back and
+  may be tried again after ``retry_after_s``;
 - authentication: :class:`NotAuthenticated` (``not_authenticated``: no valid session or token, or
   wrong credentials; the message never says whether the username exists), its subclass
   :class:`TotpCodeReused` (``totp_reused``: wait for the app's next code),
@@ -34,6 +37,7 @@ __all__ = [
     "AllocationRefused",
     "BackupRejected",
     "Conflict",
+    "DatabaseBusy",
     "DatabaseNotReady",
     "DuplicateParticipant",
     "InvalidFields",
@@ -198,6 +202,26 @@ class DatabaseNotReady(ServiceError):  # noqa: N818 (the names the entry points 
     """The database cannot be reached, or its schema is not the one this release expects."""
 
     code = "database_not_ready"
+
+
+class DatabaseBusy(ServiceError):  # noqa: N818 (the names the entry points map)
+    """The database was busy (:mod:`pebs.store.transient`): the use case's transaction was
+    rolled back, so nothing of it is stored; the same request may succeed after
+    ``retry_after_s`` seconds.
+
+    >>> error = DatabaseBusy()
+    >>> error.code, error.message_code, error.retry_after_s
+    ('database_busy', 'error.database_busy_retry', 1)
+    """
+
+    code = "database_busy"
+    retry_after_s = 1
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the database is busy; nothing was saved. Try again in a moment.",
+            message_code="error.database_busy_retry",
+        )
 
 
 # Authentication

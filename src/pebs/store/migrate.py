@@ -22,7 +22,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 
-from pebs.store.engine import create_engine_for, normalise_url
+from pebs.store.engine import READ_ONLY_OPTION, create_engine_for, normalise_url
 
 __all__ = [
     "MigrationError",
@@ -65,10 +65,11 @@ def upgrade_sql(url: str, revision: str = "head") -> str:
 
 
 def current(url: str) -> str | None:
-    """The database's revision, or ``None`` for a database never migrated."""
+    """The database's revision, or ``None`` for a database never migrated (read without taking
+    SQLite's writer lock: a writer of another process does not hold it up)."""
     engine = create_engine_for(url)
     try:
-        with engine.connect() as connection:
+        with engine.connect().execution_options(**{READ_ONLY_OPTION: True}) as connection:
             return MigrationContext.configure(connection).get_current_revision()
     finally:
         engine.dispose()

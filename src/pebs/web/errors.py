@@ -4,7 +4,10 @@ Requests under ``/api`` keep the API's JSON error bodies (the app's handlers are
 are). On pages, a missing or ended session redirects to the login page (remembering where the
 user was going), a pending second factor to the TOTP page, and every other service error is a
 page with the status of :data:`pebs.http.status.ERROR_STATUS` and the service's message (in the
-page language when the service gives a message code, :func:`pebs.web.forms.refusal_text`).
+page language when the service gives a message code, :func:`pebs.web.forms.refusal_text`). A
+transient database failure is the page of :class:`~pebs.services.errors.DatabaseBusy` (503, with
+``Retry-After``: nothing was saved, try again in a moment); any other database error stays an
+unexpected error (500).
 """
 
 from __future__ import annotations
@@ -19,8 +22,19 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pebs.http.paths import is_api_path
-from pebs.http.status import KEY_MISMATCH, DecryptionError, status_for
-from pebs.services.errors import NotAuthenticated, SecondFactorRequired, ServiceError
+from pebs.http.status import (
+    KEY_MISMATCH,
+    MAY_BE_TRANSIENT,
+    DecryptionError,
+    database_busy,
+    status_for,
+)
+from pebs.services.errors import (
+    DatabaseBusy,
+    NotAuthenticated,
+    SecondFactorRequired,
+    ServiceError,
+)
 from pebs.web.forms import refusal_text
 from pebs.web.rendering import catalogue_for, render
 
@@ -58,7 +72,10 @@ async def _service_error(request: Request, error: Exception) -> Response:
     if isinstance(error, SecondFactorRequired):
         return RedirectResponse("/login/totp", status_code=303)
     detail = refusal_text(error, catalogue_for(request))
-    return _page_error(request, status_for(error), error.code, detail)
+    page = _page_error(request, status_for(error), error.code, detail)
+    if isinstance(error, DatabaseBusy):
+        page.headers["Retry-After"] = str(error.retry_after_s)
+    return page
 
 
 async def _validation_error(request: Request, error: Exception) -> Response:
@@ -82,6 +99,15 @@ async def _key_mismatch(request: Request, error: Exception) -> Response:
     return _page_error(request, status, code, str(error))
 
 
+async def _database_error(request: Request, error: Exception) -> Response:
+    busy = database_busy(error)
+    if busy is None:
+        raise error  # not transient: the unexpected error it always was (500, logged)
+    refusal, reason = busy
+    _log.warning("database busy, request refused (nothing stored): %s", reason)
+    return await _service_error(request, refusal)
+
+
 async def _unexpected(request: Request, error: Exception) -> Response:
     _log.exception("unexpected error", exc_info=error)
     return _page_error(request, 500, "internal_error", "an unexpected error; it was logged")
@@ -94,6 +120,7 @@ def install_page_errors(app: FastAPI) -> None:
         RequestValidationError: _validation_error,
         StarletteHTTPException: _http_error,
         DecryptionError: _key_mismatch,
+        **dict.fromkeys(MAY_BE_TRANSIENT, _database_error),
         Exception: _unexpected,
     }
     for family, page_handler in pages.items():
