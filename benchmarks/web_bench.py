@@ -56,13 +56,20 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from benchmarks import one_core
 from benchmarks.report import goal_line
 from benchmarks.trial_bench import _load, _postgres_reachable
-from benchmarks.trial_bench_data import POSTGRES_URL, SEED, TODAY, cohort, fresh_database
+from benchmarks.trial_bench_data import (
+    POSTGRES_URL,
+    SEED,
+    STUDY,
+    TODAY,
+    cohort,
+    fresh_database,
+)
 from benchmarks.web_ceiling import ceiling_section
 from benchmarks.web_list import list_rows
 from benchmarks.web_load import EXPECTED, STEPS, LoadResult, load_main, percentile_ms
@@ -82,9 +89,17 @@ def _progress(message: str) -> None:
 
 
 def _shift() -> timedelta:
-    """Moves the women's birth dates so their ages today are their ages on trial_bench's TODAY
-    (the day its allocation-list sizes are computed for), to within a day."""
-    return date.today() - TODAY
+    """Moves the women's birth dates so their ages today at their sites are their ages on
+    trial_bench's TODAY (the day its allocation-list sizes are computed for), to within a day
+    (the shift counts days, not years). Counted from the latest date among the study's countries
+    (a day ahead of UTC's late in the UTC evening): no cohort birthday falls on TODAY, so a site
+    a day behind judges the same ages."""
+    from pebs.services.transaction import local_date
+    from pebs.trial import load_study
+
+    now = datetime.now(UTC)
+    latest = max(local_date(now, c.time_zone) for c in load_study(STUDY).countries)
+    return latest - TODAY
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ Imported by name (``from factories import ELIGIBLE``): pytest puts ``tests/`` on
 
 from __future__ import annotations
 
+import functools
 import itertools
 import tempfile
 from collections.abc import Callable, Iterator
@@ -38,6 +39,7 @@ from pebs.services.trial import (
 )
 from pebs.store import migrate
 from pebs.store.models import Country, Site, User
+from pebs.trial.study import load_study
 
 STUDY = "mypebs-demo"
 """The demo study shipped with pebs."""
@@ -88,6 +90,21 @@ def born_aged(years: int) -> date:
     if today >= date(today.year, 1, 15):
         return date(today.year - years, 1, 15)
     return date(today.year - years - 1, 1, 15)
+
+
+@functools.cache
+def _demo_time_zones() -> dict[str, str]:
+    """Site code -> her country's IANA time zone, as the demo study file gives them."""
+    study = load_study(STUDY)
+    zones = {country.code: country.time_zone for country in study.countries}
+    return {site.code: zones[site.country] for site in study.sites}
+
+
+def site_today(site: str = "IT-TO") -> date:
+    """Today's date at a site of the demo study (its country's time zone): what
+    :meth:`DemoDatabase.today` gives, for tests with no demo database at hand (command-line
+    tests on their own files, request tables built before a database exists)."""
+    return local_date(datetime.now(UTC), _demo_time_zones()[site])
 
 
 @dataclass

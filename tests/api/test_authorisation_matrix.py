@@ -21,12 +21,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
+from factories import site_today
 from pebs.api import create_app
 from pebs.config import Settings
 
@@ -114,8 +114,9 @@ def subject(api: Api, obj: str, allowed: bool, state: str) -> str:
     return api.participant(obj, state) if allowed else shared(api, obj)
 
 
-def yesterday() -> str:
-    return (date.today() - timedelta(days=1)).isoformat()
+def yesterday(obj: str) -> str:
+    """Yesterday at the object's site."""
+    return (site_today(SITE_OF[obj]) - timedelta(days=1)).isoformat()
 
 
 def _p(method: str, path: str, state: str | None = None, body: Any = None) -> Call:
@@ -247,10 +248,6 @@ def _batch(api: Api, role: str, obj: str, allowed: bool) -> Any:
     return api.client.post("/api/v1/studies/mypebs-demo/letters/batch", headers=api.bearer(role))
 
 
-def _today_in_italy() -> str:
-    return datetime.now(ZoneInfo("Europe/Rome")).date().isoformat()
-
-
 def _generate(api: Api, role: str, obj: str, allowed: bool) -> Any:
     body = {"study": api.STUDY, "slots_per_stratum": 4, "strata": [f"{api.SITES[obj]}:50-59"],
             "is_test": True}  # fmt: skip
@@ -287,18 +284,14 @@ def _unusable(api: Api, role: str, obj: str, allowed: bool) -> Any:
 SITE_OF = {"own": "IT-TO", "same_country": "IT-MI", "other_country": "FR-PA"}
 
 
-def _site_today() -> str:
-    """Today at the demo's Italian and French sites (Europe/Rome and Europe/Paris agree)."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    return datetime.now(ZoneInfo("Europe/Rome")).date().isoformat()
+def _site_today(obj: str) -> str:
+    """Today at the object's site."""
+    return site_today(SITE_OF[obj]).isoformat()
 
 
 def _new_kit(api: Api, obj: str, state: str = "assigned") -> str:
     """The kit of a new woman of the risk-based arm at the object's site, taken to ``state``
     through the services (``failed_qc``: as the laboratory import leaves it)."""
-    from datetime import date as day
 
     from sqlalchemy import update
 
@@ -308,7 +301,7 @@ def _new_kit(api: Api, obj: str, state: str = "assigned") -> str:
     manager = api.db.manager
     kit_id = samples_of(api.sessions, manager, api.participant(obj, "risk_based")).kits[0].kit_id
     if state != "assigned":
-        record_collection(api.sessions, manager, kit_id, day.fromisoformat(_site_today()))
+        record_collection(api.sessions, manager, kit_id, site_today(SITE_OF[obj]))
     if state == "failed_qc":
         with api.sessions.begin() as session:
             session.execute(update(Sample).where(Sample.kit_id == kit_id).values(state=state))
@@ -316,13 +309,12 @@ def _new_kit(api: Api, obj: str, state: str = "assigned") -> str:
 
 
 def _new_shipment(api: Api, obj: str) -> str:
-    from datetime import date as day
 
     from pebs.services.samples import ship_samples
 
     kit_id = _new_kit(api, obj, "collected")
     return ship_samples(api.sessions, api.db.manager, api.STUDY, api.SITES[obj], [kit_id],
-                        day.fromisoformat(_site_today())).reference  # fmt: skip
+                        site_today(SITE_OF[obj])).reference  # fmt: skip
 
 
 _kits: dict[tuple[int, str, str], str] = {}
@@ -348,7 +340,7 @@ def _k(method: str, path: str, kind: str, body: Any = None) -> Call:
     def call(api: Api, role: str, obj: str, allowed: bool) -> Any:
         found = _object(api, obj, allowed, kind)
         return api.client.request(method, path.format(kit=found, reference=found),
-                                  json=body() if callable(body) else body,
+                                  json=body(obj) if callable(body) else body,
                                   headers=api.bearer(role))  # fmt: skip
 
     return call
@@ -376,19 +368,18 @@ def _sample_owner(api: Api, kit_id: str) -> str:
 
 
 def _ship(api: Api, role: str, obj: str, allowed: bool) -> Any:
-    body = {"study": api.STUDY, "site": api.SITES[obj], "shipped_on": _site_today(),
+    body = {"study": api.STUDY, "site": api.SITES[obj], "shipped_on": _site_today(obj),
             "kit_ids": [_object(api, obj, allowed, "collected")]}  # fmt: skip
     return api.client.post("/api/v1/shipments", json=body, headers=api.bearer(role))
 
 
 def _shipped_kit(api: Api, obj: str) -> str:
-    from datetime import date as day
 
     from pebs.services.samples import ship_samples
 
     kit_id = _new_kit(api, obj, "collected")
     ship_samples(api.sessions, api.db.manager, api.STUDY, api.SITES[obj], [kit_id],
-                 day.fromisoformat(_site_today()))  # fmt: skip
+                 site_today(SITE_OF[obj]))  # fmt: skip
     return kit_id
 
 
@@ -432,7 +423,7 @@ def _canrisk(api: Api, role: str, obj: str, allowed: bool) -> Any:
         answers = RiskFactors(n_biopsies=0, age_at_menarche=13, age_at_first_birth="unknown",
                               n_relatives=0)  # fmt: skip
         record_risk_questionnaire(api.sessions, api.db.manager, api.db.keys, study_id, answers,
-                                  answered_on=date.fromisoformat(yesterday()))  # fmt: skip
+                                  answered_on=date.fromisoformat(yesterday(obj)))  # fmt: skip
     tests = ["0:0"] * 10 + ["0:0:0:0:0"]
     people = [["F", "1", "PB", "PF", "PM", "F", "0", "0", "55", "0", "0"],
               ["F", "0", "PF", "0", "0", "M", "0", "0", "0", "0", "0"],
@@ -651,7 +642,7 @@ CASES: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/participants/{study_id}/risk-questionnaire"): Case(RECORDERS, 201, _p(
         "POST", "/api/v1/participants/{id}/risk-questionnaire", "risk_based",
         lambda obj: {"n_biopsies": 0, "age_at_menarche": 13, "age_at_first_birth": "unknown",
-                     "n_relatives": 0, "answered_on": yesterday()})),
+                     "n_relatives": 0, "answered_on": yesterday(obj)})),
     ("POST", "/api/v1/participants/{study_id}/canrisk"): Case(RECORDERS, 201, _canrisk),
     ("GET", "/api/v1/participants/{study_id}/canrisk"): Case(RECORDERS, 200, _p(
         "GET", "/api/v1/participants/{id}/canrisk")),
@@ -659,19 +650,19 @@ CASES: dict[tuple[str, str], Case] = {
         "POST", "/api/v1/participants/{id}/screening-plan", "standard", {})),
     ("POST", "/api/v1/participants/{study_id}/visits"): Case(RECORDERS, 201, _p(
         "POST", "/api/v1/participants/{id}/visits", "standard",
-        lambda obj: {"performed_date": yesterday(), "visit_type": "recall",
+        lambda obj: {"performed_date": yesterday(obj), "visit_type": "recall",
                      "modality": "mammography", "birads": 1})),
     ("POST", "/api/v1/participants/{study_id}/outcomes"): Case(RECORDERS, 201, _p(
         "POST", "/api/v1/participants/{id}/outcomes", "standard",
-        lambda obj: {"diagnosis_date": yesterday(), "detection_mode": "clinical",
+        lambda obj: {"diagnosis_date": yesterday(obj), "detection_mode": "clinical",
                      "behaviour": "invasive", "t": "T1c", "n": "N0", "m": "M0"})),
     ("POST", "/api/v1/participants/{study_id}/questionnaires"): Case(RECORDERS, 201, _p(
         "POST", "/api/v1/participants/{id}/questionnaires", "consented",
         lambda obj: {"instrument": "EQ-5D-5L", "timepoint_months": 0,
-                     "answers": {"mobility": 1, "vas": 90}, "completed_on": yesterday()})),
+                     "answers": {"mobility": 1, "vas": 90}, "completed_on": yesterday(obj)})),
     ("POST", "/api/v1/participants/{study_id}/death"): Case(RECORDERS, 201, _p(
         "POST", "/api/v1/participants/{id}/death", "standard",
-        lambda obj: {"date_of_death": yesterday(), "cause": "other"})),
+        lambda obj: {"date_of_death": yesterday(obj), "cause": "other"})),
     # randomisation overrides and allocation lists (docs/security.md: never the site roles)
     ("POST", "/api/v1/participants/{study_id}/allocation/override"): Case(OVERRIDE, 200, _p(
         "POST", "/api/v1/participants/{id}/allocation/override", "consented",
@@ -684,11 +675,11 @@ CASES: dict[tuple[str, str], Case] = {
     # worklists: the object is the site
     ("GET", "/api/v1/worklists/risk-pending"): Case(WORKLIST_READERS, 200, _get(
         "/api/v1/worklists/risk-pending", lambda obj: {"study": "mypebs-demo",
-                                                       "on": date.today().isoformat(),
+                                                       "on": _site_today(obj),
                                                        "site": SITE_OF[obj]})),
     ("GET", "/api/v1/worklists/{site}"): Case(WORKLIST_READERS, 200, _get(
         "/api/v1/worklists/{site}", lambda obj: {"study": "mypebs-demo",
-                                                 "on": date.today().isoformat()})),
+                                                 "on": _site_today(obj)})),
     # saliva kits: the object is a kit (or shipment) of a woman at the object's site
     ("GET", "/api/v1/participants/{study_id}/kits"): Case(SAMPLE_READERS, 200, _p(
         "GET", "/api/v1/participants/{id}/kits")),
@@ -697,7 +688,7 @@ CASES: dict[tuple[str, str], Case] = {
         "GET", "/api/v1/kits/{kit}", "assigned"), "kit"),
     ("POST", "/api/v1/kits/{kit_id}/collection"): Case(RECORDERS, 200, _k(
         "POST", "/api/v1/kits/{kit}/collection", "assigned",
-        lambda: {"collected_on": _site_today()})),
+        lambda obj: {"collected_on": _site_today(obj)})),
     ("POST", "/api/v1/kits/{kit_id}/abandonment"): Case(RECORDERS, 200, _k(
         "POST", "/api/v1/kits/{kit}/abandonment", "assigned", {"reason": "tube broken"})),
     ("POST", "/api/v1/kits/{kit_id}/recollection"): Case(RECORDERS, 201, _k(
@@ -711,7 +702,7 @@ CASES: dict[tuple[str, str], Case] = {
         "POST", "/api/v1/shipments/{reference}/receipt", "shipment", {}), "kit"),
     ("GET", "/api/v1/worklists/{site}/kits"): Case(WORKLIST_READERS, 200, _get(
         "/api/v1/worklists/{site}/kits", lambda obj: {"study": "mypebs-demo",
-                                                      "on": date.today().isoformat()})),
+                                                      "on": _site_today(obj)})),
     ("GET", "/api/v1/manifests/{site}"): Case(SAMPLE_READERS, 200, _get(
         "/api/v1/manifests/{site}", _study), "kit"),
     # the laboratory's genotype batches (kit IDs only); conflicts are the data manager's
@@ -743,7 +734,7 @@ CASES: dict[tuple[str, str], Case] = {
         lambda obj: {"language": "fr" if obj == "other_country" else "it"})),
     ("POST", "/api/v1/participants/{study_id}/consultations"): Case(RECORDERS, 201, _p(
         "POST", "/api/v1/participants/{id}/consultations", "standard",
-        lambda obj: {"held_on": _today_in_italy(), "mode": "visit", "held_by": "Dr Neri"})),
+        lambda obj: {"held_on": _site_today(obj), "mode": "visit", "held_by": "Dr Neri"})),
     ("GET", "/api/v1/participants/{study_id}/consultations"): Case(READERS, 200, _p(
         "GET", "/api/v1/participants/{id}/consultations")),
     ("GET", "/api/v1/studies/{study}/letters/due"): Case(RECORDERS, 200, _get(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from cryptography.fernet import Fernet
@@ -27,8 +27,9 @@ V1 = "/api/v1"
 SURROGATE, NUL = "\ud800", "a\x00b"
 
 
-def _day(n: int = 0) -> str:
-    return (datetime.now(UTC).date() + timedelta(days=n)).isoformat()
+def _day(api: Api, n: int = 0) -> str:
+    """``n`` days from today at IT-TO (the site roles' site)."""
+    return (api.db.today("IT-TO") + timedelta(days=n)).isoformat()
 
 
 def _post_json(api: Api, path: str, body: Any, headers: dict[str, str]):
@@ -65,13 +66,13 @@ def test_text_that_cannot_be_stored_is_refused_with_its_field(api_on_each_databa
             ("/participants", {"study": api.STUDY, "site": "IT-TO", "name": f"Anna {bad}",
                                "birth_date": "1970-01-15"}, "name"),
             (f"/participants/{standard}/death",
-             {"date_of_death": _day(), "cause": f"other{bad}"}, "cause"),
+             {"date_of_death": _day(api), "cause": f"other{bad}"}, "cause"),
             (f"/participants/{standard}/visits",
-             {"performed_date": _day(-1), "visit_type": "recall", "modality": "mammography",
+             {"performed_date": _day(api, -1), "visit_type": "recall", "modality": "mammography",
               "biopsy": True, "histology": "benign", "histology_detail": f"fibroadenoma {bad}"},
              "histology_detail"),
             (f"/participants/{consented}/questionnaires",
-             {"instrument": "STAI-6 demo", "timepoint_months": 0, "completed_on": _day(),
+             {"instrument": "STAI-6 demo", "timepoint_months": 0, "completed_on": _day(api),
               "answers": {"item_1": 2, f"item{bad}": 3}}, "answers"),
         ]  # fmt: skip
         before = _rows(api)
@@ -83,7 +84,7 @@ def test_text_that_cannot_be_stored_is_refused_with_its_field(api_on_each_databa
             assert response.json()["fields"][0]["message"].endswith(unstorable(bad)), (path, bad)
         assert _rows(api) == before  # nothing stored, no audit event
     # the same requests with storable text are accepted (the refusals were about the text)
-    death = {"date_of_death": _day(), "cause": "other"}
+    death = {"date_of_death": _day(api), "cause": "other"}
     assert _post_json(api, f"/participants/{standard}/death", death, staff).status_code == 201
 
 
@@ -97,7 +98,7 @@ def test_a_body_over_the_limit_is_refused_and_not_stored(api: Api) -> None:
     staff = api.bearer("site_staff")
     study_id = api.participant("own", "consented")
     path = f"{V1}/participants/{study_id}/questionnaires"
-    body = {"instrument": "EQ-5D-5L", "timepoint_months": 0, "completed_on": _day(),
+    body = {"instrument": "EQ-5D-5L", "timepoint_months": 0, "completed_on": _day(api),
             "answers": {"mobility": 1, "note": "x" * (1024 * 1024)}}  # fmt: skip
     before = _rows(api)
     declared = api.client.post(path, json=body, headers=staff)
@@ -123,7 +124,7 @@ def test_json_nested_too_deep_is_refused_and_her_record_stays_readable(api: Api)
     deep: Any = 1
     for _ in range(300):
         deep = [deep]
-    body = {"instrument": "EQ-5D-5L", "timepoint_months": 0, "completed_on": _day(),
+    body = {"instrument": "EQ-5D-5L", "timepoint_months": 0, "completed_on": _day(api),
             "answers": {"mobility": deep}}  # fmt: skip
     before = _rows(api)
     response = api.client.post(
@@ -141,7 +142,7 @@ def test_questionnaire_answers_must_fit_the_study_instrument(api: Api) -> None:
     staff = api.bearer("site_investigator")
     study_id = api.participant("own", "consented")
     path = f"{V1}/participants/{study_id}/questionnaires"
-    body = {"instrument": "STAI-6 demo", "timepoint_months": 0, "completed_on": _day(),
+    body = {"instrument": "STAI-6 demo", "timepoint_months": 0, "completed_on": _day(api),
             "answers": {"item_1": 2}}  # fmt: skip
     before = _rows(api)
     unknown = api.client.post(path, json={**body, "instrument": "SF-36"}, headers=staff)

@@ -7,7 +7,7 @@ her parents, her mother affected at an unknown age); expected answers are read o
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ def _file(*header: str) -> bytes:
 def _her(api: Any) -> str:
     """A woman of the risk-based arm with her questionnaire recorded."""
     study_id = api.participant("own", "risk_based")
-    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    yesterday = (api.db.today("IT-TO") - timedelta(days=1)).isoformat()
     answers = {"n_biopsies": 0, "age_at_menarche": 14, "age_at_first_birth": 30,
                "n_relatives": 0, "answered_on": yesterday}  # fmt: skip
     response = api.client.post(f"{V1}/participants/{study_id}/risk-questionnaire", json=answers,

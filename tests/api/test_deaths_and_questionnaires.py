@@ -7,16 +7,16 @@ authorisation matrix.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 Api = Any  # conftest.Api
 V1 = "/api/v1"
 
 
-def _days(n: int) -> str:
-    """Today + n days (UTC today: never after today at the Italian and French sites)."""
-    return (datetime.now(UTC).date() + timedelta(days=n)).isoformat()
+def _days(api: Api, n: int) -> str:
+    """Today + n days at IT-TO (the Italian sites' date)."""
+    return (api.db.today("IT-TO") + timedelta(days=n)).isoformat()
 
 
 def _fields(response: Any) -> list[str]:
@@ -32,11 +32,13 @@ def test_recording_a_death_ends_the_pathway(api: Api) -> None:
     assert _fields(api.client.post(url, json={"cause": "other"}, headers=staff)) == [
         "date_of_death"
     ]
-    future = api.client.post(url, json={"date_of_death": _days(2), "cause": "other"}, headers=staff)
+    future = api.client.post(
+        url, json={"date_of_death": _days(api, 2), "cause": "other"}, headers=staff
+    )
     assert future.status_code == 422
     assert future.json()["detail"].startswith("date_of_death: ")
     unknown = api.client.post(
-        url, json={"date_of_death": _days(0), "cause": "old age"}, headers=staff
+        url, json={"date_of_death": _days(api, 0), "cause": "old age"}, headers=staff
     )
     assert unknown.status_code == 422
     detail = unknown.json()["detail"]
@@ -44,12 +46,12 @@ def test_recording_a_death_ends_the_pathway(api: Api) -> None:
     assert all(c in detail for c in ("breast_cancer", "other_cancer", "other", "unknown"))
     bad_code = api.client.post(
         url,
-        json={"date_of_death": _days(0), "cause": "breast_cancer", "cause_icd10": "C"},
+        json={"date_of_death": _days(api, 0), "cause": "breast_cancer", "cause_icd10": "C"},
         headers=staff,
     )
     assert bad_code.status_code == 422
     assert bad_code.json()["detail"].startswith("cause_icd10: ")
-    body = {"date_of_death": _days(0), "cause": "breast_cancer", "cause_icd10": "C50.9"}
+    body = {"date_of_death": _days(api, 0), "cause": "breast_cancer", "cause_icd10": "C50.9"}
     recorded = api.client.post(url, json=body, headers=staff)
     assert recorded.status_code == 201, recorded.text
     assert recorded.json()["pathway_state"] == "died"
@@ -67,7 +69,7 @@ def test_recording_a_death_ends_the_pathway(api: Api) -> None:
             "instrument": "EQ-5D-5L",
             "timepoint_months": 3,
             "answers": {"mobility": 2},
-            "completed_on": _days(0),
+            "completed_on": _days(api, 0),
         },
     )
     assert after.status_code == 409
@@ -83,7 +85,7 @@ def test_questionnaires_once_per_instrument_and_time_point(api: Api) -> None:
         "instrument": "EQ-5D-5L",
         "timepoint_months": 0,
         "answers": {"mobility": 1, "anxiety_depression": 2, "vas": 85, "self_care": None},
-        "completed_on": _days(0),
+        "completed_on": _days(api, 0),
     }
     first = api.client.post(url, json=body, headers=staff)
     assert first.status_code == 201, first.text
@@ -118,7 +120,7 @@ def test_questionnaire_errors_name_the_field(api: Api) -> None:
         "instrument": "EQ-5D-5L",
         "timepoint_months": 12,
         "answers": {"mobility": 1},
-        "completed_on": _days(0),
+        "completed_on": _days(api, 0),
     }
     six = api.client.post(url, json={**body, "timepoint_months": 6}, headers=staff)
     assert six.status_code == 422
@@ -130,7 +132,7 @@ def test_questionnaire_errors_name_the_field(api: Api) -> None:
     assert _fields(api.client.post(url, json={**body, "surprise": 1}, headers=staff)) == [
         "surprise"
     ]
-    future = api.client.post(url, json={**body, "completed_on": _days(2)}, headers=staff)
+    future = api.client.post(url, json={**body, "completed_on": _days(api, 2)}, headers=staff)
     assert future.status_code == 422
     assert future.json()["detail"].startswith("completed_on: ")
     not_consented = api.participant("same_country", "eligible")

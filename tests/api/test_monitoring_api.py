@@ -5,12 +5,15 @@ code is 401, a locked study refuses registration; documented answers only."""
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from pebs.services.auth.totp import code_at
 from pebs.services.trial import create_screening_plan
 
-YESTERDAY = (date.today() - timedelta(days=1)).isoformat()
+
+def _yesterday(api) -> str:
+    """Yesterday at IT-TO (the site roles' site)."""
+    return (api.db.today("IT-TO") - timedelta(days=1)).isoformat()
 
 
 def _planned_visit(api, study_id: str) -> int:
@@ -27,7 +30,7 @@ def test_a_locked_visit_form_refuses_the_update_with_409(api) -> None:
     locked = api.client.post(f"/api/v1/participants/{study_id}/locks",
                              json={"form": "visit", "key": visit_id}, headers=manager)  # fmt: skip
     assert locked.status_code == 201, locked.text
-    update = {"performed_date": YESTERDAY, "birads": 1, "visit_id": visit_id}
+    update = {"performed_date": _yesterday(api), "birads": 1, "visit_id": visit_id}
     refused = api.client.post(f"/api/v1/participants/{study_id}/visits", json=update,
                               headers=api.bearer("site_staff"))  # fmt: skip
     assert refused.status_code == 409
@@ -64,7 +67,7 @@ def test_the_signature_is_on_her_record_and_void_after_a_change(api) -> None:
     assert record["signature"]["valid"] is True
     assert record["signature"]["meaning_text"].startswith("Ho esaminato")
     death = api.client.post(f"/api/v1/participants/{study_id}/death",
-                            json={"date_of_death": YESTERDAY, "cause": "other"},
+                            json={"date_of_death": _yesterday(api), "cause": "other"},
                             headers=api.bearer("site_staff"))  # fmt: skip
     assert death.status_code == 201
     status = api.client.get(f"/api/v1/participants/{study_id}/signature",

@@ -9,7 +9,6 @@ re-implement (it is tested against an independent re-implementation of the writt
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from pebs.trial import generate_list
@@ -224,7 +223,7 @@ def test_the_new_routes_on_sqlite_and_postgresql(api_on_each_database: Api) -> N
     assert _fields(nul) == ["reason"]
     assert "NUL" in nul.json()["detail"]
     study_id = api.participant("other_country", "consented")
-    today = datetime.now(UTC).date().isoformat()  # never after today in Paris
+    today = api.db.today("FR-PA").isoformat()
     override = post(
         f"{V1}/participants/{study_id}/allocation/override",
         json={**confirmed, "arm": "standard"},

@@ -8,7 +8,6 @@ import csv
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 
@@ -20,9 +19,9 @@ V1 = "/api/v1"
 STUDY = "mypebs-demo"
 
 
-def _today() -> str:
-    """Today at the demo's Italian and French sites (Europe/Rome and Europe/Paris agree)."""
-    return datetime.now(ZoneInfo("Europe/Rome")).date().isoformat()
+def _today(api: Api, site: str = "IT-TO") -> str:
+    """Today at ``site``, as the services judge a collection or a shipment."""
+    return api.db.today(site).isoformat()
 
 
 def _kit_of(api: Api, study_id: str, role: str = "site_staff") -> str:
@@ -35,7 +34,8 @@ def _kit_of(api: Api, study_id: str, role: str = "site_staff") -> str:
 def _collected(api: Api, obj: str = "own") -> tuple[str, str]:
     study_id = api.participant(obj, "risk_based")
     kit_id = _kit_of(api, study_id, "data_manager")
-    response = api.client.post(f"{V1}/kits/{kit_id}/collection", json={"collected_on": _today()},
+    response = api.client.post(f"{V1}/kits/{kit_id}/collection",
+                               json={"collected_on": _today(api, api.SITES[obj])},
                                headers=api.bearer("data_manager"))  # fmt: skip
     assert response.status_code == 200, response.text
     return study_id, kit_id
@@ -55,13 +55,13 @@ def _flow(api: Api) -> None:
         assert randomised.json()["kit_id"] == kit_id
     staff = api.bearer("site_staff")
     collected = api.client.post(f"{V1}/kits/{kit_id.lower()}/collection",
-                                json={"collected_on": _today()}, headers=staff)  # fmt: skip
+                                json={"collected_on": _today(api)}, headers=staff)  # fmt: skip
     assert collected.status_code == 200, collected.text
     assert collected.json() == {"kit_id": kit_id, "study_id": study_id,
                                 "previous_state": "assigned", "state": "collected",
-                                "collected_on": _today(), "abandoned_reason": None}  # fmt: skip
+                                "collected_on": _today(api), "abandoned_reason": None}  # fmt: skip
     shipped = api.client.post(f"{V1}/shipments", json={
-        "study": STUDY, "site": "IT-TO", "kit_ids": [kit_id], "shipped_on": _today()},
+        "study": STUDY, "site": "IT-TO", "kit_ids": [kit_id], "shipped_on": _today(api)},
         headers=staff)  # fmt: skip
     assert shipped.status_code == 201, shipped.text
     reference = shipped.json()["reference"]
@@ -87,7 +87,7 @@ def _flow(api: Api) -> None:
         f'attachment; filename="{reference}-manifest.csv"')  # fmt: skip
     assert list(csv.reader(manifest.text.splitlines())) == [
         ["kit_id", "collected_on", "shipment", "site"],
-        [kit_id, _today(), reference, "IT-TO"],
+        [kit_id, _today(api), reference, "IT-TO"],
     ]
     assert study_id not in manifest.text
 
@@ -114,11 +114,11 @@ def test_the_laboratory_never_reaches_a_participant(api: Api) -> None:
     lab = api.bearer("laboratory")
     assert api.client.get(f"{V1}/participants/{study_id}/kits", headers=lab).status_code == 404
     assert api.client.get(f"{V1}/participants/{study_id}", headers=lab).status_code == 403
-    posted = api.client.post(f"{V1}/kits/{kit_id}/collection", json={"collected_on": _today()},
+    posted = api.client.post(f"{V1}/kits/{kit_id}/collection", json={"collected_on": _today(api)},
                              headers=lab)  # fmt: skip
     assert posted.status_code == 403
     worklist = api.client.get(
-        f"{V1}/worklists/IT-TO/kits", params={"study": STUDY, "on": _today()}, headers=lab
+        f"{V1}/worklists/IT-TO/kits", params={"study": STUDY, "on": _today(api)}, headers=lab
     )
     assert worklist.status_code == 403
 
@@ -126,13 +126,13 @@ def test_the_laboratory_never_reaches_a_participant(api: Api) -> None:
 def test_refusals_name_the_field_or_the_state(api: Api) -> None:
     _study_id, kit_id = _collected(api)
     staff = api.bearer("site_staff")
-    tomorrow = (datetime.now(UTC) + timedelta(days=2)).date().isoformat()
+    tomorrow = (api.db.today("IT-TO") + timedelta(days=2)).isoformat()
     future = api.client.post(f"{V1}/kits/{kit_id}/collection", json={"collected_on": tomorrow},
                              headers=staff)  # fmt: skip
     assert future.status_code == 422
     assert future.json()["fields"] == [{"field": "collected_on",
                                         "message": f"{tomorrow} is in the future"}]  # fmt: skip
-    twice = api.client.post(f"{V1}/kits/{kit_id}/collection", json={"collected_on": _today()},
+    twice = api.client.post(f"{V1}/kits/{kit_id}/collection", json={"collected_on": _today(api)},
                             headers=staff)  # fmt: skip
     assert twice.status_code == 409
     assert "a collected sample cannot collect" in twice.json()["detail"]
@@ -141,11 +141,11 @@ def test_refusals_name_the_field_or_the_state(api: Api) -> None:
     assert blank.status_code == 422
     assert blank.json()["fields"][0]["field"] == "reason"
     unknown = api.client.post(f"{V1}/shipments", json={
-        "study": STUDY, "site": "IT-TO", "kit_ids": ["MP-00000000X"], "shipped_on": _today()},
+        "study": STUDY, "site": "IT-TO", "kit_ids": ["MP-00000000X"], "shipped_on": _today(api)},
         headers=staff)  # fmt: skip
     assert unknown.status_code == 404
     repeated = api.client.post(f"{V1}/shipments", json={
-        "study": STUDY, "site": "IT-TO", "kit_ids": [kit_id, kit_id], "shipped_on": _today()},
+        "study": STUDY, "site": "IT-TO", "kit_ids": [kit_id, kit_id], "shipped_on": _today(api)},
         headers=staff)  # fmt: skip
     assert repeated.status_code == 422
     assert repeated.json()["fields"][0]["field"] == "kit_ids"
@@ -165,7 +165,7 @@ def test_a_failed_kit_is_replaced_and_the_new_one_assigned(api: Api) -> None:
     assert response.status_code == 201, response.text
     body = response.json()
     assert (body["failed_kit_id"], body["failed_state"]) == (kit_id, "recollection_requested")
-    lists = api.client.get(f"{V1}/worklists/IT-TO/kits", params={"study": STUDY, "on": _today()},
+    lists = api.client.get(f"{V1}/worklists/IT-TO/kits", params={"study": STUDY, "on": _today(api)},
                            headers=api.bearer("monitor"))  # fmt: skip
     assert lists.status_code == 200
     due = lists.json()["recollections_due"]
@@ -178,7 +178,7 @@ def test_a_failed_kit_is_replaced_and_the_new_one_assigned(api: Api) -> None:
 def test_a_receipt_time_must_carry_its_offset(api: Api) -> None:
     _, kit_id = _collected(api)
     reference = api.client.post(f"{V1}/shipments", json={
-        "study": STUDY, "site": "IT-TO", "kit_ids": [kit_id], "shipped_on": _today()},
+        "study": STUDY, "site": "IT-TO", "kit_ids": [kit_id], "shipped_on": _today(api)},
         headers=api.bearer("site_staff")).json()["reference"]  # fmt: skip
     lab = api.bearer("laboratory")
     for value in ("2025-03-24T09:30:00", 0, "yesterday"):
@@ -212,7 +212,8 @@ def test_shipments_are_listed_newest_first_in_the_callers_sites(api: Api) -> Non
         _, kit_id = _collected(api, obj)
         shipped = api.client.post(f"{V1}/shipments", json={
             "study": STUDY, "site": api.SITES[obj], "kit_ids": [kit_id],
-            "shipped_on": _today()}, headers=api.bearer("data_manager"))  # fmt: skip
+            "shipped_on": _today(api, api.SITES[obj])},
+            headers=api.bearer("data_manager"))  # fmt: skip
         assert shipped.status_code == 201, shipped.text
         boxes.append(shipped.json()["reference"])
     lab = api.client.get(f"{V1}/shipments", params={"study": STUDY, "open_only": "true"},
@@ -221,7 +222,7 @@ def test_shipments_are_listed_newest_first_in_the_callers_sites(api: Api) -> Non
     listed = [row["reference"] for row in lab.json()["rows"]]
     assert listed[:3] == boxes[::-1]  # all shipped today: the latest recorded first
     row = lab.json()["rows"][0]
-    assert row == {"reference": boxes[2], "site": "IT-TO", "shipped_on": _today(),
+    assert row == {"reference": boxes[2], "site": "IT-TO", "shipped_on": _today(api),
                    "received_at": None, "n_kits": 1}  # fmt: skip
     staff = api.client.get(f"{V1}/shipments", params={"study": STUDY},
                            headers=api.bearer("site_staff")).json()  # fmt: skip

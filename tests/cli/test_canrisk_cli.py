@@ -19,7 +19,7 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "canrisk"
 def her(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A woman born in 1977 (as the target of three_generations.txt), in the risk-based arm,
     with her risk questionnaire recorded."""
-    from factories import ELIGIBLE
+    from factories import ELIGIBLE, site_today
     from pebs.config import Settings
     from pebs.services.actor import actor_for
     from pebs.services.keys import IdentityKeys
@@ -54,7 +54,7 @@ def her(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
         answers = RiskFactors(n_biopsies=0, age_at_menarche=11, age_at_first_birth=32,
                               n_relatives=0)  # fmt: skip
         record_risk_questionnaire(database.sessions, manager, keys, study_id, answers,
-                                  answered_on=date.today() - timedelta(days=1))  # fmt: skip
+                                  answered_on=site_today("IT-TO") - timedelta(days=1))  # fmt: skip
     finally:
         database.close()
     return study_id

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from factories import ELIGIBLE
+from factories import ELIGIBLE, site_today
 from pebs.cli import main
 
 STAFF = "demo-site-staff"  # site staff at IT-TO, the demo study's first site
@@ -98,7 +98,7 @@ def test_a_site_collects_ships_and_the_box_is_received(database: Path, tmp_path:
     kits = _assigned_kits(database, "IT-TO")
     assert len(kits) == 3
     (first, first_woman), (second, _), (third, third_woman) = kits[:3]
-    day = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+    day = (site_today("IT-TO") - timedelta(days=1)).isoformat()
 
     code, out, err = _run(["kits", "list", first_woman, "-u", STAFF], capsys)
     assert code == 0, err

@@ -14,7 +14,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import create_engine, select
 
-from factories import ELIGIBLE
+from factories import ELIGIBLE, site_today
 from pebs.cli import main
 from pebs.store.models import Consultation, IssuedLetter, Participant
 
@@ -188,7 +188,7 @@ def test_batch_writes_the_due_letters_once_and_prints_counts(database: Path, tmp
 
 def test_consultation_language_and_the_deep_audit(database: Path, tmp_path: Path, capsys) -> None:
     study_id = _women(database, "IT-TO")[0]
-    today = datetime.now(UTC).date().isoformat()
+    today = site_today("IT-TO").isoformat()
     assert main(["letters", "consultation", "--participant", study_id, "--on", today,
                  "--mode", "phone", "--by", "Dr Verdi", "-u", STAFF]) == 0  # fmt: skip
     assert "recorded" in capsys.readouterr().out

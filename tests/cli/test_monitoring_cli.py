@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -71,7 +71,7 @@ def test_a_form_locked_from_the_command_line_refuses_the_visit_update(
     assert f"visit {visit_id} form of {study_id} is locked" in capsys.readouterr().out
     with pytest.raises(Conflict):
         record_visit(db.sessions, db.manager, study_id,
-                     VisitRecord(performed_date=date.today() - timedelta(days=1)),
+                     VisitRecord(performed_date=db.today("IT-TO") - timedelta(days=1)),
                      visit_id=visit_id)  # fmt: skip
     assert main(["monitoring", "status", study_id, "--user", DEMO_ACCOUNTS["monitor"]]) == 0
     assert f"visit {visit_id}" in capsys.readouterr().out
@@ -84,7 +84,7 @@ def test_a_form_locked_from_the_command_line_refuses_the_visit_update(
     assert main(["monitoring", "unlock", study_id, "visit", "--key", str(visit_id), "--user",
                  MANAGER, "--reason", "corrected"]) == 0  # fmt: skip
     record_visit(db.sessions, db.manager, study_id,
-                 VisitRecord(performed_date=date.today() - timedelta(days=1)),
+                 VisitRecord(performed_date=db.today("IT-TO") - timedelta(days=1)),
                  visit_id=visit_id)  # fmt: skip
 
 

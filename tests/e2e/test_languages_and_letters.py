@@ -21,12 +21,11 @@ import re
 import shutil
 import subprocess
 import tomllib
-from datetime import date, datetime
+from datetime import date
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pyotp
 import pytest
@@ -203,9 +202,9 @@ def test_an_italian_coordinator_works_only_in_italian(
     ).to_be_visible()
     _assert_speaks(page, "it")
 
-    before = datetime.now(ZoneInfo("Europe/Rome")).date()
+    before = server.db.today("IT-TO")
     pdf = _download_her_letter(page, "it")
-    after = datetime.now(ZoneInfo("Europe/Rome")).date()
+    after = server.db.today("IT-TO")
     sha256 = hashlib.sha256(pdf).hexdigest()
     assert _recorded_sha256(server, study_id) == [sha256]
     page.reload()

@@ -10,10 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pyotp
 import pytest
@@ -61,7 +59,7 @@ def test_kit_collected_shipped_genotyped_gives_her_risk_and_plan(
 ) -> None:
     from playwright.sync_api import expect
 
-    today = datetime.now(ZoneInfo("Europe/Rome")).date().isoformat()
+    today = server.db.today("IT-TO").isoformat()
     study_id = server.db.participant(site="IT-TO", state="risk-based")
     staff = _login(browser, server, "demo-site-staff")
     staff.goto(f"{server.url}/participants/{study_id}")

@@ -8,7 +8,7 @@ it and the page words from the message catalogues.
 from __future__ import annotations
 
 import html
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from pebs.i18n import catalogues
@@ -32,7 +32,7 @@ def _her(site: Any) -> str:
     study_id = site.db.participant("IT-TO", "risk-based")
     answers = RiskFactors(n_biopsies=0, age_at_menarche=14, age_at_first_birth=30, n_relatives=0)
     record_risk_questionnaire(site.db.sessions, site.db.manager, site.db.keys, study_id, answers,
-                              answered_on=date.today() - timedelta(days=1))  # fmt: skip
+                              answered_on=site.db.today() - timedelta(days=1))  # fmt: skip
     return study_id
 
 

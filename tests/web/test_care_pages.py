@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -110,7 +110,7 @@ def test_standard_plan_visit_outcome_and_worklist(site: Any) -> None:
     assert site.client.get("/worklists?site=FR-PA").status_code == 404
     # record its results; a future date is refused next to the field
     path = f"/participants/{study_id}/visit?visit={first.id}"
-    future = (date.today() + timedelta(days=2)).isoformat()
+    future = (site.db.today() + timedelta(days=2)).isoformat()
     response = site.post_form(path, {"performed_date": future, "birads": "1"})
     assert response.status_code == 422
     assert f"Date performed: {future} is in the future" in response.text
@@ -118,7 +118,7 @@ def test_standard_plan_visit_outcome_and_worklist(site: Any) -> None:
                                      "biopsy": "no"})  # fmt: skip
     assert response.status_code == 422
     assert "Date performed: this field is required" in response.text
-    today = date.today().isoformat()
+    today = site.db.today().isoformat()
     response = site.post_form(path, {"performed_date": today, "birads": "2", "recall": "no"})
     assert response.status_code == 303
     page = site.client.get(response.headers["location"]).text

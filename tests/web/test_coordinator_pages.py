@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -122,7 +122,7 @@ def test_death_is_recorded_audited_and_ends_her_pathway(site: Any) -> None:
     form = site.client.get(f"/participants/{study_id}/death").text
     assert "another cancer" in form  # the causes in words
     before = _events(site, "death", "record")
-    day = (date.today() - timedelta(days=3)).isoformat()
+    day = (site.db.today() - timedelta(days=3)).isoformat()
     response = site.post_form(f"/participants/{study_id}/death", {
         "date_of_death": day, "cause": "other_cancer", "cause_icd10": "C25.9"})  # fmt: skip
     assert response.status_code == 303
@@ -141,7 +141,7 @@ def test_death_is_recorded_audited_and_ends_her_pathway(site: Any) -> None:
 def test_death_bad_input_is_shown_next_to_each_field_and_nothing_is_stored(site: Any) -> None:
     study_id = site.db.participant(state="standard")
     site.login("site_staff")
-    future = (date.today() + timedelta(days=30)).isoformat()
+    future = (site.db.today() + timedelta(days=30)).isoformat()
     missing = site.post_form(f"/participants/{study_id}/death",
                              {"date_of_death": "", "cause": "old age"})  # fmt: skip
     assert missing.status_code == 422
@@ -152,7 +152,7 @@ def test_death_bad_input_is_shown_next_to_each_field_and_nothing_is_stored(site:
     assert ahead.status_code == 422
     assert _field_error(ahead.text, "date_of_death") == f"{future} is in the future"
     code = site.post_form(f"/participants/{study_id}/death", {
-        "date_of_death": date.today().isoformat(), "cause": "other",
+        "date_of_death": site.db.today().isoformat(), "cause": "other",
         "cause_icd10": "C5"})  # fmt: skip
     assert code.status_code == 422
     assert "is not an ICD-10 code" in _field_error(code.text, "cause_icd10")
@@ -197,16 +197,16 @@ def test_a_questionnaire_is_recorded_once_and_bad_answers_are_shown_at_their_ite
     site.login("site_staff")
     path = f"/participants/{study_id}/questionnaires?instrument=EQ-5D-5L&timepoint=12"
     before = _events(site, "questionnaire_response", "record")
-    bad = site.post_form(path, {"completed_on": date.today().isoformat(),
+    bad = site.post_form(path, {"completed_on": site.db.today().isoformat(),
                                 "answers.mobility": "6", "answers.vas": "ninety"})  # fmt: skip
     assert bad.status_code == 422
     assert _field_error(bad.text, "answers.mobility") == "must be from 1 to 5"
     assert _field_error(bad.text, "answers.vas") == "give a whole number from 0 to 100"
-    empty = site.post_form(path, {"completed_on": date.today().isoformat()})
+    empty = site.post_form(path, {"completed_on": site.db.today().isoformat()})
     assert empty.status_code == 422
     assert "Give at least one answer." in empty.text
     assert _events(site, "questionnaire_response", "record") == before
-    done = site.post_form(path, {"completed_on": date.today().isoformat(),
+    done = site.post_form(path, {"completed_on": site.db.today().isoformat(),
                                  "answers.mobility": "2", "answers.vas": "85"})  # fmt: skip
     assert done.status_code == 303
     assert _events(site, "questionnaire_response", "record") == before + 1
@@ -218,7 +218,7 @@ def test_a_questionnaire_is_recorded_once_and_bad_answers_are_shown_at_their_ite
                                   "pain_discomfort": None, "anxiety_depression": None,
                                   "vas": 85}  # fmt: skip
         assert stored.timepoint_months == 12
-    again = site.post_form(path, {"completed_on": date.today().isoformat(),
+    again = site.post_form(path, {"completed_on": site.db.today().isoformat(),
                                   "answers.mobility": "1"})  # fmt: skip
     assert again.status_code == 409
     assert _events(site, "questionnaire_response", "record") == before + 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -87,7 +87,7 @@ def test_registration_messages_name_each_field(site: Any) -> None:
     assert "Date of birth: give a date as YYYY-MM-DD" in text
     assert 'aria-invalid="true"' in text
     assert 'value="15/03/1970"' in text  # what she typed is kept
-    future = (date.today() + timedelta(days=3)).isoformat()
+    future = (site.db.today() + timedelta(days=3)).isoformat()
     response = _register(site, birth_date=future)
     assert response.status_code == 422
     assert f"Date of birth: {future} is in the future" in response.text  # next to its field

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from babel.dates import format_date
@@ -26,29 +24,25 @@ STUDY_ID = re.compile(r"\b[A-Z]{2}-[A-Z]{2}-\d{6}\b")
 ARMS = re.compile(r"\bstandard\b|risk-based", re.IGNORECASE)
 
 
-def _today() -> date:
-    return datetime.now(ZoneInfo("Europe/Rome")).date()
-
-
 def _shipped(site: Any, n: int = 1, *, complete: bool = False) -> tuple[list[str], str, list[str]]:
     """``n`` new risk-based women at IT-TO whose kits were collected and shipped together
     today: (study IDs, shipment reference, kit IDs). ``complete``: each has her questionnaire
     and baseline density, so that her PRS completes her risk."""
-    db = site.db
+    db, today = site.db, site.db.today("IT-TO")
     women, kits = [], []
     for _ in range(n):
         study_id = db.participant(state="risk-based")
         if complete:
             record_risk_questionnaire(db.sessions, db.manager, db.keys, study_id, QUESTIONNAIRE,
-                                      answered_on=_today())  # fmt: skip
+                                      answered_on=today)  # fmt: skip
             record_visit(db.sessions, db.manager, study_id, VisitRecord(
-                performed_date=_today(), modality="mammography", visit_type="screening",
+                performed_date=today, modality="mammography", visit_type="screening",
                 birads=1, density="b", density_reader="Dr Radiologist"), keys=db.keys)  # fmt: skip
         kit_id = samples_of(db.sessions, db.manager, study_id).kits[-1].kit_id
-        record_collection(db.sessions, db.manager, kit_id, _today())
+        record_collection(db.sessions, db.manager, kit_id, today)
         women.append(study_id)
         kits.append(kit_id)
-    reference = ship_samples(db.sessions, db.manager, STUDY, "IT-TO", kits, _today()).reference
+    reference = ship_samples(db.sessions, db.manager, STUDY, "IT-TO", kits, today).reference
     return women, reference, kits
 
 
@@ -260,7 +254,7 @@ def test_the_shipments_awaiting_receipt_are_listed_until_received(site: Any) -> 
     assert [reference for _, reference, _ in rows][:2] == [second, first]  # newest first
     link, cells = listed[first]
     assert link == f"/lab/shipments?study={STUDY}&reference={first}#shipment-h"
-    shown_day = format_date(_today(), "medium", locale="en_GB")  # CLDR, as the pages write it
+    shown_day = format_date(site.db.today(), "medium", locale="en_GB")  # CLDR, as pages write it
     assert re.findall(r"<td>([^<]*)</td>", cells) == ["IT-TO", shown_day, "2"]
     opened = site.client.get(link)
     assert opened.status_code == 200

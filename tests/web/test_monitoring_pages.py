@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pyotp
@@ -75,7 +75,7 @@ def test_an_investigator_signs_and_the_page_shows_the_manifestation_then_the_voi
     assert f"Signed by {username} ({username}, site investigator)" in shown
     assert "I have reviewed this casebook" in shown
     record_death(site.db.sessions, site.db.manager, study_id,
-                 date_of_death=date.today() - timedelta(days=1), cause="other")  # fmt: skip
+                 date_of_death=site.db.today() - timedelta(days=1), cause="other")  # fmt: skip
     shown = html.unescape(_section(site.client.get(page).text))
     assert "Signature void: the record changed on" in shown
 

@@ -97,7 +97,7 @@ def test_her_panel_names_the_field_and_its_value_now(site: Any, language: str) -
 def test_the_missing_forms_page_and_its_csv(site: Any) -> None:
     woman = site.db.participant(state="standard")  # randomised today: nothing due yet
     site.login("monitor")
-    later = date(date.today().year + 1, 12, 31).isoformat()
+    later = date(site.db.today().year + 1, 12, 31).isoformat()
     page = html.unescape(site.client.get(f"/missing-forms?site=IT-TO&on={later}").text)
     assert "Missing forms per site and time point" in page
     assert woman in page

@@ -9,10 +9,9 @@ import csv
 import html
 import io
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from babel.dates import format_date
@@ -33,11 +32,6 @@ NEW_TEMPLATES = ("_kit_macros.html", "_participant_kits.html", "kit.html", "samp
 NEW_ROUTES = ("samples.py", "laboratory.py", "risk_pending.py")
 
 
-def _today() -> date:
-    """Today at the demo's Italian and French sites (Europe/Rome and Europe/Paris agree)."""
-    return datetime.now(ZoneInfo("Europe/Rome")).date()
-
-
 def _shown(day: date) -> str:
     """A date as the English pages write it (CLDR's medium British form, ``7 Dec 2026``)."""
     return format_date(day, "medium", locale="en_GB")
@@ -56,7 +50,7 @@ def _state(site: Any, kit_id: str) -> str:
 def _collected(site: Any, where: str = "IT-TO") -> tuple[str, str]:
     study_id = site.db.participant(site=where, state="risk-based")
     kit_id = _kit_of(site, study_id)
-    record_collection(site.db.sessions, site.db.manager, kit_id, _today())
+    record_collection(site.db.sessions, site.db.manager, kit_id, site.db.today(where))
     return study_id, kit_id
 
 
@@ -92,8 +86,8 @@ def test_collection_is_recorded_from_her_page_and_a_future_day_refused(site: Any
     study_id = site.db.participant(state="risk-based")
     kit_id = _kit_of(site, study_id)
     site.login("site_staff")
-    her_page = f"/participants/{study_id}"
-    tomorrow = (_today() + timedelta(days=1)).isoformat()
+    her_page, today = f"/participants/{study_id}", site.db.today()
+    tomorrow = (today + timedelta(days=1)).isoformat()
     refused = site.post_form(f"/kits/{kit_id}/collection", {"collected_on": tomorrow},
                              page=her_page)  # fmt: skip
     assert refused.status_code == 422
@@ -102,14 +96,14 @@ def test_collection_is_recorded_from_her_page_and_a_future_day_refused(site: Any
     empty = site.post_form(f"/kits/{kit_id}/collection", {"collected_on": ""}, page=her_page)
     assert _field_error(empty.text, "f-collected_on") == "this field is required"
 
-    done = site.post_form(f"/kits/{kit_id}/collection", {"collected_on": _today().isoformat()},
+    done = site.post_form(f"/kits/{kit_id}/collection", {"collected_on": today.isoformat()},
                           page=her_page)  # fmt: skip
     assert done.status_code == 303
     assert done.headers["location"] == f"/participants/{study_id}?done=kit_collect#kits"
     assert _state(site, kit_id) == "collected"
     page = site.client.get(done.headers["location"]).text
     assert "Collection recorded." in page
-    assert f"<td>{_shown(_today())}</td>" in page
+    assert f"<td>{_shown(today)}</td>" in page
 
 
 def test_an_abandoned_kit_is_followed_by_a_new_one(site: Any) -> None:
@@ -178,7 +172,7 @@ def test_the_site_ships_collected_kits_and_downloads_the_manifest(site: Any) -> 
 
     shipped = site.post_form("/samples/shipments", {
         "study": STUDY, "site": "IT-TO", "kit_ids": kit_id,
-        "shipped_on": _today().isoformat()}, page="/samples?site=IT-TO")  # fmt: skip
+        "shipped_on": site.db.today().isoformat()}, page="/samples?site=IT-TO")  # fmt: skip
     assert shipped.status_code == 303, shipped.text
     reference = shipped.headers["location"].split("/")[-1].split("?")[0]
     assert re.fullmatch(r"IT-TO-S\d{4}", reference)
@@ -197,7 +191,7 @@ def test_the_site_ships_collected_kits_and_downloads_the_manifest(site: Any) -> 
     listed = site.client.get("/samples?site=IT-TO").text
     row = re.search(rf'<a href="/samples/shipments/{reference}">.*?</tr>', listed, re.S)
     assert row is not None  # the site's shipments link to each shipment and its manifest
-    assert f"<td>{_shown(_today())}</td>" in row.group(0)
+    assert f"<td>{_shown(site.db.today())}</td>" in row.group(0)
     assert "<td>1</td>" in row.group(0)
     assert "not received yet" in row.group(0)
     manifest_link = re.search(r'href="(/samples/manifest\?[^"]+)"', row.group(0))
@@ -221,7 +215,7 @@ def test_shipping_needs_a_ticked_kit_and_a_day(site: Any) -> None:
 def test_another_sites_kits_and_shipments_are_not_found(site: Any) -> None:
     _, paris_kit = _collected(site, "FR-PA")
     reference = ship_samples(site.db.sessions, site.db.manager, STUDY, "FR-PA", [paris_kit],
-                             _today()).reference  # fmt: skip
+                             site.db.today("FR-PA")).reference  # fmt: skip
     _, turin_kit = _collected(site)
     site.login("site_staff")  # at IT-TO
     assert site.client.get(f"/kits/{paris_kit}").status_code == 404
@@ -239,13 +233,14 @@ def test_forms_without_the_csrf_token_are_refused(site: Any) -> None:
     study_id = site.db.participant(state="risk-based")
     kit_id = _kit_of(site, study_id)
     site.login("site_staff")
-    for path, data in ((f"/kits/{kit_id}/collection", {"collected_on": _today().isoformat()}),
+    today = site.db.today().isoformat()
+    for path, data in ((f"/kits/{kit_id}/collection", {"collected_on": today}),
                        (f"/kits/{kit_id}/abandonment", {"reason": "lost"}),
                        (f"/participants/{study_id}/kits", {}),
                        ("/samples/shipments", {"study": STUDY, "site": "IT-TO",
                                                "kit_ids": kit_id}),
                        (f"/participants/{study_id}/risk-questionnaire",
-                        {"answered_on": _today().isoformat()})):  # fmt: skip
+                        {"answered_on": today})):  # fmt: skip
         assert site.client.post(path, data=data).status_code == 403, path
     assert _state(site, kit_id) == "assigned"
 
@@ -274,7 +269,7 @@ def test_the_questionnaire_is_stored_and_the_risk_pending_list_follows(site: Any
     assert _kit_of(site, study_id) in row.group(0)
 
     path = f"/participants/{study_id}/risk-questionnaire"
-    empty = site.post_form(path, {"answered_on": _today().isoformat()})
+    empty = site.post_form(path, {"answered_on": site.db.today().isoformat()})
     assert empty.status_code == 422
     for name in ("age_at_menarche", "n_relatives", "n_biopsies"):  # required by the demo study
         assert _field_error(empty.text, f"f-{name}") == (
@@ -283,7 +278,7 @@ def test_the_questionnaire_is_stored_and_the_risk_pending_list_follows(site: Any
     done = site.post_form(path, {
         "age_at_menarche": "13", "age_at_first_birth": "", "nulliparous": "on",
         "n_relatives": "1", "n_biopsies": "", "n_biopsies_unknown": "on",
-        "atypical_hyperplasia": "no", "answered_on": _today().isoformat()})  # fmt: skip
+        "atypical_hyperplasia": "no", "answered_on": site.db.today().isoformat()})  # fmt: skip
     assert done.status_code == 303, done.text
     assert done.headers["location"] == f"/participants/{study_id}?done=questionnaire#risk"
     with site.db.sessions() as session:

@@ -8,7 +8,7 @@ import ast
 import html
 import re
 import string
-from datetime import date, timedelta
+from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -80,7 +80,7 @@ def _field_error(text: str, name: str) -> str | None:
 
 def test_a_refusal_is_named_by_the_api_and_translated_next_to_its_field(site: Any) -> None:
     site.login("site_staff")
-    future = (date.today() + timedelta(days=3)).isoformat()
+    future = (site.db.today() + timedelta(days=3)).isoformat()
     csrf = site.client.get(f"{V1}/auth/me").json()["csrf_token"]
     body = {"study": "mypebs-demo", "site": "IT-TO", "name": "Later Woman", "birth_date": future}
     api = site.client.post(f"{V1}/participants", json=body, headers={"X-CSRF-Token": csrf})
@@ -104,7 +104,7 @@ def test_a_refusal_is_named_by_the_api_and_translated_next_to_its_field(site: An
 def test_missing_tnm_categories_are_named_next_to_each(site: Any) -> None:
     study_id = site.db.participant(state="standard")
     site.login("site_staff")
-    form = {"diagnosis_date": date.today().isoformat(), "detection_mode": "clinical",
+    form = {"diagnosis_date": site.db.today().isoformat(), "detection_mode": "clinical",
             "behaviour": "invasive", "t": "T1c"}  # fmt: skip
     page = site.post_form(f"/participants/{study_id}/outcome", form)
     assert page.status_code == 422

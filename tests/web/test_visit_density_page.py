@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -27,7 +26,7 @@ def test_the_visit_page_records_a_density_with_its_reader(site: Any) -> None:
     assert page.status_code == 200
     assert "Density read by" in page.text
     assert f'maxlength="{DENSITY_READER_CHARS}"' in page.text
-    today = date.today().isoformat()
+    today = site.db.today().isoformat()
     form = {"visit_type": "screening", "modality": "mammography", "performed_date": today,
             "density": "c"}  # fmt: skip
     refused = site.post_form(path, form)

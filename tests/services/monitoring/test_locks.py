@@ -33,8 +33,6 @@ from pebs.services.trial.enrolment_file import read_enrolments
 from pebs.services.trial.enrolment_import import import_enrolments
 from pebs.store.models import AuditEvent
 
-YESTERDAY = date.today() - timedelta(days=1)
-
 
 def _planned_visit(db, study_id: str) -> int:
     create_screening_plan(db.sessions, db.manager, db.keys, study_id)
@@ -43,8 +41,9 @@ def _planned_visit(db, study_id: str) -> int:
 
 
 def _visit(db, study_id: str, visit_id: int | None):
+    yesterday = db.today("IT-TO") - timedelta(days=1)
     return record_visit(db.sessions, db.manager, study_id,
-                        VisitRecord(performed_date=YESTERDAY, birads=1, visit_type="recall",
+                        VisitRecord(performed_date=yesterday, birads=1, visit_type="recall",
                                     modality="mammography"),
                         visit_id=visit_id)  # fmt: skip
 

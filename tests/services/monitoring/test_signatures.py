@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -83,7 +83,7 @@ def test_a_change_after_signing_voids_it_and_the_voiding_is_audited_once(db, inv
     _sign(db, investigator, study_id)
     assert casebook_signature(db.sessions, investigator.actor, study_id).valid
     record_death(db.sessions, db.manager, study_id,
-                 date_of_death=date.today() - timedelta(days=2), cause="other")  # fmt: skip
+                 date_of_death=db.today("IT-TO") - timedelta(days=2), cause="other")  # fmt: skip
     record = participant_record(db.sessions, db.manager, study_id)
     assert record.signature is not None
     assert not record.signature.valid

@@ -3,7 +3,7 @@ later change of them (by any use case) clears it; the plan says what is to verif
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -25,7 +25,7 @@ def test_a_change_of_the_visit_clears_its_verification(db, monitor) -> None:
     verify_source_data(db.sessions, monitor, study_id, "visit", visit.key)
     assert _status(db, monitor, study_id, visit.label) == "verified"
     record_visit(db.sessions, db.manager, study_id,
-                 VisitRecord(performed_date=date.today() - timedelta(days=1), birads=2),
+                 VisitRecord(performed_date=db.today("IT-TO") - timedelta(days=1), birads=2),
                  visit_id=visit.key)  # fmt: skip
     assert _status(db, monitor, study_id, visit.label) == "changed"
     verify_source_data(db.sessions, monitor, study_id, "visit", visit.key)  # verified again

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, select
@@ -38,7 +38,6 @@ from pebs.store.models import (
 )
 from pebs.trial.casebook import Casebook, StudySite
 
-TODAY = date.today()
 FIRST = RiskFactors(n_biopsies=1, atypical_hyperplasia=False, age_at_menarche=12,
                     age_at_first_birth="nulliparous", n_relatives=0, density="c",
                     prs_z=0.1 + 0.2)  # fmt: skip
@@ -58,21 +57,21 @@ def demo(empty_url: str) -> Iterator[DemoDatabase]:
 def _followed(demo: DemoDatabase) -> str:
     """A risk-based woman at IT-TO with two assessments, visits, a cancer, a questionnaire and
     her death, each recorded through its use case."""
-    manager = demo.manager
+    manager, today = demo.manager, demo.today("IT-TO")
     study_id = demo.participant("IT-TO", "risk-based")
     for factors in (FIRST, LATEST):
         record_risk_assessment(demo.sessions, manager, demo.keys, study_id, factors)
     record_visit(demo.sessions, manager, study_id, VisitRecord(
-        TODAY - timedelta(days=3), birads=4, recall=True, biopsy=True, histology="benign",
+        today - timedelta(days=3), birads=4, recall=True, biopsy=True, histology="benign",
         modality="mammography", visit_type="screening", density="d", density_reader="Dr <Lévy>",
     ), keys=demo.keys)  # fmt: skip
-    cancer = OutcomeRecord(TODAY - timedelta(days=2), "screen_detected", "invasive", "pT1c",
+    cancer = OutcomeRecord(today - timedelta(days=2), "screen_detected", "invasive", "pT1c",
                            "pN0", "cM0")  # fmt: skip
     record_outcome(demo.sessions, manager, study_id, cancer)
     record_questionnaire(demo.sessions, manager, study_id, instrument="EQ-5D-5L",
                          timepoint_months=3, answers={"vas": 80},
-                         completed_on=TODAY - timedelta(days=1))  # fmt: skip
-    record_death(demo.sessions, manager, study_id, date_of_death=TODAY, cause="breast_cancer",
+                         completed_on=today - timedelta(days=1))  # fmt: skip
+    record_death(demo.sessions, manager, study_id, date_of_death=today, cause="breast_cancer",
                  cause_icd10="C50.9")  # fmt: skip
     return study_id
 
@@ -90,7 +89,7 @@ def _values(book: Casebook, form: str) -> list[dict]:
 
 
 def test_every_form_holds_what_the_use_cases_stored(demo: DemoDatabase) -> None:
-    study_id = _followed(demo)
+    study_id, today = _followed(demo), demo.today("IT-TO")
     book = _casebooks(demo)[study_id]
     assert (book.site, book.country, book.data_use_withdrawn) == ("IT-TO", "IT", False)
     assert [f.form for f in book.forms] == [
@@ -141,8 +140,8 @@ def test_every_form_holds_what_the_use_cases_stored(demo: DemoDatabase) -> None:
     assert [i.key for i in book.instances("visit")] == [v.id for v in visits]
     performed = [v for v in _values(book, "visit") if v["performed_date"] is not None]
     assert performed == [{
-        "visit_type": "screening", "modality": "mammography", "due_date": TODAY - timedelta(3),
-        "performed_date": TODAY - timedelta(days=3), "birads": 4, "recall": True, "biopsy": True,
+        "visit_type": "screening", "modality": "mammography", "due_date": today - timedelta(3),
+        "performed_date": today - timedelta(days=3), "birads": 4, "recall": True, "biopsy": True,
         "histology": "benign", "density": "d", "density_reader": "Dr <Lévy>"}]  # fmt: skip
     planned = [v for v in visits if v.performed_date is None]
     assert [v for v in _values(book, "visit") if v["performed_date"] is None] == [{
@@ -150,14 +149,14 @@ def test_every_form_holds_what_the_use_cases_stored(demo: DemoDatabase) -> None:
         "performed_date": None, "birads": None, "recall": None, "biopsy": None,
         "histology": None, "density": None, "density_reader": None} for v in planned]  # fmt: skip
     assert _values(book, "outcome") == [{
-        "diagnosis_date": TODAY - timedelta(days=2), "detection_mode": "screen_detected",
+        "diagnosis_date": today - timedelta(days=2), "detection_mode": "screen_detected",
         "behaviour": "invasive", "t_category": "pT1c", "n_category": "pN0", "m_category": "cM0",
         "stage_group": "IA"}]  # fmt: skip
     assert _values(book, "questionnaire") == [{
         "instrument": "EQ-5D-5L", "timepoint_months": 3,
-        "completed_on": TODAY - timedelta(days=1)}]  # fmt: skip
+        "completed_on": today - timedelta(days=1)}]  # fmt: skip
     assert _values(book, "death") == [{
-        "date_of_death": TODAY, "cause": "breast_cancer", "cause_icd10": "C50.9"}]  # fmt: skip
+        "date_of_death": today, "cause": "breast_cancer", "cause_icd10": "C50.9"}]  # fmt: skip
 
 
 def test_risk_factors_in_their_own_words(demo: DemoDatabase) -> None:
