@@ -15,7 +15,11 @@ import pytest
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.pool import QueuePool
 
+from pebs.store import engine as engine_module
+from pebs.store.engine import WriterQueueTimeoutError, create_engine_for
 from pebs.store.group_commit import GroupCommitError
 from pebs.store.transient import is_transient, transient_reason
 
@@ -97,6 +101,50 @@ def test_a_group_commit_that_failed_transiently_is_transient() -> None:
             raise GroupCommitError("the shared commit failed") from cause
         assert is_transient(caught.value) is transient
     assert not is_transient(RuntimeError("database is locked"))  # not a database error
+
+
+def test_no_free_pooled_connection_within_the_pool_timeout_is_transient(
+    sqlite_file: Path,
+) -> None:
+    engine = create_engine(f"sqlite:///{sqlite_file}", poolclass=QueuePool, pool_size=1,
+                           max_overflow=0, pool_timeout=0.05)  # fmt: skip
+    try:
+        with engine.connect(), pytest.raises(PoolTimeout) as caught:
+            engine.connect()  # the only connection is taken
+    finally:
+        engine.dispose()
+    assert is_transient(caught.value)
+    assert "QueuePool limit" in (transient_reason(caught.value) or "")
+
+
+def test_no_write_lock_from_this_process_s_writer_queue_is_transient(
+    sqlite_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writing transaction of this process that does not end holds up the next one (pebs'
+    engine queues this process's writers on a lock, then gives up after the busy timeout)."""
+    monkeypatch.setattr(engine_module, "_SQLITE_BUSY_TIMEOUT_S", 0.05)
+    engine = create_engine_for(f"sqlite:///{sqlite_file}")
+    held = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with engine.begin() as connection:  # BEGIN IMMEDIATE: this process's writer
+            connection.execute(text("UPDATE t SET v = 'held'"))
+            held.set()
+            release.wait(5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(5)
+        with pytest.raises(WriterQueueTimeoutError) as caught, engine.begin() as connection:
+            connection.execute(text("UPDATE t SET v = 'second'"))
+    finally:
+        release.set()
+        holder.join(5)
+        engine.dispose()
+    assert is_transient(caught.value)
+    assert not is_transient(TimeoutError("an unrelated wait ran out"))
 
 
 # -- PostgreSQL ---------------------------------------------------------------------------------

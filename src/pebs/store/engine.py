@@ -178,6 +178,11 @@ def _sqlite_engine(url: URL, foreign_keys: bool, synchronous: str, echo: bool) -
     return engine
 
 
+class WriterQueueTimeoutError(TimeoutError):
+    """No SQLite write lock within the busy timeout: another writing transaction of this process
+    did not end (:class:`_WriterQueue`); nothing was written."""
+
+
 class _WriterQueue:
     """One writing transaction at a time per engine, queued on a lock instead of SQLite's busy
     handler.
@@ -213,7 +218,7 @@ class _WriterQueue:
 
     def enter(self, dbapi_connection: Any) -> None:
         if not self._lock.acquire(timeout=_SQLITE_BUSY_TIMEOUT_S):
-            raise TimeoutError(
+            raise WriterQueueTimeoutError(
                 f"no SQLite write lock after {_SQLITE_BUSY_TIMEOUT_S:.0f} s: another writing "
                 "transaction of this process did not end"
             )

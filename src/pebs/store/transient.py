@@ -12,7 +12,11 @@ and its transaction was rolled back (nothing of it is stored):
   SQLSTATE (the server could not be reached or stopped answering);
 - SQLite: ``SQLITE_BUSY`` ("database is locked": another connection held the write lock past the
   busy timeout) and ``SQLITE_LOCKED`` ("database table is locked"), by the driver's error code
-  or, without one, by the message.
+  or, without one, by the message;
+- both: no connection free in the engine's pool within its timeout (every connection busy:
+  SQLAlchemy's pool ``TimeoutError``), and no SQLite write lock within the busy timeout because
+  another writing transaction of this process did not end
+  (:class:`~pebs.store.engine.WriterQueueTimeoutError`): the transaction never started.
 
 Integrity and programming errors, and every other database error, are not transient: they say
 something about the request or the code. :func:`transient_reason` looks at the error and at
@@ -33,7 +37,9 @@ from __future__ import annotations
 import sqlite3
 
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from pebs.store.engine import WriterQueueTimeoutError
 from pebs.store.group_commit import GroupCommitError
 
 __all__ = [
@@ -52,9 +58,13 @@ SQLITE_MESSAGES = ("database is locked", "database table is locked", "database i
 
 _SQLITE_CODES = ("SQLITE_BUSY", "SQLITE_LOCKED")  # primary codes; extended ones add a suffix
 
-MAY_BE_TRANSIENT: tuple[type[Exception], ...] = (DBAPIError, GroupCommitError)
+_WAITED_TOO_LONG: tuple[type[Exception], ...] = (PoolTimeout, WriterQueueTimeoutError)
+"""Waits for a connection or for this process's SQLite writer that ran out: always transient."""
+
+MAY_BE_TRANSIENT: tuple[type[Exception], ...] = (DBAPIError, GroupCommitError, *_WAITED_TOO_LONG)
 """The exceptions a transient failure reaches a caller as: SQLAlchemy's wrapper of the
-driver's error, or the group commit's report that the shared commit failed."""
+driver's error, the group commit's report that the shared commit failed, or a wait for a
+connection or for the writer lock that ran out."""
 
 
 def transient_reason(error: BaseException) -> str | None:
@@ -64,8 +74,10 @@ def transient_reason(error: BaseException) -> str | None:
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, DBAPIError) and _is_transient(current):
-            failure = current.orig if current.orig is not None else current
+        if isinstance(current, _WAITED_TOO_LONG) or (
+            isinstance(current, DBAPIError) and _is_transient(current)
+        ):
+            failure = getattr(current, "orig", None) or current
             lines = str(failure).strip().splitlines()
             return lines[0] if lines else type(failure).__name__
         current = current.__cause__
