@@ -143,10 +143,10 @@ def site_with_peer():
     from fastapi import Response
     from sqlalchemy import text
 
-    from pebs.server import from_environment
+    from pebs.server import served_site
     from pebs.store.engine import create_engine_for
 
-    app = from_environment()
+    app = served_site()  # as `pebs serve` builds it (the process kept on one CPU)
     engine = create_engine_for(os.environ["PEBS_DATABASE_URL"])
     key = "SERIAL PRIMARY KEY" if engine.dialect.name == "postgresql" else "INTEGER PRIMARY KEY"
     with engine.begin() as connection:

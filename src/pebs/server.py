@@ -15,7 +15,7 @@ from pebs.config import Settings
 from pebs.services.auth import AuthPolicy
 from pebs.web import install_pages
 
-__all__ = ["create_site", "from_environment"]
+__all__ = ["create_site", "from_environment", "served_site"]
 
 
 def create_site(settings: Settings, *, auth_policy: AuthPolicy | None = None) -> FastAPI:
@@ -27,6 +27,15 @@ def create_site(settings: Settings, *, auth_policy: AuthPolicy | None = None) ->
 
 
 def from_environment() -> FastAPI:
-    """The site of the ``PEBS_*`` settings: the factory ``pebs serve`` gives uvicorn (by its
-    import string ``pebs.server:from_environment``, so that each worker builds its own)."""
+    """The site of the ``PEBS_*`` settings."""
     return create_site(Settings())
+
+
+def served_site() -> FastAPI:
+    """The factory ``pebs serve`` gives uvicorn (by its import string
+    ``pebs.server:served_site``, so that each worker builds its own): the site of the ``PEBS_*``
+    settings, in a process kept on one CPU (:mod:`pebs.http.worker_cpu`)."""
+    from pebs.http.worker_cpu import pin_to_one_cpu
+
+    pin_to_one_cpu()
+    return from_environment()

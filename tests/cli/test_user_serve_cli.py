@@ -75,10 +75,15 @@ def test_demo_logins_are_refused_in_production(loaded: Path, monkeypatch, capsys
     assert "refused in production" in capsys.readouterr().err
 
 
-def test_serve_hands_uvicorn_the_site_factory(loaded: Path) -> None:
+def test_serve_hands_uvicorn_the_site_factory(loaded: Path, monkeypatch) -> None:
+    from pebs.http import worker_cpu
+
+    pinned: list[bool] = []  # the factory keeps its process on one CPU; not this test's process
+    monkeypatch.setattr(worker_cpu, "pin_to_one_cpu", lambda: pinned.append(True))
     module_name, _, name = APP_FACTORY.partition(":")
     app = getattr(importlib.import_module(module_name), name)()
     assert isinstance(app, FastAPI)
+    assert pinned == [True]
     with TestClient(app) as client:  # the lifespan opens the database of PEBS_DATABASE_URL
         assert client.get("/login").status_code == 200  # the pages
         schema = client.get("/api/openapi.json").json()  # and the API, in one app

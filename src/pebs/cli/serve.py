@@ -16,7 +16,7 @@ import typer
 
 from pebs.cli.db import load_settings
 
-APP_FACTORY = "pebs.server:from_environment"
+APP_FACTORY = "pebs.server:served_site"
 """The app factory, by import string: uvicorn imports it in the server process (and in each
 worker), so the command line does not import the API itself."""
 
@@ -89,10 +89,20 @@ def serve_command(
             "X-Forwarded-For header gives the client's address; default: none is trusted."
         ),
     ] = "",
+    pin_cpu: Annotated[
+        bool,
+        typer.Option(
+            help="Keep each server process on one CPU (Linux): its threads then hand work to "
+            "each other on one core, which costs less than across cores."
+        ),
+    ] = True,
 ) -> None:
     """Serve the web site and the REST API (``/api/v1``; ``/api/openapi.json``) until Ctrl-C."""
+    import os
+
     import uvicorn
 
+    from pebs.http.worker_cpu import PIN_CPU_VARIABLE
     from pebs.services.trial import open_database  # imported when used
 
     proxies = trusted_proxies(forwarded_allow_ips)
@@ -102,5 +112,6 @@ def serve_command(
     from pebs.services.operations import hold_serving_lock  # 'pebs db restore' refuses while held
 
     _serving = hold_serving_lock(settings.database_url)  # released when the server stops
+    os.environ[PIN_CPU_VARIABLE] = "1" if pin_cpu else "0"  # read by each worker's factory
     typer.echo(f"pebs: serving the site at http://{host}:{port}/ (API at /api/v1; Ctrl-C to stop)")
     uvicorn.run(APP_FACTORY, factory=True, **uvicorn_options(host, port, workers, proxies))
