@@ -242,16 +242,16 @@ def test_a_batch_stores_the_chain_appends_one_by_one_would(
     with session_maker.begin() as session:
         _append_visits(session, range(2))
     with session_maker.begin() as session, audit_batch(session):
-        _append_visits(session, range(2, 7))
+        _append_visits(session, range(2, 17))  # enough for PostgreSQL's COPY (bulk_insert)
         with audit_batch(session):  # nested: one batch
-            _append_visits(session, range(7, 9))
+            _append_visits(session, range(17, 19))
         # nothing inserted before the batch ends
         assert session.scalar(select(func.count()).select_from(AuditEvent)) == 2
     with session_maker.begin() as session:
-        _append_visits(session, range(9, 10))
+        _append_visits(session, range(19, 20))
     events = _events(session_maker)
-    assert [e[0] for e in events] == list(range(1, 11))  # in append order, no gap
-    assert [e[3]["birads"] for e in events] == [i % 7 for i in range(10)]
+    assert [e[0] for e in events] == list(range(1, 21))  # in append order, no gap
+    assert [e[3]["birads"] for e in events] == [i % 7 for i in range(20)]
     assert all(e[1] == before[2] for before, e in itertools.pairwise(events))
     with session_maker() as session:  # every hash recomputed from the stored event
         assert verify_chain(session).ok

@@ -34,6 +34,7 @@ from sqlalchemy import Connection, Text, cast, event, insert, select, text
 from sqlalchemy.orm import Session
 
 from pebs.store._base import utcnow
+from pebs.store.bulk_insert import insert_rows
 from pebs.store.engine import READ_ONLY_OPTION
 from pebs.store.models import AuditEvent
 
@@ -241,7 +242,7 @@ def audit_batch(session: Session) -> Iterator[None]:
     if undone:
         raise RuntimeError("audit batch: a rollback inside the batch undid changes it records")
     if pending:
-        session.connection().execute(_INSERT, pending)
+        insert_rows(session.connection(), AuditEvent.__table__, pending)
 
 
 BEFORE_APPEND = "pebs.audit.before_append"

@@ -24,6 +24,7 @@ from pebs.services.trial import (
     create_screening_plan,
     load_study_config,
     record_risk_assessment,
+    screening_plan,
 )
 from pebs.services.trial._returned_ids import ids_in_order
 from pebs.services.trial.risk_assessment import (
@@ -32,6 +33,7 @@ from pebs.services.trial.risk_assessment import (
     evaluate_risks,
     store_risks,
 )
+from pebs.store.bulk_insert import insert_rows
 from pebs.store.models import Participant, PlannedExam, RiskAssessment, ScreeningPlan, Visit
 
 HIGH = RiskFactors(n_biopsies=1, atypical_hyperplasia=False, age_at_menarche=11,
@@ -66,7 +68,7 @@ def _store_together(trial, study_ids, factors):
                            reason="import")  # fmt: skip
 
 
-def test_women_stored_together_each_get_the_plan_of_their_own_level(trial) -> None:
+def test_women_stored_together_each_get_the_plan_of_their_own_level(trial, monkeypatch) -> None:
     factors = [HIGH, LOW, HIGH, LOW, LOW]
     study_ids = [trial.allocated("risk-based") for _ in factors]
     inserts: list[str] = []
@@ -75,6 +77,13 @@ def test_women_stored_together_each_get_the_plan_of_their_own_level(trial) -> No
         if statement.startswith("INSERT INTO"):
             inserts.append(statement.split()[2])
 
+    bulk: list[tuple[str, int]] = []  # the visits go in one bulk insert (PostgreSQL: a COPY)
+
+    def bulk_insert(connection, table, rows) -> None:
+        bulk.append((table.name, len(rows)))
+        insert_rows(connection, table, rows)
+
+    monkeypatch.setattr(screening_plan, "insert_rows", bulk_insert)
     with trial.sessions() as session:
         engine = session.get_bind()
     event.listen(engine, "before_cursor_execute", note)
@@ -83,8 +92,10 @@ def test_women_stored_together_each_get_the_plan_of_their_own_level(trial) -> No
     finally:
         event.remove(engine, "before_cursor_execute", note)
 
-    for table in ("risk_assessments", "screening_plans", "planned_exams", "visits"):
+    for table in ("risk_assessments", "screening_plans", "planned_exams"):
         assert inserts.count(table) == 1, (table, inserts)  # one statement for the five women
+    assert [table for table, _ in bulk] == ["visits"]  # one command for the five women
+    assert inserts.count("visits") <= 1  # an INSERT (SQLite), or none besides the COPY
     assert inserts.count("audit_events") == 2 * len(factors)  # each woman's two events
     assert {r.level for r in recorded} == {recorded[0].level, recorded[1].level}
     assert recorded[0].level != recorded[1].level  # two plans of different rules

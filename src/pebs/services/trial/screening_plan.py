@@ -43,6 +43,7 @@ from pebs.services.trial._returned_ids import ids_in_order
 from pebs.services.trial._study_version import StudyVersion, study_version
 from pebs.services.trial.study_rules import arm_named
 from pebs.store.audit import append_event
+from pebs.store.bulk_insert import insert_rows
 from pebs.store.inline_lists import inline_list
 from pebs.store.models import (
     Allocation,
@@ -222,7 +223,7 @@ def store_plans(
         rows = connection.execute(_INSERT_EXAM, [dict(zip(_EXAM_COLUMNS, one, strict=True))
                                               for one in values])  # fmt: skip
         exam_ids = ids_in_order(rows, values)
-        connection.execute(_INSERT_VISIT, [
+        insert_rows(connection, Visit.__table__, [
             {"participant_id": owner, "planned_exam_id": exam_id,
              "visit_type": "end_of_study" if e.rule == "end-of-study" else "screening",
              "modality": e.modality, "due_date": e.due, "window_start": e.window_start,
@@ -268,7 +269,6 @@ _REMOVE_VISITS = delete(Visit.__table__).where(Visit.id.in_(bindparam("ids", exp
 _INSERT_PLAN = insert(ScreeningPlan.__table__).returning(
     ScreeningPlan.id, ScreeningPlan.participant_id
 )
-_INSERT_VISIT = insert(Visit.__table__)
 _EXAM_COLUMNS = ("screening_plan_id", "due_date", "window_start", "window_end", "modality",
                  "reason", "rule")  # fmt: skip
 _INSERT_EXAM = insert(PlannedExam.__table__).returning(
