@@ -418,3 +418,19 @@ def test_set_participant_status_writes_only_her_state(
         rows = session.execute(select(Participant.study_id, Participant.status)).all()
         changed = {study_id: status for study_id, status in rows if status != "registered"}
     assert changed == {"FR-GR-000002": "eligible"}
+
+
+def test_several_states_in_one_statement_each_woman_her_last(
+    session_maker: sessionmaker[Session], people: Any
+) -> None:
+    with session_maker.begin() as session:
+        ids = {p.study_id: p.id for p in session.scalars(select(Participant))}
+        repo.set_participant_statuses(session, [
+            (ids["FR-GR-000001"], "eligible"), (ids["IT-MI-000002"], "screen_failure"),
+            (ids["FR-GR-000001"], "consented"),  # given twice: her last state
+        ])  # fmt: skip
+        repo.set_participant_statuses(session, [])
+    with session_maker() as session:
+        rows = session.execute(select(Participant.study_id, Participant.status)).all()
+        changed = {study_id: status for study_id, status in rows if status != "registered"}
+    assert changed == {"FR-GR-000001": "consented", "IT-MI-000002": "screen_failure"}
