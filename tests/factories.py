@@ -7,8 +7,10 @@ Imported by name (``from factories import ELIGIBLE``): pytest puts ``tests/`` on
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
+import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -17,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from argon2 import PasswordHasher
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from pebs.config import Settings
@@ -38,6 +41,7 @@ from pebs.services.trial import (
     register_participant,
 )
 from pebs.store import migrate
+from pebs.store.audit import ADVISORY_LOCK_KEY
 from pebs.store.models import Country, Site, User
 from pebs.trial.study import load_study
 
@@ -204,3 +208,27 @@ def odm_schema() -> Any:
     from lxml import etree
 
     return etree.XMLSchema(etree.parse(str(ODM_SCHEMA)))
+
+
+@contextlib.contextmanager
+def lock_held_elsewhere(url: str) -> Iterator[None]:
+    """Another process holds what a write needs while the block runs: SQLite's writer lock
+    (``BEGIN IMMEDIATE`` on its own connection), or PostgreSQL's audit chain lock (every use case
+    takes it before its audit event, after its own rows)."""
+    if make_url(url).get_backend_name() == "sqlite":
+        holder = sqlite3.connect(make_url(url).database, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            holder.rollback()
+            holder.close()
+        return
+    engine = create_engine(make_url(url).set(drivername="postgresql+psycopg"))
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                               {"key": ADVISORY_LOCK_KEY})  # fmt: skip
+            yield
+    finally:
+        engine.dispose()

@@ -15,12 +15,12 @@ from typing import Any
 import psycopg.errors
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from factories import lock_held_elsewhere
 from pebs.api import create_app
 from pebs.store import engine as store_engine
-from pebs.store.audit import ADVISORY_LOCK_KEY
 from pebs.store.models import AuditEvent, Participant
 
 Api = Any  # conftest.Api
@@ -58,30 +58,6 @@ def _busy_client(api: Api, backend: str, monkeypatch: pytest.MonkeyPatch) -> Ite
         yield client
 
 
-@contextmanager
-def _lock_held_elsewhere(api: Api, backend: str) -> Iterator[None]:
-    """Another process holds what a registration needs: SQLite's writer lock, or PostgreSQL's
-    audit chain lock (taken after her rows are written)."""
-    url = api.settings.database_url
-    if backend == "sqlite":
-        holder = sqlite3.connect(make_url(url).database, isolation_level=None)
-        holder.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        finally:
-            holder.rollback()
-            holder.close()
-        return
-    engine = create_engine(make_url(url).set(drivername="postgresql+psycopg"))
-    try:
-        with engine.begin() as connection:
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
-                               {"key": ADVISORY_LOCK_KEY})  # fmt: skip
-            yield
-    finally:
-        engine.dispose()
-
-
 def _conforms_to_the_schema(client: TestClient, operation: str, status: int) -> None:
     method, path = operation.split(" ", 1)
     documented = client.get("/api/openapi.json").json()["paths"][path][method.lower()]
@@ -106,7 +82,7 @@ def test_a_lock_held_by_another_process_is_503_and_nothing_is_stored(
     with _busy_client(api, backend, monkeypatch) as client:
         assert client.get(f"{V1}/auth/me", headers=staff).status_code == 200
         before = _stored(api)
-        with _lock_held_elsewhere(api, backend):
+        with lock_held_elsewhere(api.settings.database_url):
             refused = client.post(f"{V1}/participants", json=body, headers=staff)
         _assert_busy(refused)
         assert _stored(api) == before

@@ -6,18 +6,14 @@ audit chain lock past ``lock_timeout``.
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from factories import lock_held_elsewhere
 from pebs.cli import main
 from pebs.store import create_engine_for, session_factory
 from pebs.store import engine as store_engine
-from pebs.store.audit import ADVISORY_LOCK_KEY
 from pebs.store.models import AuditEvent, User
 
 EX_TEMPFAIL = 75  # sysexits.h: "temporary failure, indicating something that is not really an
@@ -44,27 +40,6 @@ def loaded(
     return url
 
 
-@contextmanager
-def _lock_held_elsewhere(url: str) -> Iterator[None]:
-    if make_url(url).get_backend_name() == "sqlite":
-        holder = sqlite3.connect(make_url(url).database, isolation_level=None)
-        holder.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        finally:
-            holder.rollback()
-            holder.close()
-        return
-    engine = create_engine_for(url)
-    try:
-        with engine.begin() as connection:
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
-                               {"key": ADVISORY_LOCK_KEY})  # fmt: skip
-            yield
-    finally:
-        engine.dispose()
-
-
 def _state(url: str) -> tuple[int, bool]:
     """(audit events, whether demo-monitor is active)."""
     engine = create_engine_for(url)
@@ -82,7 +57,7 @@ def test_a_busy_database_is_one_line_and_exit_75(loaded: str, capsys: pytest.Cap
     before = _state(loaded)
     assert before[1] is True
     command = ["user", "disable", "demo-monitor", "--reason", "left the trial"]
-    with _lock_held_elsewhere(loaded):
+    with lock_held_elsewhere(loaded):
         code = main(command)
     err = capsys.readouterr().err
     assert code == EX_TEMPFAIL, err

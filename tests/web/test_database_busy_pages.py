@@ -8,14 +8,13 @@ from __future__ import annotations
 import html
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 
+from factories import lock_held_elsewhere
 from pebs.i18n import LANGUAGES
 from pebs.i18n.catalogue import catalogues
 from pebs.server import create_site
@@ -36,18 +35,6 @@ def impatient_site(site: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         yield impatient
 
 
-@contextmanager
-def _writer_lock_held_elsewhere(site: Any) -> Iterator[None]:
-    holder = sqlite3.connect(make_url(site.db.settings.database_url).database,
-                             isolation_level=None)  # fmt: skip
-    holder.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    finally:
-        holder.rollback()
-        holder.close()
-
-
 def _participants(site: Any) -> int:
     with site.db.sessions() as session:
         return session.scalar(select(func.count()).select_from(Participant))
@@ -60,7 +47,7 @@ def test_a_busy_database_is_a_503_page_in_every_language(impatient_site: Any) ->
     messages = {code: catalogues()[code].text("error.database_busy_retry") for code in LANGUAGES}
     assert messages["en"] == ENGLISH
     assert len(set(messages.values())) == len(LANGUAGES)  # each language says it its own way
-    with _writer_lock_held_elsewhere(site):
+    with lock_held_elsewhere(site.db.settings.database_url):
         for code, message in messages.items():
             page = site.client.post(
                 "/participants/new", data={"csrf_token": csrf, **FORM},

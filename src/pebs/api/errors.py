@@ -205,12 +205,7 @@ async def _key_mismatch(_: Request, error: Exception) -> JSONResponse:
 
 
 async def _database_error(request: Request, error: Exception) -> JSONResponse:
-    busy = database_busy(error)
-    if busy is None:
-        raise error  # not transient: the unexpected error it always was (500, logged)
-    refusal, reason = busy
-    _log.warning("database busy, request refused (nothing stored): %s", reason)
-    return await _service_error(request, refusal)
+    return await _service_error(request, database_busy(error))
 
 
 async def _unexpected(_: Request, error: Exception) -> JSONResponse:

@@ -13,6 +13,8 @@ turns it into the service error :class:`~pebs.services.errors.DatabaseBusy` (503
 
 from __future__ import annotations
 
+import logging
+
 from pebs.services.errors import (
     Conflict,
     DatabaseBusy,
@@ -27,6 +29,8 @@ from pebs.services.errors import (
 )
 from pebs.store.crypto import DecryptionError
 from pebs.store.transient import MAY_BE_TRANSIENT, transient_reason
+
+_log = logging.getLogger("pebs.http")
 
 __all__ = [
     "DATABASE_BUSY",
@@ -62,11 +66,16 @@ DATABASE_BUSY = (503, DatabaseBusy.code)
 """Status and code of a transient database failure (:func:`database_busy`)."""
 
 
-def database_busy(error: BaseException) -> tuple[DatabaseBusy, str] | None:
-    """``error`` as the refusal :class:`~pebs.services.errors.DatabaseBusy` and, for the log,
-    the first line of the driver's message; ``None`` if it is not a transient failure."""
+def database_busy(error: BaseException) -> DatabaseBusy:
+    """``error``, a database failure that reached a handler, as the refusal
+    :class:`~pebs.services.errors.DatabaseBusy` (logged with the first line of the driver's
+    message); ``error`` itself is raised again if it is not transient, for the handler of
+    unexpected errors (500, logged)."""
     reason = transient_reason(error)
-    return None if reason is None else (DatabaseBusy(), reason)
+    if reason is None:
+        raise error
+    _log.warning("database busy, request refused (nothing stored): %s", reason)
+    return DatabaseBusy()
 
 
 def status_of(kind: type[ServiceError]) -> int:

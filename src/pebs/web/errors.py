@@ -100,12 +100,7 @@ async def _key_mismatch(request: Request, error: Exception) -> Response:
 
 
 async def _database_error(request: Request, error: Exception) -> Response:
-    busy = database_busy(error)
-    if busy is None:
-        raise error  # not transient: the unexpected error it always was (500, logged)
-    refusal, reason = busy
-    _log.warning("database busy, request refused (nothing stored): %s", reason)
-    return await _service_error(request, refusal)
+    return await _service_error(request, database_busy(error))
 
 
 async def _unexpected(request: Request, error: Exception) -> Response:
