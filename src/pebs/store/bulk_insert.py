@@ -26,10 +26,12 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str
     """Insert ``rows`` (column name -> value) into ``table`` in ``connection``'s transaction."""
     if not rows:
         return
+    names = list(rows[0])
+    if any(row.keys() != rows[0].keys() for row in rows):
+        raise ValueError(f"{table.name}: every row must give the same columns ({', '.join(names)})")
     if connection.dialect.name != "postgresql" or len(rows) < _COPY_FROM_ROWS:
         connection.execute(insert(table), list(rows))
         return
-    names = list(rows[0])
     columns = [table.c[name] for name in names]
     preparer = connection.dialect.identifier_preparer
     command = (
@@ -41,10 +43,6 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str
     try:
         with cursor.copy(command) as copy:
             for row in rows:
-                if row.keys() != rows[0].keys():
-                    raise ValueError(
-                        f"{table.name}: every row must give the same columns ({', '.join(names)})"
-                    )
                 copy.write_row([
                     value if convert is None or value is None else convert(value)
                     for convert, value in zip(converters, (row[n] for n in names), strict=True)

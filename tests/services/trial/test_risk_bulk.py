@@ -95,7 +95,8 @@ def test_women_stored_together_each_get_the_plan_of_their_own_level(trial, monke
     for table in ("risk_assessments", "screening_plans", "planned_exams"):
         assert inserts.count(table) == 1, (table, inserts)  # one statement for the five women
     assert [table for table, _ in bulk] == ["visits"]  # one command for the five women
-    assert inserts.count("visits") <= 1  # an INSERT (SQLite), or none besides the COPY
+    copied = engine.dialect.name == "postgresql"  # its COPY is not an INSERT statement
+    assert inserts.count("visits") == (0 if copied else 1)
     assert inserts.count("audit_events") == 2 * len(factors)  # each woman's two events
     assert {r.level for r in recorded} == {recorded[0].level, recorded[1].level}
     assert recorded[0].level != recorded[1].level  # two plans of different rules
