@@ -42,7 +42,7 @@ from pebs.services.trial import (
 )
 from pebs.store import migrate
 from pebs.store.audit import ADVISORY_LOCK_KEY
-from pebs.store.models import Country, Site, User
+from pebs.store.models import Site, User
 from pebs.trial.study import load_study
 
 STUDY = "mypebs-demo"
@@ -105,9 +105,9 @@ def _demo_time_zones() -> dict[str, str]:
 
 
 def site_today(site: str = "IT-TO") -> date:
-    """Today's date at a site of the demo study (its country's time zone): what
-    :meth:`DemoDatabase.today` gives, for tests with no demo database at hand (command-line
-    tests on their own files, request tables built before a database exists)."""
+    """Today's date at a site of the demo study (its country's time zone), as the services judge
+    a woman's dates; also for tests with no demo database at hand (command-line tests on their
+    own files, request tables built before a database exists)."""
     return local_date(datetime.now(UTC), _demo_time_zones()[site])
 
 
@@ -150,13 +150,9 @@ class DemoDatabase:
 
     def today(self, site: str = "IT-TO") -> date:
         """Today's date at ``site``: the services judge a woman's dates in her country's time
-        zone, which is a day ahead of UTC's date late in the UTC evening."""
-        with self.sessions() as session:
-            zone = session.scalar(select(Country.time_zone)
-                                  .join(Site, Site.country_id == Country.id)
-                                  .where(Site.code == site))  # fmt: skip
-        assert zone is not None, site
-        return local_date(datetime.now(UTC), zone)
+        zone, which is a day ahead of UTC's date late in the UTC evening (:func:`site_today`:
+        this database holds the demo study)."""
+        return site_today(site)
 
     def participant(self, site: str = "IT-TO", state: str = "registered") -> str:
         """A new woman aged 55 at ``site`` taken through the services to ``state``: registered,
