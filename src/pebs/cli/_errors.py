@@ -61,12 +61,11 @@ def exit_code_for(error: Exception) -> int | None:
 
 def message_for(error: Exception) -> str:
     """The one line that reports an expected error (after ``pebs: error: ``)."""
-    reason = _transient_reason(error)
-    if reason is None or exit_code_for(error) != EXIT_DATABASE_BUSY:
+    if exit_code_for(error) != EXIT_DATABASE_BUSY:
         return str(error)
     return (
-        f"the database is busy ({reason}); the change in progress was rolled back, nothing of "
-        "it was saved: run the command again in a moment"
+        f"the database is busy ({_transient_reason(error)}); the change in progress was rolled "
+        "back, nothing of it was saved: run the command again in a moment"
     )
 
 
